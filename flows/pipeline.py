@@ -1,0 +1,109 @@
+"""The reviewpipe Prefect flow: one task per stage, each a thin wrapper over reviewpipe.pipeline.
+
+Run it with `reviewpipe run` (or `python flows/pipeline.py --config reviewpipe.toml`); prefect.yaml
+deploys it as `flows/pipeline.py:reviewpipe_pipeline`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from reviewpipe import pipeline
+from reviewpipe.settings import Settings, load_settings
+
+
+@task(name="ingest", cache_policy=NO_CACHE)
+def ingest(settings: Settings, run_id: str, sources: list[str] | None, full_refresh: bool
+           ) -> pipeline.IngestSummary:
+    t = time.perf_counter()
+    result = pipeline.ingest_stage(settings, run_id, only=sources, full_refresh=full_refresh)
+    r = result.report
+    get_run_logger().info(
+        "ingest: %d files loaded, %d unchanged, %d unreadable; %d records in; %d reviews, %d title "
+        "rows staged, %d rows quarantined; %.2f s",
+        r.count("loaded"), r.count("skipped"), r.count("unreadable"), r.records,
+        result.staged["stg_reviews"], result.staged["stg_titles"], result.staged["quarantine"],
+        time.perf_counter() - t,
+    )
+    for f in r.files:
+        if f.status == "unreadable":
+            get_run_logger().warning("%s: %s", f.path, f.message)
+    return result
+
+
+@task(name="score", cache_policy=NO_CACHE)
+def score(settings: Settings) -> int:
+    t = time.perf_counter()
+    scored = pipeline.score_stage(settings)
+    get_run_logger().info("score: %d new texts scored; %.2f s", scored, time.perf_counter() - t)
+    return scored
+
+
+@task(name="metrics", cache_policy=NO_CACHE)
+def compute_metrics(settings: Settings) -> dict[str, pl.DataFrame]:
+    t = time.perf_counter()
+    frames = pipeline.metrics_stage(settings)
+    get_run_logger().info(
+        "metrics: %s; %.2f s",
+        ", ".join(f"{k} {v.height} rows" for k, v in frames.items()), time.perf_counter() - t,
+    )
+    return frames
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish(settings: Settings, frames: dict[str, pl.DataFrame], run_id: str) -> dict[str, int]:
+    t = time.perf_counter()
+    counts = pipeline.publish_stage(settings, frames, run_id)
+    get_run_logger().info(
+        "publish: %s to %s; %.2f s",
+        ", ".join(f"{k} {v}" for k, v in counts.items()), settings.published_path,
+        time.perf_counter() - t,
+    )
+    return counts
+
+
+@task(name="export", cache_policy=NO_CACHE)
+def export(settings: Settings) -> list[Path]:
+    t = time.perf_counter()
+    paths = pipeline.export_stage(settings)
+    get_run_logger().info("export: %d CSV files to %s; %.2f s", len(paths), settings.exports_path,
+                          time.perf_counter() - t)
+    return paths
+
+
+@flow(name="reviewpipe", log_prints=True)
+def reviewpipe_pipeline(
+    config_path: str | None = None,
+    sources: list[str] | None = None,
+    full_refresh: bool = False,
+) -> pipeline.RunSummary:
+    """Ingest, score, compute metrics, publish and export, for the given config file."""
+    settings = load_settings(config_path)
+    summary = pipeline.RunSummary(pipeline.new_run_id())
+    pipeline.record_run_start(settings, summary.run_id)
+    try:
+        summary.ingest = ingest(settings, summary.run_id, sources, full_refresh)
+        summary.texts_scored = score(settings)
+        frames = compute_metrics(settings)
+        summary.published = publish(settings, frames, summary.run_id)
+        summary.published_path = settings.published_path
+        summary.exports = export(settings)
+    except BaseException as exc:
+        pipeline.record_run_end(settings, summary, exc)
+        raise
+    pipeline.record_run_end(settings, summary)
+    return summary
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--config", default=None)
+    parser.add_argument("--full-refresh", action="store_true")
+    args = parser.parse_args()
+    reviewpipe_pipeline(config_path=args.config, full_refresh=args.full_refresh)

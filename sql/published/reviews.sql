@@ -1,0 +1,37 @@
+-- Reviews with their per-review metrics. grain: one row per review; key: review_id
+with staged as (
+    select * from stg_reviews
+),
+
+scored as (
+    select * from metric_reviews
+),
+
+final as (
+    select
+        staged.review_id,
+        staged.title_id,
+        staged.author,
+        staged.review_date,
+        staged.rating,
+        staged.review_title,
+        staged.review_text,
+        staged.helpful_votes,
+        staged.total_votes,
+        staged.rating_scale,
+        staged.source,
+        scored.helpful_ratio,
+        scored.helpful_wilson_lb,
+        scored.sentiment_compound,
+        scored.sentiment_pos,
+        scored.sentiment_neu,
+        scored.sentiment_neg,
+        scored.sentiment_label,
+        staged.file_path,
+        staged.row_number
+    from staged
+    left join scored using (review_id)
+)
+
+select * from final
+order by title_id, review_id

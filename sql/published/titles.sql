@@ -1,0 +1,22 @@
+-- Titles: one row per title, merged over every source and save that mentions it (later loads fill in
+-- and override earlier ones). grain: one row per title; key: title_id
+with merged as (
+    select * from metric_titles
+),
+
+final as (
+    select
+        title_id,
+        title,
+        year::integer as year,
+        site_rating,
+        site_votes,
+        user_review_count,
+        critic_review_count,
+        genres,
+        directors
+    from merged
+)
+
+select * from final
+order by title_id

@@ -1,0 +1,98 @@
+-- The working warehouse: what ingest loaded, what it rejected, what it has scored, and the run log.
+-- Created if missing at every connection; staging, metrics and publishing rebuild everything else.
+
+-- raw_reviews: one row per record read from a reviews source, every field as the text it arrived as.
+-- grain: (source, file_path, row_number); row_number counts data records from 1 in file order.
+create table if not exists raw_reviews (
+    source varchar not null,
+    file_path varchar not null,
+    row_number bigint not null,
+    rating_scale integer not null,
+    review_id varchar,
+    title_id varchar,
+    author varchar,
+    review_date varchar,
+    rating varchar,
+    review_title varchar,
+    review_text varchar,
+    helpful_votes varchar,
+    total_votes varchar,
+    failed_fields varchar[],          -- fields whose configured expression raised an error here
+    source_order integer not null,    -- the source's position in the configuration, for tie-breaks
+    run_id varchar not null
+);
+
+-- raw_titles: one row per record read from a titles source, as text.
+create table if not exists raw_titles (
+    source varchar not null,
+    file_path varchar not null,
+    row_number bigint not null,
+    rating_scale integer not null,
+    title_id varchar,
+    title varchar,
+    year varchar,
+    site_rating varchar,
+    site_votes varchar,
+    user_review_count varchar,
+    critic_review_count varchar,
+    genres varchar,
+    directors varchar,
+    failed_fields varchar[],
+    source_order integer not null,
+    run_id varchar not null
+);
+
+-- raw_rejects: what a reader could not turn into a record (malformed lines) or a file it could not read
+-- at all (line_number is null then).
+create table if not exists raw_rejects (
+    source varchar not null,
+    kind varchar not null,
+    file_path varchar not null,
+    line_number bigint,
+    column_name varchar,
+    raw_value varchar,
+    reason varchar not null,
+    run_id varchar not null
+);
+
+-- load_log: one row per (source, file) ever seen; fingerprint = sha256 of the bytes and of the
+-- source's configuration, so a changed file or a changed mapping reloads and an unchanged one is skipped.
+create table if not exists load_log (
+    source varchar not null,
+    kind varchar not null,
+    file_path varchar not null,
+    fingerprint varchar not null,
+    file_bytes bigint not null,
+    status varchar not null,          -- loaded | unreadable
+    records_read bigint not null,
+    lines_rejected bigint not null,
+    message varchar,
+    run_id varchar not null,
+    loaded_at timestamp not null,
+    primary key (source, file_path)
+);
+
+-- sentiment_scores: VADER's scores per distinct cleaned text, kept so a re-run scores only new texts.
+create table if not exists sentiment_scores (
+    text_hash varchar primary key,    -- md5 of the cleaned review text
+    sentiment_compound double not null,
+    sentiment_pos double not null,
+    sentiment_neu double not null,
+    sentiment_neg double not null
+);
+
+-- runs: one row per pipeline run, for `reviewpipe status`.
+create table if not exists runs (
+    run_id varchar primary key,
+    started_at timestamp not null,
+    finished_at timestamp,
+    status varchar not null,          -- running | succeeded | failed
+    files_loaded bigint,
+    files_skipped bigint,
+    files_unreadable bigint,
+    records_read bigint,
+    rows_quarantined bigint,
+    reviews_published bigint,
+    titles_published bigint,
+    message varchar
+);

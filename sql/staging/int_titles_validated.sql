@@ -1,0 +1,88 @@
+-- Every raw title row typed and cleaned, with the problems that keep it out of stg_titles.
+-- grain: one row per raw_titles row; key: (source, file_path, row_number)
+with raw as (
+    select * from raw_titles
+),
+
+typed as (
+    select
+        source,
+        file_path,
+        row_number,
+        source_order,
+        rating_scale,
+        failed_fields,
+        title_id as raw_title_id,
+        year as raw_year,
+        site_rating as raw_site_rating,
+        site_votes as raw_site_votes,
+        user_review_count as raw_user_review_count,
+        critic_review_count as raw_critic_review_count,
+        clean_line(title_id) as title_id,
+        clean_line(title) as title,
+        parse_count(regexp_extract(year, '^\s*([0-9]{4})', 1)) as year,  -- "1975", "1975-01-01", "(1975)"
+        parse_rating(site_rating) as site_rating,
+        parse_count(site_votes) as site_votes,
+        parse_count(user_review_count) as user_review_count,
+        parse_count(critic_review_count) as critic_review_count,
+        clean_list(genres) as genres,
+        clean_list(directors) as directors
+    from raw
+),
+
+checked as (
+    select
+        *,
+        list_concat(
+            list_transform(failed_fields, lambda f: {
+                'column_name': f, 'raw_value': null::varchar,
+                'reason': 'the configured expression for ' || f
+                    || ' raised an error on this row; fix the value or the expression'}),
+            list_filter([
+                case when title_id is null then {
+                    'column_name': 'title_id', 'raw_value': raw_title_id,
+                    'reason': 'title_id is empty'} end,
+                case when not is_blank(raw_year) and year is null then {
+                    'column_name': 'year', 'raw_value': raw_year,
+                    'reason': 'year is not a year'} end,
+                case when not is_blank(raw_site_rating) and site_rating is null then {
+                    'column_name': 'site_rating', 'raw_value': raw_site_rating,
+                    'reason': 'site_rating is not a number'} end,
+                case when site_rating < 0 or site_rating > rating_scale then {
+                    'column_name': 'site_rating', 'raw_value': raw_site_rating,
+                    'reason': 'site_rating is outside 0..' || rating_scale || ' (the source''s rating_scale)'} end,
+                case when (not is_blank(raw_site_votes) and site_votes is null) or site_votes < 0 then {
+                    'column_name': 'site_votes', 'raw_value': raw_site_votes,
+                    'reason': 'site_votes is not a count'} end,
+                case when (not is_blank(raw_user_review_count) and user_review_count is null)
+                        or user_review_count < 0 then {
+                    'column_name': 'user_review_count', 'raw_value': raw_user_review_count,
+                    'reason': 'user_review_count is not a count'} end,
+                case when (not is_blank(raw_critic_review_count) and critic_review_count is null)
+                        or critic_review_count < 0 then {
+                    'column_name': 'critic_review_count', 'raw_value': raw_critic_review_count,
+                    'reason': 'critic_review_count is not a count'} end
+            ], lambda p: p is not null)) as problems
+    from typed
+),
+
+final as (
+    select
+        source,
+        file_path,
+        row_number,
+        source_order,
+        title_id,
+        title,
+        year,
+        site_rating,
+        site_votes,
+        user_review_count,
+        critic_review_count,
+        genres,
+        directors,
+        problems
+    from checked
+)
+
+select * from final

@@ -1,0 +1,288 @@
+"""The `reviewpipe` command: thin wrappers over the library, one clear message on user errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from reviewpipe import pipeline, publish
+from reviewpipe.errors import ReviewpipeError
+from reviewpipe.settings import Settings, Source, load_settings
+from reviewpipe.sources import format_for
+from reviewpipe.warehouse import open_warehouse, rows
+
+# Prefect's telemetry cannot reach the internet at air-gapped sites and logs an ERROR when it fails.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+console = Console(width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+
+FLOW_FILE = Path(__file__).resolve().parents[2] / "flows" / "pipeline.py"
+
+
+def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Print a ReviewpipeError as one line on stderr and exit 1, without a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ReviewpipeError as exc:
+            message = Text("reviewpipe: ", style="bold red") + Text(str(exc))
+            err_console.print(message, highlight=False, soft_wrap=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+config_option = click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Config file (default: $REVIEWPIPE_CONFIG, else ./reviewpipe.toml, else the built-in sample).",
+)
+
+
+@click.group()
+@click.version_option(package_name="reviewpipe")
+def main() -> None:
+    """reviewpipe: review files -> DuckDB warehouse -> Polars metrics -> published tables and CSVs.
+
+    Example: reviewpipe run --config reviewpipe.toml
+    """
+
+
+def load_flow() -> Any:
+    """The Prefect flow defined in flows/pipeline.py of this checkout."""
+    if not FLOW_FILE.is_file():
+        raise ReviewpipeError(
+            f"the Prefect flow {FLOW_FILE} is not there (reviewpipe is not installed from a checkout); "
+            "run with --no-prefect"
+        )
+    spec = importlib.util.spec_from_file_location("reviewpipe_flows_pipeline", FLOW_FILE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    from prefect.logging.configuration import setup_logging
+
+    setup_logging()
+    for name in ("", "prefect", "prefect.task_runs", "prefect.flow_runs"):
+        for handler in logging.getLogger(name).handlers:
+            handler.addFilter(_UserErrorWithoutTraceback())
+    return module.reviewpipe_pipeline
+
+
+class _UserErrorWithoutTraceback(logging.Filter):
+    """Prefect logs a failed task with its traceback; a user error needs only its message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, ReviewpipeError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+@main.command()
+@config_option
+@click.option("--source", "only", multiple=True, help="Run only this source (repeatable).")
+@click.option("--full-refresh", is_flag=True, help="Reload every file, not just new and changed ones.")
+@click.option(
+    "--prefect/--no-prefect",
+    default=True,
+    show_default=True,
+    help="Run through the Prefect flow in flows/ (a local ephemeral server unless PREFECT_API_URL is set).",
+)
+@user_errors
+def run(config: Path | None, only: tuple[str, ...], full_refresh: bool, prefect: bool) -> None:
+    """Run the whole pipeline: ingest, score, metrics, publish, export.
+
+    Example: reviewpipe run --config examples/shared_corpora.toml --full-refresh
+    """
+    settings = load_settings(config)
+    if prefect:
+        flow = load_flow()
+        summary = flow(
+            config_path=str(settings.config_file) if settings.config_file else None,
+            sources=list(only) or None,
+            full_refresh=full_refresh,
+        )
+    else:
+        summary = pipeline.run(settings, only=list(only) or None, full_refresh=full_refresh)
+    print_run(settings, summary)
+
+
+def print_run(settings: Settings, summary: pipeline.RunSummary) -> None:
+    """The run's figures, where its outputs are, and the first titles."""
+    report = summary.ingest.report if summary.ingest else None
+    staged = summary.ingest.staged if summary.ingest else {}
+    if report:
+        console.print(
+            f"Ingest: {report.count('loaded')} files loaded, {report.count('skipped')} unchanged, "
+            f"{report.count('unreadable')} unreadable; {report.records} records read; "
+            f"{staged.get('stg_reviews', 0)} reviews and {staged.get('stg_titles', 0)} title rows "
+            f"staged; {staged.get('quarantine', 0)} rows quarantined (see table quarantine)."
+        )
+        for f in report.files:
+            if f.status == "unreadable":
+                console.print(f"[yellow]WARNING[/] {f.path}: {f.message}", highlight=False)
+    console.print(f"Sentiment: {summary.texts_scored} new texts scored.")
+    console.print(f"Published database: {summary.published_path}")
+    console.print(f"CSV exports: {settings.exports_path}/ ({len(summary.exports)} files)")
+    cols, preview = pipeline.title_preview(settings)
+    console.print(data_table(cols, preview, title="Titles by review count"))
+
+
+def data_table(columns: list[str], data: list[tuple], title: str | None = None) -> Table:
+    """A rich table of query results, numbers rounded for reading."""
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c)
+    for row in data:
+        table.add_row(*("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    return table
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@config_option
+@click.option("--source", "source_name", help="Load the files as this configured source.")
+@click.option("--kind", type=click.Choice(["reviews", "titles"]), default="reviews", show_default=True,
+              help="For files no configured source matches: what they hold.")
+@user_errors
+def ingest(config: Path | None, paths: tuple[Path, ...], source_name: str | None, kind: str) -> None:
+    """Load files into the warehouse and stage them (publish with `reviewpipe run`).
+
+    A file is loaded as --source NAME, else as the configured source whose glob matches it, else as an
+    ad-hoc source named after the file whose columns are the pipeline's field names.
+
+    Example: reviewpipe ingest data/landing/reviews_2024.csv --source sample_reviews
+    """
+    settings = load_settings(config)
+    by_source: dict[str, list[Path]] = {}
+    for path in paths:
+        source = _source_for(settings, path.resolve(), source_name, kind)
+        if source.name not in {s.name for s in settings.sources}:
+            settings.sources.append(source)
+        by_source.setdefault(source.name, []).append(path)
+    run_id = pipeline.new_run_id()
+    for name, files in by_source.items():
+        result = pipeline.ingest_stage(settings, run_id, only=[name], paths=files)
+        for f in result.report.files:
+            console.print(f"{f.status:>10}  {f.path}  records={f.records} rejected_lines={f.lines_rejected}"
+                          + (f"  {f.message}" if f.message else ""), highlight=False)
+    console.print(
+        f"Staged: {result.staged['stg_reviews']} reviews, {result.staged['stg_titles']} title rows, "
+        f"{result.staged['quarantine']} rows quarantined."
+    )
+
+
+def _source_for(settings: Settings, path: Path, name: str | None, kind: str) -> Source:
+    if name:
+        return settings.source(name)
+    for source in settings.sources:
+        if path.match(str(settings.resolve(source.path))):
+            return source
+    fmt = format_for(path)
+    if fmt is None:
+        raise ReviewpipeError(
+            f"{path}: no configured source matches it and its extension does not say its format; "
+            "pass --source NAME"
+        )
+    stem = "".join(c if c.isalnum() else "_" for c in path.stem.lower()).strip("_") or "file"
+    return Source(name=f"adhoc_{stem}"[:63], kind=kind, path=str(path), format=fmt)  # type: ignore[arg-type]
+
+
+@main.command()
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the sample (default: [paths] samples, data/samples).")
+@click.option("--seed", default=20240601, show_default=True, help="Random seed; same seed, same files.")
+@config_option
+@user_errors
+def sample(out: Path | None, seed: int, config: Path | None) -> None:
+    """Generate the synthetic sample (titles and yearly review files, with a few bad rows).
+
+    Example: reviewpipe sample --out data/samples --seed 7
+    """
+    from reviewpipe.sample import write_sample
+
+    folder = out or load_settings(config).samples_path
+    for path in write_sample(folder, seed=seed):
+        console.print(str(path), highlight=False)
+
+
+@main.command()
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@user_errors
+def status(config: Path | None, fmt: str) -> None:
+    """Show sources, files and rows loaded, rows quarantined, and the last runs.
+
+    Example: reviewpipe status --format json
+    """
+    settings = load_settings(config)
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        per_source = rows(
+            con,
+            """
+            select l.source, l.kind, count(*) as files,
+                   count(*) filter (where l.status = 'unreadable') as unreadable,
+                   sum(l.records_read) as records_read,
+                   (select count(*) from (select distinct file_path, row_number, line_number
+                     from quarantine q where q.source = l.source)) as rows_quarantined,
+                   max(l.loaded_at) as last_loaded_at
+            from load_log l group by l.source, l.kind order by l.source
+            """,
+        )
+        runs = rows(
+            con,
+            "select run_id, status, started_at, finished_at, records_read, rows_quarantined, "
+            "reviews_published, message from runs order by started_at desc limit 5",
+        )
+    src_cols = ["source", "kind", "files", "unreadable", "records_read", "rows_quarantined",
+                "last_loaded_at"]
+    run_cols = ["run_id", "status", "started_at", "finished_at", "records_read", "rows_quarantined",
+                "reviews_published", "message"]
+    if fmt == "json":
+        click.echo(json.dumps({
+            "sources": [dict(zip(src_cols, r)) for r in per_source],
+            "runs": [dict(zip(run_cols, r)) for r in runs],
+        }, default=str, indent=2))
+        return
+    console.print(data_table(src_cols, per_source, title="Sources"))
+    console.print(data_table(run_cols, runs, title="Last runs"))
+
+
+@main.command()
+@config_option
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the CSVs (default: [paths] exports).")
+@click.option("--table", "tables", multiple=True, help="Export this published table (default: all agg_).")
+@user_errors
+def export(config: Path | None, out: Path | None, tables: tuple[str, ...]) -> None:
+    """Export the published agg_ tables as CSV files, one per table.
+
+    Example: reviewpipe export --out /tmp/for-colleagues --table agg_title_summary
+    """
+    settings = load_settings(config)
+    folder = out or settings.exports_path
+    for path in publish.export_tables(pipeline.require_published(settings), folder, list(tables) or None):
+        console.print(str(path), highlight=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""The whole pipeline without Prefect: ingest -> score -> metrics -> publish -> export.
+
+Each stage is a function of the settings that opens what it needs and returns a small summary, so the
+Prefect flow in flows/ can wrap each one in a task, and tests can call them directly.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from reviewpipe import metrics, publish, sentiment
+from reviewpipe.errors import ReviewpipeError
+from reviewpipe.ingest import IngestReport, ingest, stage
+from reviewpipe.settings import Settings
+from reviewpipe.warehouse import connect, open_warehouse, rows, scalar, transaction
+
+
+@dataclass
+class IngestSummary:
+    """What the ingest stage did: files by outcome and the staged row counts."""
+
+    report: IngestReport
+    staged: dict[str, int]
+
+
+@dataclass
+class RunSummary:
+    """What one run did, for the CLI, the run log and the Prefect artifact."""
+
+    run_id: str
+    ingest: IngestSummary | None = None
+    texts_scored: int = 0
+    published: dict[str, int] = field(default_factory=dict)
+    published_path: Path | None = None
+    exports: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC time plus a random suffix."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+def ensure_sample(settings: Settings) -> list[Path]:
+    """Generate the synthetic sample when the embedded default is in use and it is not there yet."""
+    if not settings.uses_sample:
+        return []
+    from reviewpipe.sample import write_sample
+
+    folder = settings.samples_path
+    if (folder / "titles.csv").exists() and any(folder.glob("reviews_*.csv")):
+        return []
+    return write_sample(folder)
+
+
+def ingest_stage(
+    settings: Settings, run_id: str, *, only: list[str] | None = None, full_refresh: bool = False,
+    paths: list[Path] | None = None,
+) -> IngestSummary:
+    """Load new and changed files and rebuild staging, in one transaction."""
+    ensure_sample(settings)
+    with open_warehouse(settings.warehouse_path) as con, transaction(con):
+        report = ingest(con, settings, run_id, only=only, paths=paths, full_refresh=full_refresh)
+        staged = stage(con)
+    return IngestSummary(report, staged)
+
+
+def score_stage(settings: Settings) -> int:
+    """Score every staged text not yet in the sentiment cache; the number of texts scored."""
+    with open_warehouse(settings.warehouse_path) as con:
+        todo = scalar(con, f"select count(*) from ({_UNSCORED})")
+        if todo:
+            # a second cursor streams the texts while the first inserts their scores
+            reader_con = con.cursor()
+            try:
+                _score_unscored(con, reader_con, settings, todo)
+            finally:
+                reader_con.close()
+    return todo
+
+
+# Distinct texts of staged reviews that the sentiment cache does not hold yet.
+_UNSCORED = """
+    select text_hash, any_value(review_text) as review_text
+    from stg_reviews
+    where text_hash is not null
+      and text_hash not in (select text_hash from sentiment_scores)
+    group by text_hash
+"""
+
+
+def _score_unscored(
+    con: duckdb.DuckDBPyConnection, reader_con: duckdb.DuckDBPyConnection, settings: Settings, todo: int
+) -> None:
+    batch_size = settings.sentiment.batch_size
+    reader = reader_con.sql(_UNSCORED).to_arrow_reader(batch_size)
+    hashes: deque[list[str]] = deque()
+
+    def text_batches() -> Iterator[list[str]]:
+        for batch in reader:
+            hashes.append(batch.column("text_hash").to_pylist())
+            yield batch.column("review_text").to_pylist()
+
+    # a pool costs a second or so to start; below one batch it would cost more than it saves
+    workers = sentiment.worker_count(settings.sentiment.workers) if todo > batch_size else 1
+    for scores in sentiment.score_batches(text_batches(), workers):
+        frame = sentiment.scores_frame(scores).with_columns(
+            text_hash=pl.Series(hashes.popleft(), dtype=pl.String)
+        )
+        con.register("new_scores", frame)
+        con.execute(
+            """
+            insert or ignore into sentiment_scores
+            select text_hash, sentiment_compound, sentiment_pos, sentiment_neu, sentiment_neg
+            from new_scores
+            """
+        )
+        con.unregister("new_scores")
+
+
+def metrics_stage(settings: Settings) -> dict[str, pl.DataFrame]:
+    """Every metric frame the published models read, computed with Polars from the staged tables."""
+    with open_warehouse(settings.warehouse_path) as con:
+        reviews = con.sql(
+            """
+            select review_id, title_id, review_date, rating, rating_scale,
+                   helpful_votes, total_votes, text_hash
+            from stg_reviews
+            """
+        ).pl()
+        scores = con.sql(
+            """
+            select * from sentiment_scores
+            where text_hash in (select text_hash from stg_reviews)
+            """
+        ).pl()
+        staged_titles = con.sql("select * from stg_titles").pl()
+    m = settings.metrics
+    per_review = metrics.review_metrics(
+        reviews.lazy(), scores.lazy(), z=m.wilson_z, threshold=settings.sentiment.threshold
+    ).collect()
+    titles = metrics.merged_titles(staged_titles.lazy()).collect()
+    return {
+        "metric_titles": titles,
+        "metric_reviews": per_review,
+        "metric_title_summary": metrics.title_summary(
+            reviews.lazy(), per_review.lazy(), titles.lazy()
+        ).collect(),
+        "metric_rating_distribution": metrics.rating_distribution(reviews.lazy()).collect(),
+        "metric_top_helpful_reviews": metrics.top_helpful_reviews(
+            reviews.lazy(), per_review.lazy(), m.top_helpful_per_title
+        ).collect(),
+    }
+
+
+def publish_stage(settings: Settings, frames: dict[str, pl.DataFrame], run_id: str) -> dict[str, int]:
+    """Build, check and swap in the published database; row counts per published table."""
+    with open_warehouse(settings.warehouse_path) as con:
+        return publish.publish(con, frames, settings.published_path, run_id)
+
+
+def export_stage(settings: Settings) -> list[Path]:
+    """Export every published agg_ table as CSV into the exports folder."""
+    return publish.export_tables(settings.published_path, settings.exports_path)
+
+
+def record_run_start(settings: Settings, run_id: str) -> None:
+    """Log the run as running."""
+    with open_warehouse(settings.warehouse_path) as con:
+        con.execute(
+            "insert into runs (run_id, started_at, status) values (?, ?, 'running')",
+            [run_id, _now()],
+        )
+
+
+def record_run_end(settings: Settings, summary: RunSummary, error: BaseException | None = None) -> None:
+    """Log the run's outcome and figures."""
+    report = summary.ingest.report if summary.ingest else IngestReport()
+    staged = summary.ingest.staged if summary.ingest else {}
+    with open_warehouse(settings.warehouse_path) as con:
+        con.execute(
+            """
+            update runs set finished_at = ?, status = ?, files_loaded = ?, files_skipped = ?,
+                files_unreadable = ?, records_read = ?, rows_quarantined = ?,
+                reviews_published = ?, titles_published = ?, message = ?
+            where run_id = ?
+            """,
+            [
+                _now(), "failed" if error else "succeeded", report.count("loaded"),
+                report.count("skipped"), report.count("unreadable"), report.records,
+                staged.get("quarantine"), summary.published.get("reviews"),
+                summary.published.get("titles"), str(error) if error else None, summary.run_id,
+            ],
+        )
+
+
+def run(
+    settings: Settings, *, only: list[str] | None = None, full_refresh: bool = False
+) -> RunSummary:
+    """Run every stage in order and log the run; raises ReviewpipeError on a user-caused failure."""
+    summary = RunSummary(new_run_id())
+    record_run_start(settings, summary.run_id)
+    try:
+        t = time.perf_counter()
+        summary.ingest = ingest_stage(settings, summary.run_id, only=only, full_refresh=full_refresh)
+        summary.seconds["ingest"] = time.perf_counter() - t
+        t = time.perf_counter()
+        summary.texts_scored = score_stage(settings)
+        summary.seconds["score"] = time.perf_counter() - t
+        t = time.perf_counter()
+        frames = metrics_stage(settings)
+        summary.seconds["metrics"] = time.perf_counter() - t
+        t = time.perf_counter()
+        summary.published = publish_stage(settings, frames, summary.run_id)
+        summary.published_path = settings.published_path
+        summary.seconds["publish"] = time.perf_counter() - t
+        t = time.perf_counter()
+        summary.exports = export_stage(settings)
+        summary.seconds["export"] = time.perf_counter() - t
+    except BaseException as exc:
+        record_run_end(settings, summary, exc)
+        raise
+    record_run_end(settings, summary)
+    return summary
+
+
+def title_preview(settings: Settings, limit: int = 10) -> tuple[list[str], list[tuple]]:
+    """The first titles of the published summary by review count: column names and rows."""
+    con = connect()
+    try:
+        con.execute(f"attach {publish.sql_literal(require_published(settings))} as pub (read_only)")
+        cols = ["title_id", "title", "review_count", "rating_mean", "helpful_votes", "sentiment_mean"]
+        result = rows(
+            con,
+            f"select {', '.join(cols)} from pub.agg_title_summary "
+            "order by review_count desc, title_id limit ?",
+            [limit],
+        )
+        return cols, result
+    finally:
+        con.close()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def require_published(settings: Settings) -> Path:
+    """The published database path, or a clear error when nothing has been published yet."""
+    path = settings.published_path
+    if not path.exists():
+        raise ReviewpipeError(f"no published database at {path} yet; run `reviewpipe run` first")
+    return path

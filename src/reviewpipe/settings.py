@@ -1,0 +1,253 @@
+"""The one settings object: `reviewpipe.toml` (or `--config FILE`), overridden by `REVIEWPIPE_*` variables.
+
+Relative paths resolve against the folder of the config file (or the working folder when there is no
+file). Nested values are overridden with `__`, e.g. `REVIEWPIPE_PATHS__PUBLISHED=/srv/reports.duckdb`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from reviewpipe.errors import ReviewpipeError
+
+DEFAULT_CONFIG_NAME = "reviewpipe.toml"
+
+REVIEW_FIELDS: tuple[str, ...] = (
+    "review_id",
+    "title_id",
+    "author",
+    "review_date",
+    "rating",
+    "review_title",
+    "review_text",
+    "helpful_votes",
+    "total_votes",
+)
+TITLE_FIELDS: tuple[str, ...] = (
+    "title_id",
+    "title",
+    "year",
+    "site_rating",
+    "site_votes",
+    "user_review_count",
+    "critic_review_count",
+    "genres",
+    "directors",
+)
+FIELDS_BY_KIND: dict[str, tuple[str, ...]] = {"reviews": REVIEW_FIELDS, "titles": TITLE_FIELDS}
+
+# Options passed through to DuckDB's readers; anything else is a typo we would rather report.
+READER_OPTIONS: dict[str, frozenset[str]] = {
+    "csv": frozenset(
+        {
+            "header", "delim", "sep", "quote", "escape", "columns", "encoding", "skip",
+            "comment", "null_padding", "strict_mode", "new_line", "nullstr", "max_line_size",
+            "sample_size", "auto_detect", "names", "compression", "allow_quoted_nulls",
+        }
+    ),
+    "json": frozenset(
+        {"columns", "maximum_object_size", "compression", "records", "maximum_depth", "sample_size"}
+    ),
+    "parquet": frozenset({"binary_as_string", "hive_partitioning", "union_by_name"}),
+}
+READER_OPTIONS["tsv"] = READER_OPTIONS["csv"]
+READER_OPTIONS["jsonl"] = READER_OPTIONS["json"]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class Paths(BaseModel):
+    """Where the warehouse, the published database and the exports live."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    warehouse: Path = Path("data/warehouse.duckdb")
+    published: Path = Path("data/reports.duckdb")
+    exports: Path = Path("data/exports")
+    samples: Path = Path("data/samples")
+
+
+class Source(BaseModel):
+    """One configured input: a glob of files of one format, mapped onto review or title fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: Literal["reviews", "titles"] = "reviews"
+    path: str
+    format: Literal["csv", "tsv", "json", "jsonl", "parquet"] = "csv"
+    rating_scale: int = Field(default=10, ge=2, le=100)
+    options: dict[str, Any] = Field(default_factory=dict)
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(
+                f"source name {value!r} must be lowercase letters, digits and _ (e.g. 'imdb_reviews')"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _known_fields_and_options(self) -> Source:
+        fields = FIELDS_BY_KIND[self.kind]
+        unknown = sorted(set(self.columns) - set(fields))
+        if unknown:
+            raise ValueError(
+                f"source {self.name!r}: [sources.columns] has {', '.join(unknown)}, which are not "
+                f"{self.kind} fields; use one of: {', '.join(fields)}"
+            )
+        bad_options = sorted(set(self.options) - READER_OPTIONS[self.format])
+        if bad_options:
+            raise ValueError(
+                f"source {self.name!r}: [sources.options] {', '.join(bad_options)} not understood for "
+                f"format {self.format!r}; allowed: {', '.join(sorted(READER_OPTIONS[self.format]))}"
+            )
+        return self
+
+
+class SentimentSettings(BaseModel):
+    """How texts are scored: label thresholds and the worker pool."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(default=0.05, gt=0, lt=1)
+    workers: int = Field(default=0, ge=0, description="0 = one per CPU core")
+    batch_size: int = Field(default=2000, ge=1)
+
+
+class MetricsSettings(BaseModel):
+    """Parameters of the published measures."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    wilson_z: float = Field(default=1.959963984540054, gt=0, description="z of the 95% Wilson bound")
+    top_helpful_per_title: int = Field(default=10, ge=1)
+
+
+class Settings(BaseSettings):
+    """Everything a run needs; read it with `load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="REVIEWPIPE_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    config_file: Path | None = None
+    paths: Paths = Field(default_factory=Paths)
+    sources: list[Source] = Field(default_factory=list)
+    sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    uses_sample: bool = Field(default=False, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment variables win over the file, the way operators expect to override a config.
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _default_to_sample(self) -> Settings:
+        # With no [[sources]] configured, the pipeline runs on the synthetic sample it generates.
+        if not self.sources:
+            self.sources = sample_sources(self.paths.samples)
+            self.uses_sample = True
+        return self
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> Settings:
+        names = [s.name for s in self.sources]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(duplicated)}")
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths resolve against."""
+        return self.config_file.parent if self.config_file else Path.cwd()
+
+    def resolve(self, path: Path | str) -> Path:
+        """An absolute path for a configured path."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.resolve(self.paths.warehouse)
+
+    @property
+    def published_path(self) -> Path:
+        return self.resolve(self.paths.published)
+
+    @property
+    def exports_path(self) -> Path:
+        return self.resolve(self.paths.exports)
+
+    @property
+    def samples_path(self) -> Path:
+        return self.resolve(self.paths.samples)
+
+    def source(self, name: str) -> Source:
+        """The configured source called name."""
+        for s in self.sources:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ReviewpipeError(f"no source named {name!r} in the configuration (configured: {known})")
+
+
+def sample_sources(samples: Path) -> list[Source]:
+    """The sources of the embedded default: the titles and yearly review files `reviewpipe sample` writes."""
+    return [
+        Source(name="sample_titles", kind="titles", path=str(samples / "titles.csv")),
+        Source(name="sample_reviews", kind="reviews", path=str(samples / "reviews_*.csv")),
+    ]
+
+
+def find_config(config: Path | str | None) -> Path | None:
+    """The config file to read: the one given, else $REVIEWPIPE_CONFIG, else ./reviewpipe.toml if present."""
+    if config is None:
+        config = os.environ.get("REVIEWPIPE_CONFIG") or None
+    if config is not None:
+        path = Path(config).expanduser().resolve()
+        if not path.is_file():
+            raise ReviewpipeError(f"config file {path} does not exist; pass an existing file to --config")
+        return path
+    default = Path.cwd() / DEFAULT_CONFIG_NAME
+    return default.resolve() if default.is_file() else None
+
+
+def load_settings(config: Path | str | None = None) -> Settings:
+    """Settings from the config file (see `find_config`) with REVIEWPIPE_* overrides applied."""
+    path = find_config(config)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ReviewpipeError(f"{path}: not valid TOML ({exc}); fix the file and run again") from exc
+        except UnicodeDecodeError as exc:
+            raise ReviewpipeError(f"{path}: not UTF-8 text ({exc}); save it as UTF-8") from exc
+        data["config_file"] = path
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        where = path or "the default configuration"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ReviewpipeError(f"{where}: {problems}") from exc

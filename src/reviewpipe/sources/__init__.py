@@ -1,0 +1,66 @@
+"""Readers: how each configured format becomes rows, always through DuckDB's own readers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from reviewpipe.settings import Source
+
+# Tab-separated exports (IMDb's datasets, Amazon's review dumps) do not quote fields: a lone " in a
+# review body must stay text, not open a quoted field that swallows the following lines.
+_FORMAT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "csv": {},
+    "tsv": {"delim": "\t", "quote": "", "escape": ""},
+    "json": {"format": "auto"},
+    "jsonl": {"format": "newline_delimited"},
+    "parquet": {},
+}
+REJECTS_TABLE = "_reader_rejects"
+
+
+def reader_sql(source: Source) -> tuple[str, list[Any]]:
+    """A DuckDB table-function call that reads one file (first parameter) of the source, and its parameters.
+
+    CSV and TSV are read as text with malformed lines stored in REJECTS_TABLE instead of failing the
+    file; JSON and Parquet keep their own types and fail as a whole when the file cannot be parsed.
+    """
+    options = {**_FORMAT_DEFAULTS[source.format], **source.options}
+    if source.format in ("csv", "tsv"):
+        function = "read_csv"
+        options.update(
+            all_varchar=True,
+            store_rejects=True,
+            rejects_table=REJECTS_TABLE,
+            rejects_scan=REJECTS_TABLE + "_scan",
+        )
+    elif source.format in ("json", "jsonl"):
+        function = "read_json"
+    else:
+        function = "read_parquet"
+    options["filename"] = True
+    # Option names come from a whitelist in settings.Source; values are bound, never pasted.
+    named = "".join(f", {key} := ?" for key in options)
+    return f"{function}(?{named})", list(options.values())
+
+
+def rejects_sql() -> str:
+    """One row per line the CSV reader rejected: line, first failing column, the line's text, the reason."""
+    return f"""
+        select
+            line as line_number,
+            arg_min(column_name, column_idx) as column_name,
+            any_value(csv_line) as raw_value,
+            arg_min(error_type || ': ' || error_message, column_idx) as reason
+        from {REJECTS_TABLE}
+        group by line
+        order by line
+    """
+
+
+def format_for(path: Path) -> str | None:
+    """The format a file's extension suggests, for `reviewpipe ingest` without a configured source."""
+    suffixes = [s.lower() for s in path.suffixes if s.lower() not in (".gz", ".zst")]
+    ext = suffixes[-1].lstrip(".") if suffixes else ""
+    return {"csv": "csv", "tsv": "tsv", "tab": "tsv", "json": "json", "jsonl": "jsonl",
+            "ndjson": "jsonl", "parquet": "parquet"}.get(ext)
