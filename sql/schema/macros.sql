@@ -2,7 +2,7 @@
 
 -- Review and title text: HTML line breaks become newlines, entities are decoded (&amp; &#39; &nbsp; ...),
 -- runs of spaces collapse, at most one blank line is kept, and an empty result is null.
-create or replace macro clean_text(t) as nullif(trim(
+create or replace temp macro clean_text(t) as nullif(trim(
     regexp_replace(
         regexp_replace(
             regexp_replace(
@@ -17,14 +17,14 @@ create or replace macro clean_text(t) as nullif(trim(
     chr(10) || ' '), '');
 
 -- A one-line value (names, titles, ids): all whitespace collapses to single spaces.
-create or replace macro clean_line(t) as nullif(trim(regexp_replace(
+create or replace temp macro clean_line(t) as nullif(trim(regexp_replace(
     case when contains(t, '&') then decode_html_entities(t) else t end, '\s+', ' ', 'g')), '');
 
 -- True when a text cell holds nothing.
-create or replace macro is_blank(t) as t is null or trim(t) = '';
+create or replace temp macro is_blank(t) as t is null or trim(t) = '';
 
 -- A count as people write it: "34,370", "2.9K", "1.2M", "57"; null when it is none of these.
-create or replace macro parse_count(t) as (
+create or replace temp macro parse_count(t) as (
     case
         when is_blank(t) then null
         when regexp_full_match(trim(t), '[0-9]+(\.[0-9]+)?\s*[kKmM]')
@@ -33,11 +33,12 @@ create or replace macro parse_count(t) as (
                 * (case when upper(right(trim(t), 1)) = 'K' then 1000 else 1000000 end))::bigint
         when regexp_full_match(trim(t), '-?[0-9]{1,3}(,[0-9]{3})+')
             then try_cast(replace(trim(t), ',', '') as bigint)
-        else try_cast(trim(t) as bigint)
+        when regexp_full_match(trim(t), '-?[0-9]+(\.0+)?')
+            then try_cast(try_cast(trim(t) as double) as bigint)  -- "57", "57.0" (JSON exports)
     end);
 
 -- A rating as people write it: "8", "8.1", "8.1/10"; null when it is not a number.
-create or replace macro parse_rating(t) as (
+create or replace temp macro parse_rating(t) as (
     case
         when is_blank(t) then null
         else try_cast(regexp_extract(trim(t), '^(-?[0-9]+(\.[0-9]+)?)\s*(/\s*[0-9]+)?$', 1) as double)
@@ -45,7 +46,7 @@ create or replace macro parse_rating(t) as (
 
 -- A date in the forms review exports use: ISO dates and timestamps, "3 September 2002",
 -- "September 3, 2002", "3 Sep 2002", "Sep 3, 2002"; null when it is none of these or not a real day.
-create or replace macro parse_date(t) as (
+create or replace temp macro parse_date(t) as (
     case
         when is_blank(t) then null
         else coalesce(
@@ -55,7 +56,7 @@ create or replace macro parse_date(t) as (
     end);
 
 -- A list written as text ("Drama | War", "Drama,Romance", "[Action, Drama]") as "Drama, War".
-create or replace macro clean_list(t) as nullif(array_to_string(list_filter(
+create or replace temp macro clean_list(t) as nullif(array_to_string(list_filter(
     list_transform(
         regexp_split_to_array(regexp_replace(trim(t), '^\[|\]$', '', 'g'), '\s*[|,]\s*'),
         lambda x: trim(x, ' "''')),

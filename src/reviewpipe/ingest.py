@@ -21,7 +21,7 @@ import duckdb
 from reviewpipe import sources as readers
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.settings import FIELDS_BY_KIND, Settings, Source
-from reviewpipe.warehouse import build_model, quote_identifier, rows, scalar
+from reviewpipe.warehouse import build_model, quote_identifier, rows, scalar, transaction
 
 FileStatus = Literal["loaded", "skipped", "unreadable"]
 
@@ -94,7 +94,8 @@ def ingest(
     """Load every new or changed file of the selected sources into the raw_ tables and log it.
 
     With `paths`, only those files are loaded (for `reviewpipe ingest`), each under the single source
-    named in `only`. Runs inside the caller's transaction: a user error leaves the warehouse as it was.
+    named in `only`. Each file is loaded in its own transaction, so a failure (a mapping that does not
+    fit, a crash) leaves every file either fully loaded or as it was before.
     """
     selected = [settings.source(name) for name in only] if only else settings.sources
     if not selected:
@@ -126,9 +127,7 @@ def load_file(
     if previous == fp:
         return FileLoad(source.name, print_path, "skipped")
 
-    for table in ("raw_reviews", "raw_titles", "raw_rejects"):
-        con.execute(f"delete from {table} where source = ? and file_path = ?", [source.name, print_path])
-
+    # Read outside the transaction: a file DuckDB cannot parse must not abort the load of the others.
     call, params = readers.reader_sql(source)
     try:
         con.execute(f"drop table if exists {readers.REJECTS_TABLE}")
@@ -138,45 +137,49 @@ def load_file(
         )
     except duckdb.Error as exc:
         reason = f"unreadable as {source.format}: {_first_line(exc)}"
-        con.execute(
-            "insert into raw_rejects values (?, ?, ?, null, null, null, ?, ?)",
-            [source.name, source.kind, print_path, reason, run_id],
-        )
-        _log(con, source, path, fp, "unreadable", 0, 0, reason, run_id)
+        with transaction(con):
+            _forget_file(con, source.name, print_path)
+            con.execute(
+                "insert into raw_rejects values (?, ?, ?, null, null, null, ?, ?)",
+                [source.name, source.kind, print_path, reason, run_id],
+            )
+            _log(con, source, path, fp, "unreadable", 0, 0, reason, run_id)
         return FileLoad(source.name, print_path, "unreadable", message=reason)
 
     select = mapping_select(con, source, print_path)
     fields = FIELDS_BY_KIND[source.kind]
-    # rowids of a table made inside a transaction start at an offset; they are contiguous in file order
+    # rowids of a temp table are contiguous in file order but need not start at 0
     first_rowid = scalar(con, f"select coalesce(min(rowid), 0) from {_SOURCE_ROWS}")
-    con.execute(
-        f"""
-        insert into raw_{source.kind}
-            (source, file_path, row_number, rating_scale, {', '.join(fields)},
-             failed_fields, source_order, run_id)
-        select ?, ?, rowid - ? + 1, ?, {select}, ?, ?
-        from {_SOURCE_ROWS}
-        order by rowid
-        """,
-        [source.name, print_path, first_rowid, source.rating_scale, source_order, run_id],
-    )
     records = scalar(con, f"select count(*) from {_SOURCE_ROWS}")
-    rejected = 0
-    if _table_exists(con, readers.REJECTS_TABLE):
+    has_rejects = _table_exists(con, readers.REJECTS_TABLE)
+    rejected = (
+        scalar(con, f"select count(distinct line) from {readers.REJECTS_TABLE}") if has_rejects else 0
+    )
+    with transaction(con):
+        _forget_file(con, source.name, print_path)
         con.execute(
             f"""
-            insert into raw_rejects
-            select ?, ?, ?, line_number, column_name, raw_value, reason, ?
-            from ({readers.rejects_sql()})
+            insert into raw_{source.kind}
+                (source, file_path, row_number, rating_scale, {', '.join(fields)},
+                 failed_fields, source_order, run_id)
+            select ?, ?, rowid - ? + 1, ?, {select}, ?, ?
+            from {_SOURCE_ROWS}
+            order by rowid
             """,
-            [source.name, source.kind, print_path, run_id],
+            [source.name, print_path, first_rowid, source.rating_scale, source_order, run_id],
         )
-        rejected = scalar(
-            con, f"select count(distinct line) from {readers.REJECTS_TABLE}"
-        )
-    message = "the file holds no records" if records == 0 and rejected == 0 else None
+        if has_rejects:
+            con.execute(
+                f"""
+                insert into raw_rejects
+                select ?, ?, ?, line_number, column_name, raw_value, reason, ?
+                from ({readers.rejects_sql()})
+                """,
+                [source.name, source.kind, print_path, run_id],
+            )
+        message = "the file holds no records" if records == 0 and rejected == 0 else None
+        _log(con, source, path, fp, "loaded", records, rejected, message, run_id)
     con.execute(f"drop table if exists {_SOURCE_ROWS}")
-    _log(con, source, path, fp, "loaded", records, rejected, message, run_id)
     return FileLoad(source.name, print_path, "loaded", records, rejected, message)
 
 
@@ -250,9 +253,10 @@ def _check_expression(con: duckdb.DuckDBPyConnection, source: Source, name: str,
 
 
 def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rebuild the staging models from the raw tables; the row counts of stg_ tables and quarantine."""
-    for model in STAGING_MODELS:
-        build_model(con, model)
+    """Rebuild the staging models from the raw tables in one transaction; stg_ and quarantine row counts."""
+    with transaction(con):
+        for model in STAGING_MODELS:
+            build_model(con, model)
     counts = {table: scalar(con, f"select count(*) from {table}") for table in ("stg_reviews", "stg_titles")}
     # a row with two problems has two quarantine entries but is one row not loaded
     counts["quarantine"] = scalar(
@@ -263,8 +267,14 @@ def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def _forget_source(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    for table in ("raw_reviews", "raw_titles", "raw_rejects", "load_log"):
-        con.execute(f"delete from {table} where source = ?", [name])
+    with transaction(con):
+        for table in ("raw_reviews", "raw_titles", "raw_rejects", "load_log"):
+            con.execute(f"delete from {table} where source = ?", [name])
+
+
+def _forget_file(con: duckdb.DuckDBPyConnection, source: str, file_path: str) -> None:
+    for table in ("raw_reviews", "raw_titles", "raw_rejects"):
+        con.execute(f"delete from {table} where source = ? and file_path = ?", [source, file_path])
 
 
 def _log(
@@ -296,9 +306,3 @@ def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def describe_value(value: Any) -> str:
-    """A short printable form of a raw value for messages."""
-    text = "" if value is None else str(value)
-    return text if len(text) <= 80 else text[:77] + "..."

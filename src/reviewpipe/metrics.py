@@ -12,6 +12,30 @@ from reviewpipe.settings import TITLE_FIELDS
 
 Z_95 = 1.959963984540054  # two-sided 95% normal quantile
 
+# Means and deviations are summed as whole multiples of these units, exactly, so they come out the
+# same in every run whatever order Polars' threads add them in (float sums would differ in the last
+# bit between re-runs). VADER rounds compound to 4 decimals; ratings are taken to 3 decimals.
+COMPOUND_UNIT = 1e-4
+RATING_UNIT = 1e-3
+
+
+def _units(x: pl.Expr, unit: float) -> pl.Expr:
+    return (x / unit).round(0).cast(pl.Int64)
+
+
+def exact_mean(x: pl.Expr, unit: float) -> pl.Expr:
+    """Mean of x (nulls ignored) from an exact integer sum of x in units; null when x is all null."""
+    return _units(x, unit).sum() / x.count() * unit
+
+
+def exact_std(x: pl.Expr, unit: float) -> pl.Expr:
+    """Sample standard deviation (n - 1) of x from exact integer sums; null for fewer than 2 values."""
+    n = x.count()
+    s1 = _units(x, unit).sum().cast(pl.Float64)
+    s2 = (_units(x, unit).cast(pl.Float64) ** 2).sum()
+    var = ((s2 - s1 * s1 / n) / (n - 1)).clip(lower_bound=0.0)
+    return pl.when(n > 1).then(var.sqrt() * unit).otherwise(None)
+
 
 def helpful_ratio(helpful: pl.Expr, total: pl.Expr) -> pl.Expr:
     """helpful / total; null when nobody voted (total is 0 or unknown)."""
@@ -63,7 +87,7 @@ def review_metrics(
     `scores` is the sentiment cache keyed by text_hash.
     """
     return (
-        reviews.join(scores, on="text_hash", how="left")
+        reviews.join(scores, on="text_hash", how="left", maintain_order="left")
         .with_columns(
             helpful_ratio=helpful_ratio(pl.col("helpful_votes"), pl.col("total_votes")),
             helpful_wilson_lb=wilson_lower_bound(pl.col("helpful_votes"), pl.col("total_votes"), z),
@@ -133,17 +157,17 @@ def title_summary(
     output of review_metrics, `titles` the output of merged_titles.
     """
     per_title = (
-        reviews.join(review_scores, on="review_id", how="left")
+        reviews.join(review_scores, on="review_id", how="left", maintain_order="left")
         .group_by("title_id")
         .agg(
             review_count=pl.len().cast(pl.Int64),
             rated_review_count=pl.col("rating").count().cast(pl.Int64),
-            rating_mean=pl.col("rating").mean(),
+            rating_mean=exact_mean(pl.col("rating"), RATING_UNIT),
             rating_median=pl.col("rating").median(),
-            rating_stddev=pl.col("rating").std(),  # sample standard deviation (n - 1)
+            rating_stddev=exact_std(pl.col("rating"), RATING_UNIT),
             helpful_votes=pl.col("helpful_votes").sum(),
             total_votes=pl.col("total_votes").sum(),
-            sentiment_mean=pl.col("sentiment_compound").mean(),
+            sentiment_mean=exact_mean(pl.col("sentiment_compound"), COMPOUND_UNIT),
             scored=pl.col("sentiment_label").count(),
             positive=(pl.col("sentiment_label") == "positive").sum(),
             neutral=(pl.col("sentiment_label") == "neutral").sum(),
@@ -190,7 +214,7 @@ def top_helpful_reviews(
     votes, then more total votes, then review_id so the ranking is deterministic.
     """
     return (
-        reviews.join(review_scores, on="review_id", how="inner")
+        reviews.join(review_scores, on="review_id", how="inner", maintain_order="left")
         .filter(pl.col("total_votes") > 0)
         .sort(
             ["title_id", "helpful_wilson_lb", "helpful_votes", "total_votes", "review_id"],

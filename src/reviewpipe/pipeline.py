@@ -21,7 +21,7 @@ from reviewpipe import metrics, publish, sentiment
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.ingest import IngestReport, ingest, stage
 from reviewpipe.settings import Settings
-from reviewpipe.warehouse import connect, open_warehouse, rows, scalar, transaction
+from reviewpipe.warehouse import connect, open_warehouse, rows, scalar
 
 
 @dataclass
@@ -66,9 +66,9 @@ def ingest_stage(
     settings: Settings, run_id: str, *, only: list[str] | None = None, full_refresh: bool = False,
     paths: list[Path] | None = None,
 ) -> IngestSummary:
-    """Load new and changed files and rebuild staging, in one transaction."""
+    """Load new and changed files (a transaction each) and rebuild staging (one transaction)."""
     ensure_sample(settings)
-    with open_warehouse(settings.warehouse_path) as con, transaction(con):
+    with open_warehouse(settings.warehouse_path) as con:
         report = ingest(con, settings, run_id, only=only, paths=paths, full_refresh=full_refresh)
         staged = stage(con)
     return IngestSummary(report, staged)
@@ -128,22 +128,28 @@ def _score_unscored(
 
 
 def metrics_stage(settings: Settings) -> dict[str, pl.DataFrame]:
-    """Every metric frame the published models read, computed with Polars from the staged tables."""
+    """Every metric frame the published models read, computed with Polars from the staged tables.
+
+    Inputs are read in a fixed order and as one chunk each: DuckDB hands over a varying number of
+    chunks, and float aggregates taken chunk by chunk would differ in the last bit between re-runs.
+    """
     with open_warehouse(settings.warehouse_path) as con:
         reviews = con.sql(
             """
             select review_id, title_id, review_date, rating, rating_scale,
                    helpful_votes, total_votes, text_hash
             from stg_reviews
+            order by review_id
             """
-        ).pl()
+        ).pl().rechunk()
         scores = con.sql(
             """
             select * from sentiment_scores
             where text_hash in (select text_hash from stg_reviews)
+            order by text_hash
             """
-        ).pl()
-        staged_titles = con.sql("select * from stg_titles").pl()
+        ).pl().rechunk()
+        staged_titles = con.sql("select * from stg_titles order by title_id, source_order, file_path, row_number").pl().rechunk()
     m = settings.metrics
     per_review = metrics.review_metrics(
         reviews.lazy(), scores.lazy(), z=m.wilson_z, threshold=settings.sentiment.threshold

@@ -1,0 +1,45 @@
+"""Shared fixtures: settings whose warehouse, published file and exports live in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reviewpipe.settings import Paths, Settings, Source
+
+# Prefect's telemetry cannot reach the internet here; keep test logs free of its ERROR line.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Build Settings rooted in tmp_path; sources are Source objects or dicts of Source fields."""
+
+    def build(*sources: Source | dict[str, Any], workers: int = 1, **extra: Any) -> Settings:
+        return Settings(
+            paths=Paths(
+                warehouse=tmp_path / "warehouse.duckdb",
+                published=tmp_path / "reports.duckdb",
+                exports=tmp_path / "exports",
+                samples=tmp_path / "samples",
+            ),
+            sources=[s if isinstance(s, Source) else Source(**s) for s in sources],
+            sentiment={"workers": workers},
+            **extra,
+        )
+
+    return build
+
+
+def write(path: Path, text: str) -> Path:
+    """Write text to path (creating folders) exactly as given, and return the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode("utf-8"))
+    return path

@@ -1,0 +1,204 @@
+"""Ingest and the staging models: golden rows in, exact rows out, quarantine with reasons, incremental loads."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import write
+from reviewpipe.errors import ReviewpipeError
+from reviewpipe.ingest import ingest, stage
+from reviewpipe.warehouse import open_warehouse, rows
+
+HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
+
+
+def load(settings, run_id: str = "r1", **kwargs):
+    with open_warehouse(settings.warehouse_path) as con:
+        report = ingest(con, settings, run_id, **kwargs)
+        counts = stage(con)
+    return report, counts
+
+
+def query(settings, sql: str, params=()):
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        return rows(con, sql, params)
+
+
+def test_stg_reviews_golden_rows(tmp_path: Path, make_settings) -> None:
+    write(tmp_path / "in" / "r.csv", HEADER
+          + 'tt1,Zoë,2002-09-03,9,41,57,Reflections,"Good.<br /><br />Very &amp; good."\n'
+          + "tt1,bob,3 September 2002,,0,0,,Fine film\n"
+          + "tt2, carol ,2010-01-01,2,,,Meh,\n")
+    s = make_settings({"name": "rev", "path": str(tmp_path / "in" / "*.csv")})
+    load(s)
+    got = query(s, """select title_id, author, review_date, rating, review_title, review_text,
+                             helpful_votes, total_votes, rating_scale, source, row_number
+                      from stg_reviews order by row_number""")
+    assert got == [
+        # HTML breaks become a paragraph break and &amp; decodes; votes are counts
+        ("tt1", "Zoë", date(2002, 9, 3), 9.0, "Reflections", "Good.\n\nVery & good.", 41, 57, 10, "rev", 1),
+        # a long-form date parses; a missing rating stays null and 0 of 0 is kept as counts
+        ("tt1", "bob", date(2002, 9, 3), None, None, "Fine film", 0, 0, 10, "rev", 2),
+        # a rating without text is usable; the author's padding is trimmed; unknown votes stay null
+        ("tt2", "carol", date(2010, 1, 1), 2.0, "Meh", None, None, None, 10, "rev", 3),
+    ]
+    ids = query(s, "select review_id, text_hash from stg_reviews order by row_number")
+    # no review_id column: each id is an md5 (32 hex), distinct, and stable across loads
+    assert len({i for i, _ in ids}) == 3 and all(len(i) == 32 for i, _ in ids)
+    assert ids[2][1] is None  # no text, nothing to score
+
+
+def test_bad_rows_are_quarantined_with_file_row_column_value_and_reason(tmp_path: Path, make_settings) -> None:
+    path = write(tmp_path / "in" / "r.csv", HEADER
+                 + "tt1,a,2020-01-01,ten,1,2,t,x\n"       # 1: rating not a number
+                 + "tt1,b,2020-01-01,11,1,2,t,x\n"        # 2: outside 1..10
+                 + "tt1,c,2020-01-01,5,7,4,t,x\n"         # 3: helpful > total
+                 + "tt1,d,2020-01-01,5,1,-2,t,x\n"        # 4: negative total (and helpful > total)
+                 + "tt1,e,2020-01-01,,0,0,t,\n"           # 5: neither text nor rating
+                 + "tt1,f,2021-02-30,5,0,0,t,x\n"         # 6: not a real day
+                 + ",g,2020-01-01,5,0,0,t,x\n"            # 7: no title
+                 + "tt1,h,2020-01-01,5,0,0,t,ok\n"        # 8: good
+                 + "tt1,h,2020-01-01,5,0,0,t,ok\n")       # 9: duplicate of 8
+    s = make_settings({"name": "rev", "path": str(path)})
+    _, counts = load(s)
+    got = query(s, "select row_number, column_name, raw_value, reason from quarantine order by row_number, reason")
+    assert got == [
+        (1, "rating", "ten", "rating is not a number"),
+        (2, "rating", "11", "rating is outside 1..10 (the source's rating_scale)"),
+        (3, "helpful_votes", "7 of 4", "helpful_votes is greater than total_votes"),
+        (4, "helpful_votes", "1 of -2", "helpful_votes is greater than total_votes"),
+        (4, "total_votes", "-2", "total_votes is negative"),
+        (5, "review_text", None, "the review has neither text nor rating"),
+        (6, "review_date", "2021-02-30", "review_date is not a date (expected e.g. 2002-09-03 or 3 September 2002)"),
+        (7, "title_id", None, "title_id is empty; every review needs the title it belongs to"),
+        (9, "review_id", query(s, "select review_id from stg_reviews")[0][0],
+         f"duplicate of the review in {path} row 8"),
+    ]
+    # the file is named on every entry; 8 distinct rows are out, one row is in, none vanished
+    assert {r[0] for r in query(s, "select distinct file_path from quarantine")} == {str(path)}
+    assert counts == {"stg_reviews": 1, "stg_titles": 0, "quarantine": 8}
+
+
+def test_config_expressions_map_columns_and_a_failing_expression_quarantines_its_row(
+    tmp_path: Path, make_settings
+) -> None:
+    write(tmp_path / "Film A" / "movieReviews.csv",
+          "Date of Review,User,Usefulness Vote,Total Votes,User's Rating out of 10,Review Title,Review\r\n"
+          "13 March 2003,ann,3,4,10,Great,Loved it\r\n"
+          "31 Marchh 2003,ben,1,1,2,Bad,Hated it\r\n")
+    s = make_settings({
+        "name": "imdb", "path": str(tmp_path / "*" / "movieReviews.csv"),
+        "columns": {
+            "title_id": "regexp_extract(filename, '([^/]+)/movieReviews.csv', 1)",
+            "review_date": "strptime(\"Date of Review\", '%d %B %Y')::date",
+            "helpful_votes": "Usefulness Vote", "total_votes": "Total Votes", "author": "User",
+            "rating": "User's Rating out of 10", "review_title": "Review Title", "review_text": "Review",
+        },
+    })
+    load(s)
+    assert query(s, "select title_id, author, review_date, rating, helpful_votes, total_votes from stg_reviews") == [
+        ("Film A", "ann", date(2003, 3, 13), 10.0, 3, 4)]
+    # strptime raised on row 2; the row is kept in quarantine rather than failing the whole file
+    assert query(s, "select row_number, column_name, reason from quarantine") == [
+        (2, "review_date", "the configured expression for review_date raised an error on this row; "
+                           "fix the value or the expression")]
+
+
+def test_reader_rejects_are_quarantined_with_their_line(tmp_path: Path, make_settings) -> None:
+    path = write(tmp_path / "t.tsv", "tconst\taverageRating\tnumVotes\ntt1\t8.1\t34370\ntt2\t5.0\t10\ntt00")
+    s = make_settings({"name": "ratings", "kind": "titles", "format": "tsv", "path": str(path),
+                       "columns": {"title_id": "tconst", "site_rating": "averageRating", "site_votes": "numVotes"}})
+    report, counts = load(s)
+    assert [(f.records, f.lines_rejected) for f in report.files] == [(2, 1)]
+    assert query(s, "select title_id, site_rating, site_votes from stg_titles order by 1") == [
+        ("tt1", 8.1, 34370), ("tt2", 5.0, 10)]
+    # the partial last line (line 4 of the file) is kept with the reader's reason
+    (line, raw, reason), = query(s, "select line_number, raw_value, reason from quarantine")
+    assert (line, raw) == (4, "tt00") and reason.startswith("MISSING COLUMNS")
+
+
+def test_unreadable_file_is_logged_and_quarantined_while_others_load(tmp_path: Path, make_settings) -> None:
+    write(tmp_path / "a.json", '[{"title_id": "tt1", "review_text": "fine", "rating": 7}]')
+    bad = write(tmp_path / "b.json", '{"title_id": "tt1", ')
+    s = make_settings({"name": "js", "format": "json", "path": str(tmp_path / "*.json")})
+    report, counts = load(s)
+    assert [f.status for f in report.files] == ["loaded", "unreadable"]
+    assert counts["stg_reviews"] == 1
+    (file_path, reason), = query(s, "select file_path, reason from quarantine")
+    assert file_path == str(bad) and reason.startswith("unreadable as json")
+    assert query(s, "select status from load_log order by file_path") == [("loaded",), ("unreadable",)]
+
+
+def test_unchanged_files_are_skipped_and_a_changed_file_replaces_its_own_rows(tmp_path: Path, make_settings) -> None:
+    a = write(tmp_path / "in" / "a.csv", HEADER + "tt1,ann,2020-01-01,8,1,2,t,one\n")
+    write(tmp_path / "in" / "b.csv", HEADER + "tt2,bob,2020-01-01,3,0,0,t,two\n")
+    s = make_settings({"name": "rev", "path": str(tmp_path / "in" / "*.csv")})
+    report, _ = load(s, "r1")
+    assert [f.status for f in report.files] == ["loaded", "loaded"]
+    before = query(s, "select * exclude (run_id) from raw_reviews order by file_path")
+
+    report, _ = load(s, "r2")
+    assert [f.status for f in report.files] == ["skipped", "skipped"]
+    assert query(s, "select * exclude (run_id) from raw_reviews order by file_path") == before
+
+    write(a, HEADER + "tt1,ann,2020-01-01,9,1,2,t,one (edited)\ntt1,cid,2020-01-02,7,0,0,t,new\n")
+    report, counts = load(s, "r3")
+    assert [f.status for f in report.files] == ["loaded", "skipped"]
+    assert query(s, "select author, rating, review_text from stg_reviews order by author") == [
+        ("ann", 9.0, "one (edited)"), ("bob", 3.0, "two"), ("cid", 7.0, "new")]
+
+
+def test_a_changed_mapping_reloads_an_unchanged_file(tmp_path: Path, make_settings) -> None:
+    write(tmp_path / "a.csv", "film,stars,text\ntt1,4,nice\n")
+    s = make_settings({"name": "rev", "path": str(tmp_path / "a.csv"), "rating_scale": 5,
+                       "columns": {"title_id": "film", "rating": "stars", "review_text": "text"}})
+    load(s)
+    s2 = make_settings({"name": "rev", "path": str(tmp_path / "a.csv"), "rating_scale": 5,
+                        "columns": {"title_id": "upper(film)", "rating": "stars", "review_text": "text"}})
+    report, _ = load(s2)
+    assert report.files[0].status == "loaded"
+    assert query(s2, "select title_id, rating from stg_reviews") == [("TT1", 4.0)]
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ({"title_id": "no_such_column"}, r"no_such_column.*The file's columns are: film, stars, text, filename"),
+        ({"title_id": "film ) ; drop table raw_reviews; --"}, "neither a column of the file nor a valid DuckDB expression"),
+        ({"title_id": "(select 1)"}, "single expression"),
+    ],
+)
+def test_a_mapping_that_does_not_fit_is_one_clear_error_and_changes_nothing(
+    tmp_path: Path, make_settings, columns: dict[str, str], message: str
+) -> None:
+    good = write(tmp_path / "good" / "a.csv", HEADER + "tt1,ann,2020-01-01,8,1,2,t,one\n")
+    write(tmp_path / "bad" / "a.csv", "film,stars,text\ntt1,4,nice\n")
+    s = make_settings({"name": "good", "path": str(good)})
+    load(s)
+    before = query(s, "select * from stg_reviews")
+    s_bad = make_settings({"name": "good", "path": str(good)},
+                          {"name": "bad", "path": str(tmp_path / "bad" / "a.csv"), "columns": columns})
+    with pytest.raises(ReviewpipeError, match=message) as info:
+        load(s_bad)
+    assert "source 'bad'" in str(info.value)
+    # the failing file is checked before anything of it is written: nothing of it remains
+    assert query(s, "select * from stg_reviews") == before
+    assert query(s, "select count(*) from load_log") == [(1,)]
+
+
+def test_a_glob_that_matches_nothing_is_a_clear_error(tmp_path: Path, make_settings) -> None:
+    s = make_settings({"name": "rev", "path": str(tmp_path / "nowhere" / "*.csv")})
+    with pytest.raises(ReviewpipeError, match=r"source 'rev'.*matches no files"):
+        load(s)
+
+
+def test_full_refresh_reloads_everything(tmp_path: Path, make_settings) -> None:
+    write(tmp_path / "a.csv", HEADER + "tt1,ann,2020-01-01,8,1,2,t,one\n")
+    s = make_settings({"name": "rev", "path": str(tmp_path / "a.csv")})
+    load(s)
+    report, _ = load(s, full_refresh=True)
+    assert [f.status for f in report.files] == ["loaded"]
+    assert query(s, "select count(*) from raw_reviews") == [(1,)]

@@ -1,0 +1,142 @@
+"""The whole pipeline on the embedded sample: the published contract, re-runs, failures, readers."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from reviewpipe import pipeline
+from reviewpipe.errors import ReviewpipeError
+from reviewpipe.publish import PUBLISHED_TABLES
+from reviewpipe.sample import BAD_ROWS
+from reviewpipe.settings import Settings
+
+CONTRACT = {
+    "titles": ["title_id", "title", "year", "site_rating", "site_votes", "user_review_count",
+               "critic_review_count", "genres", "directors"],
+    "reviews": ["review_id", "title_id", "author", "review_date", "rating", "review_title", "review_text",
+                "helpful_votes", "total_votes", "rating_scale", "source", "helpful_ratio",
+                "helpful_wilson_lb", "sentiment_compound", "sentiment_pos", "sentiment_neu",
+                "sentiment_neg", "sentiment_label"],
+    "agg_title_summary": ["title_id", "title", "review_count", "rated_review_count", "rating_mean",
+                          "rating_median", "rating_stddev", "site_rating", "site_votes", "helpful_votes",
+                          "total_votes", "sentiment_mean", "positive_share", "neutral_share",
+                          "negative_share"],
+    "agg_rating_distribution": ["title_id", "rating", "review_count", "share"],
+    "agg_top_helpful_reviews": ["title_id", "rank", "review_id", "helpful_votes", "total_votes",
+                                "helpful_ratio", "helpful_wilson_lb"],
+}
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory) -> tuple[Settings, pipeline.RunSummary]:
+    """One cold run on the generated sample (module-wide: scoring 3,000 texts takes a few seconds)."""
+    root = tmp_path_factory.mktemp("sample_run")
+    config = root / "reviewpipe.toml"
+    config.write_text("[sentiment]\nworkers = 2\n")
+    from reviewpipe.settings import load_settings
+
+    settings = load_settings(config)
+    return settings, pipeline.run(settings)
+
+
+def published(settings: Settings) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(settings.published_path), read_only=True)
+    try:
+        return {t: con.execute(f"select * exclude (run_id, loaded_at) from {t}" if t == "load_log"
+                               else f"select * from {t}").fetchall() for t in PUBLISHED_TABLES}
+    finally:
+        con.close()
+
+
+def test_cold_run_publishes_the_contract(sample_run) -> None:
+    settings, summary = sample_run
+    assert settings.uses_sample and (settings.samples_path / "titles.csv").exists()
+    con = duckdb.connect(str(settings.published_path), read_only=True)
+    for table, columns in CONTRACT.items():
+        got = [r[0] for r in con.execute(f"describe {table}").fetchall()]
+        assert got[: len(columns)] == columns, table
+    # the sample's ~3,000 reviews minus its deliberately bad rows are published, 10 titles
+    assert summary.published["titles"] == 10
+    n_bad = len(BAD_ROWS)
+    assert summary.published["reviews"] == 3000 - n_bad
+    assert summary.ingest.staged["quarantine"] == n_bad
+    # every published review with text has sentiment; every agg_ table was exported with a header
+    assert con.execute("select count(*) from reviews where review_text is not null "
+                       "and sentiment_compound is null").fetchall() == [(0,)]
+    con.close()
+    exported = sorted(p.name for p in summary.exports)
+    assert exported == sorted(f"{t}.csv" for t in CONTRACT if t.startswith("agg_"))
+    with (settings.exports_path / "agg_title_summary.csv").open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == CONTRACT["agg_title_summary"] and len(rows) == 11
+
+
+def test_a_rerun_with_no_new_data_loads_nothing_and_publishes_identical_tables(sample_run) -> None:
+    settings, _ = sample_run
+    before = published(settings)
+    again = pipeline.run(settings)
+    assert again.ingest.report.count("loaded") == 0
+    assert again.texts_scored == 0  # sentiment is kept per text; nothing new to score
+    assert published(settings) == before
+
+
+def test_new_reviews_are_scored_alone_and_appear(sample_run, tmp_path: Path) -> None:
+    settings, _ = sample_run
+    extra = settings.samples_path / "reviews_2099.csv"
+    extra.write_text(
+        "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
+        "tt9000001,newcomer,2024-05-01,10,3,4,Wow,An utterly wonderful surprise for everyone!\n"
+    )
+    try:
+        summary = pipeline.run(settings)
+        assert summary.ingest.report.count("loaded") == 1 and summary.texts_scored == 1
+        con = duckdb.connect(str(settings.published_path), read_only=True)
+        (label, ratio), = con.execute(
+            "select sentiment_label, helpful_ratio from reviews where author = 'newcomer'").fetchall()
+        con.close()
+        assert (label, ratio) == ("positive", 0.75)
+    finally:
+        extra.unlink()
+        pipeline.run(settings, full_refresh=True)
+
+
+def test_a_failed_run_leaves_the_published_file_and_exports_untouched(sample_run, tmp_path: Path) -> None:
+    settings, _ = sample_run
+    digest = hashlib.sha256(settings.published_path.read_bytes()).hexdigest()
+    exports = {p.name: p.read_bytes() for p in settings.exports_path.iterdir()}
+    bad = settings.model_copy(update={"sources": [*settings.sources, settings.sources[1].model_copy(
+        update={"name": "broken", "columns": {"title_id": "no_such_column"}})]})
+    with pytest.raises(ReviewpipeError, match="no_such_column"):
+        pipeline.run(bad)
+    assert hashlib.sha256(settings.published_path.read_bytes()).hexdigest() == digest
+    assert {p.name: p.read_bytes() for p in settings.exports_path.iterdir()} == exports
+
+
+def test_a_reader_with_the_published_file_open_keeps_its_view_and_does_not_block(sample_run) -> None:
+    settings, _ = sample_run
+    reader = duckdb.connect(str(settings.published_path), read_only=True)
+    try:
+        n_before = reader.execute("select count(*) from reviews").fetchall()
+        pipeline.run(settings, full_refresh=True)  # publishes a new file while the reader is open
+        # the open session still reads a whole, consistent database (the old file)
+        assert reader.execute("select count(*) from reviews").fetchall() == n_before
+    finally:
+        reader.close()
+    fresh = duckdb.connect(str(settings.published_path), read_only=True)
+    assert fresh.execute("select count(*) from reviews").fetchall() == n_before
+    fresh.close()
+
+
+def test_the_run_log_records_each_run(sample_run) -> None:
+    settings, summary = sample_run
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    status, reviews = con.execute(
+        "select status, reviews_published from runs where run_id = ?", [summary.run_id]).fetchall()[0]
+    con.close()
+    assert (status, reviews) == ("succeeded", summary.published["reviews"])

@@ -1,0 +1,103 @@
+"""The warehouse helpers and the SQL macros every staging model uses (sql/schema/macros.sql)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from reviewpipe.errors import ReviewpipeError
+from reviewpipe.warehouse import connect, open_warehouse, rows, scalar
+
+
+@pytest.fixture(scope="module")
+def con():
+    c = connect()
+    yield c
+    c.close()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # <br /> in any spelling becomes a newline; two make a paragraph break
+        ("Good.<br /><br />Bad.", "Good.\n\nBad."),
+        ("a<BR>b<br/>c", "a\nb\nc"),
+        # named and numeric entities decode; &nbsp; becomes a plain space
+        ("Tom &amp; Jerry &#39;96 &quot;x&quot; &#x27;y&#x27;", "Tom & Jerry '96 \"x\" 'y'"),
+        ("a&nbsp;&nbsp;b", "a b"),
+        # CRLF, tabs and runs of spaces collapse; more than one blank line becomes one
+        ("  one\r\ntwo\t\tthree  \n\n\n\nfour ", "one\ntwo three\n\nfour"),
+        ("   ", None),
+        (None, None),
+    ],
+)
+def test_clean_text(con, raw: str | None, expected: str | None) -> None:
+    assert scalar(con, "select clean_text(?)", [raw]) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("34,370", 34370), ("2.9K", 2900), ("1.2M", 1200000), ("57", 57), (" 0 ", 0), ("-3", -3),
+     ("ten", None), ("", None), ("1,23", None), ("4.5", None)],
+)
+def test_parse_count(con, raw: str, expected: int | None) -> None:
+    # "1,23" is not a thousands-separated number and "4.5" is not a whole count: both stay unparsed
+    assert scalar(con, "select parse_count(?)", [raw]) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("8", 8.0), ("8.1", 8.1), ("8.1/10", 8.1), (" 4 / 5 ", 4.0), ("0", 0.0),
+     ("\n   Was this review helpful?  Sign in to vote.\n   ", None), ("ten", None), ("", None)],
+)
+def test_parse_rating(con, raw: str, expected: float | None) -> None:
+    assert scalar(con, "select parse_rating(?)", [raw]) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("2002-09-03", date(2002, 9, 3)), ("3 September 2002", date(2002, 9, 3)),
+     ("September 3, 2002", date(2002, 9, 3)), ("3 Sep 2002", date(2002, 9, 3)),
+     ("2015-08-31 10:11:12", date(2015, 8, 31)),
+     ("2021-02-30", None), ("yesterday", None), ("", None)],
+)
+def test_parse_date(con, raw: str, expected: date | None) -> None:
+    # 2021-02-30 is shaped like a date but is not a day: it must not parse
+    assert scalar(con, "select parse_date(?)", [raw]) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("Drama | War", "Drama, War"), ("Drama,Romance", "Drama, Romance"),
+     ("[Action, Adventure]", "Action, Adventure"), ("", None)],
+)
+def test_clean_list(con, raw: str, expected: str | None) -> None:
+    assert scalar(con, "select clean_list(?)", [raw]) == expected
+
+
+def test_a_locked_warehouse_fails_naming_the_holder(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db):
+        pass
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(ReviewpipeError, match=rf"locked by another process .*PID {holder.pid}"):
+            connect(db, wait=1.0)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_open_warehouse_creates_the_schema(tmp_path: Path) -> None:
+    with open_warehouse(tmp_path / "w.duckdb") as c:
+        tables = {r[0] for r in rows(c, "select table_name from duckdb_tables()")}
+    assert {"raw_reviews", "raw_titles", "raw_rejects", "load_log", "sentiment_scores", "runs"} <= tables
