@@ -202,3 +202,28 @@ def test_full_refresh_reloads_everything(tmp_path: Path, make_settings) -> None:
     report, _ = load(s, full_refresh=True)
     assert [f.status for f in report.files] == ["loaded"]
     assert query(s, "select count(*) from raw_reviews") == [(1,)]
+
+
+def test_stg_titles_golden_rows_and_title_quarantine(tmp_path: Path, make_settings) -> None:
+    write(tmp_path / "meta.json", """[
+      {"id": "tt1", "name": "Zerkalo", "published": "1975-03-07", "rating": 8.1, "votes": "34,370",
+       "users": "2.9K", "critics": "70", "genres": ["Biography", "Drama"], "directors": ["A. T."]},
+      {"id": "tt2", "name": "Bad", "published": "soon", "rating": 11, "votes": "many",
+       "users": null, "critics": null, "genres": [], "directors": []}
+    ]""")
+    s = make_settings({"name": "meta", "kind": "titles", "format": "json", "path": str(tmp_path / "meta.json"),
+                       "columns": {"title_id": "id", "title": "name", "year": "published",
+                                   "site_rating": "rating", "site_votes": "votes", "user_review_count": "users",
+                                   "critic_review_count": "critics"}})
+    load(s)
+    assert query(s, """select title_id, title, year, site_rating, site_votes, user_review_count,
+                              critic_review_count, genres, directors from stg_titles""") == [
+        # the year is taken from a date; "34,370" and "2.9K" are counts; JSON lists become text
+        ("tt1", "Zerkalo", 1975, 8.1, 34370, 2900, 70, "Biography, Drama", "A. T."),
+    ]
+    assert query(s, "select row_number, column_name, raw_value, reason from quarantine order by column_name") == [
+        # JSON numbers arrive typed: the column holds doubles (8.1, 11), so 11 reads back as "11.0"
+        (2, "site_rating", "11.0", "site_rating is outside 0..10 (the source's rating_scale)"),
+        (2, "site_votes", "many", "site_votes is not a count"),
+        (2, "year", "soon", "year is not a year"),
+    ]

@@ -25,7 +25,7 @@ def _units(x: pl.Expr, unit: float) -> pl.Expr:
 
 def exact_mean(x: pl.Expr, unit: float) -> pl.Expr:
     """Mean of x (nulls ignored) from an exact integer sum of x in units; null when x is all null."""
-    return _units(x, unit).sum() / x.count() * unit
+    return pl.when(x.count() > 0).then(_units(x, unit).sum() / x.count() * unit).otherwise(None)
 
 
 def exact_std(x: pl.Expr, unit: float) -> pl.Expr:

@@ -1,0 +1,87 @@
+"""Publishing: the published models' exact rows, the data checks, the atomic swap, the CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from conftest import write
+from reviewpipe import pipeline
+from reviewpipe.publish import CheckFailed, export_tables, publish
+from reviewpipe.warehouse import open_warehouse
+
+HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
+
+
+@pytest.fixture
+def staged(tmp_path: Path, make_settings):
+    """A warehouse with two titles from two sources and three reviews, staged and scored."""
+    write(tmp_path / "t1.csv", "title_id,title,year,site_rating,site_votes\ntt1,Old Name,1975,8.0,100\ntt2,Two,,,\n")
+    write(tmp_path / "t2.csv", "title_id,title,site_votes,genres\ntt1,New Name,,Drama | War\n")
+    write(tmp_path / "r.csv", HEADER
+          + "tt1,ann,2020-01-01,9,41,57,A,I loved it.\n"
+          + "tt1,bob,2020-02-01,3,0,0,B,It was awful.\n"
+          + "tt2,cy,2020-03-01,,1,3,C,It was a film.\n")
+    s = make_settings(
+        {"name": "t_first", "kind": "titles", "path": str(tmp_path / "t1.csv")},
+        {"name": "t_second", "kind": "titles", "path": str(tmp_path / "t2.csv")},
+        {"name": "rev", "path": str(tmp_path / "r.csv")},
+    )
+    pipeline.ingest_stage(s, "r1")
+    pipeline.score_stage(s)
+    return s
+
+
+def test_published_titles_merge_sources_in_load_order(staged) -> None:
+    frames = pipeline.metrics_stage(staged)
+    pipeline.publish_stage(staged, frames, "r1")
+    con = duckdb.connect(str(staged.published_path), read_only=True)
+    got = con.execute("select * from titles order by title_id").fetchall()
+    # the second source overrides the title and adds genres; its empty site_votes does not erase 100
+    assert got == [("tt1", "New Name", 1975, 8.0, 100, None, None, "Drama, War", None),
+                   ("tt2", "Two", None, None, None, None, None, None, None)]
+    reviews = con.execute("select author, helpful_ratio, helpful_wilson_lb, sentiment_label "
+                          "from reviews order by author").fetchall()
+    # 41 of 57 -> 0.7193 with a Wilson bound below it; 0 of 0 -> no ratio, bound 0
+    assert reviews[0][0] == "ann" and reviews[0][1] == pytest.approx(41 / 57) and 0 < reviews[0][2] < reviews[0][1]
+    assert reviews[1] == ("bob", None, 0.0, "negative")
+    assert reviews[2][3] == "neutral"
+    summary = con.execute("select title_id, review_count, rated_review_count, rating_mean, helpful_votes, "
+                          "total_votes from agg_title_summary order by title_id").fetchall()
+    assert summary == [("tt1", 2, 2, 6.0, 41, 57), ("tt2", 1, 0, None, 1, 3)]
+    comment = con.execute("select comment from duckdb_tables() where table_name = 'reviews'").fetchall()
+    assert comment[0][0].startswith("One row per usable review")
+    con.close()
+
+
+def test_a_failing_check_publishes_nothing_and_keeps_the_old_file(staged) -> None:
+    frames = pipeline.metrics_stage(staged)
+    pipeline.publish_stage(staged, frames, "r1")
+    digest = hashlib.sha256(staged.published_path.read_bytes()).hexdigest()
+    broken = dict(frames)
+    # a share that does not sum to 1 must be caught by sql/checks/agg_rating_distribution_shares.sql
+    broken["metric_rating_distribution"] = frames["metric_rating_distribution"].with_columns(
+        share=pl.col("share") * 2)
+    with pytest.raises(CheckFailed, match="agg_rating_distribution_shares"):
+        pipeline.publish_stage(staged, broken, "r2")
+    assert hashlib.sha256(staged.published_path.read_bytes()).hexdigest() == digest
+    assert not list(staged.published_path.parent.glob(".*.tmp"))
+
+
+def test_exports_are_whole_csv_files_of_the_agg_tables(staged, tmp_path: Path) -> None:
+    pipeline.publish_stage(staged, pipeline.metrics_stage(staged), "r1")
+    out = tmp_path / "out"
+    written = export_tables(staged.published_path, out)
+    assert sorted(p.name for p in written) == [
+        "agg_rating_distribution.csv", "agg_title_summary.csv", "agg_top_helpful_reviews.csv"]
+    with (out / "agg_rating_distribution.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    # tt1 has ratings 9 and 3 on a 10-point scale: 10 rows, two of them with one review each
+    tt1 = [r for r in rows if r["title_id"] == "tt1"]
+    assert len(tt1) == 10 and sorted(r["review_count"] for r in tt1 if r["review_count"] != "0") == ["1", "1"]
+    assert not list(out.glob(".*"))  # no temporary files left behind
