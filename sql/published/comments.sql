@@ -25,4 +25,5 @@ comment on column agg_title_summary.positive_share is 'Share of the title''s rev
 comment on table agg_rating_distribution is 'Rating histogram per title: every whole point of the scale, with review_count and share (shares of a title sum to 1).';
 comment on table agg_top_helpful_reviews is 'Top 10 reviews per title by helpful_wilson_lb among reviews with votes; ties by helpful_votes, total_votes, review_id.';
 comment on table quarantine is 'Rows, reader-rejected lines and unreadable files that were not loaded, with the reason.';
+comment on column quarantine.column_name is 'The pipeline field that failed a check; for a line the reader rejected (line_number set), the file''s own column.';
 comment on table load_log is 'Every file considered: fingerprint (sha256 of bytes and source config), status, records read.';
