@@ -51,11 +51,12 @@ def wilson_lower_bound(helpful: pl.Expr, total: pl.Expr, z: float = Z_95) -> pl.
     p = helpful.cast(pl.Float64) / n
     z2 = z * z
     bound = (p + z2 / (2 * n) - z * ((p * (1 - p) / n + z2 / (4 * n * n)).sqrt())) / (1 + z2 / n)
-    # the formula can land a hair below 0 in floating point when helpful = 0
+    # with helpful = 0 the formula is 0 in exact arithmetic but lands a hair off it in floating
+    # point; ties on the bound must be real ties, so 0 is set exactly
     return (
-        pl.when(total.is_null())
+        pl.when(total.is_null() | helpful.is_null())
         .then(None)
-        .when(total == 0)
+        .when((total == 0) | (helpful == 0))
         .then(0.0)
         .otherwise(bound.clip(lower_bound=0.0))
     )
@@ -215,7 +216,8 @@ def top_helpful_reviews(
     """
     return (
         reviews.join(review_scores, on="review_id", how="inner", maintain_order="left")
-        .filter(pl.col("total_votes") > 0)
+        # only reviews someone voted on, with a known helpful count, can be ranked
+        .filter((pl.col("total_votes") > 0) & pl.col("helpful_wilson_lb").is_not_null())
         .sort(
             ["title_id", "helpful_wilson_lb", "helpful_votes", "total_votes", "review_id"],
             descending=[False, True, True, True, False],
