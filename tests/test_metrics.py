@@ -6,6 +6,8 @@ calling the function under test, so a wrong formula cannot confirm itself.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from statistics import NormalDist
 from typing import Any
 
@@ -59,6 +61,19 @@ TITLES_SCHEMA: dict[str, Any] = {
     "row_number": pl.Int64,
     "source_order": pl.Int32,
 }
+PAGE_FIELDS = ["writers", "stars", "country", "language", "runtime_minutes", "popularity",
+               "related_to_title_id"]
+
+
+def with_page_fields(titles: pl.DataFrame) -> pl.DataFrame:
+    """Staged title rows as stg_titles has them: the page-only fields null, one file time for all."""
+    return titles.with_columns(
+        *[pl.lit(None, dtype=pl.Int64 if f in ("runtime_minutes", "popularity") else pl.String).alias(f)
+          for f in PAGE_FIELDS],
+        file_modified_at=pl.lit(datetime(2024, 1, 1)),
+    )
+
+
 # What title_summary reads of review_metrics' output, and of merged_titles' output.
 SUMMARY_SCORES_SCHEMA: dict[str, Any] = {
     "review_id": pl.String,
@@ -312,7 +327,7 @@ def test_merged_titles_later_rows_override_and_nulls_do_not_erase() -> None:
         ("t0", None, None, None, None, None, None, None, None,
          "main", "data/2019.csv", 1, 0),
     ]
-    titles = pl.DataFrame(rows, schema=TITLES_SCHEMA, orient="row")
+    titles = with_page_fields(pl.DataFrame(rows, schema=TITLES_SCHEMA, orient="row"))
     got = merged_titles(titles.lazy()).collect()
     # t1, each field's last non-null value in load order:
     #   title "Final" (R1), year 2000 (R4; R3 and R1 are null), site_rating 8.5 (R1),
@@ -328,7 +343,22 @@ def test_merged_titles_later_rows_override_and_nulls_do_not_erase() -> None:
         schema={c: TITLES_SCHEMA[c] for c in cols[:9]},
         orient="row",
     )
-    assert_frame_equal(got, expected)
+    assert_frame_equal(got.select(cols[:9]), expected)
+    # the fields only saved pages carry stay null when no row has them
+    assert got.select(PAGE_FIELDS).null_count().row(0) == tuple([2] * len(PAGE_FIELDS))
+
+
+def test_merged_titles_a_newer_file_of_the_same_source_wins() -> None:
+    # Two saves of one page in one source: the newer file (by modification time) overrides the
+    # older one even though its path sorts first.
+    rows = [
+        ("t1", "Zerkalo", 1975, 8.0, 30000, None, None, None, None, "pages", "b_old.txt", 1, 0),
+        ("t1", "Zerkalo", 1975, 8.1, 34370, None, None, None, None, "pages", "a_new.txt", 1, 0),
+    ]
+    titles = with_page_fields(pl.DataFrame(rows, schema=TITLES_SCHEMA, orient="row")).with_columns(
+        file_modified_at=pl.Series([datetime(2020, 1, 1), datetime(2024, 1, 1)]))
+    got = merged_titles(titles.lazy()).collect()
+    assert got.select("site_rating", "site_votes").row(0) == (8.1, 34370)
 
 
 # --- title_summary --------------------------------------------------------------------------------
@@ -651,7 +681,7 @@ def all_metrics(reviews: pl.DataFrame, titles: pl.DataFrame) -> dict[str, pl.Dat
     }
 
 
-TITLES = pl.DataFrame(
+TITLES = with_page_fields(pl.DataFrame(
     [
         ("t1", "One", 2001, 7.0, 10, None, None, "Drama", None, "s", "f.csv", 1, 0),
         ("t1", None, None, 7.5, None, 4, None, None, "X", "s", "f.csv", 2, 0),
@@ -659,7 +689,7 @@ TITLES = pl.DataFrame(
     ],
     schema=TITLES_SCHEMA,
     orient="row",
-)
+))
 
 
 @settings(max_examples=200, deadline=None)

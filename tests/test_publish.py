@@ -41,7 +41,8 @@ def test_published_titles_merge_sources_in_load_order(staged) -> None:
     frames = pipeline.metrics_stage(staged)
     pipeline.publish_stage(staged, frames, "r1")
     con = duckdb.connect(str(staged.published_path), read_only=True)
-    got = con.execute("select * from titles order by title_id").fetchall()
+    got = con.execute("select title_id, title, year, site_rating, site_votes, user_review_count, "
+                      "critic_review_count, genres, directors from titles order by title_id").fetchall()
     # the second source overrides the title and adds genres; its empty site_votes does not erase 100
     assert got == [("tt1", "New Name", 1975, 8.0, 100, None, None, "Drama, War", None),
                    ("tt2", "Two", None, None, None, None, None, None, None)]

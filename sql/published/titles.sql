@@ -14,7 +14,14 @@ final as (
         user_review_count,
         critic_review_count,
         genres,
-        directors
+        directors,
+        writers,
+        stars,
+        country,
+        language,
+        runtime_minutes::integer as runtime_minutes,
+        popularity,
+        related_to_title_id
     from merged
 )
 

@@ -10,6 +10,7 @@ typed as (
         file_path,
         row_number,
         source_order,
+        file_modified_at,
         rating_scale,
         failed_fields,
         -- as they arrived, for the quarantine's raw_value
@@ -80,7 +81,8 @@ checked as (
     from typed
 ),
 
--- the same review twice (same id) keeps its first occurrence: by source order, file, row
+-- the same review twice (same id) keeps one occurrence: the first source in the config, then the
+-- newest file (a newer export or page save has the newer votes), then the first row of that file
 ranked as (
     select
         *,
@@ -90,7 +92,7 @@ ranked as (
     from checked
     window first_seen as (
         partition by review_id, len(problems) = 0
-        order by source_order, file_path, row_number
+        order by source_order, file_modified_at desc, file_path, row_number
     )
 ),
 

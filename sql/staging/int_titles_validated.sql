@@ -10,6 +10,7 @@ typed as (
         file_path,
         row_number,
         source_order,
+        file_modified_at,
         rating_scale,
         failed_fields,
         title_id as raw_title_id,
@@ -26,7 +27,16 @@ typed as (
         parse_count(user_review_count) as user_review_count,
         parse_count(critic_review_count) as critic_review_count,
         clean_list(genres) as genres,
-        clean_list(directors) as directors
+        clean_list(directors) as directors,
+        clean_list(writers) as writers,
+        clean_list(stars) as stars,
+        clean_list(country) as country,
+        clean_list(language) as language,
+        parse_count(regexp_extract(runtime_minutes, '^\s*([0-9][0-9,]*)', 1)) as runtime_minutes,  -- "108", "108 min"
+        parse_count(popularity) as popularity,  -- the site's popularity rank, "3,939"
+        clean_line(related_to_title_id) as related_to_title_id,
+        runtime_minutes as raw_runtime_minutes,
+        popularity as raw_popularity
     from raw
 ),
 
@@ -61,7 +71,14 @@ checked as (
                 case when (not is_blank(raw_critic_review_count) and critic_review_count is null)
                         or critic_review_count < 0 then {
                     'column_name': 'critic_review_count', 'raw_value': raw_critic_review_count,
-                    'reason': 'critic_review_count is not a count'} end
+                    'reason': 'critic_review_count is not a count'} end,
+                case when (not is_blank(raw_runtime_minutes) and runtime_minutes is null)
+                        or runtime_minutes < 0 then {
+                    'column_name': 'runtime_minutes', 'raw_value': raw_runtime_minutes,
+                    'reason': 'runtime_minutes is not a number of minutes'} end,
+                case when (not is_blank(raw_popularity) and popularity is null) or popularity < 0 then {
+                    'column_name': 'popularity', 'raw_value': raw_popularity,
+                    'reason': 'popularity is not a rank'} end
             ], lambda p: p is not null)) as problems
     from typed
 ),
@@ -72,6 +89,7 @@ final as (
         file_path,
         row_number,
         source_order,
+        file_modified_at,
         title_id,
         title,
         year,
@@ -81,6 +99,13 @@ final as (
         critic_review_count,
         genres,
         directors,
+        writers,
+        stars,
+        country,
+        language,
+        runtime_minutes,
+        popularity,
+        related_to_title_id,
         problems
     from checked
 )

@@ -1,5 +1,6 @@
 -- Title rows that passed every check. A title may appear in several rows (several sources or saves);
--- the published `titles` merges them, later rows filling in and overriding earlier ones.
+-- the published `titles` merges them, later rows (by source order, then newer files) filling in and
+-- overriding earlier ones.
 -- grain: one row per raw title row; key: (source, file_path, row_number)
 with validated as (
     select * from int_titles_validated
@@ -16,10 +17,18 @@ final as (
         critic_review_count,
         genres,
         directors,
+        writers,
+        stars,
+        country,
+        language,
+        runtime_minutes,
+        popularity,
+        related_to_title_id,
         source,
         file_path,
         row_number,
-        source_order
+        source_order,
+        file_modified_at
     from validated
     where len(problems) = 0
 )

@@ -127,15 +127,10 @@ def load_file(
     if previous == fp:
         return FileLoad(source.name, print_path, "skipped")
 
-    # Read outside the transaction: a file DuckDB cannot parse must not abort the load of the others.
-    call, params = readers.reader_sql(source)
+    # Read outside the transaction: a file that cannot be parsed must not abort the load of the others.
     try:
-        con.execute(f"drop table if exists {readers.REJECTS_TABLE}")
-        con.execute(
-            f"create or replace temp table {_SOURCE_ROWS} as select * from {call}",
-            [print_path, *params],
-        )
-    except duckdb.Error as exc:
+        tables = _read_file(con, source, print_path)
+    except (duckdb.Error, readers.UnreadableFile) as exc:
         reason = f"unreadable as {source.format}: {_first_line(exc)}"
         with transaction(con):
             _forget_file(con, source.name, print_path)
@@ -146,28 +141,31 @@ def load_file(
             _log(con, source, path, fp, "unreadable", 0, 0, reason, run_id)
         return FileLoad(source.name, print_path, "unreadable", message=reason)
 
-    select = mapping_select(con, source, print_path)
-    fields = FIELDS_BY_KIND[source.kind]
-    # rowids of a temp table are contiguous in file order but need not start at 0
-    first_rowid = scalar(con, f"select coalesce(min(rowid), 0) from {_SOURCE_ROWS}")
-    records = scalar(con, f"select count(*) from {_SOURCE_ROWS}")
+    selects = {kind: mapping_select(con, source, kind, table, print_path) for kind, table in tables.items()}
+    records = sum(scalar(con, f"select count(*) from {table}") for table in tables.values())
     has_rejects = _table_exists(con, readers.REJECTS_TABLE)
     rejected = (
         scalar(con, f"select count(distinct line) from {readers.REJECTS_TABLE}") if has_rejects else 0
     )
+    modified_at = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None)
     with transaction(con):
         _forget_file(con, source.name, print_path)
-        con.execute(
-            f"""
-            insert into raw_{source.kind}
-                (source, file_path, row_number, rating_scale, {', '.join(fields)},
-                 failed_fields, source_order, run_id)
-            select ?, ?, rowid - ? + 1, ?, {select}, ?, ?
-            from {_SOURCE_ROWS}
-            order by rowid
-            """,
-            [source.name, print_path, first_rowid, source.rating_scale, source_order, run_id],
-        )
+        for kind, table in tables.items():
+            fields = FIELDS_BY_KIND[kind]
+            # rowids of a temp table are contiguous in file order but need not start at 0
+            first_rowid = scalar(con, f"select coalesce(min(rowid), 0) from {table}")
+            con.execute(
+                f"""
+                insert into raw_{kind}
+                    (source, file_path, row_number, rating_scale, {', '.join(fields)},
+                     failed_fields, source_order, file_modified_at, run_id)
+                select ?, ?, rowid - ? + 1, ?, {selects[kind]}, ?, ?, ?
+                from {table}
+                order by rowid
+                """,
+                [source.name, print_path, first_rowid, source.rating_scale, source_order,
+                 modified_at, run_id],
+            )
         if has_rejects:
             con.execute(
                 f"""
@@ -179,22 +177,45 @@ def load_file(
             )
         message = "the file holds no records" if records == 0 and rejected == 0 else None
         _log(con, source, path, fp, "loaded", records, rejected, message, run_id)
-    con.execute(f"drop table if exists {_SOURCE_ROWS}")
+    for table in tables.values():
+        con.execute(f"drop table if exists {table}")
     return FileLoad(source.name, print_path, "loaded", records, rejected, message)
 
 
-def mapping_select(con: duckdb.DuckDBPyConnection, source: Source, file_path: str) -> str:
+def _read_file(con: duckdb.DuckDBPyConnection, source: Source, file_path: str) -> dict[str, str]:
+    """Read one file into temp tables, one per kind of row it yields; the table name per kind."""
+    con.execute(f"drop table if exists {readers.REJECTS_TABLE}")
+    if source.format == "imdb_page":
+        tables = {}
+        for kind, frame in readers.read_imdb_page(Path(file_path)).items():
+            table = f"{_SOURCE_ROWS}_{kind}"
+            con.register("_page_rows", frame)
+            con.execute(f"create or replace temp table {table} as select * from _page_rows")
+            con.unregister("_page_rows")
+            tables[kind] = table
+        return tables
+    call, params = readers.reader_sql(source)
+    con.execute(
+        f"create or replace temp table {_SOURCE_ROWS} as select * from {call}", [file_path, *params]
+    )
+    return {source.kind: _SOURCE_ROWS}
+
+
+def mapping_select(
+    con: duckdb.DuckDBPyConnection, source: Source, kind: str, table: str, file_path: str
+) -> str:
     """The select list that turns the file's columns into the kind's fields, as text, plus failed_fields.
 
     A configured value that names a column of the file is that column; anything else is a DuckDB
     expression over the file's columns and `filename`. Expressions are wrapped in try() so one bad
     value does not fail the file; the rows where they raised are listed in failed_fields.
     """
-    columns = [r[0] for r in rows(con, f"describe {_SOURCE_ROWS}")]
+    columns = [r[0] for r in rows(con, f"describe {table}")]
+    configured_columns = {**readers.default_columns(source.format, kind), **source.columns}
     exprs: dict[str, str] = {}
     expression_fields: list[str] = []
-    for name in FIELDS_BY_KIND[source.kind]:
-        configured = source.columns.get(name)
+    for name in FIELDS_BY_KIND[kind]:
+        configured = configured_columns.get(name)
         if configured is None:
             exprs[name] = quote_identifier(name) if name in columns else "null"
         elif configured in columns:
@@ -207,7 +228,7 @@ def mapping_select(con: duckdb.DuckDBPyConnection, source: Source, file_path: st
     select_list = ", ".join(f"{expr} as {quote_identifier(name)}" for name, expr in exprs.items())
     try:
         types = dict(
-            (r[0], r[1]) for r in rows(con, f"describe select {select_list} from {_SOURCE_ROWS}")
+            (r[0], r[1]) for r in rows(con, f"describe select {select_list} from {table}")
         )
     except duckdb.Error as exc:
         raise ReviewpipeError(

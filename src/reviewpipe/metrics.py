@@ -136,12 +136,13 @@ def rating_distribution(reviews: pl.LazyFrame) -> pl.LazyFrame:
 def merged_titles(titles: pl.LazyFrame) -> pl.LazyFrame:
     """One row per title_id: for each field the last non-null value in load order.
 
-    grain: one row per title_id. Load order is the source's position in the config, then file path,
-    then row, so a later source (or a newer file) fills in and overrides what earlier ones gave.
+    grain: one row per title_id. Load order is the source's position in the config, then the file's
+    modification time, then file path and row, so a later source or a newer save of a page fills in
+    and overrides what earlier ones gave.
     """
     fields = [f for f in TITLE_FIELDS if f != "title_id"]
     return (
-        titles.sort("source_order", "file_path", "row_number")
+        titles.sort("source_order", "file_modified_at", "file_path", "row_number", nulls_last=False)
         .group_by("title_id", maintain_order=True)
         .agg([pl.col(f).drop_nulls().last().alias(f) for f in fields])
         .sort("title_id")

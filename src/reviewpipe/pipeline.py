@@ -149,7 +149,10 @@ def metrics_stage(settings: Settings) -> dict[str, pl.DataFrame]:
             order by text_hash
             """
         ).pl().rechunk()
-        staged_titles = con.sql("select * from stg_titles order by title_id, source_order, file_path, row_number").pl().rechunk()
+        staged_titles = con.sql(
+            "select * from stg_titles "
+            "order by title_id, source_order, file_modified_at, file_path, row_number"
+        ).pl().rechunk()
     m = settings.metrics
     per_review = metrics.review_metrics(
         reviews.lazy(), scores.lazy(), z=m.wilson_z, threshold=settings.sentiment.threshold

@@ -40,6 +40,13 @@ TITLE_FIELDS: tuple[str, ...] = (
     "critic_review_count",
     "genres",
     "directors",
+    "writers",
+    "stars",
+    "country",
+    "language",
+    "runtime_minutes",
+    "popularity",
+    "related_to_title_id",
 )
 FIELDS_BY_KIND: dict[str, tuple[str, ...]] = {"reviews": REVIEW_FIELDS, "titles": TITLE_FIELDS}
 
@@ -57,6 +64,7 @@ READER_OPTIONS: dict[str, frozenset[str]] = {
     ),
     "parquet": frozenset({"binary_as_string", "hive_partitioning", "union_by_name"}),
 }
+READER_OPTIONS["imdb_page"] = frozenset()
 READER_OPTIONS["tsv"] = READER_OPTIONS["csv"]
 READER_OPTIONS["jsonl"] = READER_OPTIONS["json"]
 
@@ -82,7 +90,7 @@ class Source(BaseModel):
     name: str
     kind: Literal["reviews", "titles"] = "reviews"
     path: str
-    format: Literal["csv", "tsv", "json", "jsonl", "parquet"] = "csv"
+    format: Literal["csv", "tsv", "json", "jsonl", "parquet", "imdb_page"] = "csv"
     rating_scale: int = Field(default=10, ge=2, le=100)
     options: dict[str, Any] = Field(default_factory=dict)
     columns: dict[str, str] = Field(default_factory=dict)
@@ -98,7 +106,10 @@ class Source(BaseModel):
 
     @model_validator(mode="after")
     def _known_fields_and_options(self) -> Source:
-        fields = FIELDS_BY_KIND[self.kind]
+        # a saved IMDb page yields both titles and reviews, whatever kind the source says
+        fields = (
+            REVIEW_FIELDS + TITLE_FIELDS if self.format == "imdb_page" else FIELDS_BY_KIND[self.kind]
+        )
         unknown = sorted(set(self.columns) - set(fields))
         if unknown:
             raise ValueError(

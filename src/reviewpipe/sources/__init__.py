@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from reviewpipe.settings import Source
 
 # Tab-separated exports (IMDb's datasets, Amazon's review dumps) do not quote fields: a lone " in a
@@ -17,6 +19,42 @@ _FORMAT_DEFAULTS: dict[str, dict[str, Any]] = {
     "parquet": {},
 }
 REJECTS_TABLE = "_reader_rejects"
+
+# Saved IMDb pages carry no review ids; a review is the same review in a newer save of the page when
+# its title, author, date and review title match (its text, votes and rating may have changed).
+_DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, str]] = {
+    ("imdb_page", "reviews"): {
+        "review_id": "md5(concat_ws(chr(31), 'imdb_page', title_id, coalesce(author, ''), "
+        "coalesce(review_date, ''), coalesce(review_title, '')))"
+    },
+}
+
+
+class UnreadableFile(Exception):
+    """A file the source's reader cannot make rows of at all; str(exc) says why."""
+
+
+def default_columns(fmt: str, kind: str) -> dict[str, str]:
+    """Column mappings a format implies for a kind of row, before the source's own [sources.columns]."""
+    return _DEFAULT_COLUMNS.get((fmt, kind), {})
+
+
+def read_imdb_page(path: Path) -> dict[str, pl.DataFrame]:
+    """A saved IMDb title page (text or HTML) as frames of text: 'titles' and 'reviews', plus filename."""
+    from reviewpipe.sources import imdb_page
+
+    try:
+        page = imdb_page.parse_page(path.read_bytes(), str(path))
+    except imdb_page.NotATitlePage as exc:
+        raise UnreadableFile(str(exc)) from exc
+    frames = {}
+    for kind, keys, records in (
+        ("titles", imdb_page.TITLE_KEYS, page.titles),
+        ("reviews", imdb_page.REVIEW_KEYS, page.reviews),
+    ):
+        frame = pl.DataFrame(records, schema={k: pl.String for k in keys})
+        frames[kind] = frame.with_columns(filename=pl.lit(str(path)))
+    return frames
 
 
 def reader_sql(source: Source) -> tuple[str, list[Any]]:
