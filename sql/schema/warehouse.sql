@@ -105,3 +105,14 @@ create table if not exists runs (
     titles_published bigint,
     message varchar
 );
+
+-- Columns added after the first release: a warehouse made by an older reviewpipe gains them in place.
+alter table raw_reviews add column if not exists file_modified_at timestamp;
+alter table raw_titles add column if not exists writers varchar;
+alter table raw_titles add column if not exists stars varchar;
+alter table raw_titles add column if not exists country varchar;
+alter table raw_titles add column if not exists language varchar;
+alter table raw_titles add column if not exists runtime_minutes varchar;
+alter table raw_titles add column if not exists popularity varchar;
+alter table raw_titles add column if not exists related_to_title_id varchar;
+alter table raw_titles add column if not exists file_modified_at timestamp;
