@@ -227,3 +227,65 @@ def test_stg_titles_golden_rows_and_title_quarantine(tmp_path: Path, make_settin
         (2, "site_votes", "many", "site_votes is not a count"),
         (2, "year", "soon", "year is not a year"),
     ]
+
+
+def page_text(votes: str, reviews: list[tuple[str, str, str, str, str | None]]) -> str:
+    """An invented IMDb title page as saved text: rating block, title line, user reviews."""
+    blocks = []
+    for title, date_text, author, body, helpful in reviews:
+        block = f"{title}\n{date_text} | by {author}See all my reviews\n\n{body}\n\n"
+        if helpful:
+            block += f"{helpful} people found this review helpful.  Was this review helpful to you? | Report this\n"
+        blocks.append(block)
+    return (f"7.4/10\n{votes}\n12 user 3 critic\n\nLanterns of Tallinn (1988)\n\nA ferryman keeps a light.\n\n"
+            "Director:\n\nMari Kask\n\nUser Reviews\n\n" + "\n".join(blocks)
+            + "Review this title | See all 12 user reviews »\n")
+
+
+def test_saved_pages_load_titles_and_reviews_and_a_newer_save_updates_them(
+    tmp_path: Path, make_settings
+) -> None:
+    import os
+
+    old = write(tmp_path / "pages" / "lanterns_2019.txt", page_text("1,200", [
+        ("Quietly luminous", "3 May 2001", "Zoë", "A gentle, beautiful film.", "4 of 5"),
+    ]))
+    s = make_settings({"name": "pages", "format": "imdb_page", "path": str(tmp_path / "pages" / "*.txt")})
+    os.utime(old, (1_500_000_000, 1_500_000_000))
+    load(s)
+    assert query(s, "select title_id, title, year, site_rating, site_votes, user_review_count, "
+                    "critic_review_count, directors from stg_titles") == [
+        ("Lanterns of Tallinn (1988)", "Lanterns of Tallinn", 1988, 7.4, 1200, 12, 3, "Mari Kask")]
+    assert query(s, "select author, review_date, review_title, rating, helpful_votes, total_votes "
+                    "from stg_reviews") == [("Zoë", date(2001, 5, 3), "Quietly luminous", None, 4, 5)]
+
+    # the same page loaded again is skipped
+    report, _ = load(s)
+    assert [f.status for f in report.files] == ["skipped"]
+
+    # a newer save: more votes, the same review with more helpful votes, and a new review without votes
+    new = write(tmp_path / "pages" / "lanterns_2024.txt", page_text("1,250", [
+        ("Quietly luminous", "3 May 2001", "Zoë", "A gentle, beautiful film.", "9 of 11"),
+        ("Too slow", "1 June 2020", "Łukasz", "I fell asleep twice.", None),
+    ]))
+    os.utime(new, (1_700_000_000, 1_700_000_000))
+    load(s)
+    with open_warehouse(s.warehouse_path) as con:
+        from reviewpipe.metrics import merged_titles
+        titles = merged_titles(con.sql("select * from stg_titles").pl().lazy()).collect()
+    # the title's figures come from the newest save
+    assert titles.select("title_id", "site_votes").rows() == [("Lanterns of Tallinn (1988)", 1250)]
+    # the review is matched by author, date and review title: one copy, with the newest votes
+    assert query(s, "select author, helpful_votes, total_votes, file_path from stg_reviews order by author") == [
+        ("Zoë", 9, 11, str(new)), ("Łukasz", None, None, str(new))]
+    (reason,), = query(s, "select reason from quarantine")
+    assert reason.startswith(f"duplicate of the review in {new}")
+
+
+def test_a_file_that_is_not_a_title_page_is_quarantined_naming_the_file(tmp_path: Path, make_settings) -> None:
+    bad = write(tmp_path / "pages" / "notes.html", "<html><body><p>Shopping list: tea, bread.</p></body></html>")
+    s = make_settings({"name": "pages", "format": "imdb_page", "path": str(tmp_path / "pages" / "*.html")})
+    report, _ = load(s)
+    assert [f.status for f in report.files] == ["unreadable"]
+    (file_path, reason), = query(s, "select file_path, reason from quarantine")
+    assert file_path == str(bad) and reason.startswith("unreadable as imdb_page") and "notes.html" in reason
