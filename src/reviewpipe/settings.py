@@ -194,7 +194,7 @@ class Settings(BaseSettings):
     def resolve(self, path: Path | str) -> Path:
         """An absolute path for a configured path."""
         p = Path(path).expanduser()
-        return p if p.is_absolute() else (self.base_dir / p)
+        return Path(os.path.normpath(p if p.is_absolute() else (self.base_dir / p)))
 
     @property
     def warehouse_path(self) -> Path:
