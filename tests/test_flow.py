@@ -9,6 +9,8 @@ import duckdb
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
+from reviewpipe.publish import PUBLISHED_TABLES
+
 FLOW_FILE = Path(__file__).resolve().parents[1] / "flows" / "pipeline.py"
 
 
@@ -32,5 +34,5 @@ def test_the_flow_runs_every_stage_and_publishes(flow_module, tmp_path: Path) ->
     con = duckdb.connect(str(tmp_path / "data" / "reports.duckdb"), read_only=True)
     assert con.execute("select count(*) from agg_title_summary").fetchall() == [(10,)]
     con.close()
-    assert sorted(p.name for p in (tmp_path / "data" / "exports").iterdir()) == [
-        "agg_rating_distribution.csv", "agg_title_summary.csv", "agg_top_helpful_reviews.csv"]
+    assert sorted(p.name for p in (tmp_path / "data" / "exports").iterdir()) == sorted(
+        f"{t}.csv" for t in PUBLISHED_TABLES if t.startswith("agg_"))

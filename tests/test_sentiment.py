@@ -1,34 +1,174 @@
-"""Sentiment: the pipeline's scores are vaderSentiment's, in one process or many."""
+"""Sentiment: whole-text scores are vaderSentiment's, sentence measures are VADER per sentence, in
+one process or many."""
 
 from __future__ import annotations
 
+import math
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from reviewpipe.sentiment import score_batch, score_batches, scores_frame
+from reviewpipe.sentiment import (
+    SCORE_COLUMNS,
+    SCORE_SCHEMA,
+    score_batch,
+    score_batches,
+    scores_frame,
+    sentences,
+)
+
+VADER = SentimentIntensityAnalyzer()
 
 TEXTS = [
     "I loved every minute of it!",
     "Terrible. A waste of two hours :(",
     "The film is 120 minutes long.",
     "Not bad at all, but the ending was NOT good.",
+    "I loved this film. The ending was terrible.",
+    "Wow!!! Best movie ever!!!\nBad sound\n\nMr. Smith, e.g., was wonderful...",
     "",
 ]
 
 
-def test_scores_are_exactly_vader_sentiments() -> None:
-    analyzer = SentimentIntensityAnalyzer()
-    expected = [tuple(analyzer.polarity_scores(t)[k] for k in ("compound", "pos", "neu", "neg")) for t in TEXTS]
-    assert score_batch(TEXTS) == expected
+def compound(text: str) -> float:
+    return VADER.polarity_scores(text)["compound"]
+
+
+def test_whole_text_scores_are_exactly_vader_sentiments() -> None:
+    expected = [
+        tuple(VADER.polarity_scores(t)[k] for k in ("compound", "pos", "neu", "neg")) for t in TEXTS
+    ]
+    assert [row[:4] for row in score_batch(TEXTS)] == expected
     # the examples span the three labels, so a scorer that returned constants would fail
     assert expected[0][0] > 0.05 and expected[1][0] < -0.05 and expected[2][0] == 0.0
 
 
+def test_one_positive_and_one_negative_sentence() -> None:
+    text = "I loved this film. The ending was terrible."
+    loved, terrible = compound("I loved this film."), compound("The ending was terrible.")
+    # 'loved' puts the first sentence above +0.05 (0.5994), 'terrible' the second below -0.05
+    # (-0.4767)
+    assert loved >= 0.05 and terrible <= -0.05
+    (row,) = score_batch([text])
+    # two sentences, one of each sign: shares 1/2 and 1/2, mean of the two compounds (0.06135); the
+    # whole text says 0.2023, because VADER sums the word valences before normalising
+    assert row[4:] == ((loved + terrible) / 2, 2, 0.5, 0.5)
+    assert row[0] == compound(text)
+
+
+def test_a_neutral_sentence_counts_in_neither_share() -> None:
+    text = "The film is 120 minutes long. It was great!"
+    neutral, great = compound("The film is 120 minutes long."), compound("It was great!")
+    assert neutral == 0.0 and great >= 0.05  # no lexicon word in the first; 'great!' in the second
+    (row,) = score_batch([text])
+    assert row[4:] == ((neutral + great) / 2, 2, 0.5, 0.0)
+
+
+def test_line_breaks_end_sentences_and_abbreviations_do_not() -> None:
+    text = "Wow!!! Best movie ever!!!\nBad sound\n\nMr. Smith, e.g., was wonderful..."
+    expected = ["Wow!!!", "Best movie ever!!!", "Bad sound", "Mr. Smith, e.g., was wonderful..."]
+    assert sentences(text) == expected
+    parts = [compound(s) for s in expected]  # 0.6884, 0.7249, -0.5423, 0.5719: three up, one down
+    (row,) = score_batch([text])
+    assert row[4] == pytest.approx(math.fsum(parts) / 4, abs=1e-15)
+    assert row[5:] == (4, 0.75, 0.25)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # sentencex 1.0.32 ends a sentence after these three; reviewpipe keeps them inside one
+        (
+            "I was enamored of Ms. Hayworth. She sings.",
+            ["I was enamored of Ms. Hayworth.", "She sings."],
+        ),
+        ("Kill Bill Vol. 1 is a blast. Go.", ["Kill Bill Vol. 1 is a blast.", "Go."]),
+        ("It lasts approx. three hours. Too long.", ["It lasts approx. three hours.", "Too long."]),
+        # and it keeps "!!" or "??" and a following "I" in one sentence; reviewpipe cuts there
+        ("Wow!!! I loved it!", ["Wow!!!", "I loved it!"]),
+        ("Really?? I doubt it.", ["Really??", "I doubt it."]),
+        # sentencex's own rules: quotes stay with their sentence, a missing space still ends one
+        (
+            'He says "I will be back." Then he leaves.',
+            ['He says "I will be back."', "Then he leaves."],
+        ),
+        (
+            "I rated it 10/10.The acting was superb.",
+            ["I rated it 10/10.", "The acting was superb."],
+        ),
+        ("It was okay... The sequel is better.", ["It was okay...", "The sequel is better."]),
+        ("Great cast\nTerrible script", ["Great cast", "Terrible script"]),
+        ("  \n\n  ", []),
+    ],
+)
+def test_sentences(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\n \n"])
+def test_a_blank_text_has_no_sentences_and_null_sentence_measures(text: str) -> None:
+    (row,) = score_batch([text])
+    whole = VADER.polarity_scores(text)
+    assert row == (whole["compound"], whole["pos"], whole["neu"], whole["neg"], None, 0, None, None)
+
+
 def test_a_process_pool_gives_the_same_scores_in_order() -> None:
-    batches = [TEXTS[:2], TEXTS[2:4], TEXTS[4:]]
+    batches = [TEXTS[:2], TEXTS[2:4], TEXTS[4:6], TEXTS[6:]]
     assert list(score_batches(batches, workers=2)) == [score_batch(b) for b in batches]
 
 
-def test_scores_frame_has_the_published_columns() -> None:
-    frame = scores_frame(score_batch(TEXTS[:2]))
-    assert frame.columns == ["sentiment_compound", "sentiment_pos", "sentiment_neu", "sentiment_neg"]
-    assert frame.height == 2
+def test_scores_frame_has_the_published_columns_and_types() -> None:
+    frame = scores_frame(score_batch(["I loved this film. The ending was terrible.", ""]))
+    loved, terrible = compound("I loved this film."), compound("The ending was terrible.")
+    expected = pl.DataFrame(
+        {
+            "sentiment_compound": [0.2023, 0.0],  # VADER's whole-text scores, as in the test above
+            "sentiment_pos": [0.3, 0.0],
+            "sentiment_neu": [0.462, 0.0],
+            "sentiment_neg": [0.238, 0.0],
+            "sentence_compound_mean": [
+                (loved + terrible) / 2,
+                None,
+            ],  # the empty text has no sentence
+            "sentence_count": [2, 0],
+            "positive_sentence_share": [0.5, None],
+            "negative_sentence_share": [0.5, None],
+        },
+        schema=SCORE_SCHEMA,
+    )
+    assert_frame_equal(frame, expected)
+    assert tuple(frame.columns) == SCORE_COLUMNS
+    assert frame.schema["sentence_count"] == pl.Int64
+
+
+SENTENCE = st.sampled_from(
+    [
+        "I loved it!",
+        "The plot is awful.",
+        "It runs two hours.",
+        "Mr. Smith is great.",
+        "Bad sound!",
+        "Wow!!!",
+        "What??",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(SENTENCE, max_size=8), st.sampled_from([" ", "\n", "\n\n"]))
+def test_sentence_measures_stay_in_their_ranges(parts: list[str], separator: str) -> None:
+    whole, pos, neu, neg, mean, count, positive, negative = score_batch([separator.join(parts)])[0]
+    # every part is one sentence whatever joins them, so the count is the number of parts (no part
+    # ends in "..." or lacks an end mark: whether "great... I loved it" is one sentence or two is a
+    # judgement call that sentencex makes)
+    assert count == len(parts)
+    if count == 0:
+        assert mean is None and positive is None and negative is None
+    else:
+        assert mean is not None and positive is not None and negative is not None
+        assert -1.0 <= mean <= 1.0 and -1.0 <= whole <= 1.0
+        assert 0.0 <= positive <= 1.0 and 0.0 <= negative <= 1.0 and positive + negative <= 1.0

@@ -8,7 +8,8 @@ final as (
         title_id,
         rating,
         review_count,
-        share  -- review_count / rated reviews of the title; a title's shares sum to 1
+        share,  -- review_count / rated reviews of the title; a title's shares sum to 1
+        rating_scale
     from distribution
 )
 

@@ -1,26 +1,52 @@
--- Per-title summary of ratings, helpful votes and sentiment. grain: one row per title; key: title_id
+-- Per-title summary: counts, rating statistics, comparable ratings, distribution shape, votes,
+-- sentiment. grain: one row per title; key: title_id
 with summary as (
     select * from metric_title_summary
 ),
 
+comparable as (
+    select * from metric_comparable_ratings
+),
+
+shape as (
+    select * from metric_rating_shape
+),
+
 final as (
     select
-        title_id,
-        title,
-        review_count,
-        rated_review_count,
-        rating_mean,
-        rating_median,
-        rating_stddev,
-        site_rating,
-        site_votes,
-        helpful_votes,
-        total_votes,
-        sentiment_mean,
-        positive_share,
-        neutral_share,
-        negative_share
+        summary.title_id,
+        summary.title,
+        summary.review_count,
+        summary.rated_review_count,
+        summary.rating_mean,
+        summary.rating_median,
+        summary.rating_stddev,
+        summary.site_rating,
+        summary.site_votes,
+        summary.helpful_votes,
+        summary.total_votes,
+        summary.sentiment_mean,
+        summary.positive_share,
+        summary.neutral_share,
+        summary.negative_share,
+        summary.rating_scale,
+        comparable.weighted_rating,
+        comparable.bayesian_rating,
+        comparable.rating_ci_low,
+        comparable.rating_ci_high,
+        comparable.weighted_site_rating,
+        shape.rating_entropy,
+        shape.extreme_share,
+        shape.bimodality_coefficient,
+        shape.rating_skewness,
+        coalesce(shape.is_polarized, false) as is_polarized,
+        summary.whole_text_sentiment_mean,
+        summary.sentence_sentiment_mean,
+        summary.first_review_date,
+        summary.last_review_date
     from summary
+    left join comparable using (title_id)
+    left join shape using (title_id)
 )
 
 select * from final

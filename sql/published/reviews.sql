@@ -27,6 +27,14 @@ final as (
         scored.sentiment_neu,
         scored.sentiment_neg,
         scored.sentiment_label,
+        scored.sentence_compound_mean,
+        scored.sentence_count,
+        scored.positive_sentence_share,
+        scored.negative_sentence_share,
+        scored.sentence_sentiment_label,
+        scored.sentiment_score,
+        scored.rating_sentiment_mismatch,
+        staged.review_word_count,
         staged.file_path,
         staged.row_number
     from staged

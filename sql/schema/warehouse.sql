@@ -87,7 +87,11 @@ create table if not exists sentiment_scores (
     sentiment_compound double not null,
     sentiment_pos double not null,
     sentiment_neu double not null,
-    sentiment_neg double not null
+    sentiment_neg double not null,
+    sentence_compound_mean double,    -- mean compound of the text's sentences
+    sentence_count integer,           -- null on rows scored before sentences were: they are rescored
+    positive_sentence_share double,
+    negative_sentence_share double
 );
 
 -- runs: one row per pipeline run, for `reviewpipe status`.
@@ -116,3 +120,7 @@ alter table raw_titles add column if not exists runtime_minutes varchar;
 alter table raw_titles add column if not exists popularity varchar;
 alter table raw_titles add column if not exists related_to_title_id varchar;
 alter table raw_titles add column if not exists file_modified_at timestamp;
+alter table sentiment_scores add column if not exists sentence_compound_mean double;
+alter table sentiment_scores add column if not exists sentence_count integer;
+alter table sentiment_scores add column if not exists positive_sentence_share double;
+alter table sentiment_scores add column if not exists negative_sentence_share double;

@@ -17,6 +17,7 @@ Z_95 = 1.959963984540054  # two-sided 95% normal quantile
 # bit between re-runs). VADER rounds compound to 4 decimals; ratings are taken to 3 decimals.
 COMPOUND_UNIT = 1e-4
 RATING_UNIT = 1e-3
+SCORE_UNIT = 1e-6  # sentence means are not rounded by VADER; 6 decimals are kept
 
 
 def _units(x: pl.Expr, unit: float) -> pl.Expr:
@@ -75,24 +76,61 @@ def sentiment_label(compound: pl.Expr, threshold: float = 0.05) -> pl.Expr:
     )
 
 
+def rating_class(rating: pl.Expr, scale: pl.Expr) -> pl.Expr:
+    """'negative' up to 40% of the scale (1-4 of 10, 1-2 of 5), 'positive' from 70% (7-10, 4-5), else 'middle'."""
+    # integer arithmetic: 10 * 0.7 is 7.000000000000001 in floating point, whose ceiling is 8
+    negative_max = (scale * 4) // 10
+    positive_min = (scale * 7 + 9) // 10
+    return (
+        pl.when(rating.is_null())
+        .then(None)
+        .when(rating <= negative_max)
+        .then(pl.lit("negative"))
+        .when(rating >= positive_min)
+        .then(pl.lit("positive"))
+        .otherwise(pl.lit("middle"))
+    )
+
+
+def rating_sentiment_mismatch(
+    rating: pl.Expr, scale: pl.Expr, score: pl.Expr, threshold: float = 0.5
+) -> pl.Expr:
+    """True when words and stars disagree strongly: a positive-class rating with score <= -threshold,
+    or a negative-class rating with score >= threshold; False when either is unknown."""
+    cls = rating_class(rating, scale)
+    return (
+        ((cls == "positive") & (score <= -threshold)) | ((cls == "negative") & (score >= threshold))
+    ).fill_null(False)
+
+
 def review_metrics(
     reviews: pl.LazyFrame,
     scores: pl.LazyFrame,
     *,
     z: float = Z_95,
     threshold: float = 0.05,
+    measure: str = "sentence",
+    mismatch_threshold: float = 0.5,
 ) -> pl.LazyFrame:
-    """Per review: helpful_ratio, helpful_wilson_lb, VADER's four scores and sentiment_label.
+    """Per review: helpfulness, VADER's scores whole and by sentence, labels and the mismatch flag.
 
-    grain: one row per review_id. `reviews` needs review_id, helpful_votes, total_votes, text_hash;
-    `scores` is the sentiment cache keyed by text_hash.
+    grain: one row per review_id. `reviews` needs review_id, rating, rating_scale, helpful_votes,
+    total_votes, text_hash; `scores` is the sentiment cache keyed by text_hash. sentiment_score is
+    the measure that stands for the review in per-title figures: the sentence mean ("sentence") or
+    the whole-text compound ("whole").
     """
+    score = pl.col("sentence_compound_mean" if measure == "sentence" else "sentiment_compound")
     return (
         reviews.join(scores, on="text_hash", how="left", maintain_order="left")
         .with_columns(
             helpful_ratio=helpful_ratio(pl.col("helpful_votes"), pl.col("total_votes")),
             helpful_wilson_lb=wilson_lower_bound(pl.col("helpful_votes"), pl.col("total_votes"), z),
             sentiment_label=sentiment_label(pl.col("sentiment_compound"), threshold),
+            sentence_sentiment_label=sentiment_label(pl.col("sentence_compound_mean"), threshold),
+            sentiment_score=score,
+            rating_sentiment_mismatch=rating_sentiment_mismatch(
+                pl.col("rating"), pl.col("rating_scale"), score, mismatch_threshold
+            ),
         )
         .select(
             "review_id",
@@ -103,6 +141,13 @@ def review_metrics(
             "sentiment_neu",
             "sentiment_neg",
             "sentiment_label",
+            "sentence_compound_mean",
+            "sentence_count",
+            "positive_sentence_share",
+            "negative_sentence_share",
+            "sentence_sentiment_label",
+            "sentiment_score",
+            "rating_sentiment_mismatch",
         )
     )
 
@@ -116,10 +161,11 @@ def rating_distribution(reviews: pl.LazyFrame) -> pl.LazyFrame:
     """
     rated = reviews.filter(pl.col("rating").is_not_null())
     observed = rated.group_by("title_id", "rating").agg(review_count=pl.len().cast(pl.Int64))
+    scales = rated.group_by("title_id").agg(rating_scale=pl.col("rating_scale").max())
     points = (
-        rated.group_by("title_id")
-        .agg(scale=pl.col("rating_scale").max())
-        .with_columns(rating=pl.int_ranges(1, pl.col("scale") + 1).cast(pl.List(pl.Float64)))
+        scales.with_columns(
+            rating=pl.int_ranges(1, pl.col("rating_scale") + 1).cast(pl.List(pl.Float64))
+        )
         .explode("rating")
         .select("title_id", "rating")
     )
@@ -127,8 +173,10 @@ def rating_distribution(reviews: pl.LazyFrame) -> pl.LazyFrame:
         pl.concat([points, observed.select("title_id", "rating")])
         .unique()
         .join(observed, on=["title_id", "rating"], how="left")
+        .join(scales, on="title_id", how="left")
         .with_columns(pl.col("review_count").fill_null(0))
         .with_columns(share=pl.col("review_count") / pl.col("review_count").sum().over("title_id"))
+        .select("title_id", "rating", "review_count", "share", "rating_scale")
         .sort("title_id", "rating")
     )
 
@@ -156,7 +204,10 @@ def title_summary(
 
     grain: one row per title_id known from reviews or titles (a title without reviews has
     review_count 0 and null review statistics). `reviews` are staged reviews, `review_scores` the
-    output of review_metrics, `titles` the output of merged_titles.
+    output of review_metrics, `titles` the output of merged_titles. sentiment_mean is the mean of
+    each review's sentiment_score (the configured measure, sentence mean by default: it ranks titles
+    closer to their stars); the shares count sentiment_label, the whole-text label, which agrees with
+    the stars' classes more often (docs/sentiment.md).
     """
     per_title = (
         reviews.join(review_scores, on="review_id", how="left", maintain_order="left")
@@ -169,11 +220,15 @@ def title_summary(
             rating_stddev=exact_std(pl.col("rating"), RATING_UNIT),
             helpful_votes=pl.col("helpful_votes").sum(),
             total_votes=pl.col("total_votes").sum(),
-            sentiment_mean=exact_mean(pl.col("sentiment_compound"), COMPOUND_UNIT),
+            sentiment_mean=exact_mean(pl.col("sentiment_score"), SCORE_UNIT),
+            whole_text_sentiment_mean=exact_mean(pl.col("sentiment_compound"), COMPOUND_UNIT),
+            sentence_sentiment_mean=exact_mean(pl.col("sentence_compound_mean"), SCORE_UNIT),
             scored=pl.col("sentiment_label").count(),
             positive=(pl.col("sentiment_label") == "positive").sum(),
             neutral=(pl.col("sentiment_label") == "neutral").sum(),
             negative=(pl.col("sentiment_label") == "negative").sum(),
+            first_review_date=pl.col("review_date").min(),
+            last_review_date=pl.col("review_date").max(),
         )
         .with_columns(
             [
@@ -202,6 +257,10 @@ def title_summary(
             "positive_share",
             "neutral_share",
             "negative_share",
+            "whole_text_sentiment_mean",
+            "sentence_sentiment_mean",
+            "first_review_date",
+            "last_review_date",
         )
         .sort("title_id")
     )
@@ -234,4 +293,379 @@ def top_helpful_reviews(
             "helpful_ratio",
             "helpful_wilson_lb",
         )
+    )
+
+
+# --- Ratings that can be compared across titles ----------------------------------------------------
+
+
+def weighted_rating_parameters(
+    summary: pl.LazyFrame,
+    *,
+    quantile: float = 0.5,
+    m: float | None = None,
+    c: float | None = None,
+) -> pl.LazyFrame:
+    """C and m of IMDb's weighted rating, per rating scale of the review ratings and for site ratings.
+
+    grain: one row per basis ('reviews' per rating_scale, and 'site' with a null scale).
+    C is the mean of the titles' mean ratings and m the given quantile of their vote counts, over
+    titles with at least one vote, unless fixed by the caller. `summary` needs rating_scale,
+    rated_review_count, rating_mean, site_rating, site_votes.
+    """
+    # lists keep each group's values in one ordered piece, so the means are the same every run
+    reviews = (
+        summary.filter(pl.col("rated_review_count") > 0)
+        .sort("rating_scale", "title_id")
+        .group_by("rating_scale", maintain_order=True)
+        .agg(r=pl.col("rating_mean"), v=pl.col("rated_review_count").cast(pl.Float64))
+        .select(pl.lit("reviews").alias("basis"), "rating_scale", "r", "v")
+    )
+    site = (
+        summary.filter(pl.col("site_rating").is_not_null() & (pl.col("site_votes") > 0))
+        .sort("title_id")
+        .select(
+            pl.lit("site").alias("basis"),
+            pl.lit(None, dtype=pl.Int32).alias("rating_scale"),
+            pl.col("site_rating").implode().alias("r"),
+            pl.col("site_votes").cast(pl.Float64).implode().alias("v"),
+        )
+        .filter(pl.col("r").list.len() > 0)
+    )
+    return pl.concat([reviews.with_columns(pl.col("rating_scale").cast(pl.Int32)), site]).select(
+        "basis",
+        "rating_scale",
+        (pl.lit(c, dtype=pl.Float64) if c is not None else pl.col("r").list.mean()).alias("c"),
+        (
+            pl.lit(m, dtype=pl.Float64)
+            if m is not None
+            else pl.col("v").list.eval(pl.element().quantile(quantile, interpolation="linear")).list.first()
+        ).alias("m"),
+        pl.col("r").list.len().alias("titles"),
+    )
+
+
+def weighted_rating(v: pl.Expr, r: pl.Expr, m: pl.Expr, c: pl.Expr) -> pl.Expr:
+    """IMDb's WR = v/(v+m)·R + m/(v+m)·C; null without votes (no evidence to weigh)."""
+    v = v.cast(pl.Float64)
+    return pl.when((v > 0) & r.is_not_null()).then(v / (v + m) * r + m / (v + m) * c)
+
+
+def comparable_ratings(
+    summary: pl.LazyFrame,
+    parameters: pl.LazyFrame,
+    *,
+    prior_per_star: float = 1.0,
+    z: float = Z_95,
+) -> pl.LazyFrame:
+    """Per title: weighted_rating, weighted_site_rating, bayesian_rating, rating_ci_low/high.
+
+    grain: one row per title_id of `summary` (needs rating_scale, rated_review_count, rating_mean,
+    rating_stddev, site_rating, site_votes). bayesian_rating is the posterior mean with
+    prior_per_star pseudo-ratings on each whole point 1..K: (Σ ratings + a·K(K+1)/2) / (n + a·K).
+    The interval is mean ± z·s/√n (n >= 2), kept within 1..K.
+    """
+    per_scale = parameters.filter(pl.col("basis") == "reviews").select(
+        "rating_scale", pl.col("c").alias("c_reviews"), pl.col("m").alias("m_reviews")
+    )
+    site = parameters.filter(pl.col("basis") == "site").select(
+        pl.col("c").alias("c_site"), pl.col("m").alias("m_site")
+    )
+    n = pl.col("rated_review_count").cast(pl.Float64)
+    k = pl.col("rating_scale").cast(pl.Float64)
+    half_width = z * pl.col("rating_stddev") / n.sqrt()
+    return (
+        summary.join(per_scale, on="rating_scale", how="left", maintain_order="left")
+        .join(site, how="cross")
+        .select(
+            "title_id",
+            weighted_rating(
+                pl.col("rated_review_count"), pl.col("rating_mean"), pl.col("m_reviews"), pl.col("c_reviews")
+            ).alias("weighted_rating"),
+            weighted_rating(
+                pl.col("site_votes"), pl.col("site_rating"), pl.col("m_site"), pl.col("c_site")
+            ).alias("weighted_site_rating"),
+            pl.when(n > 0)
+            .then(
+                (pl.col("rating_mean") * n + prior_per_star * k * (k + 1) / 2)
+                / (n + prior_per_star * k)
+            )
+            .alias("bayesian_rating"),
+            pl.when(n >= 2)
+            .then(pl.max_horizontal(pl.lit(1.0), pl.col("rating_mean") - half_width))
+            .alias("rating_ci_low"),
+            pl.when(n >= 2)
+            .then(pl.min_horizontal(k, pl.col("rating_mean") + half_width))
+            .alias("rating_ci_high"),
+        )
+    )
+
+
+# --- Distribution shape ----------------------------------------------------------------------------
+
+
+def rating_shape(
+    distribution: pl.LazyFrame,
+    *,
+    min_ratings: int = 10,
+    bimodality: float = 5 / 9,
+    end_share: float = 0.2,
+) -> pl.LazyFrame:
+    """Per title: rating_entropy, extreme_share, bimodality_coefficient, rating_skewness, is_polarized.
+
+    grain: one row per title_id with rated reviews. From the output of rating_distribution:
+    - rating_entropy: Shannon entropy of the shares over the listed points / ln(number of points),
+      0 when every rating is the same point, 1 when all points are equally common;
+    - extreme_share: share of ratings on the two lowest and two highest whole points (1, 2, K-1, K);
+    - rating_skewness: sample skewness G1 = g1·√(n(n-1))/(n-2), n >= 3;
+    - bimodality_coefficient: Sarle's b = (G1² + 1) / (G2 + 3(n-1)²/((n-2)(n-3))), G2 the sample
+      excess kurtosis, n >= 4; above 5/9 (a uniform distribution's value) suggests two modes;
+    - is_polarized: n >= min_ratings, b > bimodality and at least end_share of the ratings on each
+      end (the two lowest points and the two highest points).
+    """
+    flagged = distribution.with_columns(
+        low=pl.when(pl.col("rating") <= 2).then(pl.col("review_count")).otherwise(0),
+        high=pl.when(pl.col("rating") >= pl.col("rating_scale") - 1)
+        .then(pl.col("review_count"))
+        .otherwise(0),
+    )
+    # one ordered list per title: the float sums below are taken in the same order every run
+    lists = (
+        flagged.sort("title_id", "rating")
+        .group_by("title_id", maintain_order=True)
+        .agg(
+            r=pl.col("rating"),
+            c=pl.col("review_count").cast(pl.Float64),
+            low=pl.col("low").sum(),
+            high=pl.col("high").sum(),
+        )
+        .with_columns(n=pl.col("c").list.sum())
+        .with_columns(mean=(pl.col("r") * pl.col("c")).list.sum() / pl.col("n"))
+        .with_columns(d=pl.col("r") - pl.col("mean"))
+        .with_columns(
+            m2=(pl.col("c") * pl.col("d") * pl.col("d")).list.sum() / pl.col("n"),
+            m3=(pl.col("c") * pl.col("d") * pl.col("d") * pl.col("d")).list.sum() / pl.col("n"),
+            m4=(pl.col("c") * pl.col("d") * pl.col("d") * pl.col("d") * pl.col("d")).list.sum()
+            / pl.col("n"),
+            plogp=(pl.col("c") / pl.col("n"))
+            .list.eval(pl.when(pl.element() > 0).then(pl.element() * pl.element().log()).otherwise(0.0))
+            .list.sum(),
+            points=pl.col("r").list.len(),
+        )
+    )
+    n = pl.col("n")
+    skew = (
+        pl.when((n >= 3) & (pl.col("m2") > 0))
+        .then(pl.col("m3") / pl.col("m2").pow(1.5) * (n * (n - 1)).sqrt() / (n - 2))
+    )
+    excess = (
+        pl.when((n >= 4) & (pl.col("m2") > 0))
+        .then(((n + 1) * (pl.col("m4") / (pl.col("m2") * pl.col("m2")) - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)))
+    )
+    return (
+        lists.with_columns(rating_skewness=skew, excess=excess)
+        .with_columns(
+            bimodality_coefficient=(pl.col("rating_skewness") ** 2 + 1)
+            / (pl.col("excess") + 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))),
+        )
+        .select(
+            "title_id",
+            pl.when(pl.col("points") > 1)
+            .then((-pl.col("plogp") / pl.col("points").cast(pl.Float64).log()).clip(0.0, 1.0))
+            .alias("rating_entropy"),
+            ((pl.col("low") + pl.col("high")) / n).alias("extreme_share"),
+            "bimodality_coefficient",
+            "rating_skewness",
+            (
+                (n >= min_ratings)
+                & (pl.col("bimodality_coefficient") > bimodality)
+                & (pl.col("low") / n >= end_share)
+                & (pl.col("high") / n >= end_share)
+            )
+            .fill_null(False)
+            .alias("is_polarized"),
+        )
+    )
+
+
+# --- Words against stars ---------------------------------------------------------------------------
+
+
+def spearman(frame: pl.LazyFrame, keys: list[str], x: str, y: str, name: str) -> pl.LazyFrame:
+    """Spearman's rank correlation of x and y per group of keys, over rows where both are known.
+
+    grain: one row per group with at least one pair; `name` is null with fewer than 3 pairs or a
+    constant side. Ranks are averaged on ties and summed as whole numbers (twice the rank), so the
+    result is exact and the same in every run.
+    """
+    a, b = pl.col("_a"), pl.col("_b")
+    pairs = frame.filter(pl.col(x).is_not_null() & pl.col(y).is_not_null()).with_columns(
+        _a=(pl.col(x).rank("average").over(keys) * 2).cast(pl.Int64),
+        _b=(pl.col(y).rank("average").over(keys) * 2).cast(pl.Int64),
+    )
+    sums = pairs.group_by(keys).agg(
+        _n=pl.len().cast(pl.Float64),
+        _sa=a.sum().cast(pl.Float64),
+        _sb=b.sum().cast(pl.Float64),
+        _saa=(a * a).sum().cast(pl.Float64),
+        _sbb=(b * b).sum().cast(pl.Float64),
+        _sab=(a * b).sum().cast(pl.Float64),
+    )
+    n = pl.col("_n")
+    cov = pl.col("_sab") / n - (pl.col("_sa") / n) * (pl.col("_sb") / n)
+    var_a = pl.col("_saa") / n - (pl.col("_sa") / n) ** 2
+    var_b = pl.col("_sbb") / n - (pl.col("_sb") / n) ** 2
+    return sums.select(
+        *keys,
+        pl.when((n >= 3) & (var_a > 0) & (var_b > 0))
+        .then((cov / (var_a * var_b).sqrt()).clip(-1.0, 1.0))
+        .alias(name),
+    )
+
+
+def _agreement(label: str) -> pl.Expr:
+    """Share of reviews in a rating class whose sentiment label is that class."""
+    in_class = pl.col("_class").is_in(["negative", "positive"]) & pl.col(label).is_not_null()
+    agree = in_class & (pl.col(label) == pl.col("_class"))
+    return pl.when(in_class.sum() > 0).then(agree.sum() / in_class.sum())
+
+
+def sentiment_agreement(reviews: pl.LazyFrame, review_scores: pl.LazyFrame) -> pl.LazyFrame:
+    """How well words agree with stars, per title and overall per rating scale, for both measures.
+
+    grain: one row per title (scope 'title') and one per rating scale (scope 'overall', null
+    title_id). Spearman correlation of rating with the whole-text compound and with the sentence
+    mean; label agreement = share of reviews in a rating class (see rating_class; the middle of the
+    scale is left out) whose label (±0.05) names that class, neutral counting as disagreement.
+    """
+    scored = reviews.join(review_scores, on="review_id", how="inner", maintain_order="left").with_columns(
+        _class=rating_class(pl.col("rating"), pl.col("rating_scale"))
+    )
+    measures = {
+        "compared_reviews": (pl.col("rating").is_not_null() & pl.col("sentiment_compound").is_not_null())
+        .sum()
+        .cast(pl.Int64),
+        "label_agreement_whole": _agreement("sentiment_label"),
+        "label_agreement_sentence": _agreement("sentence_sentiment_label"),
+    }
+    frames = []
+    for scope, key in (("title", "title_id"), ("overall", "rating_scale")):
+        extra = {"_scale": pl.col("rating_scale").max()} if scope == "title" else {}
+        result = (
+            scored.group_by(key)
+            .agg(**measures, **extra)
+            .join(spearman(scored, [key], "rating", "sentiment_compound", "spearman_whole"),
+                  on=key, how="left")
+            .join(spearman(scored, [key], "rating", "sentence_compound_mean", "spearman_sentence"),
+                  on=key, how="left")
+        )
+        result = (
+            result.with_columns(rating_scale=pl.col("_scale"))
+            if scope == "title"
+            else result.with_columns(title_id=pl.lit(None, dtype=pl.String))
+        )
+        frames.append(
+            result.select(
+                pl.lit(scope).alias("scope"), "title_id", pl.col("rating_scale").cast(pl.Int32),
+                "compared_reviews", "spearman_whole", "spearman_sentence",
+                "label_agreement_whole", "label_agreement_sentence",
+            )
+        )
+    return pl.concat(frames).sort("scope", "title_id", "rating_scale", nulls_last=True)
+
+
+def rating_sentiment_mismatches(
+    reviews: pl.LazyFrame, review_scores: pl.LazyFrame
+) -> pl.LazyFrame:
+    """The reviews whose words and stars disagree strongly, the ones to read first ranked first.
+
+    grain: one row per flagged review. strength = |sentiment_score|; rank orders a title's mismatches
+    and read_order all of them, by strength, then helpful_wilson_lb, then review_id.
+    """
+    order = ["strength", "helpful_wilson_lb", "review_id"]
+    descending = [True, True, False]
+    return (
+        reviews.join(review_scores, on="review_id", how="inner", maintain_order="left")
+        .filter(pl.col("rating_sentiment_mismatch"))
+        .with_columns(
+            strength=pl.col("sentiment_score").abs(),
+            mismatch=pl.when(pl.col("sentiment_score") < 0)
+            .then(pl.lit("high rating, negative words"))
+            .otherwise(pl.lit("low rating, positive words")),
+        )
+        .sort(order, descending=descending, nulls_last=True)
+        .with_columns(
+            read_order=pl.int_range(1, pl.len() + 1).cast(pl.Int64),
+            rank=pl.int_range(1, pl.len() + 1).over("title_id").cast(pl.Int64),
+        )
+        .select(
+            "title_id", "rank", "review_id", "rating", "rating_scale", "sentiment_score",
+            "mismatch", "strength", "helpful_wilson_lb", "read_order",
+        )
+        .sort("title_id", "rank")
+    )
+
+
+# --- Helpfulness and time ---------------------------------------------------------------------------
+
+
+def helpfulness(reviews: pl.LazyFrame, review_scores: pl.LazyFrame) -> pl.LazyFrame:
+    """Per title: who votes and what they find helpful.
+
+    grain: one row per title_id with reviews. voted_share = share of reviews with any vote;
+    helpful_share = helpful_votes / total_votes over the title; the Spearman correlations of a
+    review's helpful_ratio with its rating and with its length in words, over reviews with votes
+    (negative with rating: harsher reviews are found more helpful).
+    """
+    joined = reviews.join(review_scores, on="review_id", how="inner", maintain_order="left")
+    voted = joined.filter(pl.col("total_votes") > 0)
+    return (
+        joined.group_by("title_id")
+        .agg(
+            review_count=pl.len().cast(pl.Int64),
+            voted_reviews=(pl.col("total_votes") > 0).sum().cast(pl.Int64),
+            helpful_votes=pl.col("helpful_votes").sum(),
+            total_votes=pl.col("total_votes").sum(),
+        )
+        .with_columns(
+            voted_share=pl.col("voted_reviews") / pl.col("review_count"),
+            helpful_share=pl.when(pl.col("total_votes") > 0).then(
+                pl.col("helpful_votes") / pl.col("total_votes")
+            ),
+        )
+        .join(spearman(voted, ["title_id"], "helpful_ratio", "rating", "helpfulness_rating_spearman"),
+              on="title_id", how="left")
+        .join(spearman(voted, ["title_id"], "helpful_ratio", "review_word_count",
+                       "helpfulness_length_spearman"), on="title_id", how="left")
+        .select(
+            "title_id", "review_count", "voted_reviews", "voted_share", "helpful_votes", "total_votes",
+            "helpful_share", "helpfulness_rating_spearman", "helpfulness_length_spearman",
+        )
+        .sort("title_id")
+    )
+
+
+def monthly_trends(reviews: pl.LazyFrame, review_scores: pl.LazyFrame) -> pl.LazyFrame:
+    """Per title and calendar month of review_date: counts, rating and sentiment means, helpfulness.
+
+    grain: one row per (title_id, month) with reviews; month is the first day of the month; reviews
+    without a date are not in any month.
+    """
+    return (
+        reviews.join(review_scores, on="review_id", how="inner", maintain_order="left")
+        .filter(pl.col("review_date").is_not_null())
+        .with_columns(month=pl.col("review_date").dt.truncate("1mo"))
+        .group_by("title_id", "month")
+        .agg(
+            review_count=pl.len().cast(pl.Int64),
+            rated_review_count=pl.col("rating").count().cast(pl.Int64),
+            rating_mean=exact_mean(pl.col("rating"), RATING_UNIT),
+            sentiment_mean=exact_mean(pl.col("sentiment_score"), SCORE_UNIT),
+            helpful_votes=pl.col("helpful_votes").sum(),
+            total_votes=pl.col("total_votes").sum(),
+        )
+        .with_columns(
+            helpful_ratio=helpful_ratio(pl.col("helpful_votes"), pl.col("total_votes"))
+        )
+        .sort("title_id", "month")
     )

@@ -93,7 +93,7 @@ _UNSCORED = """
     select text_hash, any_value(review_text) as review_text
     from stg_reviews
     where text_hash is not null
-      and text_hash not in (select text_hash from sentiment_scores)
+      and text_hash not in (select text_hash from sentiment_scores where sentence_count is not null)
     group by text_hash
 """
 
@@ -116,13 +116,10 @@ def _score_unscored(
         frame = sentiment.scores_frame(scores).with_columns(
             text_hash=pl.Series(hashes.popleft(), dtype=pl.String)
         )
+        columns = ", ".join(("text_hash", *sentiment.SCORE_COLUMNS))
         con.register("new_scores", frame)
         con.execute(
-            """
-            insert or ignore into sentiment_scores
-            select text_hash, sentiment_compound, sentiment_pos, sentiment_neu, sentiment_neg
-            from new_scores
-            """
+            f"insert or replace into sentiment_scores ({columns}) select {columns} from new_scores"
         )
         con.unregister("new_scores")
 
@@ -130,14 +127,14 @@ def _score_unscored(
 def metrics_stage(settings: Settings) -> dict[str, pl.DataFrame]:
     """Every metric frame the published models read, computed with Polars from the staged tables.
 
-    Inputs are read in a fixed order and as one chunk each: DuckDB hands over a varying number of
-    chunks, and float aggregates taken chunk by chunk would differ in the last bit between re-runs.
+    Inputs are read in a fixed order and as one chunk each, and the metrics sum floats in ways that
+    do not depend on thread timing, so a re-run on the same data publishes bit-identical tables.
     """
     with open_warehouse(settings.warehouse_path) as con:
         reviews = con.sql(
             """
             select review_id, title_id, review_date, rating, rating_scale,
-                   helpful_votes, total_votes, text_hash
+                   helpful_votes, total_votes, text_hash, review_word_count
             from stg_reviews
             order by review_id
             """
@@ -153,28 +150,73 @@ def metrics_stage(settings: Settings) -> dict[str, pl.DataFrame]:
             "select * from stg_titles "
             "order by title_id, source_order, file_modified_at, file_path, row_number"
         ).pl().rechunk()
-    m = settings.metrics
+    m, st = settings.metrics, settings.sentiment
     per_review = metrics.review_metrics(
-        reviews.lazy(), scores.lazy(), z=m.wilson_z, threshold=settings.sentiment.threshold
+        reviews.lazy(), scores.lazy(), z=m.wilson_z, threshold=st.threshold,
+        measure=st.title_measure, mismatch_threshold=st.mismatch_threshold,
     ).collect()
     titles = metrics.merged_titles(staged_titles.lazy()).collect()
+    distribution = metrics.rating_distribution(reviews.lazy()).collect()
+    summary = (
+        metrics.title_summary(reviews.lazy(), per_review.lazy(), titles.lazy())
+        .join(distribution.lazy().group_by("title_id").agg(pl.col("rating_scale").max()),
+              on="title_id", how="left")
+        .collect()
+    )
+    parameters = metrics.weighted_rating_parameters(
+        summary.lazy(), quantile=m.weighted_quantile, m=m.weighted_m, c=m.weighted_c
+    ).collect()
     return {
         "metric_titles": titles,
         "metric_reviews": per_review,
-        "metric_title_summary": metrics.title_summary(
-            reviews.lazy(), per_review.lazy(), titles.lazy()
+        "metric_title_summary": summary,
+        "metric_comparable_ratings": metrics.comparable_ratings(
+            summary.lazy(), parameters.lazy(), prior_per_star=m.bayesian_prior_per_star,
+            z=m.confidence_z,
         ).collect(),
-        "metric_rating_distribution": metrics.rating_distribution(reviews.lazy()).collect(),
+        "metric_rating_shape": metrics.rating_shape(
+            distribution.lazy(), min_ratings=m.polarized_min_ratings,
+            bimodality=m.polarized_bimodality, end_share=m.polarized_end_share,
+        ).collect(),
+        "metric_weighted_rating_parameters": parameters,
+        "metric_rating_distribution": distribution,
         "metric_top_helpful_reviews": metrics.top_helpful_reviews(
             reviews.lazy(), per_review.lazy(), m.top_helpful_per_title
         ).collect(),
+        "metric_sentiment_agreement": metrics.sentiment_agreement(
+            reviews.lazy(), per_review.lazy()
+        ).collect(),
+        "metric_rating_sentiment_mismatches": metrics.rating_sentiment_mismatches(
+            reviews.lazy(), per_review.lazy()
+        ).collect(),
+        "metric_helpfulness": metrics.helpfulness(reviews.lazy(), per_review.lazy()).collect(),
+        "metric_monthly_trends": metrics.monthly_trends(reviews.lazy(), per_review.lazy()).collect(),
     }
 
 
 def publish_stage(settings: Settings, frames: dict[str, pl.DataFrame], run_id: str) -> dict[str, int]:
     """Build, check and swap in the published database; row counts per published table."""
+    notes = {"agg_title_summary": parameters_note(settings, frames["metric_weighted_rating_parameters"])}
     with open_warehouse(settings.warehouse_path) as con:
-        return publish.publish(con, frames, settings.published_path, run_id)
+        return publish.publish(con, frames, settings.published_path, run_id, notes)
+
+
+def parameters_note(settings: Settings, parameters: pl.DataFrame) -> str:
+    """The parameters this run's comparable ratings used, as a sentence for the table's comment."""
+    m = settings.metrics
+    how_m = f"fixed at {m.weighted_m:g}" if m.weighted_m is not None else (
+        f"the {m.weighted_quantile:g} quantile of vote counts")
+    how_c = f"fixed at {m.weighted_c:g}" if m.weighted_c is not None else "the mean rating over titles"
+    parts = []
+    for basis, scale, c, m_value, titles in parameters.iter_rows():
+        what = f"reviews on a {scale}-point scale" if basis == "reviews" else "site ratings"
+        parts.append(f"{what}: C = {c:.4f}, m = {m_value:.1f} ({titles} titles)")
+    return (
+        f"This run's parameters: weighted_rating = v/(v+m)·R + m/(v+m)·C with C = {how_c} and "
+        f"m = {how_m}; " + ("; ".join(parts) or "no rated titles") + ". "
+        f"bayesian_rating: {m.bayesian_prior_per_star:g} pseudo-rating per star. "
+        f"rating_ci: mean ± {m.confidence_z:.2f}·s/√n."
+    )
 
 
 def export_stage(settings: Settings) -> list[Path]:

@@ -23,6 +23,10 @@ PUBLISHED_TABLES = (
     "agg_title_summary",
     "agg_rating_distribution",
     "agg_top_helpful_reviews",
+    "agg_sentiment_agreement",
+    "agg_rating_sentiment_mismatches",
+    "agg_helpfulness",
+    "agg_monthly_trends",
     "quarantine",
     "load_log",
 )
@@ -31,8 +35,14 @@ METRIC_FRAMES = (
     "metric_titles",
     "metric_reviews",
     "metric_title_summary",
+    "metric_comparable_ratings",
+    "metric_rating_shape",
     "metric_rating_distribution",
     "metric_top_helpful_reviews",
+    "metric_sentiment_agreement",
+    "metric_rating_sentiment_mismatches",
+    "metric_helpfulness",
+    "metric_monthly_trends",
 )
 
 
@@ -50,11 +60,13 @@ def publish(
     frames: dict[str, pl.DataFrame],
     published: Path,
     run_id: str,
+    table_notes: dict[str, str] | None = None,
 ) -> dict[str, int]:
     """Build every published table into a new file, run the checks, swap it in; row counts per table.
 
     `con` is the warehouse connection (for stg_ and quarantine tables); `frames` maps each name in
-    METRIC_FRAMES to its frame.
+    METRIC_FRAMES to its frame; `table_notes` are appended to those tables' comments (e.g. the
+    parameters a run used).
     """
     missing = sorted(set(METRIC_FRAMES) - set(frames))
     if missing:
@@ -71,6 +83,14 @@ def publish(
             con.execute(f"create table pub.{table} as\n{read_model(f'published/{table}.sql')}")
         con.execute("use pub")
         con.execute(read_model("published/comments.sql"))
+        for table, note in (table_notes or {}).items():
+            comment = scalar(
+                con,
+                "select comment from duckdb_tables() where database_name = 'pub' and table_name = ?",
+                [table],
+            )
+            text = f"{comment or ''} {note}".strip().replace("'", "''")
+            con.execute(f"comment on table {table} is '{text}'")
         run_checks(con)
         counts = {t: scalar(con, f"select count(*) from {t}") for t in PUBLISHED_TABLES}
         con.execute(f"use {home}")

@@ -133,6 +133,10 @@ class SentimentSettings(BaseModel):
     threshold: float = Field(default=0.05, gt=0, lt=1)
     workers: int = Field(default=0, ge=0, description="0 = one per CPU core")
     batch_size: int = Field(default=2000, ge=1)
+    # Which score stands for a review in per-title figures (sentiment_mean, shares, mismatches):
+    # "sentence" = mean compound of its sentences, "whole" = compound of the whole text.
+    title_measure: Literal["sentence", "whole"] = "sentence"
+    mismatch_threshold: float = Field(default=0.5, gt=0, le=1)
 
 
 class MetricsSettings(BaseModel):
@@ -142,6 +146,18 @@ class MetricsSettings(BaseModel):
 
     wilson_z: float = Field(default=1.959963984540054, gt=0, description="z of the 95% Wilson bound")
     top_helpful_per_title: int = Field(default=10, ge=1)
+    # IMDb's weighted rating WR = v/(v+m)·R + m/(v+m)·C. C defaults to the mean rating over titles
+    # (per rating scale), m to this quantile of the titles' vote counts; either can be fixed.
+    weighted_quantile: float = Field(default=0.5, ge=0, le=1)
+    weighted_m: float | None = Field(default=None, ge=0)
+    weighted_c: float | None = None
+    bayesian_prior_per_star: float = Field(default=1.0, gt=0)
+    confidence_z: float = Field(default=1.959963984540054, gt=0)
+    # is_polarized: at least this many ratings, Sarle's bimodality coefficient above this bound
+    # (5/9 is a uniform distribution's), and at least this share at each end of the scale.
+    polarized_min_ratings: int = Field(default=10, ge=4)
+    polarized_bimodality: float = Field(default=5 / 9, gt=0, lt=1)
+    polarized_end_share: float = Field(default=0.2, gt=0, lt=0.5)
 
 
 class Settings(BaseSettings):

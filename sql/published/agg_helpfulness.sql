@@ -1,0 +1,21 @@
+-- Who votes on reviews and what they find helpful, per title. grain: one row per title; key: title_id
+with helpfulness as (
+    select * from metric_helpfulness
+),
+
+final as (
+    select
+        title_id,
+        review_count,
+        voted_reviews,
+        voted_share,
+        helpful_votes,
+        total_votes,
+        helpful_share,
+        helpfulness_rating_spearman,
+        helpfulness_length_spearman
+    from helpfulness
+)
+
+select * from final
+order by title_id
