@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from reviewpipe import pipeline
@@ -61,20 +62,41 @@ def publish(settings: Settings, frames: dict[str, pl.DataFrame], run_id: str) ->
     t = time.perf_counter()
     counts = pipeline.publish_stage(settings, frames, run_id)
     get_run_logger().info(
-        "publish: %s to %s; %.2f s",
-        ", ".join(f"{k} {v}" for k, v in counts.items()), settings.published_path,
-        time.perf_counter() - t,
+        "publish: built and checked %s; %.2f s",
+        ", ".join(f"{k} {v}" for k, v in counts.items()), time.perf_counter() - t,
     )
     return counts
 
 
 @task(name="export", cache_policy=NO_CACHE)
-def export(settings: Settings) -> list[Path]:
+def export(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
     t = time.perf_counter()
-    paths = pipeline.export_stage(settings)
-    get_run_logger().info("export: %d CSV files to %s; %.2f s", len(paths), settings.exports_path,
-                          time.perf_counter() - t)
-    return paths
+    files = pipeline.export_stage(settings, run_id)
+    get_run_logger().info("export: %d files written; %.2f s", len(files), time.perf_counter() - t)
+    return files
+
+
+@task(name="go-live", cache_policy=NO_CACHE)
+def go_live(settings: Settings, run_id: str, files: list[tuple[Path, Path]]) -> list[Path]:
+    live = pipeline.go_live_stage(settings, run_id, files)
+    get_run_logger().info(
+        "go-live: %s and %d exports in %s", settings.published_path, len(live), settings.exports_path
+    )
+    return live
+
+
+@task(name="artifacts", cache_policy=NO_CACHE)
+def artifacts(settings: Settings, summary: pipeline.RunSummary) -> None:
+    """The run's summary (markdown) and the title summary (table), visible in the Prefect UI."""
+    create_markdown_artifact(
+        key="reviewpipe-run", markdown=pipeline.summary_markdown(summary),
+        description="What this run loaded, quarantined and published",
+    )
+    columns, rows = pipeline.title_leaderboard(pipeline.new_database_path(settings, summary.run_id))
+    create_table_artifact(
+        key="reviewpipe-title-summary", table=[dict(zip(columns, r)) for r in rows],
+        description="agg_title_summary: titles by weighted rating",
+    )
 
 
 @flow(name="reviewpipe", log_prints=True)
@@ -93,8 +115,12 @@ def reviewpipe_pipeline(
         frames = compute_metrics(settings)
         summary.published = publish(settings, frames, summary.run_id)
         summary.published_path = settings.published_path
-        summary.exports = export(settings)
+        files = export(settings, summary.run_id)
+        summary.preview = pipeline.title_preview(pipeline.new_database_path(settings, summary.run_id))
+        artifacts(settings, summary)
+        summary.exports = go_live(settings, summary.run_id, files)
     except BaseException as exc:
+        pipeline.discard_run_files(settings, summary.run_id)
         pipeline.record_run_end(settings, summary, exc)
         raise
     pipeline.record_run_end(settings, summary)

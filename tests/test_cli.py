@@ -78,3 +78,34 @@ def test_ingest_loads_a_file_as_a_configured_source(project: Path) -> None:
     done = cli(project, "ingest", str(extra), "--source", "sample_reviews")
     assert done.returncode == 0, done.stderr
     assert "loaded" in done.stdout and "records=1" in done.stdout
+
+
+def test_sql_and_tables_read_the_published_database(project: Path) -> None:
+    assert cli(project, "run", "--no-prefect").returncode == 0
+    tables = cli(project, "tables")
+    assert tables.returncode == 0 and "agg_title_summary" in tables.stdout and "One row per title" in tables.stdout
+
+    as_csv = cli(project, "sql", "select title_id, review_count from agg_title_summary order by title_id limit 2",
+                 "--format", "csv")
+    assert as_csv.returncode == 0, as_csv.stderr
+    assert as_csv.stdout.splitlines()[0] == "title_id,review_count"
+    assert as_csv.stdout.splitlines()[1].startswith("tt9000001,")
+
+    as_json = cli(project, "sql", "select count(*) as n from reviews", "--format", "json")
+    assert json.loads(as_json.stdout)[0]["n"] > 2900
+
+    # read-only, and no access to other files: one clear message each, exit 1
+    write = cli(project, "sql", "delete from reviews")
+    assert write.returncode == 1 and "read-only" in write.stderr and "Traceback" not in write.stderr
+    snoop = cli(project, "sql", "select * from read_csv('/etc/passwd')")
+    assert snoop.returncode == 1 and "disabled" in snoop.stderr
+
+
+def test_sql_without_a_query_opens_a_prompt(project: Path) -> None:
+    assert cli(project, "run", "--no-prefect").returncode == 0
+    exe = Path(sys.executable).with_name("reviewpipe")
+    env = {**__import__("os").environ, "PATH": str(Path(sys.executable).parent)}  # no duckdb CLI on PATH
+    done = subprocess.run([str(exe), "sql"], cwd=project, input="select 41 + 1 as answer;\n.quit\n",
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "answer" in done.stdout and "42" in done.stdout

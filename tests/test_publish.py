@@ -12,8 +12,14 @@ import pytest
 
 from conftest import write
 from reviewpipe import pipeline
-from reviewpipe.publish import PUBLISHED_TABLES, CheckFailed, export_tables, publish
+from reviewpipe.publish import PUBLISHED_TABLES, CheckFailed, export_tables
 from reviewpipe.warehouse import open_warehouse
+
+def publish_live(settings, frames, run_id: str) -> None:
+    """Build, check and put in place a published database, without exports."""
+    pipeline.publish_stage(settings, frames, run_id)
+    pipeline.go_live_stage(settings, run_id, [])
+
 
 HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
 
@@ -39,7 +45,7 @@ def staged(tmp_path: Path, make_settings):
 
 def test_published_titles_merge_sources_in_load_order(staged) -> None:
     frames = pipeline.metrics_stage(staged)
-    pipeline.publish_stage(staged, frames, "r1")
+    publish_live(staged, frames, "r1")
     con = duckdb.connect(str(staged.published_path), read_only=True)
     got = con.execute("select title_id, title, year, site_rating, site_votes, user_review_count, "
                       "critic_review_count, genres, directors from titles order by title_id").fetchall()
@@ -62,7 +68,7 @@ def test_published_titles_merge_sources_in_load_order(staged) -> None:
 
 def test_a_failing_check_publishes_nothing_and_keeps_the_old_file(staged) -> None:
     frames = pipeline.metrics_stage(staged)
-    pipeline.publish_stage(staged, frames, "r1")
+    publish_live(staged, frames, "r1")
     digest = hashlib.sha256(staged.published_path.read_bytes()).hexdigest()
     broken = dict(frames)
     # a share that does not sum to 1 must be caught by sql/checks/agg_rating_distribution_shares.sql
@@ -75,7 +81,7 @@ def test_a_failing_check_publishes_nothing_and_keeps_the_old_file(staged) -> Non
 
 
 def test_exports_are_whole_csv_files_of_the_agg_tables(staged, tmp_path: Path) -> None:
-    pipeline.publish_stage(staged, pipeline.metrics_stage(staged), "r1")
+    publish_live(staged, pipeline.metrics_stage(staged), "r1")
     out = tmp_path / "out"
     written = export_tables(staged.published_path, out)
     assert sorted(p.name for p in written) == sorted(
@@ -86,3 +92,46 @@ def test_exports_are_whole_csv_files_of_the_agg_tables(staged, tmp_path: Path) -
     tt1 = [r for r in rows if r["title_id"] == "tt1"]
     assert len(tt1) == 10 and sorted(r["review_count"] for r in tt1 if r["review_count"] != "0") == ["1", "1"]
     assert not list(out.glob(".*"))  # no temporary files left behind
+
+
+def test_csv_exports_neutralise_formula_like_text_and_keep_numbers(tmp_path: Path, make_settings) -> None:
+    # review titles and authors are other people's words; a spreadsheet would run these as formulas
+    # (leading tabs and carriage returns are trimmed away by staging, so they never reach an export)
+    hostile = ['=HYPERLINK("http://x","click")', "+1+1", "-2-2", "@SUM(A1)", "=cmd|' /C calc'!A0"]
+    with (tmp_path / "r.csv").open("w", newline="") as fh:
+        out_csv = csv.writer(fh)
+        out_csv.writerow(HEADER.strip().split(","))
+        for i, h in enumerate(hostile):
+            out_csv.writerow(["tt1", h, f"2020-01-0{i + 1}", i + 1, 0, 0, h, f"Plain text number {i}."])
+    settings = make_settings({"name": "rev", "path": str(tmp_path / "r.csv")})
+    pipeline.run(settings)
+    out = tmp_path / "out"
+    export_tables(settings.published_path, out, ["agg_rating_sentiment_mismatches", "reviews"])
+    with (out / "reviews.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(hostile)
+    for row in rows:
+        for column in ("author", "review_title"):
+            # every text cell that started with = + - @ tab or CR now starts with a quote
+            assert row[column][0] == "'" and row[column][1:] in hostile, row[column]
+        # numbers are never altered: ratings and votes read back as the numbers they were
+        assert float(row["rating"]) in {1.0, 2.0, 3.0, 4.0, 5.0} and row["total_votes"] == "0"
+    # clean text is left alone
+    assert all(not r["review_text"].startswith("'") for r in rows)
+
+    plain = tmp_path / "plain"
+    export_tables(settings.published_path, plain, ["reviews"], neutralize_formulas=False)
+    with (plain / "reviews.csv").open(newline="") as fh:
+        assert sorted(r["author"] for r in csv.DictReader(fh)) == sorted(hostile)
+
+
+def test_parquet_exports_hold_the_published_rows(staged, tmp_path: Path) -> None:
+    publish_live(staged, pipeline.metrics_stage(staged), "r1")
+    out = tmp_path / "pq"
+    written = export_tables(staged.published_path, out, fmt="parquet")
+    assert {p.suffix for p in written} == {".parquet"}
+    got = pl.read_parquet(out / "agg_title_summary.parquet").sort("title_id")
+    con = duckdb.connect(str(staged.published_path), read_only=True)
+    expected = con.sql("select * from agg_title_summary order by title_id").pl()
+    con.close()
+    assert got.equals(expected)

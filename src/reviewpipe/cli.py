@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -143,7 +145,7 @@ def print_run(settings: Settings, summary: pipeline.RunSummary) -> None:
     console.print(f"Sentiment: {summary.texts_scored} new texts scored.")
     console.print(f"Published database: {summary.published_path}")
     console.print(f"CSV exports: {settings.exports_path}/ ({len(summary.exports)} files)")
-    cols, preview = pipeline.title_preview(settings)
+    cols, preview = summary.preview
     console.print(data_table(cols, preview, title="Titles by review count"))
 
 
@@ -270,18 +272,103 @@ def status(config: Path | None, fmt: str) -> None:
 @main.command()
 @config_option
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the CSVs (default: [paths] exports).")
+              help="Folder for the files (default: [paths] exports).")
 @click.option("--table", "tables", multiple=True, help="Export this published table (default: all agg_).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default=None,
+              help="File format (default: [exports] format, csv).")
+@click.option("--neutralize-formulas/--keep-formulas", default=None,
+              help="In CSV, prefix text starting with = + - @ tab or CR with ' (default: on).")
 @user_errors
-def export(config: Path | None, out: Path | None, tables: tuple[str, ...]) -> None:
-    """Export the published agg_ tables as CSV files, one per table.
+def export(config: Path | None, out: Path | None, tables: tuple[str, ...], fmt: str | None,
+           neutralize_formulas: bool | None) -> None:
+    """Export published tables (default: every agg_ table), one file per table.
 
-    Example: reviewpipe export --out /tmp/for-colleagues --table agg_title_summary
+    Example: reviewpipe export --out /tmp/for-colleagues --table agg_title_summary --format parquet
     """
     settings = load_settings(config)
-    folder = out or settings.exports_path
-    for path in publish.export_tables(pipeline.require_published(settings), folder, list(tables) or None):
+    written = publish.export_tables(
+        pipeline.require_published(settings),
+        out or settings.exports_path,
+        list(tables) or None,
+        fmt=fmt or settings.exports.format,
+        neutralize_formulas=(settings.exports.neutralize_formulas if neutralize_formulas is None
+                             else neutralize_formulas),
+    )
+    for path in written:
         console.print(str(path), highlight=False)
+
+
+@main.command()
+@config_option
+@user_errors
+def tables(config: Path | None) -> None:
+    """List the published tables with their row counts and descriptions.
+
+    Example: reviewpipe tables --config examples/shared_corpora.toml
+    """
+    settings = load_settings(config)
+    found = publish.published_tables(pipeline.require_published(settings))
+    console.print(data_table(["table", "rows", "description"], found, title=str(settings.published_path)))
+
+
+@main.command()
+@click.argument("query", required=False)
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@user_errors
+def sql(query: str | None, config: Path | None, fmt: str) -> None:
+    """Run read-only SQL on the published database; without QUERY, open an interactive prompt.
+
+    The prompt is DuckDB's own shell (read-only) when `duckdb` is on PATH, else a simple one.
+
+    Example: reviewpipe sql "select title, weighted_rating from agg_title_summary order by 2 desc limit 5"
+    """
+    settings = load_settings(config)
+    path = pipeline.require_published(settings)
+    if query is None:
+        shell = shutil.which("duckdb")
+        if shell:
+            os.execv(shell, [shell, "-readonly", str(path)])
+        _prompt(path)
+        return
+    columns, result = publish.query_published(path, query)
+    print_result(columns, result, fmt)
+
+
+def print_result(columns: list[str], result: list[tuple], fmt: str) -> None:
+    """Query results on stdout as a table, CSV or JSON."""
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(result)
+    elif fmt == "json":
+        click.echo(json.dumps([dict(zip(columns, r)) for r in result], default=str, indent=2))
+    else:
+        console.print(data_table(columns, result))
+
+
+def _prompt(path: Path) -> None:
+    """A minimal read-only SQL prompt: statements end with ';', .tables lists tables, .quit leaves."""
+    console.print(f"Read-only SQL on {path}. End statements with ';'. .tables lists tables, .quit leaves.")
+    buffer = ""
+    while True:
+        try:
+            line = input("reviewpipe> " if not buffer else "      ...> ")
+        except EOFError:
+            return
+        if not buffer and line.strip() in (".quit", ".exit"):
+            return
+        if not buffer and line.strip() == ".tables":
+            console.print(data_table(["table", "rows", "description"], publish.published_tables(path)))
+            continue
+        buffer += line + "\n"
+        if buffer.rstrip().endswith(";"):
+            try:
+                print_result(*publish.query_published(path, buffer), "table")
+            except ReviewpipeError as exc:
+                err_console.print(Text(str(exc), style="red"))
+            buffer = ""
 
 
 if __name__ == "__main__":

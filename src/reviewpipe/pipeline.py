@@ -21,7 +21,7 @@ from reviewpipe import metrics, publish, sentiment
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.ingest import IngestReport, ingest, stage
 from reviewpipe.settings import Settings
-from reviewpipe.warehouse import connect, open_warehouse, rows, scalar
+from reviewpipe.warehouse import open_warehouse, scalar
 
 
 @dataclass
@@ -42,6 +42,7 @@ class RunSummary:
     published: dict[str, int] = field(default_factory=dict)
     published_path: Path | None = None
     exports: list[Path] = field(default_factory=list)
+    preview: tuple[list[str], list[tuple]] = ([], [])
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -68,7 +69,7 @@ def ingest_stage(
 ) -> IngestSummary:
     """Load new and changed files (a transaction each) and rebuild staging (one transaction)."""
     ensure_sample(settings)
-    with open_warehouse(settings.warehouse_path) as con:
+    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
         report = ingest(con, settings, run_id, only=only, paths=paths, full_refresh=full_refresh)
         staged = stage(con)
     return IngestSummary(report, staged)
@@ -76,7 +77,7 @@ def ingest_stage(
 
 def score_stage(settings: Settings) -> int:
     """Score every staged text not yet in the sentiment cache; the number of texts scored."""
-    with open_warehouse(settings.warehouse_path) as con:
+    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
         todo = scalar(con, f"select count(*) from ({_UNSCORED})")
         if todo:
             # a second cursor streams the texts while the first inserts their scores
@@ -130,7 +131,7 @@ def metrics_stage(settings: Settings) -> dict[str, pl.DataFrame]:
     Inputs are read in a fixed order and as one chunk each, and the metrics sum floats in ways that
     do not depend on thread timing, so a re-run on the same data publishes bit-identical tables.
     """
-    with open_warehouse(settings.warehouse_path) as con:
+    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
         reviews = con.sql(
             """
             select review_id, title_id, review_date, rating, rating_scale,
@@ -194,11 +195,41 @@ def metrics_stage(settings: Settings) -> dict[str, pl.DataFrame]:
     }
 
 
+def new_database_path(settings: Settings, run_id: str) -> Path:
+    """Where a run builds its published database before it goes live."""
+    published = settings.published_path
+    return published.with_name(f".{published.name}.{run_id}.tmp")
+
+
 def publish_stage(settings: Settings, frames: dict[str, pl.DataFrame], run_id: str) -> dict[str, int]:
-    """Build, check and swap in the published database; row counts per published table."""
+    """Build and check this run's published database (not live yet); rows per published table."""
     notes = {"agg_title_summary": parameters_note(settings, frames["metric_weighted_rating_parameters"])}
-    with open_warehouse(settings.warehouse_path) as con:
-        return publish.publish(con, frames, settings.published_path, run_id, notes)
+    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
+        return publish.build(con, frames, new_database_path(settings, run_id), notes)
+
+
+def export_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
+    """Export the run's agg_ tables from its new database to temporary files beside their final names."""
+    return publish.export_files(
+        new_database_path(settings, run_id),
+        settings.exports_path,
+        fmt=settings.exports.format,
+        neutralize_formulas=settings.exports.neutralize_formulas,
+        tag=f"{run_id}.tmp",
+    )
+
+
+def go_live_stage(settings: Settings, run_id: str, files: list[tuple[Path, Path]]) -> list[Path]:
+    """Put the run's database, then its exports, in place; the live export paths."""
+    publish.go_live([(new_database_path(settings, run_id), settings.published_path)])
+    return publish.go_live(files)
+
+
+def discard_run_files(settings: Settings, run_id: str) -> None:
+    """Remove what a failed run left under temporary names."""
+    for folder in (settings.published_path.parent, settings.exports_path):
+        for leftover in folder.glob(f".*.{run_id}.tmp"):
+            leftover.unlink(missing_ok=True)
 
 
 def parameters_note(settings: Settings, parameters: pl.DataFrame) -> str:
@@ -219,14 +250,9 @@ def parameters_note(settings: Settings, parameters: pl.DataFrame) -> str:
     )
 
 
-def export_stage(settings: Settings) -> list[Path]:
-    """Export every published agg_ table as CSV into the exports folder."""
-    return publish.export_tables(settings.published_path, settings.exports_path)
-
-
 def record_run_start(settings: Settings, run_id: str) -> None:
     """Log the run as running."""
-    with open_warehouse(settings.warehouse_path) as con:
+    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
         con.execute(
             "insert into runs (run_id, started_at, status) values (?, ?, 'running')",
             [run_id, _now()],
@@ -237,7 +263,7 @@ def record_run_end(settings: Settings, summary: RunSummary, error: BaseException
     """Log the run's outcome and figures."""
     report = summary.ingest.report if summary.ingest else IngestReport()
     staged = summary.ingest.staged if summary.ingest else {}
-    with open_warehouse(settings.warehouse_path) as con:
+    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
         con.execute(
             """
             update runs set finished_at = ?, status = ?, files_loaded = ?, files_skipped = ?,
@@ -275,30 +301,56 @@ def run(
         summary.published_path = settings.published_path
         summary.seconds["publish"] = time.perf_counter() - t
         t = time.perf_counter()
-        summary.exports = export_stage(settings)
+        files = export_stage(settings, summary.run_id)
         summary.seconds["export"] = time.perf_counter() - t
+        summary.preview = title_preview(new_database_path(settings, summary.run_id))
+        summary.exports = go_live_stage(settings, summary.run_id, files)
     except BaseException as exc:
+        discard_run_files(settings, summary.run_id)
         record_run_end(settings, summary, exc)
         raise
     record_run_end(settings, summary)
     return summary
 
 
-def title_preview(settings: Settings, limit: int = 10) -> tuple[list[str], list[tuple]]:
-    """The first titles of the published summary by review count: column names and rows."""
-    con = connect()
-    try:
-        con.execute(f"attach {publish.sql_literal(require_published(settings))} as pub (read_only)")
-        cols = ["title_id", "title", "review_count", "rating_mean", "helpful_votes", "sentiment_mean"]
-        result = rows(
-            con,
-            f"select {', '.join(cols)} from pub.agg_title_summary "
-            "order by review_count desc, title_id limit ?",
-            [limit],
-        )
-        return cols, result
-    finally:
-        con.close()
+def title_preview(database: Path, limit: int = 10) -> tuple[list[str], list[tuple]]:
+    """The first titles of a published database's summary by review count: column names and rows."""
+    return publish.query_published(
+        database,
+        "select title_id, title, review_count, rating_mean, weighted_rating, sentiment_mean "
+        f"from agg_title_summary order by review_count desc, title_id limit {int(limit)}",
+    )
+
+
+def title_leaderboard(database: Path, limit: int = 100) -> tuple[list[str], list[tuple]]:
+    """A published database's titles by weighted rating (numbers rounded for reading)."""
+    return publish.query_published(
+        database,
+        "select title_id, title, review_count, round(rating_mean, 3) as rating_mean, "
+        "round(weighted_rating, 3) as weighted_rating, round(sentiment_mean, 3) as sentiment_mean, "
+        "is_polarized from agg_title_summary "
+        f"order by weighted_rating desc nulls last, title_id limit {int(limit)}",
+    )
+
+
+def summary_markdown(summary: RunSummary) -> str:
+    """What a run loaded, quarantined and published, as markdown (the Prefect run artifact)."""
+    lines = [f"# reviewpipe run {summary.run_id}", ""]
+    if summary.ingest:
+        r, staged = summary.ingest.report, summary.ingest.staged
+        lines += [
+            f"- files: {r.count('loaded')} loaded, {r.count('skipped')} unchanged, "
+            f"{r.count('unreadable')} unreadable",
+            f"- records read: {r.records}",
+            f"- staged: {staged.get('stg_reviews', 0)} reviews, {staged.get('stg_titles', 0)} title rows",
+            f"- quarantined rows: {staged.get('quarantine', 0)} (table `quarantine`)",
+        ]
+        lines += [f"- unreadable: `{f.path}`: {f.message}" for f in r.files if f.status == "unreadable"]
+    lines += [f"- new texts scored: {summary.texts_scored}", "", "| published table | rows |", "|---|---|"]
+    lines += [f"| `{table}` | {n} |" for table, n in summary.published.items()]
+    if summary.published_path:
+        lines += ["", f"Published database: `{summary.published_path}`"]
+    return "\n".join(lines)
 
 
 def _now() -> datetime:

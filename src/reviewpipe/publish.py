@@ -1,21 +1,25 @@
 """Publish: build the reports database as a new file, check it, swap it in atomically; export CSVs.
 
 Readers of the published file are never blocked and never see a half-made state: the new file is
-written beside the old one under a temporary name, every data check in sql/checks must pass, and only
-then does `os.replace` put it in place (an atomic rename on POSIX). A reader that had the old file open
-keeps reading the old file; the next reader opens the new one. A failed run leaves the old file as it was.
+written beside the old one under a temporary name, every data check in sql/checks must pass, the
+exports are written from it (a run never opens the live published file, so an analyst holding that
+open, even for writing, cannot make a run fail), and only then does `os.replace` put each file in
+place (an atomic rename on POSIX). A reader that had the old file open keeps reading the old file;
+the next reader opens the new one. A failed run leaves the old files as they were.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.warehouse import connect, read_model, rows, scalar, sql_dir
+from reviewpipe.warehouse import quote_identifier, read_model, rows, scalar, sql_dir
 
 PUBLISHED_TABLES = (
     "titles",
@@ -55,29 +59,27 @@ def sql_literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def publish(
+def build(
     con: duckdb.DuckDBPyConnection,
     frames: dict[str, pl.DataFrame],
-    published: Path,
-    run_id: str,
+    new_db: Path,
     table_notes: dict[str, str] | None = None,
 ) -> dict[str, int]:
-    """Build every published table into a new file, run the checks, swap it in; row counts per table.
+    """Build every published table into the new file new_db and run the checks; rows per table.
 
     `con` is the warehouse connection (for stg_ and quarantine tables); `frames` maps each name in
     METRIC_FRAMES to its frame; `table_notes` are appended to those tables' comments (e.g. the
-    parameters a run used).
+    parameters a run used). Nobody else knows new_db yet: `go_live` puts it in place.
     """
     missing = sorted(set(METRIC_FRAMES) - set(frames))
     if missing:
         raise ValueError(f"publish needs the frames {missing}")
-    published.parent.mkdir(parents=True, exist_ok=True)
-    tmp = published.with_name(f".{published.name}.{run_id}.tmp")
-    tmp.unlink(missing_ok=True)
+    new_db.parent.mkdir(parents=True, exist_ok=True)
+    new_db.unlink(missing_ok=True)
     home = scalar(con, "select current_database()")
     for name in METRIC_FRAMES:
         con.register(name, frames[name])
-    con.execute(f"attach {sql_literal(tmp)} as pub")
+    con.execute(f"attach {sql_literal(new_db)} as pub")
     try:
         for table in PUBLISHED_TABLES:
             con.execute(f"create table pub.{table} as\n{read_model(f'published/{table}.sql')}")
@@ -100,15 +102,27 @@ def publish(
         con.execute(f"use {home}")
         if scalar(con, "select count(*) from duckdb_databases() where database_name = 'pub'"):
             con.execute("detach pub")
-        tmp.unlink(missing_ok=True)
+        new_db.unlink(missing_ok=True)
         raise
     finally:
         for name in METRIC_FRAMES:
             con.unregister(name)
-    _fsync(tmp)
-    os.replace(tmp, published)
-    _fsync(published.parent)
     return counts
+
+
+def go_live(moves: list[tuple[Path, Path]]) -> list[Path]:
+    """Rename each finished temporary file over its final name, durably; the final paths.
+
+    Each rename is atomic: a reader that opens the final name gets the old whole file or the new
+    whole file. One that already has the old file open keeps reading it undisturbed.
+    """
+    for tmp, _ in moves:
+        _fsync(tmp)
+    for tmp, final in moves:
+        os.replace(tmp, final)
+    for folder in {final.parent for _, final in moves}:
+        _fsync(folder)
+    return [final for _, final in moves]
 
 
 def run_checks(con: duckdb.DuckDBPyConnection) -> None:
@@ -122,43 +136,134 @@ def run_checks(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
-def export_tables(published: Path, out_dir: Path, tables: list[str] | None = None) -> list[Path]:
-    """Write each published agg_ table (or the named tables) to out_dir/<table>.csv; the files written.
+# A text cell a spreadsheet would take for a formula (OWASP, "CSV Injection").
+_FORMULA_START = "^[=+\\-@\\t\\r]"
 
-    Each file is written under a temporary name and renamed into place, so a colleague opening the CSV
+
+def export_tables(
+    published: Path,
+    out_dir: Path,
+    tables: list[str] | None = None,
+    *,
+    fmt: str = "csv",
+    neutralize_formulas: bool = True,
+) -> list[Path]:
+    """Write each published agg_ table (or the named tables) to out_dir/<table>.<fmt>; the files written.
+
+    Each file is written under a temporary name and renamed into place, so a colleague opening it
     never gets half a file.
     """
-    if not published.exists():
-        raise ReviewpipeError(f"no published database at {published}; run `reviewpipe run` first")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    con = connect()
-    try:
-        con.execute(f"attach {sql_literal(published)} as pub (read_only)")
-        available = [
-            r[0]
-            for r in rows(
-                con,
-                "select table_name from duckdb_tables() where database_name = 'pub' order by 1",
-            )
-        ]
+    return go_live(
+        export_files(published, out_dir, tables, fmt=fmt, neutralize_formulas=neutralize_formulas)
+    )
+
+
+def export_files(
+    database: Path,
+    out_dir: Path,
+    tables: list[str] | None = None,
+    *,
+    fmt: str = "csv",
+    neutralize_formulas: bool = True,
+    tag: str = "tmp",
+) -> list[tuple[Path, Path]]:
+    """Write each agg_ table (or the named tables) of database to a temporary file in out_dir.
+
+    Returns (temporary file, final name) pairs for `go_live`. In CSV, a text cell that starts with
+    = + - @ tab or carriage return gets a leading ' (unless neutralize_formulas is off) so a
+    spreadsheet shows it instead of running it; numeric columns are written as they are.
+    """
+    if fmt not in ("csv", "parquet"):
+        raise ReviewpipeError(f"export format {fmt!r} is not one of csv, parquet")
+    with _published_connection(database) as con:
+        available = [r[0] for r in rows(con, "select table_name from duckdb_tables() order by 1")]
         wanted = tables or [t for t in available if t.startswith("agg_")]
         unknown = sorted(set(wanted) - set(available))
         if unknown:
             raise ReviewpipeError(
-                f"no published table named {', '.join(unknown)}; published tables: {', '.join(available)}"
+                f"no published table named {', '.join(unknown)}; "
+                f"published tables: {', '.join(available)}"
             )
-        written = []
+        out_dir.mkdir(parents=True, exist_ok=True)
+        moves = []
         for table in wanted:
-            target = out_dir / f"{table}.csv"
-            tmp = out_dir / f".{table}.csv.tmp"
-            con.execute(
-                f"copy (select * from pub.{table}) to {sql_literal(tmp)} (header, delimiter ',')"
+            target = out_dir / f"{table}.{fmt}"
+            tmp = out_dir / f".{table}.{fmt}.{tag}"
+            select = _export_select(con, table, neutralize_formulas and fmt == "csv")
+            options = "format parquet" if fmt == "parquet" else "header, delimiter ','"
+            con.execute(f"copy ({select}) to {sql_literal(tmp)} ({options})")
+            moves.append((tmp, target))
+        return moves
+
+
+def _export_select(con: duckdb.DuckDBPyConnection, table: str, neutralize: bool) -> str:
+    """A select of the table's columns, text columns neutralised against formulas when asked."""
+    columns = rows(
+        con,
+        "select column_name, data_type from duckdb_columns() "
+        "where table_name = ? order by column_index",
+        [table],
+    )
+    quote = "''''"  # a SQL literal holding one single quote
+    parts = []
+    for name, data_type in columns:
+        col = quote_identifier(name)
+        if neutralize and data_type == "VARCHAR":
+            parts.append(
+                f"case when regexp_matches({col}, '{_FORMULA_START}') then {quote} || {col} "
+                f"else {col} end as {col}"
             )
-            os.replace(tmp, target)
-            written.append(target)
-        return written
+        else:
+            parts.append(col)
+    return f"select {', '.join(parts)} from {quote_identifier(table)}"
+
+
+@contextmanager
+def _published_connection(published: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published file; it never blocks a run (runs write a new file)."""
+    if not published.exists():
+        raise ReviewpipeError(f"no published database at {published}; run `reviewpipe run` first")
+    try:
+        con = duckdb.connect(
+            str(published),
+            read_only=True,
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+        )
+    except duckdb.IOException as exc:
+        raise ReviewpipeError(
+            f"cannot open {published}: {str(exc).splitlines()[0]}. Someone holds it open for "
+            "writing; open it read-only (duckdb -readonly, read_only=True) and try again."
+        ) from exc
+    try:
+        yield con
     finally:
         con.close()
+
+
+def published_tables(published: Path) -> list[tuple[str, int, str | None]]:
+    """(table, rows, description) of every published table, in name order."""
+    with _published_connection(published) as con:
+        names = rows(con, "select table_name, comment from duckdb_tables() order by table_name")
+        return [
+            (name, scalar(con, f"select count(*) from {quote_identifier(name)}"), comment)
+            for name, comment in names
+        ]
+
+
+def query_published(published: Path, sql: str) -> tuple[list[str], list[tuple]]:
+    """Column names and rows of a read-only query on the published database.
+
+    The connection is read-only and has no access to other files, so an ad-hoc query can neither
+    change the published tables nor read or write elsewhere on the machine.
+    """
+    with _published_connection(published) as con:
+        con.execute("set enable_external_access = false")
+        try:
+            result = con.execute(sql)
+            columns = [d[0] for d in result.description or []]
+            return columns, result.fetchall()
+        except duckdb.Error as exc:
+            raise ReviewpipeError(f"query failed: {str(exc).strip()}") from exc
 
 
 def _fsync(path: Path) -> None:

@@ -160,6 +160,17 @@ class MetricsSettings(BaseModel):
     polarized_end_share: float = Field(default=0.2, gt=0, lt=0.5)
 
 
+class ExportSettings(BaseModel):
+    """How published tables are handed out as files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["csv", "parquet"] = "csv"
+    # OWASP's CSV-injection advice: text starting with = + - @ tab or CR is prefixed with ' so a
+    # spreadsheet shows it instead of evaluating it. Numbers are never altered.
+    neutralize_formulas: bool = True
+
+
 class Settings(BaseSettings):
     """Everything a run needs; read it with `load_settings`."""
 
@@ -172,6 +183,9 @@ class Settings(BaseSettings):
     sources: list[Source] = Field(default_factory=list)
     sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    exports: ExportSettings = Field(default_factory=ExportSettings)
+    # a run that finds the warehouse locked by another process waits this long, then fails
+    lock_wait_seconds: float = Field(default=30.0, ge=0)
     uses_sample: bool = Field(default=False, exclude=True)
 
     @classmethod

@@ -73,11 +73,13 @@ def connect(
 
 
 @contextmanager
-def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse connection, with the schema created, closed on exit."""
+def open_warehouse(
+    path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse connection, with the schema created, closed on exit; see `connect` for `wait`."""
     if read_only and not path.exists():
         raise ReviewpipeError(f"no warehouse at {path} yet; run `reviewpipe run` first")
-    con = connect(path, read_only=read_only)
+    con = connect(path, read_only=read_only, wait=wait)
     try:
         if not read_only:
             con.execute(read_model("schema/warehouse.sql"))

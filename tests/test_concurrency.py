@@ -1,0 +1,129 @@
+"""Readers never block a run and a run never breaks a reader: real reader processes during real runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import write
+from reviewpipe import pipeline
+
+HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
+
+# A reader as an analyst runs one: queries the published database in a loop and checks that what it
+# sees is whole: every title's histogram adds up to its rated reviews, and the reviews table holds
+# exactly the reviews the summary counts. "reconnect" opens the file afresh for every query (sees
+# each new run); "hold" keeps one session open the whole time (a DuckDB CLI left open);
+# "read-write" holds the file open without read_only, as a careless BI tool would.
+READER = r"""
+import duckdb, json, os, sys, time
+path, stop, mode = sys.argv[1:4]
+done = {"queries": 0, "errors": [], "inconsistent": 0}
+con = None
+while not os.path.exists(stop):
+    try:
+        if con is None or mode == "reconnect":
+            if con is not None:
+                con.close()
+            con = duckdb.connect(path, read_only=(mode != "read-write"))
+        bad = con.execute('''
+            select count(*) from agg_title_summary s
+            left join (select title_id, sum(review_count) as n from agg_rating_distribution
+                       group by title_id) d using (title_id)
+            where coalesce(d.n, 0) <> s.rated_review_count''').fetchall()[0][0]
+        whole = con.execute('''select (select count(*) from reviews)
+                                      = (select sum(review_count) from agg_title_summary)''').fetchall()[0][0]
+        done["queries"] += 1
+        done["inconsistent"] += int(bad != 0 or not whole)
+    except Exception as exc:
+        done["errors"].append(repr(exc))
+        time.sleep(0.01)
+print(json.dumps(done))
+"""
+
+
+def start_reader(path: Path, stop: Path, mode: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", READER, str(path), str(stop), mode],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_readers_and_five_runs_never_disturb_each_other(tmp_path: Path, make_settings) -> None:
+    landing = tmp_path / "landing"
+    write(landing / "r0.csv", HEADER + "tt1,ann,2020-01-01,9,1,2,t,Lovely film.\n"
+                                       "tt2,bob,2020-01-02,3,0,0,t,Dull and long.\n")
+    settings = make_settings({"name": "rev", "path": str(landing / "*.csv")})
+    pipeline.run(settings)
+
+    stop = tmp_path / "stop"
+    modes = ("reconnect", "reconnect", "hold")
+    readers = [start_reader(settings.published_path, stop, mode) for mode in modes]
+    time.sleep(1.0)  # let every reader open the file and start querying
+    runs = []
+    for i in range(1, 6):
+        # new reviews arrive between runs, so every run publishes different tables
+        write(landing / f"r{i}.csv", HEADER + "".join(
+            f"tt{1 + (i + j) % 3},user{i}_{j},2021-0{1 + j % 9}-0{1 + i},{1 + (i * j) % 10},{j % 3},{j % 3 + 1},"
+            f"t,Review {i}-{j} was {'great' if j % 2 else 'poor'}.\n" for j in range(40)))
+        runs.append(pipeline.run(settings))
+        time.sleep(0.3)
+    stop.touch()
+    results = [json.loads(r.communicate(timeout=60)[0]) for r in readers]
+
+    # five runs, none failed, each published the reviews that had arrived by then
+    assert [r.published["reviews"] for r in runs] == [2 + 40 * i for i in range(1, 6)]
+    for mode, result in zip(modes, results):
+        assert result["errors"] == [], (mode, result["errors"][:3])
+        assert result["inconsistent"] == 0, mode
+        assert result["queries"] > 10, (mode, result)
+    # the published file now holds the last run's tables
+    con = duckdb.connect(str(settings.published_path), read_only=True)
+    assert con.execute("select count(*) from reviews").fetchall() == [(202,)]
+    con.close()
+
+
+def test_an_analyst_holding_the_published_file_open_for_writing_does_not_stop_a_run(
+    tmp_path: Path, make_settings
+) -> None:
+    # A session opened without read_only locks the file against every other process; a run never
+    # opens the live file (it builds, checks and exports a new one, then renames it into place), so
+    # it completes, and the analyst's session goes on working on the file it has open.
+    write(tmp_path / "r.csv", HEADER + "tt1,ann,2020-01-01,9,1,2,t,Lovely.\n")
+    settings = make_settings({"name": "rev", "path": str(tmp_path / "r.csv")})
+    pipeline.run(settings)
+    stop = tmp_path / "stop"
+    analyst = start_reader(settings.published_path, stop, "read-write")
+    time.sleep(1.0)
+    write(tmp_path / "r.csv", HEADER + "tt1,ann,2020-01-01,9,1,2,t,Lovely.\ntt1,cy,2020-02-01,4,0,1,t,Meh.\n")
+    summary = pipeline.run(settings)
+    time.sleep(0.3)
+    stop.touch()
+    result = json.loads(analyst.communicate(timeout=60)[0])
+    assert summary.published["reviews"] == 2 and summary.exports
+    assert result["errors"] == [] and result["inconsistent"] == 0 and result["queries"] > 5
+
+
+def test_a_locked_warehouse_makes_the_run_wait_then_fail_naming_the_holder(tmp_path: Path, make_settings) -> None:
+    write(tmp_path / "r.csv", HEADER + "tt1,ann,2020-01-01,9,1,2,t,Lovely.\n")
+    settings = make_settings({"name": "rev", "path": str(tmp_path / "r.csv")}, lock_wait_seconds=1.0)
+    pipeline.run(settings)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('ready', flush=True); time.sleep(60)", str(settings.warehouse_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        from reviewpipe.errors import ReviewpipeError
+        with pytest.raises(ReviewpipeError, match=rf"locked by another process .*PID {holder.pid}.*waited 1 s"):
+            pipeline.run(settings)
+        assert time.monotonic() - started >= 1.0  # it waited before giving up
+    finally:
+        holder.kill()
+        holder.wait()
