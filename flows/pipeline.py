@@ -16,6 +16,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from reviewpipe import pipeline
+from reviewpipe.publish import go_live as go_live_files
 from reviewpipe.settings import Settings, load_settings
 
 
@@ -76,6 +77,14 @@ def export(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
     return files
 
 
+@task(name="report", cache_policy=NO_CACHE)
+def report(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
+    t = time.perf_counter()
+    files = pipeline.report_stage(settings, run_id)
+    get_run_logger().info("report: %s written; %.2f s", files[0][1], time.perf_counter() - t)
+    return files
+
+
 @task(name="go-live", cache_policy=NO_CACHE)
 def go_live(settings: Settings, run_id: str, files: list[tuple[Path, Path]]) -> list[Path]:
     live = pipeline.go_live_stage(settings, run_id, files)
@@ -116,9 +125,11 @@ def reviewpipe_pipeline(
         summary.published = publish(settings, frames, summary.run_id)
         summary.published_path = settings.published_path
         files = export(settings, summary.run_id)
+        report_files = report(settings, summary.run_id)
         summary.preview = pipeline.title_preview(pipeline.new_database_path(settings, summary.run_id))
         artifacts(settings, summary)
         summary.exports = go_live(settings, summary.run_id, files)
+        summary.report = go_live_files(report_files)[0]
     except BaseException as exc:
         pipeline.discard_run_files(settings, summary.run_id)
         pipeline.record_run_end(settings, summary, exc)

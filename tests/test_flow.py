@@ -44,4 +44,4 @@ def test_the_flow_runs_every_stage_and_publishes(flow_module, tmp_path: Path) ->
     assert con.execute("select count(*) from agg_title_summary").fetchall() == [(10,)]
     con.close()
     assert sorted(p.name for p in (tmp_path / "data" / "exports").iterdir()) == sorted(
-        f"{t}.csv" for t in PUBLISHED_TABLES if t.startswith("agg_"))
+        [f"{t}.csv" for t in PUBLISHED_TABLES if t.startswith("agg_")] + ["report.html"])

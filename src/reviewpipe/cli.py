@@ -144,7 +144,9 @@ def print_run(settings: Settings, summary: pipeline.RunSummary) -> None:
                 console.print(f"[yellow]WARNING[/] {f.path}: {f.message}", highlight=False)
     console.print(f"Sentiment: {summary.texts_scored} new texts scored.")
     console.print(f"Published database: {summary.published_path}")
-    console.print(f"CSV exports: {settings.exports_path}/ ({len(summary.exports)} files)")
+    console.print(f"Exports: {settings.exports_path}/ ({len(summary.exports)} files)")
+    if summary.report:
+        console.print(f"Report: {summary.report}")
     cols, preview = summary.preview
     console.print(data_table(cols, preview, title="Titles by review count"))
 
@@ -296,6 +298,26 @@ def export(config: Path | None, out: Path | None, tables: tuple[str, ...], fmt: 
     )
     for path in written:
         console.print(str(path), highlight=False)
+
+
+@main.command()
+@config_option
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="HTML file to write (default: <[paths] exports>/report.html).")
+@click.option("--max-titles", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Titles per rating scale in the leaderboard and the histograms.")
+@user_errors
+def report(config: Path | None, out: Path | None, max_titles: int) -> None:
+    """Write the HTML report of the published database: one self-contained file that opens offline.
+
+    Example: reviewpipe report --out /tmp/reviews.html --max-titles 20
+    """
+    from reviewpipe.report import write_report
+
+    settings = load_settings(config)
+    path = write_report(pipeline.require_published(settings),
+                        out or settings.exports_path / "report.html", max_titles=max_titles)
+    console.print(str(path), highlight=False)
 
 
 @main.command()

@@ -368,15 +368,17 @@ def comparable_ratings(
     per_scale = parameters.filter(pl.col("basis") == "reviews").select(
         "rating_scale", pl.col("c").alias("c_reviews"), pl.col("m").alias("m_reviews")
     )
+    # at most one 'site' row; joined on a constant so titles stay when there is none
     site = parameters.filter(pl.col("basis") == "site").select(
-        pl.col("c").alias("c_site"), pl.col("m").alias("m_site")
+        pl.lit(1).alias("_one"), pl.col("c").alias("c_site"), pl.col("m").alias("m_site")
     )
     n = pl.col("rated_review_count").cast(pl.Float64)
     k = pl.col("rating_scale").cast(pl.Float64)
     half_width = z * pl.col("rating_stddev") / n.sqrt()
     return (
         summary.join(per_scale, on="rating_scale", how="left", maintain_order="left")
-        .join(site, how="cross")
+        .with_columns(_one=pl.lit(1))
+        .join(site, on="_one", how="left", maintain_order="left")
         .select(
             "title_id",
             weighted_rating(

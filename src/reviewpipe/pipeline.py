@@ -43,6 +43,7 @@ class RunSummary:
     published_path: Path | None = None
     exports: list[Path] = field(default_factory=list)
     preview: tuple[list[str], list[tuple]] = ([], [])
+    report: Path | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -161,7 +162,7 @@ def metrics_stage(settings: Settings) -> dict[str, pl.DataFrame]:
     summary = (
         metrics.title_summary(reviews.lazy(), per_review.lazy(), titles.lazy())
         .join(distribution.lazy().group_by("title_id").agg(pl.col("rating_scale").max()),
-              on="title_id", how="left")
+              on="title_id", how="left", maintain_order="left")
         .collect()
     )
     parameters = metrics.weighted_rating_parameters(
@@ -217,6 +218,16 @@ def export_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
         neutralize_formulas=settings.exports.neutralize_formulas,
         tag=f"{run_id}.tmp",
     )
+
+
+def report_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
+    """Write the run's HTML report from its new database beside its final name; (temporary, final)."""
+    from reviewpipe.report import write_report
+
+    final = settings.exports_path / "report.html"
+    temp = final.with_name(f".{final.name}.{run_id}.tmp")
+    write_report(new_database_path(settings, run_id), temp)
+    return [(temp, final)]
 
 
 def go_live_stage(settings: Settings, run_id: str, files: list[tuple[Path, Path]]) -> list[Path]:
@@ -303,8 +314,12 @@ def run(
         t = time.perf_counter()
         files = export_stage(settings, summary.run_id)
         summary.seconds["export"] = time.perf_counter() - t
+        t = time.perf_counter()
+        report_files = report_stage(settings, summary.run_id)
+        summary.seconds["report"] = time.perf_counter() - t
         summary.preview = title_preview(new_database_path(settings, summary.run_id))
         summary.exports = go_live_stage(settings, summary.run_id, files)
+        summary.report = publish.go_live(report_files)[0]
     except BaseException as exc:
         discard_run_files(settings, summary.run_id)
         record_run_end(settings, summary, exc)
