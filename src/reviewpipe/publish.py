@@ -175,7 +175,7 @@ def export_files(
     """
     if fmt not in ("csv", "parquet"):
         raise ReviewpipeError(f"export format {fmt!r} is not one of csv, parquet")
-    with _published_connection(database) as con:
+    with published_connection(database) as con:
         available = [r[0] for r in rows(con, "select table_name from duckdb_tables() order by 1")]
         wanted = tables or [t for t in available if t.startswith("agg_")]
         unknown = sorted(set(wanted) - set(available))
@@ -219,7 +219,7 @@ def _export_select(con: duckdb.DuckDBPyConnection, table: str, neutralize: bool)
 
 
 @contextmanager
-def _published_connection(published: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def published_connection(published: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the published file; it never blocks a run (runs write a new file)."""
     if not published.exists():
         raise ReviewpipeError(f"no published database at {published}; run `reviewpipe run` first")
@@ -229,10 +229,10 @@ def _published_connection(published: Path) -> Iterator[duckdb.DuckDBPyConnection
             read_only=True,
             config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
         )
-    except duckdb.IOException as exc:
+    except duckdb.Error as exc:
         raise ReviewpipeError(
-            f"cannot open {published}: {str(exc).splitlines()[0]}. Someone holds it open for "
-            "writing; open it read-only (duckdb -readonly, read_only=True) and try again."
+            f"cannot open {published} read-only: {str(exc).splitlines()[0]}. If another program "
+            "holds it open for writing, close it (or open it read-only there) and try again."
         ) from exc
     try:
         yield con
@@ -242,7 +242,7 @@ def _published_connection(published: Path) -> Iterator[duckdb.DuckDBPyConnection
 
 def published_tables(published: Path) -> list[tuple[str, int, str | None]]:
     """(table, rows, description) of every published table, in name order."""
-    with _published_connection(published) as con:
+    with published_connection(published) as con:
         names = rows(con, "select table_name, comment from duckdb_tables() order by table_name")
         return [
             (name, scalar(con, f"select count(*) from {quote_identifier(name)}"), comment)
@@ -256,7 +256,7 @@ def query_published(published: Path, sql: str) -> tuple[list[str], list[tuple]]:
     The connection is read-only and has no access to other files, so an ad-hoc query can neither
     change the published tables nor read or write elsewhere on the machine.
     """
-    with _published_connection(published) as con:
+    with published_connection(published) as con:
         con.execute("set enable_external_access = false")
         try:
             result = con.execute(sql)

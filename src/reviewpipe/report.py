@@ -37,6 +37,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from reviewpipe.errors import ReviewpipeError
+from reviewpipe.publish import published_connection
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Rows of the two review tables; the page shows excerpts of this many characters.
@@ -232,41 +233,26 @@ _COUNTS = """
 
 def _read_report_data(published: Path, max_titles: int, *, generated_at: datetime) -> ReportData:
     """The frames the report shows, read from the published database opened read-only."""
-    if not published.is_file():
-        raise ReviewpipeError(
-            f"no published database at {published}; run `reviewpipe run` first"
-        )
-    try:
-        con = duckdb.connect(
-            str(published),
-            read_only=True,
-            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
-        )
-    except duckdb.Error as exc:
-        raise ReviewpipeError(
-            f"cannot open {published} read-only: {str(exc).splitlines()[0]}. If another program "
-            "holds it open for writing, close it (or open it read-only there) and try again."
-        ) from exc
     params = {
         "max_titles": max_titles,
         "trend_titles": TREND_TITLES,
         "helpful_rows": HELPFUL_ROWS,
         "mismatch_rows": MISMATCH_ROWS,
     }
-    try:
-        con.execute("set enable_external_access = false")
-        frames = {}
-        for name, sql in _QUERIES.items():
-            used = {k: v for k, v in params.items() if f"${k}" in sql}
-            frames[name] = con.sql(sql, params=used).pl()
-        counts_frame = con.sql(_COUNTS).pl()
-    except duckdb.CatalogException as exc:
-        raise ReviewpipeError(
-            f"{published} lacks a table or column the report needs ({str(exc).splitlines()[0]}); "
-            "it was published by another version of reviewpipe: run `reviewpipe run` to rebuild it"
-        ) from exc
-    finally:
-        con.close()
+    with published_connection(published) as con:
+        try:
+            con.execute("set enable_external_access = false")
+            frames = {}
+            for name, sql in _QUERIES.items():
+                used = {k: v for k, v in params.items() if f"${k}" in sql}
+                frames[name] = con.sql(sql, params=used).pl()
+            counts_frame = con.sql(_COUNTS).pl()
+        except duckdb.CatalogException as exc:
+            raise ReviewpipeError(
+                f"{published} lacks a table or column the report needs "
+                f"({str(exc).splitlines()[0]}); it was published by another version of "
+                "reviewpipe: run `reviewpipe run` to rebuild it"
+            ) from exc
     counts = {k: int(v) for k, v in counts_frame.row(0, named=True).items()}
     return ReportData(
         generated_at=generated_at.replace(microsecond=0),
