@@ -75,6 +75,7 @@ def test_readers_and_five_runs_never_disturb_each_other(tmp_path: Path, make_set
         time.sleep(0.3)
     stop.touch()
     results = [json.loads(r.communicate(timeout=60)[0]) for r in readers]
+    print("reader results:", [(m, r["queries"], len(r["errors"]), r["inconsistent"]) for m, r in zip(modes, results)])
 
     # five runs, none failed, each published the reviews that had arrived by then
     assert [r.published["reviews"] for r in runs] == [2 + 40 * i for i in range(1, 6)]
