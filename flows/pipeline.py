@@ -18,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from reviewpipe import pipeline
 from reviewpipe.publish import go_live as go_live_files
 from reviewpipe.settings import Settings, load_settings
+from reviewpipe.warehouse import run_lock
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
@@ -116,6 +117,11 @@ def reviewpipe_pipeline(
 ) -> pipeline.RunSummary:
     """Ingest, score, compute metrics, publish and export, for the given config file."""
     settings = load_settings(config_path)
+    with run_lock(settings.warehouse_path, wait=settings.lock_wait_seconds):
+        return _stages(settings, sources, full_refresh)
+
+
+def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool) -> pipeline.RunSummary:
     summary = pipeline.RunSummary(pipeline.new_run_id())
     pipeline.record_run_start(settings, summary.run_id)
     try:

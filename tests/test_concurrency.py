@@ -128,3 +128,27 @@ def test_a_locked_warehouse_makes_the_run_wait_then_fail_naming_the_holder(tmp_p
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_second_run_waits_for_the_first_then_fails_naming_it(tmp_path: Path, make_settings) -> None:
+    # Stages open and close the warehouse one by one; the run lock keeps a second run from slipping
+    # in between them. Here another process holds it, as a run in progress would.
+    write(tmp_path / "r.csv", HEADER + "tt1,ann,2020-01-01,9,1,2,t,Lovely.\n")
+    settings = make_settings({"name": "rev", "path": str(tmp_path / "r.csv")}, lock_wait_seconds=1.0)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from reviewpipe.warehouse import run_lock\n"
+         "with run_lock(Path(sys.argv[1])):\n    print('ready', flush=True); time.sleep(60)",
+         str(settings.warehouse_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        from reviewpipe.errors import ReviewpipeError
+        with pytest.raises(ReviewpipeError, match=rf"another reviewpipe run .*pid {holder.pid}.*waited 1 s"):
+            pipeline.run(settings)
+        assert not settings.published_path.exists()  # it wrote nothing
+    finally:
+        holder.kill()
+        holder.wait()
+    # once the holder is gone (even killed), the lock is free again
+    assert pipeline.run(settings).published["reviews"] == 1

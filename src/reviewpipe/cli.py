@@ -23,7 +23,7 @@ from reviewpipe import pipeline, publish
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.settings import Settings, Source, load_settings
 from reviewpipe.sources import format_for
-from reviewpipe.warehouse import open_warehouse, rows
+from reviewpipe.warehouse import open_warehouse, rows, run_lock
 
 # Prefect's telemetry cannot reach the internet at air-gapped sites and logs an ERROR when it fails.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -184,8 +184,10 @@ def ingest(config: Path | None, paths: tuple[Path, ...], source_name: str | None
             settings.sources.append(source)
         by_source.setdefault(source.name, []).append(path)
     run_id = pipeline.new_run_id()
-    for name, files in by_source.items():
-        result = pipeline.ingest_stage(settings, run_id, only=[name], paths=files)
+    with run_lock(settings.warehouse_path, wait=settings.lock_wait_seconds):
+        results = [pipeline.ingest_stage(settings, run_id, only=[name], paths=files)
+                   for name, files in by_source.items()]
+    for result in results:
         for f in result.report.files:
             console.print(f"{f.status:>10}  {f.path}  records={f.records} rejected_lines={f.lines_rejected}"
                           + (f"  {f.message}" if f.message else ""), highlight=False)

@@ -21,7 +21,7 @@ from reviewpipe import metrics, publish, sentiment
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.ingest import IngestReport, ingest, stage
 from reviewpipe.settings import Settings
-from reviewpipe.warehouse import open_warehouse, scalar
+from reviewpipe.warehouse import open_warehouse, run_lock, scalar
 
 
 @dataclass
@@ -295,6 +295,11 @@ def run(
     settings: Settings, *, only: list[str] | None = None, full_refresh: bool = False
 ) -> RunSummary:
     """Run every stage in order and log the run; raises ReviewpipeError on a user-caused failure."""
+    with run_lock(settings.warehouse_path, wait=settings.lock_wait_seconds):
+        return _run_locked(settings, only=only, full_refresh=full_refresh)
+
+
+def _run_locked(settings: Settings, *, only: list[str] | None, full_refresh: bool) -> RunSummary:
     summary = RunSummary(new_run_id())
     record_run_start(settings, summary.run_id)
     try:

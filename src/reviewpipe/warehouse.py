@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import html
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -120,3 +122,39 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ())
 def quote_identifier(name: str) -> str:
     """name as a DuckDB identifier, quoted so any column name from a file is safe to use."""
     return '"' + name.replace('"', '""') + '"'
+
+
+@contextmanager
+def run_lock(warehouse: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the warehouse's run lock for a whole run, so two runs never interleave their writes.
+
+    Each stage opens and closes the DuckDB file, so DuckDB's own lock would let a second run slip in
+    between two stages of the first; this lock file is held from the first stage to the last. A
+    second run waits up to `wait` seconds, then fails naming the run that holds it. The operating
+    system releases the lock when the holding process ends, even if it is killed.
+    """
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    path = warehouse.with_name(warehouse.name + ".run.lock")
+    fh = path.open("a+")
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.seek(0)
+                    holder = fh.read().strip() or "another process"
+                    raise ReviewpipeError(
+                        f"another reviewpipe run is writing {warehouse} ({holder}); waited "
+                        f"{wait:.0f} s. Let it finish (see `reviewpipe status`) and run again."
+                    ) from None
+                time.sleep(_LOCK_POLL_SECONDS)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        fh.flush()
+        yield
+    finally:
+        fh.close()  # closing the file releases the lock
