@@ -20,6 +20,7 @@ import pytest
 
 from reviewpipe import pipeline
 from reviewpipe.pipeline import RunSummary
+from reviewpipe.publish import PUBLISHED_TABLES
 from reviewpipe.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,15 +35,6 @@ GIFT_CARD = (
 TITLE_BASICS = SHARED_DATA / "imdb_noncommercial_sample" / "title.basics.tsv"
 TITLE_RATINGS = SHARED_DATA / "imdb_noncommercial_sample" / "title.ratings.tsv"
 
-PUBLISHED_TABLES = (
-    "titles",
-    "reviews",
-    "agg_title_summary",
-    "agg_rating_distribution",
-    "agg_top_helpful_reviews",
-    "quarantine",
-    "load_log",
-)
 Z_95 = 1.959963984540054  # the two-sided 95% normal quantile the Wilson bound is documented with
 
 pytestmark = [
