@@ -12,9 +12,9 @@ import glob
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import duckdb
 
@@ -147,7 +147,7 @@ def load_file(
     rejected = (
         scalar(con, f"select count(distinct line) from {readers.REJECTS_TABLE}") if has_rejects else 0
     )
-    modified_at = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None)
+    modified_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
     with transaction(con):
         _forget_file(con, source.name, print_path)
         for kind, table in tables.items():
@@ -227,9 +227,7 @@ def mapping_select(
 
     select_list = ", ".join(f"{expr} as {quote_identifier(name)}" for name, expr in exprs.items())
     try:
-        types = dict(
-            (r[0], r[1]) for r in rows(con, f"describe select {select_list} from {table}")
-        )
+        types = {r[0]: r[1] for r in rows(con, f"describe select {select_list} from {table}")}
     except duckdb.Error as exc:
         raise ReviewpipeError(
             f"source {source.name!r}, file {file_path}: the column mapping does not fit the file: "
@@ -316,7 +314,7 @@ def _log(
         """,
         [
             source.name, source.kind, str(path), fp, path.stat().st_size, status, records,
-            rejected, message, run_id, datetime.now(timezone.utc).replace(tzinfo=None),
+            rejected, message, run_id, datetime.now(UTC).replace(tzinfo=None),
         ],
     )
 

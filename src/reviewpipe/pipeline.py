@@ -11,7 +11,7 @@ import uuid
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -49,7 +49,7 @@ class RunSummary:
 
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time plus a random suffix."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
 def ensure_sample(settings: Settings) -> list[Path]:
@@ -359,8 +359,8 @@ def summary_markdown(summary: RunSummary) -> str:
     if summary.ingest:
         r, staged = summary.ingest.report, summary.ingest.staged
         lines += [
-            f"- files: {r.count('loaded')} loaded, {r.count('skipped')} unchanged, "
-            f"{r.count('unreadable')} unreadable",
+            (f"- files: {r.count('loaded')} loaded, {r.count('skipped')} unchanged, "
+             f"{r.count('unreadable')} unreadable"),
             f"- records read: {r.records}",
             f"- staged: {staged.get('stg_reviews', 0)} reviews, {staged.get('stg_titles', 0)} title rows",
             f"- quarantined rows: {staged.get('quarantine', 0)} (table `quarantine`)",
@@ -374,7 +374,7 @@ def summary_markdown(summary: RunSummary) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def require_published(settings: Settings) -> Path:
