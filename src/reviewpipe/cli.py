@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import logging
 import os
@@ -75,17 +74,16 @@ def load_flow() -> Any:
             f"the Prefect flow {FLOW_FILE} is not there (reviewpipe is not installed from a checkout); "
             "run with --no-prefect"
         )
-    spec = importlib.util.spec_from_file_location("reviewpipe_flows_pipeline", FLOW_FILE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    from prefect.flows import load_flow_from_entrypoint
+
+    flow = load_flow_from_entrypoint(f"{FLOW_FILE}:reviewpipe_pipeline")
     from prefect.logging.configuration import setup_logging
 
     setup_logging()
     for name in ("", "prefect", "prefect.task_runs", "prefect.flow_runs"):
         for handler in logging.getLogger(name).handlers:
             handler.addFilter(_UserErrorWithoutTraceback())
-    return module.reviewpipe_pipeline
+    return flow
 
 
 class _UserErrorWithoutTraceback(logging.Filter):
@@ -126,6 +124,37 @@ def run(config: Path | None, only: tuple[str, ...], full_refresh: bool, prefect:
     else:
         summary = pipeline.run(settings, only=list(only) or None, full_refresh=full_refresh)
     print_run(settings, summary)
+
+
+@main.command()
+@config_option
+@user_errors
+def serve(config: Path | None) -> None:
+    """Serve the pipeline's deployment on the [schedule] cron from this process, like `flow.serve`.
+
+    Needs a Prefect server (`prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api);
+    runs can also be started from its UI or `prefect deployment run reviewpipe/<deployment>`.
+    Ctrl-C stops serving.
+
+    Example: PREFECT_API_URL=http://127.0.0.1:4200/api reviewpipe serve --config reviewpipe.toml
+    """
+    from prefect.schedules import Cron
+    from prefect.settings import PREFECT_API_URL
+
+    settings = load_settings(config)
+    if not PREFECT_API_URL.value():
+        raise ReviewpipeError(
+            "`reviewpipe serve` schedules runs on a Prefect server: start one with "
+            "`prefect server start` and set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)"
+        )
+    flow = load_flow()
+    s = settings.schedule
+    flow.serve(
+        name=s.deployment,
+        schedules=[Cron(s.cron, timezone=s.timezone)],
+        parameters={"config_path": str(settings.config_file) if settings.config_file else None},
+        pause_on_shutdown=False,
+    )
 
 
 def print_run(settings: Settings, summary: pipeline.RunSummary) -> None:

@@ -171,6 +171,16 @@ class ExportSettings(BaseModel):
     neutralize_formulas: bool = True
 
 
+class ScheduleSettings(BaseModel):
+    """When `reviewpipe serve` (and prefect.yaml's deployment) runs the pipeline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cron: str = "0 3 * * *"
+    timezone: str = "UTC"
+    deployment: str = Field(default="reviewpipe-scheduled", pattern=r"^[a-z0-9][a-z0-9-]*$")
+
+
 class Settings(BaseSettings):
     """Everything a run needs; read it with `load_settings`."""
 
@@ -184,6 +194,7 @@ class Settings(BaseSettings):
     sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     exports: ExportSettings = Field(default_factory=ExportSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     # a run that finds the warehouse locked by another process waits this long, then fails
     lock_wait_seconds: float = Field(default=30.0, ge=0)
     uses_sample: bool = Field(default=False, exclude=True)
