@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from reviewpipe import pipeline
 from reviewpipe.publish import go_live as go_live_files
 from reviewpipe.settings import Settings, load_settings
-from reviewpipe.warehouse import run_lock
+from reviewpipe.warehouse import RunInProgress, run_lock
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
@@ -117,8 +117,13 @@ def reviewpipe_pipeline(
 ) -> pipeline.RunSummary:
     """Ingest, score, compute metrics, publish and export, for the given config file."""
     settings = load_settings(config_path)
-    with run_lock(settings.warehouse_path, wait=settings.lock_wait_seconds):
-        return _stages(settings, sources, full_refresh)
+    try:
+        with run_lock(settings.warehouse_path, wait=pipeline.overlap_wait(settings)):
+            return _stages(settings, sources, full_refresh)
+    except RunInProgress as exc:
+        summary = pipeline.skipped_run(settings, exc)
+        get_run_logger().info("%s", summary.skipped)
+        return summary
 
 
 def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool) -> pipeline.RunSummary:

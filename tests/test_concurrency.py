@@ -152,3 +152,26 @@ def test_a_second_run_waits_for_the_first_then_fails_naming_it(tmp_path: Path, m
         holder.wait()
     # once the holder is gone (even killed), the lock is free again
     assert pipeline.run(settings).published["reviews"] == 1
+
+
+def test_with_overlap_skip_a_second_run_exits_cleanly_at_once(tmp_path: Path, make_settings) -> None:
+    write(tmp_path / "r.csv", HEADER + "tt1,ann,2020-01-01,9,1,2,t,Lovely.\n")
+    settings = make_settings({"name": "rev", "path": str(tmp_path / "r.csv")}, lock_wait_seconds=30.0,
+                             schedule={"overlap": "skip"})
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from reviewpipe.warehouse import run_lock\n"
+         "with run_lock(Path(sys.argv[1])):\n    print('ready', flush=True); time.sleep(60)",
+         str(settings.warehouse_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        summary = pipeline.run(settings)
+        # no waiting, no error: a message saying why, and nothing written
+        assert time.monotonic() - started < 10
+        assert summary.skipped and f"pid {holder.pid}" in summary.skipped and not summary.published
+        assert not settings.published_path.exists()
+    finally:
+        holder.kill()
+        holder.wait()

@@ -159,6 +159,9 @@ def serve(config: Path | None) -> None:
 
 def print_run(settings: Settings, summary: pipeline.RunSummary) -> None:
     """The run's figures, where its outputs are, and the first titles."""
+    if summary.skipped:
+        console.print(summary.skipped, highlight=False)
+        return
     report = summary.ingest.report if summary.ingest else None
     staged = summary.ingest.staged if summary.ingest else {}
     if report:

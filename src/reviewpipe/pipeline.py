@@ -21,7 +21,7 @@ from reviewpipe import metrics, publish, sentiment
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.ingest import IngestReport, ingest, stage
 from reviewpipe.settings import Settings
-from reviewpipe.warehouse import open_warehouse, run_lock, scalar
+from reviewpipe.warehouse import RunInProgress, open_warehouse, run_lock, scalar
 
 
 @dataclass
@@ -44,6 +44,7 @@ class RunSummary:
     exports: list[Path] = field(default_factory=list)
     preview: tuple[list[str], list[tuple]] = ([], [])
     report: Path | None = None
+    skipped: str | None = None  # why the run did nothing (another run was writing; overlap = "skip")
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -295,8 +296,23 @@ def run(
     settings: Settings, *, only: list[str] | None = None, full_refresh: bool = False
 ) -> RunSummary:
     """Run every stage in order and log the run; raises ReviewpipeError on a user-caused failure."""
-    with run_lock(settings.warehouse_path, wait=settings.lock_wait_seconds):
-        return _run_locked(settings, only=only, full_refresh=full_refresh)
+    try:
+        with run_lock(settings.warehouse_path, wait=overlap_wait(settings)):
+            return _run_locked(settings, only=only, full_refresh=full_refresh)
+    except RunInProgress as exc:
+        return skipped_run(settings, exc)
+
+
+def overlap_wait(settings: Settings) -> float:
+    """How long a run waits for another to finish: not at all when overlapping runs are skipped."""
+    return 0.0 if settings.schedule.overlap == "skip" else settings.lock_wait_seconds
+
+
+def skipped_run(settings: Settings, exc: RunInProgress) -> RunSummary:
+    """The summary of a run that found another one writing: skipped when so configured, else raise."""
+    if settings.schedule.overlap != "skip":
+        raise exc
+    return RunSummary(new_run_id(), skipped=f"skipped: {exc}")
 
 
 def _run_locked(settings: Settings, *, only: list[str] | None, full_refresh: bool) -> RunSummary:

@@ -178,6 +178,9 @@ class ScheduleSettings(BaseModel):
 
     cron: str = "0 3 * * *"
     timezone: str = "UTC"
+    # a run that starts while another is writing: "wait" for it (up to lock_wait_seconds, then fail),
+    # or "skip": exit cleanly with a message, the next scheduled run will catch up
+    overlap: Literal["wait", "skip"] = "wait"
     deployment: str = Field(default="reviewpipe-scheduled", pattern=r"^[a-z0-9][a-z0-9-]*$")
 
 

@@ -124,6 +124,10 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+class RunInProgress(ReviewpipeError):
+    """Another run holds the warehouse's run lock."""
+
+
 @contextmanager
 def run_lock(warehouse: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
     """Hold the warehouse's run lock for a whole run, so two runs never interleave their writes.
@@ -146,7 +150,7 @@ def run_lock(warehouse: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[No
                 if time.monotonic() >= deadline:
                     fh.seek(0)
                     holder = fh.read().strip() or "another process"
-                    raise ReviewpipeError(
+                    raise RunInProgress(
                         f"another reviewpipe run is writing {warehouse} ({holder}); waited "
                         f"{wait:.0f} s. Let it finish (see `reviewpipe status`) and run again."
                     ) from None
