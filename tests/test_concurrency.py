@@ -48,6 +48,16 @@ print(json.dumps(done))
 """
 
 
+def hold_run_lock(warehouse: Path) -> subprocess.Popen[str]:
+    """Another process holding the warehouse's run lock, as a run in progress does; prints 'ready'."""
+    return subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from reviewpipe.warehouse import run_lock\n"
+         "with run_lock(Path(sys.argv[1])):\n    print('ready', flush=True); time.sleep(60)",
+         str(warehouse)],
+        stdout=subprocess.PIPE, text=True)
+
+
 def start_reader(path: Path, stop: Path, mode: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", READER, str(path), str(stop), mode],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -135,12 +145,7 @@ def test_a_second_run_waits_for_the_first_then_fails_naming_it(tmp_path: Path, m
     # in between them. Here another process holds it, as a run in progress would.
     write(tmp_path / "r.csv", HEADER + "tt1,ann,2020-01-01,9,1,2,t,Lovely.\n")
     settings = make_settings({"name": "rev", "path": str(tmp_path / "r.csv")}, lock_wait_seconds=1.0)
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from reviewpipe.warehouse import run_lock\n"
-         "with run_lock(Path(sys.argv[1])):\n    print('ready', flush=True); time.sleep(60)",
-         str(settings.warehouse_path)],
-        stdout=subprocess.PIPE, text=True)
+    holder = hold_run_lock(settings.warehouse_path)
     try:
         assert holder.stdout.readline().strip() == "ready"
         from reviewpipe.errors import ReviewpipeError
@@ -158,12 +163,7 @@ def test_with_overlap_skip_a_second_run_exits_cleanly_at_once(tmp_path: Path, ma
     write(tmp_path / "r.csv", HEADER + "tt1,ann,2020-01-01,9,1,2,t,Lovely.\n")
     settings = make_settings({"name": "rev", "path": str(tmp_path / "r.csv")}, lock_wait_seconds=30.0,
                              schedule={"overlap": "skip"})
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from reviewpipe.warehouse import run_lock\n"
-         "with run_lock(Path(sys.argv[1])):\n    print('ready', flush=True); time.sleep(60)",
-         str(settings.warehouse_path)],
-        stdout=subprocess.PIPE, text=True)
+    holder = hold_run_lock(settings.warehouse_path)
     try:
         assert holder.stdout.readline().strip() == "ready"
         started = time.monotonic()
