@@ -7,25 +7,46 @@ deploys it as `flows/pipeline.py:reviewpipe_pipeline`.
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import polars as pl
-from prefect import flow, get_run_logger, task
+from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import TaskRun
+from prefect.states import State
+from prefect.tasks import exponential_backoff
 
 from reviewpipe import pipeline
+from reviewpipe.errors import TransientError
+from reviewpipe.ingest import Mapper
 from reviewpipe.publish import go_live as go_live_files
+from reviewpipe.scaleout import dask_map
 from reviewpipe.settings import Settings, load_settings
 from reviewpipe.warehouse import RunInProgress, run_lock
 
+def is_transient(task: Task, task_run: TaskRun, state: State) -> bool:
+    """Retry only what may clear by itself (a locked warehouse, a file still being written)."""
+    error = state.data if isinstance(state.data, BaseException) else None
+    return isinstance(error, TransientError)
+
+
+@task(name="begin", cache_policy=NO_CACHE)
+def begin(settings: Settings, run_id: str) -> None:
+    pipeline.record_run_start(settings, run_id)
+    get_run_logger().info("run %s: writing %s", run_id, settings.warehouse_path)
+
 
 @task(name="ingest", cache_policy=NO_CACHE)
-def ingest(settings: Settings, run_id: str, sources: list[str] | None, full_refresh: bool
-           ) -> pipeline.IngestSummary:
+def ingest(settings: Settings, run_id: str, sources: list[str] | None, full_refresh: bool,
+           mapper: Mapper | None = None) -> pipeline.IngestSummary:
     t = time.perf_counter()
-    result = pipeline.ingest_stage(settings, run_id, only=sources, full_refresh=full_refresh)
+    result = pipeline.ingest_stage(settings, run_id, only=sources, full_refresh=full_refresh,
+                                   mapper=mapper)
     r = result.report
     get_run_logger().info(
         "ingest: %d files loaded, %d unchanged, %d unreadable; %d records in; %d reviews, %d title "
@@ -41,17 +62,17 @@ def ingest(settings: Settings, run_id: str, sources: list[str] | None, full_refr
 
 
 @task(name="score", cache_policy=NO_CACHE)
-def score(settings: Settings) -> int:
+def score(settings: Settings, mapper: Mapper | None = None) -> int:
     t = time.perf_counter()
-    scored = pipeline.score_stage(settings)
+    scored = pipeline.score_stage(settings, mapper)
     get_run_logger().info("score: %d new texts scored; %.2f s", scored, time.perf_counter() - t)
     return scored
 
 
 @task(name="metrics", cache_policy=NO_CACHE)
-def compute_metrics(settings: Settings) -> dict[str, pl.DataFrame]:
+def compute_metrics(settings: Settings, mapper: Mapper | None = None) -> dict[str, pl.DataFrame]:
     t = time.perf_counter()
-    frames = pipeline.metrics_stage(settings)
+    frames = pipeline.metrics_stage(settings, mapper)
     get_run_logger().info(
         "metrics: %s; %.2f s",
         ", ".join(f"{k} {v.height} rows" for k, v in frames.items()), time.perf_counter() - t,
@@ -114,11 +135,19 @@ def reviewpipe_pipeline(
     config_path: str | None = None,
     sources: list[str] | None = None,
     full_refresh: bool = False,
+    runner: str | None = None,
+    dask_address: str | None = None,
 ) -> pipeline.RunSummary:
-    """Ingest, score, compute metrics, publish and export, for the given config file."""
-    settings = load_settings(config_path)
+    """Ingest, score, compute metrics, publish and export, for the given config file.
+
+    `runner` and `dask_address` override the config's [runner]: "dask" runs the stages in a subflow
+    on a Dask cluster (a LocalCluster when no address is given).
+    """
+    settings = pipeline.with_runner(load_settings(config_path), runner, dask_address)
     try:
         with run_lock(settings.warehouse_path, wait=pipeline.overlap_wait(settings)):
+            if settings.runner.kind == "dask":
+                return on_dask(settings)(settings, sources, full_refresh)
             return _stages(settings, sources, full_refresh)
     except RunInProgress as exc:
         summary = pipeline.skipped_run(settings, exc)
@@ -126,17 +155,55 @@ def reviewpipe_pipeline(
         return summary
 
 
-def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool) -> pipeline.RunSummary:
+def on_dask(settings: Settings) -> Any:
+    """The stages as a subflow whose tasks run on the configured Dask cluster through prefect-dask."""
+    from prefect_dask import DaskTaskRunner
+
+    # the cluster's start-up and shutdown chatter (INFO) would drown the run's own log
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    r = settings.runner
+    if r.dask_address:
+        runner = DaskTaskRunner(address=r.dask_address)
+    else:
+        # the workers report their task runs to this flow's Prefect API (without it, each would
+        # start a temporary server of its own)
+        api_url = str(get_client().api_url)
+        runner = DaskTaskRunner(
+            cluster_kwargs={"n_workers": r.dask_workers or None, "threads_per_worker": 1,
+                            "processes": True, "dashboard_address": None,
+                            "env": {"PREFECT_API_URL": api_url}}
+        )
+    return dask_stages.with_options(task_runner=runner)
+
+
+@flow(name="reviewpipe-on-dask", validate_parameters=False)
+def dask_stages(settings: Settings, sources: list[str] | None, full_refresh: bool) -> pipeline.RunSummary:
+    """The stages with their partitioned work (reading files, scoring, partial aggregates) on Dask."""
+    return _stages(settings, sources, full_refresh, dask_map)
+
+
+def _retrying(stage: Task, settings: Settings) -> Task:
+    s = settings.schedule
+    return stage.with_options(
+        retries=s.retries, retry_delay_seconds=exponential_backoff(s.retry_delay_seconds),
+        retry_condition_fn=is_transient,
+    )
+
+
+def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
+            mapper: Mapper | None = None) -> pipeline.RunSummary:
     summary = pipeline.RunSummary(pipeline.new_run_id())
-    pipeline.record_run_start(settings, summary.run_id)
+    _retrying(begin, settings)(settings, summary.run_id)
     try:
-        summary.ingest = ingest(settings, summary.run_id, sources, full_refresh)
-        summary.texts_scored = score(settings)
-        frames = compute_metrics(settings)
-        summary.published = publish(settings, frames, summary.run_id)
+        summary.ingest = _retrying(ingest, settings)(
+            settings, summary.run_id, sources, full_refresh, mapper
+        )
+        summary.texts_scored = _retrying(score, settings)(settings, mapper)
+        frames = _retrying(compute_metrics, settings)(settings, mapper)
+        summary.published = _retrying(publish, settings)(settings, frames, summary.run_id)
         summary.published_path = settings.published_path
-        files = export(settings, summary.run_id)
-        report_files = report(settings, summary.run_id)
+        files = _retrying(export, settings)(settings, summary.run_id)
+        report_files = _retrying(report, settings)(settings, summary.run_id)
         summary.preview = pipeline.title_preview(pipeline.new_database_path(settings, summary.run_id))
         artifacts(settings, summary)
         summary.exports = go_live(settings, summary.run_id, files)
@@ -153,5 +220,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", default=None)
     parser.add_argument("--full-refresh", action="store_true")
+    parser.add_argument("--runner", choices=["local", "dask"], default=None)
+    parser.add_argument("--dask-address", default=None)
     args = parser.parse_args()
-    reviewpipe_pipeline(config_path=args.config, full_refresh=args.full_refresh)
+    reviewpipe_pipeline(config_path=args.config, full_refresh=args.full_refresh, runner=args.runner,
+                        dask_address=args.dask_address)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -45,3 +47,62 @@ def test_the_flow_runs_every_stage_and_publishes(flow_module, tmp_path: Path) ->
     con.close()
     assert sorted(p.name for p in (tmp_path / "data" / "exports").iterdir()) == sorted(
         [f"{t}.csv" for t in PUBLISHED_TABLES if t.startswith("agg_")] + ["report.html"])
+
+
+def task_runs(flow_run_id) -> dict[str, object]:
+    """The flow run's task runs by task name (the first of each name)."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    by_name: dict[str, object] = {}
+    for run in sorted(runs, key=lambda r: r.expected_start_time):
+        by_name.setdefault(run.name.rsplit("-", 1)[0], run)
+    return by_name
+
+
+@pytest.mark.slow
+def test_a_locked_warehouse_is_retried_with_backoff_until_it_is_free(flow_module, tmp_path: Path) -> None:
+    config = tmp_path / "reviewpipe.toml"
+    config.write_text("lock_wait_seconds = 0.2\n[sentiment]\nworkers = 1\n"
+                      "[schedule]\nretries = 5\nretry_delay_seconds = 1\n")
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    with prefect_test_harness():
+        # another process (an analyst's session) holds the warehouse open for 3 seconds
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+             "print('ready', flush=True); time.sleep(3); c.close()", str(warehouse)],
+            stdout=subprocess.PIPE, text=True)
+        try:
+            assert holder.stdout.readline().strip() == "ready"
+            state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
+            runs = task_runs(state.state_details.flow_run_id)
+        finally:
+            holder.wait(timeout=30)
+    assert state.is_completed(), state.message
+    # the first stage found the warehouse locked, was retried after 1 s, 2 s, ... and then succeeded
+    assert runs["begin"].run_count >= 2 and runs["begin"].state.is_completed()
+    assert runs["ingest"].run_count == 1
+    assert state.result().published["reviews"] > 2900
+
+
+@pytest.mark.slow
+def test_a_user_error_fails_the_flow_at_once_without_retries(flow_module, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "reviews.csv").write_text("id,body\nr1,Fine film.\n")
+    config = tmp_path / "reviewpipe.toml"
+    config.write_text(
+        "[schedule]\nretries = 5\nretry_delay_seconds = 1\n"
+        '[[sources]]\nname = "shop"\nkind = "reviews"\npath = "landing/*.csv"\nformat = "csv"\n'
+        '[sources.columns]\nreview_id = "id"\ntitle_id = "\'t1\'"\nreview_text = "no_such_column || body"\n'
+    )
+    with prefect_test_harness():
+        state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
+        runs = task_runs(state.state_details.flow_run_id)
+    assert state.is_failed()
+    assert runs["ingest"].run_count == 1 and runs["ingest"].state.is_failed()
+    message = runs["ingest"].state.message
+    assert "reviews.csv" in message and "no_such_column" in message and "Fix [sources.columns]" in message
+    assert not (tmp_path / "data" / "reports.duckdb").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 
 from conftest import write
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.ingest import ingest, stage
+from reviewpipe.ingest import FileBeingWritten, ingest, stage
 from reviewpipe.warehouse import open_warehouse, rows
 
 HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
@@ -289,3 +291,34 @@ def test_a_file_that_is_not_a_title_page_is_quarantined_naming_the_file(tmp_path
     assert [f.status for f in report.files] == ["unreadable"]
     (file_path, reason), = query(s, "select file_path, reason from quarantine")
     assert file_path == str(bad) and reason.startswith("unreadable as imdb_page") and "notes.html" in reason
+
+
+def test_a_file_that_changes_while_it_is_read_is_left_for_a_retry(tmp_path: Path, make_settings) -> None:
+    body = "".join(f"r{i},t1,{i % 10 + 1},A review of some length number {i}.\n" for i in range(100_000))
+    path = write(tmp_path / "landing" / "reviews.csv", "review_id,title_id,rating,review_text\n" + body)
+    settings = make_settings({"name": "shop", "kind": "reviews", "path": str(path), "format": "csv"})
+    stop = threading.Event()
+
+    def keep_writing() -> None:  # an upload still in progress: the file grows every millisecond
+        with path.open("a") as fh:
+            i = 0
+            while not stop.is_set():
+                fh.write(f"x{i},t1,5,More text.\n")
+                fh.flush()
+                i += 1
+                time.sleep(0.001)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        with pytest.raises(FileBeingWritten, match=r"reviews.csv changed while it was read .*retries"):
+            load(settings)
+    finally:
+        stop.set()
+        writer.join()
+    # nothing of it was written; once the upload is done, the file loads whole
+    assert query(settings, "select count(*) from raw_reviews") == [(0,)]
+    assert query(settings, "select count(*) from load_log") == [(0,)]
+    report, _ = load(settings, "r2")
+    lines = path.read_text().count("\n") - 1
+    assert report.count("loaded") == 1 and report.records == lines > 100_000

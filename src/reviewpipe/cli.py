@@ -107,19 +107,31 @@ class _UserErrorWithoutTraceback(logging.Filter):
     show_default=True,
     help="Run through the Prefect flow in flows/ (a local ephemeral server unless PREFECT_API_URL is set).",
 )
+@click.option("--runner", type=click.Choice(["local", "dask"]), default=None,
+              help="Where partitioned work runs; overrides [runner] kind.")
+@click.option("--dask-address", default=None, metavar="TCP_ADDRESS",
+              help="Dask scheduler to run on (implies --runner dask); none starts a LocalCluster.")
 @user_errors
-def run(config: Path | None, only: tuple[str, ...], full_refresh: bool, prefect: bool) -> None:
+def run(config: Path | None, only: tuple[str, ...], full_refresh: bool, prefect: bool,
+        runner: str | None, dask_address: str | None) -> None:
     """Run the whole pipeline: ingest, score, metrics, publish, export.
 
-    Example: reviewpipe run --config examples/shared_corpora.toml --full-refresh
+    Example: reviewpipe run --config examples/shared_corpora.toml --runner dask --dask-address tcp://10.0.0.5:8786
     """
-    settings = load_settings(config)
+    settings = pipeline.with_runner(load_settings(config), runner, dask_address)
     if prefect:
         flow = load_flow()
         summary = flow(
             config_path=str(settings.config_file) if settings.config_file else None,
             sources=list(only) or None,
             full_refresh=full_refresh,
+            runner=runner,
+            dask_address=dask_address,
+        )
+    elif settings.runner.kind == "dask":
+        raise ReviewpipeError(
+            "the Dask runner runs through Prefect (prefect-dask's DaskTaskRunner); drop --no-prefect "
+            "or use --runner local"
         )
     else:
         summary = pipeline.run(settings, only=list(only) or None, full_refresh=full_refresh)

@@ -11,17 +11,19 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
+import pyarrow as pa
 
 from reviewpipe import sources as readers
-from reviewpipe.errors import ReviewpipeError
+from reviewpipe.errors import ReviewpipeError, TransientError
 from reviewpipe.settings import FIELDS_BY_KIND, Settings, Source
-from reviewpipe.warehouse import build_model, quote_identifier, rows, scalar, transaction
+from reviewpipe.warehouse import build_model, connect, quote_identifier, rows, scalar, transaction
 
 FileStatus = Literal["loaded", "skipped", "unreadable"]
 
@@ -33,6 +35,14 @@ STAGING_MODELS = (
     "staging/quarantine.sql",
 )
 _SOURCE_ROWS = "_source_rows"
+
+# An ordered map, `map`-like: fn applied to each item, results in the items' order. The Prefect flow
+# passes one that runs fn on a Dask cluster (flows/pipeline.py); None means "here, in this process".
+Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
+
+
+class FileBeingWritten(TransientError):
+    """A source file changed while it was read."""
 
 
 @dataclass(frozen=True)
@@ -90,24 +100,41 @@ def ingest(
     only: list[str] | None = None,
     paths: list[Path] | None = None,
     full_refresh: bool = False,
+    read_map: Mapper | None = None,
 ) -> IngestReport:
     """Load every new or changed file of the selected sources into the raw_ tables and log it.
 
     With `paths`, only those files are loaded (for `reviewpipe ingest`), each under the single source
     named in `only`. Each file is loaded in its own transaction, so a failure (a mapping that does not
-    fit, a crash) leaves every file either fully loaded or as it was before.
+    fit, a crash) leaves every file either fully loaded or as it was before. With `read_map` (an
+    ordered map, e.g. over a Dask cluster) the files are read by `read_file_apart` wherever it runs
+    and only written here; without it they are read through this connection.
     """
     selected = [settings.source(name) for name in only] if only else settings.sources
     if not selected:
         raise ReviewpipeError("no sources are configured; add [[sources]] to the config file")
-    report = IngestReport()
     order = {s.name: i for i, s in enumerate(settings.sources)}
+    jobs: list[tuple[Source, Path]] = []
     for source in selected:
         if full_refresh:
             _forget_source(con, source.name)
         files = [p.resolve() for p in paths] if paths is not None else source_files(settings, source)
         for path in files:
-            report.files.append(load_file(con, source, path, run_id, order.get(source.name, 0)))
+            if not path.is_file():
+                raise ReviewpipeError(f"{path}: no such file; check the path and run again")
+            jobs.append((source, path))
+    if read_map is None:
+        prepared: Iterable[PreparedFile] = (
+            prepare_file(con, source, path, _known_fingerprint(con, source, path))
+            for source, path in jobs
+        )
+    else:
+        prepared = read_map(
+            read_file_apart, [(s, p, _known_fingerprint(con, s, p)) for s, p in jobs]
+        )
+    report = IngestReport()
+    for (source, _), file in zip(jobs, prepared, strict=True):
+        report.files.append(write_file(con, source, file, run_id, order.get(source.name, 0)))
     return report
 
 
@@ -117,69 +144,169 @@ def load_file(
     """Load one file of a source unless the log shows it unchanged; its old rows are replaced."""
     if not path.is_file():
         raise ReviewpipeError(f"{path}: no such file; check the path and run again")
-    print_path = str(path)
-    fp = fingerprint(path, source)
-    previous = scalar(
-        con,
-        "select fingerprint from load_log where source = ? and file_path = ? and status = 'loaded'",
-        [source.name, print_path],
-    )
-    if previous == fp:
-        return FileLoad(source.name, print_path, "skipped")
+    prepared = prepare_file(con, source, path, _known_fingerprint(con, source, path))
+    return write_file(con, source, prepared, run_id, source_order)
 
-    # Read outside the transaction: a file that cannot be parsed must not abort the load of the others.
+
+@dataclass
+class PreparedFile:
+    """One file read and mapped onto the pipeline's fields, not written yet.
+
+    `tables` holds, per kind of row, the mapped rows (row_number, the kind's fields as text,
+    failed_fields): the name of a temp table of the reading connection, or an Arrow table when the
+    file was read elsewhere. `rejects` likewise holds the reader's rejected lines, if any.
+    """
+
+    path: Path
+    fingerprint: str
+    size: int
+    modified_at: datetime
+    status: FileStatus
+    tables: dict[str, str | pa.Table] = field(default_factory=dict)
+    rejects: str | pa.Table | None = None
+    records: int = 0
+    rejected: int = 0
+    message: str | None = None
+
+
+def prepare_file(
+    con: duckdb.DuckDBPyConnection, source: Source, path: Path, known: str | None = None
+) -> PreparedFile:
+    """Read one file into temp tables of `con`, mapped onto the kind's fields, unless its fingerprint
+    equals `known` (the file is unchanged since its last load).
+
+    A file that changes while it is read raises FileBeingWritten (transient: the flow retries later).
+    A file the reader cannot parse comes back 'unreadable' with the reason; it must not stop the load
+    of the others.
+    """
+    before = _file_state(path)
+    fp = fingerprint(path, source)
+    modified_at = datetime.fromtimestamp(before[1] / 1e9, UTC).replace(tzinfo=None)
+    file = PreparedFile(path, fp, before[0], modified_at, "skipped")
+    if fp == known:
+        return file
     try:
-        tables = _read_file(con, source, print_path)
+        tables = _read_file(con, source, str(path))
     except (duckdb.Error, readers.UnreadableFile) as exc:
-        reason = f"unreadable as {source.format}: {_first_line(exc)}"
+        file.status, file.message = "unreadable", f"unreadable as {source.format}: {_first_line(exc)}"
+        return file
+    file.status = "loaded"
+    for kind, table in tables.items():
+        select = mapping_select(con, source, kind, table, str(path))
+        # rowids of a temp table are contiguous in file order but need not start at 0
+        first_rowid = scalar(con, f"select coalesce(min(rowid), 0) from {table}")
+        prepared = f"_prepared_{kind}"
+        con.execute(
+            f"create or replace temp table {prepared} as "
+            f"select rowid - {int(first_rowid)} + 1 as row_number, {select} from {table} order by rowid"
+        )
+        con.execute(f"drop table {table}")
+        file.tables[kind] = prepared
+        file.records += scalar(con, f"select count(*) from {prepared}")
+    if _table_exists(con, readers.REJECTS_TABLE):
+        con.execute(f"create or replace temp table _prepared_rejects as {readers.rejects_sql()}")
+        file.rejects = "_prepared_rejects"
+        file.rejected = scalar(con, "select count(*) from _prepared_rejects")
+    if file.records == 0 and file.rejected == 0:
+        file.message = "the file holds no records"
+    if _file_state(path) != before:
+        raise FileBeingWritten(
+            f"{path} changed while it was read (it is still being written); the run retries it "
+            "later. Write files into the landing folder under another name and rename them when done."
+        )
+    return file
+
+
+def read_file_apart(job: tuple[Source, Path, str | None]) -> PreparedFile:
+    """`prepare_file` on a connection of its own, the rows returned as Arrow tables.
+
+    This is what runs on a Dask worker: it reads the file (which must be reachable at the same path)
+    with an in-memory DuckDB and never touches the warehouse.
+    """
+    source, path, known = job
+    con = connect()
+    try:
+        file = prepare_file(con, source, path, known)
+        file.tables = {
+            kind: con.sql(f"select * from {name} order by row_number").to_arrow_table()
+            for kind, name in file.tables.items()
+        }
+        if isinstance(file.rejects, str):
+            file.rejects = con.sql(f"select * from {file.rejects}").to_arrow_table()
+        return file
+    finally:
+        con.close()
+
+
+def write_file(
+    con: duckdb.DuckDBPyConnection, source: Source, file: PreparedFile, run_id: str, source_order: int
+) -> FileLoad:
+    """Write a prepared file in one transaction: its old rows are replaced, the load is logged."""
+    print_path = str(file.path)
+    if file.status == "skipped":
+        return FileLoad(source.name, print_path, "skipped")
+    relations = {kind: _relation(con, f"_arrow_{kind}", t) for kind, t in file.tables.items()}
+    rejects = _relation(con, "_arrow_rejects", file.rejects) if file.rejects is not None else None
+    try:
         with transaction(con):
             _forget_file(con, source.name, print_path)
-            con.execute(
-                "insert into raw_rejects values (?, ?, ?, null, null, null, ?, ?)",
-                [source.name, source.kind, print_path, reason, run_id],
-            )
-            _log(con, source, path, fp, "unreadable", 0, 0, reason, run_id)
-        return FileLoad(source.name, print_path, "unreadable", message=reason)
+            if file.status == "unreadable":
+                con.execute(
+                    "insert into raw_rejects values (?, ?, ?, null, null, null, ?, ?)",
+                    [source.name, source.kind, print_path, file.message, run_id],
+                )
+            for kind, relation in relations.items():
+                fields = ", ".join(FIELDS_BY_KIND[kind])
+                con.execute(
+                    f"""
+                    insert into raw_{kind}
+                        (source, file_path, row_number, rating_scale, {fields},
+                         failed_fields, source_order, file_modified_at, run_id)
+                    select ?, ?, row_number, ?, {fields}, failed_fields, ?, ?, ?
+                    from {relation}
+                    order by row_number
+                    """,
+                    [source.name, print_path, source.rating_scale, source_order, file.modified_at,
+                     run_id],
+                )
+            if rejects:
+                con.execute(
+                    f"""
+                    insert into raw_rejects
+                    select ?, ?, ?, line_number, column_name, raw_value, reason, ?
+                    from {rejects}
+                    """,
+                    [source.name, source.kind, print_path, run_id],
+                )
+            _log(con, source, file, run_id)
+    finally:
+        for relation in [*relations.values(), rejects]:
+            if relation and relation.startswith("_arrow_"):
+                con.unregister(relation)
+            elif relation:
+                con.execute(f"drop table if exists {relation}")
+    return FileLoad(source.name, print_path, file.status, file.records, file.rejected, file.message)
 
-    selects = {kind: mapping_select(con, source, kind, table, print_path) for kind, table in tables.items()}
-    records = sum(scalar(con, f"select count(*) from {table}") for table in tables.values())
-    has_rejects = _table_exists(con, readers.REJECTS_TABLE)
-    rejected = (
-        scalar(con, f"select count(distinct line) from {readers.REJECTS_TABLE}") if has_rejects else 0
+
+def _relation(con: duckdb.DuckDBPyConnection, name: str, table: str | pa.Table) -> str:
+    """The name to select a prepared table by: a temp table's own, or an Arrow table registered as name."""
+    if isinstance(table, str):
+        return table
+    con.register(name, table)
+    return name
+
+
+def _known_fingerprint(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> str | None:
+    return scalar(
+        con,
+        "select fingerprint from load_log where source = ? and file_path = ? and status = 'loaded'",
+        [source.name, str(path)],
     )
-    modified_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
-    with transaction(con):
-        _forget_file(con, source.name, print_path)
-        for kind, table in tables.items():
-            fields = FIELDS_BY_KIND[kind]
-            # rowids of a temp table are contiguous in file order but need not start at 0
-            first_rowid = scalar(con, f"select coalesce(min(rowid), 0) from {table}")
-            con.execute(
-                f"""
-                insert into raw_{kind}
-                    (source, file_path, row_number, rating_scale, {', '.join(fields)},
-                     failed_fields, source_order, file_modified_at, run_id)
-                select ?, ?, rowid - ? + 1, ?, {selects[kind]}, ?, ?, ?
-                from {table}
-                order by rowid
-                """,
-                [source.name, print_path, first_rowid, source.rating_scale, source_order,
-                 modified_at, run_id],
-            )
-        if has_rejects:
-            con.execute(
-                f"""
-                insert into raw_rejects
-                select ?, ?, ?, line_number, column_name, raw_value, reason, ?
-                from ({readers.rejects_sql()})
-                """,
-                [source.name, source.kind, print_path, run_id],
-            )
-        message = "the file holds no records" if records == 0 and rejected == 0 else None
-        _log(con, source, path, fp, "loaded", records, rejected, message, run_id)
-    for table in tables.values():
-        con.execute(f"drop table if exists {table}")
-    return FileLoad(source.name, print_path, "loaded", records, rejected, message)
+
+
+def _file_state(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
 
 
 def _read_file(con: duckdb.DuckDBPyConnection, source: Source, file_path: str) -> dict[str, str]:
@@ -238,13 +365,14 @@ def mapping_select(
     as_text = []
     for name, expr in exprs.items():
         text = f"array_to_string({expr}, ', ')" if types[name].endswith("[]") else f"{expr}::varchar"
-        as_text.append(f"try({text})" if name in expression_fields else text)
+        text = f"try({text})" if name in expression_fields else text
+        as_text.append(f"{text} as {quote_identifier(name)}")
     failed = ", ".join(
         f"case when try(({exprs[name]}) is null) is null then '{name}' end"
         for name in expression_fields
     )
     failed_list = f"list_filter([{failed}], lambda x: x is not null)" if failed else "[]::varchar[]"
-    return ", ".join(as_text) + f", {failed_list}"
+    return ", ".join(as_text) + f", {failed_list} as failed_fields"
 
 
 def _check_expression(con: duckdb.DuckDBPyConnection, source: Source, name: str, expr: str) -> None:
@@ -296,25 +424,15 @@ def _forget_file(con: duckdb.DuckDBPyConnection, source: str, file_path: str) ->
         con.execute(f"delete from {table} where source = ? and file_path = ?", [source, file_path])
 
 
-def _log(
-    con: duckdb.DuckDBPyConnection,
-    source: Source,
-    path: Path,
-    fp: str,
-    status: str,
-    records: int,
-    rejected: int,
-    message: str | None,
-    run_id: str,
-) -> None:
+def _log(con: duckdb.DuckDBPyConnection, source: Source, file: PreparedFile, run_id: str) -> None:
     con.execute(
         """
         insert or replace into load_log
         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
-            source.name, source.kind, str(path), fp, path.stat().st_size, status, records,
-            rejected, message, run_id, datetime.now(UTC).replace(tzinfo=None),
+            source.name, source.kind, str(file.path), file.fingerprint, file.size, file.status,
+            file.records, file.rejected, file.message, run_id, datetime.now(UTC).replace(tzinfo=None),
         ],
     )
 

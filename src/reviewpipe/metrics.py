@@ -152,6 +152,19 @@ def review_metrics(
     )
 
 
+def rating_histogram(reviews: pl.LazyFrame) -> pl.LazyFrame:
+    """Per title and rating given: review_count and the title's rating_scale; a partial aggregate.
+
+    grain: one row per (title_id, rating) observed. Histograms of any partition of the reviews merge
+    exactly (`merge_partials`) into the histogram of all of them.
+    """
+    return (
+        reviews.filter(pl.col("rating").is_not_null())
+        .group_by("title_id", "rating")
+        .agg(review_count=pl.len().cast(pl.Int64), rating_scale=pl.col("rating_scale").max())
+    )
+
+
 def rating_distribution(reviews: pl.LazyFrame) -> pl.LazyFrame:
     """Per title and rating point: review_count and share of the title's rated reviews.
 
@@ -159,9 +172,13 @@ def rating_distribution(reviews: pl.LazyFrame) -> pl.LazyFrame:
     where nobody gave it, so a histogram needs no gaps filled; shares of a title sum to 1. Titles with
     no rated review have no rows.
     """
-    rated = reviews.filter(pl.col("rating").is_not_null())
-    observed = rated.group_by("title_id", "rating").agg(review_count=pl.len().cast(pl.Int64))
-    scales = rated.group_by("title_id").agg(rating_scale=pl.col("rating_scale").max())
+    return distribution_from_histogram(rating_histogram(reviews))
+
+
+def distribution_from_histogram(histogram: pl.LazyFrame) -> pl.LazyFrame:
+    """rating_distribution from a (merged) rating_histogram."""
+    observed = histogram.select("title_id", "rating", "review_count")
+    scales = histogram.group_by("title_id").agg(rating_scale=pl.col("rating_scale").max())
     points = (
         scales.with_columns(
             rating=pl.int_ranges(1, pl.col("rating_scale") + 1).cast(pl.List(pl.Float64))
@@ -197,6 +214,101 @@ def merged_titles(titles: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+# --- Partial aggregates: per partition of the reviews, merged exactly ----------------------------
+#
+# Per-title and per-month figures are built from sums that add up exactly (counts, integer-unit sums,
+# minima and maxima) and rating histograms, so they can be computed per partition of the reviews,
+# anywhere (a Dask worker), and merged into exactly the figures of the whole.
+
+_SUM_COLUMNS = (
+    "review_count", "rated_review_count", "rating_units", "rating_units_sq", "helpful_votes",
+    "total_votes", "sentiment_units", "sentiment_n", "compound_units", "compound_n",
+    "sentence_units", "sentence_n", "scored", "positive", "neutral", "negative",
+)
+
+
+def partial_sums(scored_reviews: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+    """Per key: the counts and exact sums title_summary and monthly_trends are made of.
+
+    `scored_reviews` are staged reviews joined with review_metrics' output (rating, review_date,
+    helpful_votes, total_votes, sentiment_score, sentiment_compound, sentence_compound_mean,
+    sentiment_label).
+    """
+    rating = _units(pl.col("rating"), RATING_UNIT)
+    return scored_reviews.group_by(keys).agg(
+        review_count=pl.len().cast(pl.Int64),
+        rated_review_count=pl.col("rating").count().cast(pl.Int64),
+        rating_units=rating.sum(),
+        rating_units_sq=(rating * rating).sum(),
+        helpful_votes=pl.col("helpful_votes").sum(),
+        total_votes=pl.col("total_votes").sum(),
+        sentiment_units=_units(pl.col("sentiment_score"), SCORE_UNIT).sum(),
+        sentiment_n=pl.col("sentiment_score").count().cast(pl.Int64),
+        compound_units=_units(pl.col("sentiment_compound"), COMPOUND_UNIT).sum(),
+        compound_n=pl.col("sentiment_compound").count().cast(pl.Int64),
+        sentence_units=_units(pl.col("sentence_compound_mean"), SCORE_UNIT).sum(),
+        sentence_n=pl.col("sentence_compound_mean").count().cast(pl.Int64),
+        scored=pl.col("sentiment_label").count().cast(pl.Int64),
+        positive=(pl.col("sentiment_label") == "positive").sum().cast(pl.Int64),
+        neutral=(pl.col("sentiment_label") == "neutral").sum().cast(pl.Int64),
+        negative=(pl.col("sentiment_label") == "negative").sum().cast(pl.Int64),
+        first_review_date=pl.col("review_date").min(),
+        last_review_date=pl.col("review_date").max(),
+    )
+
+
+_MEASURES = {"sentiment_score": pl.Float64, "sentiment_compound": pl.Float64,
+             "sentence_compound_mean": pl.Float64, "sentiment_label": pl.String}
+
+
+def partial_aggregates(scored_reviews: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The partial aggregates of one partition of scored reviews: per title, per title and month,
+    and the rating histogram. Merge the partitions' with `merge_partials`. Measures the frame lacks
+    count as null (a caller may pass only the scores it has)."""
+    missing = {c: t for c, t in _MEASURES.items() if c not in scored_reviews.columns}
+    lazy = scored_reviews.lazy().with_columns(pl.lit(None, t).alias(c) for c, t in missing.items())
+    dated = lazy.filter(pl.col("review_date").is_not_null()).with_columns(
+        month=pl.col("review_date").dt.truncate("1mo")
+    )
+    return {
+        "titles": partial_sums(lazy, ["title_id"]).collect(),
+        "months": partial_sums(dated, ["title_id", "month"]).collect(),
+        "histogram": rating_histogram(lazy).collect(),
+    }
+
+
+_PARTIAL_KEYS = {"titles": ["title_id"], "months": ["title_id", "month"],
+                 "histogram": ["title_id", "rating"]}
+
+
+def merge_partials(partials: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
+    """The partial aggregates of all partitions as those of their union, exactly, sorted by key."""
+    merged = {}
+    for name, keys in _PARTIAL_KEYS.items():
+        frame = pl.concat([p[name] for p in partials], how="vertical")
+        merged[name] = (
+            frame.group_by(keys)
+            .agg(
+                *(pl.col(c).sum() for c in frame.columns if c in _SUM_COLUMNS),
+                *(pl.col(c).min() for c in ("first_review_date",) if c in frame.columns),
+                *(pl.col(c).max() for c in ("last_review_date", "rating_scale") if c in frame.columns),
+            )
+            .select(frame.columns)
+            .sort(keys)
+        )
+    return merged
+
+
+def _mean(units: str, n: str, unit: float) -> pl.Expr:
+    return pl.when(pl.col(n) > 0).then(pl.col(units) / pl.col(n) * unit).otherwise(None)
+
+
+def _std(units: str, units_sq: str, n: str, unit: float) -> pl.Expr:
+    count, s1 = pl.col(n), pl.col(units).cast(pl.Float64)
+    var = ((pl.col(units_sq).cast(pl.Float64) - s1 * s1 / count) / (count - 1)).clip(lower_bound=0.0)
+    return pl.when(count > 1).then(var.sqrt() * unit).otherwise(None)
+
+
 def title_summary(
     reviews: pl.LazyFrame, review_scores: pl.LazyFrame, titles: pl.LazyFrame
 ) -> pl.LazyFrame:
@@ -209,26 +321,32 @@ def title_summary(
     closer to their stars); the shares count sentiment_label, the whole-text label, which agrees with
     the stars' classes more often (docs/sentiment.md).
     """
-    per_title = (
-        reviews.join(review_scores, on="review_id", how="left", maintain_order="left")
+    scored = reviews.join(review_scores, on="review_id", how="left", maintain_order="left")
+    partials = merge_partials([partial_aggregates(scored.collect())])
+    return title_summary_from_partials(
+        partials["titles"].lazy(), partials["histogram"].lazy(), titles
+    )
+
+
+def title_summary_from_partials(
+    sums: pl.LazyFrame, histogram: pl.LazyFrame, titles: pl.LazyFrame
+) -> pl.LazyFrame:
+    """title_summary from merged partial aggregates (per-title sums and the rating histogram)."""
+    # the median of the ratings themselves, rebuilt from the histogram: the same values, same result
+    medians = (
+        histogram.select("title_id", pl.col("rating").repeat_by("review_count"))
+        .explode("rating")
         .group_by("title_id")
-        .agg(
-            review_count=pl.len().cast(pl.Int64),
-            rated_review_count=pl.col("rating").count().cast(pl.Int64),
-            rating_mean=exact_mean(pl.col("rating"), RATING_UNIT),
-            rating_median=pl.col("rating").median(),
-            rating_stddev=exact_std(pl.col("rating"), RATING_UNIT),
-            helpful_votes=pl.col("helpful_votes").sum(),
-            total_votes=pl.col("total_votes").sum(),
-            sentiment_mean=exact_mean(pl.col("sentiment_score"), SCORE_UNIT),
-            whole_text_sentiment_mean=exact_mean(pl.col("sentiment_compound"), COMPOUND_UNIT),
-            sentence_sentiment_mean=exact_mean(pl.col("sentence_compound_mean"), SCORE_UNIT),
-            scored=pl.col("sentiment_label").count(),
-            positive=(pl.col("sentiment_label") == "positive").sum(),
-            neutral=(pl.col("sentiment_label") == "neutral").sum(),
-            negative=(pl.col("sentiment_label") == "negative").sum(),
-            first_review_date=pl.col("review_date").min(),
-            last_review_date=pl.col("review_date").max(),
+        .agg(rating_median=pl.col("rating").median())
+    )
+    per_title = (
+        sums.join(medians, on="title_id", how="left")
+        .with_columns(
+            rating_mean=_mean("rating_units", "rated_review_count", RATING_UNIT),
+            rating_stddev=_std("rating_units", "rating_units_sq", "rated_review_count", RATING_UNIT),
+            sentiment_mean=_mean("sentiment_units", "sentiment_n", SCORE_UNIT),
+            whole_text_sentiment_mean=_mean("compound_units", "compound_n", COMPOUND_UNIT),
+            sentence_sentiment_mean=_mean("sentence_units", "sentence_n", SCORE_UNIT),
         )
         .with_columns(
             [
@@ -653,21 +771,21 @@ def monthly_trends(reviews: pl.LazyFrame, review_scores: pl.LazyFrame) -> pl.Laz
     grain: one row per (title_id, month) with reviews; month is the first day of the month; reviews
     without a date are not in any month.
     """
+    scored = reviews.join(review_scores, on="review_id", how="inner", maintain_order="left")
+    return monthly_trends_from_partials(merge_partials([partial_aggregates(scored.collect())])["months"].lazy())
+
+
+def monthly_trends_from_partials(sums: pl.LazyFrame) -> pl.LazyFrame:
+    """monthly_trends from merged partial aggregates per (title_id, month)."""
     return (
-        reviews.join(review_scores, on="review_id", how="inner", maintain_order="left")
-        .filter(pl.col("review_date").is_not_null())
-        .with_columns(month=pl.col("review_date").dt.truncate("1mo"))
-        .group_by("title_id", "month")
-        .agg(
-            review_count=pl.len().cast(pl.Int64),
-            rated_review_count=pl.col("rating").count().cast(pl.Int64),
-            rating_mean=exact_mean(pl.col("rating"), RATING_UNIT),
-            sentiment_mean=exact_mean(pl.col("sentiment_score"), SCORE_UNIT),
-            helpful_votes=pl.col("helpful_votes").sum(),
-            total_votes=pl.col("total_votes").sum(),
+        sums.with_columns(
+            rating_mean=_mean("rating_units", "rated_review_count", RATING_UNIT),
+            sentiment_mean=_mean("sentiment_units", "sentiment_n", SCORE_UNIT),
+            helpful_ratio=helpful_ratio(pl.col("helpful_votes"), pl.col("total_votes")),
         )
-        .with_columns(
-            helpful_ratio=helpful_ratio(pl.col("helpful_votes"), pl.col("total_votes"))
+        .select(
+            "title_id", "month", "review_count", "rated_review_count", "rating_mean",
+            "sentiment_mean", "helpful_votes", "total_votes", "helpful_ratio",
         )
         .sort("title_id", "month")
     )

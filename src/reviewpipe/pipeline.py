@@ -19,7 +19,7 @@ import polars as pl
 
 from reviewpipe import metrics, publish, sentiment
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.ingest import IngestReport, ingest, stage
+from reviewpipe.ingest import IngestReport, Mapper, ingest, stage
 from reviewpipe.settings import Settings
 from reviewpipe.warehouse import RunInProgress, open_warehouse, run_lock, scalar
 
@@ -67,25 +67,33 @@ def ensure_sample(settings: Settings) -> list[Path]:
 
 def ingest_stage(
     settings: Settings, run_id: str, *, only: list[str] | None = None, full_refresh: bool = False,
-    paths: list[Path] | None = None,
+    paths: list[Path] | None = None, mapper: Mapper | None = None,
 ) -> IngestSummary:
-    """Load new and changed files (a transaction each) and rebuild staging (one transaction)."""
+    """Load new and changed files (a transaction each) and rebuild staging (one transaction).
+
+    With a `mapper` (see ingest.Mapper), files are read through it, e.g. on Dask workers.
+    """
     ensure_sample(settings)
     with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
-        report = ingest(con, settings, run_id, only=only, paths=paths, full_refresh=full_refresh)
+        report = ingest(con, settings, run_id, only=only, paths=paths, full_refresh=full_refresh,
+                        read_map=mapper)
         staged = stage(con)
     return IngestSummary(report, staged)
 
 
-def score_stage(settings: Settings) -> int:
-    """Score every staged text not yet in the sentiment cache; the number of texts scored."""
+def score_stage(settings: Settings, mapper: Mapper | None = None) -> int:
+    """Score every staged text not yet in the sentiment cache; the number of texts scored.
+
+    Texts are scored in batches of [sentiment] batch_size: in a pool of worker processes, or through
+    `mapper` (e.g. on Dask workers) when one is given.
+    """
     with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
         todo = scalar(con, f"select count(*) from ({_UNSCORED})")
         if todo:
             # a second cursor streams the texts while the first inserts their scores
             reader_con = con.cursor()
             try:
-                _score_unscored(con, reader_con, settings, todo)
+                _score_unscored(con, reader_con, settings, todo, mapper)
             finally:
                 reader_con.close()
     return todo
@@ -102,7 +110,8 @@ _UNSCORED = """
 
 
 def _score_unscored(
-    con: duckdb.DuckDBPyConnection, reader_con: duckdb.DuckDBPyConnection, settings: Settings, todo: int
+    con: duckdb.DuckDBPyConnection, reader_con: duckdb.DuckDBPyConnection, settings: Settings, todo: int,
+    mapper: Mapper | None,
 ) -> None:
     batch_size = settings.sentiment.batch_size
     reader = reader_con.sql(_UNSCORED).to_arrow_reader(batch_size)
@@ -113,9 +122,13 @@ def _score_unscored(
             hashes.append(batch.column("text_hash").to_pylist())
             yield batch.column("review_text").to_pylist()
 
-    # a pool costs a second or so to start; below one batch it would cost more than it saves
-    workers = sentiment.worker_count(settings.sentiment.workers) if todo > batch_size else 1
-    for scores in sentiment.score_batches(text_batches(), workers):
+    if mapper is not None:
+        results = mapper(sentiment.score_batch, text_batches())
+    else:
+        # a pool costs a second or so to start; below one batch it would cost more than it saves
+        workers = sentiment.worker_count(settings.sentiment.workers) if todo > batch_size else 1
+        results = sentiment.score_batches(text_batches(), workers)
+    for scores in results:
         frame = sentiment.scores_frame(scores).with_columns(
             text_hash=pl.Series(hashes.popleft(), dtype=pl.String)
         )
@@ -127,11 +140,14 @@ def _score_unscored(
         con.unregister("new_scores")
 
 
-def metrics_stage(settings: Settings) -> dict[str, pl.DataFrame]:
+def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str, pl.DataFrame]:
     """Every metric frame the published models read, computed with Polars from the staged tables.
 
     Inputs are read in a fixed order and as one chunk each, and the metrics sum floats in ways that
     do not depend on thread timing, so a re-run on the same data publishes bit-identical tables.
+    The per-title and per-month sums and the rating histograms are computed per partition of
+    [runner] partition_rows reviews (through `mapper`, e.g. on Dask workers, when one is given) and
+    merged exactly.
     """
     with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
         reviews = con.sql(
@@ -159,9 +175,12 @@ def metrics_stage(settings: Settings) -> dict[str, pl.DataFrame]:
         measure=st.title_measure, mismatch_threshold=st.mismatch_threshold,
     ).collect()
     titles = metrics.merged_titles(staged_titles.lazy()).collect()
-    distribution = metrics.rating_distribution(reviews.lazy()).collect()
+    partials = _partial_aggregates(reviews, per_review, settings.runner.partition_rows, mapper)
+    distribution = metrics.distribution_from_histogram(partials["histogram"].lazy()).collect()
     summary = (
-        metrics.title_summary(reviews.lazy(), per_review.lazy(), titles.lazy())
+        metrics.title_summary_from_partials(
+            partials["titles"].lazy(), partials["histogram"].lazy(), titles.lazy()
+        )
         .join(distribution.lazy().group_by("title_id").agg(pl.col("rating_scale").max()),
               on="title_id", how="left", maintain_order="left")
         .collect()
@@ -193,8 +212,21 @@ def metrics_stage(settings: Settings) -> dict[str, pl.DataFrame]:
             reviews.lazy(), per_review.lazy()
         ).collect(),
         "metric_helpfulness": metrics.helpfulness(reviews.lazy(), per_review.lazy()).collect(),
-        "metric_monthly_trends": metrics.monthly_trends(reviews.lazy(), per_review.lazy()).collect(),
+        "metric_monthly_trends": metrics.monthly_trends_from_partials(partials["months"].lazy()).collect(),
     }
+
+
+def _partial_aggregates(
+    reviews: pl.DataFrame, per_review: pl.DataFrame, partition_rows: int, mapper: Mapper | None
+) -> dict[str, pl.DataFrame]:
+    """metrics.partial_aggregates over partitions of the scored reviews, merged."""
+    scored = reviews.join(per_review, on="review_id", how="left", maintain_order="left").select(
+        "title_id", "rating", "rating_scale", "review_date", "helpful_votes", "total_votes",
+        "sentiment_score", "sentiment_compound", "sentence_compound_mean", "sentiment_label",
+    )
+    partitions = [scored.slice(i, partition_rows) for i in range(0, scored.height, partition_rows)]
+    parts = (mapper or map)(metrics.partial_aggregates, partitions or [scored])
+    return metrics.merge_partials(list(parts))
 
 
 def new_database_path(settings: Settings, run_id: str) -> Path:
@@ -301,6 +333,18 @@ def run(
             return _run_locked(settings, only=only, full_refresh=full_refresh)
     except RunInProgress as exc:
         return skipped_run(settings, exc)
+
+
+def with_runner(settings: Settings, kind: str | None, dask_address: str | None) -> Settings:
+    """The settings with [runner] overridden from the command line (`--runner`, `--dask-address`)."""
+    runner = settings.runner
+    if dask_address:
+        runner = runner.model_copy(update={"kind": "dask", "dask_address": dask_address})
+    if kind:
+        if kind not in ("local", "dask"):
+            raise ReviewpipeError(f"--runner {kind!r}: use local or dask")
+        runner = runner.model_copy(update={"kind": kind})
+    return settings.model_copy(update={"runner": runner})
 
 
 def overlap_wait(settings: Settings) -> float:

@@ -182,6 +182,27 @@ class ScheduleSettings(BaseModel):
     # or "skip": exit cleanly with a message, the next scheduled run will catch up
     overlap: Literal["wait", "skip"] = "wait"
     deployment: str = Field(default="reviewpipe-scheduled", pattern=r"^[a-z0-9][a-z0-9-]*$")
+    # Prefect retries a stage that failed for a reason that may clear by itself (the warehouse locked
+    # by another process, a source file still being written), after retry_delay_seconds, then twice
+    # that, and so on; user errors (bad config, bad file) are never retried.
+    retries: int = Field(default=3, ge=0)
+    retry_delay_seconds: float = Field(default=10.0, ge=0)
+
+
+class RunnerSettings(BaseModel):
+    """Where the partitioned work runs: on this machine, or on a Dask cluster (README, Scale-out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # "local": files read and metrics summed in this process, texts scored in a process pool;
+    # "dask": reading files, scoring and partial aggregates run as Prefect tasks on a Dask cluster
+    # through prefect-dask; DuckDB stays the single writer, in the flow's process.
+    kind: Literal["local", "dask"] = "local"
+    # tcp://scheduler:8786; empty with kind = "dask" starts a LocalCluster on this machine
+    dask_address: str = ""
+    dask_workers: int = Field(default=0, ge=0, description="LocalCluster workers; 0 = one per core")
+    # reviews per partition for the partial aggregates (texts per scoring partition: batch_size)
+    partition_rows: int = Field(default=100_000, ge=1)
 
 
 class Settings(BaseSettings):
@@ -198,6 +219,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     exports: ExportSettings = Field(default_factory=ExportSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    runner: RunnerSettings = Field(default_factory=RunnerSettings)
     # a run that finds the warehouse locked by another process waits this long, then fails
     lock_wait_seconds: float = Field(default=30.0, ge=0)
     uses_sample: bool = Field(default=False, exclude=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from reviewpipe.errors import ReviewpipeError
+from reviewpipe.errors import ReviewpipeError, TransientError
 
 # A locked warehouse is usually another run finishing; wait this long before giving up.
 LOCK_WAIT_SECONDS = 30.0
@@ -48,6 +48,10 @@ def _register_functions(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(read_model("schema/macros.sql"))
 
 
+class WarehouseLocked(TransientError):
+    """Another process holds the DuckDB file open (an ad-hoc session, a run on another machine)."""
+
+
 def connect(
     path: Path | str = ":memory:", *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS
 ) -> duckdb.DuckDBPyConnection:
@@ -65,7 +69,7 @@ def connect(
                 raise ReviewpipeError(f"cannot open {path}: {exc}") from exc
             if time.monotonic() >= deadline:
                 holder = str(exc).split("Conflicting lock is held in", 1)[-1].split(". See")[0]
-                raise ReviewpipeError(
+                raise WarehouseLocked(
                     f"{path} is locked by another process ({holder.strip()}); waited {wait:.0f} s. "
                     "Close that DuckDB session or wait for that run to finish, then run again."
                 ) from exc

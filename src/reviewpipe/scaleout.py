@@ -1,0 +1,57 @@
+"""Scale-out: the partitioned work of a run as Prefect tasks, for prefect-dask's DaskTaskRunner.
+
+Three pieces of a run split into independent partitions: reading one source file, scoring one batch
+of texts, summing one partition of reviews (metrics.partial_aggregates). `dask_map` runs them as
+Prefect tasks on the task runner of the flow that calls it; under the `reviewpipe-on-dask` subflow
+(flows/pipeline.py) that is a Dask cluster. Everything else, and every write to DuckDB, stays in the
+flow's process. The tasks are defined here, in an importable module, so Dask workers unpickle them
+by reference: workers need reviewpipe installed and the source files at the same paths.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import polars as pl
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+
+from reviewpipe import ingest, metrics, sentiment
+
+# Partitions submitted to the cluster at once: the flow's process holds at most this many results
+# (texts' scores, files read) that it has not written yet.
+IN_FLIGHT = 16
+
+
+def read_file(job: tuple[Any, Any, str | None]) -> ingest.PreparedFile:
+    return ingest.read_file_apart(job)
+
+
+def score_texts(texts: list[str]) -> list[sentiment.Scores]:
+    return sentiment.score_batch(texts)
+
+
+def aggregate_reviews(scored_reviews: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    return metrics.partial_aggregates(scored_reviews)
+
+
+# The library function each stage maps, and the task that runs it on the cluster.
+TASKS: dict[Callable[[Any], Any], Task] = {
+    ingest.read_file_apart: task(read_file, name="read-file", cache_policy=NO_CACHE),
+    sentiment.score_batch: task(score_texts, name="score-texts", cache_policy=NO_CACHE),
+    metrics.partial_aggregates: task(aggregate_reviews, name="aggregate-reviews", cache_policy=NO_CACHE),
+}
+
+
+def dask_map(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+    """ingest.Mapper on the current flow's task runner: fn's task on each item, results in order."""
+    partition = TASKS[fn]
+    pending: deque = deque()
+    for item in items:
+        pending.append(partition.submit(item))
+        if len(pending) >= IN_FLIGHT:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()

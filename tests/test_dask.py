@@ -1,0 +1,81 @@
+"""Scale-out: the flow on a real Dask cluster (2 worker processes) publishes what a local run publishes."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+from distributed import Client, LocalCluster, get_task_stream
+from prefect.testing.utilities import prefect_test_harness
+
+from reviewpipe import pipeline
+from reviewpipe.publish import PUBLISHED_TABLES
+from reviewpipe.settings import load_settings
+
+FLOW_FILE = Path(__file__).resolve().parents[1] / "flows" / "pipeline.py"
+
+
+def load_flow_module():
+    spec = importlib.util.spec_from_file_location("flows_pipeline_on_dask", FLOW_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def published(database: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        tables = {t: con.execute(f"select * from {t} order by all").fetchall()
+                  for t in PUBLISHED_TABLES if t != "load_log"}
+        # the load log, less when each file was loaded and by which run
+        tables["load_log"] = con.execute(
+            "select * exclude (run_id, loaded_at) from load_log order by all").fetchall()
+        return tables
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_a_run_on_a_dask_cluster_publishes_the_same_tables_as_a_local_run(tmp_path: Path) -> None:
+    # two configurations over the same generated sample, each with its own warehouse
+    for name, extra in (
+        # the local run: one process, one aggregate partition
+        ("local", "[sentiment]\nworkers = 1\n"),
+        # the Dask run: small partitions, so scoring and the partial aggregates are split many ways
+        ("dask", "[sentiment]\nbatch_size = 400\n[runner]\npartition_rows = 250\n"),
+    ):
+        (tmp_path / f"{name}.toml").write_text(
+            f'[paths]\nwarehouse = "{name}/warehouse.duckdb"\npublished = "{name}/reports.duckdb"\n'
+            f'exports = "{name}/exports"\nsamples = "samples"\n' + extra
+        )
+    pipeline.run(load_settings(tmp_path / "local.toml"))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        with prefect_test_harness(), get_task_stream(client) as stream:
+            state = load_flow_module().reviewpipe_pipeline(
+                config_path=str(tmp_path / "dask.toml"), dask_address=cluster.scheduler_address,
+                return_state=True,
+            )
+        assert state.is_completed(), state.message
+    summary = state.result()
+    assert summary.texts_scored > 2800
+    # what ran on the cluster's workers, by task: every file, every batch of texts, every partition
+    ran = Counter(t["key"].rsplit("-", 1)[0] for t in stream.data)
+    workers = {t["worker"] for t in stream.data}
+    assert ran["read_file"] == summary.ingest.report.count("loaded") == 9, ran
+    assert ran["score_texts"] == -(-summary.texts_scored // 400), ran
+    assert ran["aggregate_reviews"] == -(-summary.published["reviews"] // 250), ran
+    assert len(workers) == 2
+
+    ours = published(tmp_path / "local" / "reports.duckdb")
+    theirs = published(tmp_path / "dask" / "reports.duckdb")
+    assert ours.keys() == theirs.keys() and len(ours["reviews"]) > 2900
+    for table in ours:
+        assert theirs[table] == ours[table], table
+    for name in ("local", "dask"):
+        assert sorted(p.name for p in (tmp_path / name / "exports").iterdir())
+    for csv in (tmp_path / "local" / "exports").glob("*.csv"):
+        assert (tmp_path / "dask" / "exports" / csv.name).read_bytes() == csv.read_bytes(), csv.name
