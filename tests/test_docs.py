@@ -56,3 +56,21 @@ def test_the_readme_says_the_same_as_the_comments(comments) -> None:
         for column, text in columns.items():
             if column:
                 assert f"| `{column}` | {text} |" in section.group(1), f"{table}.{column}"
+
+
+def test_the_committed_prefect_yaml_follows_the_committed_config(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from reviewpipe.cli import main
+
+    repo = Path(__file__).resolve().parents[1]
+    checked = CliRunner().invoke(main, ["prefect-yaml", "--config", str(repo / "reviewpipe.toml"), "--check"])
+    assert checked.exit_code == 0, checked.output
+    # a changed schedule makes the check fail until the file is rewritten
+    config = write(tmp_path / "reviewpipe.toml", '[schedule]\ncron = "0 5 * * *"\n')
+    (tmp_path / "prefect.yaml").write_text((repo / "prefect.yaml").read_text())
+    stale = CliRunner().invoke(main, ["prefect-yaml", "--config", str(config), "--check"])
+    assert stale.exit_code == 1 and "does not match [schedule]" in stale.output
+    assert CliRunner().invoke(main, ["prefect-yaml", "--config", str(config)]).exit_code == 0
+    assert "- cron: 0 5 * * *" in (tmp_path / "prefect.yaml").read_text()
+    assert CliRunner().invoke(main, ["prefect-yaml", "--config", str(config), "--check"]).exit_code == 0

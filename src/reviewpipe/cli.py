@@ -153,6 +153,8 @@ def serve(config: Path | None) -> None:
     from prefect.schedules import Cron
     from prefect.settings import PREFECT_API_URL
 
+    from reviewpipe.deployment import concurrency_limit
+
     settings = load_settings(config)
     if not PREFECT_API_URL.value():
         raise ReviewpipeError(
@@ -164,9 +166,39 @@ def serve(config: Path | None) -> None:
     flow.serve(
         name=s.deployment,
         schedules=[Cron(s.cron, timezone=s.timezone)],
+        global_limit=concurrency_limit(settings),
         parameters={"config_path": str(settings.config_file) if settings.config_file else None},
         pause_on_shutdown=False,
     )
+
+
+@main.command("prefect-yaml")
+@config_option
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where to write it [default: prefect.yaml beside the config file].")
+@click.option("--check", is_flag=True, help="Only check that the file is up to date; exit 1 if not.")
+@user_errors
+def prefect_yaml_command(config: Path | None, out: Path | None, check: bool) -> None:
+    """Write prefect.yaml's deployment from the config's [schedule] (cron, timezone, overlap).
+
+    Example: reviewpipe prefect-yaml --config reviewpipe.toml --check
+    """
+    from reviewpipe.deployment import prefect_yaml
+
+    settings = load_settings(config)
+    project = settings.config_file.parent if settings.config_file else Path.cwd()
+    path = out or project / "prefect.yaml"
+    text = prefect_yaml(settings, path.parent.resolve())
+    if check:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            raise ReviewpipeError(
+                f"{path} does not match [schedule] in {settings.config_file or 'the defaults'}; "
+                "run `reviewpipe prefect-yaml` to rewrite it"
+            )
+        console.print(f"{path} is up to date")
+        return
+    path.write_text(text, encoding="utf-8")
+    console.print(f"Wrote {path}")
 
 
 def print_run(settings: Settings, summary: pipeline.RunSummary) -> None:
