@@ -69,3 +69,38 @@ def test_whole_text_compound_reproduces_vader_on_its_ground_truth() -> None:
         start += len(ts)
         measured[name] = (len(ts), round(float(np.corrcoef(scores, means)[0, 1]), 3))
     assert measured == EXPECTED
+
+
+def _compare(texts: list[str]) -> list[int]:
+    """Indexes of the texts whose four scores differ between vaderSentiment and FastAnalyzer."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from reviewpipe.vader import FastAnalyzer
+
+    original, fast = SentimentIntensityAnalyzer(), FastAnalyzer()
+    return [i for i, t in enumerate(texts) if original.polarity_scores(t) != fast.polarity_scores(t)]
+
+
+def test_the_fast_analyzer_gives_vaders_four_scores_on_every_real_text() -> None:
+    """Every review text and title in ../shared/data, scored by vaderSentiment 3.3.2 and FastAnalyzer:
+    neg, neu, pos and compound must be equal (==, not close) for every one."""
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from corpus import real_texts
+
+    texts = [text for _, text in real_texts(DATA)]
+    assert len(texts) > 67_000
+    chunk = 2_000
+    chunks = [texts[i:i + chunk] for i in range(0, len(texts), chunk)]
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        differing = [start * chunk + i for start, bad in enumerate(pool.map(_compare, chunks)) for i in bad]
+    assert differing == [], [texts[i][:200] for i in differing[:5]]
+    # and the texts that exercise the rules the fast path rewrites are among them
+    lowered = [t.lower() for t in texts]
+    assert sum(" but " in t for t in lowered) > 10_000
+    assert sum("n't" in t for t in lowered) > 10_000
+    assert sum(" least " in t for t in lowered) > 500
+    assert sum(" kind of " in t for t in lowered) > 500

@@ -20,6 +20,7 @@ from reviewpipe.sentiment import (
     scores_frame,
     sentences,
 )
+from reviewpipe.vader import FastAnalyzer
 
 VADER = SentimentIntensityAnalyzer()
 
@@ -172,3 +173,24 @@ def test_sentence_measures_stay_in_their_ranges(parts: list[str], separator: str
         assert mean is not None and positive is not None and negative is not None
         assert -1.0 <= mean <= 1.0 and -1.0 <= whole <= 1.0
         assert 0.0 <= positive <= 1.0 and 0.0 <= negative <= 1.0 and positive + negative <= 1.0
+
+
+# Tokens that drive every rule FastAnalyzer rewrites: lexicon words (in CAPS too), boosters and
+# dampeners, negations, "no", "but", "kind of", "least", idioms, emoji, emoticons, ! and ?.
+_TRICKY = [
+    "good", "GOOD", "bad", "BAD", "great", "love", "hate", "no", "not", "isn't", "never", "so", "this",
+    "without", "doubt", "very", "extremely", "slightly", "kind", "of", "sort", "at", "least", "but",
+    "BUT", "or", "nor", "the", "movie", "plot", "cut", "the", "mustard", "hand", "to", "mouth",
+    "bad", "ass", "yeah", "right", "the", "bomb", ":)", ":(", "<3", "😀", "💔", "👍", "!", "!!", "?", "???",
+    "funny.", "(wonderful)", "awful!", "fine,", "kinda", "uh", "hm", "lol", "ok",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_TRICKY), max_size=60), st.sampled_from([" ", "  ", "\n"]))
+def test_the_fast_analyzer_gives_vaders_four_scores(tokens: list[str], separator: str) -> None:
+    text = separator.join(tokens)
+    assert _FAST.polarity_scores(text) == _ORIGINAL.polarity_scores(text)
+
+
+_FAST, _ORIGINAL = FastAnalyzer(), SentimentIntensityAnalyzer()
