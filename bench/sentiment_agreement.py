@@ -334,12 +334,7 @@ SPLIT_CASES: list[tuple[str, list[str]]] = [
 ]
 
 # each is put in "I liked <abbreviation> Hayworth in it. Fine.", which is two sentences
-ABBREVIATIONS = (
-    "Mr. Mrs. Ms. Dr. Prof. Sr. Jr. St. Mt. Lt. Col. Gen. Capt. Sgt. Gov. Sen. Rep. Rev. Hon. "
-    "vs. etc. e.g. i.e. approx. Jan. Feb. Aug. Sept. Oct. Nov. Dec. No. Vol. Ch. pt. min. hrs. "
-    "U.S. U.K. Inc. Ltd. Co. Bros. Corp. Ave. Fig. ca. cf. et al. Ph.D. a.m. p.m. D.C. L.A. N.Y. "
-    "S.H.I.E.L.D."
-).split()
+ABBREVIATIONS = ["Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Sr.", "Jr.", "St.", "Mt.", "Lt.", "Col.", "Gen.", "Capt.", "Sgt.", "Gov.", "Sen.", "Rep.", "Rev.", "Hon.", "vs.", "etc.", "e.g.", "i.e.", "approx.", "Jan.", "Feb.", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.", "No.", "Vol.", "Ch.", "pt.", "min.", "hrs.", "U.S.", "U.K.", "Inc.", "Ltd.", "Co.", "Bros.", "Corp.", "Ave.", "Fig.", "ca.", "cf.", "et", "al.", "Ph.D.", "a.m.", "p.m.", "D.C.", "L.A.", "N.Y.", "S.H.I.E.L.D."]
 
 
 def by_line(split: Splitter) -> Splitter:

@@ -29,6 +29,7 @@ from reviewpipe.scaleout import dask_map
 from reviewpipe.settings import Settings, load_settings
 from reviewpipe.warehouse import RunInProgress, run_lock
 
+
 def is_transient(task: Task, task_run: TaskRun, state: State) -> bool:
     """Retry only what may clear by itself (a locked warehouse, a file still being written)."""
     error = state.data if isinstance(state.data, BaseException) else None

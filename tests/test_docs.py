@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import write
+
 from reviewpipe import pipeline
 from reviewpipe.publish import PUBLISHED_TABLES
 
@@ -49,7 +49,7 @@ def test_every_published_table_and_column_has_a_description(comments) -> None:
 def test_the_readme_says_the_same_as_the_comments(comments) -> None:
     readme = README.read_text(encoding="utf-8")
     for table, columns in comments.items():
-        section = re.search(rf"^### `{table}`\n(.*?)(?=^### |^## |\Z)", readme, re.S | re.M)
+        section = re.search(rf"^### `{table}`\n(.*?)(?=^### |^## |\Z)", readme, re.DOTALL | re.MULTILINE)
         assert section, f"README has no '### `{table}`' section"
         # the table's comment opens its section (the run's parameters are appended only in the database)
         assert columns[""].startswith(section.group(1).strip().splitlines()[0]), table

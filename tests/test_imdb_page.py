@@ -534,9 +534,9 @@ def test_html_with_jsonld_and_microdata_prefers_jsonld_and_fills_gaps() -> None:
 
 def test_html_without_structured_data_reads_its_visible_text() -> None:
     # Only visible text: the same layout as a saved text page, as a browser would lay it out.
-    body = f"""
+    body = """
     <script>var hidden = "Ignored Film (1950)";</script>
-    <style>.x {{ }}</style>
+    <style>.x { }</style>
     <div class="ratings"><div>8.0/10</div><div>977</div><div>9 user 1 critic</div></div>
     <h1>Kuldne Liiv <span>(<a>2015</a>)</span></h1>
     <div class="credit"><h4>Director:</h4> <a>Mihkel Rand</a> (as M. Rand)</div>

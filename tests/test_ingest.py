@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from conftest import write
+
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.ingest import FileBeingWritten, ingest, stage
 from reviewpipe.warehouse import open_warehouse, rows

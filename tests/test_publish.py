@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-
 from conftest import write
+
 from reviewpipe import pipeline
 from reviewpipe.publish import PUBLISHED_TABLES, CheckFailed, export_tables
-from reviewpipe.warehouse import open_warehouse
+
 
 def publish_live(settings, frames, run_id: str) -> None:
     """Build, check and put in place a published database, without exports."""

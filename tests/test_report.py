@@ -11,8 +11,8 @@ from pathlib import Path
 import plotly.offline
 import polars as pl
 import pytest
-
 from conftest import write
+
 from reviewpipe import pipeline
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.report import (

@@ -16,7 +16,6 @@ from functools import cache
 
 import polars as pl
 import sentencex
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from reviewpipe.vader import FastAnalyzer
 
@@ -52,7 +51,7 @@ _EMPHATIC_END = re.compile(r"(?<=[!?][!?])\s+(?=[A-Z])")
 
 
 @cache
-def analyzer() -> SentimentIntensityAnalyzer:
+def analyzer() -> FastAnalyzer:
     """One analyzer per process: building it reads VADER's lexicon (about 7,500 entries).
 
     vaderSentiment 3.3.2's scores, computed by reviewpipe.vader.FastAnalyzer in linear time.
@@ -87,12 +86,10 @@ def sentences(text: str) -> list[str]:
 
 def text_scores(text: str) -> Scores:
     """The SCORE_COLUMNS of one text: VADER's whole-text scores, then its sentence measures."""
-    polarity = analyzer().polarity_scores
-    whole = polarity(text)
+    parts = sentences(text)
     # VADER's compound saturates on long texts (a 400-word review scores 0.99); scored sentence by
-    # sentence it does not. VADER's cost grows faster than the text, so this costs less than
-    # `whole` did.
-    compounds = [polarity(sentence)["compound"] for sentence in sentences(text)]
+    # sentence it does not. The sentences are scored from the text's own tokens (FastAnalyzer).
+    whole, compounds = analyzer().scores_with_sentences(text, parts)
     n = len(compounds)
     mean: float | None = None
     positive: float | None = None

@@ -2,20 +2,24 @@
 
 vaderSentiment's `polarity_scores` lower-cases the whole token list again inside its negation, idiom
 and "but" checks, once per token (and copies the text character by character to replace emojis), so
-its cost grows with the square of a review's length: about 85% of the time on real IMDb reviews.
-`FastAnalyzer` is a subclass that lower-cases each text's tokens once and runs the very same rules
-over that list; where vaderSentiment's rules have quirks, they are kept (the "but" rule scales the
-first token *equal* to each token, as `list.index` does; a lone "no" before a lexicon word, and
-so on). `tests/test_acceptance_vader.py` holds it to vaderSentiment's exact four values on every
-text of the real corpora.
+its cost grows with the square of a review's length. `FastAnalyzer` is a subclass that tokenizes and
+lower-cases each text once, visits only the tokens that can carry a valence (lexicon words; every
+other token scores 0), and runs the very same rules over them; where vaderSentiment's rules have
+quirks, they are kept (the "but" rule scales the first token *equal* to each token, as `list.index`
+does; a lone "no" before a lexicon word; and so on). `scores_with_sentences` also scores each
+sentence of a text from the text's own tokens, for the sentence measures.
 
-Only `polarity_scores` and the per-token helpers it calls are replaced; the tokenizer (`SentiText`),
-the lexicons, `scalar_inc_dec` and the scoring (`score_valence`) are vaderSentiment's own.
+It uses vaderSentiment's lexicons, constants, `scalar_inc_dec` and `normalize`. Its results are
+held to vaderSentiment's exact four values (==, not approximately) on every text of the real
+corpora and on every sentence of them (tests/test_acceptance_vader.py), and on generated texts
+made of the tokens every rule looks for (tests/test_sentiment.py).
 """
 
 from __future__ import annotations
 
-from bisect import insort
+import math
+import string
+from bisect import bisect_left, insort
 from collections import defaultdict
 
 from vaderSentiment.vaderSentiment import (
@@ -25,11 +29,14 @@ from vaderSentiment.vaderSentiment import (
     NEGATE,
     SPECIAL_CASES,
     SentimentIntensityAnalyzer,
-    SentiText,
+    normalize,
     scalar_inc_dec,
 )
 
 _NEGATE = frozenset(NEGATE)
+_PUNCTUATION = string.punctuation
+_amplify_ep = SentimentIntensityAnalyzer._amplify_ep
+_amplify_qm = SentimentIntensityAnalyzer._amplify_qm
 
 
 def _negated(word_lower: str) -> bool:
@@ -44,32 +51,45 @@ class FastAnalyzer(SentimentIntensityAnalyzer):
         super().__init__()
         # the original replaces only single characters that are emoji keys
         self._emoji_chars = frozenset(e for e in self.emojis if len(e) == 1)
+        # tokens that can carry a valence: lexicon words except boosters (those score 0)
+        self._valued = frozenset(w for w in self.lexicon if w not in BOOSTER_DICT)
 
     def polarity_scores(self, text: str) -> dict[str, float]:
-        if not self._emoji_chars.isdisjoint(text):
-            text = self._replace_emojis(text)
-        text = text.strip()
-        sentitext = SentiText(text)
-        words = sentitext.words_and_emoticons
-        lower = [w.lower() for w in words]
-        n = len(words)
-        lexicon = self.lexicon
-        sentiments: list[float] = []
-        for i in range(n):
-            # check for vader_lexicon words that may be used as modifiers or negations
-            # not in the lexicon: valence 0 (the original finds that out after the checks below)
-            if lower[i] not in lexicon or lower[i] in BOOSTER_DICT:
-                sentiments.append(0)
-                continue
-            if i < n - 1 and lower[i] == "kind" and lower[i + 1] == "of":
-                sentiments.append(0)
-                continue
-            sentiments.append(self._valence(words, lower, i, sentitext.is_cap_diff))
-        sentiments = _but_check(lower, sentiments)
-        return self.score_valence(sentiments, text)
+        text = self._prepare(text)
+        raw = text.split()
+        words, lower = _tokens(raw)
+        return self._score(text, words, lower, self._hits(lower))
 
-    def _replace_emojis(self, text: str) -> str:
-        """The original's emoji replacement, character by character (only texts holding an emoji)."""
+    def scores_with_sentences(self, text: str, sentences: list[str]) -> tuple[dict[str, float], list[float]]:
+        """polarity_scores(text), and polarity_scores(s)["compound"] for each sentence s of the text.
+
+        The sentences must be pieces of the text cut at whitespace (as sentiment.sentences cuts them);
+        then their tokens are the text's, tokenized and lower-cased once. Otherwise (or when the text
+        holds an emoji) each sentence is scored on its own.
+        """
+        prepared = self._prepare(text)
+        raw = prepared.split()
+        words, lower = _tokens(raw)
+        hits = self._hits(lower)
+        whole = self._score(prepared, words, lower, hits)
+        pieces = [s.split() for s in sentences]
+        if prepared != text.strip() or [t for p in pieces for t in p] != raw:
+            return whole, [self.polarity_scores(s)["compound"] for s in sentences]
+        compounds = []
+        start = 0
+        for sentence, piece in zip(sentences, pieces, strict=True):
+            end = start + len(piece)
+            inside = hits[bisect_left(hits, start):bisect_left(hits, end)]
+            scores = self._score(sentence.strip(), words[start:end], lower[start:end],
+                                 [h - start for h in inside])
+            compounds.append(scores["compound"])
+            start = end
+        return whole, compounds
+
+    def _prepare(self, text: str) -> str:
+        """The original's emoji replacement (only for texts holding one), then strip."""
+        if self._emoji_chars.isdisjoint(text):
+            return text.strip()
         out: list[str] = []
         prev_space = True
         for ch in text:
@@ -81,15 +101,40 @@ class FastAnalyzer(SentimentIntensityAnalyzer):
             else:
                 out.append(ch)
                 prev_space = ch == " "
-        return "".join(out)
+        return "".join(out).strip()
+
+    def _hits(self, lower: list[str]) -> list[int]:
+        valued = self._valued
+        return [i for i, w in enumerate(lower) if w in valued]
+
+    def _score(self, text: str, words: list[str], lower: list[str], hits: list[int]) -> dict[str, float]:
+        """The original's token loop, "but" rule and score_valence, visiting only valued tokens.
+
+        Every other token has valence 0 in the original too; zeros change no sum, so only the
+        non-zero valences are kept (with their positions, for the "but" rule) and the zeros counted.
+        """
+        n = len(words)
+        if n == 0:
+            return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
+        upper = sum(map(str.isupper, words))
+        is_cap_diff = 0 < n - upper < n
+        positions: list[int] = []
+        values: list[float] = []
+        for i in hits:
+            if lower[i] == "kind" and i < n - 1 and lower[i + 1] == "of":
+                continue
+            valence = self._valence(words, lower, i, is_cap_diff)
+            if valence:
+                positions.append(i)
+                values.append(valence)
+        if values and "but" in lower:
+            _but_check(lower.index("but"), positions, values)
+        return _score_valence(values, n, text)
 
     def _valence(self, words: list[str], lower: list[str], i: int, is_cap_diff: bool) -> float:
-        """vaderSentiment's sentiment_valence for token i, over the lower-cased tokens."""
+        """vaderSentiment's sentiment_valence for a lexicon token i, over the lower-cased tokens."""
         lexicon = self.lexicon
         item_lowercase = lower[i]
-        valence: float = 0
-        if item_lowercase not in lexicon:
-            return valence
         valence = lexicon[item_lowercase]
         if item_lowercase == "no" and i != len(words) - 1 and lower[i + 1] in lexicon:
             valence = 0.0
@@ -102,7 +147,7 @@ class FastAnalyzer(SentimentIntensityAnalyzer):
                 valence += C_INCR
             else:
                 valence -= C_INCR
-        for start_i in range(0, 3):
+        for start_i in range(3):
             if i > start_i and lower[i - (start_i + 1)] not in lexicon:
                 s = scalar_inc_dec(words[i - (start_i + 1)], valence, is_cap_diff)
                 if start_i == 1 and s != 0:
@@ -123,6 +168,39 @@ class FastAnalyzer(SentimentIntensityAnalyzer):
         elif i > 0 and lower[i - 1] not in self.lexicon and lower[i - 1] == "least":
             valence = valence * N_SCALAR
         return valence
+
+
+def _tokens(raw: list[str]) -> tuple[list[str], list[str]]:
+    """SentiText's words_and_emoticons (punctuation stripped unless that leaves 2 characters or
+    fewer) and the same lower-cased."""
+    words = [w if len(s := w.strip(_PUNCTUATION)) <= 2 else s for w in raw]
+    return words, [w.lower() for w in words]
+
+
+def _score_valence(values: list[float], n: int, text: str) -> dict[str, float]:
+    """vaderSentiment's score_valence for n tokens whose non-zero valences are `values`, in order."""
+    sum_s = float(sum(values))
+    punct_emph_amplifier = _amplify_ep(text) + _amplify_qm(text)
+    if sum_s > 0:
+        sum_s += punct_emph_amplifier
+    elif sum_s < 0:
+        sum_s -= punct_emph_amplifier
+    compound = normalize(sum_s)
+    pos_sum = 0.0
+    neg_sum = 0.0
+    for sentiment_score in values:
+        if sentiment_score > 0:
+            pos_sum += (float(sentiment_score) + 1)
+        if sentiment_score < 0:
+            neg_sum += (float(sentiment_score) - 1)
+    neu_count = n - len(values)
+    if pos_sum > math.fabs(neg_sum):
+        pos_sum += punct_emph_amplifier
+    elif pos_sum < math.fabs(neg_sum):
+        neg_sum -= punct_emph_amplifier
+    total = pos_sum + math.fabs(neg_sum) + neu_count
+    return {"neg": round(math.fabs(neg_sum / total), 3), "neu": round(math.fabs(neu_count / total), 3),
+            "pos": round(math.fabs(pos_sum / total), 3), "compound": round(compound, 4)}
 
 
 def _negation_check(valence: float, lower: list[str], start_i: int, i: int) -> float:
@@ -173,30 +251,28 @@ def _special_idioms_check(valence: float, lower: list[str], i: int) -> float:
     return valence
 
 
-def _but_check(lower: list[str], sentiments: list[float]) -> list[float]:
-    """vaderSentiment's _but_check, exactly, in O(n log n) instead of O(n²).
+def _but_check(bi: int, positions: list[int], values: list[float]) -> None:
+    """vaderSentiment's _but_check, exactly, on the non-zero valences, in O(n log n) not O(n²).
 
     The original walks the list and, for each value, scales the *first* position holding an equal
-    value (`sentiments.index(value)`): by 0.5 before the first "but", by 1.5 after it, not at it. This
-    keeps, per value, the sorted positions that currently hold it, so each lookup is a dict access.
+    value (`sentiments.index(value)`): by 0.5 before the first "but", by 1.5 after it, not at it.
+    Zeros stay zeros (0 scaled is 0), so only the non-zero valences take part: per value, the sorted
+    indexes (into `values`) that currently hold it, so each lookup is a dict access. A value is
+    never changed before its turn: lookups only reach back.
     """
-    if "but" not in lower:
-        return sentiments
-    bi = lower.index("but")
-    positions: defaultdict[float, list[int]] = defaultdict(list)
-    for k, value in enumerate(sentiments):
-        positions[value].append(k)  # appended in order: sorted
-    for k in range(len(sentiments)):
-        sentiment = sentiments[k]  # never changed before its turn: lookups only reach back
-        if sentiment == 0:
-            continue  # 0 scaled is 0: the original changes nothing but int 0 into float 0.0
-        si = positions[sentiment][0]
+    holding: defaultdict[float, list[int]] = defaultdict(list)
+    for k, value in enumerate(values):
+        holding[value].append(k)
+    for k in range(len(values)):
+        sentiment = values[k]
+        j = holding[sentiment][0]
+        si = positions[j]
         if si == bi:
             continue
         scaled = sentiment * 0.5 if si < bi else sentiment * 1.5
-        positions[sentiments[si]].pop(0)
-        if not positions[sentiments[si]]:
-            del positions[sentiments[si]]
-        sentiments[si] = scaled
-        insort(positions[scaled], si)
-    return sentiments
+        old = holding[values[j]]
+        old.pop(0)
+        if not old:
+            del holding[values[j]]
+        values[j] = scaled
+        insort(holding[scaled], j)
