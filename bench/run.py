@@ -166,8 +166,10 @@ def main() -> None:
     for folder in (full_landing, slice_landing, work / "projects"):
         shutil.rmtree(folder, ignore_errors=True)
     files = corpus.write_corpus(full_landing, a.rows, a.seed, pool=pool)
-    # the slice: the first rows of the same corpus (the same texts)
-    corpus.write_corpus(slice_landing, slice_rows, a.seed, pool=pool)
+    if slice_rows < a.rows:  # the slice: the first rows of the same corpus (the same texts)
+        corpus.write_corpus(slice_landing, slice_rows, a.seed, pool=pool)
+    else:
+        slice_landing = full_landing
     corpus_seconds = time.perf_counter() - t
     size_mb = sum(f.stat().st_size for f in files) / 2**20
     print(f"corpus: {a.rows} reviews in {len(files)} CSV files ({size_mb:.0f} MB), "

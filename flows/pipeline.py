@@ -199,6 +199,10 @@ def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
         summary.ingest = _retrying(ingest, settings)(
             settings, summary.run_id, sources, full_refresh, mapper
         )
+        if summary.ingest.unchanged_since:
+            get_run_logger().info("%s", pipeline.unchanged_message(summary))
+            pipeline.record_run_end(settings, pipeline.current_outputs(settings, summary))
+            return summary
         summary.texts_scored = _retrying(score, settings)(settings, mapper)
         frames = _retrying(compute_metrics, settings)(settings, mapper)
         summary.published = _retrying(publish, settings)(settings, frames, summary.run_id)

@@ -926,12 +926,16 @@ def test_every_row_of_a_loaded_reviews_file_is_published_or_quarantined(
 
 
 def test_rerun_skips_every_file_and_publishes_identical_tables(first_run: FirstRun) -> None:
-    second = pipeline.run(first_run.settings)
-    files = second.ingest.report.files
-    # every file's fingerprint (bytes + source config) is in load_log already
+    unchanged = pipeline.run(first_run.settings)
+    files = unchanged.ingest.report.files
+    # every file's fingerprint (bytes + source config) is in load_log already: nothing to do
     assert len(files) == len(first_run.summary.ingest.report.files)
-    assert second.ingest.report.count("loaded") == 0
+    assert unchanged.ingest.report.count("loaded") == 0
     assert {f.status for f in files} == {"skipped"}
+    assert unchanged.ingest.unchanged_since == first_run.summary.run_id
+    # rebuilt from the same files, every table is the same, row for row
+    second = pipeline.run(first_run.settings, full_refresh=True)
+    assert second.ingest.report.count("loaded") == len(files)
     assert second.texts_scored == 0  # every text's scores are cached from the first run
     assert second.published == first_run.summary.published
 

@@ -94,12 +94,24 @@ def test_cold_run_publishes_the_contract(sample_run) -> None:
     assert rows[0][: len(CONTRACT["agg_title_summary"])] == CONTRACT["agg_title_summary"] and len(rows) == 11
 
 
-def test_a_rerun_with_no_new_data_loads_nothing_and_publishes_identical_tables(sample_run) -> None:
-    settings, _ = sample_run
+def test_a_rerun_with_no_new_data_does_nothing_and_a_rebuild_publishes_identical_tables(sample_run) -> None:
+    settings, first = sample_run
     before = published(settings)
+    stamp = settings.published_path.stat().st_mtime_ns
     again = pipeline.run(settings)
     assert again.ingest.report.count("loaded") == 0
-    assert again.texts_scored == 0  # sentiment is kept per text; nothing new to score
+    # nothing changed since the last successful run: nothing is restaged, scored or republished
+    assert again.ingest.unchanged_since is not None and again.published == {}
+    assert settings.published_path.stat().st_mtime_ns == stamp
+    assert "nothing new since run" in pipeline.unchanged_message(again)
+    assert again.report.exists() and len(again.exports) == len(first.exports)
+    # a changed setting that shapes the outputs is a change: the run goes through
+    reshaped = settings.model_copy(update={"metrics": settings.metrics.model_copy(update={"top_helpful_per_title": 3})})
+    assert pipeline.run(reshaped).ingest.unchanged_since is None
+    # and a full rebuild from the same files publishes the same tables, row for row
+    rebuilt = pipeline.run(settings, full_refresh=True)
+    assert rebuilt.ingest.report.count("loaded") == len(rebuilt.ingest.report.files)
+    assert rebuilt.texts_scored == 0  # sentiment is kept per text; nothing new to score
     assert published(settings) == before
 
 

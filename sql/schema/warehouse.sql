@@ -110,6 +110,12 @@ create table if not exists runs (
     message varchar
 );
 
+-- Which version of an incrementally kept staging model (sql/staging/int_reviews_typed.sql) a table holds.
+create table if not exists staging_state (
+    model varchar primary key,
+    version varchar not null
+);
+
 -- Columns added after the first release: a warehouse made by an older reviewpipe gains them in place.
 alter table raw_reviews add column if not exists file_modified_at timestamp;
 alter table raw_titles add column if not exists writers varchar;
@@ -121,6 +127,8 @@ alter table raw_titles add column if not exists popularity varchar;
 alter table raw_titles add column if not exists related_to_title_id varchar;
 alter table raw_titles add column if not exists file_modified_at timestamp;
 alter table sentiment_scores add column if not exists sentence_compound_mean double;
+-- what the run's outputs were made from (pipeline.inputs_state): a run that finds it unchanged skips
+alter table runs add column if not exists inputs_hash varchar;
 alter table sentiment_scores add column if not exists sentence_count integer;
 alter table sentiment_scores add column if not exists positive_sentence_share double;
 alter table sentiment_scores add column if not exists negative_sentence_share double;

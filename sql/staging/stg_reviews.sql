@@ -19,8 +19,8 @@ final as (
         source,
         file_path,
         row_number,
-        md5(review_text) as text_hash,  -- key of the sentiment cache; null when there is no text
-        coalesce(len(regexp_split_to_array(review_text, '\s+')), 0) as review_word_count
+        text_hash,  -- key of the sentiment cache; null when there is no text
+        review_word_count
     from validated
     where len(problems) = 0
 )

@@ -218,7 +218,11 @@ def print_run(settings: Settings, summary: pipeline.RunSummary) -> None:
         for f in report.files:
             if f.status == "unreadable":
                 console.print(f"[yellow]WARNING[/] {f.path}: {f.message}", highlight=False)
-    console.print(f"Sentiment: {summary.texts_scored} new texts scored.")
+    unchanged = pipeline.unchanged_message(summary)
+    if unchanged:
+        console.print(unchanged[0].upper() + unchanged[1:] + ".", highlight=False)
+    else:
+        console.print(f"Sentiment: {summary.texts_scored} new texts scored.")
     console.print(f"Published database: {summary.published_path}")
     console.print(f"Exports: {settings.exports_path}/ ({len(summary.exports)} files)")
     if summary.report:

@@ -23,10 +23,21 @@ import pyarrow as pa
 from reviewpipe import sources as readers
 from reviewpipe.errors import ReviewpipeError, TransientError
 from reviewpipe.settings import FIELDS_BY_KIND, Settings, Source
-from reviewpipe.warehouse import build_model, connect, quote_identifier, rows, scalar, transaction
+from reviewpipe.warehouse import (
+    build_model,
+    connect,
+    quote_identifier,
+    read_model,
+    rows,
+    scalar,
+    transaction,
+)
 
 FileStatus = Literal["loaded", "skipped", "unreadable"]
 
+# int_reviews_typed is kept up to date file by file as files load (see _type_reviews); these are
+# rebuilt whole after each load, in one transaction.
+TYPED_REVIEWS = "staging/int_reviews_typed.sql"
 STAGING_MODELS = (
     "staging/int_reviews_validated.sql",
     "staging/stg_reviews.sql",
@@ -114,6 +125,7 @@ def ingest(
     if not selected:
         raise ReviewpipeError("no sources are configured; add [[sources]] to the config file")
     order = {s.name: i for i, s in enumerate(settings.sources)}
+    ensure_typed_reviews(con)
     jobs: list[tuple[Source, Path]] = []
     for source in selected:
         if full_refresh:
@@ -269,6 +281,8 @@ def write_file(
                     [source.name, print_path, source.rating_scale, source_order, file.modified_at,
                      run_id],
                 )
+            if "reviews" in relations:
+                _type_reviews(con, source.name, print_path)
             if rejects:
                 con.execute(
                     f"""
@@ -404,6 +418,11 @@ def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     with transaction(con):
         for model in STAGING_MODELS:
             build_model(con, model)
+    return staged_counts(con)
+
+
+def staged_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows in stg_reviews and stg_titles, and rows quarantined."""
     counts = {table: scalar(con, f"select count(*) from {table}") for table in ("stg_reviews", "stg_titles")}
     # a row with two problems has two quarantine entries but is one row not loaded
     counts["quarantine"] = scalar(
@@ -413,14 +432,41 @@ def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
+def ensure_typed_reviews(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild int_reviews_typed from every raw review when it is missing or its model has changed."""
+    version = hashlib.sha256(
+        (read_model(TYPED_REVIEWS) + read_model("schema/macros.sql")).encode()).hexdigest()
+    if scalar(con, "select version from staging_state where model = 'int_reviews_typed'") == version \
+            and _table_exists(con, "int_reviews_typed"):
+        return
+    with transaction(con):
+        con.execute("create or replace temp view raw_reviews_batch as select * from raw_reviews")
+        build_model(con, TYPED_REVIEWS)
+        con.execute("insert or replace into staging_state values ('int_reviews_typed', ?)", [version])
+
+
+def _type_reviews(con: duckdb.DuckDBPyConnection, source: str, file_path: str) -> None:
+    """Replace one file's rows in int_reviews_typed with its raw reviews, typed and cleaned."""
+    con.execute("delete from int_reviews_typed where source = ? and file_path = ?", [source, file_path])
+    con.execute(
+        "create or replace temp view raw_reviews_batch as select * from raw_reviews "
+        f"where source = {_literal(source)} and file_path = {_literal(file_path)}"
+    )
+    con.execute(f"insert into int_reviews_typed by name {read_model(TYPED_REVIEWS)}")
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _forget_source(con: duckdb.DuckDBPyConnection, name: str) -> None:
     with transaction(con):
-        for table in ("raw_reviews", "raw_titles", "raw_rejects", "load_log"):
+        for table in ("raw_reviews", "raw_titles", "raw_rejects", "load_log", "int_reviews_typed"):
             con.execute(f"delete from {table} where source = ?", [name])
 
 
 def _forget_file(con: duckdb.DuckDBPyConnection, source: str, file_path: str) -> None:
-    for table in ("raw_reviews", "raw_titles", "raw_rejects"):
+    for table in ("raw_reviews", "raw_titles", "raw_rejects", "int_reviews_typed"):
         con.execute(f"delete from {table} where source = ? and file_path = ?", [source, file_path])
 
 

@@ -6,11 +6,13 @@ Prefect flow in flows/ can wrap each one in a task, and tests can call them dire
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,17 +21,24 @@ import polars as pl
 
 from reviewpipe import metrics, publish, sentiment
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.ingest import IngestReport, Mapper, ingest, stage
+from reviewpipe.ingest import IngestReport, Mapper, ingest, stage, staged_counts
 from reviewpipe.settings import Settings
-from reviewpipe.warehouse import RunInProgress, open_warehouse, run_lock, scalar
+from reviewpipe.warehouse import RunInProgress, open_warehouse, rows, run_lock, scalar, sql_dir
 
 
 @dataclass
 class IngestSummary:
-    """What the ingest stage did: files by outcome and the staged row counts."""
+    """What the ingest stage did: files by outcome and the staged row counts.
+
+    `inputs_hash` identifies everything the outputs are made from (inputs_state); `unchanged_since`
+    names the last successful run that had the same, when its outputs are all still in place: then
+    nothing was restaged and the later stages have nothing to do.
+    """
 
     report: IngestReport
     staged: dict[str, int]
+    inputs_hash: str | None = None
+    unchanged_since: str | None = None
 
 
 @dataclass
@@ -77,8 +86,43 @@ def ingest_stage(
     with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
         report = ingest(con, settings, run_id, only=only, paths=paths, full_refresh=full_refresh,
                         read_map=mapper)
+        state = inputs_state(con, settings)
+        last = rows(con, "select run_id, inputs_hash from runs where status = 'succeeded' "
+                         "order by started_at desc limit 1")
+        if last and last[0][1] == state and not full_refresh and outputs_in_place(settings):
+            return IngestSummary(report, staged_counts(con), state, unchanged_since=last[0][0])
         staged = stage(con)
-    return IngestSummary(report, staged)
+    return IngestSummary(report, staged, state)
+
+
+def inputs_state(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+    """A hash of what the outputs are made from: every loaded file's fingerprint, the settings that
+    shape the outputs, and this reviewpipe's code and SQL. Equal hashes give equal outputs."""
+    digest = hashlib.sha256()
+    for row in rows(con, "select source, kind, file_path, fingerprint, status from load_log order by all"):
+        digest.update(repr(row).encode())
+    digest.update(settings.model_dump_json(
+        include={"sources", "sentiment", "metrics", "exports", "paths"}).encode())
+    digest.update(_code_hash().encode())
+    return digest.hexdigest()
+
+
+@cache
+def _code_hash() -> str:
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted([*package.rglob("*.py"), *sql_dir().rglob("*.sql")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def outputs_in_place(settings: Settings) -> bool:
+    """Whether the published database, every export and the report are where a run puts them."""
+    fmt = settings.exports.format
+    expected = [settings.published_path, settings.exports_path / "report.html",
+                *(settings.exports_path / f"{t}.{fmt}" for t in publish.PUBLISHED_TABLES
+                  if t.startswith("agg_"))]
+    return all(path.exists() for path in expected)
 
 
 def score_stage(settings: Settings, mapper: Mapper | None = None) -> int:
@@ -312,16 +356,36 @@ def record_run_end(settings: Settings, summary: RunSummary, error: BaseException
             """
             update runs set finished_at = ?, status = ?, files_loaded = ?, files_skipped = ?,
                 files_unreadable = ?, records_read = ?, rows_quarantined = ?,
-                reviews_published = ?, titles_published = ?, message = ?
+                reviews_published = ?, titles_published = ?, message = ?, inputs_hash = ?
             where run_id = ?
             """,
             [
                 _now(), "failed" if error else "succeeded", report.count("loaded"),
                 report.count("skipped"), report.count("unreadable"), report.records,
                 staged.get("quarantine"), summary.published.get("reviews"),
-                summary.published.get("titles"), str(error) if error else None, summary.run_id,
+                summary.published.get("titles"),
+                str(error) if error else unchanged_message(summary),
+                None if error or not summary.ingest else summary.ingest.inputs_hash, summary.run_id,
             ],
         )
+
+
+def unchanged_message(summary: RunSummary) -> str | None:
+    """What a run that found nothing new says (None for any other run)."""
+    since = summary.ingest.unchanged_since if summary.ingest else None
+    if since is None:
+        return None
+    return (f"nothing new since run {since}: no file changed and neither did the settings, so the "
+            "published tables, exports and report are current")
+
+
+def current_outputs(settings: Settings, summary: RunSummary) -> RunSummary:
+    """Fill in a run that found nothing new with the outputs already in place."""
+    summary.published_path = settings.published_path
+    summary.exports = sorted(p for p in settings.exports_path.glob(f"agg_*.{settings.exports.format}"))
+    summary.report = settings.exports_path / "report.html"
+    summary.preview = title_preview(settings.published_path)
+    return summary
 
 
 def run(
@@ -366,6 +430,9 @@ def _run_locked(settings: Settings, *, only: list[str] | None, full_refresh: boo
         t = time.perf_counter()
         summary.ingest = ingest_stage(settings, summary.run_id, only=only, full_refresh=full_refresh)
         summary.seconds["ingest"] = time.perf_counter() - t
+        if summary.ingest.unchanged_since:
+            record_run_end(settings, current_outputs(settings, summary))
+            return summary
         t = time.perf_counter()
         summary.texts_scored = score_stage(settings)
         summary.seconds["score"] = time.perf_counter() - t

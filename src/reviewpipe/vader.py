@@ -72,18 +72,18 @@ class FastAnalyzer(SentimentIntensityAnalyzer):
         words, lower = _tokens(raw)
         hits = self._hits(lower)
         whole = self._score(prepared, words, lower, hits)
-        pieces = [s.split() for s in sentences]
-        if prepared != text.strip() or [t for p in pieces for t in p] != raw:
+        if prepared != text.strip():  # an emoji was replaced: the sentences are not its pieces
             return whole, [self.polarity_scores(s)["compound"] for s in sentences]
         compounds = []
-        start = 0
-        for sentence, piece in zip(sentences, pieces, strict=True):
-            end = start + len(piece)
+        for sentence, span in zip(sentences, _token_spans(sentences, raw), strict=True):
+            if span is None:  # the sentence cuts a token ("it.Not"): scored on its own
+                compounds.append(self.polarity_scores(sentence)["compound"])
+                continue
+            start, end = span
             inside = hits[bisect_left(hits, start):bisect_left(hits, end)]
             scores = self._score(sentence.strip(), words[start:end], lower[start:end],
                                  [h - start for h in inside])
             compounds.append(scores["compound"])
-            start = end
         return whole, compounds
 
     def _prepare(self, text: str) -> str:
@@ -168,6 +168,30 @@ class FastAnalyzer(SentimentIntensityAnalyzer):
         elif i > 0 and lower[i - 1] not in self.lexicon and lower[i - 1] == "least":
             valence = valence * N_SCALAR
         return valence
+
+
+def _token_spans(sentences: list[str], raw: list[str]) -> list[tuple[int, int] | None]:
+    """For each sentence, the span [start, end) of the text's whitespace tokens it is made of, or None
+    when a sentence end cuts one of its tokens ("it.Not" split after "it."). All None when the
+    sentences are not the text's pieces at all."""
+    spans: list[tuple[int, int] | None] = []
+    ptr = off = 0  # the token being consumed, and how many of its characters are consumed
+    for sentence in sentences:
+        start, whole_tokens = ptr, off == 0
+        for token in sentence.split():
+            if ptr >= len(raw):
+                return [None] * len(sentences)
+            if off == 0 and token == raw[ptr]:
+                ptr += 1
+            elif raw[ptr].startswith(token, off):
+                off += len(token)
+                whole_tokens = False
+                if off == len(raw[ptr]):
+                    ptr, off = ptr + 1, 0
+            else:
+                return [None] * len(sentences)
+        spans.append((start, ptr) if whole_tokens and off == 0 else None)
+    return spans if ptr == len(raw) else [None] * len(sentences)
 
 
 def _tokens(raw: list[str]) -> tuple[list[str], list[str]]:

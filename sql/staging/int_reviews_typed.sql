@@ -1,0 +1,90 @@
+-- Every raw review row typed and cleaned, with the list of problems found in the row itself.
+-- grain: one row per raw_reviews row; key: (source, file_path, row_number)
+-- Built incrementally (ingest.py): `raw_reviews_batch` is a view of the rows of the file just loaded
+-- (or of every row, when the model changed), so each row's text is cleaned once, when it arrives.
+with raw as (
+    select * from raw_reviews_batch
+),
+
+typed as (
+    select
+        source,
+        file_path,
+        row_number,
+        source_order,
+        file_modified_at,
+        rating_scale,
+        failed_fields,
+        -- as they arrived, for the quarantine's raw_value
+        title_id as raw_title_id,
+        review_date as raw_review_date,
+        rating as raw_rating,
+        helpful_votes as raw_helpful_votes,
+        total_votes as raw_total_votes,
+        clean_line(review_id) as given_review_id,
+        clean_line(title_id) as title_id,
+        clean_line(author) as author,
+        parse_date(review_date) as review_date,
+        parse_rating(rating) as rating,
+        clean_line(review_title) as review_title,
+        clean_text(review_text) as review_text,
+        parse_count(helpful_votes) as helpful_votes,
+        parse_count(total_votes) as total_votes
+    from raw
+),
+
+checked as (
+    select
+        *,
+        -- a review without an id of its own is identified by where it is and what it says
+        coalesce(given_review_id, md5(concat_ws(chr(31),
+            source, coalesce(title_id, ''), coalesce(author, ''),
+            coalesce(review_date::varchar, ''), coalesce(review_text, '')))) as review_id,
+        list_concat(
+            list_transform(failed_fields, lambda f: {
+                'column_name': f, 'raw_value': null::varchar,
+                'reason': 'the configured expression for ' || f
+                    || ' raised an error on this row; fix the value or the expression'}),
+            list_filter([
+                case when title_id is null then {
+                    'column_name': 'title_id', 'raw_value': raw_title_id,
+                    'reason': 'title_id is empty; every review needs the title it belongs to'} end,
+                case when not is_blank(raw_rating) and rating is null then {
+                    'column_name': 'rating', 'raw_value': raw_rating,
+                    'reason': 'rating is not a number'} end,
+                case when rating < 1 or rating > rating_scale then {
+                    'column_name': 'rating', 'raw_value': raw_rating,
+                    'reason': 'rating is outside 1..' || rating_scale || ' (the source''s rating_scale)'} end,
+                case when not is_blank(raw_helpful_votes) and helpful_votes is null then {
+                    'column_name': 'helpful_votes', 'raw_value': raw_helpful_votes,
+                    'reason': 'helpful_votes is not a whole number'} end,
+                case when not is_blank(raw_total_votes) and total_votes is null then {
+                    'column_name': 'total_votes', 'raw_value': raw_total_votes,
+                    'reason': 'total_votes is not a whole number'} end,
+                case when helpful_votes < 0 then {
+                    'column_name': 'helpful_votes', 'raw_value': raw_helpful_votes,
+                    'reason': 'helpful_votes is negative'} end,
+                case when total_votes < 0 then {
+                    'column_name': 'total_votes', 'raw_value': raw_total_votes,
+                    'reason': 'total_votes is negative'} end,
+                case when helpful_votes > total_votes then {
+                    'column_name': 'helpful_votes', 'raw_value': raw_helpful_votes || ' of ' || raw_total_votes,
+                    'reason': 'helpful_votes is greater than total_votes'} end,
+                case when helpful_votes is not null and total_votes is null and is_blank(raw_total_votes) then {
+                    'column_name': 'total_votes', 'raw_value': raw_total_votes,
+                    'reason': 'total_votes is missing while helpful_votes is given'} end,
+                case when review_text is null and is_blank(raw_rating) then {
+                    'column_name': 'review_text', 'raw_value': null::varchar,
+                    'reason': 'the review has neither text nor rating'} end,
+                case when not is_blank(raw_review_date) and review_date is null then {
+                    'column_name': 'review_date', 'raw_value': raw_review_date,
+                    'reason': 'review_date is not a date (expected e.g. 2002-09-03 or 3 September 2002)'} end
+            ], lambda p: p is not null)) as problems
+    from typed
+)
+
+select
+    * exclude (raw_title_id, raw_review_date, raw_rating, raw_helpful_votes, raw_total_votes),
+    md5(review_text) as text_hash,  -- key of the sentiment cache; null when there is no text
+    coalesce(len(regexp_split_to_array(review_text, '\s+')), 0) as review_word_count
+from checked
