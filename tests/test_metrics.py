@@ -1612,8 +1612,8 @@ ROW_KEYS = {
 
 
 # The invariants of the chained metrics share one test, to keep the file fast: all_metrics is the
-# costly part (about 30 ms), and each example needs it three times.
-@settings(max_examples=100, deadline=None)
+# costly part (about 100 ms), and each example needs it three times.
+@settings(max_examples=50, deadline=None)
 @given(review_frames(), score_frames(), st.randoms(use_true_random=False))
 def test_chained_metrics_bounds_and_identical_reruns_in_any_row_order(
     reviews: pl.DataFrame, scores: pl.DataFrame, rnd: Any
@@ -1806,3 +1806,21 @@ def check_agreement_helpfulness_and_trend_ranges(
     mismatches = frames["rating_sentiment_mismatches"]
     assert sorted(mismatches["review_id"]) == sorted(flagged["review_id"])
     assert sorted(mismatches["read_order"]) == list(range(1, flagged.height + 1))
+
+
+@settings(max_examples=50, deadline=None)
+@given(review_frames(), score_frames(), st.lists(st.integers(0, 40), max_size=5))
+def test_partial_aggregates_of_any_partitioning_merge_into_those_of_the_whole(
+    reviews: pl.DataFrame, scores: pl.DataFrame, cuts: list[int]
+) -> None:
+    """What runs on Dask workers: sums per partition, merged, are exactly the sums of the whole."""
+    from reviewpipe.metrics import merge_partials, partial_aggregates
+
+    scored = reviews.join(review_metrics(reviews.lazy(), scores.lazy()).collect(), on="review_id",
+                          how="left", maintain_order="left")
+    bounds = sorted({0, scored.height, *(min(c, scored.height) for c in cuts)})
+    parts = [scored.slice(a, b - a) for a, b in zip(bounds, bounds[1:])] or [scored]
+    whole = merge_partials([partial_aggregates(scored)])
+    merged = merge_partials([partial_aggregates(p) for p in parts])
+    for name in whole:
+        assert_frame_equal(merged[name], whole[name])

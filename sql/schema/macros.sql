@@ -1,20 +1,31 @@
 -- Parsing and cleaning rules shared by the staging models. Each takes text as it arrived in a raw table.
 
 -- Review and title text: HTML line breaks become newlines, entities are decoded (&amp; &#39; &nbsp; ...),
--- runs of spaces collapse, at most one blank line is kept, and an empty result is null.
+-- runs of spaces (tabs, form feeds, no-break spaces) collapse, at most one blank line is kept, and an
+-- empty result is null. Each step runs only on texts that hold what it replaces: most texts hold none.
+create or replace temp macro clean_text_breaks(t) as
+    case when contains(t, '<') then regexp_replace(t, '<br\s*/?>', chr(10), 'gi') else t end;
+create or replace temp macro clean_text_entities(t) as
+    case when contains(t, '&') then decode_html_entities(t) else t end;
+create or replace temp macro clean_text_spaces(t) as
+    case when regexp_matches(t, '[\t\r\f\x{00A0}]|  ')
+        then regexp_replace(replace(t, chr(13) || chr(10), chr(10)), '[ \t\r\f\x{00A0}]+', ' ', 'g')
+        else t end;
+create or replace temp macro clean_text_lines(t) as
+    case when contains(t, chr(10))
+        then regexp_replace(regexp_replace(t, ' ?\n ?', chr(10), 'g'), '\n{3,}', chr(10) || chr(10), 'g')
+        else t end;
 create or replace temp macro clean_text(t) as nullif(trim(
-    regexp_replace(
-        regexp_replace(
-            regexp_replace(
-                replace(
-                    (case when contains(t, '&') then decode_html_entities(
-                        regexp_replace(t, '<br\s*/?>', chr(10), 'gi'))
-                     else regexp_replace(t, '<br\s*/?>', chr(10), 'gi') end),
-                    chr(13) || chr(10), chr(10)),
-                '[ \t\r\x{00A0}]+', ' ', 'g'),
-            ' ?\n ?', chr(10), 'g'),
-        '\n{3,}', chr(10) || chr(10), 'g'),
+    clean_text_lines(clean_text_spaces(clean_text_entities(clean_text_breaks(t)))),
     chr(10) || ' '), '');
+
+-- Words in a cleaned text (runs of characters between spaces and line breaks; clean_text leaves no
+-- other whitespace and no run of spaces): separators + 1, counted without splitting the text.
+create or replace temp macro word_count(t) as coalesce(
+    length(t) - length(replace(t, ' ', ''))
+    + length(t) - length(replace(t, chr(10), ''))
+    - (length(t) - length(replace(t, chr(10) || chr(10), ''))) // 2
+    + 1, 0);
 
 -- A one-line value (names, titles, ids): all whitespace collapses to single spaces.
 create or replace temp macro clean_line(t) as nullif(trim(regexp_replace(

@@ -86,5 +86,5 @@ checked as (
 select
     * exclude (raw_title_id, raw_review_date, raw_rating, raw_helpful_votes, raw_total_votes),
     md5(review_text) as text_hash,  -- key of the sentiment cache; null when there is no text
-    coalesce(len(regexp_split_to_array(review_text, '\s+')), 0) as review_word_count
+    word_count(review_text) as review_word_count
 from checked

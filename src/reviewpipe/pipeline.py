@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -74,6 +75,12 @@ def ensure_sample(settings: Settings) -> list[Path]:
     return write_sample(folder)
 
 
+def warehouse(settings: Settings) -> Any:
+    """The warehouse connection a stage writes through (a context manager)."""
+    return open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds,
+                          memory_limit=settings.memory_limit)
+
+
 def ingest_stage(
     settings: Settings, run_id: str, *, only: list[str] | None = None, full_refresh: bool = False,
     paths: list[Path] | None = None, mapper: Mapper | None = None,
@@ -83,7 +90,7 @@ def ingest_stage(
     With a `mapper` (see ingest.Mapper), files are read through it, e.g. on Dask workers.
     """
     ensure_sample(settings)
-    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
+    with warehouse(settings) as con:
         report = ingest(con, settings, run_id, only=only, paths=paths, full_refresh=full_refresh,
                         read_map=mapper)
         state = inputs_state(con, settings)
@@ -131,7 +138,7 @@ def score_stage(settings: Settings, mapper: Mapper | None = None) -> int:
     Texts are scored in batches of [sentiment] batch_size: in a pool of worker processes, or through
     `mapper` (e.g. on Dask workers) when one is given.
     """
-    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
+    with warehouse(settings) as con:
         todo = scalar(con, f"select count(*) from ({_UNSCORED})")
         if todo:
             # a second cursor streams the texts while the first inserts their scores
@@ -193,7 +200,7 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str,
     [runner] partition_rows reviews (through `mapper`, e.g. on Dask workers, when one is given) and
     merged exactly.
     """
-    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
+    with warehouse(settings) as con:
         reviews = con.sql(
             """
             select review_id, title_id, review_date, rating, rating_scale,
@@ -282,7 +289,7 @@ def new_database_path(settings: Settings, run_id: str) -> Path:
 def publish_stage(settings: Settings, frames: dict[str, pl.DataFrame], run_id: str) -> dict[str, int]:
     """Build and check this run's published database (not live yet); rows per published table."""
     notes = {"agg_title_summary": parameters_note(settings, frames["metric_weighted_rating_parameters"])}
-    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
+    with warehouse(settings) as con:
         return publish.build(con, frames, new_database_path(settings, run_id), notes)
 
 
@@ -340,7 +347,7 @@ def parameters_note(settings: Settings, parameters: pl.DataFrame) -> str:
 
 def record_run_start(settings: Settings, run_id: str) -> None:
     """Log the run as running."""
-    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
+    with warehouse(settings) as con:
         con.execute(
             "insert into runs (run_id, started_at, status) values (?, ?, 'running')",
             [run_id, _now()],
@@ -351,7 +358,7 @@ def record_run_end(settings: Settings, summary: RunSummary, error: BaseException
     """Log the run's outcome and figures."""
     report = summary.ingest.report if summary.ingest else IngestReport()
     staged = summary.ingest.staged if summary.ingest else {}
-    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
+    with warehouse(settings) as con:
         con.execute(
             """
             update runs set finished_at = ?, status = ?, files_loaded = ?, files_skipped = ?,

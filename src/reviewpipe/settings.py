@@ -222,6 +222,9 @@ class Settings(BaseSettings):
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
     # a run that finds the warehouse locked by another process waits this long, then fails
     lock_wait_seconds: float = Field(default=30.0, ge=0)
+    # DuckDB's memory cap for a run's warehouse connections (DuckDB's own default is 80% of RAM,
+    # mostly cache); beyond it DuckDB spills to disk
+    memory_limit: str = Field(default="2GB", pattern=r"^\s*[0-9.]+\s*[KMGT]i?B\s*$")
     uses_sample: bool = Field(default=False, exclude=True)
 
     @classmethod

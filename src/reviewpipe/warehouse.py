@@ -53,16 +53,23 @@ class WarehouseLocked(TransientError):
 
 
 def connect(
-    path: Path | str = ":memory:", *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS
+    path: Path | str = ":memory:", *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS,
+    memory_limit: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """A connection with the project's functions; waits for a lock held by another process, then fails."""
+    """A connection with the project's functions; waits for a lock held by another process, then fails.
+
+    `memory_limit` caps DuckDB's memory (its default is 80% of RAM, most of it cache); beyond it
+    DuckDB spills to a temporary folder beside the database file.
+    """
     config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only, config=config)
+            con = duckdb.connect(str(path), read_only=read_only, config=dict(config))
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
@@ -80,12 +87,12 @@ def connect(
 
 @contextmanager
 def open_warehouse(
-    path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS
+    path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS, memory_limit: str | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse connection, with the schema created, closed on exit; see `connect` for `wait`."""
+    """The warehouse connection, with the schema created, closed on exit; see `connect`."""
     if read_only and not path.exists():
         raise ReviewpipeError(f"no warehouse at {path} yet; run `reviewpipe run` first")
-    con = connect(path, read_only=read_only, wait=wait)
+    con = connect(path, read_only=read_only, wait=wait, memory_limit=memory_limit)
     try:
         if not read_only:
             con.execute(read_model("schema/warehouse.sql"))
@@ -106,10 +113,17 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("commit")
 
 
-def build_model(con: duckdb.DuckDBPyConnection, relative: str, table: str | None = None) -> None:
-    """Build the table a model file names (sql/staging/stg_reviews.sql builds stg_reviews)."""
+def build_model(
+    con: duckdb.DuckDBPyConnection, relative: str, table: str | None = None, *, view: bool = False
+) -> None:
+    """Build the table (or view) a model file names (sql/staging/stg_reviews.sql builds stg_reviews)."""
     name = table or Path(relative).stem
-    con.execute(f"create or replace table {name} as\n{read_model(relative)}")
+    kind = "view" if view else "table"
+    other = "table" if view else "view"
+    if scalar(con, f"select count(*) from duckdb_{other}s() where {other}_name = ? and not internal",
+              [name]):
+        con.execute(f"drop {other} {name}")  # the model changed kind since this warehouse was built
+    con.execute(f"create or replace {kind} {name} as\n{read_model(relative)}")
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
