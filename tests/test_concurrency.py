@@ -74,17 +74,24 @@ def test_readers_and_five_runs_never_disturb_each_other(tmp_path: Path, make_set
     stop = tmp_path / "stop"
     modes = ("reconnect", "reconnect", "hold")
     readers = [start_reader(settings.published_path, stop, mode) for mode in modes]
-    time.sleep(1.0)  # let every reader open the file and start querying
-    runs = []
-    for i in range(1, 6):
-        # new reviews arrive between runs, so every run publishes different tables
-        write(landing / f"r{i}.csv", HEADER + "".join(
-            f"tt{1 + (i + j) % 3},user{i}_{j},2021-0{1 + j % 9}-0{1 + i},{1 + (i * j) % 10},{j % 3},{j % 3 + 1},"
-            f"t,Review {i}-{j} was {'great' if j % 2 else 'poor'}.\n" for j in range(40)))
-        runs.append(pipeline.run(settings))
-        time.sleep(0.3)
-    stop.touch()
-    results = [json.loads(r.communicate(timeout=60)[0]) for r in readers]
+    try:
+        time.sleep(1.0)  # let every reader open the file and start querying
+        runs = []
+        for i in range(1, 6):
+            # new reviews arrive between runs, so every run publishes different tables
+            write(landing / f"r{i}.csv", HEADER + "".join(
+                f"tt{1 + (i + j) % 3},user{i}_{j},2021-0{1 + j % 9}-0{1 + i},{1 + (i * j) % 10},{j % 3},"
+                f"{j % 3 + 1},t,Review {i}-{j} was {'great' if j % 2 else 'poor'}.\n" for j in range(40)))
+            runs.append(pipeline.run(settings))
+            time.sleep(0.3)
+        stop.touch()
+        results = [json.loads(r.communicate(timeout=60)[0]) for r in readers]
+    finally:  # a failed run must not leave the readers querying forever
+        stop.touch()
+        for reader in readers:
+            if reader.poll() is None:
+                reader.kill()
+                reader.wait()
     print("reader results:", [(m, r["queries"], len(r["errors"]), r["inconsistent"]) for m, r in zip(modes, results)])
 
     # five runs, none failed, each published the reviews that had arrived by then
