@@ -20,6 +20,7 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
+from reviewpipe import hooks
 from reviewpipe import sources as readers
 from reviewpipe.errors import ReviewpipeError, TransientError
 from reviewpipe.settings import FIELDS_BY_KIND, Settings, Source
@@ -147,6 +148,8 @@ def ingest(
     report = IngestReport()
     for (source, _), file in zip(jobs, prepared, strict=True):
         report.files.append(write_file(con, source, file, run_id, order.get(source.name, 0)))
+        if file.status == "loaded":
+            hooks.pause("ingest")
     return report
 
 
@@ -419,6 +422,7 @@ def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         for model in STAGING_MODELS:
             # a view: it only ranks copies of a review; stg_reviews and quarantine read it once each
             build_model(con, model, view=model == "staging/int_reviews_validated.sql")
+            hooks.pause("staging")
     return staged_counts(con)
 
 

@@ -7,6 +7,7 @@ Prefect flow in flows/ can wrap each one in a task, and tests can call them dire
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import uuid
 from collections import deque
@@ -20,7 +21,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from reviewpipe import metrics, publish, sentiment
+from reviewpipe import hooks, metrics, publish, sentiment
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.ingest import IngestReport, Mapper, ingest, stage, staged_counts
 from reviewpipe.settings import Settings
@@ -189,6 +190,7 @@ def _score_unscored(
             f"insert or replace into sentiment_scores ({columns}) select {columns} from new_scores"
         )
         con.unregister("new_scores")
+        hooks.pause("score")
 
 
 def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str, pl.DataFrame]:
@@ -220,6 +222,7 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str,
             "select * from stg_titles "
             "order by title_id, source_order, file_modified_at, file_path, row_number"
         ).pl().rechunk()
+    hooks.pause("metrics")
     m, st = settings.metrics, settings.sentiment
     per_review = metrics.review_metrics(
         reviews.lazy(), scores.lazy(), z=m.wilson_z, threshold=st.threshold,
@@ -290,18 +293,22 @@ def publish_stage(settings: Settings, frames: dict[str, pl.DataFrame], run_id: s
     """Build and check this run's published database (not live yet); rows per published table."""
     notes = {"agg_title_summary": parameters_note(settings, frames["metric_weighted_rating_parameters"])}
     with warehouse(settings) as con:
-        return publish.build(con, frames, new_database_path(settings, run_id), notes)
+        counts = publish.build(con, frames, new_database_path(settings, run_id), notes)
+    hooks.pause("publish")
+    return counts
 
 
 def export_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
     """Export the run's agg_ tables from its new database to temporary files beside their final names."""
-    return publish.export_files(
+    files = publish.export_files(
         new_database_path(settings, run_id),
         settings.exports_path,
         fmt=settings.exports.format,
         neutralize_formulas=settings.exports.neutralize_formulas,
         tag=f"{run_id}.tmp",
     )
+    hooks.pause("export")
+    return files
 
 
 def report_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
@@ -317,14 +324,20 @@ def report_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
 def go_live_stage(settings: Settings, run_id: str, files: list[tuple[Path, Path]]) -> list[Path]:
     """Put the run's database, then its exports, in place; the live export paths."""
     publish.go_live([(new_database_path(settings, run_id), settings.published_path)])
+    hooks.pause("go-live")
     return publish.go_live(files)
 
 
-def discard_run_files(settings: Settings, run_id: str) -> None:
-    """Remove what a failed run left under temporary names."""
+def discard_run_files(settings: Settings, run_id: str | None) -> None:
+    """Remove what a failed run (or, with None, any earlier run) left under temporary names."""
+    pattern = re.compile(rf"^\..+\.{re.escape(run_id) if run_id else _RUN_ID}\.tmp(\.wal)?$")
     for folder in (settings.published_path.parent, settings.exports_path):
-        for leftover in folder.glob(f".*.{run_id}.tmp"):
-            leftover.unlink(missing_ok=True)
+        for leftover in folder.glob(".*.tmp*"):
+            if pattern.match(leftover.name):
+                leftover.unlink(missing_ok=True)
+
+
+_RUN_ID = r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}"  # new_run_id()
 
 
 def parameters_note(settings: Settings, parameters: pl.DataFrame) -> str:
@@ -346,8 +359,16 @@ def parameters_note(settings: Settings, parameters: pl.DataFrame) -> str:
 
 
 def record_run_start(settings: Settings, run_id: str) -> None:
-    """Log the run as running."""
+    """Log the run as running; a run still logged as running was killed (this one holds the run lock):
+    it is logged as interrupted and its temporary files are removed."""
+    discard_run_files(settings, None)
     with warehouse(settings) as con:
+        con.execute(
+            "update runs set status = 'interrupted', finished_at = ?, message = 'the run stopped "
+            "without finishing (killed, or the machine stopped); nothing of it was published' "
+            "where status = 'running'",
+            [_now()],
+        )
         con.execute(
             "insert into runs (run_id, started_at, status) values (?, ?, 'running')",
             [run_id, _now()],
