@@ -43,3 +43,21 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode("utf-8"))
     return path
+
+
+def published_rows(database: Path) -> dict[str, list[tuple]]:
+    """Every published table's rows, sorted; the load log less when and by which run each file loaded
+    (what two runs over the same files must agree on)."""
+    import duckdb
+
+    from reviewpipe.publish import PUBLISHED_TABLES
+
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        tables = {t: con.execute(f"select * from {t} order by all").fetchall()
+                  for t in PUBLISHED_TABLES if t != "load_log"}
+        tables["load_log"] = con.execute(
+            "select * exclude (run_id, loaded_at) from load_log order by all").fetchall()
+        return tables
+    finally:
+        con.close()

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import published_rows
 
 from reviewpipe import pipeline
 from reviewpipe.hooks import POINTS
-from reviewpipe.publish import PUBLISHED_TABLES
 from reviewpipe.settings import load_settings
 
 BIN = Path(sys.executable).parent
@@ -37,18 +37,6 @@ def config(root: Path, name: str) -> Path:
         "[sentiment]\nworkers = 1\nbatch_size = 500\n"
     )
     return path
-
-
-def tables(database: Path) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        out = {t: con.execute(f"select * from {t} order by all").fetchall()
-               for t in PUBLISHED_TABLES if t != "load_log"}
-        out["load_log"] = con.execute(
-            "select * exclude (run_id, loaded_at) from load_log order by all").fetchall()
-        return out
-    finally:
-        con.close()
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -69,7 +57,7 @@ def test_runs_killed_at_every_stage_lose_nothing_and_the_next_run_recovers(tmp_p
             f"tt900000{1 + i % 9},crash{round_number}_{i},2024-0{1 + i % 9}-1{i % 10},{1 + i % 10},"
             f"{i % 4},{i % 4 + 2},Round {round_number},Review {i} of round {round_number} was "
             f"{'wonderful and moving' if i % 3 else 'a dull and tiresome mess'}.\n" for i in range(700)))
-        published_before = tables(settings.published_path)
+        published_before = published_rows(settings.published_path)
         db_before = hashlib.sha256(settings.published_path.read_bytes()).hexdigest()
         exports_before = digests(settings.exports_path)
 
@@ -91,10 +79,10 @@ def test_runs_killed_at_every_stage_lose_nothing_and_the_next_run_recovers(tmp_p
         # what readers see is what the last good run published, whole and readable
         if point == "go-live":  # killed between the database's rename and the exports'
             assert digests(settings.exports_path) == exports_before
-            assert tables(settings.published_path)["reviews"] != published_before["reviews"]
+            assert published_rows(settings.published_path)["reviews"] != published_before["reviews"]
         else:
             assert hashlib.sha256(settings.published_path.read_bytes()).hexdigest() == db_before
-            assert tables(settings.published_path) == published_before
+            assert published_rows(settings.published_path) == published_before
             assert digests(settings.exports_path) == exports_before
 
         # the next run completes and publishes what an uninterrupted run publishes
@@ -105,7 +93,7 @@ def test_runs_killed_at_every_stage_lose_nothing_and_the_next_run_recovers(tmp_p
         assert statuses[-2:] == ["interrupted", "succeeded"], statuses
         shutil_rmtree(tmp_path / "clean")
         pipeline.run(load_settings(clean))
-        assert tables(settings.published_path) == tables(tmp_path / "clean" / "reports.duckdb"), point
+        assert published_rows(settings.published_path) == published_rows(tmp_path / "clean" / "reports.duckdb"), point
         # every export alike; the report too, but for the run it names and when it was made
         ours, theirs = digests(settings.exports_path), digests(tmp_path / "clean" / "exports")
         assert ours.pop("report.html") and theirs.pop("report.html")
@@ -114,7 +102,7 @@ def test_runs_killed_at_every_stage_lose_nothing_and_the_next_run_recovers(tmp_p
         leftovers = [p.name for p in (tmp_path / "crash").rglob(".*tmp*")]
         assert leftovers == [], leftovers
     assert killed == len(POINTS) == 7
-    assert len(tables(settings.published_path)["reviews"]) == 2991 + 7 * 700
+    assert len(published_rows(settings.published_path)["reviews"]) == 2991 + 7 * 700
 
 
 def shutil_rmtree(path: Path) -> None:

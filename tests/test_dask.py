@@ -6,13 +6,12 @@ import importlib.util
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import pytest
+from conftest import published_rows
 from distributed import Client, LocalCluster, get_task_stream
 from prefect.testing.utilities import prefect_test_harness
 
 from reviewpipe import pipeline
-from reviewpipe.publish import PUBLISHED_TABLES
 from reviewpipe.settings import load_settings
 
 FLOW_FILE = Path(__file__).resolve().parents[1] / "flows" / "pipeline.py"
@@ -23,19 +22,6 @@ def load_flow_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def published(database: Path) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        tables = {t: con.execute(f"select * from {t} order by all").fetchall()
-                  for t in PUBLISHED_TABLES if t != "load_log"}
-        # the load log, less when each file was loaded and by which run
-        tables["load_log"] = con.execute(
-            "select * exclude (run_id, loaded_at) from load_log order by all").fetchall()
-        return tables
-    finally:
-        con.close()
 
 
 @pytest.mark.slow
@@ -70,8 +56,8 @@ def test_a_run_on_a_dask_cluster_publishes_the_same_tables_as_a_local_run(tmp_pa
     assert ran["aggregate_reviews"] == -(-summary.published["reviews"] // 250), ran
     assert len(workers) == 2
 
-    ours = published(tmp_path / "local" / "reports.duckdb")
-    theirs = published(tmp_path / "dask" / "reports.duckdb")
+    ours = published_rows(tmp_path / "local" / "reports.duckdb")
+    theirs = published_rows(tmp_path / "dask" / "reports.duckdb")
     assert ours.keys() == theirs.keys() and len(ours["reviews"]) > 2900
     for table in ours:
         assert theirs[table] == ours[table], table
