@@ -57,6 +57,10 @@ class FileBeingWritten(TransientError):
     """A source file changed while it was read."""
 
 
+class FileVanished(TransientError):
+    """A source file the glob matched was gone when it was read (a landing folder being cleaned)."""
+
+
 @dataclass(frozen=True)
 class FileLoad:
     """What happened to one file in one run."""
@@ -131,11 +135,12 @@ def ingest(
     for source in selected:
         if full_refresh:
             _forget_source(con, source.name)
+        if paths is not None:  # named on the command line: a missing one is the user's mistake
+            for path in paths:
+                if not path.is_file():
+                    raise ReviewpipeError(f"{path}: no such file; check the path and run again")
         files = [p.resolve() for p in paths] if paths is not None else source_files(settings, source)
-        for path in files:
-            if not path.is_file():
-                raise ReviewpipeError(f"{path}: no such file; check the path and run again")
-            jobs.append((source, path))
+        jobs.extend((source, path) for path in files)
     if read_map is None:
         prepared: Iterable[PreparedFile] = (
             prepare_file(con, source, path, _known_fingerprint(con, source, path))
@@ -194,8 +199,14 @@ def prepare_file(
     A file the reader cannot parse comes back 'unreadable' with the reason; it must not stop the load
     of the others.
     """
-    before = _file_state(path)
-    fp = fingerprint(path, source)
+    try:
+        before = _file_state(path)
+        fp = fingerprint(path, source)
+    except FileNotFoundError:
+        raise FileVanished(
+            f"{path} was matched by source {source.name!r} but was gone when it was read (moved or "
+            "deleted meanwhile); the run retries without it"
+        ) from None
     modified_at = datetime.fromtimestamp(before[1] / 1e9, UTC).replace(tzinfo=None)
     file = PreparedFile(path, fp, before[0], modified_at, "skipped")
     if fp == known:

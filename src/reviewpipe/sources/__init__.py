@@ -11,9 +11,11 @@ from reviewpipe.settings import Source
 
 # Tab-separated exports (IMDb's datasets, Amazon's review dumps) do not quote fields: a lone " in a
 # review body must stay text, not open a quoted field that swallows the following lines.
+# A review can be long: lines up to 64 MiB are read (DuckDB's default stops at 2 MB).
+_LONG_LINES = {"max_line_size": 64 * 2**20}
 _FORMAT_DEFAULTS: dict[str, dict[str, Any]] = {
-    "csv": {},
-    "tsv": {"delim": "\t", "quote": "", "escape": ""},
+    "csv": {**_LONG_LINES},
+    "tsv": {"delim": "\t", "quote": "", "escape": "", **_LONG_LINES},
     "json": {"format": "auto"},
     "jsonl": {"format": "newline_delimited"},
     "parquet": {},
