@@ -58,13 +58,16 @@ def hold_run_lock(warehouse: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE, text=True)
 
 
+RUNS = 20  # the soak test's consecutive incremental runs
+
+
 def start_reader(path: Path, stop: Path, mode: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", READER, str(path), str(stop), mode],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 @pytest.mark.slow
-def test_readers_and_five_runs_never_disturb_each_other(tmp_path: Path, make_settings) -> None:
+def test_soak_twenty_incremental_runs_with_three_readers_lose_nothing(tmp_path: Path, make_settings) -> None:
     landing = tmp_path / "landing"
     write(landing / "r0.csv", HEADER + "tt1,ann,2020-01-01,9,1,2,t,Lovely film.\n"
                                        "tt2,bob,2020-01-02,3,0,0,t,Dull and long.\n")
@@ -77,10 +80,10 @@ def test_readers_and_five_runs_never_disturb_each_other(tmp_path: Path, make_set
     try:
         time.sleep(1.0)  # let every reader open the file and start querying
         runs = []
-        for i in range(1, 6):
+        for i in range(1, RUNS + 1):
             # new reviews arrive between runs, so every run publishes different tables
             write(landing / f"r{i}.csv", HEADER + "".join(
-                f"tt{1 + (i + j) % 3},user{i}_{j},2021-0{1 + j % 9}-0{1 + i},{1 + (i * j) % 10},{j % 3},"
+                f"tt{1 + (i + j) % 3},user{i}_{j},2021-0{1 + j % 9}-{1 + i:02d},{1 + (i * j) % 10},{j % 3},"
                 f"{j % 3 + 1},t,Review {i}-{j} was {'great' if j % 2 else 'poor'}.\n" for j in range(40)))
             runs.append(pipeline.run(settings))
             time.sleep(0.3)
@@ -94,15 +97,17 @@ def test_readers_and_five_runs_never_disturb_each_other(tmp_path: Path, make_set
                 reader.wait()
     print("reader results:", [(m, r["queries"], len(r["errors"]), r["inconsistent"]) for m, r in zip(modes, results)])
 
-    # five runs, none failed, each published the reviews that had arrived by then
-    assert [r.published["reviews"] for r in runs] == [2 + 40 * i for i in range(1, 6)]
+    # every run succeeded and published exactly the reviews that had arrived by then, none quarantined
+    assert [r.published["reviews"] for r in runs] == [2 + 40 * i for i in range(1, RUNS + 1)]
+    assert [r.ingest.staged["quarantine"] for r in runs] == [0] * RUNS
+    assert [r.ingest.report.count("loaded") for r in runs] == [1] * RUNS
     for mode, result in zip(modes, results):
         assert result["errors"] == [], (mode, result["errors"][:3])
         assert result["inconsistent"] == 0, mode
         assert result["queries"] > 10, (mode, result)
     # the published file now holds the last run's tables
     con = duckdb.connect(str(settings.published_path), read_only=True)
-    assert con.execute("select count(*) from reviews").fetchall() == [(202,)]
+    assert con.execute("select count(*) from reviews").fetchall() == [(2 + 40 * RUNS,)]
     con.close()
 
 
