@@ -82,3 +82,37 @@ def test_a_file_that_vanishes_before_it_is_read_is_left_for_a_retry(tmp_path: Pa
     finally:
         con.close()
     assert issubclass(FileVanished, TransientError)  # the Prefect flow retries it
+
+
+def test_values_and_file_names_that_look_like_sql_or_formulas_stay_data(tmp_path: Path, make_settings) -> None:
+    """Other people's words never run as SQL (values are bound, file names quoted) and never as a
+    spreadsheet formula (neutralised in CSV)."""
+    import csv
+
+    from reviewpipe import pipeline
+
+    sql = "x'); drop table raw_reviews; --"
+    formula = '=HYPERLINK("http://example.invalid","click")'
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    path = landing / "o'brien; drop table stg_reviews; --.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["review_id", "title_id", "rating", "review_title", "review_text"])
+        writer.writerow(["r1", sql, "8", formula, f"Great. {sql}"])
+        writer.writerow(["r2", formula, "3", "t", "Dull."])
+        writer.writerow(["r3", "+1 cmd|' /C calc'!A0", "5", "t", "Fine."])
+    settings = make_settings({"name": "src", "kind": "reviews", "path": str(landing / "*.csv"),
+                              "format": "csv", "rating_scale": 10})
+    summary = pipeline.run(settings)
+    assert summary.published["reviews"] == 3 and summary.ingest.staged["quarantine"] == 0
+    con = connect(settings.published_path, read_only=True)
+    try:
+        got = rows(con, "select title_id, review_title, review_text, file_path from reviews order by review_id")
+    finally:
+        con.close()
+    assert got[0] == (sql, formula, f"Great. {sql}", str(path))
+    with (settings.exports_path / "agg_title_summary.csv").open(newline="", encoding="utf-8") as fh:
+        exported = {row["title_id"] for row in csv.DictReader(fh)}
+    # an apostrophe is not a formula: kept as it is; a formula's first character is neutralised
+    assert exported == {sql, "'" + formula, "'+1 cmd|' /C calc'!A0"}
