@@ -25,6 +25,14 @@ ROW = st.tuples(
 )
 
 
+def one_file_settings(folder: Path, name: str, fmt: str) -> Settings:
+    """Settings that load folder/name as the only reviews source, everything else in folder."""
+    return Settings(paths=Paths(warehouse=folder / "w.duckdb", published=folder / "p.duckdb",
+                                exports=folder / "e", samples=folder / "s"),
+                    sources=[Source(name="src", kind="reviews", path=str(folder / name), format=fmt,
+                                    rating_scale=10)])
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ROW, min_size=1, max_size=12), st.booleans(), st.sampled_from(["\n", "\r\n"]))
 def test_every_generated_row_is_staged_or_quarantined(rows_in: list[tuple], cut: bool, newline: str) -> None:
@@ -39,10 +47,7 @@ def test_every_generated_row_is_staged_or_quarantined(rows_in: list[tuple], cut:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "reviews.csv").write_bytes(data)
-        s = Settings(paths=Paths(warehouse=folder / "w.duckdb", published=folder / "p.duckdb",
-                                 exports=folder / "e", samples=folder / "s"),
-                     sources=[Source(name="src", kind="reviews", path=str(folder / "reviews.csv"),
-                                     format="csv", rating_scale=10)])
+        s = one_file_settings(folder, "reviews.csv", "csv")
         with open_warehouse(s.warehouse_path) as con:
             report = ingest(con, s, "run")
             stage(con)
@@ -62,3 +67,39 @@ def test_every_generated_row_is_staged_or_quarantined(rows_in: list[tuple], cut:
     # rows the reader could not split (a cut-off last row) are kept as rejected lines, with their text
     missing = {f"r{i}" for i in range(1, len(rows_in) + 1)} - staged - quarantined_ids
     assert len(missing) <= rejected_lines, (missing, rejected_lines)
+
+
+JSON_VALUE = st.one_of(st.none(), st.booleans(), st.integers(-5, 20), st.floats(allow_nan=False, width=32),
+                       TEXT, st.lists(st.integers(0, 3), max_size=2))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.fixed_dictionaries({"title_id": JSON_VALUE, "rating": JSON_VALUE,
+                                       "helpful_votes": JSON_VALUE, "total_votes": JSON_VALUE,
+                                       "review_text": JSON_VALUE}), min_size=1, max_size=10),
+       st.booleans())
+def test_every_generated_json_line_is_staged_or_quarantined(records: list[dict], cut: bool) -> None:
+    import json
+
+    lines = [json.dumps({"review_id": f"r{i}", **r}) for i, r in enumerate(records, start=1)]
+    data = ("\n".join(lines) + "\n").encode()
+    if cut:  # the last object cut off: the file is either unreadable (and says so) or loses nothing
+        data = data[:-3]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "reviews.jsonl").write_bytes(data)
+        s = one_file_settings(folder, "reviews.jsonl", "jsonl")
+        with open_warehouse(s.warehouse_path) as con:
+            ingest(con, s, "run")
+            stage(con)
+            status = rows(con, "select status, coalesce(message, '') from load_log")
+            staged = {r for (r,) in rows(con, "select review_id from stg_reviews")}
+            quarantined = {f"r{n}" for (n,) in rows(
+                con, "select distinct row_number from quarantine where row_number is not null")}
+            unexplained = rows(con, "select count(*) from quarantine where coalesce(reason, '') = ''")[0][0]
+    assert unexplained == 0
+    if status[0][0] == "unreadable":
+        assert status[0][1].startswith("unreadable as jsonl")
+        return
+    assert not staged & quarantined
+    assert staged | quarantined == {f"r{i}" for i in range(1, len(records) + 1)}
