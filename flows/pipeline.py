@@ -25,7 +25,7 @@ from reviewpipe import pipeline
 from reviewpipe.errors import TransientError
 from reviewpipe.ingest import Mapper
 from reviewpipe.publish import go_live as go_live_files
-from reviewpipe.scaleout import dask_map
+from reviewpipe.scaleout import check_scheduler, dask_map
 from reviewpipe.settings import Settings, load_settings
 from reviewpipe.warehouse import RunInProgress, run_lock
 
@@ -164,6 +164,7 @@ def on_dask(settings: Settings) -> Any:
     logging.getLogger("distributed").setLevel(logging.WARNING)
     r = settings.runner
     if r.dask_address:
+        check_scheduler(r.dask_address)
         runner = DaskTaskRunner(address=r.dask_address)
     else:
         # the workers report their task runs to this flow's Prefect API (without it, each would

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 from pathlib import Path
 
@@ -14,18 +13,9 @@ from prefect.testing.utilities import prefect_test_harness
 from reviewpipe import pipeline
 from reviewpipe.settings import load_settings
 
-FLOW_FILE = Path(__file__).resolve().parents[1] / "flows" / "pipeline.py"
-
-
-def load_flow_module():
-    spec = importlib.util.spec_from_file_location("flows_pipeline_on_dask", FLOW_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.mark.slow
-def test_a_run_on_a_dask_cluster_publishes_the_same_tables_as_a_local_run(tmp_path: Path) -> None:
+def test_a_run_on_a_dask_cluster_publishes_the_same_tables_as_a_local_run(flow_module, tmp_path: Path) -> None:
     # two configurations over the same generated sample, each with its own warehouse
     for name, extra in (
         # the local run: one process, one aggregate partition
@@ -41,7 +31,7 @@ def test_a_run_on_a_dask_cluster_publishes_the_same_tables_as_a_local_run(tmp_pa
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         with prefect_test_harness(), get_task_stream(client) as stream:
-            state = load_flow_module().reviewpipe_pipeline(
+            state = flow_module.reviewpipe_pipeline(
                 config_path=str(tmp_path / "dask.toml"), dask_address=cluster.scheduler_address,
                 return_state=True,
             )
@@ -65,3 +55,22 @@ def test_a_run_on_a_dask_cluster_publishes_the_same_tables_as_a_local_run(tmp_pa
         assert sorted(p.name for p in (tmp_path / name / "exports").iterdir())
     for csv in (tmp_path / "local" / "exports").glob("*.csv"):
         assert (tmp_path / "dask" / "exports" / csv.name).read_bytes() == csv.read_bytes(), csv.name
+
+
+def test_a_dask_address_nobody_listens_at_is_one_clear_error(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "reviewpipe.toml").write_text("[sentiment]\nworkers = 1\n")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "reviewpipe"), "run", "--config", "reviewpipe.toml",
+         "--dask-address", f"tcp://127.0.0.1:{port}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not (tmp_path / "data" / "reports.duckdb").exists()

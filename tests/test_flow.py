@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,16 +13,6 @@ from prefect.client.orchestration import get_client
 from prefect.testing.utilities import prefect_test_harness
 
 from reviewpipe.publish import PUBLISHED_TABLES
-
-FLOW_FILE = Path(__file__).resolve().parents[1] / "flows" / "pipeline.py"
-
-
-@pytest.fixture(scope="module")
-def flow_module():
-    spec = importlib.util.spec_from_file_location("flows_pipeline_under_test", FLOW_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ by reference: workers need reviewpipe installed and the source files at the same
 
 from __future__ import annotations
 
+import socket
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -19,6 +20,7 @@ from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
 from reviewpipe import ingest, metrics, sentiment
+from reviewpipe.errors import ReviewpipeError
 
 # Partitions submitted to the cluster at once: the flow's process holds at most this many results
 # (texts' scores, files read) that it has not written yet.
@@ -43,6 +45,24 @@ TASKS: dict[Callable[[Any], Any], Task] = {
     sentiment.score_batch: task(score_texts, name="score-texts", cache_policy=NO_CACHE),
     metrics.partial_aggregates: task(aggregate_reviews, name="aggregate-reviews", cache_policy=NO_CACHE),
 }
+
+
+def check_scheduler(address: str, timeout: float = 5.0) -> None:
+    """Fail with one clear message when nothing listens at the Dask scheduler address (instead of
+    distributed's 30-second timeout and traceback in the middle of ingest)."""
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    if not address.startswith("tcp://") or not host or not port.isdigit():
+        raise ReviewpipeError(
+            f"Dask scheduler address {address!r} is not tcp://HOST:PORT; fix --dask-address or "
+            "[runner] dask_address"
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ReviewpipeError(
+            f"cannot reach the Dask scheduler at {address} ({exc.strerror or exc}); start it "
+            "(`dask scheduler`) or fix --dask-address / [runner] dask_address"
+        ) from None
 
 
 def dask_map(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
