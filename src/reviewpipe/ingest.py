@@ -349,10 +349,20 @@ def _read_file(con: duckdb.DuckDBPyConnection, source: Source, file_path: str) -
             con.unregister("_page_rows")
             tables[kind] = table
         return tables
-    call, params = readers.reader_sql(source)
-    con.execute(
-        f"create or replace temp table {_SOURCE_ROWS} as select * from {call}", [file_path, *params]
-    )
+    try:
+        dialect = readers.csv_dialect(con, source, file_path) if source.format == "csv" else {}
+        call, params = readers.reader_sql(source, dialect)
+        con.execute(
+            f"create or replace temp table {_SOURCE_ROWS} as select * from {call}", [file_path, *params]
+        )
+    except duckdb.InvalidInputException as exc:
+        if source.format != "csv" or not readers.sniffer_gave_up_on_carriage_return(exc, Path(file_path)):
+            raise
+        # valid CSV that DuckDB cannot parse (a lone carriage return inside a quoted field)
+        con.execute(f"drop table if exists {readers.REJECTS_TABLE}")
+        con.register("_csv_rows", readers.read_csv_exactly(Path(file_path), source))
+        con.execute(f"create or replace temp table {_SOURCE_ROWS} as select * from _csv_rows")
+        con.unregister("_csv_rows")
     return {source.kind: _SOURCE_ROWS}
 
 
