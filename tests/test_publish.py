@@ -94,6 +94,21 @@ def test_exports_are_whole_csv_files_of_the_agg_tables(staged, tmp_path: Path) -
     assert not list(out.glob(".*"))  # no temporary files left behind
 
 
+def test_export_file_names_come_only_from_published_tables(staged, tmp_path: Path) -> None:
+    """A table name that is a path (or not published) is refused; nothing is written anywhere."""
+    from reviewpipe.errors import ReviewpipeError
+
+    publish_live(staged, pipeline.metrics_stage(staged), "r1")
+    out = tmp_path / "deep" / "out"
+    before = sorted(tmp_path.rglob("*"))
+    for name in ("../../escaped", "/tmp/escaped", "agg_title_summary/../../escaped", "reviews; --"):
+        with pytest.raises(ReviewpipeError, match="no published table named"):
+            export_tables(staged.published_path, out, [name])
+    assert sorted(tmp_path.rglob("*")) == before and not Path("/tmp/escaped.csv").exists()
+    written = export_tables(staged.published_path, out, ["agg_title_summary"])
+    assert [p.parent for p in written] == [out]
+
+
 def test_csv_exports_neutralise_formula_like_text_and_keep_numbers(tmp_path: Path, make_settings) -> None:
     # review titles and authors are other people's words; a spreadsheet would run these as formulas
     # (leading tabs and carriage returns are trimmed away by staging, so they never reach an export)
