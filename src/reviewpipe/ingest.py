@@ -41,13 +41,11 @@ FileStatus = Literal["loaded", "skipped", "unreadable"]
 TYPED_REVIEWS = "staging/int_reviews_typed.sql"
 STAGING_MODELS = (
     "staging/int_reviews_validated.sql",
-    "staging/int_reviews_chosen.sql",
     "staging/stg_reviews.sql",
     "staging/int_titles_validated.sql",
     "staging/stg_titles.sql",
     "staging/quarantine.sql",
 )
-_VIEWS = frozenset({"staging/int_reviews_validated.sql", "staging/stg_reviews.sql"})
 _SOURCE_ROWS = "_source_rows"
 
 # An ordered map, `map`-like: fn applied to each item, results in the items' order. The Prefect flow
@@ -443,9 +441,8 @@ def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rebuild the staging models from the raw tables in one transaction; stg_ and quarantine row counts."""
     with transaction(con):
         for model in STAGING_MODELS:
-            # views: int_reviews_validated only ranks copies of a review (int_reviews_chosen and
-            # quarantine read it once each); stg_reviews reads the texts int_reviews_typed holds
-            build_model(con, model, view=model in _VIEWS)
+            # a view: it only ranks copies of a review; stg_reviews and quarantine read it once each
+            build_model(con, model, view=model == "staging/int_reviews_validated.sql")
             hooks.pause("staging")
     return staged_counts(con)
 
