@@ -322,3 +322,36 @@ def test_a_file_that_changes_while_it_is_read_is_left_for_a_retry(tmp_path: Path
     report, _ = load(settings, "r2")
     lines = path.read_text().count("\n") - 1
     assert report.count("loaded") == 1 and report.records == lines > 100_000
+
+
+def test_staging_a_new_or_replaced_file_equals_a_full_rebuild(tmp_path: Path, make_settings) -> None:
+    """stg_reviews is rebuilt only for the review ids whose rows changed; the result is the full rebuild's."""
+    head = "review_id," + HEADER
+    landing = tmp_path / "in"
+    write(landing / "a.csv", head + "r1,tt1,ann,2020-01-01,9,1,2,A,Good.\n"
+          + "r2,tt1,bob,2020-01-02,eleven,0,0,B,Bad rating.\n"  # quarantined
+          + "r3,tt2,cy,2020-01-03,5,0,0,C,Gone later.\n")
+    s = make_settings({"name": "rev", "path": str(landing / "*.csv")})
+    load(s)
+    # a second file with a newer copy of r1 and a new review; then a.csv replaced (r2 fixed, r3 gone)
+    write(landing / "b.csv", head + "r1,tt1,ann,2020-01-01,8,5,6,A,Edited.\n"
+          + "r4,tt2,dee,2020-01-04,7,0,0,D,New.\n")
+    load(s, "r2")
+    write(landing / "a.csv", head + "r1,tt1,ann,2020-01-01,9,1,2,A,Good.\n"
+          + "r2,tt1,bob,2020-01-02,3,0,0,B,Fixed rating.\n"
+          + "r5,tt2,eve,2020-01-05,6,0,0,E,Added.\n")
+    load(s, "r3")
+    everything = "select * exclude (file_path) from {} order by all"
+    incremental = query(s, everything.format("stg_reviews")), query(s, everything.format("quarantine"))
+    with open_warehouse(s.warehouse_path) as con:
+        # the loads of b.csv and of the new a.csv were staged incrementally, and consumed what they touched
+        assert rows(con, "select count(*) from staging_state where model = 'stg_reviews'") == [(1,)]
+        assert rows(con, "select count(*) from staging_touched") == [(0,)]
+        con.execute("delete from staging_state where model = 'stg_reviews'")  # the next stage: whole
+        stage(con)
+    full = query(s, everything.format("stg_reviews")), query(s, everything.format("quarantine"))
+    assert incremental == full
+    staged = {r[0]: r for r in query(s, "select review_id, review_text, file_path from stg_reviews")}
+    assert sorted(staged) == ["r1", "r2", "r4", "r5"]
+    assert staged["r1"][1:] == ("Good.", str(landing / "a.csv"))  # the copy in the newest file
+    assert staged["r2"][1] == "Fixed rating."

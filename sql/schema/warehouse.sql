@@ -116,6 +116,12 @@ create table if not exists staging_state (
     version varchar not null
 );
 
+-- Review ids whose rows in int_reviews_typed changed (a file loaded, replaced or forgotten) since
+-- stg_reviews was last built: staging rebuilds only their rows. Written in each file's transaction.
+create table if not exists staging_touched (
+    review_id varchar
+);
+
 -- Columns added after the first release: a warehouse made by an older reviewpipe gains them in place.
 alter table raw_reviews add column if not exists file_modified_at timestamp;
 alter table raw_titles add column if not exists writers varchar;

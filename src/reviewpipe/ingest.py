@@ -37,7 +37,7 @@ from reviewpipe.warehouse import (
 FileStatus = Literal["loaded", "skipped", "unreadable"]
 
 # int_reviews_typed is kept up to date file by file as files load (see _type_reviews); these are
-# rebuilt whole after each load, in one transaction.
+# rebuilt after each load, in one transaction (stg_reviews only for the review ids that changed).
 TYPED_REVIEWS = "staging/int_reviews_typed.sql"
 STAGING_MODELS = (
     "staging/int_reviews_validated.sql",
@@ -46,6 +46,9 @@ STAGING_MODELS = (
     "staging/stg_titles.sql",
     "staging/quarantine.sql",
 )
+# what stg_reviews is made from: when one of these changes, it is rebuilt whole
+_STG_REVIEWS_MODELS = (TYPED_REVIEWS, "schema/macros.sql", "staging/int_reviews_validated.sql",
+                       "staging/stg_reviews.sql")
 _SOURCE_ROWS = "_source_rows"
 
 # An ordered map, `map`-like: fn applied to each item, results in the items' order. The Prefect flow
@@ -438,13 +441,38 @@ def _check_expression(con: duckdb.DuckDBPyConnection, source: Source, name: str,
 
 
 def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rebuild the staging models from the raw tables in one transaction; stg_ and quarantine row counts."""
+    """Rebuild the staging models from the raw tables in one transaction; stg_ and quarantine row counts.
+
+    stg_reviews is rebuilt only for the review ids whose rows changed since it was built
+    (staging_touched), unless its models changed: a review's row in stg_reviews depends only on the
+    rows with its id (int_reviews_validated ranks copies by id), and copying every text again is
+    most of a small load's time.
+    """
+    version = hashlib.sha256("".join(read_model(m) for m in _STG_REVIEWS_MODELS).encode()).hexdigest()
     with transaction(con):
+        current = scalar(con, "select version from staging_state where model = 'stg_reviews'") == version \
+            and _table_exists(con, "stg_reviews")
         for model in STAGING_MODELS:
-            # a view: it only ranks copies of a review; stg_reviews and quarantine read it once each
-            build_model(con, model, view=model == "staging/int_reviews_validated.sql")
+            if model == "staging/stg_reviews.sql" and current:
+                _restage_touched_reviews(con)
+            else:
+                # a view: it only ranks copies of a review; stg_reviews and quarantine read it once each
+                build_model(con, model, view=model == "staging/int_reviews_validated.sql")
             hooks.pause("staging")
+        con.execute("delete from staging_touched")
+        con.execute("insert or replace into staging_state values ('stg_reviews', ?)", [version])
     return staged_counts(con)
+
+
+def _restage_touched_reviews(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace the rows of stg_reviews of the review ids in staging_touched by the model's rows for them."""
+    con.execute("create or replace temp table _touched as select distinct review_id from staging_touched")
+    con.execute("delete from stg_reviews where review_id in (select review_id from _touched)")
+    con.execute(
+        f"insert into stg_reviews by name select * from ({read_model('staging/stg_reviews.sql')}) "
+        "where review_id in (select review_id from _touched)"
+    )
+    con.execute("drop table _touched")
 
 
 def staged_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -468,17 +496,27 @@ def ensure_typed_reviews(con: duckdb.DuckDBPyConnection) -> None:
     with transaction(con):
         con.execute("create or replace temp view raw_reviews_batch as select * from raw_reviews")
         build_model(con, TYPED_REVIEWS)
+        con.execute("delete from staging_state where model = 'stg_reviews'")  # rebuilt whole
         con.execute("insert or replace into staging_state values ('int_reviews_typed', ?)", [version])
 
 
 def _type_reviews(con: duckdb.DuckDBPyConnection, source: str, file_path: str) -> None:
     """Replace one file's rows in int_reviews_typed with its raw reviews, typed and cleaned."""
+    _touch_file(con, source, file_path)
     con.execute("delete from int_reviews_typed where source = ? and file_path = ?", [source, file_path])
     con.execute(
         "create or replace temp view raw_reviews_batch as select * from raw_reviews "
         f"where source = {_literal(source)} and file_path = {_literal(file_path)}"
     )
     con.execute(f"insert into int_reviews_typed by name {read_model(TYPED_REVIEWS)}")
+    _touch_file(con, source, file_path)
+
+
+def _touch_file(con: duckdb.DuckDBPyConnection, source: str, file_path: str) -> None:
+    """Note the review ids of a file's typed rows in staging_touched (before and after they change)."""
+    con.execute(
+        "insert into staging_touched select distinct review_id from int_reviews_typed "
+        "where source = ? and file_path = ?", [source, file_path])
 
 
 def _literal(value: str) -> str:
@@ -487,11 +525,13 @@ def _literal(value: str) -> str:
 
 def _forget_source(con: duckdb.DuckDBPyConnection, name: str) -> None:
     with transaction(con):
+        con.execute("delete from staging_state where model = 'stg_reviews'")  # rebuilt whole
         for table in ("raw_reviews", "raw_titles", "raw_rejects", "load_log", "int_reviews_typed"):
             con.execute(f"delete from {table} where source = ?", [name])
 
 
 def _forget_file(con: duckdb.DuckDBPyConnection, source: str, file_path: str) -> None:
+    _touch_file(con, source, file_path)
     for table in ("raw_reviews", "raw_titles", "raw_rejects", "int_reviews_typed"):
         con.execute(f"delete from {table} where source = ? and file_path = ?", [source, file_path])
 
