@@ -31,6 +31,15 @@ create or replace temp macro word_count(t) as coalesce(
 create or replace temp macro clean_line(t) as nullif(trim(regexp_replace(
     case when contains(t, '&') then decode_html_entities(t) else t end, '\s+', ' ', 'g')), '');
 
+-- One problem that keeps a row out of a stg_ table, as quarantine lists it.
+create or replace temp macro problem(column_name, raw_value, reason) as
+    {'column_name': column_name, 'raw_value': raw_value::varchar, 'reason': reason};
+
+-- The problems of the configured expressions that raised an error on a row (the row's failed_fields).
+create or replace temp macro expression_problems(failed_fields) as list_transform(failed_fields,
+    lambda f: problem(f, null, 'the configured expression for ' || f
+        || ' raised an error on this row; fix the value or the expression'));
+
 -- True when a text cell holds nothing.
 create or replace temp macro is_blank(t) as t is null or trim(t) = '';
 

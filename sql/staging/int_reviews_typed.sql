@@ -41,44 +41,36 @@ checked as (
             source, coalesce(title_id, ''), coalesce(author, ''),
             coalesce(review_date::varchar, ''), coalesce(review_text, '')))) as review_id,
         list_concat(
-            list_transform(failed_fields, lambda f: {
-                'column_name': f, 'raw_value': null::varchar,
-                'reason': 'the configured expression for ' || f
-                    || ' raised an error on this row; fix the value or the expression'}),
+            expression_problems(failed_fields),
             list_filter([
-                case when title_id is null then {
-                    'column_name': 'title_id', 'raw_value': raw_title_id,
-                    'reason': 'title_id is empty; every review needs the title it belongs to'} end,
-                case when not is_blank(raw_rating) and rating is null then {
-                    'column_name': 'rating', 'raw_value': raw_rating,
-                    'reason': 'rating is not a number'} end,
-                case when rating < 1 or rating > rating_scale then {
-                    'column_name': 'rating', 'raw_value': raw_rating,
-                    'reason': 'rating is outside 1..' || rating_scale || ' (the source''s rating_scale)'} end,
-                case when not is_blank(raw_helpful_votes) and helpful_votes is null then {
-                    'column_name': 'helpful_votes', 'raw_value': raw_helpful_votes,
-                    'reason': 'helpful_votes is not a whole number'} end,
-                case when not is_blank(raw_total_votes) and total_votes is null then {
-                    'column_name': 'total_votes', 'raw_value': raw_total_votes,
-                    'reason': 'total_votes is not a whole number'} end,
-                case when helpful_votes < 0 then {
-                    'column_name': 'helpful_votes', 'raw_value': raw_helpful_votes,
-                    'reason': 'helpful_votes is negative'} end,
-                case when total_votes < 0 then {
-                    'column_name': 'total_votes', 'raw_value': raw_total_votes,
-                    'reason': 'total_votes is negative'} end,
-                case when helpful_votes > total_votes then {
-                    'column_name': 'helpful_votes', 'raw_value': raw_helpful_votes || ' of ' || raw_total_votes,
-                    'reason': 'helpful_votes is greater than total_votes'} end,
-                case when helpful_votes is not null and total_votes is null and is_blank(raw_total_votes) then {
-                    'column_name': 'total_votes', 'raw_value': raw_total_votes,
-                    'reason': 'total_votes is missing while helpful_votes is given'} end,
-                case when review_text is null and is_blank(raw_rating) then {
-                    'column_name': 'review_text', 'raw_value': null::varchar,
-                    'reason': 'the review has neither text nor rating'} end,
-                case when not is_blank(raw_review_date) and review_date is null then {
-                    'column_name': 'review_date', 'raw_value': raw_review_date,
-                    'reason': 'review_date is not a date (expected e.g. 2002-09-03 or 3 September 2002)'} end
+                case when title_id is null
+                    then problem('title_id', raw_title_id,
+                        'title_id is empty; every review needs the title it belongs to') end,
+                case when not is_blank(raw_rating) and rating is null
+                    then problem('rating', raw_rating, 'rating is not a number') end,
+                case when rating < 1 or rating > rating_scale
+                    then problem('rating', raw_rating,
+                        'rating is outside 1..' || rating_scale || ' (the source''s rating_scale)') end,
+                case when not is_blank(raw_helpful_votes) and helpful_votes is null
+                    then problem('helpful_votes', raw_helpful_votes,
+                        'helpful_votes is not a whole number') end,
+                case when not is_blank(raw_total_votes) and total_votes is null
+                    then problem('total_votes', raw_total_votes, 'total_votes is not a whole number') end,
+                case when helpful_votes < 0
+                    then problem('helpful_votes', raw_helpful_votes, 'helpful_votes is negative') end,
+                case when total_votes < 0
+                    then problem('total_votes', raw_total_votes, 'total_votes is negative') end,
+                case when helpful_votes > total_votes
+                    then problem('helpful_votes', raw_helpful_votes || ' of ' || raw_total_votes,
+                        'helpful_votes is greater than total_votes') end,
+                case when helpful_votes is not null and total_votes is null and is_blank(raw_total_votes)
+                    then problem('total_votes', raw_total_votes,
+                        'total_votes is missing while helpful_votes is given') end,
+                case when review_text is null and is_blank(raw_rating)
+                    then problem('review_text', null::varchar, 'the review has neither text nor rating') end,
+                case when not is_blank(raw_review_date) and review_date is null
+                    then problem('review_date', raw_review_date,
+                        'review_date is not a date (expected e.g. 2002-09-03 or 3 September 2002)') end
             ], lambda p: p is not null)) as problems
     from typed
 )

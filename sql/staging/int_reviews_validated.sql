@@ -37,9 +37,9 @@ final as (
         total_votes,
         text_hash,
         review_word_count,
-        case when occurrence > 1 then [{
-            'column_name': 'review_id', 'raw_value': review_id,
-            'reason': 'duplicate of the review in ' || first_file || ' row ' || first_row}]
+        case when occurrence > 1
+            then [problem('review_id', review_id,
+                          'duplicate of the review in ' || first_file || ' row ' || first_row)]
         else problems end as problems
     from ranked
 )

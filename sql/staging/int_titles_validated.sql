@@ -44,41 +44,33 @@ checked as (
     select
         *,
         list_concat(
-            list_transform(failed_fields, lambda f: {
-                'column_name': f, 'raw_value': null::varchar,
-                'reason': 'the configured expression for ' || f
-                    || ' raised an error on this row; fix the value or the expression'}),
+            expression_problems(failed_fields),
             list_filter([
-                case when title_id is null then {
-                    'column_name': 'title_id', 'raw_value': raw_title_id,
-                    'reason': 'title_id is empty'} end,
-                case when not is_blank(raw_year) and year is null then {
-                    'column_name': 'year', 'raw_value': raw_year,
-                    'reason': 'year is not a year'} end,
-                case when not is_blank(raw_site_rating) and site_rating is null then {
-                    'column_name': 'site_rating', 'raw_value': raw_site_rating,
-                    'reason': 'site_rating is not a number'} end,
-                case when site_rating < 0 or site_rating > rating_scale then {
-                    'column_name': 'site_rating', 'raw_value': raw_site_rating,
-                    'reason': 'site_rating is outside 0..' || rating_scale || ' (the source''s rating_scale)'} end,
-                case when (not is_blank(raw_site_votes) and site_votes is null) or site_votes < 0 then {
-                    'column_name': 'site_votes', 'raw_value': raw_site_votes,
-                    'reason': 'site_votes is not a count'} end,
+                case when title_id is null
+                    then problem('title_id', raw_title_id, 'title_id is empty') end,
+                case when not is_blank(raw_year) and year is null
+                    then problem('year', raw_year, 'year is not a year') end,
+                case when not is_blank(raw_site_rating) and site_rating is null
+                    then problem('site_rating', raw_site_rating, 'site_rating is not a number') end,
+                case when site_rating < 0 or site_rating > rating_scale
+                    then problem('site_rating', raw_site_rating,
+                        'site_rating is outside 0..' || rating_scale || ' (the source''s rating_scale)') end,
+                case when (not is_blank(raw_site_votes) and site_votes is null) or site_votes < 0
+                    then problem('site_votes', raw_site_votes, 'site_votes is not a count') end,
                 case when (not is_blank(raw_user_review_count) and user_review_count is null)
-                        or user_review_count < 0 then {
-                    'column_name': 'user_review_count', 'raw_value': raw_user_review_count,
-                    'reason': 'user_review_count is not a count'} end,
+                        or user_review_count < 0
+                    then problem('user_review_count', raw_user_review_count,
+                        'user_review_count is not a count') end,
                 case when (not is_blank(raw_critic_review_count) and critic_review_count is null)
-                        or critic_review_count < 0 then {
-                    'column_name': 'critic_review_count', 'raw_value': raw_critic_review_count,
-                    'reason': 'critic_review_count is not a count'} end,
+                        or critic_review_count < 0
+                    then problem('critic_review_count', raw_critic_review_count,
+                        'critic_review_count is not a count') end,
                 case when (not is_blank(raw_runtime_minutes) and runtime_minutes is null)
-                        or runtime_minutes < 0 then {
-                    'column_name': 'runtime_minutes', 'raw_value': raw_runtime_minutes,
-                    'reason': 'runtime_minutes is not a number of minutes'} end,
-                case when (not is_blank(raw_popularity) and popularity is null) or popularity < 0 then {
-                    'column_name': 'popularity', 'raw_value': raw_popularity,
-                    'reason': 'popularity is not a rank'} end
+                        or runtime_minutes < 0
+                    then problem('runtime_minutes', raw_runtime_minutes,
+                        'runtime_minutes is not a number of minutes') end,
+                case when (not is_blank(raw_popularity) and popularity is null) or popularity < 0
+                    then problem('popularity', raw_popularity, 'popularity is not a rank') end
             ], lambda p: p is not null)) as problems
     from typed
 ),

@@ -501,9 +501,8 @@ def ensure_typed_reviews(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _type_reviews(con: duckdb.DuckDBPyConnection, source: str, file_path: str) -> None:
-    """Replace one file's rows in int_reviews_typed with its raw reviews, typed and cleaned."""
-    _touch_file(con, source, file_path)
-    con.execute("delete from int_reviews_typed where source = ? and file_path = ?", [source, file_path])
+    """Add one file's raw reviews to int_reviews_typed, typed and cleaned (_forget_file has removed
+    the file's old rows)."""
     con.execute(
         "create or replace temp view raw_reviews_batch as select * from raw_reviews "
         f"where source = {_literal(source)} and file_path = {_literal(file_path)}"

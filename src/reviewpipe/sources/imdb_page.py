@@ -368,7 +368,9 @@ def _text_tconst(lines: list[str], own: list[int]) -> str | None:
 _WIDGET = re.compile(r"^1 2 3 4 5 6 7 8 9 10 (?:(\d{1,2}(?:\.\d+)?)|-)/10\b")
 _ENTRY_LABEL = re.compile(r"^(Directors?|Stars?|Writers?|Creators?):\s*(.*)$")
 _GENRES = frozenset(
-    ["Action", "Adult", "Adventure", "Animation", "Biography", "Comedy", "Crime", "Documentary", "Drama", "Family", "Fantasy", "Film-Noir", "Game-Show", "History", "Horror", "Music", "Musical", "Mystery", "News", "Reality-TV", "Romance", "Sci-Fi", "Short", "Sport", "Talk-Show", "Thriller", "War", "Western"]
+    "Action Adult Adventure Animation Biography Comedy Crime Documentary Drama Family Fantasy "
+    "Film-Noir Game-Show History Horror Music Musical Mystery News Reality-TV Romance Sci-Fi Short "
+    "Sport Talk-Show Thriller War Western".split()
 )
 _CERTIFICATE = "Certificate:"
 
@@ -661,7 +663,8 @@ _INVISIBLE = frozenset(
 # Paragraph-like blocks get a blank line around them, as review paragraphs do in saved text.
 _PARAGRAPHS = frozenset({"p", "blockquote", "pre", "hr", "table"})
 _BLOCKS = _PARAGRAPHS | frozenset(
-    ["address", "article", "aside", "body", "dd", "details", "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "li", "main", "nav", "ol", "section", "summary", "tr", "ul", "caption"]
+    "address article aside body dd details dialog div dl dt fieldset figcaption figure footer form "
+    "h1 h2 h3 h4 h5 h6 header hgroup li main nav ol section summary tr ul caption".split()
 )
 
 
