@@ -5,9 +5,10 @@
 Variants, each on the same texts (bench/corpus.py, seed 7), one process:
   baseline         vaderSentiment 3.3.2 on the whole text (what bench/baseline.py does)
   before           vaderSentiment on the whole text and on each sentence (the pipeline before issue 7)
-  fast analyzer    FastAnalyzer on the whole text and on each sentence
-  shared tokens    FastAnalyzer.scores_with_sentences: the sentences scored from the text's tokens
-                   (sentiment.score_batch, what the pipeline runs)
+  frame, whole     reviewpipe.vader on the whole texts only, in one batch
+  score_batch      reviewpipe.vader on the whole texts and all their sentences in one batch, with
+                   the sentence measures (sentiment.score_batch, what the pipeline runs)
+(The earlier steps, FastAnalyzer and its shared tokens, are in git history: see bench/README.md.)
 Every variant's whole-text scores are checked equal to the baseline's.
 """
 
@@ -29,14 +30,14 @@ def main() -> None:
     import corpus
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+    from reviewpipe import vader
     from reviewpipe.sentiment import score_batch, sentences
-    from reviewpipe.vader import FastAnalyzer
 
     pool, lengths = corpus.sentence_pool()
     texts = [row[-1] for row in corpus.reviews(a.texts, 7, pool, lengths)]
     split = [sentences(t) for t in texts]
-    original, fast = SentimentIntensityAnalyzer(), FastAnalyzer()
-    score_batch(texts[:10])  # builds the pipeline's analyzer
+    original = SentimentIntensityAnalyzer()
+    score_batch(texts[:10])  # builds the pipeline's lexicons
 
     def baseline():
         return [original.polarity_scores(t) for t in texts]
@@ -47,13 +48,10 @@ def main() -> None:
             [original.polarity_scores(s)["compound"] for s in sentences(t)]
         return out
 
-    def fast_analyzer():
-        out = [fast.polarity_scores(t) for t in texts]
-        for t in texts:
-            [fast.polarity_scores(s)["compound"] for s in sentences(t)]
-        return out
+    def frame_whole():
+        return [{"compound": c, "pos": p, "neu": u, "neg": n} for c, p, u, n in vader.polarity_scores(texts)]
 
-    def shared_tokens():
+    def pipeline():
         return [{"compound": c, "pos": p, "neu": u, "neg": n} for c, p, u, n, *_ in score_batch(texts)]
 
     words = sum(len(t.split()) for t in texts)
@@ -62,8 +60,8 @@ def main() -> None:
     print(f"{'variant':<16}{'seconds':>9}{'texts/s':>10}{'vs baseline':>13}")
     reference = None
     base = None
-    for name, fn in (("baseline", baseline), ("before", before), ("fast analyzer", fast_analyzer),
-                     ("shared tokens", shared_tokens)):
+    for name, fn in (("baseline", baseline), ("before", before), ("frame, whole", frame_whole),
+                     ("score_batch", pipeline)):
         t = time.perf_counter()
         result = fn()
         seconds = time.perf_counter() - t

@@ -224,8 +224,9 @@ def scoring_cost(texts: Sequence[str]) -> dict[str, dict[str, float]]:
     """One process, ms per text: splitting, VADER on the whole text, VADER on its sentences, and
     the full score_batch, on SAMPLE texts and by length group."""
     sample = random.Random(1).sample(list(texts), min(SAMPLE, len(texts)))
-    polarity = sentiment.analyzer().polarity_scores
-    polarity("warm up")
+    from reviewpipe import vader
+
+    vader.polarity_scores(["warm up"])
     groups: dict[str, list[str]] = {"all": sample}
     for text in sample:
         groups.setdefault(length_group(text), []).append(text)
@@ -237,12 +238,9 @@ def scoring_cost(texts: Sequence[str]) -> dict[str, dict[str, float]]:
         t0 = time.perf_counter()
         split = [sentiment.sentences(t) for t in group]
         t1 = time.perf_counter()
-        for text in group:
-            polarity(text)
+        vader.polarity_scores(group)
         t2 = time.perf_counter()
-        for sentences in split:
-            for sentence in sentences:
-                polarity(sentence)
+        vader.polarity_scores([sentence for sentences in split for sentence in sentences])
         t3 = time.perf_counter()
         sentiment.score_batch(group)
         t4 = time.perf_counter()

@@ -78,7 +78,7 @@ def _compare(texts: list[str]) -> list[int]:
 
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    from reviewpipe.sentiment import NEGATIVE_AT, POSITIVE_AT, sentences, text_scores
+    from reviewpipe.sentiment import NEGATIVE_AT, POSITIVE_AT, score_batch, sentences
 
     original = SentimentIntensityAnalyzer()
 
@@ -91,11 +91,11 @@ def _compare(texts: list[str]) -> list[int]:
                 sum(c >= POSITIVE_AT for c in compounds) / n if n else None,
                 sum(c <= NEGATIVE_AT for c in compounds) / n if n else None)
 
-    return [i for i, t in enumerate(texts) if text_scores(t) != reference(t)]
+    return [i for i, (t, row) in enumerate(zip(texts, score_batch(texts), strict=True)) if row != reference(t)]
 
 
 def test_the_scorer_gives_vaders_scores_on_every_real_text_and_sentence() -> None:
-    """Every review text and title in ../shared/data, scored by the pipeline (FastAnalyzer) and by
+    """Every review text and title in ../shared/data, scored by the pipeline (reviewpipe.vader) and by
     vaderSentiment 3.3.2: the whole text's neg, neu, pos and compound, and the sentence measures made
     of each sentence's compound, must be equal (==, not close) for every one."""
     import multiprocessing

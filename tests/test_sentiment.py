@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from reviewpipe import vader
 from reviewpipe.sentiment import (
     SCORE_COLUMNS,
     SCORE_SCHEMA,
@@ -20,7 +21,6 @@ from reviewpipe.sentiment import (
     scores_frame,
     sentences,
 )
-from reviewpipe.vader import FastAnalyzer
 
 VADER = SentimentIntensityAnalyzer()
 
@@ -175,7 +175,7 @@ def test_sentence_measures_stay_in_their_ranges(parts: list[str], separator: str
         assert 0.0 <= positive <= 1.0 and 0.0 <= negative <= 1.0 and positive + negative <= 1.0
 
 
-# Tokens that drive every rule FastAnalyzer rewrites: lexicon words (in CAPS too), boosters and
+# Tokens that drive every rule reviewpipe.vader rewrites: lexicon words (in CAPS too), boosters and
 # dampeners, negations, "no", "but", "kind of", "least", idioms, emoji, emoticons, ! and ?.
 _TRICKY = [
     "good", "GOOD", "bad", "BAD", "great", "love", "hate", "no", "not", "isn't", "never", "so", "this",
@@ -188,9 +188,10 @@ _TRICKY = [
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(_TRICKY), max_size=60), st.sampled_from([" ", "  ", "\n"]))
-def test_the_fast_analyzer_gives_vaders_four_scores(tokens: list[str], separator: str) -> None:
+def test_the_frame_scorer_gives_vaders_four_scores(tokens: list[str], separator: str) -> None:
     text = separator.join(tokens)
-    assert _FAST.polarity_scores(text) == _ORIGINAL.polarity_scores(text)
-
-
-_FAST, _ORIGINAL = FastAnalyzer(), SentimentIntensityAnalyzer()
+    # the text alone, and among others (the rules must not reach across texts in one batch)
+    expected = tuple(VADER.polarity_scores(text)[k] for k in ("compound", "pos", "neu", "neg"))
+    neighbours = ["BUT kind of so GOOD", text, "no good at least :)"]
+    assert vader.polarity_scores([text]) == [expected]
+    assert vader.polarity_scores(neighbours)[1] == expected

@@ -12,12 +12,11 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from functools import cache
 
 import polars as pl
 import sentencex
 
-from reviewpipe.vader import FastAnalyzer
+from reviewpipe import vader
 
 SCORE_COLUMNS = (
     "sentiment_compound",
@@ -50,15 +49,6 @@ _NOT_A_SENTENCE_END = frozenset({"Ms.", "Vol.", "approx."})
 _EMPHATIC_END = re.compile(r"(?<=[!?][!?])\s+(?=[A-Z])")
 
 
-@cache
-def analyzer() -> FastAnalyzer:
-    """One analyzer per process: building it reads VADER's lexicon (about 7,500 entries).
-
-    vaderSentiment 3.3.2's scores, computed by reviewpipe.vader.FastAnalyzer in linear time.
-    """
-    return FastAnalyzer()
-
-
 def sentences(text: str) -> list[str]:
     """The sentences of one text, stripped, in order: each line split by sentencex's English rules,
     corrected at "!!"/"??" and three abbreviations (above).
@@ -84,35 +74,31 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-def text_scores(text: str) -> Scores:
-    """The SCORE_COLUMNS of one text: VADER's whole-text scores, then its sentence measures."""
-    parts = sentences(text)
-    # VADER's compound saturates on long texts (a 400-word review scores 0.99); scored sentence by
-    # sentence it does not. The sentences are scored from the text's own tokens (FastAnalyzer).
-    whole, compounds = analyzer().scores_with_sentences(text, parts)
-    n = len(compounds)
-    mean: float | None = None
-    positive: float | None = None
-    negative: float | None = None
-    if n:
-        mean = math.fsum(compounds) / n
-        positive = sum(c >= POSITIVE_AT for c in compounds) / n
-        negative = sum(c <= NEGATIVE_AT for c in compounds) / n
-    return (
-        whole["compound"],
-        whole["pos"],
-        whole["neu"],
-        whole["neg"],
-        mean,
-        n,
-        positive,
-        negative,
-    )
-
-
 def score_batch(texts: Sequence[str]) -> list[Scores]:
-    """The SCORE_COLUMNS of each text; the first four exactly vaderSentiment 3.3.2's scores."""
-    return [text_scores(text) for text in texts]
+    """The SCORE_COLUMNS of each text: VADER's whole-text scores (exactly vaderSentiment 3.3.2's),
+    then its sentence measures.
+
+    VADER's compound saturates on long texts (a 400-word review scores 0.99); scored sentence by
+    sentence it does not. The texts and all their sentences are scored in one batch by
+    reviewpipe.vader, which gives vaderSentiment's scores for many texts at once.
+    """
+    parts = [sentences(text) for text in texts]
+    scores = vader.polarity_scores([*texts, *(s for p in parts for s in p)])
+    out: list[Scores] = []
+    start = len(texts)
+    for (compound, pos, neu, neg), sentence_parts in zip(scores, parts):
+        n = len(sentence_parts)
+        compounds = [score[0] for score in scores[start:start + n]]
+        start += n
+        mean: float | None = None
+        positive: float | None = None
+        negative: float | None = None
+        if n:
+            mean = math.fsum(compounds) / n
+            positive = sum(c >= POSITIVE_AT for c in compounds) / n
+            negative = sum(c <= NEGATIVE_AT for c in compounds) / n
+        out.append((compound, pos, neu, neg, mean, n, positive, negative))
+    return out
 
 
 def worker_count(configured: int) -> int:

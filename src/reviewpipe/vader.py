@@ -1,27 +1,39 @@
-"""vaderSentiment 3.3.2's scores without its repeated work: the same four numbers, in linear time.
+"""vaderSentiment 3.3.2's four scores for many texts at once, computed on a frame of tokens.
 
-vaderSentiment's `polarity_scores` lower-cases the whole token list again inside its negation, idiom
-and "but" checks, once per token (and copies the text character by character to replace emojis), so
-its cost grows with the square of a review's length. `FastAnalyzer` is a subclass that tokenizes and
-lower-cases each text once, visits only the tokens that can carry a valence (lexicon words; every
-other token scores 0), and runs the very same rules over them; where vaderSentiment's rules have
-quirks, they are kept (the "but" rule scales the first token *equal* to each token, as `list.index`
-does; a lone "no" before a lexicon word; and so on). `scores_with_sentences` also scores each
-sentence of a text from the text's own tokens, for the sentence measures.
+vaderSentiment's `polarity_scores` handles one text at a time in Python, and lower-cases the whole
+token list again inside its negation, idiom and "but" checks, once per token, so its cost grows with
+the square of a review's length. `polarity_scores` here takes a batch of texts and computes the same
+rules column by column with Polars:
 
-It uses vaderSentiment's lexicons, constants, `scalar_inc_dec` and `normalize`. Its results are
-held to vaderSentiment's exact four values (==, not approximately) on every text of the real
-corpora and on every sentence of them (tests/test_acceptance_vader.py), and on generated texts
-made of the tokens every rule looks for (tests/test_sentiment.py).
+1. each text is split at whitespace (Python's `str.split()` whitespace: Unicode White_Space and
+   U+001C..U+001F), punctuation is stripped from each token unless that leaves 2 characters or
+   fewer, and the tokens are lower-cased and tested for ALL CAPS (Python's `str.isupper`), once;
+2. only the tokens that can carry a valence (lexicon words that are not boosters) are kept, with the
+   lower-cased tokens up to 3 before and 2 after them in their text;
+3. vaderSentiment's `sentiment_valence` rules ("no", caps, boosters, negation, idioms, "least",
+   "kind of") run as column expressions over those rows, in vaderSentiment's order of operations,
+   so every float is the same;
+4. per text, the non-zero valences are summed in order (`cum_sum`, as Python's `sum` adds), the
+   "but" rule runs in Python for the texts that hold a "but" (it has a quirk: it scales the *first*
+   valence equal to each one, as `list.index` does), and `score_valence`'s arithmetic and Python's
+   `round` give the four scores.
+
+The results are held to vaderSentiment's exact values (==, not approximately) on every text of the
+real corpora and on every sentence of them (tests/test_acceptance_vader.py), on generated texts
+made of the tokens every rule looks for (tests/test_sentiment.py), and the tokenizer's whitespace,
+case and ALL-CAPS tests on every Unicode code point (tests/test_vader.py).
 """
 
 from __future__ import annotations
 
 import math
 import string
-from bisect import bisect_left, insort
+from bisect import insort
 from collections import defaultdict
+from collections.abc import Sequence
+from functools import cache
 
+import polars as pl
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
     C_INCR,
@@ -29,250 +41,294 @@ from vaderSentiment.vaderSentiment import (
     NEGATE,
     SPECIAL_CASES,
     SentimentIntensityAnalyzer,
-    normalize,
-    scalar_inc_dec,
 )
 
-_NEGATE = frozenset(NEGATE)
-_PUNCTUATION = string.punctuation
-_amplify_ep = SentimentIntensityAnalyzer._amplify_ep
-_amplify_qm = SentimentIntensityAnalyzer._amplify_qm
+# (compound, pos, neu, neg), as polarity_scores' dict holds them
+Polarity = tuple[float, float, float, float]
+
+# Python's str.split() splits at str.isspace() characters: Unicode White_Space (the regex \s) and
+# the four separators U+001C..U+001F (tests/test_vader.py checks every code point)
+TOKEN = r"[^\s\x1c-\x1f]+"
+# str.isupper(): no Lowercase or titlecase character and at least one Uppercase one
+ALL_CAPS = r"^[^\p{Lowercase}\p{Lt}]*\p{Uppercase}[^\p{Lowercase}\p{Lt}]*$"
+# Code points whose case Python 3.11's Unicode 14 database and Polars' newer one see differently
+# (assigned or changed in Unicode 15 and 16; tests/test_vader.py finds them all again): a text
+# holding one is scored by vaderSentiment itself.
+UNICODE_DIFFERENCES = (
+    "[\U000010fc\U00001c89-\U00001c8a\U0000a7cb-\U0000a7ce\U0000a7d2\U0000a7d4\U0000a7da-\U0000a7dc"
+    "\U0000a7f2-\U0000a7f4\U0000ab69\U00010d50-\U00010d65\U00010d70-\U00010d85\U00016ea0-\U00016eb8"
+    "\U0001df25-\U0001df2a\U0001e030-\U0001e06d]"
+)
+# the booster n-grams _special_idioms_check looks for (BOOSTER_DICT's keys with a space)
+_BOOSTER_NGRAMS = {k: float(v) for k, v in BOOSTER_DICT.items() if " " in k}
+
+col = pl.col
 
 
-def _negated(word_lower: str) -> bool:
-    """vaderSentiment's `negated([word])` for one word already lower-cased."""
-    return word_lower in _NEGATE or "n't" in word_lower
+@cache
+def _lexicons() -> tuple[dict[str, str], pl.Series, pl.Series, pl.Series, SentimentIntensityAnalyzer]:
+    """vaderSentiment's emoji descriptions, its lexicon's words, their valences and the words that
+    can carry one (lexicon words that are not boosters: those always score 0), and its analyzer."""
+    analyzer = SentimentIntensityAnalyzer()
+    lexicon = analyzer.lexicon
+    words = pl.Series(list(lexicon), dtype=pl.String)
+    valences = pl.Series([float(v) for v in lexicon.values()], dtype=pl.Float64)
+    valued = pl.Series([w for w in lexicon if w not in BOOSTER_DICT], dtype=pl.String)
+    return analyzer.emojis, words, valences, valued, analyzer
 
 
-class FastAnalyzer(SentimentIntensityAnalyzer):
-    """vaderSentiment 3.3.2's SentimentIntensityAnalyzer, scoring each text in time linear in its length."""
+def polarity_scores(texts: Sequence[str]) -> list[Polarity]:
+    """vaderSentiment 3.3.2's (compound, pos, neu, neg) for each text, in order."""
+    if not texts:
+        return []
+    odd = pl.Series(texts, dtype=pl.String).str.contains(UNICODE_DIFFERENCES)
+    if odd.any():
+        odd = odd.to_list()
+        plain = polarity_scores([t for t, o in zip(texts, odd, strict=True) if not o])[::-1]
+        reference = _lexicons()[4].polarity_scores
+        return [_polarity(reference(t)) if o else plain.pop() for t, o in zip(texts, odd, strict=True)]
+    docs, tokens = _tokens(texts)
+    hits = _valences(_hits(docs, tokens))
+    sums = _sums(docs, tokens, hits.filter(col.valence != 0))
+    return _scores(docs.join(sums, on="doc", how="left"))
 
-    def __init__(self) -> None:
-        super().__init__()
-        # the original replaces only single characters that are emoji keys
-        self._emoji_chars = frozenset(e for e in self.emojis if len(e) == 1)
-        # tokens that can carry a valence: lexicon words except boosters (those score 0)
-        self._valued = frozenset(w for w in self.lexicon if w not in BOOSTER_DICT)
 
-    def polarity_scores(self, text: str) -> dict[str, float]:
-        text = self._prepare(text)
-        raw = text.split()
-        words, lower = _tokens(raw)
-        return self._score(text, words, lower, self._hits(lower))
+def _polarity(scores: dict[str, float]) -> Polarity:
+    return scores["compound"], scores["pos"], scores["neu"], scores["neg"]
 
-    def scores_with_sentences(self, text: str, sentences: list[str]) -> tuple[dict[str, float], list[float]]:
-        """polarity_scores(text), and polarity_scores(s)["compound"] for each sentence s of the text.
 
-        The sentences must be pieces of the text cut at whitespace (as sentiment.sentences cuts them);
-        then their tokens are the text's, tokenized and lower-cased once. Otherwise (or when the text
-        holds an emoji) each sentence is scored on its own.
-        """
-        prepared = self._prepare(text)
-        raw = prepared.split()
-        words, lower = _tokens(raw)
-        hits = self._hits(lower)
-        whole = self._score(prepared, words, lower, hits)
-        if prepared != text.strip():  # an emoji was replaced: the sentences are not its pieces
-            return whole, [self.polarity_scores(s)["compound"] for s in sentences]
-        compounds = []
-        for sentence, span in zip(sentences, _token_spans(sentences, raw), strict=True):
-            if span is None:  # the sentence cuts a token ("it.Not"): scored on its own
-                compounds.append(self.polarity_scores(sentence)["compound"])
-                continue
-            start, end = span
-            inside = hits[bisect_left(hits, start):bisect_left(hits, end)]
-            scores = self._score(sentence.strip(), words[start:end], lower[start:end],
-                                 [h - start for h in inside])
-            compounds.append(scores["compound"])
-        return whole, compounds
+def _prepared(texts: Sequence[str]) -> pl.Series:
+    """The texts, with vaderSentiment's emoji replacement in the few that hold an emoji."""
+    emojis = _lexicons()[0]
+    series = pl.Series("text", texts, dtype=pl.String)
+    holding = series.str.contains_any([e for e in emojis if len(e) == 1])
+    if holding.any():
+        rows = holding.arg_true().to_list()
+        series = series.scatter(rows, [_replace_emojis(texts[i], emojis) for i in rows])
+    return series
 
-    def _prepare(self, text: str) -> str:
-        """The original's emoji replacement (only for texts holding one), then strip."""
-        if self._emoji_chars.isdisjoint(text):
-            return text.strip()
-        out: list[str] = []
-        prev_space = True
-        for ch in text:
-            if ch in self.emojis:
-                if not prev_space:
-                    out.append(" ")
-                out.append(self.emojis[ch])
-                prev_space = False
-            else:
-                out.append(ch)
-                prev_space = ch == " "
-        return "".join(out).strip()
 
-    def _hits(self, lower: list[str]) -> list[int]:
-        valued = self._valued
-        return [i for i, w in enumerate(lower) if w in valued]
+def _replace_emojis(text: str, emojis: dict[str, str]) -> str:
+    """polarity_scores' emoji replacement: each emoji character becomes its description."""
+    out: list[str] = []
+    prev_space = True
+    for ch in text:
+        if ch in emojis:
+            if not prev_space:
+                out.append(" ")
+            out.append(emojis[ch])
+            prev_space = False
+        else:
+            out.append(ch)
+            prev_space = ch == " "
+    return "".join(out).strip()
 
-    def _score(self, text: str, words: list[str], lower: list[str], hits: list[int]) -> dict[str, float]:
-        """The original's token loop, "but" rule and score_valence, visiting only valued tokens.
 
-        Every other token has valence 0 in the original too; zeros change no sum, so only the
-        non-zero valences are kept (with their positions, for the "but" rule) and the zeros counted.
-        """
-        n = len(words)
+def _tokens(texts: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per text (doc): its token count n, its "!" and "?" counts and its count of ALL-CAPS tokens;
+    per token: doc, position i, the lower-cased token and whether it is in ALL CAPS.
+
+    A token is SentiText's: punctuation stripped unless that leaves 2 characters or fewer."""
+    text = _prepared(texts)
+    split = text.str.extract_all(TOKEN)
+    docs = pl.DataFrame({
+        "doc": pl.int_range(len(texts), dtype=pl.Int64, eager=True),
+        "n": split.list.len().cast(pl.Int64),
+        "exclamations": text.str.count_matches("!", literal=True).cast(pl.Int64),
+        "questions": text.str.count_matches("?", literal=True).cast(pl.Int64),
+    })
+    first_row = docs["n"].cum_sum() - docs["n"]
+    tokens = (
+        pl.DataFrame({"doc": docs["doc"], "first_row": first_row, "token": split})
+        .explode("token")
+        .filter(col.token.is_not_null())
+        .with_columns(stripped=col.token.str.strip_chars(string.punctuation))
+        .with_columns(word=pl.when(col.stripped.str.len_chars() <= 2).then(col.token).otherwise(col.stripped))
+        .select(
+            "doc",
+            i=pl.int_range(pl.len(), dtype=pl.Int64) - col.first_row,
+            lower=col.word.str.to_lowercase(),
+            caps=col.word.str.contains(ALL_CAPS),
+        )
+    )
+    caps = tokens.group_by("doc").agg(caps=col.caps.sum().cast(pl.Int64))
+    docs = docs.join(caps, on="doc", how="left").with_columns(col.caps.fill_null(0))
+    return docs, tokens
+
+
+def _hits(docs: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
+    """The tokens that can carry a valence, with their text's n and cap differential (some but not
+    all tokens in ALL CAPS) and the tokens around them: lower-cased `before_k`/`after_k` and caps
+    flags `caps_before_k`, null where the text has no such token."""
+    valued = _lexicons()[3]
+    rows = tokens.with_row_index("row").filter(col.lower.is_in(valued.implode()))
+    rows = rows.join(docs.select("doc", "n", cap_diff=(col.n - col.caps > 0) & (col.caps > 0)),
+                     on="doc", how="left", maintain_order="left")
+    lower, caps = tokens["lower"], tokens["caps"]
+    row, i, n = rows["row"].cast(pl.Int64), rows["i"], rows["n"]
+    last = max(tokens.height - 1, 0)
+    around = {}
+    for k in (-3, -2, -1, 1, 2):
+        inside = ((i + k) >= 0) & ((i + k) < n)
+        at = (row + k).clip(0, last)
+        name = f"before_{-k}" if k < 0 else f"after_{k}"
+        around[name] = lower.gather(at).zip_with(inside, pl.Series([None], dtype=pl.String))
+        if k < 0:
+            around[f"caps_{name}"] = caps.gather(at).zip_with(inside, pl.Series([None], dtype=pl.Boolean))
+    return rows.with_columns(**around).drop("row")
+
+
+def _in_lexicon(word: pl.Expr) -> pl.Expr:
+    return word.is_in(_lexicons()[1].implode())
+
+
+def _negated(word: pl.Expr) -> pl.Expr:
+    """vaderSentiment's negated([word]) for a lower-cased word."""
+    return word.is_in(list(NEGATE)) | word.str.contains("n't", literal=True)
+
+
+def _valences(hits: pl.DataFrame) -> pl.DataFrame:
+    """vaderSentiment's sentiment_valence for each hit, in its order of operations (column valence)."""
+    _, words, values, _, _ = _lexicons()
+    boosters = list(BOOSTER_DICT)
+    booster_values = [float(v) for v in BOOSTER_DICT.values()]
+    item, valence = col.lower, col.valence
+    b1, b2, b3 = col.before_1, col.before_2, col.before_3
+    hits = hits.with_columns(lexicon=item.replace_strict(words, values, return_dtype=pl.Float64))
+    # "no" before a lexicon word scores 0; "no" up to 3 tokens before scales the word's valence
+    hits = hits.with_columns(
+        valence=pl.when((item == "no") & _in_lexicon(col.after_1).fill_null(False))
+        .then(0.0).otherwise(col.lexicon))
+    hits = hits.with_columns(
+        valence=pl.when((b1 == "no").fill_null(False) | (b2 == "no").fill_null(False)
+                        | ((col.before_3 == "no") & b1.is_in(["or", "nor"])).fill_null(False))
+        .then(col.lexicon * N_SCALAR).otherwise(valence))
+    # a word in ALL CAPS among words that are not
+    hits = hits.with_columns(valence=_caps(valence, col.caps, valence))
+    for k in (1, 2, 3):
+        before = col(f"before_{k}")
+        scalar = col.scalar
+        hits = hits.with_columns(
+            applies=before.is_not_null() & ~_in_lexicon(before).fill_null(True),
+            scalar=before.replace_strict(boosters, booster_values, default=None, return_dtype=pl.Float64))
+        hits = hits.with_columns(scalar=pl.when(valence < 0).then(scalar * -1).otherwise(scalar))
+        hits = hits.with_columns(scalar=_caps(scalar, col(f"caps_before_{k}"), valence).fill_null(0.0))
+        if k > 1:
+            hits = hits.with_columns(
+                scalar=pl.when(scalar != 0).then(scalar * (0.95 if k == 2 else 0.9)).otherwise(scalar))
+        hits = hits.with_columns(boosted=valence + scalar)
+        boosted = col.boosted
+        if k == 1:
+            checked = pl.when(_negated(b1)).then(boosted * N_SCALAR).otherwise(boosted)
+        elif k == 2:
+            checked = (pl.when((b2 == "never") & b1.is_in(["so", "this"])).then(boosted * 1.25)
+                       .when((b2 == "without") & (b1 == "doubt")).then(boosted)
+                       .when(_negated(b2)).then(boosted * N_SCALAR).otherwise(boosted))
+        else:
+            checked = (pl.when(((b3 == "never") & b2.is_in(["so", "this"])) | b1.is_in(["so", "this"]))
+                       .then(boosted * 1.25)
+                       .when((b3 == "without") & ((b2 == "doubt") | (b1 == "doubt"))).then(boosted)
+                       .when(_negated(b3)).then(boosted * N_SCALAR).otherwise(boosted))
+        hits = hits.with_columns(boosted=checked)
+        if k == 3:
+            hits = _idioms(hits)
+        hits = hits.with_columns(valence=pl.when(col.applies).then(col.boosted).otherwise(valence))
+    # _least_check
+    least = (b1 == "least").fill_null(False) & ~_in_lexicon(b1).fill_null(True)
+    hits = hits.with_columns(
+        valence=pl.when(least & b2.is_not_null())
+        .then(pl.when((b2 != "at") & (b2 != "very")).then(valence * N_SCALAR).otherwise(valence))
+        .when(least).then(valence * N_SCALAR).otherwise(valence))
+    # "kind" before "of" is skipped by polarity_scores' loop: 0
+    return hits.with_columns(
+        valence=pl.when((item == "kind") & (col.after_1 == "of").fill_null(False))
+        .then(0.0).otherwise(valence))
+
+
+def _caps(value: pl.Expr, caps: pl.Expr, valence: pl.Expr) -> pl.Expr:
+    """value raised by C_INCR away from zero (in valence's direction) when its word is in ALL CAPS
+    and the text has a cap differential."""
+    return pl.when(caps & col.cap_diff).then(
+        pl.when(valence > 0).then(value + C_INCR).otherwise(value - C_INCR)).otherwise(value)
+
+
+def _idioms(hits: pl.DataFrame) -> pl.DataFrame:
+    """vaderSentiment's _special_idioms_check on column boosted."""
+    cases = list(SPECIAL_CASES)
+    case_values = [float(v) for v in SPECIAL_CASES.values()]
+
+    def case(*words: pl.Expr) -> pl.Expr:
+        return pl.concat_str(list(words), separator=" ").replace_strict(
+            cases, case_values, default=None, return_dtype=pl.Float64)
+
+    w0, b1, b2, b3 = col.lower, col.before_1, col.before_2, col.before_3
+    a1, a2 = col.after_1, col.after_2
+    # the first of these that is a special case sets the valence; then the two after it override
+    boosted = pl.coalesce(case(b1, w0), case(b2, b1, w0), case(b2, b1), case(b3, b2, b1), case(b3, b2),
+                          col.boosted)
+    boosted = pl.coalesce(case(w0, a1, a2), case(w0, a1), boosted)
+    for ngram in ((b3, b2, b1), (b3, b2), (b2, b1)):
+        boosted = boosted + pl.concat_str(list(ngram), separator=" ").replace_strict(
+            list(_BOOSTER_NGRAMS), list(_BOOSTER_NGRAMS.values()), default=0.0, return_dtype=pl.Float64)
+    return hits.with_columns(boosted=boosted)
+
+
+def _sums(docs: pl.DataFrame, tokens: pl.DataFrame, nonzero: pl.DataFrame) -> pl.DataFrame:
+    """Per text with a non-zero valence: the sum of its valences, of (v + 1) for the positive and of
+    (v - 1) for the negative ones, each added in token order as score_valence adds them, and their
+    count; after the "but" rule for the texts that hold a "but"."""
+    first_but = tokens.filter(col.lower == "but").group_by("doc").agg(but=col.i.min())
+    nonzero = nonzero.join(first_but, on="doc", how="left", maintain_order="left")
+    plain = nonzero.filter(col.but.is_null()).group_by("doc", maintain_order=True).agg(
+        total=col.valence.cum_sum().last(),
+        positive=(col.valence.filter(col.valence > 0) + 1).cum_sum().last(),
+        negative=(col.valence.filter(col.valence < 0) - 1).cum_sum().last(),
+        count=pl.len().cast(pl.Int64),
+    )
+    with_but = nonzero.filter(col.but.is_not_null()).group_by("doc", maintain_order=True).agg(
+        "but", positions=col.i, values=col.valence)
+    rows = []
+    for doc, but, positions, values in with_but.iter_rows():
+        _but_check(but[0], positions, values)
+        positive = negative = 0.0
+        for value in values:
+            if value > 0:
+                positive += value + 1
+            if value < 0:
+                negative += value - 1
+        rows.append((doc, float(sum(values)), positive, negative, len(values)))
+    schema = plain.schema
+    return pl.concat([plain.with_columns(col.positive.fill_null(0.0), col.negative.fill_null(0.0)),
+                      pl.DataFrame(rows, schema=schema, orient="row")])
+
+
+def _scores(docs: pl.DataFrame) -> list[Polarity]:
+    """score_valence's arithmetic per text, then Python's round (to 4 and 3 decimals)."""
+    amplifier = (
+        pl.min_horizontal(col.exclamations, 4) * 0.292
+        + pl.when(col.questions <= 1).then(0.0)
+        .when(col.questions <= 3).then(col.questions * 0.18).otherwise(0.96)
+    )
+    total = pl.coalesce(col.total, 0.0)
+    total = pl.when(total > 0).then(total + col.amplifier).when(total < 0).then(total - col.amplifier) \
+        .otherwise(total)
+    positive, negative = pl.coalesce(col.positive, 0.0), pl.coalesce(col.negative, 0.0)
+    neutral = (col.n - pl.coalesce(col.count, 0)).cast(pl.Float64)
+    frame = docs.with_columns(amplifier=amplifier).select(
+        "n",
+        compound=(total / (total * total + 15).sqrt()).clip(-1.0, 1.0),
+        positive=pl.when(positive > negative.abs()).then(positive + col.amplifier).otherwise(positive),
+        negative=pl.when(positive < negative.abs()).then(negative - col.amplifier).otherwise(negative),
+        neutral=neutral,
+    ).with_columns(sum=col.positive + col.negative.abs() + col.neutral)
+    out: list[Polarity] = []
+    for n, compound, pos_sum, neg_sum, neu_count, total_sum in frame.iter_rows():
         if n == 0:
-            return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
-        upper = sum(map(str.isupper, words))
-        is_cap_diff = 0 < n - upper < n
-        positions: list[int] = []
-        values: list[float] = []
-        for i in hits:
-            if lower[i] == "kind" and i < n - 1 and lower[i + 1] == "of":
-                continue
-            valence = self._valence(words, lower, i, is_cap_diff)
-            if valence:
-                positions.append(i)
-                values.append(valence)
-        if values and "but" in lower:
-            _but_check(lower.index("but"), positions, values)
-        return _score_valence(values, n, text)
-
-    def _valence(self, words: list[str], lower: list[str], i: int, is_cap_diff: bool) -> float:
-        """vaderSentiment's sentiment_valence for a lexicon token i, over the lower-cased tokens."""
-        lexicon = self.lexicon
-        item_lowercase = lower[i]
-        valence = lexicon[item_lowercase]
-        if item_lowercase == "no" and i != len(words) - 1 and lower[i + 1] in lexicon:
-            valence = 0.0
-        if (i > 0 and lower[i - 1] == "no") \
-           or (i > 1 and lower[i - 2] == "no") \
-           or (i > 2 and lower[i - 3] == "no" and lower[i - 1] in ["or", "nor"]):
-            valence = lexicon[item_lowercase] * N_SCALAR
-        if words[i].isupper() and is_cap_diff:
-            if valence > 0:
-                valence += C_INCR
-            else:
-                valence -= C_INCR
-        for start_i in range(3):
-            if i > start_i and lower[i - (start_i + 1)] not in lexicon:
-                s = scalar_inc_dec(words[i - (start_i + 1)], valence, is_cap_diff)
-                if start_i == 1 and s != 0:
-                    s = s * 0.95
-                if start_i == 2 and s != 0:
-                    s = s * 0.9
-                valence = valence + s
-                valence = _negation_check(valence, lower, start_i, i)
-                if start_i == 2:
-                    valence = _special_idioms_check(valence, lower, i)
-        return self._least(valence, lower, i)
-
-    def _least(self, valence: float, lower: list[str], i: int) -> float:
-        """vaderSentiment's _least_check over the lower-cased tokens."""
-        if i > 1 and lower[i - 1] not in self.lexicon and lower[i - 1] == "least":
-            if lower[i - 2] != "at" and lower[i - 2] != "very":
-                valence = valence * N_SCALAR
-        elif i > 0 and lower[i - 1] not in self.lexicon and lower[i - 1] == "least":
-            valence = valence * N_SCALAR
-        return valence
-
-
-def _token_spans(sentences: list[str], raw: list[str]) -> list[tuple[int, int] | None]:
-    """For each sentence, the span [start, end) of the text's whitespace tokens it is made of, or None
-    when a sentence end cuts one of its tokens ("it.Not" split after "it."). All None when the
-    sentences are not the text's pieces at all."""
-    spans: list[tuple[int, int] | None] = []
-    ptr = off = 0  # the token being consumed, and how many of its characters are consumed
-    for sentence in sentences:
-        start, whole_tokens = ptr, off == 0
-        for token in sentence.split():
-            if ptr >= len(raw):
-                return [None] * len(sentences)
-            if off == 0 and token == raw[ptr]:
-                ptr += 1
-            elif raw[ptr].startswith(token, off):
-                off += len(token)
-                whole_tokens = False
-                if off == len(raw[ptr]):
-                    ptr, off = ptr + 1, 0
-            else:
-                return [None] * len(sentences)
-        spans.append((start, ptr) if whole_tokens and off == 0 else None)
-    return spans if ptr == len(raw) else [None] * len(sentences)
-
-
-def _tokens(raw: list[str]) -> tuple[list[str], list[str]]:
-    """SentiText's words_and_emoticons (punctuation stripped unless that leaves 2 characters or
-    fewer) and the same lower-cased."""
-    words = [w if len(s := w.strip(_PUNCTUATION)) <= 2 else s for w in raw]
-    return words, [w.lower() for w in words]
-
-
-def _score_valence(values: list[float], n: int, text: str) -> dict[str, float]:
-    """vaderSentiment's score_valence for n tokens whose non-zero valences are `values`, in order."""
-    sum_s = float(sum(values))
-    punct_emph_amplifier = _amplify_ep(text) + _amplify_qm(text)
-    if sum_s > 0:
-        sum_s += punct_emph_amplifier
-    elif sum_s < 0:
-        sum_s -= punct_emph_amplifier
-    compound = normalize(sum_s)
-    pos_sum = 0.0
-    neg_sum = 0.0
-    for sentiment_score in values:
-        if sentiment_score > 0:
-            pos_sum += (float(sentiment_score) + 1)
-        if sentiment_score < 0:
-            neg_sum += (float(sentiment_score) - 1)
-    neu_count = n - len(values)
-    if pos_sum > math.fabs(neg_sum):
-        pos_sum += punct_emph_amplifier
-    elif pos_sum < math.fabs(neg_sum):
-        neg_sum -= punct_emph_amplifier
-    total = pos_sum + math.fabs(neg_sum) + neu_count
-    return {"neg": round(math.fabs(neg_sum / total), 3), "neu": round(math.fabs(neu_count / total), 3),
-            "pos": round(math.fabs(pos_sum / total), 3), "compound": round(compound, 4)}
-
-
-def _negation_check(valence: float, lower: list[str], start_i: int, i: int) -> float:
-    """vaderSentiment's _negation_check over the lower-cased tokens."""
-    if start_i == 0:
-        if _negated(lower[i - (start_i + 1)]):
-            valence = valence * N_SCALAR
-    if start_i == 1:
-        if lower[i - 2] == "never" and (lower[i - 1] == "so" or lower[i - 1] == "this"):
-            valence = valence * 1.25
-        elif lower[i - 2] == "without" and lower[i - 1] == "doubt":
-            valence = valence
-        elif _negated(lower[i - (start_i + 1)]):
-            valence = valence * N_SCALAR
-    if start_i == 2:
-        if lower[i - 3] == "never" and (lower[i - 2] == "so" or lower[i - 2] == "this") or \
-                (lower[i - 1] == "so" or lower[i - 1] == "this"):
-            valence = valence * 1.25
-        elif lower[i - 3] == "without" and (lower[i - 2] == "doubt" or lower[i - 1] == "doubt"):
-            valence = valence
-        elif _negated(lower[i - (start_i + 1)]):
-            valence = valence * N_SCALAR
-    return valence
-
-
-def _special_idioms_check(valence: float, lower: list[str], i: int) -> float:
-    """vaderSentiment's _special_idioms_check over the lower-cased tokens."""
-    onezero = f"{lower[i - 1]} {lower[i]}"
-    twoonezero = f"{lower[i - 2]} {lower[i - 1]} {lower[i]}"
-    twoone = f"{lower[i - 2]} {lower[i - 1]}"
-    threetwoone = f"{lower[i - 3]} {lower[i - 2]} {lower[i - 1]}"
-    threetwo = f"{lower[i - 3]} {lower[i - 2]}"
-    for seq in (onezero, twoonezero, twoone, threetwoone, threetwo):
-        if seq in SPECIAL_CASES:
-            valence = SPECIAL_CASES[seq]
-            break
-    if len(lower) - 1 > i:
-        zeroone = f"{lower[i]} {lower[i + 1]}"
-        if zeroone in SPECIAL_CASES:
-            valence = SPECIAL_CASES[zeroone]
-    if len(lower) - 1 > i + 1:
-        zeroonetwo = f"{lower[i]} {lower[i + 1]} {lower[i + 2]}"
-        if zeroonetwo in SPECIAL_CASES:
-            valence = SPECIAL_CASES[zeroonetwo]
-    for n_gram in (threetwoone, threetwo, twoone):
-        if n_gram in BOOSTER_DICT:
-            valence = valence + BOOSTER_DICT[n_gram]
-    return valence
+            out.append((0.0, 0.0, 0.0, 0.0))
+        else:
+            out.append((round(compound, 4), round(math.fabs(pos_sum / total_sum), 3),
+                        round(math.fabs(neu_count / total_sum), 3), round(math.fabs(neg_sum / total_sum), 3)))
+    return out
 
 
 def _but_check(bi: int, positions: list[int], values: list[float]) -> None:

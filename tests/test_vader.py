@@ -1,0 +1,75 @@
+"""reviewpipe.vader's tokenizer sees text as Python does, and its scores are vaderSentiment's.
+
+The frame scorer splits, strips, lower-cases and tests ALL CAPS with Polars (Rust's Unicode tables);
+vaderSentiment does it with Python's str methods (Python 3.11: Unicode 14). These tests check every
+code point, so a newer Polars that sees more characters differently fails here, not in a report.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from reviewpipe import vader
+
+VADER = SentimentIntensityAnalyzer()
+CODE_POINTS = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+
+
+def expected(text: str) -> tuple[float, float, float, float]:
+    scores = VADER.polarity_scores(text)
+    return scores["compound"], scores["pos"], scores["neu"], scores["neg"]
+
+
+def test_the_token_pattern_splits_at_exactly_pythons_whitespace() -> None:
+    tokens = pl.Series([f"a{c}b" for c in CODE_POINTS]).str.extract_all(vader.TOKEN).to_list()
+    assert [c for c, t in zip(CODE_POINTS, tokens, strict=True) if t != f"a{c}b".split()] == []
+    assert sum(len(t) == 2 for t in tokens) == 29  # \t..\r, \x1c..\x1f, space, \x85, \xa0, 18 more
+
+
+def test_case_differs_from_python_only_on_the_characters_sent_to_vadersentiment() -> None:
+    """lower() and isupper() of each code point alone and after "A" and "a" (a word's ALL CAPS
+    test depends on every character in it): where Polars and Python disagree, the character is in
+    UNICODE_DIFFERENCES."""
+    differing = set()
+    for prefix in ("", "A", "a"):
+        words = [prefix + c for c in CODE_POINTS]
+        series = pl.Series(words)
+        caps = series.str.contains(vader.ALL_CAPS).to_list()
+        lower = series.str.to_lowercase().to_list()
+        differing |= {
+            word[-1]
+            for word, is_caps, low in zip(words, caps, lower, strict=True)
+            if is_caps != word.isupper() or low != word.lower()
+        }
+    listed = pl.Series(CODE_POINTS).str.contains(vader.UNICODE_DIFFERENCES).to_list()
+    assert differing <= {c for c, odd in zip(CODE_POINTS, listed, strict=True) if odd}
+    assert len(differing) > 0  # the two Unicode versions really differ: the guard is needed
+
+
+def test_a_text_holding_such_a_character_gets_vadersentiments_scores() -> None:
+    texts = ["GOOD \u10fc bad", "I love it", "\U00010d50 NOT good", "awful"]
+    assert vader.polarity_scores(texts) == [expected(t) for t in texts]
+
+
+def test_empty_batch_blank_texts_and_emoji() -> None:
+    assert vader.polarity_scores([]) == []
+    texts = ["", "   ", "\n", "😀😀", "bad 💔 day", "x😀y GREAT"]
+    assert vader.polarity_scores(texts) == [expected(t) for t in texts]
+
+
+# Arbitrary characters with words the rules look for, so tokens carry odd punctuation, case and
+# whitespace next to lexicon words, boosters, negations, "but" and idioms.
+_WORDS = st.sampled_from(
+    ["good", "GOOD", "bad", "no", "not", "never", "so", "very", "VERY", "but", "kind", "of", "least",
+     "at", "the", "bomb", "yeah", "right", "without", "doubt", "sort", "just", "enough", ":)", "!", "?"]
+)
+_PIECES = st.one_of(_WORDS, st.text(max_size=4), st.sampled_from([" ", "\n", "\t", "\xa0", "\x1c", ",", "."]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_PIECES, max_size=40).map("".join), min_size=1, max_size=6))
+def test_any_batch_of_texts_scores_as_vadersentiment_scores_each(texts: list[str]) -> None:
+    assert vader.polarity_scores(texts) == [expected(t) for t in texts]
