@@ -214,6 +214,9 @@ def summarize(a, results: dict, slice_rows: int, new_rows: int, compared: int, d
     cold = results["pipeline_cold"]["seconds"]["total"]
     base = results["baseline"]["seconds"]["total"]
     piped = results["pipeline_slice"]["seconds"]["total"]
+    # the end to end is ingest, score, metrics, publish, export: what the baseline does too
+    # (it writes no HTML report), so the ratio is given both without and with the report
+    piped_to_export = piped - results["pipeline_slice"]["seconds"].get("report", 0.0)
     return {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(),
@@ -221,6 +224,7 @@ def summarize(a, results: dict, slice_rows: int, new_rows: int, compared: int, d
         "rows": a.rows, "slice_rows": slice_rows, "new_rows": new_rows, "seed": a.seed,
         "phases": results,
         "ratio_baseline_over_pipeline": base / piped,
+        "ratio_baseline_over_pipeline_to_export": base / piped_to_export,
         "rerun_share_of_cold": results["pipeline_rerun"]["seconds"]["total"] / cold,
         "one_percent_share_of_cold": results["pipeline_1pct"]["seconds"]["total"] / cold,
         "ingest_over_duckdb_count": results["pipeline_cold"]["seconds"]["ingest"]
@@ -241,7 +245,9 @@ def print_table(report: dict) -> None:
             rate = f"{rows / seconds:,.0f}" if seconds > 0 else "-"
             print(f"{phase:<16}{stage:<11}{rows:>10,}{seconds:>10.2f}{rate:>12}{rss:>13}")
     print(f"\nbaseline / pipeline on the same {report['slice_rows']:,} rows: "
-          f"{report['ratio_baseline_over_pipeline']:.1f}x")
+          f"{report['ratio_baseline_over_pipeline_to_export']:.1f}x from ingest to export (the "
+          f"stages the baseline also does), {report['ratio_baseline_over_pipeline']:.1f}x with the "
+          "HTML report")
     print(f"re-run with no new data: {report['rerun_share_of_cold']:.1%} of the cold run; "
           f"with {report['new_rows']:,} new reviews (1%): {report['one_percent_share_of_cold']:.1%}")
     print(f"ingest / DuckDB read_csv count: {report['ingest_over_duckdb_count']:.1f}x")

@@ -6,42 +6,48 @@ with checked as (
 ),
 
 -- the same review twice (same id) keeps one occurrence: the first source in the config, then the
--- newest file (a newer export or page save has the newer votes), then the first row of that file
+-- newest file (a newer export or page save has the newer votes), then the first row of that file.
+-- Ranked on the keys alone, then joined back, so the window sorts no texts.
 ranked as (
     select
-        *,
-        case when len(problems) = 0 then row_number() over first_seen end as occurrence,
-        case when len(problems) = 0 then first_value(file_path) over first_seen end as first_file,
-        case when len(problems) = 0 then first_value(row_number) over first_seen end as first_row
+        source,
+        file_path,
+        row_number,
+        review_id,
+        row_number() over first_seen as occurrence,
+        first_value(file_path) over first_seen as first_file,
+        first_value(row_number) over first_seen as first_row
     from checked
+    where len(problems) = 0
     window first_seen as (
-        partition by review_id, len(problems) = 0
+        partition by review_id
         order by source_order, file_modified_at desc, file_path, row_number
     )
 ),
 
 final as (
     select
-        source,
-        file_path,
-        row_number,
-        rating_scale,
-        review_id,
-        title_id,
-        author,
-        review_date,
-        rating,
-        review_title,
-        review_text,
-        helpful_votes,
-        total_votes,
-        text_hash,
-        review_word_count,
-        case when occurrence > 1
-            then [problem('review_id', review_id,
-                          'duplicate of the review in ' || first_file || ' row ' || first_row)]
-        else problems end as problems
-    from ranked
+        checked.source,
+        checked.file_path,
+        checked.row_number,
+        checked.rating_scale,
+        checked.review_id,
+        checked.title_id,
+        checked.author,
+        checked.review_date,
+        checked.rating,
+        checked.review_title,
+        checked.review_text,
+        checked.helpful_votes,
+        checked.total_votes,
+        checked.text_hash,
+        checked.review_word_count,
+        case when ranked.occurrence > 1
+            then [problem('review_id', checked.review_id,
+                          'duplicate of the review in ' || ranked.first_file || ' row ' || ranked.first_row)]
+        else checked.problems end as problems
+    from checked
+    left join ranked using (source, file_path, row_number, review_id)
 )
 
 select * from final
