@@ -1,7 +1,8 @@
 -- Every raw review row typed and cleaned (int_reviews_typed), with the list of problems that keep it
 -- out of stg_reviews: its own, or being a second copy of a review.
 -- grain: one row per raw_reviews row; key: (source, file_path, row_number)
-with checked as (
+-- not materialized: read twice, each read gets the caller's filters (a restage of a few review ids)
+with checked as not materialized (
     select * from int_reviews_typed
 ),
 
