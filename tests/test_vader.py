@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer, normalize
 
 from reviewpipe import vader
 
@@ -52,6 +52,19 @@ def test_case_differs_from_python_only_on_the_characters_sent_to_vadersentiment(
 def test_a_text_holding_such_a_character_gets_vadersentiments_scores() -> None:
     texts = ["GOOD \u10fc bad", "I love it", "\U00010d50 NOT good", "awful"]
     assert vader.polarity_scores(texts) == [expected(t) for t in texts]
+
+
+def test_the_but_rule_scales_the_first_equal_valence_as_vadersentiment_does() -> None:
+    """In "good kind but good ok", scaling each valence in place would give another score:
+    vaderSentiment finds each valence by value, and "ok" (1.2) after "but" equals "kind" (2.4)
+    already halved, so "kind" is halved again and "ok" not scaled at all."""
+    texts = ["good kind but good ok", "good not but ok nice", "good but bad", "GOOD but good good"]
+    scores = vader.polarity_scores(texts)
+    assert scores == [expected(t) for t in texts]
+    good, kind, ok = (VADER.lexicon[w] for w in ("good", "kind", "ok"))
+    in_place = good * 0.5 + kind * 0.5 + good * 1.5 + ok * 1.5
+    quirk = good * 0.5 + kind * 0.5 * 0.5 + good * 1.5 + ok
+    assert scores[0][0] == round(normalize(quirk), 4) != round(normalize(in_place), 4)
 
 
 def test_empty_batch_blank_texts_and_emoji() -> None:

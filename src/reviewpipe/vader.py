@@ -276,20 +276,33 @@ def _idioms(hits: pl.DataFrame) -> pl.DataFrame:
 def _sums(docs: pl.DataFrame, tokens: pl.DataFrame, nonzero: pl.DataFrame) -> pl.DataFrame:
     """Per text with a non-zero valence: the sum of its valences, of (v + 1) for the positive and of
     (v - 1) for the negative ones, each added in token order as score_valence adds them, and their
-    count; after the "but" rule for the texts that hold a "but"."""
+    count; after the "but" rule for the texts that hold a "but".
+
+    The "but" rule halves the valences before the first "but" and raises those after it by half,
+    but it finds each one by value (`list.index`): where a valence equals one already scaled, it
+    scales that one again instead. Texts where some valence equals a scaled valence of the same
+    text go through `_but_check` (the rule as vaderSentiment runs it); in all others every valence
+    is scaled once, in place."""
     first_but = tokens.filter(col.lower == "but").group_by("doc").agg(but=col.i.min())
-    nonzero = nonzero.join(first_but, on="doc", how="left", maintain_order="left")
-    plain = nonzero.filter(col.but.is_null()).group_by("doc", maintain_order=True).agg(
-        total=col.valence.cum_sum().last(),
-        positive=(col.valence.filter(col.valence > 0) + 1).cum_sum().last(),
-        negative=(col.valence.filter(col.valence < 0) - 1).cum_sum().last(),
+    nonzero = nonzero.join(first_but, on="doc", how="left", maintain_order="left").with_columns(
+        scaled=pl.when(col.i < col.but).then(col.valence * 0.5)
+        .when(col.i > col.but).then(col.valence * 1.5).otherwise(col.valence))
+    with_but = nonzero.filter(col.but.is_not_null())
+    tangled = with_but.join(with_but.select("doc", valence=col.scaled), on=["doc", "valence"],
+                            how="semi")["doc"].unique()
+    plain = nonzero.filter(~col.doc.is_in(tangled.implode())).group_by("doc", maintain_order=True).agg(
+        total=col.scaled.cum_sum().last(),
+        positive=(col.scaled.filter(col.scaled > 0) + 1).cum_sum().last(),
+        negative=(col.scaled.filter(col.scaled < 0) - 1).cum_sum().last(),
         count=pl.len().cast(pl.Int64),
     )
-    with_but = nonzero.filter(col.but.is_not_null()).group_by("doc", maintain_order=True).agg(
-        "but", positions=col.i, values=col.valence)
     rows = []
-    for doc, but, positions, values in with_but.iter_rows():
-        _but_check(but[0], positions, values)
+    for doc, but, positions, values in (
+        with_but.filter(col.doc.is_in(tangled.implode()))
+        .group_by("doc", maintain_order=True).agg(col.but.first(), positions=col.i, values=col.valence)
+        .iter_rows()
+    ):
+        _but_check(but, positions, values)
         positive = negative = 0.0
         for value in values:
             if value > 0:
