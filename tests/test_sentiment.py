@@ -193,3 +193,18 @@ def test_the_frame_scorer_gives_vaders_four_scores(tokens: list[str], separator:
     # the text alone, and among others (the rules must not reach across texts in one batch)
     expected = tuple(VADER.polarity_scores(text)[k] for k in ("compound", "pos", "neu", "neg"))
     assert vader.polarity_scores(["BUT kind of so GOOD", text, "no good at least :)"])[1] == expected
+
+
+def test_worker_processes_get_the_cores_divided_among_them_as_polars_threads(monkeypatch) -> None:
+    import os
+
+    from reviewpipe.sentiment import _polars_threads_in_workers
+
+    monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    with _polars_threads_in_workers(4):
+        assert os.environ["POLARS_MAX_THREADS"] == "2"
+    assert "POLARS_MAX_THREADS" not in os.environ  # the parent's environment is left as it was
+    monkeypatch.setenv("POLARS_MAX_THREADS", "3")  # a user's own setting wins
+    with _polars_threads_in_workers(4):
+        assert os.environ["POLARS_MAX_THREADS"] == "3"
