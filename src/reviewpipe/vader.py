@@ -13,10 +13,11 @@ rules column by column with Polars:
 3. vaderSentiment's `sentiment_valence` rules ("no", caps, boosters, negation, idioms, "least",
    "kind of") run as column expressions over those rows, in vaderSentiment's order of operations,
    so every float is the same;
-4. per text, the non-zero valences are summed in order (`cum_sum`, as Python's `sum` adds), the
-   "but" rule runs in Python for the texts that hold a "but" (it has a quirk: it scales the *first*
-   valence equal to each one, as `list.index` does), and `score_valence`'s arithmetic and Python's
-   `round` give the four scores.
+4. per text, the "but" rule scales the valences before and after the first "but" (as columns; in
+   Python, as vaderSentiment runs it, for the texts where its quirk matters: it scales the *first*
+   valence equal to each one, as `list.index` does), the non-zero valences are summed in order
+   (`cum_sum`, as Python's `sum` adds), and `score_valence`'s arithmetic and Python's `round` give
+   the four scores.
 
 The results are held to vaderSentiment's exact values (==, not approximately) on every text of the
 real corpora and on every sentence of them (tests/test_acceptance_vader.py), on generated texts
