@@ -20,8 +20,16 @@ create or replace temp macro clean_text_lines(t) as
 create or replace temp macro clean_text_ends(t) as
     case when starts_with(t, ' ') or starts_with(t, chr(10)) or ends_with(t, ' ') or ends_with(t, chr(10))
         then trim(t, chr(10) || ' ') else t end;
-create or replace temp macro clean_text(t) as nullif(clean_text_ends(
-    clean_text_lines(clean_text_spaces(clean_text_entities(clean_text_breaks(t))))), '');
+-- The steps are chained through a one-element list so that each one's argument is a lambda parameter:
+-- macros nested directly copy their argument's whole expression into each of its uses, and the copies
+-- multiply (planning the typing of one file took 150 ms instead of 2 ms).
+create or replace temp macro clean_text(t) as nullif(
+    [t].list_transform(lambda x: clean_text_breaks(x))
+        .list_transform(lambda x: clean_text_entities(x))
+        .list_transform(lambda x: clean_text_spaces(x))
+        .list_transform(lambda x: clean_text_lines(x))
+        .list_transform(lambda x: clean_text_ends(x))[1],
+    '');
 
 -- Words in a cleaned text (runs of characters between spaces and line breaks; clean_text leaves no
 -- other whitespace and no run of spaces): separators + 1, counted without splitting the text.
