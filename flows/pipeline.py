@@ -82,14 +82,16 @@ def compute_metrics(settings: Settings, mapper: Mapper | None = None) -> dict[st
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish(settings: Settings, frames: dict[str, pl.DataFrame], run_id: str) -> dict[str, int]:
+def publish(settings: Settings, frames: dict[str, pl.DataFrame], run_id: str) -> pipeline.Published:
     t = time.perf_counter()
-    counts = pipeline.publish_stage(settings, frames, run_id)
+    published = pipeline.publish_stage(settings, frames, run_id)
+    how = ("whole" if published.reviews_replaced is None
+           else f"from the live one, {published.reviews_replaced} reviews replaced")
     get_run_logger().info(
-        "publish: built and checked %s; %.2f s",
-        ", ".join(f"{k} {v}" for k, v in counts.items()), time.perf_counter() - t,
+        "publish: built (%s) and checked %s; %.2f s", how,
+        ", ".join(f"{k} {v}" for k, v in published.counts.items()), time.perf_counter() - t,
     )
-    return counts
+    return published
 
 
 @task(name="export", cache_policy=NO_CACHE)
@@ -206,7 +208,8 @@ def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
             return summary
         summary.texts_scored = _retrying(score, settings)(settings, mapper)
         frames = _retrying(compute_metrics, settings)(settings, mapper)
-        summary.published = _retrying(publish, settings)(settings, frames, summary.run_id)
+        published = _retrying(publish, settings)(settings, frames, summary.run_id)
+        summary.published, summary.reviews_replaced = published.counts, published.reviews_replaced
         summary.published_path = settings.published_path
         files = _retrying(export, settings)(settings, summary.run_id)
         report_files = _retrying(report, settings)(settings, summary.run_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import write
+from conftest import published_rows, write
 
 from reviewpipe import pipeline
 from reviewpipe.publish import PUBLISHED_TABLES, CheckFailed, export_tables
@@ -150,3 +150,68 @@ def test_parquet_exports_hold_the_published_rows(staged, tmp_path: Path) -> None
     expected = con.sql("select * from agg_title_summary order by title_id").pl()
     con.close()
     assert got.equals(expected)
+
+
+# --- Building from a copy of the live database ---------------------------------------------------
+
+
+def _reviews_csv(path: Path, first: int, n: int, *, edit: dict[int, str] | None = None,
+                 drop: tuple[int, ...] = ()) -> None:
+    """n reviews with ids r<first>..; `edit` gives some of them another text, `drop` leaves some out."""
+    lines = ["review_id," + HEADER]
+    for i in range(first, first + n):
+        if i in drop:
+            continue
+        text = (edit or {}).get(i, f"Review {i} was {'a wonderful, moving film' if i % 3 else 'dull'}.")
+        lines.append(f"r{i},tt{i % 7},critic{i},2021-{1 + i % 12:02d}-05,{1 + i % 10},{i % 5},{i % 5 + i % 3},"
+                     f'Title {i},"{text}"\n')
+    write(path, "".join(lines))
+
+
+def test_a_run_with_few_changes_publishes_exactly_what_a_whole_build_does(tmp_path: Path, make_settings) -> None:
+    """Each run below starts from a copy of the live database when few reviews changed, and must
+    publish exactly what a clean run over the same files publishes; a change of settings, or a
+    live database touched by someone else, makes the run build it whole."""
+    landing = tmp_path / "landing"
+    _reviews_csv(landing / "a.csv", 0, 60)
+    _reviews_csv(landing / "b.csv", 100, 60)
+    _reviews_csv(landing / "small.csv", 200, 10)
+    settings = make_settings({"name": "rev", "path": str(landing / "*.csv")})
+
+    def run_and_compare(settings) -> int | None:
+        summary = pipeline.run(settings)
+        if summary.reviews_replaced is None:  # built whole, as every other test builds it
+            return None
+        clean_root = tmp_path / f"clean-{summary.run_id}"
+        clean = settings.model_copy(update={"paths": settings.paths.model_copy(update={
+            "warehouse": clean_root / "w.duckdb", "published": clean_root / "p.duckdb",
+            "exports": clean_root / "exports"})})
+        assert pipeline.run(clean).reviews_replaced is None
+        assert published_rows(settings.published_path) == published_rows(clean.published_path)
+        return summary.reviews_replaced
+
+    assert run_and_compare(settings) is None  # the first build is whole
+    _reviews_csv(landing / "new.csv", 300, 10)
+    assert run_and_compare(settings) == 10
+    # two reviews edited and one gone: every review of the file is replaced (10), one is deleted
+    _reviews_csv(landing / "small.csv", 200, 10, edit={201: "Now I hate it.", 205: "Changed my mind: superb."},
+                 drop=(207,))
+    assert run_and_compare(settings) == 10
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        assert con.execute("select count(*) from reviews").fetchall() == [(139,)]
+        assert con.execute("select sentiment_label from reviews where review_id = 'r201'").fetchall() == [
+            ("negative",)]
+
+    # other settings: every review's helpful_wilson_lb changes, so the database is built whole
+    wider = settings.model_copy(update={"metrics": settings.metrics.model_copy(update={"wilson_z": 2.5})})
+    _reviews_csv(landing / "new2.csv", 400, 5)
+    assert run_and_compare(wider) is None
+    # someone wrote into the live database: it is not copied, but built whole (their table is gone)
+    _reviews_csv(landing / "new3.csv", 500, 5)
+    with duckdb.connect(str(wider.published_path)) as con:
+        con.execute("create table scratch as select 1 as x")
+    assert run_and_compare(wider) is None
+    with duckdb.connect(str(wider.published_path), read_only=True) as con:
+        assert con.execute("select count(*) from duckdb_tables() where table_name = 'scratch'").fetchall() == [(0,)]
+    _reviews_csv(landing / "new4.csv", 600, 5)
+    assert run_and_compare(wider) == 5

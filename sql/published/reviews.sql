@@ -1,4 +1,5 @@
 -- Reviews with their per-review metrics. grain: one row per review; key: review_id
+-- Stored in title_id, review_id order (publish.STORED_ORDER).
 with staged as (
     select * from stg_reviews
 ),
@@ -42,4 +43,3 @@ final as (
 )
 
 select * from final
-order by title_id, review_id

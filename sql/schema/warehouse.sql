@@ -122,6 +122,21 @@ create table if not exists staging_touched (
     review_id varchar
 );
 
+-- Review ids whose published rows may differ from what staging gives now: touched since the live
+-- published database was built. A null review_id means every review (stg_reviews was rebuilt whole).
+-- Written with staging, emptied when a run's published database goes live.
+create table if not exists publish_pending (
+    review_id varchar
+);
+
+-- The live published database: what it was built from (pipeline.publish_basis) and the file as it
+-- was put in place (size, mtime, inode). A run may build the next one from a copy of it only if both
+-- still hold.
+create table if not exists published_state (
+    basis varchar not null,
+    file_signature varchar not null
+);
+
 -- Columns added after the first release: a warehouse made by an older reviewpipe gains them in place.
 alter table raw_reviews add column if not exists file_modified_at timestamp;
 alter table raw_titles add column if not exists writers varchar;
@@ -138,3 +153,5 @@ alter table runs add column if not exists inputs_hash varchar;
 alter table sentiment_scores add column if not exists sentence_count integer;
 alter table sentiment_scores add column if not exists positive_sentence_share double;
 alter table sentiment_scores add column if not exists negative_sentence_share double;
+-- the file's state at its load (ingest.file_state): an unchanged state is not hashed again
+alter table load_log add column if not exists file_state varchar;

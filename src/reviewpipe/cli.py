@@ -223,7 +223,7 @@ def print_run(settings: Settings, summary: pipeline.RunSummary) -> None:
         console.print(unchanged[0].upper() + unchanged[1:] + ".", highlight=False)
     else:
         console.print(f"Sentiment: {summary.texts_scored} new texts scored.")
-    console.print(f"Published database: {summary.published_path}")
+    console.print(f"Published database: {summary.published_path}{pipeline.publish_how(summary)}")
     console.print(f"Exports: {settings.exports_path}/ ({len(summary.exports)} files)")
     if summary.report:
         console.print(f"Report: {summary.report}")

@@ -104,11 +104,25 @@ def source_files(settings: Settings, source: Source) -> list[Path]:
 
 def fingerprint(path: Path, source: Source) -> str:
     """sha256 over the file's bytes and the source's configuration (a new mapping reloads the file)."""
-    digest = hashlib.sha256(source.model_dump_json(exclude={"name", "path"}).encode())
+    digest = hashlib.sha256(_source_config(source))
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def file_state(path: Path, source: Source) -> str:
+    """What says a file is unchanged without reading it, as git and make do: size, modification and
+    change times, inode, and the source's configuration. A file whose state equals the one logged at
+    its load is not hashed again; any write, copy, move or touch changes the state, and then the
+    fingerprint decides."""
+    st = path.stat()
+    config = hashlib.sha256(_source_config(source)).hexdigest()[:16]
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{config}"
+
+
+def _source_config(source: Source) -> bytes:
+    return source.model_dump_json(exclude={"name", "path"}).encode()
 
 
 def ingest(
@@ -146,12 +160,12 @@ def ingest(
         jobs.extend((source, path) for path in files)
     if read_map is None:
         prepared: Iterable[PreparedFile] = (
-            prepare_file(con, source, path, _known_fingerprint(con, source, path))
+            prepare_file(con, source, path, _known(con, source, path))
             for source, path in jobs
         )
     else:
         prepared = read_map(
-            read_file_apart, [(s, p, _known_fingerprint(con, s, p)) for s, p in jobs]
+            read_file_apart, [(s, p, _known(con, s, p)) for s, p in jobs]
         )
     report = IngestReport()
     for (source, _), file in zip(jobs, prepared, strict=True):
@@ -167,7 +181,7 @@ def load_file(
     """Load one file of a source unless the log shows it unchanged; its old rows are replaced."""
     if not path.is_file():
         raise ReviewpipeError(f"{path}: no such file; check the path and run again")
-    prepared = prepare_file(con, source, path, _known_fingerprint(con, source, path))
+    prepared = prepare_file(con, source, path, _known(con, source, path))
     return write_file(con, source, prepared, run_id, source_order)
 
 
@@ -185,6 +199,7 @@ class PreparedFile:
     size: int
     modified_at: datetime
     status: FileStatus
+    state: str | None = None  # file_state when it was read
     tables: dict[str, str | pa.Table] = field(default_factory=dict)
     rejects: str | pa.Table | None = None
     records: int = 0
@@ -193,10 +208,11 @@ class PreparedFile:
 
 
 def prepare_file(
-    con: duckdb.DuckDBPyConnection, source: Source, path: Path, known: str | None = None
+    con: duckdb.DuckDBPyConnection, source: Source, path: Path, known: tuple[str, str | None] | None = None
 ) -> PreparedFile:
-    """Read one file into temp tables of `con`, mapped onto the kind's fields, unless its fingerprint
-    equals `known` (the file is unchanged since its last load).
+    """Read one file into temp tables of `con`, mapped onto the kind's fields, unless it is unchanged
+    since its last load: `known` is the (fingerprint, file_state) logged then; an equal state, or
+    else an equal fingerprint, means unchanged.
 
     A file that changes while it is read raises FileBeingWritten (transient: the flow retries later).
     A file the reader cannot parse comes back 'unreadable' with the reason; it must not stop the load
@@ -204,15 +220,16 @@ def prepare_file(
     """
     try:
         before = _file_state(path)
-        fp = fingerprint(path, source)
+        state = file_state(path, source)
+        fp = known[0] if known and known[1] == state else fingerprint(path, source)
     except FileNotFoundError:
         raise FileVanished(
             f"{path} was matched by source {source.name!r} but was gone when it was read (moved or "
             "deleted meanwhile); the run retries without it"
         ) from None
     modified_at = datetime.fromtimestamp(before[1] / 1e9, UTC).replace(tzinfo=None)
-    file = PreparedFile(path, fp, before[0], modified_at, "skipped")
-    if fp == known:
+    file = PreparedFile(path, fp, before[0], modified_at, "skipped", state)
+    if known and fp == known[0]:
         return file
     try:
         tables = _read_file(con, source, str(path))
@@ -246,7 +263,7 @@ def prepare_file(
     return file
 
 
-def read_file_apart(job: tuple[Source, Path, str | None]) -> PreparedFile:
+def read_file_apart(job: tuple[Source, Path, tuple[str, str | None] | None]) -> PreparedFile:
     """`prepare_file` on a connection of its own, the rows returned as Arrow tables.
 
     This is what runs on a Dask worker: it reads the file (which must be reachable at the same path)
@@ -273,6 +290,10 @@ def write_file(
     """Write a prepared file in one transaction: its old rows are replaced, the load is logged."""
     print_path = str(file.path)
     if file.status == "skipped":
+        # unchanged bytes under a new state (touched, copied back): log the state, not to hash again
+        con.execute(
+            "update load_log set file_state = ? where source = ? and file_path = ? "
+            "and file_state is distinct from ?", [file.state, source.name, print_path, file.state])
         return FileLoad(source.name, print_path, "skipped")
     relations = {kind: _relation(con, f"_arrow_{kind}", t) for kind, t in file.tables.items()}
     rejects = _relation(con, "_arrow_rejects", file.rejects) if file.rejects is not None else None
@@ -327,12 +348,15 @@ def _relation(con: duckdb.DuckDBPyConnection, name: str, table: str | pa.Table) 
     return name
 
 
-def _known_fingerprint(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> str | None:
-    return scalar(
+def _known(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> tuple[str, str | None] | None:
+    """(fingerprint, file_state) of the file's last load, if it loaded."""
+    found = rows(
         con,
-        "select fingerprint from load_log where source = ? and file_path = ? and status = 'loaded'",
+        "select fingerprint, file_state from load_log "
+        "where source = ? and file_path = ? and status = 'loaded'",
         [source.name, str(path)],
     )
+    return found[0] if found else None
 
 
 def _file_state(path: Path) -> tuple[int, int]:
@@ -446,7 +470,8 @@ def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     stg_reviews is rebuilt only for the review ids whose rows changed since it was built
     (staging_touched), unless its models changed: a review's row in stg_reviews depends only on the
     rows with its id (int_reviews_validated ranks copies by id), and copying every text again is
-    most of a small load's time.
+    most of a small load's time. The ids restaged (or, after a whole rebuild, a null meaning all)
+    are added to publish_pending, for publishing likewise.
     """
     version = hashlib.sha256("".join(read_model(m) for m in _STG_REVIEWS_MODELS).encode()).hexdigest()
     with transaction(con):
@@ -459,6 +484,8 @@ def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                 # a view: it only ranks copies of a review; stg_reviews and quarantine read it once each
                 build_model(con, model, view=model == "staging/int_reviews_validated.sql")
             hooks.pause("staging")
+        con.execute("insert into publish_pending select distinct review_id from staging_touched"
+                    if current else "insert into publish_pending values (null)")
         con.execute("delete from staging_touched")
         con.execute("insert or replace into staging_state values ('stg_reviews', ?)", [version])
     return staged_counts(con)
@@ -539,11 +566,14 @@ def _log(con: duckdb.DuckDBPyConnection, source: Source, file: PreparedFile, run
     con.execute(
         """
         insert or replace into load_log
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            (source, kind, file_path, fingerprint, file_bytes, status, records_read, lines_rejected,
+             message, run_id, loaded_at, file_state)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             source.name, source.kind, str(file.path), file.fingerprint, file.size, file.status,
             file.records, file.rejected, file.message, run_id, datetime.now(UTC).replace(tzinfo=None),
+            file.state,
         ],
     )
 

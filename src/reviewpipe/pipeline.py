@@ -25,7 +25,9 @@ from reviewpipe import hooks, metrics, publish, sentiment
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.ingest import IngestReport, Mapper, ingest, stage, staged_counts
 from reviewpipe.settings import Settings
-from reviewpipe.warehouse import RunInProgress, open_warehouse, rows, run_lock, scalar, sql_dir
+from reviewpipe.warehouse import (
+    RunInProgress, open_warehouse, rows, run_lock, scalar, sql_dir, transaction,
+)
 
 
 @dataclass
@@ -51,6 +53,7 @@ class RunSummary:
     ingest: IngestSummary | None = None
     texts_scored: int = 0
     published: dict[str, int] = field(default_factory=dict)
+    reviews_replaced: int | None = None  # a delta publish: reviews replaced in a copy of the live file
     published_path: Path | None = None
     exports: list[Path] = field(default_factory=list)
     preview: tuple[list[str], list[tuple]] = ([], [])
@@ -109,7 +112,13 @@ def inputs_state(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     digest = hashlib.sha256()
     for row in rows(con, "select source, kind, file_path, fingerprint, status from load_log order by all"):
         digest.update(repr(row).encode())
-    digest.update(settings.model_dump_json(
+    digest.update(publish_basis(settings).encode())
+    return digest.hexdigest()
+
+
+def publish_basis(settings: Settings) -> str:
+    """A hash of how data becomes outputs: the settings that shape them and this code and SQL."""
+    digest = hashlib.sha256(settings.model_dump_json(
         include={"sources", "sentiment", "metrics", "exports", "paths"}).encode())
     digest.update(_code_hash().encode())
     return digest.hexdigest()
@@ -289,13 +298,56 @@ def new_database_path(settings: Settings, run_id: str) -> Path:
     return published.with_name(f".{published.name}.{run_id}.tmp")
 
 
-def publish_stage(settings: Settings, frames: dict[str, pl.DataFrame], run_id: str) -> dict[str, int]:
-    """Build and check this run's published database (not live yet); rows per published table."""
+@dataclass
+class Published:
+    """What publish_stage built: rows per published table, and how many reviews it replaced when it
+    started from a copy of the live database (None: built whole)."""
+
+    counts: dict[str, int]
+    reviews_replaced: int | None = None
+
+
+# A delta publish replaces at most this share of the reviews; beyond it, writing the file whole is
+# about as fast and leaves no deleted rows behind.
+DELTA_MAX_SHARE = 0.2
+
+
+def publish_stage(settings: Settings, frames: dict[str, pl.DataFrame], run_id: str) -> Published:
+    """Build and check this run's published database (not live yet).
+
+    When the live database was built by this code from the same settings and is untouched since,
+    and few reviews changed, the new one starts as a copy of it (see delta_base).
+    """
     notes = {"agg_title_summary": parameters_note(settings, frames["metric_weighted_rating_parameters"])}
     with warehouse(settings) as con:
-        counts = publish.build(con, frames, new_database_path(settings, run_id), notes)
+        base, replaced = delta_base(con, settings)
+        counts = publish.build(con, frames, new_database_path(settings, run_id), notes, base=base)
     hooks.pause("publish")
-    return counts
+    return Published(counts, replaced)
+
+
+def delta_base(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[Path | None, int | None]:
+    """The live published database and the number of reviews to replace in a copy of it, or
+    (None, None) when the new one must be built whole: there is none, it was built from other
+    settings or code, it changed since it went live, staging was rebuilt whole, or more than
+    DELTA_MAX_SHARE of the reviews changed."""
+    live = settings.published_path
+    if not live.exists() or rows(con, "select basis, file_signature from published_state") != [
+        (publish_basis(settings), file_signature(live))
+    ]:
+        return None, None
+    pending, everything = rows(
+        con, "select count(distinct review_id), count(*) filter (where review_id is null) "
+             "from publish_pending")[0]
+    if everything or pending > DELTA_MAX_SHARE * scalar(con, "select count(*) from stg_reviews"):
+        return None, None
+    return live, pending
+
+
+def file_signature(path: Path) -> str:
+    """Size, modification time and inode: what changes when anything writes or replaces the file."""
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 def export_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
@@ -379,7 +431,12 @@ def record_run_end(settings: Settings, summary: RunSummary, error: BaseException
     """Log the run's outcome and figures."""
     report = summary.ingest.report if summary.ingest else IngestReport()
     staged = summary.ingest.staged if summary.ingest else {}
-    with warehouse(settings) as con:
+    with warehouse(settings) as con, transaction(con):
+        if error is None and summary.published:  # this run's database is live
+            con.execute("delete from publish_pending")
+            con.execute("delete from published_state")
+            con.execute("insert into published_state values (?, ?)",
+                        [publish_basis(settings), file_signature(settings.published_path)])
         con.execute(
             """
             update runs set finished_at = ?, status = ?, files_loaded = ?, files_skipped = ?,
@@ -468,7 +525,8 @@ def _run_locked(settings: Settings, *, only: list[str] | None, full_refresh: boo
         frames = metrics_stage(settings)
         summary.seconds["metrics"] = time.perf_counter() - t
         t = time.perf_counter()
-        summary.published = publish_stage(settings, frames, summary.run_id)
+        published = publish_stage(settings, frames, summary.run_id)
+        summary.published, summary.reviews_replaced = published.counts, published.reviews_replaced
         summary.published_path = settings.published_path
         summary.seconds["publish"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -524,8 +582,17 @@ def summary_markdown(summary: RunSummary) -> str:
     lines += [f"- new texts scored: {summary.texts_scored}", "", "| published table | rows |", "|---|---|"]
     lines += [f"| `{table}` | {n} |" for table, n in summary.published.items()]
     if summary.published_path:
-        lines += ["", f"Published database: `{summary.published_path}`"]
+        lines += ["", f"Published database: `{summary.published_path}`{publish_how(summary)}"]
     return "\n".join(lines)
+
+
+def publish_how(summary: RunSummary) -> str:
+    """How a run that published built its database, as a parenthesis ("" for other runs)."""
+    if not summary.published:
+        return ""
+    if summary.reviews_replaced is None:
+        return " (built whole)"
+    return f" ({summary.reviews_replaced} reviews replaced in a copy of the previous one)"
 
 
 def _now() -> datetime:

@@ -191,7 +191,7 @@ _QUERIES = {
             h.helpful_votes,
             h.total_votes,
             h.helpful_wilson_lb,
-            r.review_text
+            h.review_id
         from agg_top_helpful_reviews as h
         join reviews as r using (review_id)
         left join agg_title_summary as s on s.title_id = h.title_id
@@ -210,14 +210,18 @@ _QUERIES = {
             m.rating_scale,
             m.sentiment_score,
             m.mismatch,
-            r.review_text
+            m.review_id
         from agg_rating_sentiment_mismatches as m
-        left join reviews as r using (review_id)
         left join agg_title_summary as s on s.title_id = m.title_id
         order by m.read_order
         limit $mismatch_rows
     """,
 }
+
+# The texts of the reviews the report quotes, fetched in one scan: texts are ZSTD-compressed in
+# blocks, so each lookup decompresses every block it touches (a scan per query would double that).
+_TEXTS = "select review_id, review_text from reviews where review_id in (select unnest($ids))"
+_QUOTING = ("helpful", "mismatches")
 
 _COUNTS = """
     select
@@ -246,6 +250,11 @@ def _read_report_data(published: Path, max_titles: int, *, generated_at: datetim
             for name, sql in _QUERIES.items():
                 used = {k: v for k, v in params.items() if f"${k}" in sql}
                 frames[name] = con.sql(sql, params=used).pl()
+            ids = pl.concat([frames[name]["review_id"] for name in _QUOTING]).unique().to_list()
+            texts = con.sql(_TEXTS, params={"ids": ids}).pl()
+            for name in _QUOTING:
+                frames[name] = frames[name].join(
+                    texts, on="review_id", how="left", maintain_order="left").drop("review_id")
             counts_frame = con.sql(_COUNTS).pl()
         except duckdb.CatalogException as exc:
             raise ReviewpipeError(
