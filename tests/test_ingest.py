@@ -153,6 +153,37 @@ def test_unchanged_files_are_skipped_and_a_changed_file_replaces_its_own_rows(tm
         ("ann", 9.0, "one (edited)"), ("bob", 3.0, "two"), ("cid", 7.0, "new")]
 
 
+def test_a_file_is_hashed_again_only_when_its_state_changes(tmp_path: Path, make_settings, monkeypatch) -> None:
+    """Size, times and inode say a file is unchanged without reading it; a rewrite that keeps the size
+    and puts the old modification time back still changes the inode's change time, so it reloads."""
+    import os
+
+    from reviewpipe import ingest as ingest_module
+
+    hashed: list[str] = []
+    real = ingest_module.fingerprint
+    monkeypatch.setattr(ingest_module, "fingerprint", lambda path, source: hashed.append(path.name) or real(path, source))
+    a = write(tmp_path / "in" / "a.csv", HEADER + "tt1,ann,2020-01-01,8,1,2,t,one\n")
+    s = make_settings({"name": "rev", "path": str(tmp_path / "in" / "*.csv")})
+    load(s, "r1")
+    assert hashed == ["a.csv"]
+    report, _ = load(s, "r2")
+    assert report.files[0].status == "skipped" and hashed == ["a.csv"]  # not read again
+
+    os.utime(a)  # touched, same bytes: hashed once, skipped, and its new state logged
+    report, _ = load(s, "r3")
+    assert report.files[0].status == "skipped" and hashed == ["a.csv"] * 2
+    load(s, "r4")
+    assert hashed == ["a.csv"] * 2
+
+    st = a.stat()
+    write(a, HEADER + "tt1,ann,2020-01-01,9,1,2,t,one\n")  # same size, other bytes, old mtime put back
+    os.utime(a, ns=(st.st_atime_ns, st.st_mtime_ns))
+    report, _ = load(s, "r5")
+    assert report.files[0].status == "loaded" and hashed == ["a.csv"] * 3
+    assert query(s, "select rating from stg_reviews") == [(9.0,)]
+
+
 def test_a_changed_mapping_reloads_an_unchanged_file(tmp_path: Path, make_settings) -> None:
     write(tmp_path / "a.csv", "film,stars,text\ntt1,4,nice\n")
     s = make_settings({"name": "rev", "path": str(tmp_path / "a.csv"), "rating_scale": 5,
