@@ -21,6 +21,7 @@ from polars.testing import assert_frame_equal
 from reviewpipe.metrics import (
     COMPOUND_UNIT,
     RATING_UNIT,
+    REVIEW_METRIC_COLUMNS,
     Z_95,
     comparable_ratings,
     exact_mean,
@@ -43,6 +44,7 @@ from reviewpipe.metrics import (
     weighted_rating,
     weighted_rating_parameters,
     wilson_lower_bound,
+    with_review_metrics,
 )
 from reviewpipe.sentiment import SCORE_SCHEMA
 
@@ -1623,6 +1625,20 @@ def test_chained_metrics_bounds_and_identical_reruns_in_any_row_order(
     # every figure within its bounds
     check_comparable_ratings_ranges(reviews, first)
     check_agreement_helpfulness_and_trend_ranges(reviews, first)
+    # metrics_stage's form: each review carries its scores and metrics in one frame, no joins
+    scored = with_review_metrics(
+        reviews.lazy().join(scores.lazy(), on="text_hash", how="left", maintain_order="left")
+    ).collect()
+    assert_identical("review_metrics (one frame)", scored.select(REVIEW_METRIC_COLUMNS),
+                     first["review_metrics"])
+    for name, one_frame in (
+        ("top_helpful_reviews", top_helpful_reviews(scored.lazy(), None, 3)),
+        ("sentiment_agreement", sentiment_agreement(scored.lazy())),
+        ("rating_sentiment_mismatches", rating_sentiment_mismatches(scored.lazy())),
+        ("helpfulness", helpfulness(scored.lazy())),
+        ("monthly_trends", monthly_trends(scored.lazy())),
+    ):
+        assert_identical(f"{name} (one frame)", one_frame.collect(), first[name])
     # inputs are exactly as they were, values and order
     assert_frame_equal(reviews, reviews_before, check_exact=True)
     assert_frame_equal(scores, scores_before, check_exact=True)

@@ -215,3 +215,25 @@ def test_a_run_with_few_changes_publishes_exactly_what_a_whole_build_does(tmp_pa
         assert con.execute("select count(*) from duckdb_tables() where table_name = 'scratch'").fetchall() == [(0,)]
     _reviews_csv(landing / "new4.csv", 600, 5)
     assert run_and_compare(wider) == 5
+
+
+def test_a_live_database_written_to_before_or_while_it_is_copied_is_not_used(tmp_path: Path, monkeypatch) -> None:
+    from reviewpipe import publish
+
+    live, new = tmp_path / "reports.duckdb", tmp_path / ".reports.duckdb.r2.tmp"
+    live.write_bytes(b"published by run r1")
+    signature = publish.file_signature(live)
+    assert publish.copy_if_unchanged(live, new, signature) and new.read_bytes() == live.read_bytes()
+    new.unlink()
+
+    real_copy = publish.shutil.copyfile
+
+    def copy_while_someone_writes(src, dst):  # an analyst's session checkpoints during the copy
+        real_copy(src, dst)
+        live.write_bytes(b"published by run r1, then changed")
+
+    monkeypatch.setattr(publish.shutil, "copyfile", copy_while_someone_writes)
+    assert not publish.copy_if_unchanged(live, new, signature) and not new.exists()
+    # and once it has changed, it is not copied at all
+    monkeypatch.setattr(publish.shutil, "copyfile", real_copy)
+    assert not publish.copy_if_unchanged(live, new, signature) and not new.exists()

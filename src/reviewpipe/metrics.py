@@ -103,6 +103,25 @@ def rating_sentiment_mismatch(
     ).fill_null(False)
 
 
+REVIEW_METRIC_COLUMNS = (
+    "review_id",
+    "helpful_ratio",
+    "helpful_wilson_lb",
+    "sentiment_compound",
+    "sentiment_pos",
+    "sentiment_neu",
+    "sentiment_neg",
+    "sentiment_label",
+    "sentence_compound_mean",
+    "sentence_count",
+    "positive_sentence_share",
+    "negative_sentence_share",
+    "sentence_sentiment_label",
+    "sentiment_score",
+    "rating_sentiment_mismatch",
+)
+
+
 def review_metrics(
     reviews: pl.LazyFrame,
     scores: pl.LazyFrame,
@@ -115,41 +134,47 @@ def review_metrics(
     """Per review: helpfulness, VADER's scores whole and by sentence, labels and the mismatch flag.
 
     grain: one row per review_id. `reviews` needs review_id, rating, rating_scale, helpful_votes,
-    total_votes, text_hash; `scores` is the sentiment cache keyed by text_hash. sentiment_score is
-    the measure that stands for the review in per-title figures: the sentence mean ("sentence") or
-    the whole-text compound ("whole").
+    total_votes, text_hash; `scores` is the sentiment cache keyed by text_hash. See with_review_metrics.
+    """
+    return with_review_metrics(
+        reviews.join(scores, on="text_hash", how="left", maintain_order="left"),
+        z=z, threshold=threshold, measure=measure, mismatch_threshold=mismatch_threshold,
+    ).select(REVIEW_METRIC_COLUMNS)
+
+
+def with_review_metrics(
+    reviews: pl.LazyFrame,
+    *,
+    z: float = Z_95,
+    threshold: float = 0.05,
+    measure: str = "sentence",
+    mismatch_threshold: float = 0.5,
+) -> pl.LazyFrame:
+    """The reviews, which carry their text's scores (the sentiment cache's columns), with the
+    per-review metrics added: helpfulness, labels, sentiment_score and the mismatch flag.
+
+    grain: as `reviews`, in its order. sentiment_score is the measure that stands for the review in
+    per-title figures: the sentence mean ("sentence") or the whole-text compound ("whole").
     """
     score = pl.col("sentence_compound_mean" if measure == "sentence" else "sentiment_compound")
-    return (
-        reviews.join(scores, on="text_hash", how="left", maintain_order="left")
-        .with_columns(
-            helpful_ratio=helpful_ratio(pl.col("helpful_votes"), pl.col("total_votes")),
-            helpful_wilson_lb=wilson_lower_bound(pl.col("helpful_votes"), pl.col("total_votes"), z),
-            sentiment_label=sentiment_label(pl.col("sentiment_compound"), threshold),
-            sentence_sentiment_label=sentiment_label(pl.col("sentence_compound_mean"), threshold),
-            sentiment_score=score,
-            rating_sentiment_mismatch=rating_sentiment_mismatch(
-                pl.col("rating"), pl.col("rating_scale"), score, mismatch_threshold
-            ),
-        )
-        .select(
-            "review_id",
-            "helpful_ratio",
-            "helpful_wilson_lb",
-            "sentiment_compound",
-            "sentiment_pos",
-            "sentiment_neu",
-            "sentiment_neg",
-            "sentiment_label",
-            "sentence_compound_mean",
-            "sentence_count",
-            "positive_sentence_share",
-            "negative_sentence_share",
-            "sentence_sentiment_label",
-            "sentiment_score",
-            "rating_sentiment_mismatch",
-        )
+    return reviews.with_columns(
+        helpful_ratio=helpful_ratio(pl.col("helpful_votes"), pl.col("total_votes")),
+        helpful_wilson_lb=wilson_lower_bound(pl.col("helpful_votes"), pl.col("total_votes"), z),
+        sentiment_label=sentiment_label(pl.col("sentiment_compound"), threshold),
+        sentence_sentiment_label=sentiment_label(pl.col("sentence_compound_mean"), threshold),
+        sentiment_score=score,
+        rating_sentiment_mismatch=rating_sentiment_mismatch(
+            pl.col("rating"), pl.col("rating_scale"), score, mismatch_threshold
+        ),
     )
+
+
+def scored_reviews(reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None) -> pl.LazyFrame:
+    """Reviews with their per-review metrics (review_metrics' output) joined on review_id; with
+    review_scores None, `reviews` already carries them (with_review_metrics' output)."""
+    if review_scores is None:
+        return reviews
+    return reviews.join(review_scores, on="review_id", how="inner", maintain_order="left")
 
 
 def rating_histogram(reviews: pl.LazyFrame) -> pl.LazyFrame:
@@ -385,7 +410,7 @@ def title_summary_from_partials(
 
 
 def top_helpful_reviews(
-    reviews: pl.LazyFrame, review_scores: pl.LazyFrame, n: int = 10
+    reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None = None, n: int = 10
 ) -> pl.LazyFrame:
     """The n most helpful reviews per title by Wilson lower bound, ranked 1..n.
 
@@ -393,7 +418,7 @@ def top_helpful_reviews(
     votes, then more total votes, then review_id so the ranking is deterministic.
     """
     return (
-        reviews.join(review_scores, on="review_id", how="inner", maintain_order="left")
+        scored_reviews(reviews, review_scores)
         # only reviews someone voted on, with a known helpful count, can be ranked
         .filter((pl.col("total_votes") > 0) & pl.col("helpful_wilson_lb").is_not_null())
         .sort(
@@ -650,7 +675,7 @@ def _agreement(label: str) -> pl.Expr:
     return pl.when(in_class.sum() > 0).then(agree.sum() / in_class.sum())
 
 
-def sentiment_agreement(reviews: pl.LazyFrame, review_scores: pl.LazyFrame) -> pl.LazyFrame:
+def sentiment_agreement(reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """How well words agree with stars, per title and overall per rating scale, for both measures.
 
     grain: one row per title (scope 'title') and one per rating scale (scope 'overall', null
@@ -658,7 +683,7 @@ def sentiment_agreement(reviews: pl.LazyFrame, review_scores: pl.LazyFrame) -> p
     mean; label agreement = share of reviews in a rating class (see rating_class; the middle of the
     scale is left out) whose label (±0.05) names that class, neutral counting as disagreement.
     """
-    scored = reviews.join(review_scores, on="review_id", how="inner", maintain_order="left").with_columns(
+    scored = scored_reviews(reviews, review_scores).with_columns(
         _class=rating_class(pl.col("rating"), pl.col("rating_scale"))
     )
     measures = {
@@ -695,7 +720,7 @@ def sentiment_agreement(reviews: pl.LazyFrame, review_scores: pl.LazyFrame) -> p
 
 
 def rating_sentiment_mismatches(
-    reviews: pl.LazyFrame, review_scores: pl.LazyFrame
+    reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None = None
 ) -> pl.LazyFrame:
     """The reviews whose words and stars disagree strongly, the ones to read first ranked first.
 
@@ -705,7 +730,7 @@ def rating_sentiment_mismatches(
     order = ["strength", "helpful_wilson_lb", "review_id"]
     descending = [True, True, False]
     return (
-        reviews.join(review_scores, on="review_id", how="inner", maintain_order="left")
+        scored_reviews(reviews, review_scores)
         .filter(pl.col("rating_sentiment_mismatch"))
         .with_columns(
             strength=pl.col("sentiment_score").abs(),
@@ -729,7 +754,7 @@ def rating_sentiment_mismatches(
 # --- Helpfulness and time ---------------------------------------------------------------------------
 
 
-def helpfulness(reviews: pl.LazyFrame, review_scores: pl.LazyFrame) -> pl.LazyFrame:
+def helpfulness(reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """Per title: who votes and what they find helpful.
 
     grain: one row per title_id with reviews. voted_share = share of reviews with any vote;
@@ -737,7 +762,7 @@ def helpfulness(reviews: pl.LazyFrame, review_scores: pl.LazyFrame) -> pl.LazyFr
     review's helpful_ratio with its rating and with its length in words, over reviews with votes
     (negative with rating: harsher reviews are found more helpful).
     """
-    joined = reviews.join(review_scores, on="review_id", how="inner", maintain_order="left")
+    joined = scored_reviews(reviews, review_scores)
     voted = joined.filter(pl.col("total_votes") > 0)
     return (
         joined.group_by("title_id")
@@ -765,13 +790,13 @@ def helpfulness(reviews: pl.LazyFrame, review_scores: pl.LazyFrame) -> pl.LazyFr
     )
 
 
-def monthly_trends(reviews: pl.LazyFrame, review_scores: pl.LazyFrame) -> pl.LazyFrame:
+def monthly_trends(reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """Per title and calendar month of review_date: counts, rating and sentiment means, helpfulness.
 
     grain: one row per (title_id, month) with reviews; month is the first day of the month; reviews
     without a date are not in any month.
     """
-    scored = reviews.join(review_scores, on="review_id", how="inner", maintain_order="left")
+    scored = scored_reviews(reviews, review_scores)
     return monthly_trends_from_partials(merge_partials([partial_aggregates(scored.collect())])["months"].lazy())
 
 

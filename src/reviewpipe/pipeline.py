@@ -13,8 +13,8 @@ import uuid
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,13 @@ from reviewpipe.errors import ReviewpipeError
 from reviewpipe.ingest import IngestReport, Mapper, ingest, stage, staged_counts
 from reviewpipe.settings import Settings
 from reviewpipe.warehouse import (
-    RunInProgress, open_warehouse, rows, run_lock, scalar, sql_dir, transaction,
+    RunInProgress,
+    open_warehouse,
+    rows,
+    run_lock,
+    scalar,
+    sql_dir,
+    transaction,
 )
 
 
@@ -207,24 +213,20 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str,
 
     Inputs are read in a fixed order and as one chunk each, and the metrics sum floats in ways that
     do not depend on thread timing, so a re-run on the same data publishes bit-identical tables.
-    The per-title and per-month sums and the rating histograms are computed per partition of
-    [runner] partition_rows reviews (through `mapper`, e.g. on Dask workers, when one is given) and
-    merged exactly.
+    The per-title and per-month sums and the rating histograms are computed as partial aggregates
+    (per partition of [runner] partition_rows reviews through `mapper`, e.g. on Dask workers, when
+    one is given) and merged exactly.
     """
     with warehouse(settings) as con:
+        # each review with its text's scores (the sentiment cache), joined where the data lives
         reviews = con.sql(
             """
-            select review_id, title_id, review_date, rating, rating_scale,
-                   helpful_votes, total_votes, text_hash, review_word_count
-            from stg_reviews
-            order by review_id
-            """
-        ).pl().rechunk()
-        scores = con.sql(
-            """
-            select * from sentiment_scores
-            where text_hash in (select text_hash from stg_reviews)
-            order by text_hash
+            select r.review_id, r.title_id, r.review_date, r.rating, r.rating_scale,
+                   r.helpful_votes, r.total_votes, r.text_hash, r.review_word_count,
+                   s.* exclude (text_hash)
+            from stg_reviews as r
+            left join sentiment_scores as s using (text_hash)
+            order by r.review_id
             """
         ).pl().rechunk()
         staged_titles = con.sql(
@@ -233,12 +235,12 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str,
         ).pl().rechunk()
     hooks.pause("metrics")
     m, st = settings.metrics, settings.sentiment
-    per_review = metrics.review_metrics(
-        reviews.lazy(), scores.lazy(), z=m.wilson_z, threshold=st.threshold,
-        measure=st.title_measure, mismatch_threshold=st.mismatch_threshold,
+    scored = metrics.with_review_metrics(
+        reviews.lazy(), z=m.wilson_z, threshold=st.threshold, measure=st.title_measure,
+        mismatch_threshold=st.mismatch_threshold,
     ).collect()
     titles = metrics.merged_titles(staged_titles.lazy()).collect()
-    partials = _partial_aggregates(reviews, per_review, settings.runner.partition_rows, mapper)
+    partials = _partial_aggregates(scored, settings.runner.partition_rows, mapper)
     distribution = metrics.distribution_from_histogram(partials["histogram"].lazy()).collect()
     summary = (
         metrics.title_summary_from_partials(
@@ -253,7 +255,7 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str,
     ).collect()
     return {
         "metric_titles": titles,
-        "metric_reviews": per_review,
+        "metric_reviews": scored.select(metrics.REVIEW_METRIC_COLUMNS),
         "metric_title_summary": summary,
         "metric_comparable_ratings": metrics.comparable_ratings(
             summary.lazy(), parameters.lazy(), prior_per_star=m.bayesian_prior_per_star,
@@ -266,30 +268,28 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str,
         "metric_weighted_rating_parameters": parameters,
         "metric_rating_distribution": distribution,
         "metric_top_helpful_reviews": metrics.top_helpful_reviews(
-            reviews.lazy(), per_review.lazy(), m.top_helpful_per_title
+            scored.lazy(), None, m.top_helpful_per_title
         ).collect(),
-        "metric_sentiment_agreement": metrics.sentiment_agreement(
-            reviews.lazy(), per_review.lazy()
-        ).collect(),
-        "metric_rating_sentiment_mismatches": metrics.rating_sentiment_mismatches(
-            reviews.lazy(), per_review.lazy()
-        ).collect(),
-        "metric_helpfulness": metrics.helpfulness(reviews.lazy(), per_review.lazy()).collect(),
+        "metric_sentiment_agreement": metrics.sentiment_agreement(scored.lazy()).collect(),
+        "metric_rating_sentiment_mismatches": metrics.rating_sentiment_mismatches(scored.lazy()).collect(),
+        "metric_helpfulness": metrics.helpfulness(scored.lazy()).collect(),
         "metric_monthly_trends": metrics.monthly_trends_from_partials(partials["months"].lazy()).collect(),
     }
 
 
 def _partial_aggregates(
-    reviews: pl.DataFrame, per_review: pl.DataFrame, partition_rows: int, mapper: Mapper | None
+    scored: pl.DataFrame, partition_rows: int, mapper: Mapper | None
 ) -> dict[str, pl.DataFrame]:
-    """metrics.partial_aggregates over partitions of the scored reviews, merged."""
-    scored = reviews.join(per_review, on="review_id", how="left", maintain_order="left").select(
+    """metrics.partial_aggregates of the scored reviews, merged: per partition of partition_rows
+    through `mapper` when one is given; here, in one piece (Polars uses every core on it)."""
+    scored = scored.select(
         "title_id", "rating", "rating_scale", "review_date", "helpful_votes", "total_votes",
         "sentiment_score", "sentiment_compound", "sentence_compound_mean", "sentiment_label",
     )
+    if mapper is None:
+        return metrics.merge_partials([metrics.partial_aggregates(scored)])
     partitions = [scored.slice(i, partition_rows) for i in range(0, scored.height, partition_rows)]
-    parts = (mapper or map)(metrics.partial_aggregates, partitions or [scored])
-    return metrics.merge_partials(list(parts))
+    return metrics.merge_partials(list(mapper(metrics.partial_aggregates, partitions or [scored])))
 
 
 def new_database_path(settings: Settings, run_id: str) -> Path:
@@ -319,35 +319,31 @@ def publish_stage(settings: Settings, frames: dict[str, pl.DataFrame], run_id: s
     and few reviews changed, the new one starts as a copy of it (see delta_base).
     """
     notes = {"agg_title_summary": parameters_note(settings, frames["metric_weighted_rating_parameters"])}
+    new_db = new_database_path(settings, run_id)
     with warehouse(settings) as con:
-        base, replaced = delta_base(con, settings)
-        counts = publish.build(con, frames, new_database_path(settings, run_id), notes, base=base)
+        signature, replaced = delta_base(con, settings)
+        delta = signature is not None and publish.copy_if_unchanged(
+            settings.published_path, new_db, signature)
+        counts = publish.build(con, frames, new_db, notes, delta=delta)
     hooks.pause("publish")
-    return Published(counts, replaced)
+    return Published(counts, replaced if delta else None)
 
 
-def delta_base(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[Path | None, int | None]:
-    """The live published database and the number of reviews to replace in a copy of it, or
-    (None, None) when the new one must be built whole: there is none, it was built from other
-    settings or code, it changed since it went live, staging was rebuilt whole, or more than
+def delta_base(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[str | None, int | None]:
+    """The live published database's file signature and the number of reviews to replace in a copy
+    of it, or (None, None) when the new one must be built whole: there is none, it was built from
+    other settings or code, it changed since it went live, staging was rebuilt whole, or more than
     DELTA_MAX_SHARE of the reviews changed."""
     live = settings.published_path
-    if not live.exists() or rows(con, "select basis, file_signature from published_state") != [
-        (publish_basis(settings), file_signature(live))
-    ]:
+    state = rows(con, "select basis, file_signature from published_state")
+    if not live.exists() or state != [(publish_basis(settings), publish.file_signature(live))]:
         return None, None
     pending, everything = rows(
         con, "select count(distinct review_id), count(*) filter (where review_id is null) "
              "from publish_pending")[0]
     if everything or pending > DELTA_MAX_SHARE * scalar(con, "select count(*) from stg_reviews"):
         return None, None
-    return live, pending
-
-
-def file_signature(path: Path) -> str:
-    """Size, modification time and inode: what changes when anything writes or replaces the file."""
-    st = path.stat()
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    return state[0][1], pending
 
 
 def export_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
@@ -436,7 +432,7 @@ def record_run_end(settings: Settings, summary: RunSummary, error: BaseException
             con.execute("delete from publish_pending")
             con.execute("delete from published_state")
             con.execute("insert into published_state values (?, ?)",
-                        [publish_basis(settings), file_signature(settings.published_path)])
+                        [publish_basis(settings), publish.file_signature(settings.published_path)])
         con.execute(
             """
             update runs set finished_at = ?, status = ?, files_loaded = ?, files_skipped = ?,

@@ -7,7 +7,7 @@ open, even for writing, cannot make a run fail), and only then does `os.replace`
 place (an atomic rename on POSIX). A reader that had the old file open keeps reading the old file;
 the next reader opens the new one. A failed run leaves the old files as they were.
 
-A run that changed few reviews builds the new file from a copy of the live one (`build` with `base`):
+A run that changed few reviews builds the new file from a copy of the live one (`build` with `delta`):
 only those reviews' rows of `reviews` are replaced and the other, small, tables rebuilt, instead of
 writing every review's text again. Texts are stored ZSTD-compressed (a quarter of their size), which
 also makes that copy cheap.
@@ -79,24 +79,23 @@ def build(
     new_db: Path,
     table_notes: dict[str, str] | None = None,
     *,
-    base: Path | None = None,
+    delta: bool = False,
 ) -> dict[str, int]:
     """Build every published table into the new file new_db and run the checks; rows per table.
 
     `con` is the warehouse connection (for stg_ and quarantine tables); `frames` maps each name in
     METRIC_FRAMES to its frame; `table_notes` are appended to those tables' comments (e.g. the
-    parameters a run used). With `base` (the live published database, built from the same settings
-    and code), new_db starts as a copy of it and only the reviews in the warehouse's publish_pending
-    are replaced in `reviews`; every other table is rebuilt whole. Nobody else knows new_db yet:
-    `go_live` puts it in place.
+    parameters a run used). With `delta`, new_db is already a copy of the live published database
+    (`copy_if_unchanged`, built from the same settings and code) and only the reviews in the
+    warehouse's publish_pending are replaced in `reviews`; every other table is rebuilt whole.
+    Nobody else knows new_db yet: `go_live` puts it in place.
     """
     missing = sorted(set(METRIC_FRAMES) - set(frames))
     if missing:
         raise ValueError(f"publish needs the frames {missing}")
     new_db.parent.mkdir(parents=True, exist_ok=True)
-    new_db.unlink(missing_ok=True)
-    if base is not None:
-        shutil.copyfile(base, new_db)
+    if not delta:
+        new_db.unlink(missing_ok=True)
     home = scalar(con, "select current_database()")
     for name in METRIC_FRAMES:
         con.register(name, frames[name])
@@ -105,7 +104,7 @@ def build(
     try:
         for table in PUBLISHED_TABLES:
             model = read_model(f"published/{table}.sql")
-            if base is not None and table == "reviews":
+            if delta and table == "reviews":
                 _replace_pending_reviews(con, model)
             else:
                 if table in STORED_ORDER:
@@ -137,6 +136,25 @@ def build(
         for name in METRIC_FRAMES:
             con.unregister(name)
     return counts
+
+
+def file_signature(path: Path) -> str:
+    """Size, modification time and inode: what changes when anything writes or replaces the file."""
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def copy_if_unchanged(live: Path, new_db: Path, signature: str) -> bool:
+    """Copy the live published database to new_db if its signature is `signature` before and after
+    the copy (nothing wrote to it since it went live, nor while it was copied); whether it did."""
+    if file_signature(live) != signature:
+        return False
+    new_db.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(live, new_db)
+    if file_signature(live) != signature:
+        new_db.unlink()
+        return False
+    return True
 
 
 def _replace_pending_reviews(con: duckdb.DuckDBPyConnection, model: str) -> None:
