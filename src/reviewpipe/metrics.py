@@ -6,6 +6,8 @@ lazy frame. The grain of each result is in its docstring.
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 from reviewpipe.settings import TITLE_FIELDS
@@ -122,23 +124,15 @@ REVIEW_METRIC_COLUMNS = (
 )
 
 
-def review_metrics(
-    reviews: pl.LazyFrame,
-    scores: pl.LazyFrame,
-    *,
-    z: float = Z_95,
-    threshold: float = 0.05,
-    measure: str = "sentence",
-    mismatch_threshold: float = 0.5,
-) -> pl.LazyFrame:
+def review_metrics(reviews: pl.LazyFrame, scores: pl.LazyFrame, **options: Any) -> pl.LazyFrame:
     """Per review: helpfulness, VADER's scores whole and by sentence, labels and the mismatch flag.
 
     grain: one row per review_id. `reviews` needs review_id, rating, rating_scale, helpful_votes,
-    total_votes, text_hash; `scores` is the sentiment cache keyed by text_hash. See with_review_metrics.
+    total_votes, text_hash; `scores` is the sentiment cache keyed by text_hash; `options` are
+    with_review_metrics' (z, threshold, measure, mismatch_threshold).
     """
     return with_review_metrics(
-        reviews.join(scores, on="text_hash", how="left", maintain_order="left"),
-        z=z, threshold=threshold, measure=measure, mismatch_threshold=mismatch_threshold,
+        reviews.join(scores, on="text_hash", how="left", maintain_order="left"), **options
     ).select(REVIEW_METRIC_COLUMNS)
 
 
