@@ -125,6 +125,14 @@ def test_other_peoples_words_are_escaped(report: Path) -> None:
     assert "<i>Italic" not in page
 
 
+def test_both_review_tables_quote_the_reviews_texts(report: Path) -> None:
+    page = report.read_text(encoding="utf-8")
+    excerpts = re.findall(r'<div class="excerpt">(.*?)</div>', page, re.DOTALL)
+    # the mismatch is in both tables with its own words; the most helpful reviews with theirs
+    assert excerpts.count("This is terrible. Awful, horrible, the worst. I hate it.") == 2
+    assert "A wonderful, moving film. I loved it." in excerpts and "Great acting and a great story." in excerpts
+
+
 def test_the_report_reads_the_database_without_changing_it(published: Path, tmp_path: Path) -> None:
     before = hashlib.sha256(published.read_bytes()).hexdigest()
     out = tmp_path / "nested" / "report.html"

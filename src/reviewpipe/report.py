@@ -218,9 +218,10 @@ _QUERIES = {
     """,
 }
 
-# The texts of the reviews the report quotes, fetched in one scan: texts are ZSTD-compressed in
-# blocks, so each lookup decompresses every block it touches (a scan per query would double that).
-_TEXTS = "select review_id, review_text from reviews where review_id in (select unnest($ids))"
+# The text of one review the report quotes. Texts are stored ZSTD-compressed and in title order: a
+# lookup by title and id reads only the blocks of that title (about 4 ms on 1M reviews), where one
+# query for all quoted ids (an IN list or a join) decompresses every text of the table (0.5 s).
+_TEXT = "select review_text from reviews where title_id = $title_id and review_id = $review_id"
 _QUOTING = ("helpful", "mismatches")
 
 _COUNTS = """
@@ -250,11 +251,14 @@ def _read_report_data(published: Path, max_titles: int, *, generated_at: datetim
             for name, sql in _QUERIES.items():
                 used = {k: v for k, v in params.items() if f"${k}" in sql}
                 frames[name] = con.sql(sql, params=used).pl()
-            ids = pl.concat([frames[name]["review_id"] for name in _QUOTING]).unique().to_list()
-            texts = con.sql(_TEXTS, params={"ids": ids}).pl()
             for name in _QUOTING:
-                frames[name] = frames[name].join(
-                    texts, on="review_id", how="left", maintain_order="left").drop("review_id")
+                texts = [
+                    con.execute(_TEXT, {"title_id": t, "review_id": r}).fetchall()
+                    for t, r in frames[name].select("title_id", "review_id").iter_rows()
+                ]
+                frames[name] = frames[name].drop("review_id").with_columns(
+                    review_text=pl.Series([found[0][0] if found else None for found in texts],
+                                          dtype=pl.String))
             counts_frame = con.sql(_COUNTS).pl()
         except duckdb.CatalogException as exc:
             raise ReviewpipeError(
