@@ -169,3 +169,17 @@ def test_the_run_log_records_each_run(sample_run) -> None:
         "select status, reviews_published from runs where run_id = ?", [summary.run_id]).fetchall()[0]
     con.close()
     assert (status, reviews) == ("succeeded", summary.published["reviews"])
+
+
+def test_a_score_cached_before_sentences_were_scored_is_scored_again(sample_run) -> None:
+    settings, _ = sample_run
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        before = con.execute("select * from sentiment_scores order by text_hash limit 2").fetchall()
+        # the cache rows of an older reviewpipe: whole-text scores only
+        con.execute("update sentiment_scores set sentence_compound_mean = null, sentence_count = null, "
+                    "positive_sentence_share = null, negative_sentence_share = null "
+                    "where text_hash in (?, ?)", [before[0][0], before[1][0]])
+    assert pipeline.score_stage(settings) == 2
+    assert pipeline.score_stage(settings) == 0
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.execute("select * from sentiment_scores order by text_hash limit 2").fetchall() == before
