@@ -211,8 +211,10 @@ def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
         published = _retrying(publish, settings)(settings, frames, summary.run_id)
         summary.published, summary.reviews_replaced = published.counts, published.reviews_replaced
         summary.published_path = settings.published_path
+        # the report is drawn (a task of its own, in the task runner) while the exports are written
+        drawn = _retrying(report, settings).submit(settings, summary.run_id)
         files = _retrying(export, settings)(settings, summary.run_id)
-        report_files = _retrying(report, settings)(settings, summary.run_id)
+        report_files = drawn.result()
         summary.preview = pipeline.title_preview(pipeline.new_database_path(settings, summary.run_id))
         artifacts(settings, summary)
         summary.exports = go_live(settings, summary.run_id, files)

@@ -305,6 +305,9 @@ def merge_partials(partials: list[dict[str, pl.DataFrame]]) -> dict[str, pl.Data
     merged = {}
     for name, keys in _PARTIAL_KEYS.items():
         frame = pl.concat([p[name] for p in partials], how="vertical")
+        if len(partials) == 1:  # one row per key already
+            merged[name] = frame.sort(keys)
+            continue
         merged[name] = (
             frame.group_by(keys)
             .agg(

@@ -244,9 +244,11 @@ def _read_report_data(published: Path, max_titles: int, *, generated_at: datetim
         "helpful_rows": HELPFUL_ROWS,
         "mismatch_rows": MISMATCH_ROWS,
     }
+    # Only the fixed queries above run here, so external access stays as it is: turning it off
+    # would turn it off for every connection of this process to the file (DuckDB shares one
+    # instance per file), such as the run's export, which writes its CSVs while this reads.
     with published_connection(published) as con:
         try:
-            con.execute("set enable_external_access = false")
             frames = {}
             for name, sql in _QUERIES.items():
                 used = {k: v for k, v in params.items() if f"${k}" in sql}
