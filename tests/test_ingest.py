@@ -356,7 +356,8 @@ def test_a_file_that_changes_while_it_is_read_is_left_for_a_retry(tmp_path: Path
 
 
 def test_staging_a_new_or_replaced_file_equals_a_full_rebuild(tmp_path: Path, make_settings) -> None:
-    """stg_reviews is rebuilt only for the review ids whose rows changed; the result is the full rebuild's."""
+    """stg_reviews and quarantine are rebuilt only for the review ids whose rows changed; the result is
+    the full rebuild's."""
     head = "review_id," + HEADER
     landing = tmp_path / "in"
     write(landing / "a.csv", head + "r1,tt1,ann,2020-01-01,9,1,2,A,Good.\n"
@@ -366,7 +367,8 @@ def test_staging_a_new_or_replaced_file_equals_a_full_rebuild(tmp_path: Path, ma
     load(s)
     # a second file with a newer copy of r1 and a new review; then a.csv replaced (r2 fixed, r3 gone)
     write(landing / "b.csv", head + "r1,tt1,ann,2020-01-01,8,5,6,A,Edited.\n"
-          + "r4,tt2,dee,2020-01-04,7,0,0,D,New.\n")
+          + "r4,tt2,dee,2020-01-04,7,0,0,D,New.\n"
+          + "r6,tt2,fay,2020-01-06,7,0,0,F,Too,many,columns.\n")  # a reader reject
     load(s, "r2")
     write(landing / "a.csv", head + "r1,tt1,ann,2020-01-01,9,1,2,A,Good.\n"
           + "r2,tt1,bob,2020-01-02,3,0,0,B,Fixed rating.\n"
@@ -382,6 +384,8 @@ def test_staging_a_new_or_replaced_file_equals_a_full_rebuild(tmp_path: Path, ma
         stage(con)
     full = query(s, everything.format("stg_reviews")), query(s, everything.format("quarantine"))
     assert incremental == full
+    # in quarantine: the older copy of r1 (a duplicate) and the reader's reject; r2 was fixed
+    assert [r[2:5] for r in incremental[1]] == [(1, None, "review_id"), (None, 4, None)]
     staged = {r[0]: r for r in query(s, "select review_id, review_text, file_path from stg_reviews")}
     assert sorted(staged) == ["r1", "r2", "r4", "r5"]
     assert staged["r1"][1:] == ("Good.", str(landing / "a.csv"))  # the copy in the newest file

@@ -10,7 +10,8 @@ with review_problems as (
         null::bigint as line_number,
         p.column_name,
         p.raw_value,
-        p.reason
+        p.reason,
+        review_id  -- for restaging a review's rows alone (ingest.stage); not published
     from int_reviews_validated, unnest(problems) as t(p)
 ),
 
@@ -23,7 +24,8 @@ title_problems as (
         null::bigint as line_number,
         p.column_name,
         p.raw_value,
-        p.reason
+        p.reason,
+        null::varchar as review_id
     from int_titles_validated, unnest(problems) as t(p)
 ),
 
@@ -36,7 +38,8 @@ reader_rejects as (
         line_number,
         column_name,
         raw_value,
-        reason
+        reason,
+        null::varchar as review_id
     from raw_rejects
 ),
 
