@@ -289,11 +289,11 @@ def partial_aggregates(scored_reviews: pl.DataFrame) -> dict[str, pl.DataFrame]:
     dated = lazy.filter(pl.col("review_date").is_not_null()).with_columns(
         month=pl.col("review_date").dt.truncate("1mo")
     )
-    return {
-        "titles": partial_sums(lazy, ["title_id"]).collect(),
-        "months": partial_sums(dated, ["title_id", "month"]).collect(),
-        "histogram": rating_histogram(lazy).collect(),
-    }
+    titles, months, histogram = pl.collect_all([
+        partial_sums(lazy, ["title_id"]), partial_sums(dated, ["title_id", "month"]),
+        rating_histogram(lazy),
+    ])
+    return {"titles": titles, "months": months, "histogram": histogram}
 
 
 _PARTIAL_KEYS = {"titles": ["title_id"], "months": ["title_id", "month"],

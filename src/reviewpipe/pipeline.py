@@ -234,8 +234,7 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str,
         reviews = con.sql(
             """
             select r.review_id, r.title_id, r.review_date, r.rating, r.rating_scale,
-                   r.helpful_votes, r.total_votes, r.text_hash, r.review_word_count,
-                   s.* exclude (text_hash)
+                   r.helpful_votes, r.total_votes, r.review_word_count, s.* exclude (text_hash)
             from stg_reviews as r
             left join sentiment_scores as s using (text_hash)
             order by r.review_id
@@ -279,13 +278,15 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str,
         ).collect(),
         "metric_weighted_rating_parameters": parameters,
         "metric_rating_distribution": distribution,
-        "metric_top_helpful_reviews": metrics.top_helpful_reviews(
-            scored.lazy(), None, m.top_helpful_per_title
-        ).collect(),
-        "metric_sentiment_agreement": metrics.sentiment_agreement(scored.lazy()).collect(),
-        "metric_rating_sentiment_mismatches": metrics.rating_sentiment_mismatches(scored.lazy()).collect(),
-        "metric_helpfulness": metrics.helpfulness(scored.lazy()).collect(),
         "metric_monthly_trends": metrics.monthly_trends_from_partials(partials["months"].lazy()).collect(),
+        # computed together: Polars runs them side by side
+        **dict(zip(("metric_top_helpful_reviews", "metric_sentiment_agreement",
+                    "metric_rating_sentiment_mismatches", "metric_helpfulness"), pl.collect_all([
+            metrics.top_helpful_reviews(scored.lazy(), None, m.top_helpful_per_title),
+            metrics.sentiment_agreement(scored.lazy()),
+            metrics.rating_sentiment_mismatches(scored.lazy()),
+            metrics.helpfulness(scored.lazy()),
+        ]), strict=True)),
     }
 
 
