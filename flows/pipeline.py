@@ -82,9 +82,10 @@ def compute_metrics(settings: Settings, mapper: Mapper | None = None) -> dict[st
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish(settings: Settings, frames: dict[str, pl.DataFrame], run_id: str) -> pipeline.Published:
+def publish(settings: Settings, frames: dict[str, pl.DataFrame], run_id: str,
+            live_copy: pipeline.LiveCopy | None = None) -> pipeline.Published:
     t = time.perf_counter()
-    published = pipeline.publish_stage(settings, frames, run_id)
+    published = pipeline.publish_stage(settings, frames, run_id, live_copy)
     how = ("whole" if published.reviews_replaced is None
            else f"from the live one, {published.reviews_replaced} reviews replaced")
     get_run_logger().info(
@@ -198,6 +199,7 @@ def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
             mapper: Mapper | None = None) -> pipeline.RunSummary:
     summary = pipeline.RunSummary(pipeline.new_run_id())
     _retrying(begin, settings)(settings, summary.run_id)
+    live_copy: pipeline.LiveCopy | None = None
     try:
         summary.ingest = _retrying(ingest, settings)(
             settings, summary.run_id, sources, full_refresh, mapper
@@ -206,9 +208,11 @@ def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
             get_run_logger().info("%s", pipeline.unchanged_message(summary))
             pipeline.record_run_end(settings, pipeline.current_outputs(settings, summary))
             return summary
+        # the live published database is copied while the run scores (see pipeline.LiveCopy)
+        live_copy = pipeline.LiveCopy(settings, summary.run_id)
         summary.texts_scored = _retrying(score, settings)(settings, mapper)
         frames = _retrying(compute_metrics, settings)(settings, mapper)
-        published = _retrying(publish, settings)(settings, frames, summary.run_id)
+        published = _retrying(publish, settings)(settings, frames, summary.run_id, live_copy)
         summary.published, summary.reviews_replaced = published.counts, published.reviews_replaced
         summary.published_path = settings.published_path
         # the report is drawn (a task of its own, in the task runner) while the exports are written
@@ -220,6 +224,8 @@ def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
         summary.exports = go_live(settings, summary.run_id, files)
         summary.report = go_live_files(report_files)[0]
     except BaseException as exc:
+        if live_copy is not None:
+            live_copy.wait()
         pipeline.discard_run_files(settings, summary.run_id)
         pipeline.record_run_end(settings, summary, exc)
         raise

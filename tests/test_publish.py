@@ -237,3 +237,23 @@ def test_a_live_database_written_to_before_or_while_it_is_copied_is_not_used(tmp
     # and once it has changed, it is not copied at all
     monkeypatch.setattr(publish.shutil, "copyfile", real_copy)
     assert not publish.copy_if_unchanged(live, new, signature) and not new.exists()
+
+
+def test_a_retried_publish_does_not_build_on_the_copy_its_failed_attempt_changed(
+        tmp_path: Path, make_settings) -> None:
+    """The live database is copied while the run scores (pipeline.LiveCopy); the first publish
+    attempt builds on that copy, a retry (Prefect retries the publish task) builds whole."""
+    landing = tmp_path / "landing"
+    _reviews_csv(landing / "a.csv", 0, 60)
+    settings = make_settings({"name": "rev", "path": str(landing / "*.csv")})
+    pipeline.run(settings)
+    _reviews_csv(landing / "new.csv", 100, 5)
+    pipeline.ingest_stage(settings, "20260101T000000-abcdef")
+    live_copy = pipeline.LiveCopy(settings, "20260101T000000-abcdef")
+    new_db = pipeline.new_database_path(settings, "20260101T000000-abcdef")
+    assert live_copy.take() == (True, 5)
+    assert new_db.read_bytes() == settings.published_path.read_bytes()
+    assert live_copy.take() == (False, 5)
+    pipeline.score_stage(settings)
+    frames = pipeline.metrics_stage(settings)
+    assert pipeline.publish_stage(settings, frames, "20260101T000000-abcdef", live_copy).reviews_replaced is None

@@ -152,6 +152,8 @@ def copy_if_unchanged(live: Path, new_db: Path, signature: str) -> bool:
         return False
     new_db.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(live, new_db)
+    with new_db.open("rb") as copied:  # on disk now, so the build's checkpoint writes only its own
+        os.fsync(copied.fileno())
     if file_signature(live) != signature:
         new_db.unlink()
         return False
