@@ -14,6 +14,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from reviewpipe import vader
 from reviewpipe.sentiment import (
+    even_batch_size,
     SCORE_COLUMNS,
     SCORE_SCHEMA,
     score_batch,
@@ -214,3 +215,21 @@ def test_worker_processes_get_the_cores_divided_among_them_as_polars_threads(mon
     monkeypatch.setenv("POLARS_MAX_THREADS", "3")  # a user's own setting wins
     with _polars_threads_in_workers(4):
         assert os.environ["POLARS_MAX_THREADS"] == "3"
+
+
+@given(texts=st.integers(1, 100_000), batch_size=st.integers(1, 5_000), workers=st.integers(1, 8))
+def test_batches_are_at_most_batch_size_and_the_workers_share_them_evenly(texts, batch_size, workers) -> None:
+    size = even_batch_size(texts, batch_size, workers)
+    sizes = [min(size, texts - start) for start in range(0, texts, size)]
+    per_worker = math.ceil(math.ceil(texts / batch_size) / workers)  # batches, as batch_size needs
+    # score_batches hands batch k to the worker that is free: with batches of equal size, worker k % workers
+    loads = [sum(sizes[k::workers]) for k in range(workers)]
+    assert 1 <= size <= batch_size
+    assert len(sizes) <= per_worker * workers
+    # each worker scores its share of the texts, give or take one text per batch
+    assert max(loads) <= math.ceil(texts / workers) + per_worker
+
+
+def test_ten_thousand_texts_go_to_two_workers_in_six_batches() -> None:
+    # in batches of 2,000, one worker would score a third batch alone while the other waits
+    assert even_batch_size(10_000, 2_000, 2) == 1_667

@@ -192,6 +192,10 @@ def _score_unscored(
     mapper: Mapper | None,
 ) -> None:
     batch_size = settings.sentiment.batch_size
+    # a pool costs a second or so to start; below one batch it would cost more than it saves
+    workers = sentiment.worker_count(settings.sentiment.workers) if todo > batch_size else 1
+    if mapper is None:
+        batch_size = sentiment.even_batch_size(todo, batch_size, workers)
     # rows scored before sentences were are scored again below (a plain insert is 3-10x faster
     # than an insert that replaces, which checks every key against the 1M-key index first)
     con.execute("delete from sentiment_scores where sentence_count is null")
@@ -206,8 +210,6 @@ def _score_unscored(
     if mapper is not None:
         results = mapper(sentiment.score_batch, text_batches())
     else:
-        # a pool costs a second or so to start; below one batch it would cost more than it saves
-        workers = sentiment.worker_count(settings.sentiment.workers) if todo > batch_size else 1
         results = sentiment.score_batches(text_batches(), workers)
     for scores in results:
         frame = sentiment.scores_frame(scores).with_columns(

@@ -107,6 +107,16 @@ def worker_count(configured: int) -> int:
     return configured if configured > 0 else (os.cpu_count() or 1)
 
 
+def even_batch_size(texts: int, batch_size: int, workers: int) -> int:
+    """At most batch_size texts per batch, in a number of batches that the workers share evenly.
+
+    10,000 texts in batches of 2,000 left one of two workers a third batch to score alone while
+    the other waited (1% new reviews at 1M); in six batches of 1,667 both finish together.
+    """
+    batches = max(1, math.ceil(math.ceil(texts / batch_size) / workers)) * workers
+    return max(1, math.ceil(texts / batches))
+
+
 def score_batches(batches: Iterable[Sequence[str]], workers: int = 1) -> Iterator[list[Scores]]:
     """Scores for each batch, in order; with workers > 1 the batches are scored in parallel.
 
