@@ -14,9 +14,9 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from reviewpipe import vader
 from reviewpipe.sentiment import (
-    even_batch_size,
     SCORE_COLUMNS,
     SCORE_SCHEMA,
+    even_batch_size,
     score_batch,
     score_batches,
     scores_frame,
