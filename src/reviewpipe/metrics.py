@@ -301,12 +301,14 @@ _PARTIAL_KEYS = {"titles": ["title_id"], "months": ["title_id", "month"],
 
 
 def merge_partials(partials: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
-    """The partial aggregates of all partitions as those of their union, exactly, sorted by key."""
+    """The partial aggregates of all partitions as those of their union, exactly: one row per key,
+    in no particular order (every figure made of them sorts its rows; sorting the 826,000 months of
+    1M reviews here as well cost 0.25 s)."""
     merged = {}
     for name, keys in _PARTIAL_KEYS.items():
         frame = pl.concat([p[name] for p in partials], how="vertical")
         if len(partials) == 1:  # one row per key already
-            merged[name] = frame.sort(keys)
+            merged[name] = frame
             continue
         merged[name] = (
             frame.group_by(keys)
@@ -316,7 +318,6 @@ def merge_partials(partials: list[dict[str, pl.DataFrame]]) -> dict[str, pl.Data
                 *(pl.col(c).max() for c in ("last_review_date", "rating_scale") if c in frame.columns),
             )
             .select(frame.columns)
-            .sort(keys)
         )
     return merged
 
