@@ -90,3 +90,19 @@ _PIECES = st.one_of(_WORDS, st.text(max_size=4), st.sampled_from([" ", "\n", "\t
 @given(st.lists(st.lists(_PIECES, max_size=40).map("".join), min_size=1, max_size=6))
 def test_any_batch_of_texts_scores_as_vadersentiment_scores_each(texts: list[str]) -> None:
     assert vader.polarity_scores(texts) == [expected(t) for t in texts]
+
+
+# values whose scaled form lies on or next to a half of the last decimal, where rounding x * 10^d
+# in floating point can go the other way than Python's round of x's exact value (0.0005 is a
+# little above 1/2000, and 0.0005 * 1000 is 0.5 exactly)
+_HALVES = st.builds(lambda k, d, sign, nudge: sign * (k + 0.5) / 10**d + nudge,
+                    st.integers(0, 10**4), st.sampled_from([3, 4]), st.sampled_from([1, -1]),
+                    st.sampled_from([0.0, 1e-17, -1e-17, 5e-13, -5e-13]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(values=st.lists(st.one_of(st.floats(-1, 1), _HALVES.filter(lambda v: abs(v) <= 1)), max_size=40),
+       digits=st.sampled_from([3, 4]))
+def test_scores_are_rounded_as_pythons_round_rounds_them(values: list[float], digits: int) -> None:
+    got = vader.round_like_python(pl.Series(values, dtype=pl.Float64), digits).to_list()
+    assert [g.hex() for g in got] == [round(v, digits).hex() for v in values]

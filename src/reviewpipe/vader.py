@@ -27,7 +27,6 @@ case and ALL-CAPS tests on every Unicode code point (tests/test_vader.py).
 
 from __future__ import annotations
 
-import math
 import string
 from bisect import insort
 from collections import defaultdict
@@ -335,14 +334,37 @@ def _scores(docs: pl.DataFrame) -> list[Polarity]:
         negative=pl.when(positive < negative.abs()).then(negative - col.amplifier).otherwise(negative),
         neutral=neutral,
     ).with_columns(sum=col.positive + col.negative.abs() + col.neutral)
-    out: list[Polarity] = []
-    for n, compound, pos_sum, neg_sum, neu_count, total_sum in frame.iter_rows():
-        if n == 0:
-            out.append((0.0, 0.0, 0.0, 0.0))
-        else:
-            out.append((round(compound, 4), round(math.fabs(pos_sum / total_sum), 3),
-                        round(math.fabs(neu_count / total_sum), 3), round(math.fabs(neg_sum / total_sum), 3)))
-    return out
+    values = frame.select(
+        compound=col.compound, pos=(col.positive / col.sum).abs(), neu=(col.neutral / col.sum).abs(),
+        neg=(col.negative / col.sum).abs(),
+    )
+    empty = frame["n"] == 0
+    return pl.DataFrame([
+        round_like_python(values[name], digits).zip_with(~empty, pl.Series([0.0]))
+        for name, digits in (("compound", 4), ("pos", 3), ("neu", 3), ("neg", 3))
+    ]).rows()
+
+
+# x * 10^d, for |x| <= 1 and d <= 4, is within about 1e-12 of its exact value: further than this
+# from a half, it rounds to the integer that x's exact value rounds to
+_NEAR_HALF = 1e-9
+
+
+def round_like_python(values: pl.Series, digits: int) -> pl.Series:
+    """Python's round(x, digits) of each value (|x| <= 1): the double nearest to x's exact binary
+    value rounded to `digits` decimals, half to even.
+
+    That is round(x * 10^d) / 10^d, one correctly rounded division, unless x * 10^d lies within
+    rounding error of a half: those few values are rounded by Python. The division is by a column,
+    not a number, as Polars divides by a number by multiplying by its inverse, which is not always
+    the same double (9207 * (1 / 10000) is 0.9207000000000001).
+    """
+    scaled = values * 10.0**digits
+    out = scaled.round() / pl.Series([10.0**digits]).new_from_index(0, len(values))
+    near_half = (((scaled - scaled.floor()) - 0.5).abs() < _NEAR_HALF).arg_true()
+    if len(near_half):
+        out = out.scatter(near_half, [round(v, digits) for v in values.gather(near_half).to_list()])
+    return out.alias(values.name)
 
 
 def _but_check(bi: int, positions: list[int], values: list[float]) -> None:
