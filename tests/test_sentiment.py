@@ -20,6 +20,7 @@ from reviewpipe.sentiment import (
     score_batch,
     score_batches,
     scores_frame,
+    scoring_pool,
     sentences,
 )
 
@@ -120,7 +121,11 @@ def test_a_blank_text_has_no_sentences_and_null_sentence_measures(text: str) -> 
 
 def test_a_process_pool_gives_the_same_scores_in_order() -> None:
     batches = [TEXTS[:2], TEXTS[2:4], TEXTS[4:6], TEXTS[6:]]
-    assert list(score_batches(batches, workers=2)) == [score_batch(b) for b in batches]
+    expected = [score_batch(b) for b in batches]
+    assert list(score_batches(batches, workers=2)) == expected
+    # a pool started ahead (the pipeline starts it while it looks for the texts to score)
+    with scoring_pool(2) as pool:
+        assert list(score_batches(batches, 2, pool)) == expected
 
 
 def test_scores_frame_has_the_published_columns_and_types() -> None:

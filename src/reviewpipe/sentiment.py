@@ -12,7 +12,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import polars as pl
 import sentencex
@@ -121,8 +121,11 @@ def even_batch_size(texts: int, batch_size: int, workers: int) -> int:
     return max(1, math.ceil(texts / batches))
 
 
-def score_batches(batches: Iterable[Sequence[str]], workers: int = 1) -> Iterator[list[Scores]]:
-    """Scores for each batch, in order; with workers > 1 the batches are scored in parallel.
+def score_batches(
+    batches: Iterable[Sequence[str]], workers: int = 1, pool: ProcessPoolExecutor | None = None
+) -> Iterator[list[Scores]]:
+    """Scores for each batch, in order; with workers > 1 the batches are scored in parallel, in
+    `pool` (a `scoring_pool` of `workers` processes) when given, else in a pool started here.
 
     At most two batches per worker are in flight, so a large corpus is never held in memory at once.
     """
@@ -130,18 +133,37 @@ def score_batches(batches: Iterable[Sequence[str]], workers: int = 1) -> Iterato
         for batch in batches:
             yield score_batch(batch)
         return
-    # spawn, not fork: the parent holds DuckDB's threads and locks, which a forked child must not
-    # inherit
-    context = multiprocessing.get_context("spawn")
-    with _polars_threads_in_workers(workers), \
-            ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with nullcontext(pool) if pool is not None else scoring_pool(workers) as scoring:
         pending: deque[Future[list[Scores]]] = deque()
         for batch in batches:
-            pending.append(pool.submit(score_batch, list(batch)))
+            pending.append(scoring.submit(score_batch, list(batch)))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+@contextmanager
+def scoring_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `workers` scoring processes, started at once: each imports the scorer and builds
+    its lexicons (0.3-0.4 s) while the caller goes on, e.g. finding the texts to score."""
+    # spawn, not fork: the parent holds DuckDB's threads and locks, which a forked child must not
+    # inherit
+    context = multiprocessing.get_context("spawn")
+    with _polars_threads_in_workers(workers):
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        try:
+            for _ in range(workers):
+                pool.submit(_ready)
+            yield pool
+        finally:
+            # its processes exit while the caller goes on (waiting for them took 0.1 s)
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _ready() -> None:
+    """Make a scoring process ready to score: its lexicons built."""
+    vader.polarity_scores(["ready"])
 
 
 @contextmanager
