@@ -37,6 +37,18 @@ def test_the_flow_runs_every_stage_and_publishes(flow_module, tmp_path: Path) ->
     assert sorted(p.name for p in (tmp_path / "data" / "exports").iterdir()) == sorted(
         [f"{t}.csv" for t in PUBLISHED_TABLES if t.startswith("agg_")] + ["report.html"])
 
+    # a new file: the live database is copied while the run scores (pipeline.LiveCopy, handed to
+    # the publish task) and only the new reviews are replaced in the copy
+    (tmp_path / "data" / "samples" / "reviews_2030.csv").write_text(
+        "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
+        "tt9000001,newcomer,2030-01-02,9,1,1,Late praise,A moving and beautiful film.\n"
+        "tt9000002,newcomer,2030-01-03,2,0,0,Late boredom,Dull and far too long.\n")
+    with prefect_test_harness():
+        state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
+        assert state.is_completed(), state.message
+        again = state.result()
+    assert again.reviews_replaced == 2 and again.published["reviews"] == summary.published["reviews"] + 2
+
 
 def task_runs(flow_run_id) -> dict[str, object]:
     """The flow run's task runs by task name (the first of each name)."""
