@@ -160,8 +160,7 @@ def score_stage(settings: Settings, mapper: Mapper | None = None) -> int:
         workers = sentiment.worker_count(settings.sentiment.workers)
         # the scoring processes start while the texts to score are found (0.25 s at 1M reviews), when
         # the reviews staged since the last publish are enough for more than one batch
-        pending, everything = rows(
-            con, "select count(*), count(*) filter (where review_id is null) from publish_pending")[0]
+        pending, everything = pending_reviews(con)
         early = mapper is None and workers > 1 and (everything or pending > settings.sentiment.batch_size)
         # a second connection finds the texts to score and streams them while the first inserts
         # their scores (a temp table is its connection's own)
@@ -171,7 +170,7 @@ def score_stage(settings: Settings, mapper: Mapper | None = None) -> int:
                 reader_con.execute(f"create temp table _unscored as {_UNSCORED}")
                 todo = scalar(reader_con, "select count(*) from _unscored")
                 if todo:
-                    _score_unscored(con, reader_con, settings, todo, mapper, pool)
+                    _score_unscored(con, reader_con, settings, todo, mapper, workers, pool)
         finally:
             reader_con.close()
     return todo
@@ -197,11 +196,11 @@ _UNSCORED_TEXTS = """
 
 def _score_unscored(
     con: duckdb.DuckDBPyConnection, reader_con: duckdb.DuckDBPyConnection, settings: Settings, todo: int,
-    mapper: Mapper | None, pool: ProcessPoolExecutor | None = None,
+    mapper: Mapper | None, workers: int, pool: ProcessPoolExecutor | None,
 ) -> None:
     batch_size = settings.sentiment.batch_size
     # a pool costs a second or so to start; below one batch it would cost more than it saves
-    workers = sentiment.worker_count(settings.sentiment.workers) if todo > batch_size or pool else 1
+    workers = workers if todo > batch_size or pool else 1
     if mapper is None:
         batch_size = sentiment.even_batch_size(todo, batch_size, workers)
     # rows scored before sentences were are scored again below (a plain insert is 3-10x faster
@@ -392,12 +391,18 @@ def delta_base(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[str 
     state = rows(con, "select basis, file_signature from published_state")
     if not live.exists() or state != [(publish_basis(settings), publish.file_signature(live))]:
         return None, None
-    pending, everything = rows(
-        con, "select count(distinct review_id), count(*) filter (where review_id is null) "
-             "from publish_pending")[0]
+    pending, everything = pending_reviews(con)
     if everything or pending > DELTA_MAX_SHARE * scalar(con, "select count(*) from stg_reviews"):
         return None, None
     return state[0][1], pending
+
+
+def pending_reviews(con: duckdb.DuckDBPyConnection) -> tuple[int, bool]:
+    """The review ids staged since the last publish, and whether staging was rebuilt whole since."""
+    count, everything = rows(
+        con, "select count(distinct review_id), count(*) filter (where review_id is null) "
+             "from publish_pending")[0]
+    return count, everything > 0
 
 
 def export_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
