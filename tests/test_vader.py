@@ -10,7 +10,12 @@ from __future__ import annotations
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer, normalize
+from vaderSentiment.vaderSentiment import (
+    BOOSTER_DICT,
+    SPECIAL_CASES,
+    SentimentIntensityAnalyzer,
+    normalize,
+)
 
 from reviewpipe import vader
 
@@ -23,9 +28,14 @@ def expected(text: str) -> tuple[float, float, float, float]:
     return scores["compound"], scores["pos"], scores["neu"], scores["neg"]
 
 
-def test_the_token_pattern_splits_at_exactly_pythons_whitespace() -> None:
-    tokens = pl.Series([f"a{c}b" for c in CODE_POINTS]).str.extract_all(vader.TOKEN).to_list()
-    assert [c for c, t in zip(CODE_POINTS, tokens, strict=True) if t != f"a{c}b".split()] == []
+def test_texts_split_at_exactly_pythons_whitespace() -> None:
+    # every code point but the emoji (those become their descriptions)
+    points = [c for c in CODE_POINTS if c not in VADER.emojis]
+    texts = pl.Series([f"a{c}b" for c in points])
+    unusual = texts.str.contains(vader.UNUSUAL).arg_true()
+    assert len(unusual) == len(points) - 95  # all but printable ASCII
+    tokens = vader._split(vader._prepared(texts, unusual)).to_list()
+    assert [c for c, t in zip(points, tokens, strict=True) if t != f"a{c}b".split()] == []
     assert sum(len(t) == 2 for t in tokens) == 29  # \t..\r, \x1c..\x1f, space, \x85, \xa0, 18 more
 
 
@@ -74,6 +84,16 @@ def test_the_but_rule_scales_the_first_equal_valence_as_vadersentiment_does() ->
 def test_empty_batch_blank_texts_and_emoji() -> None:
     assert vader.polarity_scores([]) == []
     texts = ["", "   ", "\n", "😀😀", "bad 💔 day", "x😀y GREAT"]
+    assert vader.polarity_scores(texts) == [expected(t) for t in texts]
+
+
+def test_every_idiom_before_and_after_a_lexicon_word_scores_as_vadersentiment_scores_it() -> None:
+    # the n-grams _special_idioms_check looks up, at each distance from the scored word it reaches
+    ngrams = [*SPECIAL_CASES, *(k for k in BOOSTER_DICT if " " in k)]
+    templates = ["{}", "{} good", "{} is good", "{} is so good", "good {}", "it was bad {} really",
+                 "never {} sad", "I love it {}", "we saw a {} here", "{} {}"]
+    texts = [t.format(ngram, ngram) for ngram in ngrams for t in templates]
+    texts += [t.upper() for t in texts[::3]]
     assert vader.polarity_scores(texts) == [expected(t) for t in texts]
 
 
