@@ -134,6 +134,7 @@ def ingest(
     paths: list[Path] | None = None,
     full_refresh: bool = False,
     read_map: Mapper | None = None,
+    on_load: Callable[[], object] | None = None,
 ) -> IngestReport:
     """Load every new or changed file of the selected sources into the raw_ tables and log it.
 
@@ -171,6 +172,8 @@ def ingest(
     for (source, _), file in zip(jobs, prepared, strict=True):
         report.files.append(write_file(con, source, file, run_id, order.get(source.name, 0)))
         if file.status == "loaded":
+            if on_load is not None:
+                on_load()
             hooks.pause("ingest")
     return report
 

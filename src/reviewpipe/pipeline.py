@@ -11,7 +11,7 @@ import re
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -96,15 +96,17 @@ def warehouse(settings: Settings) -> Any:
 def ingest_stage(
     settings: Settings, run_id: str, *, only: list[str] | None = None, full_refresh: bool = False,
     paths: list[Path] | None = None, mapper: Mapper | None = None,
+    on_load: Callable[[], object] | None = None,
 ) -> IngestSummary:
     """Load new and changed files (a transaction each) and rebuild staging (one transaction).
 
-    With a `mapper` (see ingest.Mapper), files are read through it, e.g. on Dask workers.
+    With a `mapper` (see ingest.Mapper), files are read through it, e.g. on Dask workers. `on_load`
+    is called after each file loaded (e.g. to start the scoring processes while ingest goes on).
     """
     ensure_sample(settings)
     with warehouse(settings) as con:
         report = ingest(con, settings, run_id, only=only, paths=paths, full_refresh=full_refresh,
-                        read_map=mapper)
+                        read_map=mapper, on_load=on_load)
         state = inputs_state(con, settings)
         last = rows(con, "select run_id, inputs_hash from runs where status = 'succeeded' "
                          "order by started_at desc limit 1")
@@ -150,23 +152,26 @@ def outputs_in_place(settings: Settings) -> bool:
     return all(path.exists() for path in expected)
 
 
-def score_stage(settings: Settings, mapper: Mapper | None = None) -> int:
+def score_stage(settings: Settings, mapper: Mapper | None = None,
+                ahead: sentiment.PoolAhead | None = None) -> int:
     """Score every staged text not yet in the sentiment cache; the number of texts scored.
 
-    Texts are scored in batches of [sentiment] batch_size: in a pool of worker processes, or through
-    `mapper` (e.g. on Dask workers) when one is given.
+    Texts are scored in batches of [sentiment] batch_size: in a pool of worker processes (`ahead`'s
+    when it was started), or through `mapper` (e.g. on Dask workers) when one is given.
     """
     with warehouse(settings) as con:
         workers = sentiment.worker_count(settings.sentiment.workers)
         # the scoring processes start while the texts to score are found (0.25 s at 1M reviews), when
         # the reviews staged since the last publish are enough for more than one batch
         pending, everything = pending_reviews(con)
+        started = ahead.pool if ahead is not None and mapper is None else None
         early = mapper is None and workers > 1 and (everything or pending > settings.sentiment.batch_size)
         # a second connection finds the texts to score and streams them while the first inserts
         # their scores (a temp table is its connection's own)
         reader_con = con.cursor()
         try:
-            with sentiment.scoring_pool(workers) if early else nullcontext() as pool:
+            with (nullcontext(started) if started else sentiment.scoring_pool(workers) if early
+                  else nullcontext()) as pool:
                 reader_con.execute(f"create temp table _unscored as {_UNSCORED}")
                 todo = scalar(reader_con, "select count(*) from _unscored")
                 if todo:
@@ -567,17 +572,21 @@ def _run_locked(settings: Settings, *, only: list[str] | None, full_refresh: boo
     summary = RunSummary(new_run_id())
     record_run_start(settings, summary.run_id)
     live_copy: LiveCopy | None = None
+    # the scoring processes start as soon as ingest loads a file, to be ready when scoring begins
+    ahead = sentiment.PoolAhead(sentiment.worker_count(settings.sentiment.workers))
     try:
-        t = time.perf_counter()
-        summary.ingest = ingest_stage(settings, summary.run_id, only=only, full_refresh=full_refresh)
-        summary.seconds["ingest"] = time.perf_counter() - t
-        if summary.ingest.unchanged_since:
-            record_run_end(settings, current_outputs(settings, summary))
-            return summary
-        live_copy = LiveCopy(settings, summary.run_id)
-        t = time.perf_counter()
-        summary.texts_scored = score_stage(settings)
-        summary.seconds["score"] = time.perf_counter() - t
+        with ahead:
+            t = time.perf_counter()
+            summary.ingest = ingest_stage(settings, summary.run_id, only=only,
+                                          full_refresh=full_refresh, on_load=ahead.start)
+            summary.seconds["ingest"] = time.perf_counter() - t
+            if summary.ingest.unchanged_since:
+                record_run_end(settings, current_outputs(settings, summary))
+                return summary
+            live_copy = LiveCopy(settings, summary.run_id)
+            t = time.perf_counter()
+            summary.texts_scored = score_stage(settings, ahead=ahead)
+            summary.seconds["score"] = time.perf_counter() - t
         t = time.perf_counter()
         frames = metrics_stage(settings)
         summary.seconds["metrics"] = time.perf_counter() - t

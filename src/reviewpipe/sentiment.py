@@ -12,7 +12,8 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
+from typing import Self
 
 import polars as pl
 import sentencex
@@ -159,6 +160,28 @@ def scoring_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
         finally:
             # its processes exit while the caller goes on (waiting for them took 0.1 s)
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+class PoolAhead:
+    """A scoring pool started before the score stage needs it: `start()` when a run finds new data
+    (its processes import the scorer and build their lexicons, 0.4 s, while ingest goes on), `pool`
+    for the score stage (None until started), closed when the `with` block ends."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+        self._stack = ExitStack()
+
+    def start(self) -> None:
+        if self.pool is None and self.workers > 1:
+            self.pool = self._stack.enter_context(scoring_pool(self.workers))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool = None
+        self._stack.close()
 
 
 def _ready() -> None:
