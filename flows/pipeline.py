@@ -26,6 +26,7 @@ from reviewpipe.errors import TransientError
 from reviewpipe.ingest import Mapper
 from reviewpipe.publish import go_live as go_live_files
 from reviewpipe.scaleout import check_scheduler, dask_map
+from reviewpipe.sentiment import PoolAhead, worker_count
 from reviewpipe.settings import Settings, load_settings
 from reviewpipe.warehouse import RunInProgress, run_lock
 
@@ -44,10 +45,10 @@ def begin(settings: Settings, run_id: str) -> None:
 
 @task(name="ingest", cache_policy=NO_CACHE)
 def ingest(settings: Settings, run_id: str, sources: list[str] | None, full_refresh: bool,
-           mapper: Mapper | None = None) -> pipeline.IngestSummary:
+           mapper: Mapper | None = None, ahead: PoolAhead | None = None) -> pipeline.IngestSummary:
     t = time.perf_counter()
     result = pipeline.ingest_stage(settings, run_id, only=sources, full_refresh=full_refresh,
-                                   mapper=mapper)
+                                   mapper=mapper, on_load=ahead.start if ahead else None)
     r = result.report
     get_run_logger().info(
         "ingest: %d files loaded, %d unchanged, %d unreadable; %d records in; %d reviews, %d title "
@@ -63,9 +64,9 @@ def ingest(settings: Settings, run_id: str, sources: list[str] | None, full_refr
 
 
 @task(name="score", cache_policy=NO_CACHE)
-def score(settings: Settings, mapper: Mapper | None = None) -> int:
+def score(settings: Settings, mapper: Mapper | None = None, ahead: PoolAhead | None = None) -> int:
     t = time.perf_counter()
-    scored = pipeline.score_stage(settings, mapper)
+    scored = pipeline.score_stage(settings, mapper, ahead)
     get_run_logger().info("score: %d new texts scored; %.2f s", scored, time.perf_counter() - t)
     return scored
 
@@ -200,17 +201,20 @@ def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
     summary = pipeline.RunSummary(pipeline.new_run_id())
     _retrying(begin, settings)(settings, summary.run_id)
     live_copy: pipeline.LiveCopy | None = None
+    # scoring processes started when ingest loads a file (not on Dask: its workers score)
+    ahead = PoolAhead(worker_count(settings.sentiment.workers) if mapper is None else 1)
     try:
-        summary.ingest = _retrying(ingest, settings)(
-            settings, summary.run_id, sources, full_refresh, mapper
-        )
-        if summary.ingest.unchanged_since:
-            get_run_logger().info("%s", pipeline.unchanged_message(summary))
-            pipeline.record_run_end(settings, pipeline.current_outputs(settings, summary))
-            return summary
-        # the live published database is copied while the run scores (see pipeline.LiveCopy)
-        live_copy = pipeline.LiveCopy(settings, summary.run_id)
-        summary.texts_scored = _retrying(score, settings)(settings, mapper)
+        with ahead:
+            summary.ingest = _retrying(ingest, settings)(
+                settings, summary.run_id, sources, full_refresh, mapper, ahead
+            )
+            if summary.ingest.unchanged_since:
+                get_run_logger().info("%s", pipeline.unchanged_message(summary))
+                pipeline.record_run_end(settings, pipeline.current_outputs(settings, summary))
+                return summary
+            # the live published database is copied while the run scores (see pipeline.LiveCopy)
+            live_copy = pipeline.LiveCopy(settings, summary.run_id)
+            summary.texts_scored = _retrying(score, settings)(settings, mapper, ahead)
         frames = _retrying(compute_metrics, settings)(settings, mapper)
         published = _retrying(publish, settings)(settings, frames, summary.run_id, live_copy)
         summary.published, summary.reviews_replaced = published.counts, published.reviews_replaced

@@ -183,3 +183,26 @@ def test_a_score_cached_before_sentences_were_scored_is_scored_again(sample_run)
     assert pipeline.score_stage(settings) == 0
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         assert con.execute("select * from sentiment_scores order by text_hash limit 2").fetchall() == before
+
+
+def test_the_scoring_processes_start_when_ingest_loads_a_file(tmp_path) -> None:
+    from reviewpipe import sentiment
+    from reviewpipe.settings import load_settings
+
+    config = tmp_path / "reviewpipe.toml"
+    config.write_text("[sentiment]\nworkers = 2\n")
+    settings = load_settings(config)
+    with sentiment.PoolAhead(2) as ahead:
+        pipeline.ingest_stage(settings, "20260101T000000-aaaaaa", on_load=ahead.start)
+        pool = ahead.pool
+        assert pool is not None  # started during ingest, before scoring
+        scored = pipeline.score_stage(settings, ahead=ahead)
+        assert ahead.pool is pool
+    assert ahead.pool is None
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        texts = con.execute("select count(distinct text_hash) from stg_reviews").fetchone()[0]
+    assert scored == texts > 0
+    # nothing new: no file loaded, no processes started
+    with sentiment.PoolAhead(2) as again:
+        pipeline.ingest_stage(settings, "20260101T000001-bbbbbb", on_load=again.start)
+        assert again.pool is None
