@@ -6,8 +6,10 @@ import hashlib
 import html
 import io
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
+import plotly.graph_objects as go
 import plotly.offline
 import polars as pl
 import pytest
@@ -16,11 +18,14 @@ from conftest import write
 from reviewpipe import pipeline
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.report import (
+    _read_report_data,
     histogram_figure,
     leaderboard_figure,
     plotly_text,
     rating_class,
+    sentiment_figure,
     shorten,
+    trends_figure,
     write_report,
 )
 from reviewpipe.settings import Paths, Settings, Source
@@ -222,8 +227,21 @@ def test_chart_builders_leave_their_inputs_alone() -> None:
     hist = histogram_figure(board, dist, 5)
     assert board.equals(board_copy) and dist.equals(dist_copy)
     # two titles of the same name stay two rows: the rank prefix keeps the categories apart
-    assert list(lead.data[0].y) == ["1. A", "2. A"]
-    assert len(hist.data) == 2 and list(hist.data[0].marker.color) == ["#27ae60", "#27ae60"]
+    assert lead["data"][0]["y"] == ["1. A", "2. A"]
+    assert len(hist["data"]) == 2 and hist["data"][0]["marker"]["color"] == ["#27ae60", "#27ae60"]
+    assert [t["xaxis"] for t in hist["data"]] == ["x", "x2"]  # one panel each
+
+
+def test_every_figure_is_valid_plotly(published: Path) -> None:
+    # the figures are plain dicts (fast to build); Plotly's own classes validate every property
+    report_data = _read_report_data(published, 50, generated_at=datetime.now(UTC))
+    figures = [sentiment_figure(report_data.sentiment_by_rating),
+               trends_figure(report_data.monthly, report_data.monthly_totals)]
+    for scale in set(report_data.leaderboard["rating_scale"]):
+        figures += [leaderboard_figure(report_data.leaderboard, scale),
+                    histogram_figure(report_data.leaderboard, report_data.distribution, scale)]
+    for figure in figures:
+        assert go.Figure(figure).data  # raises on a property Plotly does not know
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,12 +25,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import jinja2
 import markupsafe
-import plotly.graph_objects as go
 import plotly.io as pio
 import plotly.offline
 import polars as pl
@@ -334,16 +335,44 @@ def _scale_label(scale: int) -> str:
 # Pure chart builders: frames in, figures out.
 
 
-def _base_layout(fig: go.Figure, height: int) -> None:
-    fig.update_layout(
-        template="plotly_white",
-        height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 40},
-        font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+# A figure as plotly.js takes it, {"data": [trace, ...], "layout": {...}}: built as plain dicts,
+# as plotly.graph_objects validates every assignment (a report's histograms took 0.6 s that way);
+# tests/test_report.py validates each one with go.Figure.
+Figure = dict[str, Any]
+
+
+def _base_layout(height: int) -> dict[str, Any]:
+    return {
+        "template": _template(),
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 40},
+        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
         # at the very top of the figure, above any subplot titles
-        legend={"orientation": "h", "yref": "container", "y": 1, "yanchor": "top", "x": 0},
-        hoverlabel={"align": "left"},
-    )
+        "legend": {"orientation": "h", "yref": "container", "y": 1, "yanchor": "top", "x": 0},
+        "hoverlabel": {"align": "left"},
+    }
+
+
+@cache
+def _template() -> dict[str, Any]:
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
+def _grid(rows: int, cols: int, **options: Any) -> dict[str, Any]:
+    """The layout of a grid of subplots (their axes, domains and title annotations)."""
+    return make_subplots(rows=rows, cols=cols, **options).to_plotly_json()["layout"]
+
+
+def _axes(layout: dict[str, Any], letter: str) -> list[dict[str, Any]]:
+    """Every x (letter "x") or y axis of a layout, in subplot order."""
+    axes = [(int(k[5:] or 1), v) for k, v in layout.items() if k.startswith(f"{letter}axis")]
+    return [axis for _, axis in sorted(axes, key=lambda kv: kv[0])]
+
+
+def _on(trace: dict[str, Any], k: int) -> dict[str, Any]:
+    """trace drawn on the k-th subplot's axes (1 is the first)."""
+    suffix = "" if k == 1 else str(k)
+    return {**trace, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
 
 
 def _board_labels(board: pl.DataFrame) -> list[str]:
@@ -354,7 +383,7 @@ def _board_labels(board: pl.DataFrame) -> list[str]:
     ]
 
 
-def leaderboard_figure(board: pl.DataFrame, scale: int) -> go.Figure:
+def leaderboard_figure(board: pl.DataFrame, scale: int) -> Figure:
     """Weighted, Bayesian and mean rating (95% CI) of one scale's leaderboard titles, best first."""
     board = board.filter(pl.col("rating_scale") == scale).sort("position")
     labels = _board_labels(board)
@@ -363,43 +392,45 @@ def leaderboard_figure(board: pl.DataFrame, scale: int) -> go.Figure:
     high = board["rating_ci_high"].to_list()
     names = [plotly_text(t) for t in board["title_name"]]
     custom = list(zip(names, board["rated_review_count"].to_list(), strict=True))
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=mean, y=labels, mode="markers", name="mean rating, 95% CI",
-        marker={"color": "#7f8c8d", "size": 7},
-        error_x={
-            "type": "data", "symmetric": False, "color": "#95a5a6", "thickness": 1.5,
-            "array": [None if h is None or m is None else h - m
-                      for h, m in zip(high, mean, strict=True)],
-            "arrayminus": [None if lo is None or m is None else m - lo
-                           for lo, m in zip(low, mean, strict=True)],
+    data = [
+        {
+            "type": "scatter", "x": mean, "y": labels, "mode": "markers",
+            "name": "mean rating, 95% CI", "marker": {"color": "#7f8c8d", "size": 7},
+            "error_x": {
+                "type": "data", "symmetric": False, "color": "#95a5a6", "thickness": 1.5,
+                "array": [None if h is None or m is None else h - m
+                          for h, m in zip(high, mean, strict=True)],
+                "arrayminus": [None if lo is None or m is None else m - lo
+                               for lo, m in zip(low, mean, strict=True)],
+            },
+            "customdata": custom,
+            "hovertemplate": "%{customdata[0]}<br>mean %{x:.2f} of %{customdata[1]} ratings<extra></extra>",
         },
-        customdata=custom,
-        hovertemplate=(
-            "%{customdata[0]}<br>mean %{x:.2f} of %{customdata[1]} ratings<extra></extra>"
-        ),
-    ))
-    fig.add_trace(go.Scatter(
-        x=board["bayesian_rating"].to_list(), y=labels, mode="markers", name="Bayesian rating",
-        marker={"symbol": "square", "color": "#8e44ad", "size": 7}, customdata=custom,
-        hovertemplate="%{customdata[0]}<br>Bayesian %{x:.2f}<extra></extra>",
-    ))
-    fig.add_trace(go.Scatter(
-        x=board["weighted_rating"].to_list(), y=labels, mode="markers", name="weighted rating",
-        marker={"symbol": "diamond", "color": "#2471a3", "size": 10}, customdata=custom,
-        hovertemplate="%{customdata[0]}<br>weighted %{x:.3f}<extra></extra>",
-    ))
-    _base_layout(fig, 100 + 24 * board.height)
-    fig.update_yaxes(range=[board.height - 0.5, -0.5], type="category", automargin=True)
+        {
+            "type": "scatter", "x": board["bayesian_rating"].to_list(), "y": labels,
+            "mode": "markers", "name": "Bayesian rating",
+            "marker": {"symbol": "square", "color": "#8e44ad", "size": 7}, "customdata": custom,
+            "hovertemplate": "%{customdata[0]}<br>Bayesian %{x:.2f}<extra></extra>",
+        },
+        {
+            "type": "scatter", "x": board["weighted_rating"].to_list(), "y": labels,
+            "mode": "markers", "name": "weighted rating",
+            "marker": {"symbol": "diamond", "color": "#2471a3", "size": 10}, "customdata": custom,
+            "hovertemplate": "%{customdata[0]}<br>weighted %{x:.3f}<extra></extra>",
+        },
+    ]
     # dots need no zero line: zoom to the values so close titles can be told apart
     shown = [v for col in ("rating_ci_low", "bayesian_rating", "weighted_rating", "rating_mean")
              for v in board[col].to_list() if v is not None]
     low_end = max(1.0, math.floor((min(shown, default=1.0) - 0.1) * 2) / 2)
-    fig.update_xaxes(range=[low_end - 0.05, scale + 0.05], title_text=f"rating (1–{scale})")
-    return fig
+    layout = _base_layout(100 + 24 * board.height) | {
+        "yaxis": {"range": [board.height - 0.5, -0.5], "type": "category", "automargin": True},
+        "xaxis": {"range": [low_end - 0.05, scale + 0.05], "title": {"text": f"rating (1–{scale})"}},
+    }
+    return {"data": data, "layout": layout}
 
 
-def histogram_figure(board: pl.DataFrame, distribution: pl.DataFrame, scale: int) -> go.Figure:
+def histogram_figure(board: pl.DataFrame, distribution: pl.DataFrame, scale: int) -> Figure:
     """Small multiples: each leaderboard title's share of ratings per point, one panel per title."""
     board = board.filter(pl.col("rating_scale") == scale).sort("position")
     n = board.height
@@ -408,14 +439,15 @@ def histogram_figure(board: pl.DataFrame, distribution: pl.DataFrame, scale: int
     rows = max(1, math.ceil(n / columns))
     titles = [plotly_text(f"{p}. {shorten(str(t), 30)}")
               for p, t in zip(board["position"], board["title_name"], strict=True)]
-    fig = make_subplots(
-        rows=rows, cols=columns, subplot_titles=titles, shared_xaxes=False,
+    layout = _grid(
+        rows, columns, subplot_titles=titles, shared_xaxes=False,
         # about 45 px between rows of 170 px, however many rows (make_subplots needs < 1/(rows-1))
         horizontal_spacing=0.03, vertical_spacing=45 / (170 * rows),
     )
     by_title = {key[0]: part for key, part in distribution.partition_by(
         "title_id", as_dict=True, maintain_order=True).items()} if distribution.height else {}
     top = 0.0
+    data = []
     for i, title_id in enumerate(board["title_id"]):
         part = by_title.get(title_id)
         if part is None:
@@ -424,65 +456,72 @@ def histogram_figure(board: pl.DataFrame, distribution: pl.DataFrame, scale: int
         ratings = part["rating"].to_list()
         shares = part["share"].to_list()
         top = max([top, *(s for s in shares if s is not None)])
-        fig.add_trace(
-            go.Bar(
-                x=ratings, y=shares, showlegend=False,
-                marker_color=[COLOURS[rating_class(r, scale)] for r in ratings],
-                customdata=part["review_count"].to_list(),
-                hovertemplate="rating %{x}: %{customdata} reviews (%{y:.1%})<extra></extra>",
-            ),
-            row=i // columns + 1, col=i % columns + 1,
-        )
-    _base_layout(fig, 60 + 170 * rows)
-    fig.update_layout(margin={"t": 50}, bargap=0.1)
-    fig.update_annotations(font_size=11)
-    fig.update_xaxes(dtick=1 if scale <= 10 else None, tickfont_size=9, range=[0.5, scale + 0.5])
-    fig.update_yaxes(range=[0, max(top, 0.01) * 1.05], tickformat=".0%", tickfont_size=9)
-    return fig
+        data.append(_on({
+            "type": "bar", "x": ratings, "y": shares, "showlegend": False,
+            "marker": {"color": [COLOURS[rating_class(r, scale)] for r in ratings]},
+            "customdata": part["review_count"].to_list(),
+            "hovertemplate": "rating %{x}: %{customdata} reviews (%{y:.1%})<extra></extra>",
+        }, i + 1))
+    base = _base_layout(60 + 170 * rows)
+    layout |= base | {"margin": base["margin"] | {"t": 50}, "bargap": 0.1}
+    for note in layout.get("annotations", []):
+        note["font"] = {**note.get("font", {}), "size": 11}
+    for axis in _axes(layout, "x"):
+        axis |= {"tickfont": {"size": 9}, "range": [0.5, scale + 0.5]}
+        if scale <= 10:
+            axis["dtick"] = 1
+    for axis in _axes(layout, "y"):
+        axis |= {"range": [0, max(top, 0.01) * 1.05], "tickformat": ".0%", "tickfont": {"size": 9}}
+    return {"data": data, "layout": layout}
 
 
-def sentiment_figure(stats: pl.DataFrame) -> go.Figure:
+def sentiment_figure(stats: pl.DataFrame) -> Figure:
     """Per rating scale and point: spread (5th–95th percentile box) and mean of sentiment_score."""
     scales = sorted(set(stats["rating_scale"].to_list()), reverse=True)
-    fig = make_subplots(rows=1, cols=len(scales), subplot_titles=[_scale_label(s) for s in scales],
-                        shared_yaxes=True, horizontal_spacing=0.06)
+    layout = _grid(1, len(scales), subplot_titles=[_scale_label(s) for s in scales],
+                   shared_yaxes=True, horizontal_spacing=0.06)
+    data = []
     for col, scale in enumerate(scales, start=1):
         part = stats.filter(pl.col("rating_scale") == scale).sort("rating")
         x = part["rating"].to_list()
-        fig.add_trace(go.Box(
-            x=x, q1=part["q1"].to_list(), median=part["median"].to_list(), q3=part["q3"].to_list(),
-            lowerfence=part["p05"].to_list(), upperfence=part["p95"].to_list(),
-            name="middle half; whiskers 5th–95th percentile", legendgroup="box",
-            showlegend=col == 1, marker_color="#2471a3", boxpoints=False,
-            hoverinfo="x+y",
-        ), row=1, col=col)
-        fig.add_trace(go.Scatter(
-            x=x, y=part["sentiment_mean"].to_list(), mode="lines+markers", name="mean",
-            legendgroup="mean", showlegend=col == 1, line={"color": "#e67e22"},
-            customdata=part["reviews"].to_list(),
-            hovertemplate="rating %{x}: mean %{y:.3f} over %{customdata:,} reviews<extra></extra>",
-        ), row=1, col=col)
-        fig.update_xaxes(dtick=1, title_text="rating", row=1, col=col)
-    fig.update_yaxes(range=[-1.05, 1.05], zeroline=True)
-    fig.update_yaxes(title_text="sentiment_score", row=1, col=1)
-    _base_layout(fig, 440)
-    fig.update_layout(margin={"t": 80})
-    return fig
+        data.append(_on({
+            "type": "box", "x": x, "q1": part["q1"].to_list(), "median": part["median"].to_list(),
+            "q3": part["q3"].to_list(), "lowerfence": part["p05"].to_list(),
+            "upperfence": part["p95"].to_list(),
+            "name": "middle half; whiskers 5th–95th percentile", "legendgroup": "box",
+            "showlegend": col == 1, "marker": {"color": "#2471a3"}, "boxpoints": False,
+            "hoverinfo": "x+y",
+        }, col))
+        data.append(_on({
+            "type": "scatter", "x": x, "y": part["sentiment_mean"].to_list(),
+            "mode": "lines+markers", "name": "mean", "legendgroup": "mean", "showlegend": col == 1,
+            "line": {"color": "#e67e22"}, "customdata": part["reviews"].to_list(),
+            "hovertemplate": "rating %{x}: mean %{y:.3f} over %{customdata:,} reviews<extra></extra>",
+        }, col))
+    for axis in _axes(layout, "x"):
+        axis |= {"dtick": 1, "title": {"text": "rating"}}
+    for axis in _axes(layout, "y"):
+        axis |= {"range": [-1.05, 1.05], "zeroline": True}
+    layout["yaxis"]["title"] = {"text": "sentiment_score"}
+    base = _base_layout(440)
+    layout |= base | {"margin": base["margin"] | {"t": 80}}
+    return {"data": data, "layout": layout}
 
 
-def trends_figure(monthly: pl.DataFrame, totals: pl.DataFrame) -> go.Figure:
+def trends_figure(monthly: pl.DataFrame, totals: pl.DataFrame) -> Figure:
     """Reviews, mean rating and mean sentiment per month of the titles with most dated reviews."""
-    fig = make_subplots(
-        rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+    layout = _grid(
+        3, 1, shared_xaxes=True, vertical_spacing=0.06,
         subplot_titles=["reviews per month", "mean rating (on the title's own scale)",
                         "mean sentiment_score"],
     )
+    data = []
     if totals.height:
-        fig.add_trace(go.Bar(
-            x=totals["month"].to_list(), y=totals["review_count"].to_list(), name="all titles",
-            marker_color="#d5d8dc",
-            hovertemplate="%{x|%b %Y}: %{y:,} reviews<extra>all titles</extra>",
-        ), row=1, col=1)
+        data.append(_on({
+            "type": "bar", "x": totals["month"].to_list(), "y": totals["review_count"].to_list(),
+            "name": "all titles", "marker": {"color": "#d5d8dc"},
+            "hovertemplate": "%{x|%b %Y}: %{y:,} reviews<extra>all titles</extra>",
+        }, 1))
     palette = ["#2471a3", "#c0392b", "#27ae60", "#8e44ad", "#e67e22", "#b7950b", "#7f8c8d"]
     titles = monthly.select("title_id", "title_name", "rating_scale").unique(maintain_order=True)
     months_seen = pl.concat([totals["month"], monthly["month"]])
@@ -501,25 +540,18 @@ def trends_figure(monthly: pl.DataFrame, totals: pl.DataFrame) -> go.Figure:
         # no <extra> in the hover templates: Plotly shows the trace name there, and a title never
         # becomes part of a template (where "%{…}" in it would be substituted)
         # markers too: a month between two gaps is a single point, which a line alone would not draw
-        common = {"legendgroup": title_id, "line": {"color": colour, "width": 1.5}, "name": label,
-                  "marker": {"size": 3}}
-        fig.add_trace(go.Scatter(
-            x=x, y=part["review_count"].to_list(), mode="lines+markers", **common,
-            hovertemplate="%{x|%b %Y}: %{y:,} reviews",
-        ), row=1, col=1)
-        fig.add_trace(go.Scatter(
-            x=x, y=part["rating_mean"].to_list(), mode="lines+markers", showlegend=False, **common,
-            hovertemplate="%{x|%b %Y}: mean rating %{y:.2f}",
-        ), row=2, col=1)
-        fig.add_trace(go.Scatter(
-            x=x, y=part["sentiment_mean"].to_list(), mode="lines+markers", showlegend=False,
-            **common,
-            hovertemplate="%{x|%b %Y}: mean sentiment %{y:.3f}",
-        ), row=3, col=1)
-    fig.update_yaxes(range=[-1.05, 1.05], row=3, col=1)
-    _base_layout(fig, 720)
-    fig.update_layout(margin={"t": 80}, barmode="overlay")
-    return fig
+        common = {"type": "scatter", "mode": "lines+markers", "x": x, "legendgroup": title_id,
+                  "line": {"color": colour, "width": 1.5}, "name": label, "marker": {"size": 3}}
+        data.append(_on({**common, "y": part["review_count"].to_list(),
+                         "hovertemplate": "%{x|%b %Y}: %{y:,} reviews"}, 1))
+        data.append(_on({**common, "y": part["rating_mean"].to_list(), "showlegend": False,
+                         "hovertemplate": "%{x|%b %Y}: mean rating %{y:.2f}"}, 2))
+        data.append(_on({**common, "y": part["sentiment_mean"].to_list(), "showlegend": False,
+                         "hovertemplate": "%{x|%b %Y}: mean sentiment %{y:.3f}"}, 3))
+    layout["yaxis3"]["range"] = [-1.05, 1.05]
+    base = _base_layout(720)
+    layout |= base | {"margin": base["margin"] | {"t": 80}, "barmode": "overlay"}
+    return {"data": data, "layout": layout}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,7 +563,7 @@ class Chart:
     """A figure placed on the page: the id of its div and the figure."""
 
     div_id: str
-    figure: go.Figure
+    figure: Figure
 
     def json(self) -> str:
         # plotly's encoder writes <, > and / as \\u escapes: no text can close the script block
