@@ -363,6 +363,28 @@ def _grid(rows: int, cols: int, **options: Any) -> dict[str, Any]:
     return make_subplots(rows=rows, cols=cols, **options).to_plotly_json()["layout"]
 
 
+def _panels(rows: int, cols: int, titles: list[str], *, horizontal_spacing: float,
+            vertical_spacing: float) -> dict[str, Any]:
+    """The layout of a grid of rows x cols titled panels, as make_subplots lays it out, made from a
+    one-row grid (the columns' x domains and title positions) and a one-column grid (the rows'):
+    make_subplots took 0.12-0.23 s for the 50 panels of a report's histograms, these two 0.03 s."""
+    across = _grid(1, cols, subplot_titles=[" "] * cols, horizontal_spacing=horizontal_spacing)
+    down = _grid(rows, 1, subplot_titles=[" "] * rows, vertical_spacing=vertical_spacing)
+    def suffix(n: int) -> str:  # the n-th subplot's axes: x, y; x2, y2; ...
+        return "" if n == 1 else str(n)
+
+    layout: dict[str, Any] = {"annotations": []}
+    for i in range(rows * cols):
+        row, col = divmod(i, cols)
+        k = suffix(i + 1)
+        layout[f"xaxis{k}"] = {"anchor": f"y{k}", "domain": across[f"xaxis{suffix(col + 1)}"]["domain"]}
+        layout[f"yaxis{k}"] = {"anchor": f"x{k}", "domain": down[f"yaxis{suffix(row + 1)}"]["domain"]}
+        if i < len(titles):
+            layout["annotations"].append({**across["annotations"][col], "text": titles[i],
+                                          "y": down["annotations"][row]["y"]})
+    return layout
+
+
 def _axes(layout: dict[str, Any], letter: str) -> list[dict[str, Any]]:
     """Every x (letter "x") or y axis of a layout, in subplot order."""
     axes = [(int(k[5:] or 1), v) for k, v in layout.items() if k.startswith(f"{letter}axis")]
@@ -439,8 +461,8 @@ def histogram_figure(board: pl.DataFrame, distribution: pl.DataFrame, scale: int
     rows = max(1, math.ceil(n / columns))
     titles = [plotly_text(f"{p}. {shorten(str(t), 30)}")
               for p, t in zip(board["position"], board["title_name"], strict=True)]
-    layout = _grid(
-        rows, columns, subplot_titles=titles, shared_xaxes=False,
+    layout = _panels(
+        rows, columns, titles,
         # about 45 px between rows of 170 px, however many rows (make_subplots needs < 1/(rows-1))
         horizontal_spacing=0.03, vertical_spacing=45 / (170 * rows),
     )
