@@ -161,8 +161,8 @@ def score_stage(settings: Settings, mapper: Mapper | None = None,
     """
     with warehouse(settings) as con:
         workers = sentiment.worker_count(settings.sentiment.workers)
-        # the scoring processes start while the texts to score are found (0.25 s at 1M reviews), when
-        # the reviews staged since the last publish are enough for more than one batch
+        # unless `ahead` started them during ingest, the scoring processes start while the texts to
+        # score are found, when the reviews staged since the last publish fill more than one batch
         pending, everything = pending_reviews(con)
         # Only the reviews staged since the last publish can hold a text the cache lacks: every
         # other review was published, so its text was scored then (an anti-join of all 1M staged
