@@ -29,6 +29,8 @@ def expected(text: str) -> tuple[float, float, float, float]:
 
 
 def test_texts_split_at_exactly_pythons_whitespace() -> None:
+    # only texts with a character outside printable ASCII are prepared: every emoji is one
+    assert pl.Series([e for e in VADER.emojis if len(e) == 1]).str.contains(vader.UNUSUAL).all()
     # every code point but the emoji (those become their descriptions)
     points = [c for c in CODE_POINTS if c not in VADER.emojis]
     texts = pl.Series([f"a{c}b" for c in points])
