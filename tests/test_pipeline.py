@@ -194,11 +194,9 @@ def test_the_scoring_processes_start_when_ingest_loads_a_file(tmp_path) -> None:
     settings = load_settings(config)
     with sentiment.PoolAhead(2) as ahead:
         pipeline.ingest_stage(settings, "20260101T000000-aaaaaa", on_load=ahead.start)
-        pool = ahead.pool
-        assert pool is not None  # started during ingest, before scoring
+        assert ahead.pool is not None  # started during ingest, before scoring
         scored = pipeline.score_stage(settings, ahead=ahead)
-        assert ahead.pool is pool
-    assert ahead.pool is None
+    assert ahead.pool is None  # shut down with the block
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         texts = con.execute("select count(distinct text_hash) from stg_reviews").fetchone()[0]
     assert scored == texts > 0

@@ -170,19 +170,19 @@ def score_stage(settings: Settings, mapper: Mapper | None = None,
         # scores from before sentences were scored (they are scored again, whichever review).
         narrow = not everything and not scalar(
             con, "select count(*) from sentiment_scores where sentence_count is null")
-        started = ahead.pool if ahead is not None and mapper is None else None
-        early = mapper is None and workers > 1 and (everything or pending > settings.sentiment.batch_size)
         # a second connection finds the texts to score and streams them while the first inserts
         # their scores (a temp table is its connection's own)
         reader_con = con.cursor()
         try:
-            with (nullcontext(started) if started else sentiment.scoring_pool(workers) if early
-                  else nullcontext()) as pool:
+            with nullcontext(ahead) if ahead else sentiment.PoolAhead(workers) as processes:
+                if mapper is None and (everything or pending > settings.sentiment.batch_size):
+                    processes.start()
                 reader_con.execute("create temp table _unscored as " + _UNSCORED.format(
                     pending=_PENDING if narrow else ""))
                 todo = scalar(reader_con, "select count(*) from _unscored")
                 if todo:
-                    _score_unscored(con, reader_con, settings, todo, mapper, workers, pool)
+                    _score_unscored(con, reader_con, settings, todo, mapper, workers,
+                                    processes.pool if mapper is None else None)
         finally:
             reader_con.close()
     return todo

@@ -62,8 +62,7 @@ def sentences(text: str) -> list[str]:
     for line in text.splitlines():
         # the pattern's look-behind is tried at every character (7% of scoring): only lines that
         # hold two marks in a row can match it
-        marked = ("!" in line or "?" in line) and (
-            "!!" in line or "??" in line or "!?" in line or "?!" in line)
+        marked = "!!" in line or "??" in line or "!?" in line or "?!" in line
         parts = _EMPHATIC_END.split(line) if marked else [line]
         segments = [segment for part in parts for segment in sentencex.segment("en", part)]
         carry = ""

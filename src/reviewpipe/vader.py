@@ -69,6 +69,8 @@ UNICODE_DIFFERENCES = (
 )
 # the booster n-grams _special_idioms_check looks for (BOOSTER_DICT's keys with a space)
 _BOOSTER_NGRAMS = {k: float(v) for k, v in BOOSTER_DICT.items() if " " in k}
+# the words of those n-grams and of the special cases (idioms)
+_IDIOM_WORDS = sorted({word for key in (*SPECIAL_CASES, *_BOOSTER_NGRAMS) for word in key.split()})
 
 col = pl.col
 
@@ -296,8 +298,7 @@ def _idioms(hits: pl.DataFrame) -> pl.DataFrame:
     Every n-gram it looks up holds two neighbouring words of b3, b2, b1, w0, a1 (below), so only
     the rows where two of them are words of those n-grams are looked up (1 row in 25 of a batch of
     reviews; looking up all rows took 60% of the rules' time)."""
-    words = sorted({word for key in (*SPECIAL_CASES, *_BOOSTER_NGRAMS) for word in key.split()})
-    b3, b2, b1, w0, a1 = (col(name).is_in(words).fill_null(False)
+    b3, b2, b1, w0, a1 = (col(name).is_in(_IDIOM_WORDS).fill_null(False)
                           for name in ("before_3", "before_2", "before_1", "lower", "after_1"))
     rows = hits.select((b1 & w0) | (b2 & b1) | (b3 & b2) | (w0 & a1)).to_series().arg_true()
     if rows.is_empty():
