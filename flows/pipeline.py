@@ -72,9 +72,10 @@ def score(settings: Settings, mapper: Mapper | None = None, ahead: PoolAhead | N
 
 
 @task(name="metrics", cache_policy=NO_CACHE)
-def compute_metrics(settings: Settings, mapper: Mapper | None = None) -> dict[str, pl.DataFrame]:
+def compute_metrics(settings: Settings, mapper: Mapper | None = None,
+                    live_copy: pipeline.LiveCopy | None = None) -> dict[str, pl.DataFrame]:
     t = time.perf_counter()
-    frames = pipeline.metrics_stage(settings, mapper)
+    frames = pipeline.metrics_stage(settings, mapper, live_copy)
     get_run_logger().info(
         "metrics: %s; %.2f s",
         ", ".join(f"{k} {v.height} rows" for k, v in frames.items()), time.perf_counter() - t,
@@ -215,7 +216,7 @@ def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
             # the live published database is copied while the run scores (see pipeline.LiveCopy)
             live_copy = pipeline.LiveCopy(settings, summary.run_id)
             summary.texts_scored = _retrying(score, settings)(settings, mapper, ahead)
-        frames = _retrying(compute_metrics, settings)(settings, mapper)
+        frames = _retrying(compute_metrics, settings)(settings, mapper, live_copy)
         published = _retrying(publish, settings)(settings, frames, summary.run_id, live_copy)
         summary.published, summary.reviews_replaced = published.counts, published.reviews_replaced
         summary.published_path = settings.published_path

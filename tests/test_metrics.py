@@ -1139,6 +1139,20 @@ def test_spearman_with_ties_uses_average_ranks() -> None:
     assert_frame_equal(got, expected, **FLOAT_TOL)
 
 
+def test_spearman_of_millions_of_pairs_is_exact() -> None:
+    """Twice the ranks of 2.2 million pairs square to sums past 2**63 (about 1.4e19): summed in 64
+    bits they wrap around. A rating scale of a large warehouse has that many reviews."""
+    n = 2_200_000
+    i = pl.int_range(n, eager=True)
+    frame = pl.DataFrame({"g": pl.repeat("same", n, eager=True), "x": i // 220_000, "y": i}).vstack(
+        pl.DataFrame({"g": pl.repeat("opposite", n, eager=True), "x": i // 220_000, "y": -i}))
+    got = dict(spearman(frame.lazy(), ["g"], "x", "y", "rho").collect().iter_rows())
+    # x has 10 tied values of 220,000 rows each, in y's order: Pearson of the average ranks is
+    # sqrt(1 - 1/k²) for k equal tied blocks of a ranking, 0.99499 for k = 10
+    assert got["same"] == pytest.approx(math.sqrt(1 - 1 / 100), abs=1e-9)
+    assert got["opposite"] == pytest.approx(-math.sqrt(1 - 1 / 100), abs=1e-9)
+
+
 # --- sentiment_agreement --------------------------------------------------------------------------
 
 AGREEMENT_SCORES_SCHEMA: dict[str, Any] = {

@@ -156,26 +156,28 @@ def test_parquet_exports_hold_the_published_rows(staged, tmp_path: Path) -> None
 
 
 def _reviews_csv(path: Path, first: int, n: int, *, edit: dict[int, str] | None = None,
-                 drop: tuple[int, ...] = ()) -> None:
-    """n reviews with ids r<first>..; `edit` gives some of them another text, `drop` leaves some out."""
+                 drop: tuple[int, ...] = (), titles: int = 7, move: dict[int, str] | None = None) -> None:
+    """n reviews with ids r<first>.. of titles tt0..tt<titles - 1>; `edit` gives some of them another
+    text, `move` another title, `drop` leaves some out."""
     lines = ["review_id," + HEADER]
     for i in range(first, first + n):
         if i in drop:
             continue
         text = (edit or {}).get(i, f"Review {i} was {'a wonderful, moving film' if i % 3 else 'dull'}.")
-        lines.append(f"r{i},tt{i % 7},critic{i},2021-{1 + i % 12:02d}-05,{1 + i % 10},{i % 5},{i % 5 + i % 3},"
+        lines.append(f"r{i},{(move or {}).get(i, f'tt{i % titles}')},critic{i},2021-{1 + i % 12:02d}-05,{1 + i % 10},{i % 5},{i % 5 + i % 3},"
                      f'Title {i},"{text}"\n')
     write(path, "".join(lines))
 
 
 def test_a_run_with_few_changes_publishes_exactly_what_a_whole_build_does(tmp_path: Path, make_settings) -> None:
     """Each run below starts from a copy of the live database when few reviews changed, and must
-    publish exactly what a clean run over the same files publishes; a change of settings, or a
-    live database touched by someone else, makes the run build it whole."""
+    publish exactly what a clean run over the same files publishes, to the order of the rows (the
+    exports are the same bytes), whether or not the changes touch every title; a change of
+    settings, or a live database touched by someone else, makes the run build it whole."""
     landing = tmp_path / "landing"
     _reviews_csv(landing / "a.csv", 0, 60)
     _reviews_csv(landing / "b.csv", 100, 60)
-    _reviews_csv(landing / "small.csv", 200, 10)
+    _reviews_csv(landing / "small.csv", 200, 10, titles=2, move={203: "tt6"})
     settings = make_settings({"name": "rev", "path": str(landing / "*.csv")})
 
     def run_and_compare(settings) -> int | None:
@@ -188,19 +190,35 @@ def test_a_run_with_few_changes_publishes_exactly_what_a_whole_build_does(tmp_pa
             "exports": clean_root / "exports"})})
         assert pipeline.run(clean).reviews_replaced is None
         assert published_rows(settings.published_path) == published_rows(clean.published_path)
+        exports = sorted(p.name for p in settings.exports_path.glob("agg_*.csv"))
+        assert exports and exports == sorted(p.name for p in clean.exports_path.glob("agg_*.csv"))
+        for name in exports:
+            assert (settings.exports_path / name).read_bytes() == (clean.exports_path / name).read_bytes()
         return summary.reviews_replaced
 
+    def titles_of(*ids: int) -> set[str]:
+        with duckdb.connect(str(settings.published_path), read_only=True) as con:
+            return {t for (t,) in con.execute(
+                "select distinct title_id from reviews where review_id in (select unnest(?))",
+                [[f"r{i}" for i in ids]]).fetchall()}
+
     assert run_and_compare(settings) is None  # the first build is whole
-    _reviews_csv(landing / "new.csv", 300, 10)
+    # new reviews of one title only: the other titles' rows are kept from the copy
+    _reviews_csv(landing / "new.csv", 300, 10, titles=1)
     assert run_and_compare(settings) == 10
-    # two reviews edited and one gone: every review of the file is replaced (10), one is deleted
+    # two reviews edited, one gone, one moved from tt6 to a new title: every review of the file is
+    # replaced (10), one is deleted; the titles touched are the file's two, and the moved review's
+    # old (tt6, which no other changed review has) and new
     _reviews_csv(landing / "small.csv", 200, 10, edit={201: "Now I hate it.", 205: "Changed my mind: superb."},
-                 drop=(207,))
+                 drop=(207,), titles=2, move={203: "tt8"})
     assert run_and_compare(settings) == 10
+    assert titles_of(203) == {"tt8"}
     with duckdb.connect(str(settings.published_path), read_only=True) as con:
         assert con.execute("select count(*) from reviews").fetchall() == [(139,)]
         assert con.execute("select sentiment_label from reviews where review_id = 'r201'").fetchall() == [
             ("negative",)]
+        assert con.execute("select review_count from agg_title_summary where title_id = 'tt8'").fetchall() == [
+            (1,)]
 
     # other settings: every review's helpful_wilson_lb changes, so the database is built whole
     wider = settings.model_copy(update={"metrics": settings.metrics.model_copy(update={"wilson_z": 2.5})})
@@ -247,13 +265,21 @@ def test_a_retried_publish_does_not_build_on_the_copy_its_failed_attempt_changed
     _reviews_csv(landing / "a.csv", 0, 60)
     settings = make_settings({"name": "rev", "path": str(landing / "*.csv")})
     pipeline.run(settings)
-    _reviews_csv(landing / "new.csv", 100, 5)
+    _reviews_csv(landing / "new.csv", 100, 5, move=dict.fromkeys(range(100, 105), "tt5"))
     pipeline.ingest_stage(settings, "20260101T000000-abcdef")
     live_copy = pipeline.LiveCopy(settings, "20260101T000000-abcdef")
     new_db = pipeline.new_database_path(settings, "20260101T000000-abcdef")
+    pipeline.score_stage(settings)
+    # the metrics of the changed title alone, the others' kept in the copy (read, not changed)
+    frames = pipeline.metrics_stage(settings, live_copy=live_copy)
+    assert frames["touched_titles"]["title_id"].to_list() == ["tt5"]
+    assert set(frames["metric_helpfulness"]["title_id"]) == {"tt5"}
+    assert frames["metric_title_summary"].height == 7
     assert live_copy.take() == (True, 5)
     assert new_db.read_bytes() == settings.published_path.read_bytes()
     assert live_copy.take() == (False, 5)
-    pipeline.score_stage(settings)
-    frames = pipeline.metrics_stage(settings)
+    assert live_copy.base() is None
+    # a retry has no copy to put the changed title's rows in: it computes every title's and builds whole
     assert pipeline.publish_stage(settings, frames, "20260101T000000-abcdef", live_copy).reviews_replaced is None
+    with duckdb.connect(str(new_db), read_only=True) as con:
+        assert con.execute("select count(*) from agg_helpfulness").fetchall() == [(7,)]

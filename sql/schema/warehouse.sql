@@ -123,10 +123,12 @@ create table if not exists staging_touched (
 );
 
 -- Review ids whose published rows may differ from what staging gives now: touched since the live
--- published database was built. A null review_id means every review (stg_reviews was rebuilt whole).
+-- published database was built, with the titles they had in staging before and after (a null
+-- title_id: the id alone). A null review_id means every review (stg_reviews was rebuilt whole).
 -- Written with staging, emptied when a run's published database goes live.
 create table if not exists publish_pending (
-    review_id varchar
+    review_id varchar,
+    title_id varchar
 );
 
 -- The live published database: what it was built from (pipeline.publish_basis) and the file as it
@@ -155,3 +157,4 @@ alter table sentiment_scores add column if not exists positive_sentence_share do
 alter table sentiment_scores add column if not exists negative_sentence_share double;
 -- the file's state at its load (ingest.file_state): an unchanged state is not hashed again
 alter table load_log add column if not exists file_state varchar;
+alter table publish_pending add column if not exists title_id varchar;

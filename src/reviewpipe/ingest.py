@@ -474,13 +474,16 @@ def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     changed since they were built (staging_touched), unless their models changed: a review's rows
     there depend only on the rows with its id (int_reviews_validated ranks copies by id), and
     reading every text again is most of a small load's time. The ids restaged (or, after a whole
-    rebuild, a null meaning all) are added to publish_pending, for publishing likewise.
+    rebuild, a null meaning all) are added to publish_pending, for publishing likewise, with the
+    titles those reviews had before and have after (their per-title figures change).
     """
     version = hashlib.sha256("".join(read_model(m) for m in _STG_REVIEWS_MODELS).encode()).hexdigest()
     with transaction(con):
         current = scalar(con, "select version from staging_state where model = 'stg_reviews'") == version \
             and _table_exists(con, "stg_reviews") and _table_exists(con, "quarantine")
         con.execute("create or replace temp table _touched as select distinct review_id from staging_touched")
+        if current:  # the titles the touched reviews had: their published figures change too
+            con.execute(_PENDING_TITLES)
         for model in STAGING_MODELS:
             if current and model in _RESTAGED:
                 _restage_touched(con, model, _RESTAGED[model])
@@ -488,13 +491,21 @@ def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                 # a view: it only ranks copies of a review; stg_reviews and quarantine read it once each
                 build_model(con, model, view=model == "staging/int_reviews_validated.sql")
             hooks.pause("staging")
-        con.execute("insert into publish_pending select review_id from _touched"
-                    if current else "insert into publish_pending values (null)")
+        if current:  # the ids, and the titles the touched reviews have now
+            con.execute("insert into publish_pending (review_id) select review_id from _touched")
+            con.execute(_PENDING_TITLES)
+        else:
+            con.execute("insert into publish_pending values (null, null)")
         con.execute("drop table _touched")
         con.execute("delete from staging_touched")
         con.execute("insert or replace into staging_state values ('stg_reviews', ?)", [version])
     return staged_counts(con)
 
+
+_PENDING_TITLES = (
+    "insert into publish_pending select review_id, title_id from stg_reviews "
+    "where review_id in (select review_id from _touched)"
+)
 
 # Models restaged for the touched review ids alone, and which of their table's rows those are:
 # quarantine's rows without a review_id (titles' problems, reader rejects) are few and always rebuilt.

@@ -355,6 +355,24 @@ def title_summary_from_partials(
     sums: pl.LazyFrame, histogram: pl.LazyFrame, titles: pl.LazyFrame
 ) -> pl.LazyFrame:
     """title_summary from merged partial aggregates (per-title sums and the rating histogram)."""
+    return title_summary_from_stats(title_stats(sums, histogram), titles)
+
+
+# The columns of title_summary made of a title's reviews alone (title_stats), in its order.
+TITLE_STATS_COLUMNS = (
+    "review_count", "rated_review_count", "rating_mean", "rating_median", "rating_stddev",
+    "helpful_votes", "total_votes", "sentiment_mean", "positive_share", "neutral_share",
+    "negative_share", "whole_text_sentiment_mean", "sentence_sentiment_mean", "first_review_date",
+    "last_review_date",
+)
+
+
+def title_stats(sums: pl.LazyFrame, histogram: pl.LazyFrame) -> pl.LazyFrame:
+    """Per title with reviews: title_id and TITLE_STATS_COLUMNS, from merged partial aggregates.
+
+    grain: one row per title_id of `sums`. A title's row depends on its own reviews alone, so the
+    rows of titles whose reviews did not change can be kept from an earlier run.
+    """
     # the median of the ratings themselves, rebuilt from the histogram: the same values, same result
     medians = (
         histogram.select("title_id", pl.col("rating").repeat_by("review_count"))
@@ -378,9 +396,14 @@ def title_summary_from_partials(
             ]
         )
     )
+    return per_title.select("title_id", *TITLE_STATS_COLUMNS)
+
+
+def title_summary_from_stats(stats: pl.LazyFrame, titles: pl.LazyFrame) -> pl.LazyFrame:
+    """title_summary from title_stats and merged_titles: every title known from either."""
     return (
         titles.select("title_id", "title", "site_rating", "site_votes")
-        .join(per_title, on="title_id", how="full", coalesce=True)
+        .join(stats, on="title_id", how="full", coalesce=True)
         .with_columns(pl.col("review_count", "rated_review_count").fill_null(0))
         .select(
             "title_id",
@@ -638,21 +661,33 @@ def spearman(frame: pl.LazyFrame, keys: list[str], x: str, y: str, name: str) ->
     """Spearman's rank correlation of x and y per group of keys, over rows where both are known.
 
     grain: one row per group with at least one pair; `name` is null with fewer than 3 pairs or a
-    constant side. Ranks are averaged on ties and summed as whole numbers (twice the rank), so the
-    result is exact and the same in every run.
+    constant side. Ranks are averaged on ties and summed as whole numbers (twice the rank, summed in
+    128 bits), so the result is exact and the same in every run. y is ranked row by row; x from the
+    count of each of its values, so x is best the side with fewer distinct values (a rating).
     """
-    a, b = pl.col("_a"), pl.col("_b")
-    pairs = frame.filter(pl.col(x).is_not_null() & pl.col(y).is_not_null()).with_columns(
-        _a=(pl.col(x).rank("average").over(keys) * 2).cast(pl.Int64),
-        _b=(pl.col(y).rank("average").over(keys) * 2).cast(pl.Int64),
+    wide = pl.Int128
+    b, m = pl.col("_b"), pl.col("_m")
+    pairs = frame.filter(pl.col(x).is_not_null() & pl.col(y).is_not_null()).select(
+        *keys, x, _b=(pl.col(y).rank("average").over(keys) * 2).cast(pl.Int64)
     )
-    sums = pairs.group_by(keys).agg(
-        _n=pl.len().cast(pl.Float64),
-        _sa=a.sum().cast(pl.Float64),
-        _sb=b.sum().cast(pl.Float64),
-        _saa=(a * a).sum().cast(pl.Float64),
-        _sbb=(b * b).sum().cast(pl.Float64),
-        _sab=(a * b).sum().cast(pl.Float64),
+    # per value of x: its rows, and their sums of y's ranks
+    by_value = pairs.group_by(*keys, x).agg(
+        _m=pl.len().cast(pl.Int64), _sby=b.cast(wide).sum(), _sbby=(b * b).cast(wide).sum()
+    )
+    # twice the average rank of a value of x: twice the rows before it, plus its rows, plus 1
+    a = pl.col("_a")
+    sums = (
+        by_value.sort(*keys, x)
+        .with_columns(_a=(2 * (m.cum_sum().over(keys) - m) + m + 1).cast(wide))
+        .group_by(keys)
+        .agg(
+            _n=m.sum().cast(pl.Float64),
+            _sa=(a * m).sum().cast(pl.Float64),
+            _sb=pl.col("_sby").sum().cast(pl.Float64),
+            _saa=(a * a * m).sum().cast(pl.Float64),
+            _sbb=pl.col("_sbby").sum().cast(pl.Float64),
+            _sab=(a * pl.col("_sby")).sum().cast(pl.Float64),
+        )
     )
     n = pl.col("_n")
     cov = pl.col("_sab") / n - (pl.col("_sa") / n) * (pl.col("_sb") / n)
@@ -673,13 +708,19 @@ def _agreement(label: str) -> pl.Expr:
     return pl.when(in_class.sum() > 0).then(agree.sum() / in_class.sum())
 
 
-def sentiment_agreement(reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None = None) -> pl.LazyFrame:
+def sentiment_agreement(
+    reviews: pl.LazyFrame,
+    review_scores: pl.LazyFrame | None = None,
+    scopes: tuple[str, ...] = ("title", "overall"),
+) -> pl.LazyFrame:
     """How well words agree with stars, per title and overall per rating scale, for both measures.
 
     grain: one row per title (scope 'title') and one per rating scale (scope 'overall', null
-    title_id). Spearman correlation of rating with the whole-text compound and with the sentence
-    mean; label agreement = share of reviews in a rating class (see rating_class; the middle of the
-    scale is left out) whose label (±0.05) names that class, neutral counting as disagreement.
+    title_id), of the scopes asked for. Spearman correlation of rating with the whole-text compound
+    and with the sentence mean; label agreement = share of reviews in a rating class (see
+    rating_class; the middle of the scale is left out) whose label (±0.05) names that class, neutral
+    counting as disagreement. The overall rows need rating, rating_scale, sentiment_compound,
+    sentence_compound_mean and both labels of every review.
     """
     scored = scored_reviews(reviews, review_scores).with_columns(
         _class=rating_class(pl.col("rating"), pl.col("rating_scale"))
@@ -693,6 +734,8 @@ def sentiment_agreement(reviews: pl.LazyFrame, review_scores: pl.LazyFrame | Non
     }
     frames = []
     for scope, key in (("title", "title_id"), ("overall", "rating_scale")):
+        if scope not in scopes:
+            continue
         extra = {"_scale": pl.col("rating_scale").max()} if scope == "title" else {}
         result = (
             scored.group_by(key)
@@ -725,9 +768,7 @@ def rating_sentiment_mismatches(
     grain: one row per flagged review. strength = |sentiment_score|; rank orders a title's mismatches
     and read_order all of them, by strength, then helpful_wilson_lb, then review_id.
     """
-    order = ["strength", "helpful_wilson_lb", "review_id"]
-    descending = [True, True, False]
-    return (
+    return with_read_order(
         scored_reviews(reviews, review_scores)
         .filter(pl.col("rating_sentiment_mismatch"))
         .with_columns(
@@ -736,11 +777,22 @@ def rating_sentiment_mismatches(
             .then(pl.lit("high rating, negative words"))
             .otherwise(pl.lit("low rating, positive words")),
         )
-        .sort(order, descending=descending, nulls_last=True)
-        .with_columns(
-            read_order=pl.int_range(1, pl.len() + 1).cast(pl.Int64),
-            rank=pl.int_range(1, pl.len() + 1).over("title_id").cast(pl.Int64),
-        )
+        .sort(_MISMATCH_ORDER, descending=_MISMATCH_DESCENDING, nulls_last=True)
+        .with_columns(rank=pl.int_range(1, pl.len() + 1).over("title_id").cast(pl.Int64))
+    )
+
+
+_MISMATCH_ORDER = ["strength", "helpful_wilson_lb", "review_id"]
+_MISMATCH_DESCENDING = [True, True, False]
+
+
+def with_read_order(mismatches: pl.LazyFrame) -> pl.LazyFrame:
+    """rating_sentiment_mismatches' rows (ranked within their title; any read_order is replaced)
+    numbered in read_order across all titles: a title's rows depend on its reviews alone, so the
+    rows of titles whose reviews did not change can be kept from an earlier run and renumbered."""
+    return (
+        mismatches.sort(_MISMATCH_ORDER, descending=_MISMATCH_DESCENDING, nulls_last=True)
+        .with_columns(read_order=pl.int_range(1, pl.len() + 1).cast(pl.Int64))
         .select(
             "title_id", "rank", "review_id", "rating", "rating_scale", "sentiment_score",
             "mismatch", "strength", "helpful_wilson_lb", "read_order",
@@ -776,7 +828,7 @@ def helpfulness(reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None = None
                 pl.col("helpful_votes") / pl.col("total_votes")
             ),
         )
-        .join(spearman(voted, ["title_id"], "helpful_ratio", "rating", "helpfulness_rating_spearman"),
+        .join(spearman(voted, ["title_id"], "rating", "helpful_ratio", "helpfulness_rating_spearman"),
               on="title_id", how="left")
         .join(spearman(voted, ["title_id"], "helpful_ratio", "review_word_count",
                        "helpfulness_length_spearman"), on="title_id", how="left")

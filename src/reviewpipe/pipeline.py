@@ -243,7 +243,8 @@ def _score_unscored(
         hooks.pause("score")
 
 
-def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str, pl.DataFrame]:
+def metrics_stage(settings: Settings, mapper: Mapper | None = None,
+                  live_copy: LiveCopy | None = None) -> dict[str, pl.DataFrame]:
     """Every metric frame the published models read, computed with Polars from the staged tables.
 
     Inputs are read in a fixed order and as one chunk each, and the metrics sum floats in ways that
@@ -251,15 +252,26 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str,
     The per-title and per-month sums and the rating histograms are computed as partial aggregates
     (per partition of [runner] partition_rows reviews through `mapper`, e.g. on Dask workers, when
     one is given) and merged exactly.
+
+    When `live_copy` holds a copy of the live published database to build on (LiveCopy.base), only
+    the titles whose reviews changed since it went live (publish_pending's titles) are computed from
+    the warehouse: every per-title figure depends on the title's reviews alone. The frames then
+    hold those titles' rows, and frames["touched_titles"] names them, for publish to replace them
+    in the copy; the frames whose figures span titles (the title summary with its weighted-rating
+    parameters, the overall agreement, the mismatches' read order) are whole, made with the other
+    titles' rows read from the copy.
     """
+    base = live_copy.base() if live_copy is not None else None
+    touched = "where r.title_id in (select title_id from publish_pending)" if base else ""
     with warehouse(settings) as con:
         # each review with its text's scores (the sentiment cache), joined where the data lives
         reviews = con.sql(
-            """
+            f"""
             select r.review_id, r.title_id, r.review_date, r.rating, r.rating_scale,
                    r.helpful_votes, r.total_votes, r.review_word_count, s.* exclude (text_hash)
             from stg_reviews as r
             left join sentiment_scores as s using (text_hash)
+            {touched}
             order by r.review_id
             """
         ).pl().rechunk()
@@ -267,6 +279,7 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str,
             "select * from stg_titles "
             "order by title_id, source_order, file_modified_at, file_path, row_number"
         ).pl().rechunk()
+        kept = _untouched_titles_rows(con, base) if base else None
     hooks.pause("metrics")
     m, st = settings.metrics, settings.sentiment
     scored = metrics.with_review_metrics(
@@ -276,18 +289,45 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str,
     titles = metrics.merged_titles(staged_titles.lazy()).collect()
     partials = _partial_aggregates(scored, settings.runner.partition_rows, mapper)
     distribution = metrics.distribution_from_histogram(partials["histogram"].lazy()).collect()
-    summary = (
-        metrics.title_summary_from_partials(
-            partials["titles"].lazy(), partials["histogram"].lazy(), titles.lazy()
-        )
+    stats = (
+        metrics.title_stats(partials["titles"].lazy(), partials["histogram"].lazy())
         .join(distribution.lazy().group_by("title_id").agg(pl.col("rating_scale").max()),
-              on="title_id", how="left", maintain_order="left")
+              on="title_id", how="left")
+        .collect()
+    )
+    shape = metrics.rating_shape(
+        distribution.lazy(), min_ratings=m.polarized_min_ratings,
+        bimodality=m.polarized_bimodality, end_share=m.polarized_end_share,
+    ).collect()
+    everyone = scored.select(_AGREEMENT_INPUTS)
+    if kept is not None:
+        everyone = pl.concat([everyone, kept["reviews"].cast(everyone.schema)])
+    # computed together: Polars runs them side by side
+    top, by_title, overall, mismatches, helpfulness = pl.collect_all([
+        metrics.top_helpful_reviews(scored.lazy(), None, m.top_helpful_per_title),
+        metrics.sentiment_agreement(scored.lazy(), scopes=("title",)),
+        metrics.sentiment_agreement(everyone.lazy(), scopes=("overall",)),
+        metrics.rating_sentiment_mismatches(scored.lazy()),
+        metrics.helpfulness(scored.lazy()),
+    ])
+    frames = {}
+    if kept is not None:
+        frames["touched_titles"] = kept["touched"]
+        stats = pl.concat([stats, kept["stats"].select(stats.columns).cast(stats.schema)])
+        shape = pl.concat([shape, kept["shape"].select(shape.columns).cast(shape.schema)])
+        mismatches = metrics.with_read_order(pl.concat(
+            [mismatches.drop("read_order"), kept["mismatches"]], how="vertical_relaxed").lazy()
+        ).collect()
+    summary = (
+        metrics.title_summary_from_stats(stats.drop("rating_scale").lazy(), titles.lazy())
+        .join(stats.lazy().select("title_id", "rating_scale"), on="title_id", how="left",
+              maintain_order="left")
         .collect()
     )
     parameters = metrics.weighted_rating_parameters(
         summary.lazy(), quantile=m.weighted_quantile, m=m.weighted_m, c=m.weighted_c
     ).collect()
-    return {
+    return frames | {
         "metric_titles": titles,
         "metric_reviews": scored.select(metrics.REVIEW_METRIC_COLUMNS),
         "metric_title_summary": summary,
@@ -295,22 +335,52 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None) -> dict[str,
             summary.lazy(), parameters.lazy(), prior_per_star=m.bayesian_prior_per_star,
             z=m.confidence_z,
         ).collect(),
-        "metric_rating_shape": metrics.rating_shape(
-            distribution.lazy(), min_ratings=m.polarized_min_ratings,
-            bimodality=m.polarized_bimodality, end_share=m.polarized_end_share,
-        ).collect(),
+        "metric_rating_shape": shape,
         "metric_weighted_rating_parameters": parameters,
         "metric_rating_distribution": distribution,
         "metric_monthly_trends": metrics.monthly_trends_from_partials(partials["months"].lazy()).collect(),
-        # computed together: Polars runs them side by side
-        **dict(zip(("metric_top_helpful_reviews", "metric_sentiment_agreement",
-                    "metric_rating_sentiment_mismatches", "metric_helpfulness"), pl.collect_all([
-            metrics.top_helpful_reviews(scored.lazy(), None, m.top_helpful_per_title),
-            metrics.sentiment_agreement(scored.lazy()),
-            metrics.rating_sentiment_mismatches(scored.lazy()),
-            metrics.helpfulness(scored.lazy()),
-        ]), strict=True)),
+        "metric_top_helpful_reviews": top,
+        "metric_sentiment_agreement": pl.concat([by_title, overall]).sort(
+            "scope", "title_id", "rating_scale", nulls_last=True),
+        "metric_rating_sentiment_mismatches": mismatches,
+        "metric_helpfulness": helpfulness,
     }
+
+
+# What the overall sentiment agreement reads of every review.
+_AGREEMENT_INPUTS = ("rating", "rating_scale", "sentiment_compound", "sentence_compound_mean",
+                     "sentiment_label", "sentence_sentiment_label")
+_SHAPE_COLUMNS = ("rating_entropy", "extreme_share", "bimodality_coefficient", "rating_skewness",
+                  "is_polarized")
+_MISMATCH_COLUMNS = ("title_id", "rank", "review_id", "rating", "rating_scale", "sentiment_score",
+                     "mismatch", "strength", "helpful_wilson_lb")
+
+
+def _untouched_titles_rows(con: duckdb.DuckDBPyConnection, base: Path) -> dict[str, pl.DataFrame]:
+    """From the copy of the live published database: the touched titles (publish_pending's), and
+    the rows of every other title that the figures spanning titles need (see metrics_stage)."""
+    untouched = "title_id not in (select title_id from touched)"
+    con.execute("create or replace temp table touched as select distinct title_id "
+                "from publish_pending where title_id is not null")
+    con.execute(f"attach {publish.sql_literal(base)} as live_copy (read_only)")
+    try:
+        return {
+            "touched": con.sql("select title_id from touched order by title_id").pl(),
+            "stats": con.sql(
+                f"select title_id, {', '.join(metrics.TITLE_STATS_COLUMNS)}, rating_scale "
+                f"from live_copy.agg_title_summary where review_count > 0 and {untouched}").pl(),
+            "shape": con.sql(
+                f"select title_id, {', '.join(_SHAPE_COLUMNS)} from live_copy.agg_title_summary "
+                f"where rated_review_count > 0 and {untouched}").pl(),
+            "reviews": con.sql(
+                f"select {', '.join(_AGREEMENT_INPUTS)} from live_copy.reviews where {untouched}").pl(),
+            "mismatches": con.sql(
+                f"select {', '.join(_MISMATCH_COLUMNS)} from live_copy.agg_rating_sentiment_mismatches "
+                f"where {untouched}").pl(),
+        }
+    finally:
+        con.execute("detach live_copy")
+        con.execute("drop table touched")
 
 
 def _partial_aggregates(
@@ -352,19 +422,27 @@ class LiveCopy:
     """The live published database copied to a run's new database in a thread, started once
     ingest knows which reviews changed (delta_base), so that the copy (0.15-0.9 s for the 0.45 GB
     of a million reviews, and the disk's write-back of it) runs while the run scores and computes
-    metrics. publish_stage takes its outcome once: a retried publish must not build on a copy the
-    failed attempt has changed, and builds anew.
+    metrics. The metrics stage reads the copy (base) to compute only the titles that changed;
+    publish_stage takes it once: a retried publish must not build on a copy the failed attempt has
+    changed, and builds anew.
     """
 
     def __init__(self, settings: Settings, run_id: str) -> None:
         with warehouse(settings) as con:
             signature, self.replaced = delta_base(con, settings)
         self._copied: Future[bool] | None = None
+        self._path = new_database_path(settings, run_id)
         if signature is not None:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reviewpipe-copy")
             self._copied = pool.submit(publish.copy_if_unchanged, settings.published_path,
-                                       new_database_path(settings, run_id), signature)
+                                       self._path, signature)
             pool.shutdown(wait=False)  # its thread ends with the copy
+
+    def base(self) -> Path | None:
+        """The copy, once made, while no publish has taken it; None when publish will build whole."""
+        if self._copied is None or not self._copied.result():
+            return None
+        return self._path
 
     def take(self) -> tuple[bool, int | None]:
         """Whether the new database is a copy of the live one (the first call only), and the number
@@ -387,9 +465,12 @@ def publish_stage(
     and few reviews changed, the new one starts as a copy of it (see delta_base), made here or
     already under way in `live_copy`.
     """
-    notes = {"agg_title_summary": parameters_note(settings, frames["metric_weighted_rating_parameters"])}
     new_db = new_database_path(settings, run_id)
     delta, replaced = (LiveCopy(settings, run_id) if live_copy is None else live_copy).take()
+    if "touched_titles" in frames and not delta:
+        # the frames hold the changed titles alone, to be put in a copy this attempt does not have
+        frames = metrics_stage(settings)
+    notes = {"agg_title_summary": parameters_note(settings, frames["metric_weighted_rating_parameters"])}
     with warehouse(settings) as con:
         counts = publish.build(con, frames, new_db, notes, delta=delta)
     hooks.pause("publish")
@@ -597,7 +678,7 @@ def _run_locked(settings: Settings, *, only: list[str] | None, full_refresh: boo
             summary.texts_scored = score_stage(settings, ahead=ahead)
             summary.seconds["score"] = time.perf_counter() - t
         t = time.perf_counter()
-        frames = metrics_stage(settings)
+        frames = metrics_stage(settings, live_copy=live_copy)
         summary.seconds["metrics"] = time.perf_counter() - t
         t = time.perf_counter()
         published = publish_stage(settings, frames, summary.run_id, live_copy)

@@ -43,6 +43,16 @@ PUBLISHED_TABLES = (
 )
 # The order a table's rows are stored in, where it helps: a query on one title reads few blocks.
 STORED_ORDER = {"reviews": "title_id, review_id"}
+# The tables whose rows each belong to one title and depend on its reviews alone (the rows of
+# agg_sentiment_agreement without a title, its overall rows, are rebuilt with the changed titles'),
+# with the order their models give: rebuilt from a copy, they keep the same order.
+PER_TITLE_TABLES = {
+    "agg_rating_distribution": "title_id, rating",
+    "agg_top_helpful_reviews": "title_id, rank",
+    "agg_sentiment_agreement": "scope desc, title_id, rating_scale",
+    "agg_helpfulness": "title_id",
+    "agg_monthly_trends": "title_id, month",
+}
 # The frames each published model reads, registered under these names.
 METRIC_FRAMES = (
     "metric_titles",
@@ -88,17 +98,23 @@ def build(
     METRIC_FRAMES to its frame; `table_notes` are appended to those tables' comments (e.g. the
     parameters a run used). With `delta`, new_db is already a copy of the live published database
     (`copy_if_unchanged`, built from the same settings and code) and only the reviews in the
-    warehouse's publish_pending are replaced in `reviews`; every other table is rebuilt whole.
+    warehouse's publish_pending are replaced in `reviews`; when `frames` has "touched_titles", the
+    metric frames of PER_TITLE_TABLES hold those titles' rows alone (pipeline.metrics_stage), which
+    replace theirs in the copy. Every other table is rebuilt whole.
     Nobody else knows new_db yet: `go_live` puts it in place.
     """
     missing = sorted(set(METRIC_FRAMES) - set(frames))
     if missing:
         raise ValueError(f"publish needs the frames {missing}")
+    by_title = "touched_titles" in frames
+    if by_title and not delta:
+        raise ValueError("frames of the touched titles alone need a copy of the live database (delta)")
     new_db.parent.mkdir(parents=True, exist_ok=True)
     if not delta:
         new_db.unlink(missing_ok=True)
     home = scalar(con, "select current_database()")
-    for name in METRIC_FRAMES:
+    names = [*METRIC_FRAMES, "touched_titles"] if by_title else METRIC_FRAMES
+    for name in names:
         con.register(name, frames[name])
     con.execute(f"set zstd_min_string_length = {ZSTD_MIN_STRING_LENGTH}")
     con.execute(f"attach {sql_literal(new_db)} as pub")
@@ -107,6 +123,13 @@ def build(
             model = read_model(f"published/{table}.sql")
             if delta and table == "reviews":
                 _replace_pending_reviews(con, model)
+            elif by_title and table in PER_TITLE_TABLES:
+                # the other titles' rows as they are, the touched titles' anew, in the model's order
+                con.execute(
+                    f"create or replace table pub.{table} as select * from (select * from pub.{table} "
+                    "where title_id not in (select title_id from touched_titles) "
+                    f"union all by name select * from (\n{model}\n)) order by {PER_TITLE_TABLES[table]}"
+                )
             else:
                 if table in STORED_ORDER:
                     model = f"select * from (\n{model}\n) order by {STORED_ORDER[table]}"
@@ -134,7 +157,7 @@ def build(
         raise
     finally:
         con.execute("reset zstd_min_string_length")
-        for name in METRIC_FRAMES:
+        for name in names:
             con.unregister(name)
     return counts
 
