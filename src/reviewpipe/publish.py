@@ -9,8 +9,8 @@ the old file open keeps reading the old file; the next reader opens the new one.
 leaves the old files as they were.
 
 A run that changed few reviews builds the new file from a copy of the live one (`build` with `delta`):
-only those reviews' rows of `reviews` are replaced and the other, small, tables rebuilt, instead of
-writing every review's text again. Texts are stored ZSTD-compressed (a quarter of their size), which
+only those reviews' rows of `reviews`, and the rows of their titles in the per-title tables, are
+replaced and the other, small, tables rebuilt, instead of writing every review's text again. Texts are stored ZSTD-compressed (a quarter of their size), which
 also makes that copy cheap.
 """
 
@@ -44,8 +44,9 @@ PUBLISHED_TABLES = (
 # The order a table's rows are stored in, where it helps: a query on one title reads few blocks.
 STORED_ORDER = {"reviews": "title_id, review_id"}
 # The tables whose rows each belong to one title and depend on its reviews alone (the rows of
-# agg_sentiment_agreement without a title, its overall rows, are rebuilt with the changed titles'),
-# with the order their models give: rebuilt from a copy, they keep the same order.
+# agg_sentiment_agreement without a title, its overall rows, are replaced with the changed titles'),
+# with the order their models give. In a copy, the changed titles' rows are replaced at the end of
+# the table: the exports write them in this order.
 PER_TITLE_TABLES = {
     "agg_rating_distribution": "title_id, rating",
     "agg_top_helpful_reviews": "title_id, rank",
@@ -124,12 +125,9 @@ def build(
             if delta and table == "reviews":
                 _replace_pending_reviews(con, model)
             elif by_title and table in PER_TITLE_TABLES:
-                # the other titles' rows as they are, the touched titles' anew, in the model's order
-                con.execute(
-                    f"create or replace table pub.{table} as select * from (select * from pub.{table} "
-                    "where title_id not in (select title_id from touched_titles) "
-                    f"union all by name select * from (\n{model}\n)) order by {PER_TITLE_TABLES[table]}"
-                )
+                con.execute(f"delete from pub.{table} "
+                            "where title_id in (select title_id from touched_titles) or title_id is null")
+                con.execute(f"insert into pub.{table} by name\n{model}")
             else:
                 if table in STORED_ORDER:
                     model = f"select * from (\n{model}\n) order by {STORED_ORDER[table]}"
@@ -273,6 +271,8 @@ def export_files(
             target = out_dir / f"{table}.{fmt}"
             tmp = out_dir / f".{table}.{fmt}.{tag}"
             select = _export_select(con, table, neutralize_formulas and fmt == "csv")
+            if table in PER_TITLE_TABLES:
+                select += f" order by {PER_TITLE_TABLES[table]}"
             options = "format parquet" if fmt == "parquet" else "header, delimiter ','"
             con.execute(f"copy ({select}) to {sql_literal(tmp)} ({options})")
             moves.append((tmp, target))
