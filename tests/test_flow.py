@@ -9,10 +9,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import published_rows
 from prefect.client.orchestration import get_client
 from prefect.testing.utilities import prefect_test_harness
 
+from reviewpipe import pipeline
 from reviewpipe.publish import PUBLISHED_TABLES
+from reviewpipe.settings import Paths, load_settings
 
 
 @pytest.mark.slow
@@ -48,6 +51,13 @@ def test_the_flow_runs_every_stage_and_publishes(flow_module, tmp_path: Path) ->
         assert state.is_completed(), state.message
         again = state.result()
     assert again.reviews_replaced == 2 and again.published["reviews"] == summary.published["reviews"] + 2
+    # the metrics task computed the two touched titles alone (the rest kept from the copy), and the
+    # result is what a whole build over the same files publishes
+    whole = load_settings(config).model_copy(update={"paths": Paths(
+        warehouse=tmp_path / "whole" / "w.duckdb", published=tmp_path / "whole" / "p.duckdb",
+        exports=tmp_path / "whole" / "exports", samples=tmp_path / "data" / "samples")})
+    assert pipeline.run(whole).reviews_replaced is None
+    assert published_rows(tmp_path / "data" / "reports.duckdb") == published_rows(whole.published_path)
 
 
 def task_runs(flow_run_id) -> dict[str, object]:
