@@ -359,13 +359,13 @@ _MISMATCH_COLUMNS = ("title_id", "rank", "review_id", "rating", "rating_scale", 
 def _untouched_titles_rows(con: duckdb.DuckDBPyConnection, base: Path) -> dict[str, pl.DataFrame]:
     """From the copy of the live published database: the touched titles (publish_pending's), and
     the rows of every other title that the figures spanning titles need (see metrics_stage)."""
-    untouched = "title_id not in (select title_id from touched)"
-    con.execute("create or replace temp table touched as select distinct title_id "
+    untouched = "title_id not in (select title_id from _touched_titles)"
+    con.execute("create or replace temp table _touched_titles as select distinct title_id "
                 "from publish_pending where title_id is not null")
     con.execute(f"attach {publish.sql_literal(base)} as live_copy (read_only)")
     try:
         return {
-            "touched": con.sql("select title_id from touched order by title_id").pl(),
+            "touched": con.sql("select title_id from _touched_titles order by title_id").pl(),
             "stats": con.sql(
                 f"select title_id, {', '.join(metrics.TITLE_STATS_COLUMNS)}, rating_scale "
                 f"from live_copy.agg_title_summary where review_count > 0 and {untouched}").pl(),
@@ -380,7 +380,7 @@ def _untouched_titles_rows(con: duckdb.DuckDBPyConnection, base: Path) -> dict[s
         }
     finally:
         con.execute("detach live_copy")
-        con.execute("drop table touched")
+        con.execute("drop table _touched_titles")
 
 
 def _partial_aggregates(
