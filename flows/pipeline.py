@@ -48,7 +48,7 @@ def ingest(settings: Settings, run_id: str, sources: list[str] | None, full_refr
            mapper: Mapper | None = None, ahead: PoolAhead | None = None) -> pipeline.IngestSummary:
     t = time.perf_counter()
     result = pipeline.ingest_stage(settings, run_id, only=sources, full_refresh=full_refresh,
-                                   mapper=mapper, on_load=ahead.start if ahead else None)
+                                   mapper=mapper, on_load=ahead.loaded if ahead else None)
     r = result.report
     get_run_logger().info(
         "ingest: %d files loaded, %d unchanged, %d unreadable; %d records in; %d reviews, %d title "
@@ -203,7 +203,8 @@ def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
     _retrying(begin, settings)(settings, summary.run_id)
     live_copy: pipeline.LiveCopy | None = None
     # scoring processes started when ingest loads a file (not on Dask: its workers score)
-    ahead = PoolAhead(worker_count(settings.sentiment.workers) if mapper is None else 1)
+    ahead = PoolAhead(worker_count(settings.sentiment.workers) if mapper is None else 1,
+                      settings.sentiment.batch_size)
     try:
         with ahead:
             summary.ingest = _retrying(ingest, settings)(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import write
 
 from reviewpipe import pipeline
 from reviewpipe.errors import ReviewpipeError
@@ -192,9 +193,10 @@ def test_the_scoring_processes_start_when_ingest_loads_a_file(tmp_path) -> None:
     config = tmp_path / "reviewpipe.toml"
     config.write_text("[sentiment]\nworkers = 2\n")
     settings = load_settings(config)
-    with sentiment.PoolAhead(2) as ahead:
-        pipeline.ingest_stage(settings, "20260101T000000-aaaaaa", on_load=ahead.start)
+    with sentiment.PoolAhead(2, min_records=1000) as ahead:
+        pipeline.ingest_stage(settings, "20260101T000000-aaaaaa", on_load=ahead.loaded)
         assert ahead.pool is not None  # started during ingest, before scoring
+        assert ahead.records > 1000
         scored = pipeline.score_stage(settings, ahead=ahead)
     assert ahead.pool is None  # shut down with the block
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
@@ -202,5 +204,14 @@ def test_the_scoring_processes_start_when_ingest_loads_a_file(tmp_path) -> None:
     assert scored == texts > 0
     # nothing new: no file loaded, no processes started
     with sentiment.PoolAhead(2) as again:
-        pipeline.ingest_stage(settings, "20260101T000001-bbbbbb", on_load=again.start)
+        pipeline.ingest_stage(settings, "20260101T000001-bbbbbb", on_load=again.loaded)
         assert again.pool is None
+    # two new reviews: fewer records than min_records, so ingest starts no processes
+    write(settings.samples_path / "reviews_2030.csv",
+          "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
+          "tt9000001,newcomer,2030-01-02,9,1,1,Late praise,A moving and beautiful film.\n"
+          "tt9000002,newcomer,2030-01-03,2,0,0,Late boredom,Dull and far too long.\n")
+    with sentiment.PoolAhead(2, min_records=1000) as few:
+        pipeline.ingest_stage(settings, "20260101T000002-cccccc", on_load=few.loaded)
+        assert few.pool is None and few.records == 2
+        assert pipeline.score_stage(settings, ahead=few) == 2

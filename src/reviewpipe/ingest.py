@@ -134,7 +134,7 @@ def ingest(
     paths: list[Path] | None = None,
     full_refresh: bool = False,
     read_map: Mapper | None = None,
-    on_load: Callable[[], object] | None = None,
+    on_load: Callable[[FileLoad], object] | None = None,
 ) -> IngestReport:
     """Load every new or changed file of the selected sources into the raw_ tables and log it.
 
@@ -173,7 +173,7 @@ def ingest(
         report.files.append(write_file(con, source, file, run_id, order.get(source.name, 0)))
         if file.status == "loaded":
             if on_load is not None:
-                on_load()
+                on_load(report.files[-1])
             hooks.pause("ingest")
     return report
 

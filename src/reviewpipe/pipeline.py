@@ -25,7 +25,7 @@ import polars as pl
 
 from reviewpipe import hooks, metrics, publish, sentiment
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.ingest import IngestReport, Mapper, ingest, stage, staged_counts
+from reviewpipe.ingest import FileLoad, IngestReport, Mapper, ingest, stage, staged_counts
 from reviewpipe.settings import Settings
 from reviewpipe.warehouse import (
     RunInProgress,
@@ -96,12 +96,13 @@ def warehouse(settings: Settings) -> Any:
 def ingest_stage(
     settings: Settings, run_id: str, *, only: list[str] | None = None, full_refresh: bool = False,
     paths: list[Path] | None = None, mapper: Mapper | None = None,
-    on_load: Callable[[], object] | None = None,
+    on_load: Callable[[FileLoad], object] | None = None,
 ) -> IngestSummary:
     """Load new and changed files (a transaction each) and rebuild staging (one transaction).
 
     With a `mapper` (see ingest.Mapper), files are read through it, e.g. on Dask workers. `on_load`
-    is called after each file loaded (e.g. to start the scoring processes while ingest goes on).
+    is called with each file loaded (e.g. PoolAhead.loaded, to start the scoring processes while
+    ingest goes on).
     """
     ensure_sample(settings)
     with warehouse(settings) as con:
@@ -175,7 +176,8 @@ def score_stage(settings: Settings, mapper: Mapper | None = None,
         reader_con = con.cursor()
         try:
             with nullcontext(ahead) if ahead else sentiment.PoolAhead(workers) as processes:
-                if mapper is None and (everything or pending > settings.sentiment.batch_size):
+                staged = scalar(con, "select count(*) from stg_reviews") if everything else pending
+                if mapper is None and staged > settings.sentiment.batch_size:
                     processes.start()
                 reader_con.execute("create temp table _unscored as " + _UNSCORED.format(
                     pending=_PENDING if narrow else ""))
@@ -663,12 +665,13 @@ def _run_locked(settings: Settings, *, only: list[str] | None, full_refresh: boo
     record_run_start(settings, summary.run_id)
     live_copy: LiveCopy | None = None
     # the scoring processes start as soon as ingest loads a file, to be ready when scoring begins
-    ahead = sentiment.PoolAhead(sentiment.worker_count(settings.sentiment.workers))
+    ahead = sentiment.PoolAhead(sentiment.worker_count(settings.sentiment.workers),
+                                settings.sentiment.batch_size)
     try:
         with ahead:
             t = time.perf_counter()
             summary.ingest = ingest_stage(settings, summary.run_id, only=only,
-                                          full_refresh=full_refresh, on_load=ahead.start)
+                                          full_refresh=full_refresh, on_load=ahead.loaded)
             summary.seconds["ingest"] = time.perf_counter() - t
             if summary.ingest.unchanged_since:
                 record_run_end(settings, current_outputs(settings, summary))

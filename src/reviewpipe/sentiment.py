@@ -13,12 +13,15 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager, nullcontext
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import polars as pl
 import sentencex
 
 from reviewpipe import vader
+
+if TYPE_CHECKING:  # not imported: the scoring processes import this module alone
+    from reviewpipe.ingest import FileLoad
 
 SCORE_COLUMNS = (
     "sentiment_compound",
@@ -162,18 +165,28 @@ def scoring_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
 
 
 class PoolAhead:
-    """A scoring pool started before the score stage needs it: `start()` when a run finds new data
-    (its processes import the scorer and build their lexicons, 0.4 s, while ingest goes on), `pool`
-    for the score stage (None until started), closed when the `with` block ends."""
+    """A scoring pool started before the score stage needs it: `start()`, or `loaded(file)` for each
+    file ingest loads, which starts it once the files' records exceed `min_records` (a run with more
+    new texts than a batch; below that, starting processes costs more than it saves: scoring a few
+    texts takes milliseconds, a process 0.4-0.6 s to import the scorer and build its lexicons).
+    Its processes start while ingest goes on; `pool` for the score stage (None until started),
+    closed when the `with` block ends."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, min_records: int = 0) -> None:
         self.workers = workers
+        self.min_records = min_records
+        self.records = 0
         self.pool: ProcessPoolExecutor | None = None
         self._stack = ExitStack()
 
     def start(self) -> None:
         if self.pool is None and self.workers > 1:
             self.pool = self._stack.enter_context(scoring_pool(self.workers))
+
+    def loaded(self, file: FileLoad) -> None:
+        self.records += file.records
+        if self.records > self.min_records:
+            self.start()
 
     def __enter__(self) -> Self:
         return self
