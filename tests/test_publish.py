@@ -178,7 +178,11 @@ def test_a_run_with_few_changes_publishes_exactly_what_a_whole_build_does(tmp_pa
     _reviews_csv(landing / "a.csv", 0, 60)
     _reviews_csv(landing / "b.csv", 100, 60)
     _reviews_csv(landing / "small.csv", 200, 10, titles=2, move={203: "tt6"})
-    settings = make_settings({"name": "rev", "path": str(landing / "*.csv")})
+    titles = "title_id,title,site_rating,site_votes\n" + "".join(f"tt{i},Film {i},{5 + i / 2},{100 * i}\n"
+                                                               for i in range(7))
+    write(tmp_path / "titles.csv", titles)
+    settings = make_settings({"name": "rev", "path": str(landing / "*.csv")},
+                             {"name": "meta", "kind": "titles", "path": str(tmp_path / "titles.csv")})
 
     def run_and_compare(settings) -> int | None:
         summary = pipeline.run(settings)
@@ -203,9 +207,15 @@ def test_a_run_with_few_changes_publishes_exactly_what_a_whole_build_does(tmp_pa
                 [[f"r{i}" for i in ids]]).fetchall()}
 
     assert run_and_compare(settings) is None  # the first build is whole
-    # new reviews of one title only: the other titles' rows are kept from the copy
+    # new reviews of one title only: the other titles' rows are kept from the copy; the site's
+    # figures of an untouched title change and a title without reviews arrives (title rows only)
     _reviews_csv(landing / "new.csv", 300, 10, titles=1)
+    write(tmp_path / "titles.csv", titles.replace("tt4,Film 4,7.0,400", "tt4,Film 4,7.5,90000")
+          + "tt9,Film 9,6.0,10\n")
     assert run_and_compare(settings) == 10
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        assert con.execute("select title_id, review_count, site_votes from agg_title_summary "
+                           "where title_id in ('tt4', 'tt9') order by 1").fetchall()[1] == ("tt9", 0, 10)
     # two reviews edited, one gone, one moved from tt6 to a new title: every review of the file is
     # replaced (10), one is deleted; the titles touched are the file's two, and the moved review's
     # old (tt6, which no other changed review has) and new
