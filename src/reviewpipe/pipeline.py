@@ -664,7 +664,7 @@ def _run_locked(settings: Settings, *, only: list[str] | None, full_refresh: boo
     summary = RunSummary(new_run_id())
     record_run_start(settings, summary.run_id)
     live_copy: LiveCopy | None = None
-    # the scoring processes start as soon as ingest loads a file, to be ready when scoring begins
+    # the scoring processes start once ingest has loaded more than a batch, to be ready for scoring
     ahead = sentiment.PoolAhead(sentiment.worker_count(settings.sentiment.workers),
                                 settings.sentiment.batch_size)
     try:
