@@ -202,7 +202,7 @@ def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
     summary = pipeline.RunSummary(pipeline.new_run_id())
     _retrying(begin, settings)(settings, summary.run_id)
     live_copy: pipeline.LiveCopy | None = None
-    # scoring processes started when ingest loads a file (not on Dask: its workers score)
+    # scoring processes started once ingest has loaded more than a batch (not on Dask: its workers score)
     ahead = PoolAhead(worker_count(settings.sentiment.workers) if mapper is None else 1,
                       settings.sentiment.batch_size)
     try:

@@ -186,7 +186,7 @@ def test_a_score_cached_before_sentences_were_scored_is_scored_again(sample_run)
         assert con.execute("select * from sentiment_scores order by text_hash limit 2").fetchall() == before
 
 
-def test_the_scoring_processes_start_when_ingest_loads_a_file(tmp_path) -> None:
+def test_the_scoring_processes_start_once_ingest_has_loaded_more_than_a_batch(tmp_path) -> None:
     from reviewpipe import sentiment
     from reviewpipe.settings import load_settings
 

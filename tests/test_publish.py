@@ -214,8 +214,8 @@ def test_a_run_with_few_changes_publishes_exactly_what_a_whole_build_does(tmp_pa
           + "tt9,Film 9,6.0,10\n")
     assert run_and_compare(settings) == 10
     with duckdb.connect(str(settings.published_path), read_only=True) as con:
-        assert con.execute("select title_id, review_count, site_votes from agg_title_summary "
-                           "where title_id in ('tt4', 'tt9') order by 1").fetchall()[1] == ("tt9", 0, 10)
+        assert con.execute("select review_count, site_votes from agg_title_summary "
+                           "where title_id = 'tt9'").fetchall() == [(0, 10)]
     # two reviews edited, one gone, one moved from tt6 to a new title: every review of the file is
     # replaced (10), one is deleted; the titles touched are the file's two, and the moved review's
     # old (tt6, which no other changed review has) and new
