@@ -21,16 +21,22 @@ HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_ti
 # exactly the reviews the summary counts. "reconnect" opens the file afresh for every query (sees
 # each new run); "hold" keeps one session open the whole time (a DuckDB CLI left open);
 # "read-write" holds the file open without read_only, as a careless BI tool would.
+# DuckDB 2.0.1 reads a file it opens through the path more than once: a session opened at the
+# instant a run renames the new file into place can take the old file's header with the new file's
+# blocks and fail with "Could not read enough bytes" (reproduced with plain os.replace of two
+# complete files, no reviewpipe involved; README, "Reading the results"). Opening again works: the
+# reader does so and counts it in "reopened"; any other error fails the test.
 READER = r"""
 import duckdb, json, os, sys, time
 path, stop, mode = sys.argv[1:4]
-done = {"queries": 0, "errors": [], "inconsistent": 0}
+done = {"queries": 0, "errors": [], "inconsistent": 0, "reopened": 0}
 con = None
 while not os.path.exists(stop):
     try:
         if con is None or mode == "reconnect":
             if con is not None:
                 con.close()
+                con = None
             con = duckdb.connect(path, read_only=(mode != "read-write"))
         bad = con.execute('''
             select count(*) from agg_title_summary s
@@ -42,6 +48,9 @@ while not os.path.exists(stop):
         done["queries"] += 1
         done["inconsistent"] += int(bad != 0 or not whole)
     except Exception as exc:
+        if mode == "reconnect" and "Could not read enough bytes from file" in str(exc):
+            done["reopened"] += 1  # opened while the file was being replaced: open it again
+            continue
         done["errors"].append(repr(exc))
         time.sleep(0.01)
 print(json.dumps(done))
@@ -95,7 +104,8 @@ def test_soak_twenty_incremental_runs_with_three_readers_lose_nothing(tmp_path: 
             if reader.poll() is None:
                 reader.kill()
                 reader.wait()
-    print("reader results:", [(m, r["queries"], len(r["errors"]), r["inconsistent"]) for m, r in zip(modes, results)])
+    print("reader results:", [(m, r["queries"], len(r["errors"]), r["inconsistent"], r["reopened"])
+                              for m, r in zip(modes, results)])
 
     # every run succeeded and published exactly the reviews that had arrived by then, none quarantined
     assert [r.published["reviews"] for r in runs] == [2 + 40 * i for i in range(1, RUNS + 1)]
