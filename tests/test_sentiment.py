@@ -128,6 +128,32 @@ def test_a_process_pool_gives_the_same_scores_in_order() -> None:
         assert list(score_batches(batches, 2, pool)) == expected
 
 
+
+def test_the_scoring_processes_do_not_run_the_parents_main_module_again(tmp_path) -> None:
+    # the `reviewpipe` command's __main__ imports the CLI and the whole pipeline; a spawned process
+    # runs its parent's __main__ again unless it names no file or module
+    import subprocess
+    import sys
+
+    script = tmp_path / "main_script.py"
+    script.write_text(
+        "import pathlib, sys\n"
+        "if __name__ == '__mp_main__':\n"
+        f"    pathlib.Path({str(tmp_path / 'rerun')!r}).touch()\n"
+        "from reviewpipe import sentiment\n"
+        "if __name__ == '__main__':\n"
+        "    before = (__file__, __spec__)\n"
+        "    with sentiment.scoring_pool(2) as pool:\n"
+        "        print(pool.submit(sentiment.score_batch, ['I loved it.']).result())\n"
+        "    assert (__file__, __spec__) == before\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert str(score_batch(["I loved it."])) in done.stdout
+    assert not (tmp_path / "rerun").exists()
+
+
 def test_scores_frame_has_the_published_columns_and_types() -> None:
     frame = scores_frame(score_batch(["I loved this film. The ending was terrible.", ""]))
     loved, terrible = compound("I loved this film."), compound("The ending was terrible.")
