@@ -84,8 +84,17 @@ def phase_duckdb_count(landing: Path) -> dict:
     return {"seconds": {"total": time.perf_counter() - t}, "rows": rows[0][0]}
 
 
+def busy_cpu_seconds() -> float:
+    """The CPU time this machine's cores have spent on anything but idling, since boot."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
 def run_phase(name: str, *args: str) -> dict:
-    """Run one phase in a fresh process; its result plus the peak RSS of its process tree."""
+    """Run one phase in a fresh process; its result plus the peak RSS of its process tree and the
+    CPU time the machine spent meanwhile (all cores, the phase's processes and DuckDB's threads;
+    anything else running on the machine too, so measure on an idle one)."""
+    cpu_before = busy_cpu_seconds()
     proc = psutil.Popen([sys.executable, __file__, "--phase", name, *args], stdout=subprocess.PIPE, text=True)
     peak = 0
     done = threading.Event()
@@ -109,6 +118,7 @@ def run_phase(name: str, *args: str) -> dict:
         raise SystemExit(f"phase {name} failed with exit code {proc.returncode}")
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_rss_mb"] = peak / 2**20
+    result["cpu_seconds"] = busy_cpu_seconds() - cpu_before
     return result
 
 
@@ -240,17 +250,27 @@ def print_table(report: dict) -> None:
     rows_of = {"baseline": report["slice_rows"], "pipeline_slice": report["slice_rows"],
                "pipeline_cold": report["rows"], "pipeline_rerun": report["rows"],
                "pipeline_1pct": report["rows"] + report["new_rows"], "duckdb_count": report["rows"]}
-    print(f"\n{'phase':<16}{'stage':<11}{'rows':>10}{'seconds':>10}{'reviews/s':>12}{'peak RSS MB':>13}")
+    print(f"\n{'phase':<16}{'stage':<11}{'rows':>10}{'seconds':>10}{'reviews/s':>12}{'peak RSS MB':>13}"
+          f"{'CPU s':>8}")
     for phase, result in report["phases"].items():
         rows = rows_of[phase]
         for stage, seconds in result["seconds"].items():
-            rss = f"{result['peak_rss_mb']:.0f}" if stage == "total" else ""
+            total = stage == "total"
+            rss = f"{result['peak_rss_mb']:.0f}" if total else ""
+            cpu = f"{result['cpu_seconds']:.1f}" if total and "cpu_seconds" in result else ""
             rate = f"{rows / seconds:,.0f}" if seconds > 0 else "-"
-            print(f"{phase:<16}{stage:<11}{rows:>10,}{seconds:>10.2f}{rate:>12}{rss:>13}")
+            print(f"{phase:<16}{stage:<11}{rows:>10,}{seconds:>10.2f}{rate:>12}{rss:>13}{cpu:>8}")
     print(f"\nbaseline / pipeline on the same {report['slice_rows']:,} rows: "
           f"{report['ratio_baseline_over_pipeline_to_export']:.1f}x from ingest to export (the "
           f"stages the baseline also does), {report['ratio_baseline_over_pipeline']:.1f}x with the "
           "HTML report")
+    base, piped = report["phases"]["baseline"], report["phases"]["pipeline_slice"]
+    if "cpu_seconds" in piped:
+        print("CPU time of the machine on the same rows: baseline "
+              f"{base['cpu_seconds']:.1f} s in {base['seconds']['total']:.2f} s, pipeline "
+              f"{piped['cpu_seconds']:.1f} s in {piped['seconds']['total']:.2f} s "
+              f"({piped['cpu_seconds'] / piped['seconds']['total']:.1f} of "
+              f"{report['machine']['cpus']} cores busy on average)")
     print(f"re-run with no new data: {report['rerun_share_of_cold']:.1%} of the cold run; "
           f"with {report['new_rows']:,} new reviews (1%): {report['one_percent_share_of_cold']:.1%}")
     print(f"ingest / DuckDB read_csv count: {report['ingest_over_duckdb_count']:.1f}x")
