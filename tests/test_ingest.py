@@ -11,7 +11,7 @@ import pytest
 from conftest import write
 
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.ingest import FileBeingWritten, ingest, stage
+from reviewpipe.ingest import FileBeingWritten, ensure_typed_reviews, ingest, load_file, stage
 from reviewpipe.warehouse import open_warehouse, rows
 
 HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
@@ -353,6 +353,74 @@ def test_a_file_that_changes_while_it_is_read_is_left_for_a_retry(tmp_path: Path
     report, _ = load(settings, "r2")
     lines = path.read_text().count("\n") - 1
     assert report.count("loaded") == 1 and report.records == lines > 100_000
+
+
+
+def test_files_read_ahead_while_others_are_written_load_what_one_at_a_time_loads(
+    tmp_path: Path, make_settings, monkeypatch
+) -> None:
+    """Several changed files are read in a thread, each while the one before it is written; the
+    warehouse holds what loading them one by one through the warehouse connection gives."""
+    from reviewpipe import ingest as ingest_module
+
+    read_in: list[str] = []
+    read_file_apart = ingest_module.read_file_apart
+
+    def noting_the_thread(job):
+        read_in.append(threading.current_thread().name)
+        return read_file_apart(job)
+
+    monkeypatch.setattr(ingest_module, "read_file_apart", noting_the_thread)
+    landing = tmp_path / "in"
+    write(landing / "a.csv", HEADER + "tt1,ann,2020-01-01,8,1,2,t,one\ntt1,bob,2020-01-02,x,0,0,t,two\n")
+    write(landing / "b.csv", HEADER + "tt2,cy,2020-01-03,3,0,0,t,three\ntt2,dee,2020-01-04,4,0,0,t,a,b,c\n")
+    write(landing / "c.csv", HEADER + "tt3,eve,2020-01-05,9,2,2,t,five &amp; six<br/>seven\n")
+    ahead = make_settings({"name": "rev", "path": str(landing / "*.csv")})
+    report, _ = load(ahead)
+    assert [f.status for f in report.files] == ["loaded"] * 3
+    assert len(read_in) == 3 and all(name.startswith("reviewpipe-read") for name in read_in)
+    apart = ahead.model_copy(update={"paths": ahead.paths.model_copy(
+        update={"warehouse": tmp_path / "one_by_one.duckdb"})})
+    with open_warehouse(apart.warehouse_path) as con:
+        ensure_typed_reviews(con)
+        for path in sorted(landing.glob("*.csv")):
+            load_file(con, apart.sources[0], path, "r1")
+        stage(con)
+    for table in ("raw_reviews", "int_reviews_typed", "raw_rejects", "stg_reviews", "quarantine"):
+        everything = f"select * exclude (run_id) from {table} order by all" if table.startswith("raw") \
+            else f"select * from {table} order by all"
+        assert query(ahead, everything) == query(apart, everything), table
+    assert query(ahead, "select count(*) from raw_rejects") == [(1,)]  # b.csv's line with too many fields
+
+
+def test_a_file_that_changes_while_it_is_read_ahead_stops_ingest_after_the_files_before_it(
+    tmp_path: Path, make_settings
+) -> None:
+    landing = tmp_path / "in"
+    write(landing / "a.csv", HEADER + "tt1,ann,2020-01-01,8,1,2,t,one\n")
+    growing = write(landing / "b.csv", HEADER + "".join(
+        f"tt2,u{i},2020-01-03,3,0,0,t,A review of some length number {i}.\n" for i in range(100_000)))
+    settings = make_settings({"name": "rev", "path": str(landing / "*.csv")})
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        with growing.open("a") as fh:
+            while not stop.is_set():
+                fh.write("tt2,late,2020-01-04,5,0,0,t,More text.\n")
+                fh.flush()
+                time.sleep(0.001)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        with pytest.raises(FileBeingWritten, match=r"b.csv changed while it was read"):
+            load(settings)
+    finally:
+        stop.set()
+        writer.join()
+    # a.csv was written in its own transaction before b.csv's read failed; nothing of b.csv was
+    assert query(settings, "select file_path, status from load_log") == [(str(landing / "a.csv"), "loaded")]
+    assert query(settings, "select count(*) from raw_reviews") == [(1,)]
 
 
 def test_staging_a_new_or_replaced_file_equals_a_full_rebuild(tmp_path: Path, make_settings) -> None:
