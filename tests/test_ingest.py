@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +24,29 @@ def load(settings, run_id: str = "r1", **kwargs):
         report = ingest(con, settings, run_id, **kwargs)
         counts = stage(con)
     return report, counts
+
+
+@contextmanager
+def growing(path: Path, line: Callable[[int], str]) -> Iterator[None]:
+    """An upload still in progress: a line appended to the file every millisecond while inside."""
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        with path.open("a") as fh:
+            i = 0
+            while not stop.is_set():
+                fh.write(line(i))
+                fh.flush()
+                i += 1
+                time.sleep(0.001)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        writer.join()
 
 
 def query(settings, sql: str, params=()):
@@ -328,25 +353,9 @@ def test_a_file_that_changes_while_it_is_read_is_left_for_a_retry(tmp_path: Path
     body = "".join(f"r{i},t1,{i % 10 + 1},A review of some length number {i}.\n" for i in range(100_000))
     path = write(tmp_path / "landing" / "reviews.csv", "review_id,title_id,rating,review_text\n" + body)
     settings = make_settings({"name": "shop", "kind": "reviews", "path": str(path), "format": "csv"})
-    stop = threading.Event()
-
-    def keep_writing() -> None:  # an upload still in progress: the file grows every millisecond
-        with path.open("a") as fh:
-            i = 0
-            while not stop.is_set():
-                fh.write(f"x{i},t1,5,More text.\n")
-                fh.flush()
-                i += 1
-                time.sleep(0.001)
-
-    writer = threading.Thread(target=keep_writing)
-    writer.start()
-    try:
-        with pytest.raises(FileBeingWritten, match=r"reviews.csv changed while it was read .*retries"):
-            load(settings)
-    finally:
-        stop.set()
-        writer.join()
+    with growing(path, lambda i: f"x{i},t1,5,More text.\n"), \
+            pytest.raises(FileBeingWritten, match=r"reviews.csv changed while it was read .*retries"):
+        load(settings)
     # nothing of it was written; once the upload is done, the file loads whole
     assert query(settings, "select count(*) from raw_reviews") == [(0,)]
     assert query(settings, "select count(*) from load_log") == [(0,)]
@@ -398,26 +407,12 @@ def test_a_file_that_changes_while_it_is_read_ahead_stops_ingest_after_the_files
 ) -> None:
     landing = tmp_path / "in"
     write(landing / "a.csv", HEADER + "tt1,ann,2020-01-01,8,1,2,t,one\n")
-    growing = write(landing / "b.csv", HEADER + "".join(
+    second = write(landing / "b.csv", HEADER + "".join(
         f"tt2,u{i},2020-01-03,3,0,0,t,A review of some length number {i}.\n" for i in range(100_000)))
     settings = make_settings({"name": "rev", "path": str(landing / "*.csv")})
-    stop = threading.Event()
-
-    def keep_writing() -> None:
-        with growing.open("a") as fh:
-            while not stop.is_set():
-                fh.write("tt2,late,2020-01-04,5,0,0,t,More text.\n")
-                fh.flush()
-                time.sleep(0.001)
-
-    writer = threading.Thread(target=keep_writing)
-    writer.start()
-    try:
-        with pytest.raises(FileBeingWritten, match=r"b.csv changed while it was read"):
-            load(settings)
-    finally:
-        stop.set()
-        writer.join()
+    with growing(second, lambda i: f"tt2,late{i},2020-01-04,5,0,0,t,More text.\n"), \
+            pytest.raises(FileBeingWritten, match=r"b.csv changed while it was read"):
+        load(settings)
     # a.csv was written in its own transaction before b.csv's read failed; nothing of b.csv was
     assert query(settings, "select file_path, status from load_log") == [(str(landing / "a.csv"), "loaded")]
     assert query(settings, "select count(*) from raw_reviews") == [(1,)]
