@@ -49,6 +49,22 @@ def growing(path: Path, line: Callable[[int], str]) -> Iterator[None]:
         writer.join()
 
 
+def reads_apart(monkeypatch, min_bytes: int) -> list[str]:
+    """With files of min_bytes and more read ahead: the names of the threads that read files apart."""
+    from reviewpipe import ingest as ingest_module
+
+    threads: list[str] = []
+    read_file_apart = ingest_module.read_file_apart
+
+    def noting_the_thread(job):
+        threads.append(threading.current_thread().name)
+        return read_file_apart(job)
+
+    monkeypatch.setattr(ingest_module, "read_file_apart", noting_the_thread)
+    monkeypatch.setattr(ingest_module, "READ_AHEAD_MIN_BYTES", min_bytes)
+    return threads
+
+
 def query(settings, sql: str, params=()):
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
         return rows(con, sql, params)
@@ -370,16 +386,7 @@ def test_files_read_ahead_while_others_are_written_load_what_one_at_a_time_loads
 ) -> None:
     """Several changed files are read in a thread, each while the one before it is written; the
     warehouse holds what loading them one by one through the warehouse connection gives."""
-    from reviewpipe import ingest as ingest_module
-
-    read_in: list[str] = []
-    read_file_apart = ingest_module.read_file_apart
-
-    def noting_the_thread(job):
-        read_in.append(threading.current_thread().name)
-        return read_file_apart(job)
-
-    monkeypatch.setattr(ingest_module, "read_file_apart", noting_the_thread)
+    read_in = reads_apart(monkeypatch, min_bytes=0)  # these files are tiny
     landing = tmp_path / "in"
     write(landing / "a.csv", HEADER + "tt1,ann,2020-01-01,8,1,2,t,one\ntt1,bob,2020-01-02,x,0,0,t,two\n")
     write(landing / "b.csv", HEADER + "tt2,cy,2020-01-03,3,0,0,t,three\ntt2,dee,2020-01-04,4,0,0,t,a,b,c\n")
@@ -403,8 +410,9 @@ def test_files_read_ahead_while_others_are_written_load_what_one_at_a_time_loads
 
 
 def test_a_file_that_changes_while_it_is_read_ahead_stops_ingest_after_the_files_before_it(
-    tmp_path: Path, make_settings
+    tmp_path: Path, make_settings, monkeypatch
 ) -> None:
+    read_in = reads_apart(monkeypatch, min_bytes=1 << 20)  # b.csv (5 MB) is read ahead, a.csv not
     landing = tmp_path / "in"
     write(landing / "a.csv", HEADER + "tt1,ann,2020-01-01,8,1,2,t,one\n")
     second = write(landing / "b.csv", HEADER + "".join(
@@ -413,6 +421,7 @@ def test_a_file_that_changes_while_it_is_read_ahead_stops_ingest_after_the_files
     with growing(second, lambda i: f"tt2,late{i},2020-01-04,5,0,0,t,More text.\n"), \
             pytest.raises(FileBeingWritten, match=r"b.csv changed while it was read"):
         load(settings)
+    assert len(read_in) == 1 and read_in[0].startswith("reviewpipe-read")
     # a.csv was written in its own transaction before b.csv's read failed; nothing of b.csv was
     assert query(settings, "select file_path, status from load_log") == [(str(landing / "a.csv"), "loaded")]
     assert query(settings, "select count(*) from raw_reviews") == [(1,)]

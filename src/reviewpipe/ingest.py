@@ -265,23 +265,31 @@ def prepare_file(
     return file
 
 
+# A changed file this big is read in a thread while the one before it is written. A smaller one
+# is read in line: reading apart costs a connection of its own and an Arrow copy of the rows (20-40
+# ms a file), more than it overlaps (the sample's 9 files of 70-220 KB: ingest 0.59-0.77 s in
+# line, 0.77-1.41 s read ahead).
+READ_AHEAD_MIN_BYTES = 8 << 20
+
+
 def _read_ahead(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Source, Path]]) -> Iterator[PreparedFile]:
-    """Each job's file prepared, in order. When more than one file changed, each changed file is
-    read by `read_file_apart` in a thread while the one before it is written: DuckDB runs most of
-    a file's statements on one core (it gives a thread to each 122,880 rows, more than a file of
-    100,000 reviews holds), so the read takes the other (300,000 reviews in 3 files: ingest 15.0-16.6
-    -> 11.7-12.1 s). A single changed file is read through `con` (its rows written from temp tables:
-    a little faster than from Arrow), and files unchanged by their logged state are not read."""
+    """Each job's file prepared, in order. When several files changed, each changed file of at
+    least READ_AHEAD_MIN_BYTES is read by `read_file_apart` in a thread while the files before it
+    are written: DuckDB runs most of a file's statements on one core (it gives a thread to each
+    122,880 rows, more than a file of 100,000 reviews holds), so the read takes the other (300,000
+    reviews in 3 files: ingest 15.0-16.6 -> 11.7-12.1 s). Other files are read through `con`
+    (files unchanged by their logged state are not read at all)."""
     known = [_known(con, source, path) for source, path in jobs]
     changed = [i for i, ((source, path), k) in enumerate(zip(jobs, known, strict=True))
                if not (k and _logged_state_holds(path, source, k[1]))]
-    if len(changed) < 2:
+    ahead = [i for i in changed if _size(jobs[i][1]) >= READ_AHEAD_MIN_BYTES] if len(changed) > 1 else []
+    if not ahead:
         for (source, path), k in zip(jobs, known, strict=True):
             yield prepare_file(con, source, path, k)
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reviewpipe-read") as reader:
         reads: dict[int, Future[PreparedFile]] = {}
-        upcoming = iter(changed)
+        upcoming = iter(ahead)
 
         def read_next() -> None:
             i = next(upcoming, None)
@@ -289,10 +297,10 @@ def _read_ahead(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Source, Path]])
                 reads[i] = reader.submit(read_file_apart, (*jobs[i], known[i]))
 
         read_next()
-        to_read = set(changed)
+        to_read = set(ahead)
         for i, ((source, path), k) in enumerate(zip(jobs, known, strict=True)):
             if i not in to_read:
-                yield prepare_file(con, source, path, k)  # skipped, unread
+                yield prepare_file(con, source, path, k)
                 continue
             file = reads.pop(i).result()
             read_next()  # read while this one is written
@@ -304,6 +312,13 @@ def _logged_state_holds(path: Path, source: Source, state: str | None) -> bool:
         return file_state(path, source) == state
     except FileNotFoundError:
         return False  # prepare_file says so
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0  # read in line, where prepare_file says so
 
 
 def read_file_apart(job: tuple[Source, Path, tuple[str, str | None] | None]) -> PreparedFile:
