@@ -49,20 +49,21 @@ def growing(path: Path, line: Callable[[int], str]) -> Iterator[None]:
         writer.join()
 
 
-def reads_apart(monkeypatch, min_bytes: int) -> list[str]:
-    """With files of min_bytes and more read ahead: the names of the threads that read files apart."""
+def reads_apart(monkeypatch, min_bytes: int, max_bytes: int = 1 << 30) -> list[tuple[str, str]]:
+    """With files of min_bytes to max_bytes read ahead: (thread, file name) of each file read apart."""
     from reviewpipe import ingest as ingest_module
 
-    threads: list[str] = []
+    reads: list[tuple[str, str]] = []
     read_file_apart = ingest_module.read_file_apart
 
     def noting_the_thread(job):
-        threads.append(threading.current_thread().name)
+        reads.append((threading.current_thread().name, job[1].name))
         return read_file_apart(job)
 
     monkeypatch.setattr(ingest_module, "read_file_apart", noting_the_thread)
     monkeypatch.setattr(ingest_module, "READ_AHEAD_MIN_BYTES", min_bytes)
-    return threads
+    monkeypatch.setattr(ingest_module, "READ_AHEAD_MAX_BYTES", max_bytes)
+    return reads
 
 
 def query(settings, sql: str, params=()):
@@ -394,7 +395,8 @@ def test_files_read_ahead_while_others_are_written_load_what_one_at_a_time_loads
     ahead = make_settings({"name": "rev", "path": str(landing / "*.csv")})
     report, _ = load(ahead)
     assert [f.status for f in report.files] == ["loaded"] * 3
-    assert len(read_in) == 3 and all(name.startswith("reviewpipe-read") for name in read_in)
+    assert [name for _, name in read_in] == ["a.csv", "b.csv", "c.csv"]
+    assert all(thread.startswith("reviewpipe-read") for thread, _ in read_in)
     apart = ahead.model_copy(update={"paths": ahead.paths.model_copy(
         update={"warehouse": tmp_path / "one_by_one.duckdb"})})
     with open_warehouse(apart.warehouse_path) as con:
@@ -409,6 +411,18 @@ def test_files_read_ahead_while_others_are_written_load_what_one_at_a_time_loads
     assert query(ahead, "select count(*) from raw_rejects") == [(1,)]  # b.csv's line with too many fields
 
 
+
+def test_only_files_between_the_read_ahead_sizes_are_read_ahead(tmp_path: Path, make_settings, monkeypatch) -> None:
+    # smaller files cost more to read apart than the overlap saves; bigger ones would sit in memory
+    read_in = reads_apart(monkeypatch, min_bytes=len(HEADER) + 100, max_bytes=len(HEADER) + 300)
+    landing = tmp_path / "in"
+    write(landing / "a.csv", HEADER + "tt1,ann,2020-01-01,8,1,2,t,small\n")
+    write(landing / "b.csv", HEADER + "tt1,bob,2020-01-02,7,0,0,t,middle\n" * 4)
+    write(landing / "c.csv", HEADER + "tt1,cy,2020-01-03,6,0,0,t,big\n" * 40)
+    report, _ = load(make_settings({"name": "rev", "path": str(landing / "*.csv")}))
+    assert [f.status for f in report.files] == ["loaded"] * 3 and report.records == 45
+    assert [name for _, name in read_in] == ["b.csv"]
+
 def test_a_file_that_changes_while_it_is_read_ahead_stops_ingest_after_the_files_before_it(
     tmp_path: Path, make_settings, monkeypatch
 ) -> None:
@@ -421,7 +435,7 @@ def test_a_file_that_changes_while_it_is_read_ahead_stops_ingest_after_the_files
     with growing(second, lambda i: f"tt2,late{i},2020-01-04,5,0,0,t,More text.\n"), \
             pytest.raises(FileBeingWritten, match=r"b.csv changed while it was read"):
         load(settings)
-    assert len(read_in) == 1 and read_in[0].startswith("reviewpipe-read")
+    assert [name for _, name in read_in] == ["b.csv"] and read_in[0][0].startswith("reviewpipe-read")
     # a.csv was written in its own transaction before b.csv's read failed; nothing of b.csv was
     assert query(settings, "select file_path, status from load_log") == [(str(landing / "a.csv"), "loaded")]
     assert query(settings, "select count(*) from raw_reviews") == [(1,)]

@@ -265,25 +265,27 @@ def prepare_file(
     return file
 
 
-# A changed file this big is read in a thread while the one before it is written. A smaller one
+# A changed file of this size is read in a thread while the one before it is written. A smaller one
 # is read in line: reading apart costs a connection of its own and an Arrow copy of the rows (20-40
 # ms a file), more than it overlaps (the sample's 9 files of 70-220 KB: ingest 0.59-0.77 s in
-# line, 0.77-1.41 s read ahead).
+# line, 0.77-1.41 s read ahead). So is a bigger one: its rows would be held in memory whole (in
+# line, DuckDB spills them to disk beyond memory_limit).
 READ_AHEAD_MIN_BYTES = 8 << 20
+READ_AHEAD_MAX_BYTES = 512 << 20
 
 
 def _read_ahead(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Source, Path]]) -> Iterator[PreparedFile]:
-    """Each job's file prepared, in order. When several files changed, each changed file of at
-    least READ_AHEAD_MIN_BYTES is read by `read_file_apart` in a thread while the files before it
-    are written: DuckDB runs most of a file's statements on one core (it gives a thread to each
-    122,880 rows, more than a file of 100,000 reviews holds), so the read takes the other (300,000
-    reviews in 3 files: ingest 15.0-16.6 -> 11.7-12.1 s). Other files are read through `con`
-    (files unchanged by their logged state are not read at all)."""
+    """Each job's file prepared, in order. When several files changed, each changed file of
+    READ_AHEAD_MIN_BYTES to READ_AHEAD_MAX_BYTES is read by `read_file_apart` in a thread while the
+    files before it are written: DuckDB runs most of a file's statements on one core (it gives a
+    thread to each 122,880 rows, more than a file of 100,000 reviews holds), so the read takes the
+    other (300,000 reviews in 3 files: ingest 15.0-16.6 -> 11.5-12.1 s). Other files are read
+    through `con` (files unchanged by their logged state are not read at all)."""
     known = [_known(con, source, path) for source, path in jobs]
     changed = [i for i, ((source, path), k) in enumerate(zip(jobs, known, strict=True))
                if not (k and _logged_state_holds(path, source, k[1]))]
-    ahead = [i for i in changed if _size(jobs[i][1]) >= READ_AHEAD_MIN_BYTES] if len(changed) > 1 else []
-    if not ahead:
+    ahead = [i for i in changed if READ_AHEAD_MIN_BYTES <= _size(jobs[i][1]) <= READ_AHEAD_MAX_BYTES]
+    if len(changed) < 2 or not ahead:
         for (source, path), k in zip(jobs, known, strict=True):
             yield prepare_file(con, source, path, k)
         return
