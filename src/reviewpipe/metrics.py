@@ -783,6 +783,9 @@ def rating_sentiment_mismatches(
 
 
 _MISMATCH_ORDER = ["strength", "helpful_wilson_lb", "review_id"]
+# rating_sentiment_mismatches' columns but read_order
+MISMATCH_COLUMNS = ("title_id", "rank", "review_id", "rating", "rating_scale", "sentiment_score",
+                    "mismatch", "strength", "helpful_wilson_lb")
 _MISMATCH_DESCENDING = [True, True, False]
 
 
@@ -793,10 +796,7 @@ def with_read_order(mismatches: pl.LazyFrame) -> pl.LazyFrame:
     return (
         mismatches.sort(_MISMATCH_ORDER, descending=_MISMATCH_DESCENDING, nulls_last=True)
         .with_columns(read_order=pl.int_range(1, pl.len() + 1).cast(pl.Int64))
-        .select(
-            "title_id", "rank", "review_id", "rating", "rating_scale", "sentiment_score",
-            "mismatch", "strength", "helpful_wilson_lb", "read_order",
-        )
+        .select(*MISMATCH_COLUMNS, "read_order")
         .sort("title_id", "rank")
     )
 

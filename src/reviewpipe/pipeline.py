@@ -354,8 +354,6 @@ _AGREEMENT_INPUTS = ("rating", "rating_scale", "sentiment_compound", "sentence_c
                      "sentiment_label", "sentence_sentiment_label")
 _SHAPE_COLUMNS = ("rating_entropy", "extreme_share", "bimodality_coefficient", "rating_skewness",
                   "is_polarized")
-_MISMATCH_COLUMNS = ("title_id", "rank", "review_id", "rating", "rating_scale", "sentiment_score",
-                     "mismatch", "strength", "helpful_wilson_lb")
 
 
 def _untouched_titles_rows(con: duckdb.DuckDBPyConnection, base: Path) -> dict[str, pl.DataFrame]:
@@ -377,7 +375,7 @@ def _untouched_titles_rows(con: duckdb.DuckDBPyConnection, base: Path) -> dict[s
             "reviews": con.sql(
                 f"select {', '.join(_AGREEMENT_INPUTS)} from live_copy.reviews where {untouched}").pl(),
             "mismatches": con.sql(
-                f"select {', '.join(_MISMATCH_COLUMNS)} from live_copy.agg_rating_sentiment_mismatches "
+                f"select {', '.join(metrics.MISMATCH_COLUMNS)} from live_copy.agg_rating_sentiment_mismatches "
                 f"where {untouched}").pl(),
         }
     finally:

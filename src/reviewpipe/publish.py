@@ -10,8 +10,8 @@ leaves the old files as they were.
 
 A run that changed few reviews builds the new file from a copy of the live one (`build` with `delta`):
 only those reviews' rows of `reviews`, and the rows of their titles in the per-title tables, are
-replaced and the other, small, tables rebuilt, instead of writing every review's text again. Texts are stored ZSTD-compressed (a quarter of their size), which
-also makes that copy cheap.
+replaced and the other, small, tables rebuilt, instead of writing every review's text again. Texts
+are stored ZSTD-compressed (a quarter of their size), which also makes that copy cheap.
 """
 
 from __future__ import annotations
