@@ -11,6 +11,7 @@ from distributed import Client, LocalCluster, get_task_stream
 from prefect.testing.utilities import prefect_test_harness
 
 from reviewpipe import pipeline
+from reviewpipe.errors import ReviewpipeError
 from reviewpipe.settings import load_settings
 
 
@@ -57,7 +58,7 @@ def test_a_run_on_a_dask_cluster_publishes_the_same_tables_as_a_local_run(flow_m
         assert (tmp_path / "dask" / "exports" / csv.name).read_bytes() == csv.read_bytes(), csv.name
 
 
-def test_a_dask_address_nobody_listens_at_is_one_clear_error(tmp_path: Path) -> None:
+def test_a_dask_address_nobody_listens_at_is_one_clear_error(flow_module, tmp_path: Path) -> None:
     import socket
     import subprocess
     import sys
@@ -73,4 +74,10 @@ def test_a_dask_address_nobody_listens_at_is_one_clear_error(tmp_path: Path) -> 
     assert done.returncode == 1
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+    # the command checks the address before it starts Prefect's temporary server (5-10 s)
+    assert "Starting temporary server" not in done.stdout + done.stderr
     assert not (tmp_path / "data" / "reports.duckdb").exists()
+    # a deployment's run (no command line) is stopped by the flow's own check, with the same words
+    settings = pipeline.with_runner(load_settings(tmp_path / "reviewpipe.toml"), None, f"tcp://127.0.0.1:{port}")
+    with pytest.raises(ReviewpipeError, match=f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}"):
+        flow_module.on_dask(settings)

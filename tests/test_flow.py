@@ -18,16 +18,23 @@ from reviewpipe.publish import PUBLISHED_TABLES
 from reviewpipe.settings import Paths, load_settings
 
 
+@pytest.fixture(scope="module")
+def prefect_server():
+    """One temporary Prefect server (prefect_test_harness) for this module's flow runs, as Prefect's
+    testing guide suggests: each takes 10-12 s to start. Each test reads its own flow run's records."""
+    with prefect_test_harness():
+        yield
+
+
 @pytest.mark.slow
-def test_the_flow_runs_every_stage_and_publishes(flow_module, tmp_path: Path) -> None:
+def test_the_flow_runs_every_stage_and_publishes(flow_module, prefect_server, tmp_path: Path) -> None:
     config = tmp_path / "reviewpipe.toml"
     config.write_text("[sentiment]\nworkers = 1\n")
-    with prefect_test_harness():
-        state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
-        assert state.is_completed(), state.message
-        summary = state.result()
-        with get_client(sync_client=True) as client:
-            found = {a.key: a for a in client.read_artifacts() if a.flow_run_id == state.state_details.flow_run_id}
+    state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
+    assert state.is_completed(), state.message
+    summary = state.result()
+    with get_client(sync_client=True) as client:
+        found = {a.key: a for a in client.read_artifacts() if a.flow_run_id == state.state_details.flow_run_id}
     # the run's markdown summary and the title table are artifacts of this flow run
     assert f"# reviewpipe run {summary.run_id}" in found["reviewpipe-run"].data
     table = found["reviewpipe-title-summary"].data
@@ -46,10 +53,9 @@ def test_the_flow_runs_every_stage_and_publishes(flow_module, tmp_path: Path) ->
         "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
         "tt9000001,newcomer,2030-01-02,9,1,1,Late praise,A moving and beautiful film.\n"
         "tt9000002,newcomer,2030-01-03,2,0,0,Late boredom,Dull and far too long.\n")
-    with prefect_test_harness():
-        state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
-        assert state.is_completed(), state.message
-        again = state.result()
+    state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
+    assert state.is_completed(), state.message
+    again = state.result()
     assert again.reviews_replaced == 2 and again.published["reviews"] == summary.published["reviews"] + 2
     # the metrics task computed the two touched titles alone (the rest kept from the copy), and the
     # result is what a whole build over the same files publishes
@@ -73,24 +79,24 @@ def task_runs(flow_run_id) -> dict[str, object]:
 
 
 @pytest.mark.slow
-def test_a_locked_warehouse_is_retried_with_backoff_until_it_is_free(flow_module, tmp_path: Path) -> None:
+def test_a_locked_warehouse_is_retried_with_backoff_until_it_is_free(
+        flow_module, prefect_server, tmp_path: Path) -> None:
     config = tmp_path / "reviewpipe.toml"
     config.write_text("lock_wait_seconds = 0.2\n[sentiment]\nworkers = 1\n"
                       "[schedule]\nretries = 5\nretry_delay_seconds = 1\n")
     warehouse = tmp_path / "data" / "warehouse.duckdb"
     warehouse.parent.mkdir()
-    with prefect_test_harness():
-        # another process (an analyst's session) holds the warehouse open for 3 seconds
-        holder = subprocess.Popen(
-            [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-             "print('ready', flush=True); time.sleep(3); c.close()", str(warehouse)],
-            stdout=subprocess.PIPE, text=True)
-        try:
-            assert holder.stdout.readline().strip() == "ready"
-            state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
-            runs = task_runs(state.state_details.flow_run_id)
-        finally:
-            holder.wait(timeout=30)
+    # another process (an analyst's session) holds the warehouse open for 3 seconds
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('ready', flush=True); time.sleep(3); c.close()", str(warehouse)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
+        runs = task_runs(state.state_details.flow_run_id)
+    finally:
+        holder.wait(timeout=30)
     assert state.is_completed(), state.message
     # the first stage found the warehouse locked, was retried after 1 s, 2 s, ... and then succeeded
     assert runs["begin"].run_count >= 2 and runs["begin"].state.is_completed()
@@ -99,7 +105,7 @@ def test_a_locked_warehouse_is_retried_with_backoff_until_it_is_free(flow_module
 
 
 @pytest.mark.slow
-def test_a_user_error_fails_the_flow_at_once_without_retries(flow_module, tmp_path: Path) -> None:
+def test_a_user_error_fails_the_flow_at_once_without_retries(flow_module, prefect_server, tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     landing.mkdir()
     (landing / "reviews.csv").write_text("id,body\nr1,Fine film.\n")
@@ -109,9 +115,8 @@ def test_a_user_error_fails_the_flow_at_once_without_retries(flow_module, tmp_pa
         '[[sources]]\nname = "shop"\nkind = "reviews"\npath = "landing/*.csv"\nformat = "csv"\n'
         '[sources.columns]\nreview_id = "id"\ntitle_id = "\'t1\'"\nreview_text = "no_such_column || body"\n'
     )
-    with prefect_test_harness():
-        state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
-        runs = task_runs(state.state_details.flow_run_id)
+    state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
+    runs = task_runs(state.state_details.flow_run_id)
     assert state.is_failed()
     assert runs["ingest"].run_count == 1 and runs["ingest"].state.is_failed()
     message = runs["ingest"].state.message

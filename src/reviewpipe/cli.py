@@ -120,6 +120,11 @@ def run(config: Path | None, only: tuple[str, ...], full_refresh: bool, prefect:
     """
     settings = pipeline.with_runner(load_settings(config), runner, dask_address)
     if prefect:
+        if settings.runner.kind == "dask" and settings.runner.dask_address:
+            # before Prefect's temporary server starts (5-10 s): a wrong address fails at once
+            from reviewpipe.scaleout import check_scheduler
+
+            check_scheduler(settings.runner.dask_address)
         flow = load_flow()
         summary = flow(
             config_path=str(settings.config_file) if settings.config_file else None,
