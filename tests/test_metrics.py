@@ -22,6 +22,7 @@ from reviewpipe.metrics import (
     COMPOUND_UNIT,
     RATING_UNIT,
     REVIEW_METRIC_COLUMNS,
+    SCORE_UNIT,
     Z_95,
     comparable_ratings,
     exact_mean,
@@ -192,6 +193,21 @@ def test_exact_mean_is_exact_where_a_float_sum_is_not() -> None:
     assert sum([0.1] * 10) / 10 != 0.1  # the float route really is off
     got = frame.select(exact_mean(pl.col("x"), COMPOUND_UNIT)).item()
     assert got == 0.1
+
+
+def test_exact_mean_takes_a_value_half_a_unit_from_two_the_same_way_in_every_plan() -> None:
+    # a review's sentence mean in the generated sample, -0.32463749999999997, lies within rounding
+    # error of half a millionth (SCORE_UNIT) between -0.324637 and -0.324638. Divided by the unit,
+    # an eager and a lazy group-by of Polars took it to different units (a Dask run published
+    # another monthly mean than a local run); it must come out the same in both: the double times
+    # 10^6 is -324637.49999999994, 324637 units.
+    x = -0.32463749999999997
+    frame = pl.DataFrame({"g": ["a", "a", "b"], "x": [x, 0.5, x]})
+    mean = exact_mean(pl.col("x"), SCORE_UNIT)
+    eager = frame.group_by("g").agg(mean).sort("g")
+    lazy = frame.lazy().group_by("g").agg(mean).sort("g").collect()
+    assert eager["x"].to_list() == lazy["x"].to_list() == [(-324637 + 500000) / 2 * SCORE_UNIT, -0.324637]
+    assert frame.select(mean).item() == (-324637 * 2 + 500000) / 3 * SCORE_UNIT
 
 
 # --- helpful_ratio and wilson_lower_bound ---------------------------------------------------------
