@@ -24,9 +24,9 @@ SCORE_UNIT = 1e-6  # sentence means are not rounded by VADER; 6 decimals are kep
 
 def _units(x: pl.Expr, unit: float) -> pl.Expr:
     # times the whole number of units in 1, not divided by the unit: Polars divides by a number
-    # either exactly or by multiplying by its inverse, depending on the plan, so a value half a
-    # unit from a whole one (a sentence mean of -0.3246375) came out -324637 units in one plan and
-    # -324638 in another (a Dask run's partitions against a local run)
+    # either exactly or by multiplying by its inverse, depending on the plan, so a value within
+    # rounding error of half a unit (a sentence mean, the double -0.32463749999999997) came out
+    # -324637 units in one plan and -324638 in another (a Dask run's partitions, a local run)
     return (x * round(1 / unit)).round(0).cast(pl.Int64)
 
 
