@@ -381,7 +381,6 @@ def test_a_file_that_changes_while_it_is_read_is_left_for_a_retry(tmp_path: Path
     assert report.count("loaded") == 1 and report.records == lines > 100_000
 
 
-
 def test_files_read_ahead_while_others_are_written_load_what_one_at_a_time_loads(
     tmp_path: Path, make_settings, monkeypatch
 ) -> None:
@@ -411,7 +410,6 @@ def test_files_read_ahead_while_others_are_written_load_what_one_at_a_time_loads
     assert query(ahead, "select count(*) from raw_rejects") == [(1,)]  # b.csv's line with too many fields
 
 
-
 def test_only_files_between_the_read_ahead_sizes_are_read_ahead(tmp_path: Path, make_settings, monkeypatch) -> None:
     # smaller files cost more to read apart than the overlap saves; bigger ones would sit in memory
     read_in = reads_apart(monkeypatch, min_bytes=len(HEADER) + 100, max_bytes=len(HEADER) + 300)
@@ -422,6 +420,7 @@ def test_only_files_between_the_read_ahead_sizes_are_read_ahead(tmp_path: Path, 
     report, _ = load(make_settings({"name": "rev", "path": str(landing / "*.csv")}))
     assert [f.status for f in report.files] == ["loaded"] * 3 and report.records == 45
     assert [name for _, name in read_in] == ["b.csv"]
+
 
 def test_a_file_that_changes_while_it_is_read_ahead_stops_ingest_after_the_files_before_it(
     tmp_path: Path, make_settings, monkeypatch

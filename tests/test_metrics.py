@@ -1611,6 +1611,8 @@ TITLES = with_page_fields(pl.DataFrame(
     schema=TITLES_SCHEMA,
     orient="row",
 ))
+
+
 def assert_identical(name: str, left: pl.DataFrame, right: pl.DataFrame) -> None:
     """Bit-identical frames, values and row order; the failure names the metric."""
     try:

@@ -128,7 +128,6 @@ def test_a_process_pool_gives_the_same_scores_in_order() -> None:
         assert list(score_batches(batches, 2, pool)) == expected
 
 
-
 def test_the_scoring_processes_do_not_run_the_parents_main_module_again(tmp_path) -> None:
     # the `reviewpipe` command's __main__ imports the CLI and the whole pipeline; a spawned process
     # runs its parent's __main__ again unless it names no file or module
