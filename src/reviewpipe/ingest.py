@@ -334,7 +334,7 @@ def read_file_apart(job: tuple[Source, Path, tuple[str, str | None] | None]) -> 
     try:
         file = prepare_file(con, source, path, known)
         file.tables = {
-            kind: con.sql(f"select * from {name} order by row_number").to_arrow_table()
+            kind: con.sql(f"select * from {name} order by row_number").to_arrow_table(ARROW_BATCH_ROWS)
             for kind, name in file.tables.items()
         }
         if isinstance(file.rejects, str):
@@ -355,7 +355,8 @@ def write_file(
             "update load_log set file_state = ? where source = ? and file_path = ? "
             "and file_state is distinct from ?", [file.state, source.name, print_path, file.state])
         return FileLoad(source.name, print_path, "skipped")
-    relations = {kind: _relation(con, f"_arrow_{kind}", t) for kind, t in file.tables.items()}
+    relations = {kind: _relation(con, f"_arrow_{kind}", _in_batches(con, file, t))
+                 for kind, t in file.tables.items()}
     rejects = _relation(con, "_arrow_rejects", file.rejects) if file.rejects is not None else None
     try:
         with transaction(con):
@@ -366,19 +367,21 @@ def write_file(
                     [source.name, source.kind, print_path, file.message, run_id],
                 )
             for kind, relation in relations.items():
+                # the file's rows as raw_{kind} holds them; typing reads them from here too, not
+                # back from raw_{kind}, so that it scans the prepared rows in parallel
                 fields = ", ".join(FIELDS_BY_KIND[kind])
                 con.execute(
                     f"""
-                    insert into raw_{kind}
-                        (source, file_path, row_number, rating_scale, {fields},
-                         failed_fields, source_order, file_modified_at, run_id)
-                    select ?, ?, row_number, ?, {fields}, failed_fields, ?, ?, ?
+                    create or replace temp view raw_{kind}_batch as
+                    select {_literal(source.name)} as source, {_literal(print_path)} as file_path,
+                        row_number, {int(source.rating_scale)} as rating_scale, {fields}, failed_fields,
+                        {int(source_order)} as source_order,
+                        {_literal(file.modified_at.isoformat())}::timestamp as file_modified_at,
+                        {_literal(run_id)} as run_id
                     from {relation}
-                    order by row_number
-                    """,
-                    [source.name, print_path, source.rating_scale, source_order, file.modified_at,
-                     run_id],
+                    """
                 )
+                con.execute(f"insert into raw_{kind} by name select * from raw_{kind}_batch order by row_number")
             if "reviews" in relations:
                 _type_reviews(con, source.name, print_path)
             if rejects:
@@ -398,6 +401,23 @@ def write_file(
             elif relation:
                 con.execute(f"drop table if exists {relation}")
     return FileLoad(source.name, print_path, file.status, file.records, file.rejected, file.message)
+
+
+# Prepared rows are written from Arrow record batches of this many rows: DuckDB gives a thread to each
+# batch, where a temp table gives one to each 122,880 rows, so typing a file of 100,000 reviews ran
+# on one core (300,000 rows in 3 files: ingest 9.9-10.6 -> 8.9-9.0 s).
+ARROW_BATCH_ROWS = 16_384
+
+
+def _in_batches(con: duckdb.DuckDBPyConnection, file: PreparedFile, table: str | pa.Table) -> str | pa.Table:
+    """A prepared temp table of more than one batch as Arrow batches (the temp table dropped); other
+    tables as they are: a file too big to read ahead stays in the temp table, which DuckDB can spill."""
+    if not isinstance(table, str) or file.size > READ_AHEAD_MAX_BYTES \
+            or scalar(con, f"select count(*) from {table}") <= ARROW_BATCH_ROWS:
+        return table
+    batches = con.sql(f"select * from {table} order by row_number").to_arrow_table(ARROW_BATCH_ROWS)
+    con.execute(f"drop table {table}")
+    return batches
 
 
 def _relation(con: duckdb.DuckDBPyConnection, name: str, table: str | pa.Table) -> str:
@@ -624,12 +644,8 @@ def ensure_typed_reviews(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _type_reviews(con: duckdb.DuckDBPyConnection, source: str, file_path: str) -> None:
-    """Add one file's raw reviews to int_reviews_typed, typed and cleaned (_forget_file has removed
-    the file's old rows)."""
-    con.execute(
-        "create or replace temp view raw_reviews_batch as select * from raw_reviews "
-        f"where source = {_literal(source)} and file_path = {_literal(file_path)}"
-    )
+    """Add one file's raw reviews (the view raw_reviews_batch) to int_reviews_typed, typed and
+    cleaned (_forget_file has removed the file's old rows)."""
     con.execute(f"insert into int_reviews_typed by name {read_model(TYPED_REVIEWS)}")
     _touch_file(con, source, file_path)
 
