@@ -117,9 +117,11 @@ create table if not exists staging_state (
 );
 
 -- Review ids whose rows in int_reviews_typed changed (a file loaded, replaced or forgotten) since
--- stg_reviews was last built: staging rebuilds only their rows. Written in each file's transaction.
+-- stg_reviews was last built: staging rebuilds only their rows. Written in each file's transaction,
+-- with the title of each staged row a file's reload or removal takes away (for publish_pending).
 create table if not exists staging_touched (
-    review_id varchar
+    review_id varchar,
+    title_id varchar
 );
 
 -- Review ids whose published rows may differ from what staging gives now: touched since the live
@@ -158,3 +160,4 @@ alter table sentiment_scores add column if not exists negative_sentence_share do
 -- the file's state at its load (ingest.file_state): an unchanged state is not hashed again
 alter table load_log add column if not exists file_state varchar;
 alter table publish_pending add column if not exists title_id varchar;
+alter table staging_touched add column if not exists title_id varchar;

@@ -2,6 +2,8 @@
 -- grain: one row per raw_reviews row; key: (source, file_path, row_number)
 -- Built incrementally (ingest.py): `raw_reviews_batch` is a view of the rows of the file just loaded
 -- (or of every row, when the model changed), so each row's text is cleaned once, when it arrives.
+-- `staged` is staging's mark (ingest.stage): the row is usable and its review's first copy, so
+-- stg_reviews shows it. Rows arrive unmarked; the text is stored here alone.
 with raw as (
     select * from raw_reviews_batch
 ),
@@ -78,5 +80,6 @@ checked as (
 select
     * exclude (raw_title_id, raw_review_date, raw_rating, raw_helpful_votes, raw_total_votes),
     md5(review_text) as text_hash,  -- key of the sentiment cache; null when there is no text
-    word_count(review_text) as review_word_count
+    word_count(review_text) as review_word_count,
+    false as staged
 from checked

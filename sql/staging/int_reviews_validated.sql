@@ -6,6 +6,16 @@ with checked as not materialized (
     select * from int_reviews_typed
 ),
 
+-- review ids given by more than one usable row: most ids have one, and only these are ranked
+-- (ranking every id took 0.4 s at 1,000,000 reviews, finding these 0.1 s)
+repeated as (
+    select review_id
+    from checked
+    where len(problems) = 0
+    group by review_id
+    having count(*) > 1
+),
+
 -- the same review twice (same id) keeps one occurrence: the first source in the config, then the
 -- newest file (a newer export or page save has the newer votes), then the first row of that file.
 -- Ranked on the keys alone, then joined back, so the window sorts no texts.
@@ -19,7 +29,7 @@ ranked as (
         first_value(file_path) over first_seen as first_file,
         first_value(row_number) over first_seen as first_row
     from checked
-    where len(problems) = 0
+    where len(problems) = 0 and review_id in (select review_id from repeated)
     window first_seen as (
         partition by review_id
         order by source_order, file_modified_at desc, file_path, row_number

@@ -1,7 +1,10 @@
 -- Reviews that passed every check: typed, cleaned text, one row per review.
 -- grain: one row per review; key: review_id
-with validated as (
-    select * from int_reviews_validated
+-- A view of the int_reviews_typed rows that staging marked (ingest.stage: no problem, the first copy
+-- of their review), so that each text is stored once in the warehouse; it shows what was staged,
+-- not rows loaded since.
+with typed as (
+    select * from int_reviews_typed
 ),
 
 final as (
@@ -21,8 +24,8 @@ final as (
         row_number,
         text_hash,  -- key of the sentiment cache; null when there is no text
         review_word_count
-    from validated
-    where len(problems) = 0
+    from typed
+    where staged
 )
 
 select * from final

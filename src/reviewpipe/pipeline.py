@@ -191,12 +191,13 @@ def score_stage(settings: Settings, mapper: Mapper | None = None,
 
 
 # Distinct texts of staged reviews that the sentiment cache does not hold yet, as the row of
-# stg_reviews that holds each: found from the hashes alone, then fetched by rowid, so that no other
-# text is read (selecting the texts in the same query read every text of stg_reviews: 3 s at 1M).
+# int_reviews_typed that holds each (stg_reviews is a view of its staged rows): found from the
+# hashes alone, then fetched by rowid, so that no other text is read (selecting the texts in the
+# same query read every text of stg_reviews: 3 s at 1M).
 _UNSCORED = """
     select text_hash, min(rowid) as row_id
-    from stg_reviews
-    where text_hash is not null
+    from int_reviews_typed
+    where staged and text_hash is not null
       and text_hash not in (select text_hash from sentiment_scores where sentence_count is not null)
       {pending}
     group by text_hash
@@ -205,7 +206,7 @@ _PENDING = "and review_id in (select review_id from publish_pending)"
 _UNSCORED_TEXTS = """
     select u.text_hash, s.review_text
     from _unscored as u
-    join stg_reviews as s on s.rowid = u.row_id
+    join int_reviews_typed as s on s.rowid = u.row_id
     order by u.row_id
 """
 
