@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import html
+import re
 import subprocess
 import sys
+import unicodedata
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.warehouse import connect, open_warehouse, rows, scalar
@@ -77,6 +82,33 @@ def test_parse_date(con, raw: str, expected: date | None) -> None:
 )
 def test_clean_list(con, raw: str, expected: str | None) -> None:
     assert scalar(con, "select clean_list(?)", [raw]) == expected
+
+
+# texts made of what the cleaning rules look at: every kind of whitespace, entities, tags, non-ASCII
+_CLEANING_TEXTS = st.lists(st.sampled_from(
+    ["a", "Zoë", "word", " ", "  ", "\t", "\n", "\r\n", "\x0b", "\x0c", "\xa0", "\u2003", "&amp;", "&nbsp;",
+     "&#10;", "<br />", "&", ";"]), max_size=30).map("".join)
+_SPACE_SEPARATORS = "".join(chr(i) for i in range(0x3001) if unicodedata.category(chr(i)) == "Zs")
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=_CLEANING_TEXTS)
+def test_clean_line_collapses_whitespace_as_the_rule_says(con, raw: str) -> None:
+    """clean_line takes its regular expression only where it would change something: the same as
+    decoding entities, collapsing runs of tab, line feed, form feed, carriage return and space
+    (the \\s of DuckDB's regular expressions) to one space and trimming the ends (DuckDB's trim
+    takes every space separator, no-break spaces too), everywhere."""
+    decoded = html.unescape(raw) if "&" in raw else raw
+    expected = re.sub(r"[\t\n\x0c\r ]+", " ", decoded).strip(_SPACE_SEPARATORS) or None
+    assert scalar(con, "select clean_line(?)", [raw]) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=_CLEANING_TEXTS)
+def test_word_count_counts_the_runs_between_spaces_and_line_breaks_of_a_cleaned_text(con, raw: str) -> None:
+    cleaned = scalar(con, "select clean_text(?)", [raw])
+    expected = len(re.split(r"[ \n]+", cleaned)) if cleaned is not None else 0
+    assert scalar(con, "select word_count(clean_text(?))", [raw]) == expected
 
 
 def test_a_locked_warehouse_fails_naming_the_holder(tmp_path: Path) -> None:

@@ -32,16 +32,27 @@ create or replace temp macro clean_text(t) as nullif(
     '');
 
 -- Words in a cleaned text (runs of characters between spaces and line breaks; clean_text leaves no
--- other whitespace and no run of spaces): separators + 1, counted without splitting the text.
+-- other whitespace and no run of spaces): separators + 1, counted without splitting the text. Each
+-- `replace` copies the text, so the line-break terms are taken only for texts with a line break;
+-- strlen (bytes) gives the same differences as length (characters) and need not decode UTF-8.
 create or replace temp macro word_count(t) as coalesce(
-    length(t) - length(replace(t, ' ', ''))
-    + length(t) - length(replace(t, chr(10), ''))
-    - (length(t) - length(replace(t, chr(10) || chr(10), ''))) // 2
+    strlen(t) - strlen(replace(t, ' ', ''))
+    + case when contains(t, chr(10))
+        then strlen(t) - strlen(replace(t, chr(10), ''))
+            - (strlen(t) - strlen(replace(t, chr(10) || chr(10), ''))) // 2
+        else 0 end
     + 1, 0);
 
--- A one-line value (names, titles, ids): all whitespace collapses to single spaces.
-create or replace temp macro clean_line(t) as nullif(trim(regexp_replace(
-    case when contains(t, '&') then decode_html_entities(t) else t end, '\s+', ' ', 'g')), '');
+-- A one-line value (names, titles, ids): all whitespace collapses to single spaces. The regular
+-- expression runs only on values that hold what it replaces (its \s is tab, line feed, form feed,
+-- carriage return and space); chained through a list as clean_text is.
+create or replace temp macro clean_line_spaces(t) as
+    case when contains(t, '  ') or contains(t, chr(9)) or contains(t, chr(10)) or contains(t, chr(12))
+            or contains(t, chr(13))
+        then regexp_replace(t, '\s+', ' ', 'g') else t end;
+create or replace temp macro clean_line(t) as nullif(trim(
+    [t].list_transform(lambda x: case when contains(x, '&') then decode_html_entities(x) else x end)
+        .list_transform(lambda x: clean_line_spaces(x))[1]), '');
 
 -- One problem that keeps a row out of a stg_ table, as quarantine lists it.
 create or replace temp macro problem(column_name, raw_value, reason) as
