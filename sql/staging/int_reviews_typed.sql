@@ -3,7 +3,7 @@
 -- Built incrementally (ingest.py): `raw_reviews_batch` is a view of the rows of the file just loaded
 -- (or of every row, when the model changed), so each row's text is cleaned once, when it arrives.
 -- `staged` is staging's mark (ingest.stage): the row is usable and its review's first copy, so
--- stg_reviews shows it. Rows arrive unmarked; the text is stored here alone.
+-- stg_reviews shows it. Rows arrive unmarked; the cleaned text is stored here alone.
 with raw as (
     select * from raw_reviews_batch
 ),

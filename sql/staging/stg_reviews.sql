@@ -1,8 +1,8 @@
 -- Reviews that passed every check: typed, cleaned text, one row per review.
 -- grain: one row per review; key: review_id
 -- A view of the int_reviews_typed rows that staging marked (ingest.stage: no problem, the first copy
--- of their review), so that each text is stored once in the warehouse; it shows what was staged,
--- not rows loaded since.
+-- of their review), so that the cleaned text is stored once, there (raw_reviews keeps it as it
+-- arrived); it shows what was staged, not rows loaded since.
 with typed as (
     select * from int_reviews_typed
 ),

@@ -53,7 +53,8 @@ STAGING_MODELS = (
 _STG_REVIEWS_MODELS = (TYPED_REVIEWS, "schema/macros.sql", "staging/int_reviews_validated.sql",
                        "staging/stg_reviews.sql", "staging/quarantine.sql")
 # staging models built as views: int_reviews_validated only ranks copies of a review; stg_reviews
-# shows the typed rows staging marked, so that the warehouse stores each text once more, not twice
+# shows the typed rows staging marked, so that the warehouse stores each text twice (as it arrived,
+# and cleaned), not three times
 _VIEWS = ("staging/int_reviews_validated.sql", "staging/stg_reviews.sql")
 _SOURCE_ROWS = "_source_rows"
 
@@ -410,7 +411,7 @@ def write_file(
 
 # Prepared rows are written from Arrow record batches of this many rows: DuckDB gives a thread to each
 # batch, where a temp table gives one to each 122,880 rows, so typing a file of 100,000 reviews ran
-# on one core (300,000 rows in 3 files: ingest 9.9-10.6 -> 8.9-9.0 s).
+# on one core (300,000 rows in 3 files: ingest 9.9-10.6 -> 8.9-9.2 s).
 ARROW_BATCH_ROWS = 16_384
 
 
