@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reviewpipe import pipeline, publish
+from reviewpipe import pipeline, publish, reaper
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.settings import Settings, Source, load_settings
 from reviewpipe.sources import format_for
@@ -118,6 +118,8 @@ def run(config: Path | None, only: tuple[str, ...], full_refresh: bool, prefect:
 
     Example: reviewpipe run --config examples/shared_corpora.toml --runner dask --dask-address tcp://10.0.0.5:8786
     """
+    # Prefect's temporary server and the scoring processes end with this process, even if killed
+    reaper.start()
     settings = pipeline.with_runner(load_settings(config), runner, dask_address)
     if prefect:
         if settings.runner.kind == "dask" and settings.runner.dask_address:

@@ -155,7 +155,8 @@ def scoring_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     # inherit
     context = multiprocessing.get_context("spawn")
     with _polars_threads_in_workers(workers):
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                   initializer=_die_with_parent, initargs=(os.getpid(),))
         try:
             with _main_not_rerun():
                 for _ in range(workers):  # a submit to a pool without an idle process spawns one
@@ -216,6 +217,28 @@ def _main_not_rerun() -> Iterator[None]:
         main.__spec__ = spec
         if file is not None:
             main.__file__ = file
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this scoring process die (SIGKILL) when the process that started it dies, on Linux.
+
+    Else a killed run leaves its scoring processes waiting for work for ever (their queues' pipes
+    have both ends open in each of them), and with them multiprocessing's resource tracker, which
+    exits once the last process holding its pipe is gone. The kernel sends the signal when the
+    thread that started this process ends (prctl(2)), so the thread that enters scoring_pool must
+    outlive the pool: in pipeline.run and in the flow it is the main thread.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    if ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL) != 0:
+        return
+    # the parent may have died before the prctl call: then this process has another parent already
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _ready() -> None:
