@@ -23,7 +23,7 @@ import time
 MARK = "REVIEWPIPE_RUN_MARK"
 # SIGTERM first (uvicorn shuts down cleanly on it), SIGKILL after this long. The resource tracker
 # ignores SIGTERM; it exits by itself once the processes that hold its pipe are gone.
-GRACE_SECONDS = 5.0
+GRACE_SECONDS = 3.0
 
 _started = False
 
