@@ -3,7 +3,11 @@ one process or many."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import subprocess
+import sys
 
 import polars as pl
 import pytest
@@ -151,6 +155,67 @@ def test_the_scoring_processes_do_not_run_the_parents_main_module_again(tmp_path
     assert done.returncode == 0, done.stderr
     assert str(score_batch(["I loved it."])) in done.stdout
     assert not (tmp_path / "rerun").exists()
+
+
+# A process that starts a scoring pool of `workers` processes, has them score (and, when busy, keeps
+# them scoring), says "ready" and waits to be killed.
+POOL_OWNER = """
+import sys, time
+from reviewpipe import sentiment
+
+if __name__ == "__main__":
+    workers, busy = int(sys.argv[1]), sys.argv[2] == "busy"
+    with sentiment.scoring_pool(workers) as pool:
+        for future in [pool.submit(sentiment.score_batch, ["Fine."]) for _ in range(workers)]:
+            future.result()
+        if busy:
+            for _ in range(workers):
+                pool.submit(sentiment.score_batch, ["I loved it. It was long!!! Too long."] * 200_000)
+            time.sleep(0.5)
+        print("ready", flush=True)
+        time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.parametrize(("workers", "busy"), [(2, "idle"), (3, "busy")])
+def test_scoring_processes_and_their_resource_tracker_end_with_a_killed_parent(
+    tmp_path, workers: int, busy: str
+) -> None:
+    # pipeline.run in a process that is killed: no `reviewpipe run` and its watcher to clean up
+    import psutil
+
+    script = tmp_path / "pool_owner.py"
+    script.write_text(POOL_OWNER)
+    owner = subprocess.Popen([sys.executable, str(script), str(workers), busy], stdout=subprocess.PIPE,
+                             text=True)
+    started: list[psutil.Process] = []
+    try:
+        assert owner.stdout.readline() == "ready\n"
+        started = psutil.Process(owner.pid).children(recursive=True)
+        assert len(started) == workers + 1  # and multiprocessing's resource tracker
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(timeout=10)
+        gone, left = psutil.wait_procs(started, timeout=10)
+        assert [p.cmdline() for p in left] == []
+    finally:
+        for p in [psutil.Process(owner.pid), *started] if owner.poll() is None else started:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.parametrize("parent", ["init", "itself", "its parent"])
+def test_a_scoring_process_whose_parent_died_before_it_was_ready_exits(parent: str) -> None:
+    # the parent may die before the prctl call: the process then has another parent and must exit
+    # at once (the signal would never come); with its real parent it goes on
+    expected = {"init": "1", "itself": "os.getpid()", "its parent": "os.getppid()"}[parent]
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; from reviewpipe.sentiment import _die_with_parent; "
+         f"_die_with_parent({expected}); print('went on')"],
+        capture_output=True, text=True, timeout=60)
+    went_on = parent == "its parent"
+    assert (done.returncode, done.stdout, done.stderr) == ((0, "went on\n", "") if went_on else (1, "", ""))
 
 
 def test_scores_frame_has_the_published_columns_and_types() -> None:
