@@ -16,6 +16,8 @@ import pytest
 from reviewpipe.reaper import GRACE_SECONDS, MARK
 
 BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="the watcher needs /proc and pidfds")
 
 # A process that calls reaper.start(), then starts descendants of every kind (one per line of its
 # output: their process ids), says "ready" and waits to be killed.
@@ -36,7 +38,8 @@ def main():
     ]
     started[-1].stdout.readline()  # its handler is set
     # a grandchild, and an orphan: a grandchild whose parent has exited already
-    shell = subprocess.Popen(["sh", "-c", "sleep 120 & echo $!; wait"], stdout=subprocess.PIPE, text=True)
+    shell = subprocess.Popen(["sh", "-c", "sleep 120 & echo $!; wait"], stdout=subprocess.PIPE,
+                             text=True)
     orphan = subprocess.run(["sh", "-c", "sleep 120 >/dev/null 2>&1 & echo $!"], capture_output=True,
                             text=True).stdout
     pool = multiprocessing.get_context("spawn").Pool(1)     # a spawned process, a resource tracker
@@ -85,7 +88,6 @@ def end(pids: list[int]) -> None:
             pass
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the watcher needs /proc and pidfds")
 def test_a_killed_process_takes_every_process_it_started_with_it_and_nothing_else(tmp_path: Path) -> None:
     (tmp_path / "starter.py").write_text(STARTER)
     # bystanders: a process started beside it, one that carries the mark's name with another value
@@ -141,7 +143,6 @@ def command_lines(pids: list[int]) -> str:
     return "\n".join(alive(pids))
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the watcher needs /proc and pidfds")
 def test_a_killed_run_leaves_no_process_behind(tmp_path: Path) -> None:
     run, started = paused_run(tmp_path, "--no-prefect")
     try:
@@ -156,7 +157,6 @@ def test_a_killed_run_leaves_no_process_behind(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the watcher needs /proc and pidfds")
 def test_a_killed_prefect_run_leaves_neither_its_server_nor_its_workers_behind(tmp_path: Path) -> None:
     run, started = paused_run(tmp_path)
     try:

@@ -157,6 +157,9 @@ def test_the_scoring_processes_do_not_run_the_parents_main_module_again(tmp_path
     assert not (tmp_path / "rerun").exists()
 
 
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="PR_SET_PDEATHSIG is Linux's")
+
 # A process that starts a scoring pool of `workers` processes, has them score (and, when busy, keeps
 # them scoring), says "ready" and waits to be killed.
 POOL_OWNER = """
@@ -177,7 +180,7 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@linux_only
 @pytest.mark.parametrize(("workers", "busy"), [(2, "idle"), (3, "busy")])
 def test_scoring_processes_and_their_resource_tracker_end_with_a_killed_parent(
     tmp_path, workers: int, busy: str
@@ -204,7 +207,7 @@ def test_scoring_processes_and_their_resource_tracker_end_with_a_killed_parent(
                 p.kill()
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@linux_only
 @pytest.mark.parametrize("parent", ["init", "itself", "its parent"])
 def test_a_scoring_process_whose_parent_died_before_it_was_ready_exits(parent: str) -> None:
     # the parent may die before the prctl call: the process then has another parent and must exit
@@ -215,7 +218,8 @@ def test_a_scoring_process_whose_parent_died_before_it_was_ready_exits(parent: s
          f"_die_with_parent({expected}); print('went on')"],
         capture_output=True, text=True, timeout=60)
     went_on = parent == "its parent"
-    assert (done.returncode, done.stdout, done.stderr) == ((0, "went on\n", "") if went_on else (1, "", ""))
+    expected_end = (0, "went on\n", "") if went_on else (1, "", "")
+    assert (done.returncode, done.stdout, done.stderr) == expected_end
 
 
 def test_scores_frame_has_the_published_columns_and_types() -> None:

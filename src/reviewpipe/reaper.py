@@ -50,7 +50,8 @@ def start() -> None:
     finally:
         os.close(read)
         os.close(devnull)
-    # the write end stays open, unused, until this process ends
+    # the write end stays open, unused, until this process ends. A child forked without exec would
+    # hold it too (and delay the watcher until it ends): the run starts none, only spawned ones
     os.environ[MARK] = mark
     _started = True
 
