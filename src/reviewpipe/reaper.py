@@ -81,6 +81,7 @@ def _marked(mark: str) -> list[int]:
 
 
 def _send(pidfds: list[int], sig: signal.Signals) -> None:
+    """Send sig to each process of pidfds that has not ended yet."""
     for pidfd in pidfds:
         try:
             signal.pidfd_send_signal(pidfd, sig)
