@@ -497,3 +497,35 @@ def test_staging_a_new_or_replaced_file_equals_a_full_rebuild(tmp_path: Path, ma
     # the copy in the file whose path sorts last, though a.csv was written after it
     assert staged["r1"][1:] == ("Edited.", str(landing / "b.csv"))
     assert staged["r2"][1] == "Fixed rating."
+
+
+@pytest.mark.parametrize("order", [("b", "a", "c"), ("c", "a", "b"), ("a", "c", "b")])
+def test_a_new_order_of_the_sources_ranks_copies_as_a_whole_build_does(
+    tmp_path: Path, make_settings, order: tuple[str, ...]
+) -> None:
+    """The first source in the config wins, as the config is now: sources reordered without a file
+    changing re-rank their copies (their files are not reloaded), as a whole build would."""
+    head = "review_id," + HEADER
+    sources = {}
+    for name, votes in (("a", 1), ("b", 2), ("c", 3)):
+        write(tmp_path / name / "x.csv", head + f"r1,tt1,ann,2020-01-01,8,{votes},9,A,Copy {name}.\n"
+              + f"r{name},tt1,bob,2020-01-02,7,0,0,B,Only {name}.\n")
+        write(tmp_path / name / "t.csv", f"title_id,title,site_votes\ntt1,Title {name},{votes}\n")
+        sources[name] = [{"name": name, "path": str(tmp_path / name / "x.csv")},
+                         {"name": f"{name}_titles", "kind": "titles", "path": str(tmp_path / name / "t.csv")}]
+    load(make_settings(*sources["a"], *sources["b"], *sources["c"]))
+    s = make_settings(*[source for name in order for source in sources[name]])
+    report, _ = load(s, "r2")
+    assert {f.status for f in report.files} == {"skipped"}
+    everything = "select * from {} order by all"
+    incremental = [query(s, everything.format(t)) for t in ("stg_reviews", "stg_titles", "quarantine")]
+    assert query(s, "select review_text from stg_reviews where review_id = 'r1'") == [(f"Copy {order[0]}.",)]
+    with open_warehouse(s.warehouse_path) as con:
+        con.execute("delete from staging_state where model = 'stg_reviews'")  # the next stage: whole
+        stage(con)
+    assert [query(s, everything.format(t)) for t in ("stg_reviews", "stg_titles", "quarantine")] == incremental
+    # the titles, merged: the source last in the config overrides
+    with open_warehouse(s.warehouse_path) as con:
+        from reviewpipe.metrics import merged_titles
+        titles = merged_titles(con.sql("select * from stg_titles").pl().lazy()).collect()
+    assert titles.select("title", "site_votes").rows() == [(f"Title {order[-1]}", "abc".index(order[-1]) + 1)]

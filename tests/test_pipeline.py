@@ -267,8 +267,8 @@ def test_an_incremental_run_publishes_what_a_whole_build_over_the_same_files_doe
     make_settings, data: st.DataObject
 ) -> None:
     """Files holding copies of the same reviews and titles, in two review sources and a title source,
-    are touched to random times, rewritten with the same or other bytes, added and removed, with an
-    incremental run after each step; the published tables always equal a fresh warehouse's built
+    are touched to random times, rewritten with the same or other bytes, added and removed, or the
+    sources reordered in the config, with an incremental run after each step; the published tables always equal a fresh warehouse's built
     from the files the warehouse holds (a removed file keeps its rows, README "Decisions", so the
     fresh build reads it as last loaded)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -296,7 +296,10 @@ def test_an_incremental_run_publishes_what_a_whole_build_over_the_same_files_doe
         pipeline.run(settings)  # a whole build itself
         loaded.update({p: p.read_bytes() for p in root.glob("landing/*/*.csv")})
         for step in range(data.draw(st.integers(1, 3), label="steps")):
-            _change_files(data, landing, put)
+            if data.draw(st.integers(0, 3), label="step") == 0:  # the sources reordered in the config
+                settings = settings.model_copy(update={"sources": data.draw(st.permutations(settings.sources))})
+            else:
+                _change_files(data, landing, put)
             pipeline.run(settings)
             loaded.update({p: p.read_bytes() for p in root.glob("landing/*/*.csv")})
             assert published_rows(settings.published_path) == _whole_build(settings, root, loaded), step

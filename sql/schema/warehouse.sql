@@ -110,7 +110,8 @@ create table if not exists runs (
     message varchar
 );
 
--- Which version of an incrementally kept staging model (sql/staging/int_reviews_typed.sql) a table holds.
+-- Which version of an incrementally kept staging model (sql/staging/int_reviews_typed.sql) a table holds;
+-- under 'source_order', the sources' positions in the config that the rows' source_order holds.
 create table if not exists staging_state (
     model varchar primary key,
     version varchar not null
