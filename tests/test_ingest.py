@@ -337,7 +337,7 @@ def page_text(votes: str, reviews: list[tuple[str, str, str, str, str | None]]) 
             + "Review this title | See all 12 user reviews »\n")
 
 
-def test_saved_pages_load_titles_and_reviews_and_a_newer_save_updates_them(
+def test_saved_pages_load_titles_and_reviews_and_a_later_save_updates_them(
     tmp_path: Path, make_settings
 ) -> None:
     import os
@@ -358,19 +358,20 @@ def test_saved_pages_load_titles_and_reviews_and_a_newer_save_updates_them(
     report, _ = load(s)
     assert [f.status for f in report.files] == ["skipped"]
 
-    # a newer save: more votes, the same review with more helpful votes, and a new review without votes
+    # a later save (its name sorts later; its file time is older, and decides nothing): more votes,
+    # the same review with more helpful votes, and a new review without votes
     new = write(tmp_path / "pages" / "lanterns_2024.txt", page_text("1,250", [
         ("Quietly luminous", "3 May 2001", "Zoë", "A gentle, beautiful film.", "9 of 11"),
         ("Too slow", "1 June 2020", "Łukasz", "I fell asleep twice.", None),
     ]))
-    os.utime(new, (1_700_000_000, 1_700_000_000))
+    os.utime(new, (1_400_000_000, 1_400_000_000))
     load(s)
     with open_warehouse(s.warehouse_path) as con:
         from reviewpipe.metrics import merged_titles
         titles = merged_titles(con.sql("select * from stg_titles").pl().lazy()).collect()
-    # the title's figures come from the newest save
+    # the title's figures come from the later save
     assert titles.select("title_id", "site_votes").rows() == [("Lanterns of Tallinn (1988)", 1250)]
-    # the review is matched by author, date and review title: one copy, with the newest votes
+    # the review is matched by author, date and review title: one copy, with the later save's votes
     assert query(s, "select author, helpful_votes, total_votes, file_path from stg_reviews order by author") == [
         ("Zoë", 9, 11, str(new)), ("Łukasz", None, None, str(new))]
     (reason,), = query(s, "select reason from quarantine")
@@ -489,9 +490,42 @@ def test_staging_a_new_or_replaced_file_equals_a_full_rebuild(tmp_path: Path, ma
         stage(con)
     full = query(s, everything.format("stg_reviews")), query(s, everything.format("quarantine"))
     assert incremental == full
-    # in quarantine: the older copy of r1 (a duplicate) and the reader's reject; r2 was fixed
+    # in quarantine: a.csv's copy of r1 (a duplicate) and the reader's reject; r2 was fixed
     assert [r[2:5] for r in incremental[1]] == [(1, None, "review_id"), (None, 4, None)]
     staged = {r[0]: r for r in query(s, "select review_id, review_text, file_path from stg_reviews")}
     assert sorted(staged) == ["r1", "r2", "r4", "r5"]
-    assert staged["r1"][1:] == ("Good.", str(landing / "a.csv"))  # the copy in the newest file
+    # the copy in the file whose path sorts last, though a.csv was written after it
+    assert staged["r1"][1:] == ("Edited.", str(landing / "b.csv"))
     assert staged["r2"][1] == "Fixed rating."
+
+
+@pytest.mark.parametrize("order", [("b", "a", "c"), ("c", "a", "b"), ("a", "c", "b")])
+def test_a_new_order_of_the_sources_ranks_copies_as_a_whole_build_does(
+    tmp_path: Path, make_settings, order: tuple[str, ...]
+) -> None:
+    """The first source in the config wins, as the config is now: sources reordered without a file
+    changing re-rank their copies (their files are not reloaded), as a whole build would."""
+    head = "review_id," + HEADER
+    sources = {}
+    for name, votes in (("a", 1), ("b", 2), ("c", 3)):
+        write(tmp_path / name / "x.csv", head + f"r1,tt1,ann,2020-01-01,8,{votes},9,A,Copy {name}.\n"
+              + f"r{name},tt1,bob,2020-01-02,7,0,0,B,Only {name}.\n")
+        write(tmp_path / name / "t.csv", f"title_id,title,site_votes\ntt1,Title {name},{votes}\n")
+        sources[name] = [{"name": name, "path": str(tmp_path / name / "x.csv")},
+                         {"name": f"{name}_titles", "kind": "titles", "path": str(tmp_path / name / "t.csv")}]
+    load(make_settings(*sources["a"], *sources["b"], *sources["c"]))
+    s = make_settings(*[source for name in order for source in sources[name]])
+    report, _ = load(s, "r2")
+    assert {f.status for f in report.files} == {"skipped"}
+    everything = "select * from {} order by all"
+    incremental = [query(s, everything.format(t)) for t in ("stg_reviews", "stg_titles", "quarantine")]
+    assert query(s, "select review_text from stg_reviews where review_id = 'r1'") == [(f"Copy {order[0]}.",)]
+    with open_warehouse(s.warehouse_path) as con:
+        con.execute("delete from staging_state where model = 'stg_reviews'")  # the next stage: whole
+        stage(con)
+    assert [query(s, everything.format(t)) for t in ("stg_reviews", "stg_titles", "quarantine")] == incremental
+    # the titles, merged: the source last in the config overrides
+    with open_warehouse(s.warehouse_path) as con:
+        from reviewpipe.metrics import merged_titles
+        titles = merged_titles(con.sql("select * from stg_titles").pl().lazy()).collect()
+    assert titles.select("title", "site_votes").rows() == [(f"Title {order[-1]}", "abc".index(order[-1]) + 1)]

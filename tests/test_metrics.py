@@ -549,15 +549,15 @@ def test_merged_titles_later_rows_override_and_nulls_do_not_erase() -> None:
     assert got.select(PAGE_FIELDS).null_count().row(0) == tuple([2] * len(PAGE_FIELDS))
 
 
-def test_merged_titles_a_newer_file_of_the_same_source_wins() -> None:
-    # Two saves of one page in one source: the newer file (by modification time) overrides the
-    # older one even though its path sorts first.
+def test_merged_titles_the_file_whose_path_sorts_last_wins_whatever_its_time() -> None:
+    # Two saves of one page in one source: the file whose path sorts last overrides the other,
+    # even though its modification time is older (file times decide nothing).
     rows = [
-        ("t1", "Zerkalo", 1975, 8.0, 30000, None, None, None, None, "pages", "b_old.txt", 1, 0),
-        ("t1", "Zerkalo", 1975, 8.1, 34370, None, None, None, None, "pages", "a_new.txt", 1, 0),
+        ("t1", "Zerkalo", 1975, 8.0, 30000, None, None, None, None, "pages", "a_2020.txt", 1, 0),
+        ("t1", "Zerkalo", 1975, 8.1, 34370, None, None, None, None, "pages", "b_2024.txt", 1, 0),
     ]
     titles = with_page_fields(pl.DataFrame(rows, schema=TITLES_SCHEMA, orient="row")).with_columns(
-        file_modified_at=pl.Series([datetime(2020, 1, 1), datetime(2024, 1, 1)]))
+        file_modified_at=pl.Series([datetime(2024, 1, 1), datetime(2020, 1, 1)]))
     got = merged_titles(titles.lazy()).collect()
     assert got.select("site_rating", "site_votes").row(0) == (8.1, 34370)
 

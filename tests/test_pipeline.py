@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import hypothesis
 import pytest
-from conftest import write
+from conftest import published_rows, write
+from hypothesis import strategies as st
 
 from reviewpipe import pipeline
 from reviewpipe.errors import ReviewpipeError
@@ -215,3 +220,128 @@ def test_the_scoring_processes_start_once_ingest_has_loaded_more_than_a_batch(tm
         pipeline.ingest_stage(settings, "20260101T000002-cccccc", on_load=few.loaded)
         assert few.pool is None and few.records == 2
         assert pipeline.score_stage(settings, ahead=few) == 2
+
+
+# --- Which copy wins: a function of the current files, never of their times (issue 21, item 5) ---
+
+_REVIEWS_HEAD = "review_id,title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
+_TITLES_HEAD = "title_id,title,year,site_rating,site_votes\n"
+# a name alphabet whose byte order differs from a case-blind or accent-blind one
+_NAME = st.text(alphabet="abAZé0_-", min_size=1, max_size=4)
+
+
+@st.composite
+def _review_file(draw: st.DrawFn) -> str:
+    """A reviews CSV of 1-4 rows whose ids overlap other files' (r0-r2), each copy with its own figures."""
+    lines = []
+    for _ in range(draw(st.integers(1, 4))):
+        total = draw(st.integers(0, 9))
+        lines.append(
+            f"r{draw(st.integers(0, 2))},t{draw(st.integers(0, 2))},ann,2020-01-0{draw(st.integers(1, 9))},"
+            f"{draw(st.sampled_from(['', '1', '5', '10']))},{draw(st.integers(0, total))},{total},"
+            f"T,{draw(st.sampled_from(['Good.', 'Awful film.', 'Fine, I suppose.', 'A joy!']))}\n")
+    return _REVIEWS_HEAD + "".join(lines)
+
+
+@st.composite
+def _title_file(draw: st.DrawFn) -> str:
+    """A titles CSV of 1-3 rows for the titles t0-t2, with gaps other rows may fill."""
+    lines = [
+        f"t{draw(st.integers(0, 2))},{draw(st.sampled_from(['', 'Alpha', 'Beta']))},"
+        f"{draw(st.sampled_from(['', '1999', '2001']))},{draw(st.sampled_from(['', '6.5', '8']))},"
+        f"{draw(st.sampled_from(['', '10', '250']))}\n"
+        for _ in range(draw(st.integers(1, 3)))
+    ]
+    return _TITLES_HEAD + "".join(lines)
+
+
+_CONTENT = {"a": _review_file(), "b": _review_file(), "t": _title_file()}
+
+
+# each example runs the pipeline up to 7 times: no shrinking (minutes), the failing example is shown whole
+@hypothesis.settings(max_examples=4, deadline=None,
+                     phases=[hypothesis.Phase.explicit, hypothesis.Phase.reuse, hypothesis.Phase.generate],
+                     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
+@hypothesis.given(data=st.data())
+def test_an_incremental_run_publishes_what_a_whole_build_over_the_same_files_does(
+    make_settings, data: st.DataObject
+) -> None:
+    """Files holding copies of the same reviews and titles, in two review sources and a title source,
+    are touched to random times, rewritten with the same or other bytes, added and removed, or the
+    sources reordered in the config, with an incremental run after each step; the published tables always equal a fresh warehouse's built
+    from the files the warehouse holds (a removed file keeps its rows, README "Decisions", so the
+    fresh build reads it as last loaded)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        landing = {name: root / "landing" / name for name in _CONTENT}
+        settings = make_settings(
+            {"name": "a", "path": str(landing["a"] / "*.csv")},
+            {"name": "b", "path": str(landing["b"] / "*.csv")},
+            {"name": "t", "kind": "titles", "path": str(landing["t"] / "*.csv")},
+        )
+        settings = _rooted(settings, root / "incremental")
+        # 40 reviews no step changes: a step then changes few enough for a publish in place (delta)
+        write(landing["a"] / "bulk.csv", _REVIEWS_HEAD + "".join(
+            f"bulk{i},t{i % 3},cy,2021-02-03,{i % 10 + 1},0,1,B,Solid.\n" for i in range(40)))
+        loaded: dict[Path, bytes] = {}  # what the warehouse holds of each file, removed ones too
+
+        def put(path: Path, text: str) -> None:
+            write(path, text)
+            when = data.draw(st.integers(1_000_000_000, 2_000_000_000), label="mtime")
+            os.utime(path, (when, when))
+
+        for source in _CONTENT:
+            for name in data.draw(st.sets(_NAME, min_size=1, max_size=2), label=f"files of {source}"):
+                put(landing[source] / f"{name}.csv", data.draw(_CONTENT[source]))
+        pipeline.run(settings)  # a whole build itself
+        loaded.update({p: p.read_bytes() for p in root.glob("landing/*/*.csv")})
+        for step in range(data.draw(st.integers(1, 3), label="steps")):
+            if data.draw(st.integers(0, 3), label="step") == 0:  # the sources reordered in the config
+                settings = settings.model_copy(update={"sources": data.draw(st.permutations(settings.sources))})
+            else:
+                _change_files(data, landing, put)
+            pipeline.run(settings)
+            loaded.update({p: p.read_bytes() for p in root.glob("landing/*/*.csv")})
+            assert published_rows(settings.published_path) == _whole_build(settings, root, loaded), step
+
+
+def _change_files(data: st.DataObject, landing: dict[str, Path], put: Callable[[Path, str], None]) -> None:
+    """One random step on the files: touch, rewrite with the same bytes or others, add or remove."""
+    source = data.draw(st.sampled_from(sorted(landing)), label="source")
+    files = sorted(p for p in landing[source].glob("*.csv") if p.name != "bulk.csv")
+    path = data.draw(st.sampled_from(files), label="file")
+    action = data.draw(st.sampled_from(["touch", "same bytes", "other bytes", "add", "remove"]))
+    if action == "touch":
+        when = data.draw(st.integers(1_000_000_000, 2_000_000_000), label="mtime")
+        os.utime(path, (when, when))
+    elif action == "same bytes":
+        put(path, path.read_text(encoding="utf-8"))
+    elif action == "other bytes":
+        put(path, data.draw(_CONTENT[source]))
+    elif action == "add":
+        put(landing[source] / f"{data.draw(_NAME, label='new name')}.csv", data.draw(_CONTENT[source]))
+    elif len(files) > 1:  # a source's glob must match a file
+        path.unlink()
+
+
+def _rooted(settings: Settings, root: Path) -> Settings:
+    """The settings with warehouse, published file and exports under root."""
+    return settings.model_copy(update={"paths": settings.paths.model_copy(update={
+        "warehouse": root / "warehouse.duckdb", "published": root / "reports.duckdb",
+        "exports": root / "exports"})})
+
+
+def _whole_build(settings: Settings, root: Path, loaded: dict[Path, bytes]) -> dict[str, list[tuple]]:
+    """The published rows of a fresh warehouse built from the files as `loaded` holds them; removed
+    files are put back for the build and taken away again."""
+    gone = [p for p in loaded if not p.exists()]
+    for path in gone:
+        path.write_bytes(loaded[path])
+    try:
+        with tempfile.TemporaryDirectory(dir=root) as fresh:
+            whole = _rooted(settings, Path(fresh))
+            pipeline.run(whole)
+            return published_rows(whole.published_path)
+    finally:
+        for path in gone:
+            path.unlink()

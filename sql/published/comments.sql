@@ -1,7 +1,7 @@
 -- Descriptions carried into the published database (`reviewpipe tables`, any SQL client shows them).
 -- The README's table reference is the same text (tests/test_docs.py keeps the two in step).
 
-comment on table titles is 'One row per title, merged over all sources: later sources, then newer files, fill in and override earlier ones.';
+comment on table titles is 'One row per title, merged over all sources: later sources, then files whose paths sort later, fill in and override earlier ones.';
 comment on column titles.title_id is 'Title key as the source gives it: IMDb tconst, product id, folder name, or "Title (Year)" from a saved page.';
 comment on column titles.title is 'Title as the source names it.';
 comment on column titles.year is 'Release year.';
@@ -19,7 +19,7 @@ comment on column titles.runtime_minutes is 'Running time in minutes (saved page
 comment on column titles.popularity is 'The site''s popularity rank, 1 = most popular (saved pages).';
 comment on column titles.related_to_title_id is 'For a "More Like This" title of a saved page: the page''s title_id.';
 
-comment on table reviews is 'One row per usable review, cleaned, with helpfulness and VADER sentiment.';
+comment on table reviews is 'One row per usable review, cleaned, with helpfulness and VADER sentiment; of copies of one review_id, the first source''s, then the copy in the file whose path sorts last, is kept.';
 comment on column reviews.review_id is 'Given by the source, or md5 of source, title_id, author, review_date and review_text (saved pages: title_id, author, review_date, review_title).';
 comment on column reviews.title_id is 'The title the review is about.';
 comment on column reviews.author is 'Reviewer name as the source gives it.';

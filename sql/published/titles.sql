@@ -1,5 +1,5 @@
--- Titles: one row per title, merged over every source and save that mentions it (later loads fill in
--- and override earlier ones). grain: one row per title; key: title_id
+-- Titles: one row per title, merged over every source and save that mentions it (later sources, then
+-- files whose paths sort later, fill in and override earlier ones). grain: one row per title; key: title_id
 with merged as (
     select * from metric_titles
 ),

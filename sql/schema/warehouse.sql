@@ -19,7 +19,7 @@ create table if not exists raw_reviews (
     total_votes varchar,
     failed_fields varchar[],          -- fields whose configured expression raised an error here
     source_order integer not null,    -- the source's position in the configuration, for tie-breaks
-    file_modified_at timestamp,       -- the file's mtime: of two copies of a review the newer wins
+    file_modified_at timestamp,       -- the file's mtime at its load: kept for old warehouses, decides nothing
     run_id varchar not null
 );
 
@@ -47,7 +47,7 @@ create table if not exists raw_titles (
     related_to_title_id varchar,      -- set on "More Like This" titles of a saved IMDb page
     failed_fields varchar[],
     source_order integer not null,
-    file_modified_at timestamp,       -- the file's mtime: a newer save of a title wins
+    file_modified_at timestamp,       -- the file's mtime at its load: kept for old warehouses, decides nothing
     run_id varchar not null
 );
 
@@ -110,7 +110,8 @@ create table if not exists runs (
     message varchar
 );
 
--- Which version of an incrementally kept staging model (sql/staging/int_reviews_typed.sql) a table holds.
+-- Which version of an incrementally kept staging model (sql/staging/int_reviews_typed.sql) a table holds;
+-- under 'source_order', the sources' positions in the config that the rows' source_order holds.
 create table if not exists staging_state (
     model varchar primary key,
     version varchar not null

@@ -17,7 +17,9 @@ repeated as (
 ),
 
 -- the same review twice (same id) keeps one occurrence: the first source in the config, then the
--- newest file (a newer export or page save has the newer votes), then the first row of that file.
+-- file whose path sorts last (exports and saves named so that later ones sort later, e.g. by date,
+-- have the newer votes), then the first row of that file. Only paths and rows decide, never a
+-- file's time, so an incremental run ranks as a whole build over the same files does.
 -- Ranked on the keys alone, then joined back, so the window sorts no texts.
 ranked as (
     select
@@ -32,7 +34,7 @@ ranked as (
     where len(problems) = 0 and review_id in (select review_id from repeated)
     window first_seen as (
         partition by review_id
-        order by source_order, file_modified_at desc, file_path, row_number
+        order by source_order, file_path desc, row_number
     )
 ),
 

@@ -1,6 +1,6 @@
 -- Title rows that passed every check. A title may appear in several rows (several sources or saves);
--- the published `titles` merges them, later rows (by source order, then newer files) filling in and
--- overriding earlier ones.
+-- the published `titles` merges them, later rows (by source order, then file path, then row) filling
+-- in and overriding earlier ones; file times play no part (metrics.merged_titles).
 -- grain: one row per raw title row; key: (source, file_path, row_number)
 with validated as (
     select * from int_titles_validated
@@ -27,8 +27,7 @@ final as (
         source,
         file_path,
         row_number,
-        source_order,
-        file_modified_at
+        source_order
     from validated
     where len(problems) = 0
 )

@@ -157,6 +157,7 @@ def ingest(
         raise ReviewpipeError("no sources are configured; add [[sources]] to the config file")
     order = {s.name: i for i, s in enumerate(settings.sources)}
     ensure_typed_reviews(con)
+    _renumber_sources(con, order)
     jobs: list[tuple[Source, Path]] = []
     for source in selected:
         if full_refresh:
@@ -692,6 +693,24 @@ def _touch_file(con: duckdb.DuckDBPyConnection, source: str, file_path: str) -> 
         "insert into staging_touched select distinct review_id, case when staged then title_id end "
         "from int_reviews_typed "
         "where source = ? and file_path = ?", [source, file_path])
+
+
+def _renumber_sources(con: duckdb.DuckDBPyConnection, order: dict[str, int]) -> None:
+    """Give loaded rows their source's position in the config as it is now: the first source wins a
+    review's copies, so a reordered config re-ranks (as a whole build would) without a reload.
+    The order last given is kept in staging_state, so an unchanged config reads no rows."""
+    positions = json.dumps(order)
+    if scalar(con, "select version from staging_state where model = 'source_order'") == positions:
+        return
+    with transaction(con):
+        con.execute("insert or replace into staging_state values ('source_order', ?)", [positions])
+        for name, position in order.items():
+            con.execute(  # the review ids re-ranked, as _touch_file notes them
+                "insert into staging_touched select distinct review_id, case when staged then title_id end "
+                "from int_reviews_typed where source = ? and source_order <> ?", [name, position])
+            for table in ("raw_reviews", "raw_titles", "int_reviews_typed"):
+                con.execute(f"update {table} set source_order = ? where source = ? and source_order <> ?",
+                            [position, name, position])
 
 
 def _literal(value: str) -> str:

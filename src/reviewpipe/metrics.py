@@ -224,13 +224,14 @@ def distribution_from_histogram(histogram: pl.LazyFrame) -> pl.LazyFrame:
 def merged_titles(titles: pl.LazyFrame) -> pl.LazyFrame:
     """One row per title_id: for each field the last non-null value in load order.
 
-    grain: one row per title_id. Load order is the source's position in the config, then the file's
-    modification time, then file path and row, so a later source or a newer save of a page fills in
-    and overrides what earlier ones gave.
+    grain: one row per title_id. Load order is the source's position in the config, then file path
+    and row, so a later source, or a save whose path sorts later (e.g. dated names), fills in and
+    overrides what earlier ones gave. File times play no part: the result is a function of the
+    current files alone, the same for an incremental run as for a whole build.
     """
     fields = [f for f in TITLE_FIELDS if f != "title_id"]
     return (
-        titles.sort("source_order", "file_modified_at", "file_path", "row_number", nulls_last=False)
+        titles.sort("source_order", "file_path", "row_number", nulls_last=False)
         .group_by("title_id", maintain_order=True)
         .agg([pl.col(f).drop_nulls().last().alias(f) for f in fields])
         .sort("title_id")

@@ -280,7 +280,7 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
         ).pl().rechunk()
         staged_titles = con.sql(
             "select * from stg_titles "
-            "order by title_id, source_order, file_modified_at, file_path, row_number"
+            "order by title_id, source_order, file_path, row_number"
         ).pl().rechunk()
         kept = _untouched_titles_rows(con, base) if base else None
     hooks.pause("metrics")
