@@ -495,14 +495,14 @@ def _prompt(path: Path, settings: Settings) -> None:
             continue
         if not buffer and command.startswith("."):
             err_console.print(Text(f"{command.split()[0]}: not a command here; .tables and .quit are",
-                                   style="red"), highlight=False)
+                                   style="red"), soft_wrap=True)
             continue
         buffer += line + "\n"
         if buffer.rstrip().endswith(";"):
             try:
                 print_result(*publish.query_published(path, buffer, settings.sql_limits), "table")
             except ReviewpipeError as exc:
-                err_console.print(Text(str(exc), style="red"))
+                err_console.print(Text(str(exc), style="red"), soft_wrap=True)
             buffer = ""
 
 
