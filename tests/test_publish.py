@@ -324,14 +324,14 @@ def _folder_state(folder: Path) -> dict[str, tuple[str, int]]:
 
 
 # a query for each bound, with bounds tiny enough that it exceeds that one: a list that cannot
-# spill (160 MB), a hash table of 3,000,000 strings that spills beyond 50 MB of memory, and a sum
+# spill (160 MB), a hash table of 2,000,000 strings that spills beyond 50 MB of memory, and a sum
 # over 10^11 rows that would run for minutes
 LIMIT_CASES = {
     "memory_limit": ({"memory_limit": "20MB"}, "select len(list(i)) from range(20000000) t(i)",
                      "query needs more than 20MB of memory, the limit [sql] memory_limit"),
     "max_temp_directory_size": (
         {"memory_limit": "50MB", "max_temp_directory_size": "2MB"},
-        "select count(*) from (select distinct md5(i::varchar) from range(3000000) t(i))",
+        "select count(*) from (select distinct md5(i::varchar) from range(2000000) t(i))",
         "query needs more than 2MB of temporary disk space, the limit [sql] max_temp_directory_size"),
     "timeout_seconds": ({"timeout_seconds": 0.5}, "select sum(hash(i)) from range(100000000000) t(i)",
                         "query stopped after 0.5 s, the time limit [sql] timeout_seconds"),
@@ -366,7 +366,7 @@ def test_an_ad_hoc_query_spills_to_its_temp_directory_with_no_access_to_other_fi
     limits = SqlSettings(memory_limit="50MB", temp_directory=spill, timeout_seconds=60)
     # the same hash table as above, within a cap it fits: it spills (over 50 MB) and completes
     assert query_published(database, "select count(*) from (select distinct md5(i::varchar) "
-                                     "from range(3000000) t(i))", limits)[1] == [(3000000,)]
+                                     "from range(2000000) t(i))", limits)[1] == [(2000000,)]
     lifts = ["set memory_limit = '10GB'", "pragma memory_limit = '10GB'", "reset memory_limit",
              "set max_temp_directory_size = '1TB'", f"set temp_directory = '{published_folder}'",
              "set enable_external_access = true", "set lock_configuration = false"]
@@ -397,7 +397,7 @@ hostile_names = st.builds(
 ).filter(lambda name: not re.fullmatch(r"[a-z_][a-z0-9_]*", name))
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=hostile_names)
 def test_exports_write_only_safely_named_tables_inside_the_exports_folder(tmp_path: Path, caplog, name: str) -> None:
     root = Path(tempfile.mkdtemp(dir=tmp_path))
