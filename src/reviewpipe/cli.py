@@ -485,7 +485,7 @@ def _prompt(path: Path, settings: Settings) -> None:
     while True:
         try:
             line = input("reviewpipe> " if not buffer else "      ...> ")
-        except EOFError:
+        except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C at the prompt leaves it
             return
         command = line.strip()
         if not buffer and command in (".quit", ".exit"):
@@ -503,6 +503,8 @@ def _prompt(path: Path, settings: Settings) -> None:
                 print_result(*publish.query_published(path, buffer, settings.sql_limits), "table")
             except ReviewpipeError as exc:
                 err_console.print(Text(str(exc), style="red"), soft_wrap=True)
+            except KeyboardInterrupt:  # Ctrl-C during a query stops it, not the prompt
+                err_console.print(Text("query interrupted", style="red"))
             buffer = ""
 
 

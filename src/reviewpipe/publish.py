@@ -405,13 +405,21 @@ def query_published(
         # in this order: with external access off, DuckDB refuses to change temp_directory
         con.execute("set enable_external_access = false")
         con.execute("set lock_configuration = true")
-        timer = threading.Timer(limits.timeout_seconds, con.interrupt)
+        timed_out = threading.Event()
+
+        def stop() -> None:
+            timed_out.set()
+            con.interrupt()
+
+        timer = threading.Timer(limits.timeout_seconds, stop)
         timer.start()
         try:
             result = con.execute(sql)
             columns = [d[0] for d in result.description or []]
             return columns, result.fetchall()
         except duckdb.InterruptException as exc:
+            if not timed_out.is_set():  # interrupted by the user (Ctrl-C), not by the time limit
+                raise ReviewpipeError("query interrupted") from exc
             raise ReviewpipeError(
                 f"query stopped after {limits.timeout_seconds:g} s, the time limit [sql] "
                 "timeout_seconds; narrow the query or raise the limit (REVIEWPIPE_SQL__TIMEOUT_SECONDS)"
@@ -429,6 +437,10 @@ def query_published(
             ) from exc
         except duckdb.Error as exc:
             raise ReviewpipeError(f"query failed: {str(exc).strip()}") from exc
+        except RuntimeError as exc:  # DuckDB's answer to Ctrl-C during a query
+            if str(exc) != "Query interrupted":
+                raise
+            raise ReviewpipeError("query interrupted") from exc
         finally:
             timer.cancel()
 
