@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import math
+import os
 import subprocess
 import sys
+from datetime import timezone
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reviewpipe.cli import main
+from reviewpipe.cli import main, print_result
 
 
 def test_every_command_has_help_with_an_example() -> None:
@@ -109,3 +117,123 @@ def test_sql_without_a_query_opens_a_prompt(project: Path) -> None:
                           capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert "answer" in done.stdout and "42" in done.stdout
+
+
+# --- Ad-hoc SQL: the prompt's sandbox, the bounds, strict JSON --------------------------------------
+
+
+@pytest.fixture
+def published(project: Path) -> Path:
+    """project with a small published database, written by a real DuckDB session (no run needed)."""
+    (project / "data").mkdir()
+    with duckdb.connect(str(project / "data" / "reports.duckdb")) as con:
+        con.execute("create table agg_title_summary as select 'tt1' as title_id, 'nan'::double as score")
+    return project
+
+
+def test_the_sql_prompt_stays_in_process_with_the_limits_of_a_query(published: Path, tmp_path: Path) -> None:
+    """With a `duckdb` shell on PATH, `reviewpipe sql` still opens its own prompt, where writing
+    files, reading other files, attaching, installing and the shell's dot commands all fail."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shell = bin_dir / "duckdb"  # stands for DuckDB's shell: it leaves a mark if it is started
+    shell.write_text(f"#!/bin/sh\ntouch {tmp_path / 'shell_started'}\ncat > /dev/null\n")
+    shell.chmod(0o755)
+    outside = tmp_path / "outside"
+    statements = [
+        f"copy agg_title_summary to '{outside}.csv';",
+        "select * from read_csv('/etc/passwd');",
+        f"attach '{outside}.duckdb' as other;",
+        "install httpfs;",
+        "set memory_limit = '100GB';",
+        "create table t as select 1;",
+        f".shell touch {outside}.shell",
+        f".output {outside}.out",
+        "select 41 + 1 as answer;",
+    ]
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run([str(Path(sys.executable).with_name("reviewpipe")), "sql"], cwd=published,
+                          input="\n".join([*statements, ".quit", ""]), capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "shell_started").exists()
+    assert "answer" in done.stdout and "42" in done.stdout
+    # each escape fails with its reason, and leaves nothing behind
+    assert done.stderr.count("disabled by configuration") == 4, done.stderr  # copy, read, attach, install
+    assert "configuration has been locked" in done.stderr and "read-only" in done.stderr
+    assert ".shell: not a command here" in done.stderr and ".output: not a command here" in done.stderr
+    assert not list(tmp_path.glob("outside*"))
+    assert sorted(p.name for p in (published / "data").iterdir()) == ["reports.duckdb"]
+
+
+@pytest.mark.parametrize("setting, value, query, message", [
+    ("MEMORY_LIMIT", "20MB", "select len(list(i)) from range(20000000) t(i)",
+     "query needs more than 20MB of memory, the limit [sql] memory_limit"),
+    ("TIMEOUT_SECONDS", "0.5", "select sum(hash(i)) from range(100000000000) t(i)",
+     "query stopped after 0.5 s, the time limit [sql] timeout_seconds"),
+])
+def test_sql_bounds_come_from_the_config_and_reviewpipe_variables(published: Path, setting: str, value: str,
+                                                                 query: str, message: str) -> None:
+    # the config file spills to its own folder; the variable sets the bound under test
+    (published / "reviewpipe.toml").write_text('[sql]\ntemp_directory = "spill"\n')
+    env = {**os.environ, f"REVIEWPIPE_SQL__{setting}": value}
+    done = subprocess.run([str(Path(sys.executable).with_name("reviewpipe")), "sql", query], cwd=published,
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("reviewpipe: " + message) and done.stderr.count("\n") == 1, done.stderr
+    assert list((published / "spill").iterdir()) == []
+    assert sorted(p.name for p in (published / "data").iterdir()) == ["reports.duckdb"]
+
+
+def _strict_json(text: str) -> object:
+    """text parsed as JSON, refusing NaN, Infinity and -Infinity (which are not JSON)."""
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def _json_output(columns: list[str], rows: list[tuple]) -> object:
+    """What `--format json` prints for these rows, parsed strictly."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        print_result(columns, rows, "json")
+    return _strict_json(out.getvalue())
+
+
+# the values DuckDB hands Python for its types: doubles (NaN and infinities too), decimals, dates,
+# timestamps with and without a zone, intervals, blobs, NULL, and lists, structs and maps of them
+json_scalars = st.one_of(
+    st.none(), st.floats(), st.decimals(places=3, allow_nan=False), st.integers(), st.booleans(),
+    st.text(max_size=8), st.binary(max_size=8), st.dates(), st.datetimes(),
+    st.datetimes(timezones=st.just(timezone.utc)), st.timedeltas(),
+)
+json_values = st.recursive(json_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    st.dictionaries(st.one_of(st.floats(), st.integers(), st.dates()), inner, max_size=3),
+), max_leaves=10)
+
+
+@settings(max_examples=100, deadline=None)
+@given(number=st.floats(), blob=st.binary(max_size=16), nested=json_values)
+def test_json_output_is_strict_json_with_null_for_nan_and_infinities(number: float, blob: bytes,
+                                                                    nested: object) -> None:
+    [row] = _json_output(["number", "blob", "nested"], [(number, blob, nested)])
+    # a finite double as it is; NaN, Infinity and -Infinity as null
+    assert row["number"] == (number if math.isfinite(number) else None)
+    # a blob as DuckDB writes it as text (blob::varchar)
+    assert row["blob"] == duckdb.execute("select ?::blob::varchar", [blob]).fetchone()[0]
+
+
+def test_sql_json_of_real_query_results_is_strict_json(published: Path) -> None:
+    query = ("select score, 'inf'::double as up, '-inf'::double as down, 1.5::double as x, "
+             "[1.0, 'nan'::double] as xs, {'a': 'inf'::double, 'b': 2.25::decimal(9, 2)} as s, "
+             "map(['nan'::double, 1.0], ['k', 'v']) as m, 'a\\x00b'::blob as bin, "
+             "date '2024-02-29' as d, timestamp '2024-02-29 10:00:00' as ts from agg_title_summary")
+    done = cli(published, "sql", query, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert _strict_json(done.stdout) == [{
+        "score": None, "up": None, "down": None, "x": 1.5, "xs": [1.0, None],
+        "s": {"a": None, "b": "2.25"}, "m": {"null": "k", "1.0": "v"}, "bin": "a\\x00b",
+        "d": "2024-02-29", "ts": "2024-02-29 10:00:00"}]

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
+import re
+import tempfile
+import time
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 from conftest import published_rows, write
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reviewpipe import pipeline
-from reviewpipe.publish import PUBLISHED_TABLES, CheckFailed, export_tables
+from reviewpipe.errors import ReviewpipeError
+from reviewpipe.publish import PUBLISHED_TABLES, CheckFailed, export_tables, query_published
+from reviewpipe.settings import SqlSettings
+from reviewpipe.warehouse import quote_identifier
 
 
 def publish_live(settings, frames, run_id: str) -> None:
@@ -293,3 +302,120 @@ def test_a_retried_publish_does_not_build_on_the_copy_its_failed_attempt_changed
     assert pipeline.publish_stage(settings, frames, "20260101T000000-abcdef", live_copy).reviews_replaced is None
     with duckdb.connect(str(new_db), read_only=True) as con:
         assert con.execute("select count(*) from agg_helpfulness").fetchall() == [(7,)]
+
+
+# --- Ad-hoc queries within bounds, exports only under safe names --------------------------------
+
+
+@pytest.fixture
+def published_folder(tmp_path: Path) -> Path:
+    """A folder holding only a small published database, written by a real DuckDB session."""
+    folder = tmp_path / "published"
+    folder.mkdir()
+    with duckdb.connect(str(folder / "reports.duckdb")) as con:
+        con.execute("create table agg_title_summary as select 'tt1' as title_id, 3 as review_count")
+    return folder
+
+
+def _folder_state(folder: Path) -> dict[str, tuple[str, int]]:
+    """Every file under folder with its digest and modification time: what any write changes."""
+    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# a query for each bound, with bounds tiny enough that it exceeds that one: a list that cannot
+# spill (160 MB), a hash table of 2,000,000 strings that spills beyond 50 MB of memory, and a sum
+# over 10^11 rows that would run for minutes
+LIMIT_CASES = {
+    "memory_limit": ({"memory_limit": "20MB"}, "select len(list(i)) from range(20000000) t(i)",
+                     "query needs more than 20MB of memory, the limit [sql] memory_limit"),
+    "max_temp_directory_size": (
+        {"memory_limit": "50MB", "max_temp_directory_size": "2MB"},
+        "select count(*) from (select distinct md5(i::varchar) from range(2000000) t(i))",
+        "query needs more than 2MB of temporary disk space, the limit [sql] max_temp_directory_size"),
+    "timeout_seconds": ({"timeout_seconds": 0.5}, "select sum(hash(i)) from range(100000000000) t(i)",
+                        "query stopped after 0.5 s, the time limit [sql] timeout_seconds"),
+}
+
+
+@pytest.mark.parametrize("limit", sorted(LIMIT_CASES))
+def test_an_ad_hoc_query_beyond_a_bound_fails_naming_it_and_writes_nothing_in_the_published_folder(
+        published_folder: Path, tmp_path: Path, limit: str) -> None:
+    bounds, query, message = LIMIT_CASES[limit]
+    spill = tmp_path / "spill"
+    before = _folder_state(published_folder)
+    started = time.monotonic()
+    with pytest.raises(ReviewpipeError, match=re.escape(message)) as failed:
+        query_published(published_folder / "reports.duckdb", query,
+                        SqlSettings(temp_directory=spill, **bounds))
+    assert "\n" not in str(failed.value)  # the CLI prints it as one line
+    assert f"REVIEWPIPE_SQL__{limit.upper()}" in str(failed.value)  # and says how to raise it
+    assert time.monotonic() - started < 30  # stopped, not run until killed
+    # the read-only file is not written, DuckDB's default spill folder (reports.duckdb.tmp) not made
+    assert _folder_state(published_folder) == before and sorted(published_folder.iterdir()) == [
+        published_folder / "reports.duckdb"]
+    assert list(spill.iterdir()) == []  # the query's own spill folder is gone with it
+
+
+def test_an_ad_hoc_query_spills_to_its_temp_directory_with_no_access_to_other_files(
+        published_folder: Path, tmp_path: Path) -> None:
+    """enable_external_access = false still lets DuckDB spill; and the bounds cannot be lifted."""
+    spill = tmp_path / "spill"
+    database = published_folder / "reports.duckdb"
+    before = _folder_state(published_folder)
+    limits = SqlSettings(memory_limit="50MB", temp_directory=spill, timeout_seconds=60)
+    # the same hash table as above, within a cap it fits: it spills (over 50 MB) and completes
+    assert query_published(database, "select count(*) from (select distinct md5(i::varchar) "
+                                     "from range(2000000) t(i))", limits)[1] == [(2000000,)]
+    lifts = ["set memory_limit = '10GB'", "pragma memory_limit = '10GB'", "reset memory_limit",
+             "set max_temp_directory_size = '1TB'", f"set temp_directory = '{published_folder}'",
+             "set enable_external_access = true", "set lock_configuration = false"]
+    for statement in lifts:
+        with pytest.raises(ReviewpipeError, match="configuration has been locked"):
+            query_published(database, statement, limits)
+    escapes = [f"copy agg_title_summary to '{published_folder}/out.csv'", "select * from read_csv('/etc/passwd')",
+               f"attach '{tmp_path}/other.duckdb'", "install httpfs", "delete from agg_title_summary"]
+    for statement in escapes:
+        with pytest.raises(ReviewpipeError, match="disabled by configuration|read-only"):
+            query_published(database, statement, limits)
+    assert _folder_state(published_folder) == before and list(spill.iterdir()) == []
+    assert not (tmp_path / "other.duckdb").exists()
+    # a spill folder inside the published folder is refused before anything runs
+    for inside in (published_folder, published_folder / "spill"):
+        with pytest.raises(ReviewpipeError, match=r"is inside the published folder.*REVIEWPIPE_SQL__TEMP_DIRECTORY"):
+            query_published(database, "select 1", SqlSettings(temp_directory=inside))
+    assert _folder_state(published_folder) == before
+
+
+# table names an analyst's session can give a table in the published file: path separators,
+# parent folders, absolute paths, quotes, newlines, spaces, capitals and non-ASCII letters
+hostile_names = st.builds(
+    lambda start, parts: start + "".join(parts),
+    st.sampled_from(["agg_", "agg_x/", "/", "ABSOLUTE/agg_", "../agg_", ""]),
+    st.lists(st.sampled_from(["/", "..", "../", "'", '"', "\n", "\r", " ", "\\", "é", "名", "A", ";",
+                              "x", "evil_out", "\t"]), min_size=1, max_size=6),
+).filter(lambda name: not re.fullmatch(r"[a-z_][a-z0-9_]*", name))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=hostile_names)
+def test_exports_write_only_safely_named_tables_inside_the_exports_folder(tmp_path: Path, caplog, name: str) -> None:
+    root = Path(tempfile.mkdtemp(dir=tmp_path))
+    name = name.replace("ABSOLUTE", str(root / "abs"))
+    database = root / "reports.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create table agg_good as select 1 as n")
+        con.execute(f"create table {quote_identifier(name)} as select 2 as n")
+    out = root / "a" / "b" / "exports"
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="reviewpipe.publish"):
+        written = export_tables(database, out)
+    # every agg_ table whose name is safe, and nothing else anywhere
+    assert written == [out / "agg_good.csv"]
+    assert sorted(p for p in root.rglob("*") if p.is_file()) == [out / "agg_good.csv", database]
+    if name.startswith("agg_"):  # an agg_ table left out is named in a warning
+        assert [r.getMessage() for r in caplog.records if repr(name) in r.getMessage()], caplog.text
+    # asked for by name, it is an error naming it, and nothing is written
+    with pytest.raises(ReviewpipeError, match=re.escape(f"published table {name!r} cannot be exported")):
+        export_tables(database, out, ["agg_good", name])
+    assert sorted(p for p in root.rglob("*") if p.is_file()) == [out / "agg_good.csv", database]

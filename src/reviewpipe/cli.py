@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -431,19 +431,17 @@ def tables(config: Path | None) -> None:
 def sql(query: str | None, config: Path | None, fmt: str) -> None:
     """Run read-only SQL on the published database; without QUERY, open an interactive prompt.
 
-    The prompt is DuckDB's own shell (read-only) when `duckdb` is on PATH, else a simple one.
+    Queries, at the prompt too, cannot write or touch other files and are bounded by [sql]
+    memory_limit, max_temp_directory_size (spilled outside the published folder) and timeout_seconds.
 
     Example: reviewpipe sql "select title, weighted_rating from agg_title_summary order by 2 desc limit 5"
     """
     settings = load_settings(config)
     path = pipeline.require_published(settings)
     if query is None:
-        shell = shutil.which("duckdb")
-        if shell:
-            os.execv(shell, [shell, "-readonly", str(path)])
-        _prompt(path)
+        _prompt(path, settings)
         return
-    columns, result = publish.query_published(path, query)
+    columns, result = publish.query_published(path, query, settings.sql_limits)
     print_result(columns, result, fmt)
 
 
@@ -454,31 +452,61 @@ def print_result(columns: list[str], result: list[tuple], fmt: str) -> None:
         writer.writerow(columns)
         writer.writerows(result)
     elif fmt == "json":
-        click.echo(json.dumps([dict(zip(columns, r)) for r in result], default=str, indent=2))
+        records = [{c: json_value(v) for c, v in zip(columns, r)} for r in result]
+        # allow_nan=False: a NaN that json_value missed fails here instead of printing invalid JSON
+        click.echo(json.dumps(records, default=str, indent=2, allow_nan=False))
     else:
         console.print(data_table(columns, result))
 
 
-def _prompt(path: Path) -> None:
-    """A minimal read-only SQL prompt: statements end with ';', .tables lists tables, .quit leaves."""
+def json_value(value: Any) -> Any:
+    """value as strict JSON takes it: NaN and infinities as null, a blob as DuckDB's text for it
+    (printable ASCII as is, other bytes as \\xHH), lists and structs element by element; other
+    non-JSON types (decimals, dates, timestamps, intervals) are left for `str`."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "".join(chr(b) if 32 <= b < 127 and b not in b"\"'\\" else f"\\x{b:02X}"
+                       for b in bytes(value))
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        # a MAP's keys can be any type; json writes numbers, booleans and null as text, not the rest
+        keys = (json_value(k) for k in value)
+        return {k if isinstance(k, str | int | float | bool | None) else str(k): json_value(v)
+                for k, v in zip(keys, value.values(), strict=True)}
+    return value
+
+
+def _prompt(path: Path, settings: Settings) -> None:
+    """A read-only SQL prompt in this process, with the limits of `reviewpipe sql QUERY`: statements
+    end with ';', .tables lists tables, .quit leaves; DuckDB's shell is never started, since its
+    dot commands (.shell, .output, ...) would escape those limits."""
     console.print(f"Read-only SQL on {path}. End statements with ';'. .tables lists tables, .quit leaves.")
     buffer = ""
     while True:
         try:
             line = input("reviewpipe> " if not buffer else "      ...> ")
-        except EOFError:
+        except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C at the prompt leaves it
             return
-        if not buffer and line.strip() in (".quit", ".exit"):
+        command = line.strip()
+        if not buffer and command in (".quit", ".exit"):
             return
-        if not buffer and line.strip() == ".tables":
+        if not buffer and command == ".tables":
             console.print(data_table(["table", "rows", "description"], publish.published_tables(path)))
+            continue
+        if not buffer and command.startswith("."):
+            err_console.print(Text(f"{command.split()[0]}: not a command here; .tables and .quit are",
+                                   style="red"), soft_wrap=True)
             continue
         buffer += line + "\n"
         if buffer.rstrip().endswith(";"):
             try:
-                print_result(*publish.query_published(path, buffer), "table")
+                print_result(*publish.query_published(path, buffer, settings.sql_limits), "table")
             except ReviewpipeError as exc:
-                err_console.print(Text(str(exc), style="red"))
+                err_console.print(Text(str(exc), style="red"), soft_wrap=True)
+            except KeyboardInterrupt:  # Ctrl-C during a query stops it, not the prompt
+                err_console.print(Text("query interrupted", style="red"))
             buffer = ""
 
 

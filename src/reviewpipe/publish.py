@@ -16,8 +16,12 @@ are stored ZSTD-compressed (a quarter of their size), which also makes that copy
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
+import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +30,10 @@ import duckdb
 import polars as pl
 
 from reviewpipe.errors import ReviewpipeError
+from reviewpipe.settings import SqlSettings
 from reviewpipe.warehouse import quote_identifier, read_model, rows, scalar, sql_dir
+
+log = logging.getLogger(__name__)
 
 PUBLISHED_TABLES = (
     "titles",
@@ -217,6 +224,10 @@ def run_checks(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
+# A table name that is safe as a file name in any exports folder: no separators, dots, quotes,
+# spaces or non-ASCII letters. Published files can be written to by analysts, so their names are
+# not ours to trust.
+EXPORT_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 # A text cell a spreadsheet would take for a formula (OWASP, "CSV Injection").
 _FORMULA_START = "^[=+\\-@\\t\\r]"
 
@@ -257,19 +268,31 @@ def export_files(
     if fmt not in ("csv", "parquet"):
         raise ReviewpipeError(f"export format {fmt!r} is not one of csv, parquet")
     with published_connection(database) as con:
-        available = [r[0] for r in rows(con, "select table_name from duckdb_tables() order by 1")]
-        wanted = tables or [t for t in available if t.startswith("agg_")]
-        unknown = sorted(set(wanted) - set(available))
+        available = [r[0] for r in rows(
+            con, "select table_name from duckdb_tables() where schema_name = 'main' order by 1")]
+        unknown = sorted(set(tables or []) - set(available))
         if unknown:
             raise ReviewpipeError(
                 f"no published table named {', '.join(unknown)}; "
                 f"published tables: {', '.join(available)}"
             )
+        unsafe = [t for t in tables or [] if not EXPORT_NAME.fullmatch(t)]
+        if unsafe:
+            raise ReviewpipeError(
+                f"published table {unsafe[0]!r} cannot be exported: a table's name is its file's name, "
+                f"so it must match {EXPORT_NAME.pattern} (lowercase letters, digits, _); rename the table"
+            )
+        wanted = tables or [t for t in available if t.startswith("agg_") and _exportable(t)]
         out_dir.mkdir(parents=True, exist_ok=True)
+        root = out_dir.resolve()
         moves = []
         for table in wanted:
             target = out_dir / f"{table}.{fmt}"
             tmp = out_dir / f".{table}.{fmt}.{tag}"
+            # the name check makes this hold; checked again, as a file written elsewhere is for good
+            # (the files themselves are not resolved: a rename replaces a link, never follows it)
+            if {target.parent.resolve(), tmp.parent.resolve()} != {root}:
+                raise ReviewpipeError(f"published table {table!r} would be exported outside {out_dir}")
             select = _export_select(con, table, neutralize_formulas and fmt == "csv")
             if table in PER_TITLE_TABLES:
                 select += f" order by {PER_TITLE_TABLES[table]}"
@@ -279,12 +302,21 @@ def export_files(
         return moves
 
 
+def _exportable(table: str) -> bool:
+    """Whether a published table's name can be its export's file name; logs a warning if not."""
+    if EXPORT_NAME.fullmatch(table):
+        return True
+    log.warning("published table %r not exported: its name does not match %s; rename it to export it",
+                table, EXPORT_NAME.pattern)
+    return False
+
+
 def _export_select(con: duckdb.DuckDBPyConnection, table: str, neutralize: bool) -> str:
     """A select of the table's columns, text columns neutralised against formulas when asked."""
     columns = rows(
         con,
         "select column_name, data_type from duckdb_columns() "
-        "where table_name = ? order by column_index",
+        "where schema_name = 'main' and table_name = ? order by column_index",
         [table],
     )
     quote = "''''"  # a SQL literal holding one single quote
@@ -302,15 +334,19 @@ def _export_select(con: duckdb.DuckDBPyConnection, table: str, neutralize: bool)
 
 
 @contextmanager
-def published_connection(published: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to the published file; it never blocks a run (runs write a new file)."""
+def published_connection(
+    published: Path, config: dict[str, str] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published file, with DuckDB settings `config`; it never blocks
+    a run (runs write a new file)."""
     if not published.exists():
         raise ReviewpipeError(f"no published database at {published}; run `reviewpipe run` first")
     try:
         con = duckdb.connect(
             str(published),
             read_only=True,
-            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False,
+                    **(config or {})},
         )
     except duckdb.Error as exc:
         raise ReviewpipeError(
@@ -333,20 +369,80 @@ def published_tables(published: Path) -> list[tuple[str, int, str | None]]:
         ]
 
 
-def query_published(published: Path, sql: str) -> tuple[list[str], list[tuple]]:
-    """Column names and rows of a read-only query on the published database.
+def query_published(
+    published: Path, sql: str, limits: SqlSettings | None = None
+) -> tuple[list[str], list[tuple]]:
+    """Column names and rows of a read-only query on the published database, within `limits`.
 
     The connection is read-only and has no access to other files, so an ad-hoc query can neither
-    change the published tables nor read or write elsewhere on the machine.
+    change the published tables nor read or write elsewhere on the machine. It is bounded by
+    [sql]: DuckDB's memory_limit, a spill folder of its own (under temp_directory, never the
+    published folder, removed afterwards) capped at max_temp_directory_size, and timeout_seconds,
+    after which the query is interrupted. The configuration is locked, so the query cannot lift
+    any of these with `set` or `pragma`.
     """
-    with published_connection(published) as con:
+    limits = limits or SqlSettings()
+    temp_root = (limits.temp_directory or Path(tempfile.gettempdir())).resolve()
+    if limits.temp_directory and temp_root.is_relative_to(published.parent.resolve()):
+        raise ReviewpipeError(
+            f"[sql] temp_directory {temp_root} is inside the published folder {published.parent}; "
+            "set [sql] temp_directory (or REVIEWPIPE_SQL__TEMP_DIRECTORY) to a folder elsewhere"
+        )
+    try:
+        temp_root.mkdir(parents=True, exist_ok=True)
+        spill = tempfile.TemporaryDirectory(prefix="reviewpipe-sql-", dir=temp_root)
+    except OSError as exc:
+        raise ReviewpipeError(
+            f"cannot create a spill folder in [sql] temp_directory {temp_root}: {exc.strerror}; "
+            "set it (or REVIEWPIPE_SQL__TEMP_DIRECTORY) to a writable folder"
+        ) from exc
+    bounds = {
+        "memory_limit": limits.memory_limit,
+        "temp_directory": spill.name,
+        "max_temp_directory_size": limits.max_temp_directory_size,
+    }
+    with spill, published_connection(published, bounds) as con:
+        # in this order: with external access off, DuckDB refuses to change temp_directory
         con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
+        timed_out = threading.Event()
+
+        def stop() -> None:
+            timed_out.set()
+            con.interrupt()
+
+        timer = threading.Timer(limits.timeout_seconds, stop)
+        timer.start()
         try:
             result = con.execute(sql)
             columns = [d[0] for d in result.description or []]
             return columns, result.fetchall()
+        except duckdb.InterruptException as exc:
+            if not timed_out.is_set():  # interrupted by the user (Ctrl-C), not by the time limit
+                raise ReviewpipeError("query interrupted") from exc
+            raise ReviewpipeError(
+                f"query stopped after {limits.timeout_seconds:g} s, the time limit [sql] "
+                "timeout_seconds; narrow the query or raise the limit (REVIEWPIPE_SQL__TIMEOUT_SECONDS)"
+            ) from exc
+        except duckdb.OutOfMemoryException as exc:
+            if "max_temp_directory_size" in str(exc):
+                raise ReviewpipeError(
+                    f"query needs more than {limits.max_temp_directory_size} of temporary disk space, "
+                    "the limit [sql] max_temp_directory_size; narrow the query or raise the limit "
+                    "(REVIEWPIPE_SQL__MAX_TEMP_DIRECTORY_SIZE)"
+                ) from exc
+            raise ReviewpipeError(
+                f"query needs more than {limits.memory_limit} of memory, the limit [sql] "
+                "memory_limit; narrow the query or raise the limit (REVIEWPIPE_SQL__MEMORY_LIMIT)"
+            ) from exc
         except duckdb.Error as exc:
             raise ReviewpipeError(f"query failed: {str(exc).strip()}") from exc
+        except RuntimeError as exc:  # DuckDB's answer to Ctrl-C during a query
+            if str(exc) != "Query interrupted":
+                raise
+            raise ReviewpipeError("query interrupted") from exc
+        finally:
+            timer.cancel()
 
 
 def _fsync(path: Path) -> None:

@@ -69,6 +69,8 @@ READER_OPTIONS["tsv"] = READER_OPTIONS["csv"]
 READER_OPTIONS["jsonl"] = READER_OPTIONS["json"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# a size as DuckDB's settings take it: 500MB, 2GB, 1.5GiB
+_SIZE = r"^\s*[0-9.]+\s*[KMGT]i?B\s*$"
 
 
 class Paths(BaseModel):
@@ -171,6 +173,21 @@ class ExportSettings(BaseModel):
     neutralize_formulas: bool = True
 
 
+class SqlSettings(BaseModel):
+    """Bounds on an ad-hoc query of the published database (`reviewpipe sql`, its prompt)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # DuckDB's memory cap for the query; beyond it DuckDB spills to temp_directory where it can
+    memory_limit: str = Field(default="1GB", pattern=_SIZE)
+    # where the query spills (a fresh folder inside it per query, removed after); never the published
+    # folder, which DuckDB would use for a read-only file. Unset: the system's temporary folder.
+    temp_directory: Path | None = None
+    max_temp_directory_size: str = Field(default="4GB", pattern=_SIZE)
+    # a query still running after this long is interrupted
+    timeout_seconds: float = Field(default=300.0, gt=0)
+
+
 class ScheduleSettings(BaseModel):
     """When `reviewpipe serve` (and prefect.yaml's deployment) runs the pipeline."""
 
@@ -220,11 +237,12 @@ class Settings(BaseSettings):
     exports: ExportSettings = Field(default_factory=ExportSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
+    sql: SqlSettings = Field(default_factory=SqlSettings)
     # a run that finds the warehouse locked by another process waits this long, then fails
     lock_wait_seconds: float = Field(default=30.0, ge=0)
     # DuckDB's memory cap for a run's warehouse connections (DuckDB's own default is 80% of RAM,
     # mostly cache); beyond it DuckDB spills to disk
-    memory_limit: str = Field(default="2GB", pattern=r"^\s*[0-9.]+\s*[KMGT]i?B\s*$")
+    memory_limit: str = Field(default="2GB", pattern=_SIZE)
     uses_sample: bool = Field(default=False, exclude=True)
 
     @classmethod
@@ -280,6 +298,12 @@ class Settings(BaseSettings):
     @property
     def samples_path(self) -> Path:
         return self.resolve(self.paths.samples)
+
+    @property
+    def sql_limits(self) -> SqlSettings:
+        """[sql] with temp_directory, when set, resolved against the config file's folder."""
+        folder = self.sql.temp_directory
+        return self.sql.model_copy(update={"temp_directory": folder and self.resolve(folder)})
 
     def source(self, name: str) -> Source:
         """The configured source called name."""
