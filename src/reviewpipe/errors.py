@@ -48,7 +48,8 @@ def as_user_error(exc: BaseException) -> ReviewpipeError | None:
     if isinstance(exc, ReviewpipeError):
         return exc
     if isinstance(exc, OSError) and exc.errno in _ADVICE:
-        return _os_error(exc.errno, exc.filename, exc.strerror or str(exc))
+        # a copy's error names both files; the second is the one written
+        return _os_error(exc.errno, exc.filename2 or exc.filename, exc.strerror or str(exc))
     if isinstance(exc, duckdb.Error):
         text = str(exc)
         for phrase, code in _DUCKDB_PHRASES.items():
@@ -59,5 +60,5 @@ def as_user_error(exc: BaseException) -> ReviewpipeError | None:
 
 
 def _os_error(code: int, filename: object, reason: str) -> ReviewpipeError:
-    where = str(filename) if filename else "a file (DuckDB did not say which)"
+    where = str(filename) if filename else "a file (the error does not say which)"
     return ReviewpipeError(f"{where}: {reason}; {_ADVICE[code]}, then run again")

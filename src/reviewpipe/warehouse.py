@@ -7,6 +7,7 @@ import getpass
 import html
 import json
 import os
+import shlex
 import socket
 import time
 from collections.abc import Iterator, Sequence
@@ -103,10 +104,11 @@ def _open_failed(path: Path | str, exc: duckdb.Error) -> ReviewpipeError:
 
 def corrupt_warehouse(path: Path | str, exc: BaseException) -> ReviewpipeError:
     """The error for a corrupt warehouse file, saying how to rebuild it from the source files."""
+    quoted = shlex.quote(str(path))
     return ReviewpipeError(
-        f"{path} is corrupt ({str(exc).splitlines()[0]}). The published tables and exports are "
-        f"untouched. Move it aside (mv {path} {path}.corrupt) and run `reviewpipe run --full-refresh`: "
-        "a new warehouse is built from the source files (every text is scored again)."
+        f"the warehouse {path} is corrupt ({str(exc).splitlines()[0]}). Move it aside (mv {quoted} "
+        f"{quoted}.corrupt) and run `reviewpipe run --full-refresh`: a new warehouse is built from "
+        "the source files (every text is scored again)."
     )
 
 
