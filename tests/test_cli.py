@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import getpass
+import hashlib
 import json
+import os
+import re
+import socket
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import write
 
 from reviewpipe.cli import main
 
@@ -109,3 +117,100 @@ def test_sql_without_a_query_opens_a_prompt(project: Path) -> None:
                           capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert "answer" in done.stdout and "42" in done.stdout
+
+
+# --- a run in progress, failures of the machine, one configuration per warehouse (issue 21, 12-14) ---
+
+HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
+RUN_ID = r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}"
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    """A project of one small review file, its warehouse in wh/ and its outputs in out/."""
+    write(tmp_path / "landing" / "r1.csv", HEADER + "tt1,ann,2020-01-01,9,1,2,t,Lovely film.\n"
+                                                    "tt2,bob,2020-01-02,3,0,0,t,Dull and long.\n")
+    (tmp_path / "reviewpipe.toml").write_text(
+        '[paths]\nwarehouse = "wh/warehouse.duckdb"\npublished = "out/reports.duckdb"\n'
+        'exports = "out/exports"\n[sentiment]\nworkers = 1\n'
+        '[[sources]]\nname = "rev"\npath = "landing/*.csv"\n')
+    return tmp_path
+
+
+def new_review(project: Path, n: int) -> None:
+    """A new file in the landing folder, so that the next run has work to do."""
+    write(project / "landing" / f"new{n}.csv", HEADER + f"tt{n % 3},user{n},2021-01-01,7,0,1,t,Fine {n}.\n")
+
+
+def paused_run(project: Path, point: str) -> subprocess.Popen[str]:
+    """A real `reviewpipe run` paused at a point (reviewpipe.hooks), once it says so."""
+    exe = Path(sys.executable).with_name("reviewpipe")
+    run = subprocess.Popen([str(exe), "run", "--no-prefect"], cwd=project, text=True,
+                           env={**os.environ, "REVIEWPIPE_PAUSE_AT": point},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert run.stderr.readline().strip() == f"reviewpipe: paused at {point}"
+    return run
+
+
+def timed_status(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    done = cli(project, "status", *args)
+    return done, time.monotonic() - started
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.kill()
+    process.wait()
+
+
+@pytest.mark.slow
+def test_status_answers_at_once_during_a_run_saying_who_runs_since_when(small: Path) -> None:
+    # Before: status waited 30 s for the warehouse the run holds, then failed. Now it never waits:
+    # who runs comes from the run lock file, the figures from the published database.
+    me, host = getpass.getuser(), socket.gethostname()
+    # 1. the first run ever, paused inside its staging transaction: the warehouse is open for
+    # writing and nothing is published yet
+    run = paused_run(small, "staging")
+    try:
+        done, seconds = timed_status(small, "--format", "json")
+        assert done.returncode == 0 and seconds < 10, (seconds, done.stderr)
+        data = json.loads(done.stdout)
+        holder = data["run_in_progress"]
+        assert (holder["pid"], holder["user"], holder["host"]) == (run.pid, me, host)
+        assert re.fullmatch(RUN_ID, holder["run_id"])
+        started = datetime.strptime(holder["started_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        assert abs((datetime.now(UTC) - started).total_seconds()) < 120
+        assert data["sources"] == [] and "no published database" in data["figures_from"]
+    finally:
+        stop(run)
+    # 2. a later run, paused between two stages (metrics: the warehouse is closed, the lock held):
+    # the figures are the published database's, labelled as such
+    assert cli(small, "run", "--no-prefect").returncode == 0
+    new_review(small, 1)
+    run = paused_run(small, "metrics")
+    try:
+        done, seconds = timed_status(small)
+        assert done.returncode == 0 and seconds < 10, (seconds, done.stderr)
+        assert re.search(rf"A run is in progress: pid {run.pid}, user {re.escape(me)} on host "
+                         rf"{re.escape(host)}, run {RUN_ID}, since 20\d\d-", done.stdout), done.stdout
+        assert "as of the last published run" in done.stdout
+        data = json.loads(cli(small, "status", "--format", "json").stdout)
+        # the published load log knows the one file of the last published run, not the new one
+        assert [(s["source"], s["files"], s["records_read"]) for s in data["sources"]] == [("rev", 1, 2)]
+        assert data["run_in_progress"]["pid"] == run.pid and data["runs"] == []
+    finally:
+        stop(run)
+    # 3. no run, but another program holds the warehouse open for writing: said at once too
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('ready', flush=True); time.sleep(60)", str(small / "wh" / "warehouse.duckdb")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        done, seconds = timed_status(small, "--format", "json")
+        assert done.returncode == 0 and seconds < 10, (seconds, done.stderr)
+        data = json.loads(done.stdout)
+        assert data["run_in_progress"] is None and f"PID {holder.pid}" in data["warehouse_in_use"]
+        assert [s["files"] for s in data["sources"]] == [1]
+    finally:
+        stop(holder)

@@ -397,10 +397,10 @@ def status(config: Path | None, fmt: str) -> None:
         }, default=str, indent=2))
         return
     if running is not None:
-        console.print(f"A run is in progress: {describe_holder(running)}.", highlight=False)
+        console.print(f"A run is in progress: {describe_holder(running)}.", highlight=False, soft_wrap=True)
     elif note is not None:
-        console.print(f"The warehouse is in use: {note}.", highlight=False)
-    console.print(f"Figures from {figures_from}.", highlight=False)
+        console.print(f"The warehouse is in use: {note}.", highlight=False, soft_wrap=True)
+    console.print(f"Figures from {figures_from}.", highlight=False, soft_wrap=True)
     console.print(data_table(src_cols, per_source, title="Sources"))
     if running is None and note is None:
         console.print(data_table(run_cols, runs, title="Last runs"))
