@@ -6,7 +6,9 @@ import getpass
 import hashlib
 import json
 import os
+import random
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -125,16 +127,38 @@ HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_ti
 RUN_ID = r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}"
 
 
-@pytest.fixture
-def small(tmp_path: Path) -> Path:
+def small_project(folder: Path) -> Path:
     """A project of one small review file, its warehouse in wh/ and its outputs in out/."""
-    write(tmp_path / "landing" / "r1.csv", HEADER + "tt1,ann,2020-01-01,9,1,2,t,Lovely film.\n"
-                                                    "tt2,bob,2020-01-02,3,0,0,t,Dull and long.\n")
-    (tmp_path / "reviewpipe.toml").write_text(
+    write(folder / "landing" / "r1.csv", HEADER + "tt1,ann,2020-01-01,9,1,2,t,Lovely film.\n"
+                                                  "tt2,bob,2020-01-02,3,0,0,t,Dull and long.\n")
+    (folder / "reviewpipe.toml").write_text(
         '[paths]\nwarehouse = "wh/warehouse.duckdb"\npublished = "out/reports.duckdb"\n'
         'exports = "out/exports"\n[sentiment]\nworkers = 1\n'
         '[[sources]]\nname = "rev"\npath = "landing/*.csv"\n')
-    return tmp_path
+    return folder
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    return small_project(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def published_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the small project after one run, with a new review file for the next run to load."""
+    project = small_project(tmp_path_factory.mktemp("confined") / "project")
+    assert cli(project, "run", "--no-prefect").returncode == 0
+    new_review(project, 1)
+    return shutil.copytree(project, project.with_name("template"))
+
+
+@pytest.fixture
+def published(published_template: Path) -> Path:
+    """The project of published_template, put back as it was, where it ran: its warehouse belongs to
+    its config file's path (item 14)."""
+    project = published_template.with_name("project")
+    shutil.rmtree(project)
+    return shutil.copytree(published_template, project)
 
 
 def new_review(project: Path, n: int) -> None:
@@ -214,3 +238,110 @@ def test_status_answers_at_once_during_a_run_saying_who_runs_since_when(small: P
         assert [s["files"] for s in data["sources"]] == [1]
     finally:
         stop(holder)
+
+
+def digests(folder: Path) -> dict[str, str]:
+    """Every file under folder, hidden ones too, by relative path: its sha256."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_one_clean_line(done: subprocess.CompletedProcess[str], names: Path, *phrases: str) -> str:
+    """The command failed with exit 1 and one line on stderr, no traceback, naming a file under
+    `names` (or `names` itself) and saying each phrase; the line."""
+    assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = [line for line in done.stderr.splitlines() if line.startswith("reviewpipe: ")]
+    assert len(lines) == 1, done.stderr[-2000:]
+    assert str(names) in lines[0] and all(p in lines[0] for p in phrases), lines[0]
+    return lines[0]
+
+
+def _namespaces_work() -> bool:
+    return shutil.which("unshare") is not None and subprocess.run(
+        ["unshare", "-rm", "true"], capture_output=True).returncode == 0
+
+
+# A read-only folder or a full disk that stops root too (chmod does not): a mount of the run's own,
+# in a user and mount namespace (unshare -rm), where any user may mount a read-only bind or a small
+# tmpfs. The disk is really full and the folder really read-only: the errors are the kernel's.
+needs_namespaces = pytest.mark.skipif(
+    not _namespaces_work(), reason="needs unshare -rm (user and mount namespaces) to mount a "
+                                   "read-only folder or a small disk")
+
+# the digests of a folder, written to a file: taken inside the namespace, where a tmpfs lives
+_DIGEST = ("import hashlib, json, pathlib, sys; root = pathlib.Path(sys.argv[1]); "
+           "json.dump({str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() "
+           "for p in sorted(root.rglob('*')) if p.is_file()}, open(sys.argv[2], 'w'))")
+
+
+def run_confined(project: Path, mount: str, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+    """`reviewpipe ARGS` in project, in a mount namespace of its own set up by the shell commands
+    `mount`; with the digests of out/ as it left them."""
+    exe = Path(sys.executable).with_name("reviewpipe")
+    script = (f'set -e; {mount}; set +e; "$@"; rc=$?; '
+              f'"{sys.executable}" -c "$DIGEST" out "{project}/after.json"; exit $rc')
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", str(exe), *args], cwd=project,
+                          env={**os.environ, "DIGEST": _DIGEST}, capture_output=True, text=True,
+                          timeout=300)
+    return done, json.loads((project / "after.json").read_text())
+
+
+@needs_namespaces
+@pytest.mark.parametrize("folder", ["out", "out/exports", "wh"])
+def test_a_read_only_folder_is_one_message_naming_the_file(published: Path, folder: str) -> None:
+    before = digests(published / "out")
+    done, after = run_confined(published, read_only(folder), "run", "--no-prefect")
+    assert_one_clean_line(done, published / folder, "Read-only file system", "run again")
+    assert after == before  # the published database and exports as they were, no leftovers
+
+
+def read_only(folder: str) -> str:
+    """Shell commands that make folder read-only in the current mount namespace."""
+    return f"mount --bind {folder} {folder}; mount -o remount,ro,bind {folder}"
+
+
+@needs_namespaces
+@pytest.mark.parametrize(("folder", "room"), [("out", 0.0), ("out", 0.5), ("wh", 0.0)])
+def test_a_full_disk_is_one_message_naming_the_file(published: Path, folder: str, room: float) -> None:
+    # The folder is a tmpfs holding what it held and `room` times that much more: full at another
+    # write each time (the new published database; its report; the warehouse's write-ahead log).
+    before = digests(published / "out")
+    seed = shutil.copytree(published / folder, published / "seed")
+    pages = sum(-(-p.stat().st_size // 4096) for p in seed.rglob("*") if p.is_file())
+    size_kb = 4 * pages + 64 + int(room * 4 * pages)
+    done, after = run_confined(
+        published, f"mount -t tmpfs -o size={size_kb}k tmpfs {folder}; cp -a seed/. {folder}/",
+        "run", "--no-prefect")
+    assert_one_clean_line(done, published / folder, "No space left on device", "run again")
+    assert after == before
+
+
+@needs_namespaces
+@pytest.mark.slow
+def test_a_read_only_published_folder_through_prefect_is_one_message(published: Path) -> None:
+    # Prefect re-raises the task's exception in the command; its log keeps the message, not the traceback
+    before = digests(published / "out")
+    done, after = run_confined(published, read_only("out"), "run")
+    assert_one_clean_line(done, published / "out", "Read-only file system", "run again")
+    assert after == before
+
+
+@pytest.mark.parametrize("start", [0, 4096, 0.5])
+def test_a_corrupt_warehouse_is_one_message_saying_how_to_rebuild_it(published: Path, start: float) -> None:
+    # garbage from `start` to the end: no DuckDB file at all (0), a corrupt first block (found when
+    # the file is opened), corrupt blocks further on (found by the run's first queries)
+    warehouse = published / "wh" / "warehouse.duckdb"
+    offset = int(start * warehouse.stat().st_size) if isinstance(start, float) else start
+    with warehouse.open("r+b") as f:
+        f.seek(offset)
+        f.write(random.Random(offset).randbytes(warehouse.stat().st_size - offset))
+    before = digests(published / "out")
+    done = cli(published, "run", "--no-prefect")
+    assert_one_clean_line(done, warehouse, "is corrupt", "Move it aside", "--full-refresh")
+    assert digests(published / "out") == before
+    # what the message says to do works
+    warehouse.rename(warehouse.with_name("warehouse.duckdb.corrupt"))
+    again = cli(published, "run", "--no-prefect", "--full-refresh")
+    assert again.returncode == 0, again.stderr
+    assert "Published database" in again.stdout
