@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 from conftest import write
@@ -345,3 +346,46 @@ def test_a_corrupt_warehouse_is_one_message_saying_how_to_rebuild_it(published: 
     again = cli(published, "run", "--no-prefect", "--full-refresh")
     assert again.returncode == 0, again.stderr
     assert "Published database" in again.stdout
+
+
+@pytest.mark.slow
+def test_a_warehouse_refuses_another_configuration_unless_it_takes_the_warehouse_over(tmp_path: Path) -> None:
+    def config(name: str, extra: str = "") -> Path:
+        # a and b share the warehouse, each with its own files and outputs
+        write(tmp_path / name / "r.csv", HEADER + f"tt1,{name}_ann,2020-01-01,9,1,2,t,Lovely film.\n")
+        path = tmp_path / f"{name}.toml"
+        path.write_text(f'[paths]\nwarehouse = "shared/warehouse.duckdb"\npublished = "{name}/out/reports.duckdb"\n'
+                        f'exports = "{name}/out/exports"\n[sentiment]\nworkers = 1\n{extra}'
+                        f'[[sources]]\nname = "{name}_rev"\npath = "{name}/*.csv"\n')
+        return path
+
+    def loaded_sources() -> list[tuple[str]]:
+        with duckdb.connect(str(tmp_path / "shared" / "warehouse.duckdb"), read_only=True) as con:
+            return con.execute("select distinct source from load_log order by 1").fetchall()
+
+    a, b = config("a"), config("b")
+    assert cli(tmp_path, "run", "--no-prefect", "--config", "a.toml").returncode == 0
+    # an edited config file is the same configuration, under any spelling of its path
+    config("a", "[metrics]\ntop_helpful_per_title = 3\n")
+    assert cli(tmp_path, "run", "--no-prefect", "--config", "a/../a.toml").returncode == 0
+    a_out = digests(tmp_path / "a" / "out")
+    # b is refused, by run and by ingest, before it loads or publishes anything
+    for command in (["run", "--no-prefect"], ["ingest", "b/r.csv"]):
+        refused = cli(tmp_path, *command, "--config", "b.toml")
+        assert_one_clean_line(refused, tmp_path / "shared" / "warehouse.duckdb", f"belongs to the configuration {a}",
+                              f"this is {b}", "--take-over-warehouse")
+    assert not (tmp_path / "b" / "out").exists() and digests(tmp_path / "a" / "out") == a_out
+    assert loaded_sources() == [("a_rev",)]
+    # b takes it over: a's files are forgotten, b publishes its own data alone
+    taken = cli(tmp_path, "run", "--no-prefect", "--config", "b.toml", "--take-over-warehouse")
+    assert taken.returncode == 0, taken.stderr
+    assert f"now belongs to {b}" in taken.stdout
+    assert loaded_sources() == [("b_rev",)]
+    with duckdb.connect(str(tmp_path / "b" / "out" / "reports.duckdb"), read_only=True) as con:
+        assert con.execute("select author from reviews").fetchall() == [("b_ann",)]
+    # now a is the other one; it takes the warehouse back through ingest
+    refused = cli(tmp_path, "run", "--no-prefect", "--config", "a.toml")
+    assert_one_clean_line(refused, tmp_path / "shared", f"belongs to the configuration {b}")
+    assert digests(tmp_path / "a" / "out") == a_out
+    back = cli(tmp_path, "ingest", "a/r.csv", "--config", "a.toml", "--take-over-warehouse")
+    assert back.returncode == 0 and loaded_sources() == [("a_rev",)], back.stderr
