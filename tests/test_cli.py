@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
 import hashlib
 import json
@@ -16,12 +17,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import click
 import duckdb
 import pytest
 from click.testing import CliRunner
 from conftest import write
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reviewpipe.cli import main
+from reviewpipe.cli import main, user_errors
 
 
 def test_every_command_has_help_with_an_example() -> None:
@@ -389,3 +393,45 @@ def test_a_warehouse_refuses_another_configuration_unless_it_takes_the_warehouse
     assert digests(tmp_path / "a" / "out") == a_out
     back = cli(tmp_path, "ingest", "a/r.csv", "--config", "a.toml", "--take-over-warehouse")
     assert back.returncode == 0 and loaded_sources() == [("a_rev",)], back.stderr
+
+
+_MACHINE_ERRNOS = [errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM]
+
+
+@settings(max_examples=60, deadline=None)
+@given(code=st.sampled_from(_MACHINE_ERRNOS), carrier=st.sampled_from(["python", "copy", "duckdb"]),
+       name=st.text(st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters='"'),
+                    min_size=1, max_size=30))
+def test_a_full_disk_or_unwritable_file_met_anywhere_is_one_line_naming_it(code: int, carrier: str,
+                                                                          name: str) -> None:
+    # the three ways such a failure reaches a command: Python's OSError, shutil's copy (it names the
+    # source, then the file written), DuckDB's error text with the file in quotes
+    path = f"/srv/{name}/reports.duckdb"
+    exc: Exception = {
+        "python": OSError(code, os.strerror(code), path),
+        "copy": OSError(code, os.strerror(code), "/srv/live.duckdb", None, path),
+        "duckdb": duckdb.IOException(f'IO Error: Could not write file "{path}": {os.strerror(code)}'),
+    }[carrier]
+
+    @click.command()
+    @user_errors
+    def failing() -> None:
+        raise exc
+
+    result = CliRunner().invoke(failing, [])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("reviewpipe: "), result.stderr
+    assert " ".join(path.split()) in lines[0] and "run again" in lines[0]
+
+
+@pytest.mark.parametrize("exc", [OSError(errno.ENOENT, "No such file or directory", "/x"), ValueError("bug"),
+                                 duckdb.InternalException("bug")])
+def test_other_failures_keep_their_traceback(exc: Exception) -> None:
+    # only what a user can fix becomes a message; anything else is a defect to report, traceback and all
+    @click.command()
+    @user_errors
+    def failing() -> None:
+        raise exc
+
+    assert CliRunner().invoke(failing, []).exception is exc

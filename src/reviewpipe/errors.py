@@ -38,6 +38,7 @@ _DUCKDB_PHRASES = {
     "Disk quota exceeded": errno.EDQUOT,
     "Read-only file system": errno.EROFS,
     "Permission denied": errno.EACCES,
+    "Operation not permitted": errno.EPERM,
 }
 _QUOTED_PATH = re.compile(r'"([^"]*/[^"]*)"')
 
