@@ -231,8 +231,9 @@ def test_status_answers_at_once_during_a_run_saying_who_runs_since_when(small: P
         stop(run)
     # 3. no run, but another program holds the warehouse open for writing: said at once too
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('ready', flush=True); time.sleep(60)", str(small / "wh" / "warehouse.duckdb")],
+        [sys.executable, "-c", ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                                "print('ready', flush=True); time.sleep(60)"),
+         str(small / "wh" / "warehouse.duckdb")],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
@@ -264,7 +265,7 @@ def assert_one_clean_line(done: subprocess.CompletedProcess[str], names: Path, *
 
 def _namespaces_work() -> bool:
     return shutil.which("unshare") is not None and subprocess.run(
-        ["unshare", "-rm", "true"], capture_output=True).returncode == 0
+        ["unshare", "-rm", "true"], check=False, capture_output=True).returncode == 0
 
 
 # A read-only folder or a full disk that stops root too (chmod does not): a mount of the run's own,
@@ -286,9 +287,9 @@ def run_confined(project: Path, mount: str, *args: str) -> tuple[subprocess.Comp
     exe = Path(sys.executable).with_name("reviewpipe")
     script = (f'set -e; {mount}; set +e; "$@"; rc=$?; '
               f'"{sys.executable}" -c "$DIGEST" out "{project}/after.json"; exit $rc')
-    done = subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", str(exe), *args], cwd=project,
-                          env={**os.environ, "DIGEST": _DIGEST}, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", str(exe), *args], check=False,
+                          cwd=project, env={**os.environ, "DIGEST": _DIGEST}, capture_output=True,
+                          text=True, timeout=300)
     return done, json.loads((project / "after.json").read_text())
 
 

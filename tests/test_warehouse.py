@@ -183,9 +183,9 @@ def test_run_holder_names_the_process_holding_the_run_lock(tmp_path: Path) -> No
     assert run_holder(db) is None  # no lock file yet
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys; from pathlib import Path; from reviewpipe.warehouse import note_run_id, run_lock\n"
-         "with run_lock(Path(sys.argv[1])):\n    note_run_id(Path(sys.argv[1]), 'r-1')\n"
-         "    print('ready', flush=True); sys.stdin.read()", str(db)],
+         ("import sys; from pathlib import Path; from reviewpipe.warehouse import note_run_id, run_lock\n"
+          "with run_lock(Path(sys.argv[1])):\n    note_run_id(Path(sys.argv[1]), 'r-1')\n"
+          "    print('ready', flush=True); sys.stdin.read()"), str(db)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"

@@ -98,17 +98,26 @@ _CORRUPT = ("not a valid DuckDB database", "Corrupt database file")
 def _open_failed(path: Path | str, exc: duckdb.Error) -> ReviewpipeError:
     """The error for a database file DuckDB cannot open: corrupt, on a full or read-only disk, or other."""
     if isinstance(exc, duckdb.SerializationException) or any(c in str(exc) for c in _CORRUPT):
-        return corrupt_warehouse(path, exc)
+        return corrupt_warehouse(path, exc, [])
     return as_user_error(exc) or ReviewpipeError(f"cannot open {path}: {str(exc).splitlines()[0]}")
 
 
-def corrupt_warehouse(path: Path | str, exc: BaseException) -> ReviewpipeError:
-    """The error for a corrupt warehouse file, saying how to rebuild it from the source files."""
+def corrupt_warehouse(
+    path: Path | str, exc: BaseException, others: list[str] | None = None
+) -> ReviewpipeError:
+    """The error for a corrupt warehouse file, saying how to rebuild it from the source files; with
+    `others` (the databases attached to it, [] for none, None when they cannot be listed) when the
+    corrupt block was met by a query and may be theirs."""
     quoted = shlex.quote(str(path))
+    rebuild = (f"Move it aside (mv {quoted} {quoted}.corrupt) and run `reviewpipe run --full-refresh`: "
+               "a new warehouse is built from the source files (every text is scored again).")
+    detail = str(exc).splitlines()[0]
+    if others == []:
+        return ReviewpipeError(f"the warehouse {path} is corrupt ({detail}). {rebuild}")
+    attached = f" ({', '.join(others)})" if others else ""
     return ReviewpipeError(
-        f"the warehouse {path} is corrupt ({str(exc).splitlines()[0]}). Move it aside (mv {quoted} "
-        f"{quoted}.corrupt) and run `reviewpipe run --full-refresh`: a new warehouse is built from "
-        "the source files (every text is scored again)."
+        f"the warehouse {path} or a database attached to it{attached} is corrupt ({detail}). Run "
+        f"again: the databases a run attaches are rebuilt. If it fails again: {rebuild}"
     )
 
 
@@ -118,8 +127,8 @@ def open_warehouse(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse connection, with the schema created, closed on exit; see `connect`.
 
-    A corrupt block found by a query in the block raises the same error as a corrupt file at
-    connection (when the warehouse is the only database attached, so the file is known).
+    A corrupt block found by a query raises the error of a corrupt warehouse too, naming the other
+    databases attached at the time (the block may be theirs).
     """
     if read_only and not path.exists():
         raise ReviewpipeError(f"no warehouse at {path} yet; run `reviewpipe run` first")
@@ -129,20 +138,20 @@ def open_warehouse(
             con.execute(read_model("schema/warehouse.sql"))
         yield con
     except duckdb.Error as exc:
-        if not any(c in str(exc) for c in _CORRUPT) or _attached_others(con):
+        if not any(c in str(exc) for c in _CORRUPT):
             raise
-        raise corrupt_warehouse(path, exc) from exc
+        raise corrupt_warehouse(path, exc, _attached_others(con)) from exc
     finally:
         con.close()
 
 
-def _attached_others(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether databases other than the warehouse are attached (then a corrupt block may be theirs)."""
+def _attached_others(con: duckdb.DuckDBPyConnection) -> list[str] | None:
+    """The files of the databases attached besides the warehouse; None when the connection cannot say."""
     try:
-        return bool(scalar(con, "select count(*) from duckdb_databases() "
-                                "where not internal and database_name <> current_database()"))
+        return [p for (p,) in rows(con, "select coalesce(path, database_name) from duckdb_databases() "
+                                        "where not internal and database_name <> current_database()")]
     except duckdb.Error:
-        return True  # the connection is unusable: the corrupt file cannot be told
+        return None
 
 
 @contextmanager
