@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -394,6 +395,10 @@ def status(config: Path | None, fmt: str) -> None:
                 per_source = rows(con, _STATUS_SOURCES)
         except ReviewpipeError as exc:
             figures_from = f"nothing: {exc}"
+        except duckdb.Error as exc:
+            # e.g. opened at the instant a run renames a new file into place (README, "Reading the
+            # results"): the run's holder is still worth reporting
+            figures_from = f"nothing: {str(exc).splitlines()[0]}; try again"
     src_cols = ["source", "kind", "files", "unreadable", "records_read", "rows_quarantined",
                 "last_loaded_at"]
     run_cols = ["run_id", "status", "started_at", "finished_at", "records_read", "rows_quarantined",
