@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import getpass
+import hashlib
 import io
 import json
 import math
 import os
+import random
+import re
+import shutil
+import socket
 import subprocess
 import sys
-from datetime import timezone
+import time
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 
+import click
 import duckdb
 import pytest
 from click.testing import CliRunner
+from conftest import write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewpipe.cli import main, print_result
+from reviewpipe.cli import main, print_result, user_errors
 
 
 def test_every_command_has_help_with_an_example() -> None:
@@ -237,3 +247,315 @@ def test_sql_json_of_real_query_results_is_strict_json(published: Path) -> None:
         "score": None, "up": None, "down": None, "x": 1.5, "xs": [1.0, None],
         "s": {"a": None, "b": "2.25"}, "m": {"null": "k", "1.0": "v"}, "bin": "a\\x00b",
         "d": "2024-02-29", "ts": "2024-02-29 10:00:00"}]
+
+
+# --- a run in progress, failures of the machine, one configuration per warehouse (issue 21, 12-14) ---
+
+HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
+RUN_ID = r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}"
+
+
+def small_project(folder: Path) -> Path:
+    """A project of one small review file, its warehouse in wh/ and its outputs in out/."""
+    write(folder / "landing" / "r1.csv", HEADER + "tt1,ann,2020-01-01,9,1,2,t,Lovely film.\n"
+                                                  "tt2,bob,2020-01-02,3,0,0,t,Dull and long.\n")
+    (folder / "reviewpipe.toml").write_text(
+        '[paths]\nwarehouse = "wh/warehouse.duckdb"\npublished = "out/reports.duckdb"\n'
+        'exports = "out/exports"\n[sentiment]\nworkers = 1\n'
+        '[[sources]]\nname = "rev"\npath = "landing/*.csv"\n')
+    return folder
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    return small_project(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def published_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the small project after one run, with a new review file for the next run to load."""
+    project = small_project(tmp_path_factory.mktemp("confined") / "project")
+    assert cli(project, "run", "--no-prefect").returncode == 0
+    new_review(project, 1)
+    return shutil.copytree(project, project.with_name("template"))
+
+
+@pytest.fixture
+def published(published_template: Path) -> Path:
+    """The project of published_template, put back as it was, where it ran: its warehouse belongs to
+    its config file's path (item 14)."""
+    project = published_template.with_name("project")
+    shutil.rmtree(project)
+    return shutil.copytree(published_template, project)
+
+
+def new_review(project: Path, n: int) -> None:
+    """A new file in the landing folder, so that the next run has work to do."""
+    write(project / "landing" / f"new{n}.csv", HEADER + f"tt{n % 3},user{n},2021-01-01,7,0,1,t,Fine {n}.\n")
+
+
+def paused_run(project: Path, point: str) -> subprocess.Popen[str]:
+    """A real `reviewpipe run` paused at a point (reviewpipe.hooks), once it says so."""
+    exe = Path(sys.executable).with_name("reviewpipe")
+    run = subprocess.Popen([str(exe), "run", "--no-prefect"], cwd=project, text=True,
+                           env={**os.environ, "REVIEWPIPE_PAUSE_AT": point},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert run.stderr.readline().strip() == f"reviewpipe: paused at {point}"
+    return run
+
+
+def timed_status(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    done = cli(project, "status", *args)
+    return done, time.monotonic() - started
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.kill()
+    process.wait()
+
+
+@pytest.mark.slow
+def test_status_answers_at_once_during_a_run_saying_who_runs_since_when(small: Path) -> None:
+    # Before: status waited 30 s for the warehouse the run holds, then failed. Now it never waits:
+    # who runs comes from the run lock file, the figures from the published database.
+    me, host = getpass.getuser(), socket.gethostname()
+    # 1. the first run ever, paused inside its staging transaction: the warehouse is open for
+    # writing and nothing is published yet
+    run = paused_run(small, "staging")
+    try:
+        done, seconds = timed_status(small, "--format", "json")
+        assert done.returncode == 0 and seconds < 10, (seconds, done.stderr)
+        data = json.loads(done.stdout)
+        holder = data["run_in_progress"]
+        assert (holder["pid"], holder["user"], holder["host"]) == (run.pid, me, host)
+        assert re.fullmatch(RUN_ID, holder["run_id"])
+        started = datetime.strptime(holder["started_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        assert abs((datetime.now(UTC) - started).total_seconds()) < 120
+        assert data["sources"] == [] and "no published database" in data["figures_from"]
+    finally:
+        stop(run)
+    # 2. a later run, paused between two stages (metrics: the warehouse is closed, the lock held):
+    # the figures are the published database's, labelled as such
+    assert cli(small, "run", "--no-prefect").returncode == 0
+    new_review(small, 1)
+    run = paused_run(small, "metrics")
+    try:
+        done, seconds = timed_status(small)
+        assert done.returncode == 0 and seconds < 10, (seconds, done.stderr)
+        assert re.search(rf"A run is in progress: pid {run.pid}, user {re.escape(me)} on host "
+                         rf"{re.escape(host)}, run {RUN_ID}, since 20\d\d-", done.stdout), done.stdout
+        assert "as of the last published run" in done.stdout
+        data = json.loads(cli(small, "status", "--format", "json").stdout)
+        # the published load log knows the one file of the last published run, not the new one
+        assert [(s["source"], s["files"], s["records_read"]) for s in data["sources"]] == [("rev", 1, 2)]
+        assert data["run_in_progress"]["pid"] == run.pid and data["runs"] == []
+    finally:
+        stop(run)
+    # 3. no run, but another program holds the warehouse open for writing: said at once too
+    holder = subprocess.Popen(
+        [sys.executable, "-c", ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                                "print('ready', flush=True); time.sleep(60)"),
+         str(small / "wh" / "warehouse.duckdb")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        done, seconds = timed_status(small, "--format", "json")
+        assert done.returncode == 0 and seconds < 10, (seconds, done.stderr)
+        data = json.loads(done.stdout)
+        assert data["run_in_progress"] is None and f"PID {holder.pid}" in data["warehouse_in_use"]
+        assert [s["files"] for s in data["sources"]] == [1]
+    finally:
+        stop(holder)
+
+
+def digests(folder: Path) -> dict[str, str]:
+    """Every file under folder, hidden ones too, by relative path: its sha256."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_one_clean_line(done: subprocess.CompletedProcess[str], names: Path, *phrases: str) -> str:
+    """The command failed with exit 1 and one line on stderr, no traceback, naming a file under
+    `names` (or `names` itself) and saying each phrase; the line."""
+    assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = [line for line in done.stderr.splitlines() if line.startswith("reviewpipe: ")]
+    assert len(lines) == 1, done.stderr[-2000:]
+    assert str(names) in lines[0] and all(p in lines[0] for p in phrases), lines[0]
+    return lines[0]
+
+
+def _namespaces_work() -> bool:
+    return shutil.which("unshare") is not None and subprocess.run(
+        ["unshare", "-rm", "true"], check=False, capture_output=True).returncode == 0
+
+
+# A read-only folder or a full disk that stops root too (chmod does not): a mount of the run's own,
+# in a user and mount namespace (unshare -rm), where any user may mount a read-only bind or a small
+# tmpfs. The disk is really full and the folder really read-only: the errors are the kernel's.
+needs_namespaces = pytest.mark.skipif(
+    not _namespaces_work(), reason="needs unshare -rm (user and mount namespaces) to mount a "
+                                   "read-only folder or a small disk")
+
+# the digests of a folder, written to a file: taken inside the namespace, where a tmpfs lives
+_DIGEST = ("import hashlib, json, pathlib, sys; root = pathlib.Path(sys.argv[1]); "
+           "json.dump({str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() "
+           "for p in sorted(root.rglob('*')) if p.is_file()}, open(sys.argv[2], 'w'))")
+
+
+def run_confined(project: Path, mount: str, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+    """`reviewpipe ARGS` in project, in a mount namespace of its own set up by the shell commands
+    `mount`; with the digests of out/ as it left them."""
+    exe = Path(sys.executable).with_name("reviewpipe")
+    script = (f'set -e; {mount}; set +e; "$@"; rc=$?; '
+              f'"{sys.executable}" -c "$DIGEST" out "{project}/after.json"; exit $rc')
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", str(exe), *args], check=False,
+                          cwd=project, env={**os.environ, "DIGEST": _DIGEST}, capture_output=True,
+                          text=True, timeout=300)
+    return done, json.loads((project / "after.json").read_text())
+
+
+@needs_namespaces
+@pytest.mark.parametrize("folder", ["out", "out/exports", "wh"])
+def test_a_read_only_folder_is_one_message_naming_the_file(published: Path, folder: str) -> None:
+    before = digests(published / "out")
+    done, after = run_confined(published, read_only(folder), "run", "--no-prefect")
+    assert_one_clean_line(done, published / folder, "Read-only file system", "run again")
+    assert after == before  # the published database and exports as they were, no leftovers
+
+
+def read_only(folder: str) -> str:
+    """Shell commands that make folder read-only in the current mount namespace."""
+    return f"mount --bind {folder} {folder}; mount -o remount,ro,bind {folder}"
+
+
+@needs_namespaces
+@pytest.mark.parametrize(("folder", "room"), [("out", 0.0), ("out", 0.5), ("wh", 0.0)])
+def test_a_full_disk_is_one_message_naming_the_file(published: Path, folder: str, room: float) -> None:
+    # The folder is a tmpfs holding what it held and `room` times that much more: full at another
+    # write each time (the new published database; its report; the warehouse's write-ahead log).
+    before = digests(published / "out")
+    seed = shutil.copytree(published / folder, published / "seed")
+    pages = sum(-(-p.stat().st_size // 4096) for p in seed.rglob("*") if p.is_file())
+    size_kb = 4 * pages + 64 + int(room * 4 * pages)
+    done, after = run_confined(
+        published, f"mount -t tmpfs -o size={size_kb}k tmpfs {folder}; cp -a seed/. {folder}/",
+        "run", "--no-prefect")
+    assert_one_clean_line(done, published / folder, "No space left on device", "run again")
+    assert after == before
+
+
+@needs_namespaces
+@pytest.mark.slow
+def test_a_read_only_published_folder_through_prefect_is_one_message(published: Path) -> None:
+    # Prefect re-raises the task's exception in the command; its log keeps the message, not the traceback
+    before = digests(published / "out")
+    done, after = run_confined(published, read_only("out"), "run")
+    assert_one_clean_line(done, published / "out", "Read-only file system", "run again")
+    assert after == before
+
+
+@pytest.mark.parametrize("start", [0, 4096, 0.5])
+def test_a_corrupt_warehouse_is_one_message_saying_how_to_rebuild_it(published: Path, start: float) -> None:
+    # garbage from `start` to the end: no DuckDB file at all (0), a corrupt first block (found when
+    # the file is opened), corrupt blocks further on (found by the run's first queries)
+    warehouse = published / "wh" / "warehouse.duckdb"
+    offset = int(start * warehouse.stat().st_size) if isinstance(start, float) else start
+    with warehouse.open("r+b") as f:
+        f.seek(offset)
+        f.write(random.Random(offset).randbytes(warehouse.stat().st_size - offset))
+    before = digests(published / "out")
+    done = cli(published, "run", "--no-prefect")
+    assert_one_clean_line(done, warehouse, "is corrupt", "Move it aside", "--full-refresh")
+    assert digests(published / "out") == before
+    # what the message says to do works
+    warehouse.rename(warehouse.with_name("warehouse.duckdb.corrupt"))
+    again = cli(published, "run", "--no-prefect", "--full-refresh")
+    assert again.returncode == 0, again.stderr
+    assert "Published database" in again.stdout
+
+
+@pytest.mark.slow
+def test_a_warehouse_refuses_another_configuration_unless_it_takes_the_warehouse_over(tmp_path: Path) -> None:
+    def config(name: str, extra: str = "") -> Path:
+        # a and b share the warehouse, each with its own files and outputs
+        write(tmp_path / name / "r.csv", HEADER + f"tt1,{name}_ann,2020-01-01,9,1,2,t,Lovely film.\n")
+        path = tmp_path / f"{name}.toml"
+        path.write_text(f'[paths]\nwarehouse = "shared/warehouse.duckdb"\npublished = "{name}/out/reports.duckdb"\n'
+                        f'exports = "{name}/out/exports"\n[sentiment]\nworkers = 1\n{extra}'
+                        f'[[sources]]\nname = "{name}_rev"\npath = "{name}/*.csv"\n')
+        return path
+
+    def loaded_sources() -> list[tuple[str]]:
+        with duckdb.connect(str(tmp_path / "shared" / "warehouse.duckdb"), read_only=True) as con:
+            return con.execute("select distinct source from load_log order by 1").fetchall()
+
+    a, b = config("a"), config("b")
+    assert cli(tmp_path, "run", "--no-prefect", "--config", "a.toml").returncode == 0
+    # an edited config file is the same configuration, under any spelling of its path
+    config("a", "[metrics]\ntop_helpful_per_title = 3\n")
+    assert cli(tmp_path, "run", "--no-prefect", "--config", "a/../a.toml").returncode == 0
+    a_out = digests(tmp_path / "a" / "out")
+    # b is refused, by run and by ingest, before it loads or publishes anything
+    for command in (["run", "--no-prefect"], ["ingest", "b/r.csv"]):
+        refused = cli(tmp_path, *command, "--config", "b.toml")
+        assert_one_clean_line(refused, tmp_path / "shared" / "warehouse.duckdb", f"belongs to the configuration {a}",
+                              f"this is {b}", "--take-over-warehouse")
+    assert not (tmp_path / "b" / "out").exists() and digests(tmp_path / "a" / "out") == a_out
+    assert loaded_sources() == [("a_rev",)]
+    # b takes it over: a's files are forgotten, b publishes its own data alone
+    taken = cli(tmp_path, "run", "--no-prefect", "--config", "b.toml", "--take-over-warehouse")
+    assert taken.returncode == 0, taken.stderr
+    assert f"now belongs to {b}" in taken.stdout
+    assert loaded_sources() == [("b_rev",)]
+    with duckdb.connect(str(tmp_path / "b" / "out" / "reports.duckdb"), read_only=True) as con:
+        assert con.execute("select author from reviews").fetchall() == [("b_ann",)]
+    # now a is the other one; it takes the warehouse back through ingest
+    refused = cli(tmp_path, "run", "--no-prefect", "--config", "a.toml")
+    assert_one_clean_line(refused, tmp_path / "shared", f"belongs to the configuration {b}")
+    assert digests(tmp_path / "a" / "out") == a_out
+    back = cli(tmp_path, "ingest", "a/r.csv", "--config", "a.toml", "--take-over-warehouse")
+    assert back.returncode == 0 and loaded_sources() == [("a_rev",)], back.stderr
+
+
+_MACHINE_ERRNOS = [errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM]
+
+
+@settings(max_examples=60, deadline=None)
+@given(code=st.sampled_from(_MACHINE_ERRNOS), carrier=st.sampled_from(["python", "copy", "duckdb"]),
+       name=st.text(st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters='"'),
+                    min_size=1, max_size=30))
+def test_a_full_disk_or_unwritable_file_met_anywhere_is_one_line_naming_it(code: int, carrier: str,
+                                                                          name: str) -> None:
+    # the three ways such a failure reaches a command: Python's OSError, shutil's copy (it names the
+    # source, then the file written), DuckDB's error text with the file in quotes
+    path = f"/srv/{name}/reports.duckdb"
+    exc: Exception = {
+        "python": OSError(code, os.strerror(code), path),
+        "copy": OSError(code, os.strerror(code), "/srv/live.duckdb", None, path),
+        "duckdb": duckdb.IOException(f'IO Error: Could not write file "{path}": {os.strerror(code)}'),
+    }[carrier]
+
+    @click.command()
+    @user_errors
+    def failing() -> None:
+        raise exc
+
+    result = CliRunner().invoke(failing, [])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("reviewpipe: "), result.stderr
+    assert " ".join(path.split()) in lines[0] and "run again" in lines[0]
+
+
+@pytest.mark.parametrize("exc", [OSError(errno.ENOENT, "No such file or directory", "/x"), ValueError("bug"),
+                                 duckdb.InternalException("bug")])
+def test_other_failures_keep_their_traceback(exc: Exception) -> None:
+    # only what a user can fix becomes a message; anything else is a defect to report, traceback and all
+    @click.command()
+    @user_errors
+    def failing() -> None:
+        raise exc
+
+    assert CliRunner().invoke(failing, []).exception is exc

@@ -133,3 +133,110 @@ def test_open_warehouse_creates_the_schema(tmp_path: Path) -> None:
     with open_warehouse(tmp_path / "w.duckdb") as c:
         tables = {r[0] for r in rows(c, "select table_name from duckdb_tables()")}
     assert {"raw_reviews", "raw_titles", "raw_rejects", "load_log", "sentiment_scores", "runs"} <= tables
+
+
+# --- a corrupt warehouse, the run lock's holder, the warehouse's owner (issue 21, items 12-14) ---
+
+@pytest.fixture(scope="module")
+def filled_warehouse(tmp_path_factory) -> Path:
+    """A small warehouse holding rows in the tables a run reads first."""
+    path = tmp_path_factory.mktemp("filled") / "w.duckdb"
+    with open_warehouse(path) as c:
+        c.execute("insert into load_log select 's', 'reviews', 'f' || i, 'x', 1, 'loaded', 1, 0, null, "
+                  "'r', now(), null from range(20000) t(i)")
+        c.execute("insert into runs (run_id, started_at, status) select 'r' || i, now(), 'succeeded' "
+                  "from range(20000) t(i)")
+    return path
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_a_corrupt_warehouse_is_one_error_naming_it_and_how_to_rebuild(tmp_path_factory, filled_warehouse,
+                                                                        data) -> None:
+    """Garbage bytes over any part of a warehouse, or a file that never was one: opening it and
+    reading every table either works (the garbage fell on unused space) or raises the one error
+    that names the file and says how to rebuild it, never a bare DuckDB error."""
+    path = tmp_path_factory.mktemp("corrupt") / "w.duckdb"
+    whole = filled_warehouse.read_bytes()
+    if data.draw(st.booleans(), label="never a DuckDB file"):
+        path.write_bytes(data.draw(st.binary(min_size=1, max_size=20000), label="bytes"))
+    else:
+        start = data.draw(st.integers(0, len(whole) - 1), label="start")
+        length = data.draw(st.integers(1, 300_000), label="length")
+        garbage = data.draw(st.randoms(use_true_random=False), label="random").randbytes(length)
+        path.write_bytes(whole[:start] + garbage + whole[start + length:])
+    try:
+        with open_warehouse(path, wait=0) as c:
+            for (table,) in rows(c, "select table_name from duckdb_tables()"):
+                rows(c, f"select * from {table}")
+    except ReviewpipeError as exc:
+        assert f"the warehouse {path} is corrupt" in str(exc) and "--full-refresh" in str(exc)
+
+
+def test_run_holder_names_the_process_holding_the_run_lock(tmp_path: Path) -> None:
+    import getpass
+    import socket
+
+    from reviewpipe.warehouse import describe_holder, run_holder
+
+    db = tmp_path / "w.duckdb"
+    assert run_holder(db) is None  # no lock file yet
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         ("import sys; from pathlib import Path; from reviewpipe.warehouse import note_run_id, run_lock\n"
+          "with run_lock(Path(sys.argv[1])):\n    note_run_id(Path(sys.argv[1]), 'r-1')\n"
+          "    print('ready', flush=True); sys.stdin.read()"), str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        found = run_holder(db)
+        assert {k: found[k] for k in ("pid", "user", "host", "run_id")} == {
+            "pid": holder.pid, "user": getpass.getuser(), "host": socket.gethostname(), "run_id": "r-1"}
+        assert describe_holder(found).startswith(f"pid {holder.pid}, user {getpass.getuser()} on host ")
+        assert run_holder(db) == found  # looking does not take or change the lock
+    finally:
+        holder.communicate("")  # ends the holder normally: the lock is released
+    assert run_holder(db) is None  # the file stays, with its last holder, but nobody holds it
+
+
+@pytest.fixture(scope="module")
+def owned(tmp_path_factory):
+    path = tmp_path_factory.mktemp("owned") / "w.duckdb"
+    with open_warehouse(path) as c:
+        yield path, c
+
+
+@settings(max_examples=50, deadline=None)
+@given(first=st.text(min_size=1, max_size=80), second=st.text(min_size=1, max_size=80))
+def test_a_warehouse_takes_runs_of_its_own_configuration_only(owned, first: str, second: str) -> None:
+    from reviewpipe.warehouse import WarehouseOwned, claim_warehouse
+
+    path, c = owned
+    c.execute("delete from warehouse_owner")
+    claim_warehouse(c, path, first)  # a warehouse without an owner takes the first configuration
+    claim_warehouse(c, path, first)  # and its runs, again and again
+    if second != first:
+        with pytest.raises(WarehouseOwned) as refused:
+            claim_warehouse(c, path, second)
+        assert all(s in str(refused.value) for s in (str(path), first, second, "--take-over-warehouse"))
+        assert rows(c, "select configuration from warehouse_owner") == [(first,)]
+    claim_warehouse(c, path, second, take_over=True)
+    assert rows(c, "select configuration from warehouse_owner") == [(second,)]
+
+
+def test_a_configuration_is_its_config_file_however_it_is_named(tmp_path: Path, monkeypatch) -> None:
+    from reviewpipe.warehouse import configuration_name
+
+    config = tmp_path / "project" / "reviewpipe.toml"
+    config.parent.mkdir()
+    config.write_text("[sentiment]\nworkers = 1\n")
+    (tmp_path / "link.toml").symlink_to(config)
+    monkeypatch.chdir(tmp_path)
+    name = configuration_name(config)
+    spellings = [Path("project/reviewpipe.toml"), Path("project/../project/./reviewpipe.toml"),
+                 Path("link.toml"), tmp_path / "link.toml"]
+    assert [configuration_name(s) for s in spellings] == [name] * len(spellings)
+    config.write_text("[sentiment]\nworkers = 2\n")  # an edited file is the same configuration
+    assert configuration_name(config) == name
+    assert configuration_name(None) != name and str(tmp_path) in configuration_name(None)
+    assert configuration_name(tmp_path / "other.toml") != name

@@ -142,6 +142,13 @@ create table if not exists published_state (
     file_signature varchar not null
 );
 
+-- The configuration this warehouse belongs to (warehouse.claim_warehouse): at most one row. A run or
+-- ingest of another configuration is refused unless it takes the warehouse over (--take-over-warehouse).
+create table if not exists warehouse_owner (
+    configuration varchar not null,   -- the config file's resolved path, or the built-in defaults of a folder
+    recorded_at timestamp not null    -- when it took the warehouse (UTC)
+);
+
 -- Columns added after the first release: a warehouse made by an older reviewpipe gains them in place.
 alter table raw_reviews add column if not exists file_modified_at timestamp;
 alter table raw_titles add column if not exists writers varchar;

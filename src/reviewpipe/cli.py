@@ -14,15 +14,26 @@ from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from reviewpipe import pipeline, publish, reaper
-from reviewpipe.errors import ReviewpipeError
+from reviewpipe.errors import ReviewpipeError, as_user_error
 from reviewpipe.settings import Settings, Source, load_settings
 from reviewpipe.sources import format_for
-from reviewpipe.warehouse import open_warehouse, rows, run_lock
+from reviewpipe.warehouse import (
+    WarehouseLocked,
+    claim_warehouse,
+    configuration_name,
+    describe_holder,
+    open_warehouse,
+    rows,
+    run_holder,
+    run_lock,
+    scalar,
+)
 
 # Prefect's telemetry cannot reach the internet at air-gapped sites and logs an ERROR when it fails.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -35,19 +46,28 @@ FLOW_FILE = Path(__file__).resolve().parents[2] / "flows" / "pipeline.py"
 
 
 def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Print a ReviewpipeError as one line on stderr and exit 1, without a traceback."""
+    """Print a user error as one line on stderr and exit 1, without a traceback: a ReviewpipeError,
+    or a full disk or unwritable path met anywhere below (errors.as_user_error names the file)."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except ReviewpipeError as exc:
-            message = Text("reviewpipe: ", style="bold red") + Text(str(exc))
+        except Exception as exc:
+            error = as_user_error(exc)
+            if error is None:
+                raise
+            message = Text("reviewpipe: ", style="bold red") + Text(" ".join(str(error).split()))
             err_console.print(message, highlight=False, soft_wrap=True)
             sys.exit(1)
 
     return wrapper
 
+
+take_over_option = click.option(
+    "--take-over-warehouse", "take_over", is_flag=True,
+    help="Make this configuration the owner of a warehouse another configuration owns.",
+)
 
 config_option = click.option(
     "--config",
@@ -87,11 +107,12 @@ def load_flow() -> Any:
 
 
 class _UserErrorWithoutTraceback(logging.Filter):
-    """Prefect logs a failed task with its traceback; a user error needs only its message."""
+    """Prefect logs a failed task with its traceback; a user error (errors.as_user_error) needs only
+    its message, which the command prints."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, ReviewpipeError):
+        if exc is not None and as_user_error(exc) is not None:
             record.exc_info = None
             record.exc_text = None
         return True
@@ -111,9 +132,10 @@ class _UserErrorWithoutTraceback(logging.Filter):
               help="Where partitioned work runs; overrides [runner] kind.")
 @click.option("--dask-address", default=None, metavar="TCP_ADDRESS",
               help="Dask scheduler to run on (implies --runner dask); none starts a LocalCluster.")
+@take_over_option
 @user_errors
 def run(config: Path | None, only: tuple[str, ...], full_refresh: bool, prefect: bool,
-        runner: str | None, dask_address: str | None) -> None:
+        runner: str | None, dask_address: str | None, take_over: bool) -> None:
     """Run the whole pipeline: ingest, score, metrics, publish, export.
 
     Example: reviewpipe run --config examples/shared_corpora.toml --runner dask --dask-address tcp://10.0.0.5:8786
@@ -121,6 +143,9 @@ def run(config: Path | None, only: tuple[str, ...], full_refresh: bool, prefect:
     # Prefect's temporary server and the scoring processes end with this process, even if killed
     reaper.start()
     settings = pipeline.with_runner(load_settings(config), runner, dask_address)
+    if take_over:
+        with run_lock(settings.warehouse_path, wait=settings.lock_wait_seconds):
+            take_over_warehouse(settings)
     if prefect:
         if settings.runner.kind == "dask" and settings.runner.dask_address:
             # before Prefect's temporary server starts (5-10 s): a wrong address fails at once
@@ -254,8 +279,10 @@ def data_table(columns: list[str], data: list[tuple], title: str | None = None) 
 @click.option("--source", "source_name", help="Load the files as this configured source.")
 @click.option("--kind", type=click.Choice(["reviews", "titles"]), default="reviews", show_default=True,
               help="For files no configured source matches: what they hold.")
+@take_over_option
 @user_errors
-def ingest(config: Path | None, paths: tuple[Path, ...], source_name: str | None, kind: str) -> None:
+def ingest(config: Path | None, paths: tuple[Path, ...], source_name: str | None, kind: str,
+           take_over: bool) -> None:
     """Load files into the warehouse and stage them (publish with `reviewpipe run`).
 
     A file is loaded as --source NAME, else as the configured source whose glob matches it, else as an
@@ -272,6 +299,8 @@ def ingest(config: Path | None, paths: tuple[Path, ...], source_name: str | None
         by_source.setdefault(source.name, []).append(path)
     run_id = pipeline.new_run_id()
     with run_lock(settings.warehouse_path, wait=settings.lock_wait_seconds):
+        if take_over:
+            take_over_warehouse(settings)
         results = [pipeline.ingest_stage(settings, run_id, only=[name], paths=files)
                    for name, files in by_source.items()]
     for result in results:
@@ -282,6 +311,23 @@ def ingest(config: Path | None, paths: tuple[Path, ...], source_name: str | None
         f"Staged: {result.staged['stg_reviews']} reviews, {result.staged['stg_titles']} title rows, "
         f"{result.staged['quarantine']} rows quarantined."
     )
+
+
+def take_over_warehouse(settings: Settings) -> None:
+    """Make this configuration the warehouse's owner (hold the run lock). What another configuration
+    loaded is forgotten first, so that this one publishes only its own files (the sentiment cache,
+    a function of each text alone, is kept); a kill in between leaves the old owner, who reloads."""
+    from reviewpipe.ingest import _forget_source
+
+    me = configuration_name(settings.config_file)
+    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
+        owner = scalar(con, "select configuration from warehouse_owner")
+        if owner not in (None, me):
+            for (source,) in rows(con, "select distinct source from load_log order by 1"):
+                _forget_source(con, source)
+            console.print(f"The warehouse {settings.warehouse_path} now belongs to {me}; the files "
+                          f"{owner} loaded are forgotten.", highlight=False, soft_wrap=True)
+        claim_warehouse(con, settings.warehouse_path, me, take_over=True)
 
 
 def _source_for(settings: Settings, path: Path, name: str | None, kind: str) -> Source:
@@ -323,41 +369,77 @@ def sample(out: Path | None, seed: int, config: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @user_errors
 def status(config: Path | None, fmt: str) -> None:
-    """Show sources, files and rows loaded, rows quarantined, and the last runs.
+    """Show sources, files and rows loaded, rows quarantined, the last runs, and a run in progress.
+
+    During a run it answers at once without the warehouse (the run holds it): who runs since when,
+    and the load log and quarantine counts of the published database, as of the last published run.
 
     Example: reviewpipe status --format json
     """
     settings = load_settings(config)
-    with open_warehouse(settings.warehouse_path, read_only=True) as con:
-        per_source = rows(
-            con,
-            """
-            select l.source, l.kind, count(*) as files,
-                   count(*) filter (where l.status = 'unreadable') as unreadable,
-                   sum(l.records_read) as records_read,
-                   (select count(*) from (select distinct file_path, row_number, line_number
-                     from quarantine q where q.source = l.source)) as rows_quarantined,
-                   max(l.loaded_at) as last_loaded_at
-            from load_log l group by l.source, l.kind order by l.source
-            """,
-        )
-        runs = rows(
-            con,
-            "select run_id, status, started_at, finished_at, records_read, rows_quarantined, "
-            "reviews_published, message from runs order by started_at desc limit 5",
-        )
+    running = run_holder(settings.warehouse_path)
+    per_source: list[tuple] = []
+    runs: list[tuple] = []
+    note = None
+    if running is None:
+        try:
+            # no waiting: a warehouse another program holds open is reported like a run in progress
+            with open_warehouse(settings.warehouse_path, read_only=True, wait=0) as con:
+                per_source, runs = rows(con, _STATUS_SOURCES), rows(con, _STATUS_RUNS)
+            figures_from = f"the warehouse {settings.warehouse_path}"
+        except WarehouseLocked as exc:
+            note = str(exc).split("; waited")[0]
+            running = run_holder(settings.warehouse_path)  # a run may have started meanwhile
+    if running is not None or note is not None:
+        figures_from = f"the published database {settings.published_path}, as of the last published run"
+        try:
+            with publish.published_connection(settings.published_path) as con:
+                per_source = rows(con, _STATUS_SOURCES)
+        except ReviewpipeError as exc:
+            figures_from = f"nothing: {exc}"
+        except duckdb.Error as exc:
+            # e.g. opened at the instant a run renames a new file into place (README, "Reading the
+            # results"): the run's holder is still worth reporting
+            figures_from = f"nothing: {str(exc).splitlines()[0]}; try again"
     src_cols = ["source", "kind", "files", "unreadable", "records_read", "rows_quarantined",
                 "last_loaded_at"]
     run_cols = ["run_id", "status", "started_at", "finished_at", "records_read", "rows_quarantined",
                 "reviews_published", "message"]
     if fmt == "json":
         click.echo(json.dumps({
+            "run_in_progress": running,
+            "warehouse_in_use": note,
+            "figures_from": figures_from,
             "sources": [dict(zip(src_cols, r)) for r in per_source],
             "runs": [dict(zip(run_cols, r)) for r in runs],
         }, default=str, indent=2))
         return
+    if running is not None:
+        console.print(f"A run is in progress: {describe_holder(running)}.", highlight=False, soft_wrap=True)
+    elif note is not None:
+        console.print(f"The warehouse is in use: {note}.", highlight=False, soft_wrap=True)
+    console.print(f"Figures from {figures_from}.", highlight=False, soft_wrap=True)
     console.print(data_table(src_cols, per_source, title="Sources"))
-    console.print(data_table(run_cols, runs, title="Last runs"))
+    if running is None and note is None:
+        console.print(data_table(run_cols, runs, title="Last runs"))
+
+
+# Per source: files, unreadable files, records read and distinct rows quarantined. The warehouse and
+# the published database both hold load_log and quarantine with these columns.
+_STATUS_SOURCES = """
+    select l.source, l.kind, count(*) as files,
+           count(*) filter (where l.status = 'unreadable') as unreadable,
+           sum(l.records_read) as records_read,
+           (select count(*) from (select distinct file_path, row_number, line_number
+             from quarantine q where q.source = l.source)) as rows_quarantined,
+           max(l.loaded_at) as last_loaded_at
+    from load_log l group by l.source, l.kind order by l.source
+"""
+_STATUS_RUNS = """
+    select run_id, status, started_at, finished_at, records_read, rows_quarantined,
+           reviews_published, message
+    from runs order by started_at desc limit 5
+"""
 
 
 @main.command()

@@ -29,6 +29,9 @@ from reviewpipe.ingest import FileLoad, IngestReport, Mapper, ingest, stage, sta
 from reviewpipe.settings import Settings
 from reviewpipe.warehouse import (
     RunInProgress,
+    claim_warehouse,
+    configuration_name,
+    note_run_id,
     open_warehouse,
     rows,
     run_lock,
@@ -106,6 +109,7 @@ def ingest_stage(
     """
     ensure_sample(settings)
     with warehouse(settings) as con:
+        claim_warehouse(con, settings.warehouse_path, configuration_name(settings.config_file))
         report = ingest(con, settings, run_id, only=only, paths=paths, full_refresh=full_refresh,
                         read_map=mapper, on_load=on_load)
         state = inputs_state(con, settings)
@@ -565,7 +569,9 @@ def record_run_start(settings: Settings, run_id: str) -> None:
     """Log the run as running; a run still logged as running was killed (this one holds the run lock):
     it is logged as interrupted and its temporary files are removed."""
     discard_run_files(settings, None)
+    note_run_id(settings.warehouse_path, run_id)  # for `reviewpipe status` while the run goes on
     with warehouse(settings) as con:
+        claim_warehouse(con, settings.warehouse_path, configuration_name(settings.config_file))
         con.execute(
             "update runs set status = 'interrupted', finished_at = ?, message = 'the run stopped "
             "without finishing (killed, or the machine stopped); nothing of it was published' "

@@ -88,8 +88,10 @@ def write_report(published: Path, out: Path, *, max_titles: int = 50) -> Path:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(tmp)  # a write through the descriptor (a full disk) names no file
         raise
     return out
 

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import fcntl
+import getpass
 import html
+import json
 import os
+import shlex
+import socket
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from reviewpipe.errors import ReviewpipeError, TransientError
+from reviewpipe.errors import ReviewpipeError, TransientError, as_user_error
 
 # A locked warehouse is usually another run finishing; wait this long before giving up.
 LOCK_WAIT_SECONDS = 30.0
@@ -71,9 +76,9 @@ def connect(
         try:
             con = duckdb.connect(str(path), read_only=read_only, config=dict(config))
             break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise ReviewpipeError(f"cannot open {path}: {exc}") from exc
+        except duckdb.Error as exc:
+            if not isinstance(exc, duckdb.IOException) or "Could not set lock" not in str(exc):
+                raise _open_failed(path, exc) from exc
             if time.monotonic() >= deadline:
                 holder = str(exc).split("Conflicting lock is held in", 1)[-1].split(". See")[0]
                 raise WarehouseLocked(
@@ -85,11 +90,46 @@ def connect(
     return con
 
 
+# How DuckDB says a file is not a database it can read: garbage from the first byte, or a block whose
+# checksum does not match (found when the file is opened, or later when a query reads the block).
+_CORRUPT = ("not a valid DuckDB database", "Corrupt database file")
+
+
+def _open_failed(path: Path | str, exc: duckdb.Error) -> ReviewpipeError:
+    """The error for a database file DuckDB cannot open: corrupt, on a full or read-only disk, or other."""
+    if isinstance(exc, duckdb.SerializationException) or any(c in str(exc) for c in _CORRUPT):
+        return corrupt_warehouse(path, exc, [])
+    return as_user_error(exc) or ReviewpipeError(f"cannot open {path}: {str(exc).splitlines()[0]}")
+
+
+def corrupt_warehouse(
+    path: Path | str, exc: BaseException, others: list[str] | None = None
+) -> ReviewpipeError:
+    """The error for a corrupt warehouse file, saying how to rebuild it from the source files; with
+    `others` (the databases attached to it, [] for none, None when they cannot be listed) when the
+    corrupt block was met by a query and may be theirs."""
+    quoted = shlex.quote(str(path))
+    rebuild = (f"Move it aside (mv {quoted} {quoted}.corrupt) and run `reviewpipe run --full-refresh`: "
+               "a new warehouse is built from the source files (every text is scored again).")
+    detail = str(exc).splitlines()[0]
+    if others == []:
+        return ReviewpipeError(f"the warehouse {path} is corrupt ({detail}). {rebuild}")
+    attached = f" ({', '.join(others)})" if others else ""
+    return ReviewpipeError(
+        f"the warehouse {path} or a database attached to it{attached} is corrupt ({detail}). Run "
+        f"again: the databases a run attaches are rebuilt. If it fails again: {rebuild}"
+    )
+
+
 @contextmanager
 def open_warehouse(
     path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS, memory_limit: str | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse connection, with the schema created, closed on exit; see `connect`."""
+    """The warehouse connection, with the schema created, closed on exit; see `connect`.
+
+    A corrupt block found by a query raises the error of a corrupt warehouse too, naming the other
+    databases attached at the time (the block may be theirs).
+    """
     if read_only and not path.exists():
         raise ReviewpipeError(f"no warehouse at {path} yet; run `reviewpipe run` first")
     con = connect(path, read_only=read_only, wait=wait, memory_limit=memory_limit)
@@ -97,8 +137,21 @@ def open_warehouse(
         if not read_only:
             con.execute(read_model("schema/warehouse.sql"))
         yield con
+    except duckdb.Error as exc:
+        if not any(c in str(exc) for c in _CORRUPT):
+            raise
+        raise corrupt_warehouse(path, exc, _attached_others(con)) from exc
     finally:
         con.close()
+
+
+def _attached_others(con: duckdb.DuckDBPyConnection) -> list[str] | None:
+    """The files of the databases attached besides the warehouse; None when the connection cannot say."""
+    try:
+        return [p for (p,) in rows(con, "select coalesce(path, database_name) from duckdb_databases() "
+                                        "where not internal and database_name <> current_database()")]
+    except duckdb.Error:
+        return None
 
 
 @contextmanager
@@ -146,6 +199,11 @@ class RunInProgress(ReviewpipeError):
     """Another run holds the warehouse's run lock."""
 
 
+def lock_path(warehouse: Path) -> Path:
+    """The warehouse's run lock file: warehouse.duckdb.run.lock beside it."""
+    return warehouse.with_name(warehouse.name + ".run.lock")
+
+
 @contextmanager
 def run_lock(warehouse: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
     """Hold the warehouse's run lock for a whole run, so two runs never interleave their writes.
@@ -153,12 +211,15 @@ def run_lock(warehouse: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[No
     Each stage opens and closes the DuckDB file, so DuckDB's own lock would let a second run slip in
     between two stages of the first; this lock file is held from the first stage to the last. A
     second run waits up to `wait` seconds, then fails naming the run that holds it. The operating
-    system releases the lock when the holding process ends, even if it is killed.
+    system releases the lock when the holding process ends, even if it is killed. The holder writes
+    who it is and since when into the file (see `run_holder`), for `reviewpipe status` and for the
+    message of a run that finds the lock taken.
     """
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    path = warehouse.with_name(warehouse.name + ".run.lock")
-    fh = path.open("a+")
-    deadline = time.monotonic() + wait
+    fh = lock_path(warehouse).open("a+")
+    # at least one retry: `run_holder` takes the lock for an instant to see whether it is free, and a
+    # run starting at that instant (even one that waits 0 s, overlap = "skip") must not give up then
+    deadline = time.monotonic() + max(wait, _LOCK_POLL_SECONDS)
     try:
         while True:
             try:
@@ -167,16 +228,110 @@ def run_lock(warehouse: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[No
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     fh.seek(0)
-                    holder = fh.read().strip() or "another process"
                     raise RunInProgress(
-                        f"another reviewpipe run is writing {warehouse} ({holder}); waited "
-                        f"{wait:.0f} s. Let it finish (see `reviewpipe status`) and run again."
+                        f"another reviewpipe run is writing {warehouse} "
+                        f"({describe_holder(_parse_holder(fh.read()))}); waited {wait:.0f} s. "
+                        "Let it finish (see `reviewpipe status`) and run again."
                     ) from None
                 time.sleep(_LOCK_POLL_SECONDS)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
-        fh.flush()
+        _write_holder(fh, {
+            "pid": os.getpid(), "user": _user(), "host": socket.gethostname(), "run_id": None,
+            "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        })
         yield
     finally:
         fh.close()  # closing the file releases the lock
+
+
+def note_run_id(warehouse: Path, run_id: str) -> None:
+    """Add the run id to the run lock file's holder, when this process holds the lock."""
+    try:
+        with lock_path(warehouse).open("r+") as fh:
+            holder = _parse_holder(fh.read())
+            if holder.get("pid") == os.getpid():
+                _write_holder(fh, {**holder, "run_id": run_id})
+    except FileNotFoundError:
+        pass  # no run lock: the stage runs on its own (a test, a library call)
+
+
+def run_holder(warehouse: Path) -> dict[str, Any] | None:
+    """Who holds the warehouse's run lock (pid, user, host, run_id, started_at), or None when no run
+    does. Answers at once: it never waits for the lock or opens the warehouse."""
+    try:
+        fh = lock_path(warehouse).open("r")
+    except FileNotFoundError:
+        return None
+    with fh:
+        try:
+            # a shared lock is refused while a run holds the exclusive one; ours ends with the file
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _parse_holder(fh.read())
+    return None
+
+
+def describe_holder(holder: dict[str, Any]) -> str:
+    """A run lock's holder in words: 'pid 12, user ann on host h, run 2026..., since 2026-...Z'."""
+    if "pid" not in holder:
+        return holder.get("text") or "another process"
+    parts = [f"pid {holder['pid']}", f"user {holder.get('user')} on host {holder.get('host')}"]
+    if holder.get("run_id"):
+        parts.append(f"run {holder['run_id']}")
+    parts.append(f"since {holder.get('started_at')}")
+    return ", ".join(parts)
+
+
+def _parse_holder(text: str) -> dict[str, Any]:
+    try:
+        holder = json.loads(text)
+    except ValueError:
+        holder = None
+    # a lock file written by an older reviewpipe ("pid 12, started ..."), or not yet written
+    return holder if isinstance(holder, dict) else {"text": text.strip()} if text.strip() else {}
+
+
+def _write_holder(fh: Any, holder: dict[str, Any]) -> None:
+    fh.seek(0)
+    fh.truncate()
+    fh.write(json.dumps(holder))
+    fh.flush()
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a uid without a name (containers): the number says who
+        return str(os.getuid())
+
+
+class WarehouseOwned(ReviewpipeError):
+    """The warehouse belongs to another configuration."""
+
+
+def configuration_name(config_file: Path | None) -> str:
+    """Which configuration a run is of: its config file's resolved path (so an edited file is the same
+    configuration), or the built-in defaults of the working folder (their relative paths resolve there)."""
+    if config_file is not None:
+        return str(Path(config_file).resolve())
+    return f"the built-in defaults in {Path.cwd().resolve()}"
+
+
+def claim_warehouse(
+    con: duckdb.DuckDBPyConnection, warehouse: Path, configuration: str, *, take_over: bool = False
+) -> None:
+    """Record configuration as the warehouse's owner when it has none (or take_over is given);
+    raise WarehouseOwned when another configuration owns it, so two never publish each other's data."""
+    owner = scalar(con, "select configuration from warehouse_owner")
+    if owner == configuration:
+        return
+    if owner is not None and not take_over:
+        raise WarehouseOwned(
+            f"the warehouse {warehouse} belongs to the configuration {owner}, and this is "
+            f"{configuration}: two configurations sharing a warehouse publish each other's data. Give "
+            "this configuration its own warehouse ([paths] warehouse), or, if it is to own this one "
+            "from now on, run it once with --take-over-warehouse (reviewpipe run or ingest)."
+        )
+    with transaction(con):
+        con.execute("delete from warehouse_owner")
+        con.execute("insert into warehouse_owner values (?, ?)",
+                    [configuration, datetime.now(UTC).replace(tzinfo=None)])
