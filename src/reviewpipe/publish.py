@@ -309,15 +309,19 @@ def _read_journal(journal: Path) -> list[dict[str, Any]]:
 
 def _restore(entries: list[dict[str, Any]]) -> None:
     """Put back each old file a go-live replaced or took away, and take away each new file that had
-    no old one; whatever part of the go-live was done (none, some, all)."""
+    no old one, whatever part of the go-live was done (none, some, all): each new file is under
+    its temporary name again, as before the go-live."""
     for entry in reversed(entries):
-        final, backup = Path(entry["final"]), entry["backup"]
+        final, backup, tmp = Path(entry["final"]), entry["backup"], entry["tmp"]
+        is_new = tmp is not None and final.is_file() and final.stat().st_ino == entry["inode"]
+        if is_new and not os.path.lexists(tmp):
+            os.link(final, tmp)
         if backup and os.path.lexists(backup):
             if os.path.lexists(final) and os.path.samefile(final, backup):
                 os.unlink(backup)  # never replaced (os.replace of two names of one file does nothing)
             else:
                 os.replace(backup, final)
-        elif entry["tmp"] and not backup and final.exists() and final.stat().st_ino == entry["inode"]:
+        elif is_new:
             final.unlink()
     for folder in _folders(entries):
         _fsync(folder)
