@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -293,3 +295,37 @@ def test_a_retried_publish_does_not_build_on_the_copy_its_failed_attempt_changed
     assert pipeline.publish_stage(settings, frames, "20260101T000000-abcdef", live_copy).reviews_replaced is None
     with duckdb.connect(str(new_db), read_only=True) as con:
         assert con.execute("select count(*) from agg_helpfulness").fetchall() == [(7,)]
+
+
+@pytest.mark.parametrize("session", ["open, writing", "killed after writing", "closed without a checkpoint"])
+def test_a_live_database_whose_write_ahead_log_holds_writes_is_not_copied(tmp_path: Path, session: str) -> None:
+    """A real DuckDB session writes to the live file, which keeps its signature (the writes wait in
+    `.wal`): a delta publish must not copy the file, whose bytes are not what its readers see."""
+    from reviewpipe import publish
+
+    live, new = tmp_path / "reports.duckdb", tmp_path / ".reports.duckdb.r2.tmp"
+    with duckdb.connect(str(live)) as con:
+        con.execute("create table agg_title_summary as select 'tt1' as title_id, 3 as review_count")
+    signature = publish.file_signature(live)
+    update = "update agg_title_summary set review_count = 999999"
+    holder = None
+    if session == "closed without a checkpoint":
+        with duckdb.connect(str(live)) as con:
+            con.execute("pragma disable_checkpoint_on_shutdown")
+            con.execute(update)
+    else:
+        holder = subprocess.Popen([sys.executable, "-c",
+                                   "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                                   f"c.execute({update!r}); print('written', flush=True); time.sleep(60)",
+                                   str(live)], stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "written"
+        if session == "killed after writing":
+            holder.kill()
+            holder.wait(timeout=30)
+    try:
+        assert publish.file_signature(live) == signature and publish.wal_path(live).exists()
+        assert not publish.copy_if_unchanged(live, new, signature) and not new.exists()
+    finally:
+        if holder is not None:
+            holder.kill()
+            holder.wait(timeout=30)
