@@ -4,9 +4,10 @@ Readers of the published file are never blocked and never see a half-made state:
 written beside the old one under a temporary name, every data check in sql/checks must pass, the
 exports are written from it (a run never opens the live published file with DuckDB, at most it
 copies its bytes, so an analyst holding that open, even for writing, cannot make a run fail), and
-only then does `os.replace` put each file in place (an atomic rename on POSIX). A reader that had
-the old file open keeps reading the old file; the next reader opens the new one. A failed run
-leaves the old files as they were.
+only then does `go_live` put the database, the exports and the report in place, all or nothing
+(each an atomic rename on POSIX, the old files kept as hard links under a journal until the run is
+logged). A reader that had the old file open keeps reading the old file; the next reader opens the
+new one. A failed run leaves the old files as they were.
 
 A run that changed few reviews builds the new file from a copy of the live one (`build` with `delta`):
 only those reviews' rows of `reviews`, and the rows of their titles in the per-title tables, are
