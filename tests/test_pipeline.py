@@ -404,7 +404,7 @@ def test_a_failure_in_the_middle_of_going_live_or_logging_it_puts_every_old_outp
     with pytest.raises(OSError):
         pipeline.run(settings)
     monkeypatch.undo()
-    assert outputs(settings) == live
+    assert outputs(settings) == live and leftovers(settings) == []
     assert pipeline.run(settings).published["reviews"] == 50 and leftovers(settings) == []
     assert run_statuses(settings)[-3:] == ["interrupted", "interrupted", "succeeded"]
 

@@ -19,8 +19,11 @@ from reviewpipe.publish import PUBLISHED_TABLES, CheckFailed, export_tables
 
 def publish_live(settings, frames, run_id: str) -> None:
     """Build, check and put in place a published database, without exports."""
+    from reviewpipe import publish
+
     pipeline.publish_stage(settings, frames, run_id)
     pipeline.go_live_stage(settings, run_id, [])
+    publish.finish(pipeline.go_live_journal(settings, run_id))  # no run log to write: done
 
 
 HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"

@@ -625,13 +625,11 @@ def record_run_start(settings: Settings, run_id: str) -> None:
 
 
 def record_run_end(settings: Settings, summary: RunSummary, error: BaseException | None = None) -> None:
-    """Log the run's outcome and figures. A failed run's go-live, if it began one, is rolled back
-    first. A run that went live logs each output's signature (for outputs_current) in the same
-    transaction as its success, then drops the old outputs' backups; if that transaction fails, its
-    go-live is rolled back, so that the outputs are always those of the last run logged succeeded."""
+    """Log the run's outcome and figures. A run that went live logs each output's signature (for
+    outputs_current) in the same transaction as its success, then drops the old outputs' backups;
+    if that transaction fails, its go-live is rolled back (and its files removed), so that the
+    outputs stay those of the last run logged succeeded."""
     journal = go_live_journal(settings, summary.run_id)
-    if error is not None:
-        publish.roll_back(journal)
     went_live = error is None and journal.exists()
     report = summary.ingest.report if summary.ingest else IngestReport()
     staged = summary.ingest.staged if summary.ingest else {}
@@ -665,6 +663,7 @@ def record_run_end(settings: Settings, summary: RunSummary, error: BaseException
     except BaseException:
         if went_live:
             publish.roll_back(journal)
+            discard_run_files(settings, summary.run_id)
         raise
     if went_live:
         publish.finish(journal)
@@ -767,10 +766,11 @@ def _run_locked(settings: Settings, *, only: list[str] | None, full_refresh: boo
 
 def abandon_run(settings: Settings, summary: RunSummary, error: BaseException,
                 live_copy: LiveCopy | None) -> None:
-    """After a run failed: its outputs put back as they were, its temporary files removed, the
-    failure logged."""
+    """After a run failed: its go-live, if it began one, rolled back (the old outputs back), its
+    temporary files removed, the failure logged."""
     if live_copy is not None:
         live_copy.wait()
+    publish.roll_back(go_live_journal(settings, summary.run_id))
     discard_run_files(settings, summary.run_id)
     record_run_end(settings, summary, error)
 
