@@ -228,13 +228,11 @@ def go_live(moves: list[tuple[Path | None, Path]], journal: Path | None = None,
     if journal is not None:
         _write_journal(journal, entries)
     try:
-        made = []
         for entry in entries:
             if entry["backup"]:
                 backup = Path(entry["backup"])
-                backup.unlink(missing_ok=True)
+                backup.unlink(missing_ok=True)  # left by a killed export_tables (no journal)
                 os.link(entry["final"], backup)
-                made.append(backup)
         for folder in _folders(entries):
             _fsync(folder)
         paused = False
