@@ -24,7 +24,6 @@ from prefect.tasks import exponential_backoff
 from reviewpipe import pipeline
 from reviewpipe.errors import TransientError
 from reviewpipe.ingest import Mapper
-from reviewpipe.publish import go_live as go_live_files
 from reviewpipe.scaleout import check_scheduler, dask_map
 from reviewpipe.sentiment import PoolAhead, worker_count
 from reviewpipe.settings import Settings, load_settings
@@ -117,7 +116,7 @@ def report(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
 def go_live(settings: Settings, run_id: str, files: list[tuple[Path, Path]]) -> list[Path]:
     live = pipeline.go_live_stage(settings, run_id, files)
     get_run_logger().info(
-        "go-live: %s and %d exports in %s", settings.published_path, len(live), settings.exports_path
+        "go-live: %s and %d files in %s", settings.published_path, len(live), settings.exports_path
     )
     return live
 
@@ -227,13 +226,10 @@ def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
         report_files = drawn.result()
         summary.preview = pipeline.title_preview(pipeline.new_database_path(settings, summary.run_id))
         artifacts(settings, summary)
-        summary.exports = go_live(settings, summary.run_id, files)
-        summary.report = go_live_files(report_files)[0]
+        # the database, exports and report go live in one step (pipeline.go_live_stage)
+        *summary.exports, summary.report = go_live(settings, summary.run_id, files + report_files)
     except BaseException as exc:
-        if live_copy is not None:
-            live_copy.wait()
-        pipeline.discard_run_files(settings, summary.run_id)
-        pipeline.record_run_end(settings, summary, exc)
+        pipeline.abandon_run(settings, summary, exc, live_copy)
         raise
     pipeline.record_run_end(settings, summary)
     return summary

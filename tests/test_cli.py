@@ -133,7 +133,7 @@ def test_sql_without_a_query_opens_a_prompt(project: Path) -> None:
 
 
 @pytest.fixture
-def published(project: Path) -> Path:
+def sql_project(project: Path) -> Path:
     """project with a small published database, written by a real DuckDB session (no run needed)."""
     (project / "data").mkdir()
     with duckdb.connect(str(project / "data" / "reports.duckdb")) as con:
@@ -141,7 +141,7 @@ def published(project: Path) -> Path:
     return project
 
 
-def test_the_sql_prompt_stays_in_process_with_the_limits_of_a_query(published: Path, tmp_path: Path) -> None:
+def test_the_sql_prompt_stays_in_process_with_the_limits_of_a_query(sql_project: Path, tmp_path: Path) -> None:
     """With a `duckdb` shell on PATH, `reviewpipe sql` still opens its own prompt, where writing
     files, reading other files, attaching, installing and the shell's dot commands all fail."""
     bin_dir = tmp_path / "bin"
@@ -162,7 +162,7 @@ def test_the_sql_prompt_stays_in_process_with_the_limits_of_a_query(published: P
         "select 41 + 1 as answer;",
     ]
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run([str(Path(sys.executable).with_name("reviewpipe")), "sql"], cwd=published,
+    done = subprocess.run([str(Path(sys.executable).with_name("reviewpipe")), "sql"], cwd=sql_project,
                           input="\n".join([*statements, ".quit", ""]), capture_output=True, text=True,
                           timeout=120, env=env)
     assert done.returncode == 0, done.stderr
@@ -173,7 +173,7 @@ def test_the_sql_prompt_stays_in_process_with_the_limits_of_a_query(published: P
     assert "configuration has been locked" in done.stderr and "read-only" in done.stderr
     assert ".shell: not a command here" in done.stderr and ".output: not a command here" in done.stderr
     assert not list(tmp_path.glob("outside*"))
-    assert sorted(p.name for p in (published / "data").iterdir()) == ["reports.duckdb"]
+    assert sorted(p.name for p in (sql_project / "data").iterdir()) == ["reports.duckdb"]
 
 
 @pytest.mark.parametrize("setting, value, query, message", [
@@ -182,17 +182,17 @@ def test_the_sql_prompt_stays_in_process_with_the_limits_of_a_query(published: P
     ("TIMEOUT_SECONDS", "0.5", "select sum(hash(i)) from range(100000000000) t(i)",
      "query stopped after 0.5 s, the time limit [sql] timeout_seconds"),
 ])
-def test_sql_bounds_come_from_the_config_and_reviewpipe_variables(published: Path, setting: str, value: str,
+def test_sql_bounds_come_from_the_config_and_reviewpipe_variables(sql_project: Path, setting: str, value: str,
                                                                  query: str, message: str) -> None:
     # the config file spills to its own folder; the variable sets the bound under test
-    (published / "reviewpipe.toml").write_text('[sql]\ntemp_directory = "spill"\n')
+    (sql_project / "reviewpipe.toml").write_text('[sql]\ntemp_directory = "spill"\n')
     env = {**os.environ, f"REVIEWPIPE_SQL__{setting}": value}
-    done = subprocess.run([str(Path(sys.executable).with_name("reviewpipe")), "sql", query], cwd=published,
+    done = subprocess.run([str(Path(sys.executable).with_name("reviewpipe")), "sql", query], cwd=sql_project,
                           capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("reviewpipe: " + message) and done.stderr.count("\n") == 1, done.stderr
-    assert list((published / "spill").iterdir()) == []
-    assert sorted(p.name for p in (published / "data").iterdir()) == ["reports.duckdb"]
+    assert list((sql_project / "spill").iterdir()) == []
+    assert sorted(p.name for p in (sql_project / "data").iterdir()) == ["reports.duckdb"]
 
 
 def _strict_json(text: str) -> object:
@@ -236,12 +236,12 @@ def test_json_output_is_strict_json_with_null_for_nan_and_infinities(number: flo
     assert row["blob"] == duckdb.execute("select ?::blob::varchar", [blob]).fetchone()[0]
 
 
-def test_sql_json_of_real_query_results_is_strict_json(published: Path) -> None:
+def test_sql_json_of_real_query_results_is_strict_json(sql_project: Path) -> None:
     query = ("select score, 'inf'::double as up, '-inf'::double as down, 1.5::double as x, "
              "[1.0, 'nan'::double] as xs, {'a': 'inf'::double, 'b': 2.25::decimal(9, 2)} as s, "
              "map(['nan'::double, 1.0], ['k', 'v']) as m, 'a\\x00b'::blob as bin, "
              "date '2024-02-29' as d, timestamp '2024-02-29 10:00:00' as ts from agg_title_summary")
-    done = cli(published, "sql", query, "--format", "json")
+    done = cli(sql_project, "sql", query, "--format", "json")
     assert done.returncode == 0, done.stderr
     assert _strict_json(done.stdout) == [{
         "score": None, "up": None, "down": None, "x": 1.5, "xs": [1.0, None],

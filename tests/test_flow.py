@@ -122,3 +122,33 @@ def test_a_user_error_fails_the_flow_at_once_without_retries(flow_module, prefec
     message = runs["ingest"].state.message
     assert "reviews.csv" in message and "no_such_column" in message and "Fix [sources.columns]" in message
     assert not (tmp_path / "data" / "reports.duckdb").exists()
+
+
+@pytest.mark.slow
+def test_the_flow_puts_the_database_exports_and_report_live_in_one_step(
+        flow_module, prefect_server, tmp_path: Path) -> None:
+    """The report's path blocked by a directory: the flow fails naming it, and the database and the
+    exports (which went live before the report in the old flow) are all the last run's still."""
+    landing = tmp_path / "landing"
+    header = "review_id,title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
+    (landing).mkdir()
+    (landing / "a.csv").write_text(header + "".join(
+        f"r{i},tt{i % 3},critic{i},2022-0{1 + i % 9}-01,{1 + i % 10},{i % 4},{i % 4 + 1},T{i},Review {i} was fine.\n"
+        for i in range(30)))
+    config = tmp_path / "reviewpipe.toml"
+    config.write_text('[sentiment]\nworkers = 1\n[[sources]]\nname = "rev"\npath = "landing/*.csv"\n')
+    assert flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True).is_completed()
+    settings = load_settings(config)
+    live = {p: p.read_bytes() for p in pipeline.output_paths(settings)}
+    (landing / "b.csv").write_text(header + "r100,tt9,late,2023-01-01,9,1,1,Late,Late but good.\n")
+    report = settings.exports_path / "report.html"
+    report.unlink()
+    report.mkdir()
+    state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
+    assert state.is_failed() and f"{report} is a directory" in state.message
+    report.rmdir()
+    assert {p: p.read_bytes() for p in pipeline.output_paths(settings) if p != report} == {
+        p: b for p, b in live.items() if p != report}
+    state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
+    assert state.is_completed() and state.result().report == report and report.is_file()
+    assert state.result().published["reviews"] == 31

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import os
+import re
+import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +20,7 @@ import pytest
 from conftest import published_rows, write
 from hypothesis import strategies as st
 
-from reviewpipe import pipeline
+from reviewpipe import pipeline, publish
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.publish import PUBLISHED_TABLES
 from reviewpipe.sample import BAD_ROWS
@@ -345,3 +350,305 @@ def _whole_build(settings: Settings, root: Path, loaded: dict[Path, bytes]) -> d
     finally:
         for path in gone:
             path.unlink()
+
+
+# --- outputs a run checks, rolls back and never half-publishes (issue 21, items 4, 6, 8 and 10) ---
+
+REVIEWS = "review_id,title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
+
+
+def reviews_file(path: Path, first: int, n: int, text: str = "was") -> Path:
+    """n reviews r<first>.. of four titles, with ratings, votes and texts that vary."""
+    return write(path, REVIEWS + "".join(
+        f"r{i},tt{i % 4},critic{i},2021-{1 + i % 12:02d}-05,{1 + i % 10},{i % 5},{i % 5 + i % 3},Title {i},"
+        f"\"Review {i} {text} {'a wonderful, moving film' if i % 3 else 'dull'}.\"\n"
+        for i in range(first, first + n)))
+
+
+@pytest.fixture
+def small(tmp_path: Path, make_settings) -> Settings:
+    """A pipeline over one folder of 40 reviews, run once (its outputs live)."""
+    reviews_file(tmp_path / "landing" / "a.csv", 0, 40)
+    settings = make_settings({"name": "rev", "path": str(tmp_path / "landing" / "*.csv")})
+    pipeline.run(settings)
+    return settings
+
+
+def outputs(settings: Settings) -> dict[str, bytes]:
+    """Every output's bytes by file name: the published database, each export, the report."""
+    return {p.name: p.read_bytes() for p in pipeline.output_paths(settings)}
+
+
+def exports_and_rows(settings: Settings) -> tuple[dict[str, bytes], dict[str, list[tuple]]]:
+    """What two runs over the same files must agree on: the exports' bytes and the published rows
+    (the report names its run and the database holds when files loaded, so those differ)."""
+    files = outputs(settings)
+    files.pop(settings.published_path.name), files.pop("report.html")
+    return files, published(settings)
+
+
+def leftovers(settings: Settings) -> list[str]:
+    """Files a run keeps only while it runs: temporary files, old outputs' backups, journals."""
+    folders = {settings.published_path.parent, settings.exports_path}
+    return sorted(p.name for folder in folders for p in folder.iterdir()
+                  if p.name.startswith(".") and p.name.endswith((".tmp", ".bak", ".golive", ".wal", ".part")))
+
+
+def run_statuses(settings: Settings) -> list[str]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return [s for (s,) in con.execute("select status from runs order by started_at").fetchall()]
+
+
+def edit(path: Path, how: str) -> None:
+    """Change an output file the way a person or a program might."""
+    if how == "append a line":
+        with path.open("ab") as f:
+            f.write(b"tt0,999999\n")
+    elif how == "same size, times set back":  # only the change time shows it
+        st, data = path.stat(), bytearray(path.read_bytes())
+        at = max(i for i in range(len(data)) if chr(data[i]).isdigit())
+        data[at] = ord("7") if data[at] != ord("7") else ord("8")
+        path.write_bytes(bytes(data))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    elif how == "delete":
+        path.unlink()
+    elif how == "sql update":  # an analyst's session on the published file, closed (checkpointed)
+        with duckdb.connect(str(path)) as con:
+            con.execute("update agg_title_summary set review_count = 999999 where title_id = 'tt1'")
+    else:
+        raise AssertionError(how)
+
+
+def test_every_output_edited_in_any_way_is_not_current_and_the_same_bytes_are(small) -> None:
+    """Each output edited in turn, in each way (one keeps size and modification time, one writes
+    through DuckDB): not current. Its bytes copied back (a new inode and times): current again,
+    found by hash, and its new stat stored so the next check need not hash it."""
+    settings = small
+    kinds = ("append a line", "same size, times set back", "delete")
+    cases = [(path, how) for path in pipeline.output_paths(settings) for how in kinds]
+    cases.append((settings.published_path, "sql update"))
+    with pipeline.warehouse(settings) as con:
+        for path, how in cases:
+            kept = path.read_bytes()
+            edit(path, how)
+            assert not pipeline.outputs_current(con, settings), (path.name, how)
+            path.with_name("copy").write_bytes(kept)
+            os.replace(path.with_name("copy"), path)
+            assert pipeline.outputs_current(con, settings), (path.name, how)
+            stats = dict(con.execute("select path, stat from output_signatures").fetchall())
+            assert stats[str(path)] == publish.file_signature(path)
+
+
+def test_a_run_with_nothing_new_rebuilds_an_output_that_is_not_what_the_last_run_put_live(small) -> None:
+    """The analyst's update of the published file, then an export edited with its times set back:
+    each next run, with no new input, rebuilds and publishes what was published before; the run
+    after that finds nothing new and rewrites nothing."""
+    settings = small
+    before = exports_and_rows(settings)
+    for path, how in ((settings.published_path, "sql update"),
+                      (settings.exports_path / "agg_title_summary.csv", "same size, times set back")):
+        edit(path, how)
+        summary = pipeline.run(settings)
+        assert summary.ingest.unchanged_since is None and summary.published, (path.name, how)
+        assert exports_and_rows(settings) == before, (path.name, how)
+    live = outputs(settings)
+    assert pipeline.run(settings).ingest.unchanged_since is not None
+    assert outputs(settings) == live and leftovers(settings) == []
+
+
+def built_run(settings: Settings) -> tuple[pipeline.RunSummary, list[tuple[Path, Path]]]:
+    """A run with every stage done but going live: its summary and its exports' and report's moves."""
+    run_id = pipeline.new_run_id()
+    pipeline.record_run_start(settings, run_id)
+    summary = pipeline.RunSummary(run_id, ingest=pipeline.ingest_stage(settings, run_id))
+    pipeline.score_stage(settings)
+    summary.published = pipeline.publish_stage(settings, pipeline.metrics_stage(settings), run_id).counts
+    return summary, pipeline.export_stage(settings, run_id) + pipeline.report_stage(settings, run_id)
+
+
+def test_an_output_path_blocked_fails_the_run_before_anything_goes_live(small) -> None:
+    """A directory where each output goes, in turn: going live fails with a message naming it and
+    what to do, before anything changed; once the directory is gone, it goes live. A whole run
+    blocked so (the issue's example: one export) is logged failed and leaves nothing behind."""
+    settings = small
+    reviews_file(settings.samples_path.parent / "landing" / "b.csv", 100, 10)
+    live = outputs(settings)
+    summary, files = built_run(settings)
+    for path in pipeline.output_paths(settings):
+        path.rename(path.with_name("kept"))
+        (path / "someone's").mkdir(parents=True)
+        with pytest.raises(ReviewpipeError, match=f"{re.escape(str(path))} is a directory.*move or remove"):
+            pipeline.go_live_stage(settings, summary.run_id, files)
+        shutil.rmtree(path)
+        path.with_name("kept").rename(path)
+        assert outputs(settings) == live, path.name
+    *summary.exports, summary.report = pipeline.go_live_stage(settings, summary.run_id, files)
+    pipeline.record_run_end(settings, summary)
+    assert published(settings)["reviews"] != []  # the new outputs
+    assert len(published(settings)["reviews"]) == 50 and leftovers(settings) == []
+
+    reviews_file(settings.samples_path.parent / "landing" / "c.csv", 200, 10)
+    live = outputs(settings)
+    blocked = settings.exports_path / "agg_monthly_trends.csv"
+    blocked.unlink()
+    blocked.mkdir()
+    with pytest.raises(ReviewpipeError, match=re.escape(str(blocked))):
+        pipeline.run(settings)
+    blocked.rmdir()
+    assert {n: b for n, b in outputs_or_missing(settings).items() if b is not None} == {
+        n: b for n, b in live.items() if n != blocked.name}
+    assert leftovers(settings) == [] and run_statuses(settings)[-1] == "failed"
+
+
+def outputs_or_missing(settings: Settings) -> dict[str, bytes | None]:
+    return {p.name: p.read_bytes() if p.is_file() else None for p in pipeline.output_paths(settings)}
+
+
+def test_a_failure_in_the_middle_of_going_live_or_logging_it_puts_every_old_output_back(
+        small, monkeypatch) -> None:
+    """A rename that fails after others succeeded (onto each output in turn), or a run log that
+    cannot be written once everything is live: every output is the old one again."""
+    settings = small
+    reviews_file(settings.samples_path.parent / "landing" / "b.csv", 100, 10)
+    live = outputs(settings)
+    summary, files = built_run(settings)
+    real_replace = os.replace
+    for victim in pipeline.output_paths(settings):
+        def replace(src, dst, victim=victim):
+            if Path(dst) == victim:
+                raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+            real_replace(src, dst)
+
+        monkeypatch.setattr(os, "replace", replace)
+        with pytest.raises(ReviewpipeError, match=f"could not put {re.escape(str(victim))} in place"):
+            pipeline.go_live_stage(settings, summary.run_id, files)
+        monkeypatch.setattr(os, "replace", real_replace)
+        assert outputs(settings) == live, victim.name
+        assert all(tmp.exists() for tmp, _ in files), victim.name  # not gone live: still to go
+
+    def unloggable(journal):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(publish, "journal_digests", unloggable)
+    with pytest.raises(OSError):
+        pipeline.run(settings)
+    monkeypatch.undo()
+    assert outputs(settings) == live and leftovers(settings) == []
+    assert pipeline.run(settings).published["reviews"] == 50 and leftovers(settings) == []
+    assert run_statuses(settings)[-3:] == ["interrupted", "interrupted", "succeeded"]
+
+
+def test_a_run_killed_while_going_live_is_rolled_back_by_the_next(tmp_path: Path, small) -> None:
+    """Killed with the new database live and the exports not yet, then the changed input restored
+    to its old bytes: the next run puts the old outputs back, so it rightly finds nothing new and
+    the database, exports and report are all the last good run's, byte for byte."""
+    settings = small
+    live = outputs(settings)
+    source = settings.samples_path.parent / "landing" / "a.csv"
+    old_bytes = source.read_bytes()
+    reviews_file(source, 0, 40, text="now seems")
+    config = write(tmp_path / "killed.toml",
+                   f'[paths]\nwarehouse = "{settings.warehouse_path}"\npublished = "{settings.published_path}"\n'
+                   f'exports = "{settings.exports_path}"\nsamples = "{settings.samples_path}"\n'
+                   f'[sentiment]\nworkers = 1\n[[sources]]\nname = "rev"\npath = "{tmp_path}/landing/*.csv"\n')
+    run = subprocess.Popen([str(Path(sys.executable).parent / "reviewpipe"), "run", "--no-prefect",
+                            "--config", str(config)],
+                           env={**os.environ, "REVIEWPIPE_PAUSE_AT": "go-live"},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert run.stderr.readline().strip() == "reviewpipe: paused at go-live"
+    finally:
+        run.kill()
+        run.wait(timeout=30)
+    assert outputs(settings)[settings.published_path.name] != live[settings.published_path.name]
+    source.write_bytes(old_bytes)
+    summary = pipeline.run(settings)
+    assert summary.ingest.unchanged_since is not None
+    assert outputs(settings) == live and leftovers(settings) == []
+    assert run_statuses(settings)[-2:] == ["interrupted", "succeeded"]
+
+
+def wal(database: Path) -> Path:
+    """The write-ahead log DuckDB keeps beside a database file."""
+    return database.with_name(database.name + ".wal")
+
+
+def leave_a_wal(database: Path, how: str) -> None:
+    """A real DuckDB session writes to the published file and leaves its write-ahead log beside it."""
+    update = "update agg_title_summary set review_count = 999999 where title_id = 'tt1'"
+    if how == "killed":
+        session = subprocess.Popen([sys.executable, "-c",
+                                    "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                                    f"c.execute({update!r}); print('written', flush=True); time.sleep(60)",
+                                    str(database)], stdout=subprocess.PIPE, text=True)
+        try:
+            assert session.stdout.readline().strip() == "written"
+        finally:
+            session.kill()
+            session.wait(timeout=30)
+    else:  # closed without a checkpoint, as a session configured so (or crashing in it) does
+        with duckdb.connect(str(database)) as con:
+            con.execute("pragma disable_checkpoint_on_shutdown")
+            con.execute(update)
+    assert wal(database).exists()
+
+
+@pytest.mark.parametrize("new_reviews", [0, 10])
+@pytest.mark.parametrize("how", ["killed", "closed without a checkpoint"])
+def test_a_write_ahead_log_left_beside_the_published_file_never_pairs_with_a_new_one(
+        small, how: str, new_reviews: int) -> None:
+    """With a stale WAL beside the published file, a run with nothing new rebuilds (the WAL is a
+    write), and a run with new reviews publishes a file every reader can open; either way the file
+    holds exactly what the inputs say, and no WAL lies beside it."""
+    settings = small
+    leave_a_wal(settings.published_path, how)
+    if new_reviews:
+        reviews_file(settings.samples_path.parent / "landing" / "b.csv", 100, new_reviews)
+    summary = pipeline.run(settings)
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        # 40 reviews over 4 titles, 10 each (the session's 999999 is gone); the new ones add 2-3 to each
+        assert con.execute("select count(*), max(review_count) from agg_title_summary").fetchall() == [
+            (4, 10 + (3 if new_reviews else 0))]
+    assert summary.ingest.unchanged_since is None and summary.published["reviews"] == 40 + new_reviews
+    assert not wal(settings.published_path).exists()
+    assert pipeline.run(settings).ingest.unchanged_since is not None and leftovers(settings) == []
+
+
+def test_a_run_removes_only_temporary_files_of_its_own_warehouse_runs(tmp_path: Path, make_settings) -> None:
+    """Two pipelines, each with its own warehouse, publish into one folder. A run of one removes
+    what its own killed runs left (the database, export and report under temporary names), never
+    the temporary files of the other pipeline's run in progress, which then goes live."""
+    reviews_file(tmp_path / "landing" / "a.csv", 0, 40)
+    base = make_settings({"name": "rev", "path": str(tmp_path / "landing" / "*.csv")})
+
+    def pipeline_named(name: str) -> Settings:
+        return base.model_copy(update={"paths": base.paths.model_copy(update={
+            "warehouse": tmp_path / name / "warehouse.duckdb", "published": tmp_path / "shared" / f"{name}.duckdb",
+            "exports": tmp_path / "shared" / f"{name}_exports"})})
+
+    one, other = pipeline_named("one"), pipeline_named("other")
+    # one's run that was killed: logged as running, its files under temporary names
+    killed = "20260101T000000-aaaaaa"
+    pipeline.record_run_start(one, killed)
+    one.exports_path.mkdir(parents=True)
+    theirs = [pipeline.new_database_path(one, killed), one.exports_path / f".agg_helpfulness.csv.{killed}.tmp",
+              one.exports_path / f".report.html.{killed}.tmp"]
+    for path in theirs:
+        path.write_bytes(b"half")
+    # the other pipeline's run, with its database, exports and report built, not yet live
+    run_id = pipeline.new_run_id()
+    pipeline.record_run_start(other, run_id)
+    summary = pipeline.RunSummary(run_id, ingest=pipeline.ingest_stage(other, run_id))
+    pipeline.score_stage(other)
+    summary.published = pipeline.publish_stage(other, pipeline.metrics_stage(other), run_id).counts
+    files = pipeline.export_stage(other, run_id) + pipeline.report_stage(other, run_id)
+    pending = [pipeline.new_database_path(other, run_id), *(tmp for tmp, _ in files)]
+
+    assert pipeline.run(one).published["reviews"] == 40
+    assert not any(path.exists() for path in theirs)
+    assert all(path.exists() for path in pending)
+    *summary.exports, summary.report = pipeline.go_live_stage(other, run_id, files)
+    pipeline.record_run_end(other, summary)
+    assert run_statuses(other) == ["succeeded"] and run_statuses(one) == ["interrupted", "succeeded"]
+    assert published(other) == published(one)
+    assert leftovers(one) == [] and leftovers(other) == []

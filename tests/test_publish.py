@@ -6,6 +6,8 @@ import csv
 import hashlib
 import logging
 import re
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,8 +28,11 @@ from reviewpipe.warehouse import quote_identifier
 
 def publish_live(settings, frames, run_id: str) -> None:
     """Build, check and put in place a published database, without exports."""
+    from reviewpipe import publish
+
     pipeline.publish_stage(settings, frames, run_id)
     pipeline.go_live_stage(settings, run_id, [])
+    publish.finish(pipeline.go_live_journal(settings, run_id))  # no run log to write: done
 
 
 HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
@@ -419,3 +424,37 @@ def test_exports_write_only_safely_named_tables_inside_the_exports_folder(tmp_pa
     with pytest.raises(ReviewpipeError, match=re.escape(f"published table {name!r} cannot be exported")):
         export_tables(database, out, ["agg_good", name])
     assert sorted(p for p in root.rglob("*") if p.is_file()) == [out / "agg_good.csv", database]
+
+
+@pytest.mark.parametrize("session", ["open, writing", "killed after writing", "closed without a checkpoint"])
+def test_a_live_database_whose_write_ahead_log_holds_writes_is_not_copied(tmp_path: Path, session: str) -> None:
+    """A real DuckDB session writes to the live file, which keeps its signature (the writes wait in
+    `.wal`): a delta publish must not copy the file, whose bytes are not what its readers see."""
+    from reviewpipe import publish
+
+    live, new = tmp_path / "reports.duckdb", tmp_path / ".reports.duckdb.r2.tmp"
+    with duckdb.connect(str(live)) as con:
+        con.execute("create table agg_title_summary as select 'tt1' as title_id, 3 as review_count")
+    signature = publish.file_signature(live)
+    update = "update agg_title_summary set review_count = 999999"
+    holder = None
+    if session == "closed without a checkpoint":
+        with duckdb.connect(str(live)) as con:
+            con.execute("pragma disable_checkpoint_on_shutdown")
+            con.execute(update)
+    else:
+        holder = subprocess.Popen([sys.executable, "-c",
+                                   "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                                   f"c.execute({update!r}); print('written', flush=True); time.sleep(60)",
+                                   str(live)], stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "written"
+        if session == "killed after writing":
+            holder.kill()
+            holder.wait(timeout=30)
+    try:
+        assert publish.file_signature(live) == signature and publish.wal_path(live).exists()
+        assert not publish.copy_if_unchanged(live, new, signature) and not new.exists()
+    finally:
+        if holder is not None:
+            holder.kill()
+            holder.wait(timeout=30)

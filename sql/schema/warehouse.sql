@@ -135,7 +135,7 @@ create table if not exists publish_pending (
 );
 
 -- The live published database: what it was built from (pipeline.publish_basis) and the file as it
--- was put in place (size, mtime, inode). A run may build the next one from a copy of it only if both
+-- was put in place (size, mtime, ctime, inode). A run may build the next one from a copy of it only if both
 -- still hold.
 create table if not exists published_state (
     basis varchar not null,
@@ -147,6 +147,15 @@ create table if not exists published_state (
 create table if not exists warehouse_owner (
     configuration varchar not null,   -- the config file's resolved path, or the built-in defaults of a folder
     recorded_at timestamp not null    -- when it took the warehouse (UTC)
+);
+
+-- Every output the last run that went live put in place (pipeline.output_paths): its stat signature
+-- (size, mtime, ctime, inode: publish.file_signature) and the sha256 of the bytes it went live with.
+-- A run that finds nothing new checks the outputs against them and rebuilds if one differs.
+create table if not exists output_signatures (
+    path varchar primary key,
+    stat varchar not null,
+    sha256 varchar not null
 );
 
 -- Columns added after the first release: a warehouse made by an older reviewpipe gains them in place.

@@ -6,6 +6,7 @@ Prefect flow in flows/ can wrap each one in a task, and tests can call them dire
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import re
 import time
@@ -115,7 +116,7 @@ def ingest_stage(
         state = inputs_state(con, settings)
         last = rows(con, "select run_id, inputs_hash from runs where status = 'succeeded' "
                          "order by started_at desc limit 1")
-        if last and last[0][1] == state and not full_refresh and outputs_in_place(settings):
+        if last and last[0][1] == state and not full_refresh and outputs_current(con, settings):
             return IngestSummary(report, staged_counts(con), state, unchanged_since=last[0][0])
         staged = stage(con)
     return IngestSummary(report, staged, state)
@@ -148,13 +149,36 @@ def _code_hash() -> str:
     return digest.hexdigest()
 
 
-def outputs_in_place(settings: Settings) -> bool:
-    """Whether the published database, every export and the report are where a run puts them."""
+def output_paths(settings: Settings) -> list[Path]:
+    """Every file a run puts live: the published database, each export and the report."""
     fmt = settings.exports.format
-    expected = [settings.published_path, settings.exports_path / "report.html",
-                *(settings.exports_path / f"{t}.{fmt}" for t in publish.PUBLISHED_TABLES
-                  if t.startswith("agg_"))]
-    return all(path.exists() for path in expected)
+    return [settings.published_path, settings.exports_path / "report.html",
+            *(settings.exports_path / f"{t}.{fmt}" for t in publish.PUBLISHED_TABLES
+              if t.startswith("agg_"))]
+
+
+def outputs_current(con: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
+    """Whether every output holds exactly the bytes the last run that went live put there.
+
+    Each file's stat signature (publish.file_signature) is compared first, so a run with nothing
+    new reads no output; only a file whose signature changed is hashed, and one with the same bytes
+    (copied back, or put back by a rolled-back go-live) gets its new signature stored. A write-ahead
+    log beside the published database means a session wrote to it: not current.
+    """
+    recorded = {Path(path): (stat, digest) for path, stat, digest in
+                rows(con, "select path, stat, sha256 from output_signatures")}
+    if set(recorded) != set(output_paths(settings)) or publish.wal_path(settings.published_path).exists():
+        return False
+    for path, (stat, digest) in recorded.items():
+        now = publish.file_signature(path) if path.is_file() else None
+        if now == stat:
+            continue
+        if now is None or publish.file_digest(path) != digest:
+            return False
+        con.execute("update output_signatures set stat = ? where path = ?", [now, str(path)])
+        if path == settings.published_path:  # the same bytes: still a base for a delta publish
+            con.execute("update published_state set file_signature = ?", [now])
+    return True
 
 
 def score_stage(settings: Settings, mapper: Mapper | None = None,
@@ -529,22 +553,34 @@ def report_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
 
 
 def go_live_stage(settings: Settings, run_id: str, files: list[tuple[Path, Path]]) -> list[Path]:
-    """Put the run's database, then its exports, in place; the live export paths."""
-    publish.go_live([(new_database_path(settings, run_id), settings.published_path)])
-    hooks.pause("go-live")
-    return publish.go_live(files)
+    """Put the run's database and its other files (exports, report) in place in one go-live, all
+    or nothing (publish.go_live, journal in go_live_journal); the final paths of `files`, in order.
+
+    A write-ahead log beside the published database belongs to the old file (a session wrote to
+    it): it is taken away first, so that no reader pairs it with the new file. The journal and the
+    old files' backups stay until record_run_end has logged the run (or rolled it back).
+    """
+    database = (new_database_path(settings, run_id), settings.published_path)
+    stale_wal = (None, publish.wal_path(settings.published_path))
+    return publish.go_live([stale_wal, database, *files], go_live_journal(settings, run_id),
+                           tag=run_id)[1:]
 
 
-def discard_run_files(settings: Settings, run_id: str | None) -> None:
-    """Remove what a failed run (or, with None, any earlier run) left under temporary names."""
-    pattern = re.compile(rf"^\..+\.{re.escape(run_id) if run_id else _RUN_ID}\.tmp(\.wal)?$")
+def go_live_journal(settings: Settings, run_id: str) -> Path:
+    """Where a run's go-live journal is kept (beside the published database)."""
+    published = settings.published_path
+    return published.with_name(f".{published.name}.{run_id}.golive")
+
+
+def discard_run_files(settings: Settings, *run_ids: str) -> None:
+    """Remove what the given runs (failed, or killed) left under temporary names; nothing else, so
+    that a pipeline with another warehouse that shares these folders keeps its files."""
+    pattern = re.compile(r"^\..+\.(?P<run_id>[^.]+)\.(tmp|tmp\.wal|golive\.part)$")
     for folder in (settings.published_path.parent, settings.exports_path):
-        for leftover in folder.glob(".*.tmp*"):
-            if pattern.match(leftover.name):
+        for leftover in folder.glob(".*"):
+            match = pattern.match(leftover.name)
+            if match and match["run_id"] in run_ids:
                 leftover.unlink(missing_ok=True)
-
-
-_RUN_ID = r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}"  # new_run_id()
 
 
 def parameters_note(settings: Settings, parameters: pl.DataFrame) -> str:
@@ -567,11 +603,22 @@ def parameters_note(settings: Settings, parameters: pl.DataFrame) -> str:
 
 def record_run_start(settings: Settings, run_id: str) -> None:
     """Log the run as running; a run still logged as running was killed (this one holds the run lock):
-    it is logged as interrupted and its temporary files are removed."""
-    discard_run_files(settings, None)
+    it is logged as interrupted, its go-live, if it began one, is rolled back (finished, if it was
+    logged as succeeded) and its temporary files are removed. Only this warehouse's runs are
+    looked at: another pipeline that shares the published folder keeps its files. A warehouse of
+    another configuration is refused before anything is touched (warehouse.claim_warehouse)."""
     note_run_id(settings.warehouse_path, run_id)  # for `reviewpipe status` while the run goes on
     with warehouse(settings) as con:
         claim_warehouse(con, settings.warehouse_path, configuration_name(settings.config_file))
+        status = dict(rows(con, "select run_id, status from runs"))
+        published = settings.published_path
+        for journal in published.parent.glob(f".{glob.escape(published.name)}.*.golive"):
+            killed = journal.name[len(published.name) + 2: -len(".golive")]
+            if status.get(killed) == "succeeded":
+                publish.finish(journal)
+            elif killed in status:
+                publish.roll_back(journal)
+        discard_run_files(settings, *(r for r, s in status.items() if s in ("running", "interrupted")))
         con.execute(
             "update runs set status = 'interrupted', finished_at = ?, message = 'the run stopped "
             "without finishing (killed, or the machine stopped); nothing of it was published' "
@@ -585,31 +632,48 @@ def record_run_start(settings: Settings, run_id: str) -> None:
 
 
 def record_run_end(settings: Settings, summary: RunSummary, error: BaseException | None = None) -> None:
-    """Log the run's outcome and figures."""
+    """Log the run's outcome and figures. A run that went live logs each output's signature (for
+    outputs_current) in the same transaction as its success, then drops the old outputs' backups;
+    if that transaction fails, its go-live is rolled back (and its files removed), so that the
+    outputs stay those of the last run logged succeeded."""
+    journal = go_live_journal(settings, summary.run_id)
+    went_live = error is None and journal.exists()
     report = summary.ingest.report if summary.ingest else IngestReport()
     staged = summary.ingest.staged if summary.ingest else {}
-    with warehouse(settings) as con, transaction(con):
-        if error is None and summary.published:  # this run's database is live
-            con.execute("delete from publish_pending")
-            con.execute("delete from published_state")
-            con.execute("insert into published_state values (?, ?)",
-                        [publish_basis(settings), publish.file_signature(settings.published_path)])
-        con.execute(
-            """
-            update runs set finished_at = ?, status = ?, files_loaded = ?, files_skipped = ?,
-                files_unreadable = ?, records_read = ?, rows_quarantined = ?,
-                reviews_published = ?, titles_published = ?, message = ?, inputs_hash = ?
-            where run_id = ?
-            """,
-            [
-                _now(), "failed" if error else "succeeded", report.count("loaded"),
-                report.count("skipped"), report.count("unreadable"), report.records,
-                staged.get("quarantine"), summary.published.get("reviews"),
-                summary.published.get("titles"),
-                str(error) if error else unchanged_message(summary),
-                None if error or not summary.ingest else summary.ingest.inputs_hash, summary.run_id,
-            ],
-        )
+    try:
+        with warehouse(settings) as con, transaction(con):
+            if went_live:
+                con.execute("delete from publish_pending")
+                con.execute("delete from published_state")
+                con.execute("insert into published_state values (?, ?)",
+                            [publish_basis(settings), publish.file_signature(settings.published_path)])
+                con.execute("delete from output_signatures")
+                con.executemany("insert into output_signatures values (?, ?, ?)", [
+                    [str(path), publish.file_signature(path), digest]
+                    for path, digest in publish.journal_digests(journal).items()])
+            con.execute(
+                """
+                update runs set finished_at = ?, status = ?, files_loaded = ?, files_skipped = ?,
+                    files_unreadable = ?, records_read = ?, rows_quarantined = ?,
+                    reviews_published = ?, titles_published = ?, message = ?, inputs_hash = ?
+                where run_id = ?
+                """,
+                [
+                    _now(), "failed" if error else "succeeded", report.count("loaded"),
+                    report.count("skipped"), report.count("unreadable"), report.records,
+                    staged.get("quarantine"), summary.published.get("reviews"),
+                    summary.published.get("titles"),
+                    str(error) if error else unchanged_message(summary),
+                    None if error or not summary.ingest else summary.ingest.inputs_hash, summary.run_id,
+                ],
+            )
+    except BaseException:
+        if went_live:
+            publish.roll_back(journal)
+            discard_run_files(settings, summary.run_id)
+        raise
+    if went_live:
+        publish.finish(journal)
 
 
 def unchanged_message(summary: RunSummary) -> str | None:
@@ -699,16 +763,23 @@ def _run_locked(settings: Settings, *, only: list[str] | None, full_refresh: boo
             files, summary.seconds["export"] = _timed(export_stage, settings, summary.run_id)
             report_files, summary.seconds["report"] = drawn.result()
         summary.preview = title_preview(new_database_path(settings, summary.run_id))
-        summary.exports = go_live_stage(settings, summary.run_id, files)
-        summary.report = publish.go_live(report_files)[0]
+        *summary.exports, summary.report = go_live_stage(settings, summary.run_id, files + report_files)
     except BaseException as exc:
-        if live_copy is not None:
-            live_copy.wait()
-        discard_run_files(settings, summary.run_id)
-        record_run_end(settings, summary, exc)
+        abandon_run(settings, summary, exc, live_copy)
         raise
     record_run_end(settings, summary)
     return summary
+
+
+def abandon_run(settings: Settings, summary: RunSummary, error: BaseException,
+                live_copy: LiveCopy | None) -> None:
+    """After a run failed: its go-live, if it began one, rolled back (the old outputs back), its
+    temporary files removed, the failure logged."""
+    if live_copy is not None:
+        live_copy.wait()
+    publish.roll_back(go_live_journal(settings, summary.run_id))
+    discard_run_files(settings, summary.run_id)
+    record_run_end(settings, summary, error)
 
 
 def _timed(stage: Any, *args: Any) -> tuple[Any, float]:

@@ -4,9 +4,10 @@ Readers of the published file are never blocked and never see a half-made state:
 written beside the old one under a temporary name, every data check in sql/checks must pass, the
 exports are written from it (a run never opens the live published file with DuckDB, at most it
 copies its bytes, so an analyst holding that open, even for writing, cannot make a run fail), and
-only then does `os.replace` put each file in place (an atomic rename on POSIX). A reader that had
-the old file open keeps reading the old file; the next reader opens the new one. A failed run
-leaves the old files as they were.
+only then does `go_live` put the database, the exports and the report in place, all or nothing
+(each an atomic rename on POSIX, the old files kept as hard links under a journal until the run is
+logged). A reader that had the old file open keeps reading the old file; the next reader opens the
+new one. A failed run leaves the old files as they were.
 
 A run that changed few reviews builds the new file from a copy of the live one (`build` with `delta`):
 only those reviews' rows of `reviews`, and the rows of their titles in the per-title tables, are
@@ -16,6 +17,8 @@ are stored ZSTD-compressed (a quarter of their size), which also makes that copy
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import re
@@ -25,10 +28,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
 
+from reviewpipe import hooks
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.settings import SqlSettings
 from reviewpipe.warehouse import quote_identifier, read_model, rows, scalar, sql_dir
@@ -168,21 +173,36 @@ def build(
 
 
 def file_signature(path: Path) -> str:
-    """Size, modification time and inode: what changes when anything writes or replaces the file."""
+    """Size, modification and change times and inode: what changes when anything writes, replaces
+    or touches the file (a change time cannot be set back, so an edit that restores the modification
+    time shows too)."""
     st = path.stat()
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def file_digest(path: Path) -> str:
+    """The sha256 of the file's bytes, in hex."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def wal_path(database: Path) -> Path:
+    """Where DuckDB keeps the write-ahead log of database: writes wait there until a checkpoint."""
+    return database.with_name(database.name + ".wal")
 
 
 def copy_if_unchanged(live: Path, new_db: Path, signature: str) -> bool:
     """Copy the live published database to new_db if its signature is `signature` before and after
-    the copy (nothing wrote to it since it went live, nor while it was copied); whether it did."""
-    if file_signature(live) != signature:
+    the copy (nothing wrote to it since it went live, nor while it was copied) and no write-ahead log
+    lies beside it (a session wrote to it without a checkpoint: the file alone is not what readers
+    see); whether it did."""
+    if file_signature(live) != signature or wal_path(live).exists():
         return False
     new_db.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(live, new_db)
     with new_db.open("rb") as copied:  # on disk now, so the build's checkpoint writes only its own
         os.fsync(copied.fileno())
-    if file_signature(live) != signature:
+    if file_signature(live) != signature or wal_path(live).exists():
         new_db.unlink()
         return False
     return True
@@ -198,19 +218,143 @@ def _replace_pending_reviews(con: duckdb.DuckDBPyConnection, model: str) -> None
     )
 
 
-def go_live(moves: list[tuple[Path, Path]]) -> list[Path]:
-    """Rename each finished temporary file over its final name, durably; the final paths.
+def go_live(moves: list[tuple[Path | None, Path]], journal: Path | None = None,
+            tag: str = "tmp") -> list[Path]:
+    """Put each finished temporary file in place over its final name, all or nothing; the final paths
+    of the files put in place.
 
-    Each rename is atomic: a reader that opens the final name gets the old whole file or the new
-    whole file. One that already has the old file open keeps reading it undisturbed.
+    A move (None, final) takes final away (a stale write-ahead log). Before anything changes, every
+    move is checked possible (a ReviewpipeError names the path in the way otherwise), each new
+    file's sha256 is taken, each old file is kept as a hard link `.<name>.<tag>.bak` beside it, and
+    all of it is written to `journal` (when given). Then each rename is atomic: a reader that opens a
+    final name gets the old whole file or the new whole file, and one that has the old file open
+    keeps reading it. A failure in the middle puts every old file back before it is raised; after
+    a kill, `roll_back(journal)` does; `finish(journal)` drops the backups once the run is logged.
     """
-    for tmp, _ in moves:
-        _fsync(tmp)
+    entries = _plan(moves, tag)
+    if journal is not None:
+        _write_journal(journal, entries)
+    try:
+        for entry in entries:
+            if entry["backup"]:
+                backup = Path(entry["backup"])
+                backup.unlink(missing_ok=True)  # left by a killed export_tables (no journal)
+                os.link(entry["final"], backup)
+        for folder in _folders(entries):
+            _fsync(folder)
+        paused = False
+        for entry in entries:
+            final = Path(entry["final"])
+            if entry["tmp"] is None:
+                final.unlink(missing_ok=True)
+                continue
+            os.replace(entry["tmp"], final)
+            if not paused:  # tests/test_crash.py kills a run here: the database live, the rest not
+                hooks.pause("go-live")
+                paused = True
+        for folder in _folders(entries):
+            _fsync(folder)
+    except BaseException as exc:
+        _restore(entries)
+        if journal is not None:
+            journal.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ReviewpipeError(
+                f"could not put {exc.filename or 'the new outputs'} in place: {exc.strerror}. Nothing "
+                "was published (the previous outputs are back as they were); fix that and run again."
+            ) from exc
+        raise
+    return [Path(e["final"]) for e in entries if e["tmp"] is not None]
+
+
+def _plan(moves: list[tuple[Path | None, Path]], tag: str) -> list[dict[str, Any]]:
+    """Each move as a journal entry: final, temporary file, backup of the old file, the new file's
+    inode and sha256. Raises ReviewpipeError, changing nothing, when a move is not possible."""
+    entries = []
     for tmp, final in moves:
-        os.replace(tmp, final)
-    for folder in {final.parent for _, final in moves}:
+        if final.is_dir() and not final.is_symlink():
+            raise ReviewpipeError(
+                f"{final} is a directory, where a run puts its file: move or remove that directory and "
+                "run again. Nothing was published; the previous outputs are unchanged."
+            )
+        folder = final.parent
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ReviewpipeError(
+                f"cannot write in {folder}, where a run puts {final.name}: make the folder writable "
+                "and run again. Nothing was published; the previous outputs are unchanged."
+            )
+        if tmp is None and not os.path.lexists(final):
+            continue  # nothing to take away
+        entry: dict[str, Any] = {"final": str(final), "tmp": None, "backup": None, "inode": None,
+                                 "sha256": None}
+        if tmp is not None:
+            st = tmp.stat()
+            if st.st_dev != folder.stat().st_dev:  # os.replace cannot move a file across filesystems
+                raise ReviewpipeError(f"{tmp} and {folder} are on different filesystems; "
+                                      "keep each output's folder on one filesystem and run again.")
+            _fsync(tmp)
+            entry.update(tmp=str(tmp), inode=st.st_ino, sha256=file_digest(tmp))
+        if os.path.lexists(final):
+            entry["backup"] = str(final.with_name(f".{final.name}.{tag}.bak"))
+        entries.append(entry)
+    return entries
+
+
+def _write_journal(journal: Path, entries: list[dict[str, Any]]) -> None:
+    """Write the go-live journal durably, whole or not at all (written aside, then renamed)."""
+    part = journal.with_name(journal.name + ".part")
+    part.write_text(json.dumps(entries), encoding="utf-8")
+    _fsync(part)
+    os.replace(part, journal)
+    _fsync(journal.parent)
+
+
+def _read_journal(journal: Path) -> list[dict[str, Any]]:
+    return json.loads(journal.read_text(encoding="utf-8")) if journal.exists() else []
+
+
+def _restore(entries: list[dict[str, Any]]) -> None:
+    """Put back each old file a go-live replaced or took away, and take away each new file that had
+    no old one, whatever part of the go-live was done (none, some, all): each new file is under
+    its temporary name again, as before the go-live."""
+    for entry in reversed(entries):
+        final, backup, tmp = Path(entry["final"]), entry["backup"], entry["tmp"]
+        is_new = tmp is not None and final.is_file() and final.stat().st_ino == entry["inode"]
+        if is_new and not os.path.lexists(tmp):
+            os.link(final, tmp)
+        if backup and os.path.lexists(backup):
+            if os.path.lexists(final) and os.path.samefile(final, backup):
+                os.unlink(backup)  # never replaced (os.replace of two names of one file does nothing)
+            else:
+                os.replace(backup, final)
+        elif is_new:
+            final.unlink()
+    for folder in _folders(entries):
         _fsync(folder)
-    return [final for _, final in moves]
+
+
+def _folders(entries: list[dict[str, Any]]) -> set[Path]:
+    return {Path(e["final"]).parent for e in entries}
+
+
+def roll_back(journal: Path) -> None:
+    """Undo the go-live `journal` records (a run killed or failed after it began): every output is
+    the old one again. Nothing to do without a journal."""
+    _restore(_read_journal(journal))
+    journal.unlink(missing_ok=True)
+
+
+def finish(journal: Path) -> None:
+    """Drop the backups of the go-live `journal` records, and the journal: the new outputs stay."""
+    for entry in _read_journal(journal):
+        if entry["backup"]:
+            Path(entry["backup"]).unlink(missing_ok=True)
+    journal.unlink(missing_ok=True)
+
+
+def journal_digests(journal: Path) -> dict[Path, str]:
+    """The sha256 of each file the go-live `journal` records put in place, by final path."""
+    return {Path(e["final"]): e["sha256"] for e in _read_journal(journal) if e["tmp"] is not None}
 
 
 def run_checks(con: duckdb.DuckDBPyConnection) -> None:
