@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import write
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.ingest import FileBeingWritten, ensure_typed_reviews, ingest, load_file, stage
@@ -495,3 +497,208 @@ def test_staging_a_new_or_replaced_file_equals_a_full_rebuild(tmp_path: Path, ma
     assert sorted(staged) == ["r1", "r2", "r4", "r5"]
     assert staged["r1"][1:] == ("Good.", str(landing / "a.csv"))  # the copy in the newest file
     assert staged["r2"][1] == "Fixed rating."
+
+
+# Characters DuckDB's and Polars' readers take for a pattern (`* ? [ ] { }`), an escape (`\`), or that
+# break naive quoting (quotes, spaces, a newline), and non-ASCII ones; "a" and "b" so that a name can
+# be a pattern matching the plain files a.<ext> and b.<ext> beside it.
+NAME_CHARS = "ab[]*?{},'\"\\ \n-é漢"
+_REVIEW = {"title_id": "tt1", "rating": "5", "review_title": "", "review_text": "fine"}
+
+
+def _review_file(fmt: str, marker: str) -> bytes:
+    """A file of one review in the format, its review_title the marker."""
+    import gzip
+    import io
+    import json
+
+    import polars as pl
+
+    review = {**_REVIEW, "review_title": marker}
+    table = ",".join(review) + "\n" + ",".join(review.values()) + "\n"
+    if fmt == "csv":
+        return table.encode()
+    if fmt == "csv_gz":
+        return gzip.compress(table.encode())
+    if fmt == "csv_cr":  # a lone carriage return in a quoted field: DuckDB gives up, Polars reads it
+        return (",".join(review) + "\n" + ",".join(review.values()).replace("fine", '"fi\rne"') + "\n").encode()
+    if fmt == "tsv":
+        return table.replace(",", "\t").encode()
+    if fmt == "json":
+        return json.dumps([review]).encode()
+    if fmt == "jsonl":
+        return (json.dumps(review) + "\n").encode()
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        pl.DataFrame([review]).write_parquet(buffer)
+        return buffer.getvalue()
+    return page_text("1,200", [(marker, "3 May 2005", "ann", "A fine film.", None)]).encode()
+
+
+# format -> (configured format, extension)
+LITERAL_FORMATS = {
+    "csv": ("csv", ".csv"), "csv_gz": ("csv", ".csv.gz"), "csv_cr": ("csv", ".csv"), "tsv": ("tsv", ".tsv"),
+    "json": ("json", ".json"), "jsonl": ("jsonl", ".jsonl"), "parquet": ("parquet", ".parquet"),
+    "imdb_page": ("imdb_page", ".txt"),
+}
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(NAME_CHARS, min_size=1, max_size=5).filter(lambda n: n not in ("a", "b")),
+                      min_size=1, max_size=2, unique=True))
+@example(names=["[ab]"])
+@example(names=["*", "?"])
+def test_every_file_is_read_as_the_literal_path_matched_whatever_its_name_holds(
+    tmp_path: Path, make_settings, names: list[str]
+) -> None:
+    # one folder per format, the plain files a and b in each; a name like [ab] or * is a pattern that
+    # matches them. Every file must load its own row, under its own path, and `filename` (mapped
+    # onto author) must be that path: before, [ab].json loaded a's and b's rows and its own nowhere.
+    sources = [{"name": fmt, "path": str(tmp_path / fmt / "*"), "format": configured,
+                "columns": {"author": "filename"}} for fmt, (configured, _) in LITERAL_FORMATS.items()]
+    s = make_settings(*sources)
+    expected: dict[str, str] = {}
+    for fmt, (_, ext) in LITERAL_FORMATS.items():
+        for name, marker in [("a", "plain a"), ("b", "plain b"), *((n, f"file {i}") for i, n in enumerate(names))]:
+            path = tmp_path / fmt / (name + ext)
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(_review_file(fmt, marker))
+            expected[str(path)] = marker
+    try:
+        with open_warehouse(s.warehouse_path) as con:
+            report = ingest(con, s, "r1")
+        got = query(s, "select file_path, review_title, author from raw_reviews")
+        loaded = {(p, title, author) for p, title, author in got if p in expected}
+        assert loaded == {(p, marker, p) for p, marker in expected.items()}
+        assert [f.message for f in report.files if f.status == "unreadable"] == []
+    finally:  # the next example's names are matched beside a and b alone
+        for path, marker in expected.items():
+            if marker.startswith("file"):
+                Path(path).unlink()
+
+
+def _ingest_within(s, seconds: float):
+    """ingest's report, or a failure when it has not ended within `seconds` (a glob walking a loop)."""
+    done: list = []
+
+    def run() -> None:
+        with open_warehouse(s.warehouse_path) as con:
+            done.append(ingest(con, s, "r1"))
+
+    # a daemon thread: a walk that never ends fails the test instead of hanging the suite
+    walker = threading.Thread(target=run, daemon=True)
+    walker.start()
+    walker.join(seconds)
+    assert done, f"ingest did not end within {seconds} s"
+    return done[0]
+
+
+@pytest.mark.parametrize("loops", [1, 2])
+def test_a_glob_over_symlink_loops_ends_and_loads_each_real_file_once_by_its_own_name(
+    tmp_path: Path, make_settings, loops: int
+) -> None:
+    # landing/sub/up -> landing (and landing/down -> landing/sub): glob.glob walked landing/sub/up/sub/up/...
+    # to the system's 40 links: 41 copies of a.csv with one loop, 400,000+ paths with two
+    write(tmp_path / "landing" / "a.csv", HEADER + "tt1,ann,2020-01-01,5,,,A,fine\n")
+    write(tmp_path / "landing" / "sub" / "b.csv", HEADER + "tt2,bob,2020-01-01,4,,,B,good\n")
+    (tmp_path / "landing" / "sub" / "up").symlink_to(tmp_path / "landing")
+    if loops == 2:
+        (tmp_path / "landing" / "down").symlink_to("sub")  # relative, as ln -s sub landing/down
+    s = make_settings({"name": "rev", "path": str(tmp_path / "landing" / "**" / "*.csv")})
+    started = time.monotonic()
+    report = _ingest_within(s, 30)
+    assert time.monotonic() - started < 10
+    # each real file once, under the name it has in the folder (the path through no link)
+    assert sorted((f.path, f.status) for f in report.files) == [
+        (str(tmp_path / "landing" / "a.csv"), "loaded"), (str(tmp_path / "landing" / "sub" / "b.csv"), "loaded")]
+    assert query(s, "select file_path, title_id from raw_reviews order by all") == [
+        (str(tmp_path / "landing" / "a.csv"), "tt1"), (str(tmp_path / "landing" / "sub" / "b.csv"), "tt2")]
+
+
+def test_the_two_loop_walk_itself_takes_well_under_a_second(tmp_path: Path) -> None:
+    from reviewpipe.ingest import matched_files
+
+    write(tmp_path / "landing" / "sub" / "b.csv", "x\n")
+    (tmp_path / "landing" / "sub" / "up").symlink_to(tmp_path / "landing")
+    (tmp_path / "landing" / "down").symlink_to("sub")
+    started = time.monotonic()
+    files, refused = matched_files(str(tmp_path / "landing" / "**" / "*.csv"))
+    assert time.monotonic() - started < 0.5
+    assert (files, refused) == ([tmp_path / "landing" / "sub" / "b.csv"], [])
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    parents=st.lists(st.integers(0, 4), max_size=4),  # folder k+1 lies in folder parents[k] (clamped)
+    files=st.lists(st.integers(0, 4), min_size=1, max_size=4),  # the folder of each real file
+    links=st.lists(st.tuples(st.integers(0, 4), st.sampled_from(["dir", "file", "outdir", "outfile"]),
+                             st.integers(0, 4), st.booleans()), max_size=5),
+)
+def test_any_layout_of_symlinks_loads_each_real_file_inside_once_and_refuses_those_leading_outside(
+    tmp_path: Path, make_settings, parents: list[int], files: list[int], links: list[tuple[int, str, int, bool]]
+) -> None:
+    import os
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(dir=tmp_path))  # a fresh layout for each example
+    landing, outside = root / "landing", root / "outside"
+    folders = [landing]
+    for k, parent in enumerate(parents):
+        folders.append(folders[min(parent, len(folders) - 1)] / f"d{k}")
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    real_files = [write(folders[min(f, len(folders) - 1)] / f"f{n}.csv", HEADER + f"tt{n},ann,2020-01-01,5,,,x,y\n")
+                  for n, f in enumerate(files)]
+    write(outside / "secret.csv", HEADER + "tt_secret,root,2020-01-01,5,,,x,y\n")
+    outside_links = set()
+    for m, (where, kind, to, relative) in enumerate(links):
+        folder = folders[min(where, len(folders) - 1)]
+        target = {"dir": folders[min(to, len(folders) - 1)], "file": real_files[min(to, len(real_files) - 1)],
+                  "outdir": outside, "outfile": outside / "secret.csv"}[kind]
+        link = folder / (f"l{m}.csv" if kind.endswith("file") else f"l{m}")
+        link.symlink_to(os.path.relpath(target, folder) if relative else target)
+        if kind.startswith("out"):
+            outside_links.add((str(folder), link.name))
+    s = make_settings({"name": f"rev_{root.name}", "path": str(landing / "**" / "*.csv")})
+    try:
+        report = _ingest_within(s, 30)
+        loaded = [f.path for f in report.files if f.status == "loaded"]
+        # every real file once, under its own name: each has one through no symlink
+        assert sorted(loaded) == sorted(str(f) for f in real_files)
+        # every link leading outside refused once, naming it and where it leads
+        refused = [f for f in report.files if f.status == "unreadable"]
+        assert sorted((os.path.realpath(Path(f.path).parent), Path(f.path).name) for f in refused) \
+            == sorted(outside_links)
+        for f in refused:
+            assert f.message.startswith(f"refused: {f.path} is a symlink to {outside}")
+        assert query(s, "select count(*) from raw_reviews where title_id = 'tt_secret'") == [(0,)]
+    finally:
+        shutil.rmtree(root)
+
+
+def test_a_symlink_to_a_file_outside_is_quarantined_naming_it_and_a_path_without_wildcards_is_followed(
+    tmp_path: Path, make_settings
+) -> None:
+    # ln -s /etc/passwd landing/p.csv put a line of /etc/passwd into the published quarantine
+    write(tmp_path / "etc" / "passwd", "root:x:0:0:root:/root:/bin/bash\n")
+    write(tmp_path / "landing" / "a.csv", HEADER + "tt1,ann,2020-01-01,5,,,A,fine\n")
+    link = tmp_path / "landing" / "p.csv"
+    link.symlink_to(tmp_path / "etc" / "passwd")
+    s = make_settings({"name": "rev", "path": str(tmp_path / "landing" / "*.csv")})
+    load(s)
+    message = (f"refused: {link} is a symlink to {tmp_path / 'etc' / 'passwd'}, outside the source's "
+               f"folder {tmp_path / 'landing'}, so it is not read; if it is meant to be, copy what it "
+               "leads to into that folder (or name the file in [[sources]] path, without wildcards)")
+    assert query(s, "select file_path, status, message from load_log order by file_path") == [
+        (str(tmp_path / "landing" / "a.csv"), "loaded", None), (str(link), "unreadable", message)]
+    assert query(s, "select file_path, raw_value, reason from quarantine") == [(str(link), None, message)]
+    assert query(s, "select count(*) from raw_rejects where raw_value like '%root:x%'") == [(0,)]
+
+    # named without wildcards, the link is the user's own choice: followed, loaded under its name
+    (tmp_path / "etc" / "reviews.csv").write_text(HEADER + "tt9,eve,2020-01-01,5,,,E,kept\n")
+    named = tmp_path / "landing" / "named.csv"
+    named.symlink_to(tmp_path / "etc" / "reviews.csv")
+    s = make_settings({"name": "rev", "path": str(named)})
+    load(s, "r2")
+    assert query(s, "select file_path, title_id from raw_reviews where title_id = 'tt9'") == [(str(named), "tt9")]

@@ -141,8 +141,9 @@ def matched_files(pattern: str) -> tuple[list[Path], list[RefusedLink]]:
     so that symlink loops end (glob.glob walks a loop until the system's 40 links, and two loops
     make that millions of paths). A file or folder the wildcards reach whose real path is outside
     the folder's is refused, not read. A real file reached by several paths is listed once, under
-    the matched path with the fewest folders, the first by name among those: for a file reached
-    without symlinks, its own name. A pattern without wildcards names one file,
+    the matched path through the fewest symlinks, then the fewest folders, then the first by name:
+    a file reached without symlinks keeps its own name, however many links lead to it too (a link
+    added later does not rename a loaded file, whose name keys its rows). A pattern without wildcards names one file,
     which is read wherever a symlink there leads (the user named it).
     """
     parts = Path(pattern).parts
@@ -154,13 +155,14 @@ def matched_files(pattern: str) -> tuple[list[Path], list[RefusedLink]]:
     found: dict[str, Path] = {}
     refused: dict[Path, RefusedLink] = {}
     walked: set[tuple[str, int]] = set()
-    # (folders below `folder`, their names, position in `rest`, real path, "dir"/"file"/"" or None
-    # if not known yet), popped fewest folders first, then by name
-    todo: list[tuple[int, tuple[str, ...], int, str, str | None]] = [(0, (), 0, root, None)]
+    # (symlinks followed, folders below `folder`, their names, position in `rest`, real path,
+    # "dir"/"file"/"" or None if not known yet), popped in that order: each (real folder, position)
+    # is first reached by the path its files are listed under
+    todo: list[tuple[int, int, tuple[str, ...], int, str, str | None]] = [(0, 0, (), 0, root, None)]
     while todo:
-        depth, names, i, real, kind = heapq.heappop(todo)
+        links, depth, names, i, real, kind = heapq.heappop(todo)
         if i < len(rest) and rest[i] == "**":
-            heapq.heappush(todo, (depth, names, i + 1, real, kind))  # `**` standing for no folder
+            heapq.heappush(todo, (links, depth, names, i + 1, real, kind))  # `**` as no folder
         if kind is None:
             kind = "dir" if os.path.isdir(real) else "file" if os.path.isfile(real) else ""
         if real != root and not real.startswith(root.rstrip("/") + "/"):
@@ -182,8 +184,9 @@ def matched_files(pattern: str) -> tuple[list[Path], list[RefusedLink]]:
         elif _WILDCARD.search(part):
             step = i + 1
         else:
-            below = os.path.realpath(os.path.join(real, part))
-            heapq.heappush(todo, (depth + 1, (*names, part), i + 1, below, None))
+            below = os.path.join(real, part)
+            heapq.heappush(todo, (links + os.path.islink(below), depth + 1, (*names, part), i + 1,
+                                  os.path.realpath(below), None))
             continue
         try:
             with os.scandir(real) as listing:
@@ -196,11 +199,11 @@ def matched_files(pattern: str) -> tuple[list[Path], list[RefusedLink]]:
                 continue
             entry = entries[name]
             if entry.is_symlink():  # followed: where it leads decides
-                below, kind = os.path.realpath(entry.path), None
+                heapq.heappush(todo, (links + 1, depth + 1, (*names, name), step,
+                                      os.path.realpath(entry.path), None))
             else:
-                below = os.path.join(real, name)
                 kind = "dir" if entry.is_dir() else "file" if entry.is_file() else ""
-            heapq.heappush(todo, (depth + 1, (*names, name), step, below, kind))
+                heapq.heappush(todo, (links, depth + 1, (*names, name), step, entry.path, kind))
     return sorted(found.values()), sorted(refused.values(), key=lambda link: link.path)
 
 
