@@ -499,10 +499,11 @@ def test_staging_a_new_or_replaced_file_equals_a_full_rebuild(tmp_path: Path, ma
     assert staged["r2"][1] == "Fixed rating."
 
 
-# Characters DuckDB's and Polars' readers take for a pattern (`* ? [ ] { }`), an escape (`\`), or that
-# break naive quoting (quotes, spaces, a newline), and non-ASCII ones; "a" and "b" so that a name can
-# be a pattern matching the plain files a.<ext> and b.<ext> beside it.
-NAME_CHARS = "ab[]*?{},'\"\\ \n-é漢"
+# Characters DuckDB's and Polars' readers take for a pattern (`* ? [ ] { }`), an escape (`\`) or the
+# home folder (`~`), that break naive quoting (quotes, spaces, a tab, a newline), non-ASCII ones, and
+# the punctuation read as plain; "a" and "b" so that a name can be a pattern matching the plain
+# files a.<ext> and b.<ext> beside it.
+NAME_CHARS = "ab[]*?{},'\"\\ \t\n~%:=@+-é漢"
 _REVIEW = {"title_id": "tt1", "rating": "5", "review_title": "", "review_text": "fine"}
 
 
@@ -543,38 +544,82 @@ LITERAL_FORMATS = {
 }
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def _write_beside_a_and_b(folder: Path, names: list[str]) -> dict[str, str]:
+    """Each format's files in folder/<format>: a, b and `names`; each file's path -> its marker."""
+    expected: dict[str, str] = {}
+    for fmt, (_, ext) in LITERAL_FORMATS.items():
+        (folder / fmt).mkdir(parents=True, exist_ok=True)
+        for name, marker in [("a", "plain a"), ("b", "plain b"), *((n, f"file {i}") for i, n in enumerate(names))]:
+            (folder / fmt / (name + ext)).write_bytes(_review_file(fmt, marker))
+            expected[str(folder / fmt / (name + ext))] = marker
+    return expected
+
+
+def _literal_sources(folder: Path) -> list[dict]:
+    """A source per format over folder/<format>/*, `filename` mapped onto author."""
+    return [{"name": fmt, "path": str(folder / fmt / "*"), "format": configured, "columns": {"author": "filename"}}
+            for fmt, (configured, _) in LITERAL_FORMATS.items()]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=st.lists(st.text(NAME_CHARS, min_size=1, max_size=5).filter(lambda n: n not in ("a", "b")),
-                      min_size=1, max_size=2, unique=True))
-@example(names=["[ab]"])
-@example(names=["*", "?"])
+                      min_size=1, max_size=3, unique=True))
 def test_every_file_is_read_as_the_literal_path_matched_whatever_its_name_holds(
     tmp_path: Path, make_settings, names: list[str]
 ) -> None:
-    # one folder per format, the plain files a and b in each; a name like [ab] or * is a pattern that
-    # matches them. Every file must load its own row, under its own path, and `filename` (mapped
-    # onto author) must be that path: before, [ab].json loaded a's and b's rows and its own nowhere.
-    sources = [{"name": fmt, "path": str(tmp_path / fmt / "*"), "format": configured,
-                "columns": {"author": "filename"}} for fmt, (configured, _) in LITERAL_FORMATS.items()]
-    s = make_settings(*sources)
-    expected: dict[str, str] = {}
-    for fmt, (_, ext) in LITERAL_FORMATS.items():
-        for name, marker in [("a", "plain a"), ("b", "plain b"), *((n, f"file {i}") for i, n in enumerate(names))]:
-            path = tmp_path / fmt / (name + ext)
-            path.parent.mkdir(exist_ok=True)
-            path.write_bytes(_review_file(fmt, marker))
-            expected[str(path)] = marker
+    # a name like [ab], * or ? is a pattern matching the plain files a and b beside it: every file
+    # must give its own row, and `filename` (mapped onto author) must be its path
+    import tempfile
+
+    from reviewpipe.ingest import prepare_file
+    from reviewpipe.warehouse import connect
+
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    expected = _write_beside_a_and_b(folder, names)
+    s = make_settings(*_literal_sources(folder))
+    got = {}
+    con = connect()  # ingest's reading, without the warehouse's writing (the test below does both)
     try:
-        with open_warehouse(s.warehouse_path) as con:
-            report = ingest(con, s, "r1")
-        got = query(s, "select file_path, review_title, author from raw_reviews")
-        loaded = {(p, title, author) for p, title, author in got if p in expected}
-        assert loaded == {(p, marker, p) for p, marker in expected.items()}
-        assert [f.message for f in report.files if f.status == "unreadable"] == []
-    finally:  # the next example's names are matched beside a and b alone
-        for path, marker in expected.items():
-            if marker.startswith("file"):
-                Path(path).unlink()
+        for source in s.sources:
+            for path in [Path(p) for p in expected if Path(p).parent.name == source.name]:
+                file = prepare_file(con, source, path)
+                assert file.status == "loaded", file.message
+                got[str(path)] = rows(con, f"select review_title, author from {file.tables['reviews']}")
+    finally:
+        con.close()
+    assert got == {p: [(marker, p)] for p, marker in expected.items()}
+
+
+@pytest.mark.parametrize("names", [["[ab]"], ["*", "?"]])
+def test_a_file_named_like_a_pattern_loads_its_own_rows_in_every_format(
+    tmp_path: Path, make_settings, names: list[str]
+) -> None:
+    # the issue's case: [ab].json beside a.json and b.json was logged loaded with their rows, its own
+    # nowhere, not even in quarantine; a CSV named with * or [ was logged unreadable
+    expected = _write_beside_a_and_b(tmp_path, names)
+    s = make_settings(*_literal_sources(tmp_path))
+    report, _ = load(s)
+    assert sorted((f.path, f.status) for f in report.files) == sorted((p, "loaded") for p in expected)
+    got = query(s, "select file_path, review_title, author from raw_reviews")
+    assert sorted(got) == sorted((p, marker, p) for p, marker in expected.items())
+
+
+@pytest.mark.parametrize("name", ["[ab].json", "*.json", "it's a \"b\".json"])
+def test_a_file_named_like_a_pattern_that_cannot_be_read_is_logged_under_its_own_name(
+    tmp_path: Path, make_settings, name: str
+) -> None:
+    import tempfile
+
+    write(tmp_path / "in" / "a.json", '[{"title_id": "tt1"}]')
+    write(tmp_path / "in" / name, '{"title_id": [1,\n')
+    s = make_settings({"name": "rev", "path": str(tmp_path / "in" / "*.json"), "format": "json"})
+    before = set(Path(tempfile.gettempdir()).glob("reviewpipe-read-*"))
+    load(s)
+    # the reader's message names the file, not the link it was read through, which is gone
+    [(status, message)] = query(s, "select status, message from load_log where file_path = ?",
+                                [str(tmp_path / "in" / name)])
+    assert status == "unreadable" and f'"{tmp_path / "in" / name}"' in message
+    assert set(Path(tempfile.gettempdir()).glob("reviewpipe-read-*")) <= before
 
 
 def _ingest_within(s, seconds: float):
