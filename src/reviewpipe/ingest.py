@@ -143,8 +143,8 @@ def matched_files(pattern: str) -> tuple[list[Path], list[RefusedLink]]:
     the folder's is refused, not read. A real file reached by several paths is listed once, under
     the matched path through the fewest symlinks, then the fewest folders, then the first by name:
     a file reached without symlinks keeps its own name, however many links lead to it too (a link
-    added later does not rename a loaded file, whose name keys its rows). A pattern without wildcards names one file,
-    which is read wherever a symlink there leads (the user named it).
+    added later does not rename a loaded file, whose name keys its rows). A pattern without
+    wildcards names one file, which is read wherever a symlink there leads (the user named it).
     """
     parts = Path(pattern).parts
     first = next((i for i, part in enumerate(parts) if _WILDCARD.search(part)), None)
