@@ -747,3 +747,13 @@ def test_a_symlink_to_a_file_outside_is_quarantined_naming_it_and_a_path_without
     s = make_settings({"name": "rev", "path": str(named)})
     load(s, "r2")
     assert query(s, "select file_path, title_id from raw_reviews where title_id = 'tt9'") == [(str(named), "tt9")]
+
+
+def test_files_named_on_the_command_line_load_each_real_file_once(tmp_path: Path, make_settings) -> None:
+    # `reviewpipe ingest a.csv a.csv link.csv`, link.csv -> a.csv: one load of a.csv, by its real path
+    real = write(tmp_path / "in" / "a.csv", HEADER + "tt1,ann,2020-01-01,5,,,A,fine\n")
+    link = tmp_path / "in" / "link.csv"
+    link.symlink_to(real)
+    s = make_settings({"name": "rev", "path": str(tmp_path / "in" / "*.csv")})
+    report, _ = load(s, only=["rev"], paths=[real, real, link])
+    assert [(f.path, f.status) for f in report.files] == [(str(real), "loaded")]

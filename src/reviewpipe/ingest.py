@@ -264,7 +264,8 @@ def ingest(
             for path in paths:
                 if not path.is_file():
                     raise ReviewpipeError(f"{path}: no such file; check the path and run again")
-            files, refused = [p.resolve() for p in paths], []
+            # each real file once, as a glob lists it (a name given twice, or a link beside its file)
+            files, refused = list(dict.fromkeys(p.resolve() for p in paths)), []
         else:
             files, refused = source_files(settings, source)
         jobs.extend((source, path) for path in files)
