@@ -521,8 +521,8 @@ def _review_file(fmt: str, marker: str) -> bytes:
         return table.encode()
     if fmt == "csv_gz":
         return gzip.compress(table.encode())
-    if fmt == "csv_cr":  # a lone carriage return in a quoted field: DuckDB gives up, Polars reads it
-        return (",".join(review) + "\n" + ",".join(review.values()).replace("fine", '"fi\rne"') + "\n").encode()
+    if fmt == "csv_cr":  # lines ending some in CRLF, some in LF: DuckDB gives up, Polars reads it
+        return table.replace("fine\n", "fine\r\n").encode()
     if fmt == "tsv":
         return table.replace(",", "\t").encode()
     if fmt == "json":
