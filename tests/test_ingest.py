@@ -561,9 +561,10 @@ def _literal_sources(folder: Path) -> list[dict]:
             for fmt, (configured, _) in LITERAL_FORMATS.items()]
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=st.lists(st.text(NAME_CHARS, min_size=1, max_size=5).filter(lambda n: n not in ("a", "b")),
                       min_size=1, max_size=3, unique=True))
+@example(names=["[ab]", "*", "?"])
 def test_every_file_is_read_as_the_literal_path_matched_whatever_its_name_holds(
     tmp_path: Path, make_settings, names: list[str]
 ) -> None:
