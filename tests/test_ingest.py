@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import write
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.ingest import FileBeingWritten, ensure_typed_reviews, ingest, load_file, stage
@@ -529,3 +531,264 @@ def test_a_new_order_of_the_sources_ranks_copies_as_a_whole_build_does(
         from reviewpipe.metrics import merged_titles
         titles = merged_titles(con.sql("select * from stg_titles").pl().lazy()).collect()
     assert titles.select("title", "site_votes").rows() == [(f"Title {order[-1]}", "abc".index(order[-1]) + 1)]
+
+
+# Characters DuckDB's and Polars' readers take for a pattern (`* ? [ ] { }`), an escape (`\`) or the
+# home folder (`~`), that break naive quoting (quotes, spaces, a tab, a newline), non-ASCII ones, and
+# the punctuation read as plain; "a" and "b" so that a name can be a pattern matching the plain
+# files a.<ext> and b.<ext> beside it.
+NAME_CHARS = "ab[]*?{},'\"\\ \t\n~%:=@+-é漢"
+_REVIEW = {"title_id": "tt1", "rating": "5", "review_title": "", "review_text": "fine"}
+
+
+def _review_file(fmt: str, marker: str) -> bytes:
+    """A file of one review in the format, its review_title the marker."""
+    import gzip
+    import io
+    import json
+
+    import polars as pl
+
+    review = {**_REVIEW, "review_title": marker}
+    table = ",".join(review) + "\n" + ",".join(review.values()) + "\n"
+    if fmt == "csv":
+        return table.encode()
+    if fmt == "csv_gz":
+        return gzip.compress(table.encode())
+    if fmt == "csv_cr":  # lines ending some in CRLF, some in LF: DuckDB gives up, Polars reads it
+        return table.replace("fine\n", "fine\r\n").encode()
+    if fmt == "tsv":
+        return table.replace(",", "\t").encode()
+    if fmt == "json":
+        return json.dumps([review]).encode()
+    if fmt == "jsonl":
+        return (json.dumps(review) + "\n").encode()
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        pl.DataFrame([review]).write_parquet(buffer)
+        return buffer.getvalue()
+    return page_text("1,200", [(marker, "3 May 2005", "ann", "A fine film.", None)]).encode()
+
+
+# format -> (configured format, extension)
+LITERAL_FORMATS = {
+    "csv": ("csv", ".csv"), "csv_gz": ("csv", ".csv.gz"), "csv_cr": ("csv", ".csv"), "tsv": ("tsv", ".tsv"),
+    "json": ("json", ".json"), "jsonl": ("jsonl", ".jsonl"), "parquet": ("parquet", ".parquet"),
+    "imdb_page": ("imdb_page", ".txt"),
+}
+
+
+def _write_beside_a_and_b(folder: Path, names: list[str]) -> dict[str, str]:
+    """Each format's files in folder/<format>: a, b and `names`; each file's path -> its marker."""
+    expected: dict[str, str] = {}
+    for fmt, (_, ext) in LITERAL_FORMATS.items():
+        (folder / fmt).mkdir(parents=True, exist_ok=True)
+        for name, marker in [("a", "plain a"), ("b", "plain b"), *((n, f"file {i}") for i, n in enumerate(names))]:
+            (folder / fmt / (name + ext)).write_bytes(_review_file(fmt, marker))
+            expected[str(folder / fmt / (name + ext))] = marker
+    return expected
+
+
+def _literal_sources(folder: Path) -> list[dict]:
+    """A source per format over folder/<format>/*, `filename` mapped onto author."""
+    return [{"name": fmt, "path": str(folder / fmt / "*"), "format": configured, "columns": {"author": "filename"}}
+            for fmt, (configured, _) in LITERAL_FORMATS.items()]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(NAME_CHARS, min_size=1, max_size=5).filter(lambda n: n not in ("a", "b")),
+                      min_size=1, max_size=3, unique=True))
+@example(names=["[ab]", "*", "?"])
+def test_every_file_is_read_as_the_literal_path_matched_whatever_its_name_holds(
+    tmp_path: Path, make_settings, names: list[str]
+) -> None:
+    # a name like [ab], * or ? is a pattern matching the plain files a and b beside it: every file
+    # must give its own row, and `filename` (mapped onto author) must be its path
+    import tempfile
+
+    from reviewpipe.ingest import prepare_file
+    from reviewpipe.warehouse import connect
+
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    expected = _write_beside_a_and_b(folder, names)
+    s = make_settings(*_literal_sources(folder))
+    got = {}
+    con = connect()  # ingest's reading, without the warehouse's writing (the test below does both)
+    try:
+        for source in s.sources:
+            for path in [Path(p) for p in expected if Path(p).parent.name == source.name]:
+                file = prepare_file(con, source, path)
+                assert file.status == "loaded", file.message
+                got[str(path)] = rows(con, f"select review_title, author from {file.tables['reviews']}")
+    finally:
+        con.close()
+    assert got == {p: [(marker, p)] for p, marker in expected.items()}
+
+
+@pytest.mark.parametrize("names", [["[ab]"], ["*", "?"]])
+def test_a_file_named_like_a_pattern_loads_its_own_rows_in_every_format(
+    tmp_path: Path, make_settings, names: list[str]
+) -> None:
+    # the issue's case: [ab].json beside a.json and b.json was logged loaded with their rows, its own
+    # nowhere, not even in quarantine; a CSV named with * or [ was logged unreadable
+    expected = _write_beside_a_and_b(tmp_path, names)
+    s = make_settings(*_literal_sources(tmp_path))
+    report, _ = load(s)
+    assert sorted((f.path, f.status) for f in report.files) == sorted((p, "loaded") for p in expected)
+    got = query(s, "select file_path, review_title, author from raw_reviews")
+    assert sorted(got) == sorted((p, marker, p) for p, marker in expected.items())
+
+
+@pytest.mark.parametrize("name", ["[ab].json", "*.json", "it's a \"b\".json"])
+def test_a_file_named_like_a_pattern_that_cannot_be_read_is_logged_under_its_own_name(
+    tmp_path: Path, make_settings, name: str
+) -> None:
+    import tempfile
+
+    write(tmp_path / "in" / "a.json", '[{"title_id": "tt1"}]')
+    write(tmp_path / "in" / name, '{"title_id": [1,\n')
+    s = make_settings({"name": "rev", "path": str(tmp_path / "in" / "*.json"), "format": "json"})
+    before = set(Path(tempfile.gettempdir()).glob("reviewpipe-read-*"))
+    load(s)
+    # the reader's message names the file, not the link it was read through, which is gone
+    [(status, message)] = query(s, "select status, message from load_log where file_path = ?",
+                                [str(tmp_path / "in" / name)])
+    assert status == "unreadable" and f'"{tmp_path / "in" / name}"' in message
+    assert set(Path(tempfile.gettempdir()).glob("reviewpipe-read-*")) <= before
+
+
+def _ingest_within(s, seconds: float):
+    """ingest's report, or a failure when it has not ended within `seconds` (a glob walking a loop)."""
+    done: list = []
+
+    def run() -> None:
+        with open_warehouse(s.warehouse_path) as con:
+            done.append(ingest(con, s, "r1"))
+
+    # a daemon thread: a walk that never ends fails the test instead of hanging the suite
+    walker = threading.Thread(target=run, daemon=True)
+    walker.start()
+    walker.join(seconds)
+    assert done, f"ingest did not end within {seconds} s"
+    return done[0]
+
+
+@pytest.mark.parametrize("loops", [1, 2])
+def test_a_glob_over_symlink_loops_ends_and_loads_each_real_file_once_by_its_own_name(
+    tmp_path: Path, make_settings, loops: int
+) -> None:
+    # landing/sub/up -> landing (and landing/down -> landing/sub): glob.glob walked landing/sub/up/sub/up/...
+    # to the system's 40 links: 41 copies of a.csv with one loop, 400,000+ paths with two
+    write(tmp_path / "landing" / "a.csv", HEADER + "tt1,ann,2020-01-01,5,,,A,fine\n")
+    write(tmp_path / "landing" / "sub" / "b.csv", HEADER + "tt2,bob,2020-01-01,4,,,B,good\n")
+    (tmp_path / "landing" / "sub" / "up").symlink_to(tmp_path / "landing")
+    if loops == 2:
+        (tmp_path / "landing" / "down").symlink_to("sub")  # relative, as ln -s sub landing/down
+    s = make_settings({"name": "rev", "path": str(tmp_path / "landing" / "**" / "*.csv")})
+    started = time.monotonic()
+    report = _ingest_within(s, 30)
+    assert time.monotonic() - started < 10
+    # each real file once, under the name it has in the folder (the path through no link)
+    assert sorted((f.path, f.status) for f in report.files) == [
+        (str(tmp_path / "landing" / "a.csv"), "loaded"), (str(tmp_path / "landing" / "sub" / "b.csv"), "loaded")]
+    assert query(s, "select file_path, title_id from raw_reviews order by all") == [
+        (str(tmp_path / "landing" / "a.csv"), "tt1"), (str(tmp_path / "landing" / "sub" / "b.csv"), "tt2")]
+
+
+def test_the_two_loop_walk_itself_takes_well_under_a_second(tmp_path: Path) -> None:
+    from reviewpipe.ingest import matched_files
+
+    write(tmp_path / "landing" / "sub" / "b.csv", "x\n")
+    (tmp_path / "landing" / "sub" / "up").symlink_to(tmp_path / "landing")
+    (tmp_path / "landing" / "down").symlink_to("sub")
+    started = time.monotonic()
+    files, refused = matched_files(str(tmp_path / "landing" / "**" / "*.csv"))
+    assert time.monotonic() - started < 0.5
+    assert (files, refused) == ([tmp_path / "landing" / "sub" / "b.csv"], [])
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    parents=st.lists(st.integers(0, 4), max_size=4),  # folder k+1 lies in folder parents[k] (clamped)
+    files=st.lists(st.integers(0, 4), min_size=1, max_size=4),  # the folder of each real file
+    links=st.lists(st.tuples(st.integers(0, 4), st.sampled_from(["dir", "file", "outdir", "outfile"]),
+                             st.integers(0, 4), st.booleans()), max_size=5),
+)
+def test_any_layout_of_symlinks_loads_each_real_file_inside_once_and_refuses_those_leading_outside(
+    tmp_path: Path, make_settings, parents: list[int], files: list[int], links: list[tuple[int, str, int, bool]]
+) -> None:
+    import os
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(dir=tmp_path))  # a fresh layout for each example
+    landing, outside = root / "landing", root / "outside"
+    folders = [landing]
+    for k, parent in enumerate(parents):
+        folders.append(folders[min(parent, len(folders) - 1)] / f"d{k}")
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    real_files = [write(folders[min(f, len(folders) - 1)] / f"f{n}.csv", HEADER + f"tt{n},ann,2020-01-01,5,,,x,y\n")
+                  for n, f in enumerate(files)]
+    write(outside / "secret.csv", HEADER + "tt_secret,root,2020-01-01,5,,,x,y\n")
+    outside_links = set()
+    for m, (where, kind, to, relative) in enumerate(links):
+        folder = folders[min(where, len(folders) - 1)]
+        target = {"dir": folders[min(to, len(folders) - 1)], "file": real_files[min(to, len(real_files) - 1)],
+                  "outdir": outside, "outfile": outside / "secret.csv"}[kind]
+        link = folder / (f"l{m}.csv" if kind.endswith("file") else f"l{m}")
+        link.symlink_to(os.path.relpath(target, folder) if relative else target)
+        if kind.startswith("out"):
+            outside_links.add((str(folder), link.name))
+    s = make_settings({"name": f"rev_{root.name}", "path": str(landing / "**" / "*.csv")})
+    try:
+        report = _ingest_within(s, 30)
+        loaded = [f.path for f in report.files if f.status == "loaded"]
+        # every real file once, under its own name: each has one through no symlink
+        assert sorted(loaded) == sorted(str(f) for f in real_files)
+        # every link leading outside refused once, naming it and where it leads
+        refused = [f for f in report.files if f.status == "unreadable"]
+        assert sorted((os.path.realpath(Path(f.path).parent), Path(f.path).name) for f in refused) \
+            == sorted(outside_links)
+        for f in refused:
+            assert f.message.startswith(f"refused: {f.path} is a symlink to {outside}")
+        assert query(s, "select count(*) from raw_reviews where title_id = 'tt_secret'") == [(0,)]
+    finally:
+        shutil.rmtree(root)
+
+
+def test_a_symlink_to_a_file_outside_is_quarantined_naming_it_and_a_path_without_wildcards_is_followed(
+    tmp_path: Path, make_settings
+) -> None:
+    # ln -s /etc/passwd landing/p.csv put a line of /etc/passwd into the published quarantine
+    write(tmp_path / "etc" / "passwd", "root:x:0:0:root:/root:/bin/bash\n")
+    write(tmp_path / "landing" / "a.csv", HEADER + "tt1,ann,2020-01-01,5,,,A,fine\n")
+    link = tmp_path / "landing" / "p.csv"
+    link.symlink_to(tmp_path / "etc" / "passwd")
+    s = make_settings({"name": "rev", "path": str(tmp_path / "landing" / "*.csv")})
+    load(s)
+    message = (f"refused: {link} is a symlink to {tmp_path / 'etc' / 'passwd'}, outside the source's "
+               f"folder {tmp_path / 'landing'}, so it is not read; if it is meant to be, copy what it "
+               "leads to into that folder (or name the file in [[sources]] path, without wildcards)")
+    assert query(s, "select file_path, status, message from load_log order by file_path") == [
+        (str(tmp_path / "landing" / "a.csv"), "loaded", None), (str(link), "unreadable", message)]
+    assert query(s, "select file_path, raw_value, reason from quarantine") == [(str(link), None, message)]
+    assert query(s, "select count(*) from raw_rejects where raw_value like '%root:x%'") == [(0,)]
+
+    # named without wildcards, the link is the user's own choice: followed, loaded under its name
+    (tmp_path / "etc" / "reviews.csv").write_text(HEADER + "tt9,eve,2020-01-01,5,,,E,kept\n")
+    named = tmp_path / "landing" / "named.csv"
+    named.symlink_to(tmp_path / "etc" / "reviews.csv")
+    s = make_settings({"name": "rev", "path": str(named)})
+    load(s, "r2")
+    assert query(s, "select file_path, title_id from raw_reviews where title_id = 'tt9'") == [(str(named), "tt9")]
+
+
+def test_files_named_on_the_command_line_load_each_real_file_once(tmp_path: Path, make_settings) -> None:
+    # `reviewpipe ingest a.csv a.csv link.csv`, link.csv -> a.csv: one load of a.csv, by its real path
+    real = write(tmp_path / "in" / "a.csv", HEADER + "tt1,ann,2020-01-01,5,,,A,fine\n")
+    link = tmp_path / "in" / "link.csv"
+    link.symlink_to(real)
+    s = make_settings({"name": "rev", "path": str(tmp_path / "in" / "*.csv")})
+    report, _ = load(s, only=["rev"], paths=[real, real, link])
+    assert [(f.path, f.status) for f in report.files] == [(str(real), "loaded")]

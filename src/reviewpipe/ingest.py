@@ -8,9 +8,12 @@ send every unusable row to `quarantine` with its reason.
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import hashlib
+import heapq
 import json
+import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -97,16 +100,111 @@ class IngestReport:
         return sum(f.records for f in self.files if f.status == "loaded")
 
 
-def source_files(settings: Settings, source: Source) -> list[Path]:
-    """The files the source's glob matches now, sorted so loads are deterministic."""
+@dataclass(frozen=True)
+class RefusedLink:
+    """A symlink the source's glob reached that leads outside the source's folder: not read."""
+
+    path: Path
+    target: str
+    folder: Path
+
+    @property
+    def message(self) -> str:
+        """What load_log and quarantine say of it."""
+        return (f"refused: {self.path} is a symlink to {self.target}, outside the source's folder "
+                f"{self.folder}, so it is not read; if it is meant to be, copy what it leads to "
+                "into that folder (or name the file in [[sources]] path, without wildcards)")
+
+
+def source_files(settings: Settings, source: Source) -> tuple[list[Path], list[RefusedLink]]:
+    """The files the source's glob matches now, sorted so loads are deterministic, and the symlinks
+    it reached that lead outside the source's folder (see matched_files)."""
     pattern = str(settings.resolve(source.path))
-    matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
-    if not matches:
+    files, refused = matched_files(pattern)
+    if not files and not refused:
         raise ReviewpipeError(
             f"source {source.name!r}: path {source.path!r} (resolved to {pattern}) matches no files; "
             "fix [[sources]] path in the config or put the files there"
         )
-    return matches
+    return files, refused
+
+
+_WILDCARD = re.compile(r"[*?[]")  # what glob.glob takes for a wildcard
+
+
+def matched_files(pattern: str) -> tuple[list[Path], list[RefusedLink]]:
+    """The files an absolute glob (`**` any folders, as glob.glob's recursive=True) matches, sorted,
+    each real file once; and the symlinks refused because they lead outside the source's folder.
+
+    The source's folder is the pattern's part before its first wildcard. The folders below it are
+    walked, symlinks to folders followed, but each real folder once per position in the pattern,
+    so that symlink loops end (glob.glob walks a loop until the system's 40 links, and two loops
+    make that millions of paths). A file or folder the wildcards reach whose real path is outside
+    the folder's is refused, not read. A real file reached by several paths is listed once, under
+    the matched path through the fewest symlinks, then the fewest folders, then the first by name:
+    a file reached without symlinks keeps its own name, however many links lead to it too (a link
+    added later does not rename a loaded file, whose name keys its rows). A pattern without
+    wildcards names one file, which is read wherever a symlink there leads (the user named it).
+    """
+    parts = Path(pattern).parts
+    first = next((i for i, part in enumerate(parts) if _WILDCARD.search(part)), None)
+    if first is None:
+        return ([Path(pattern)] if Path(pattern).is_file() else []), []
+    folder, rest = Path(*parts[:first]), parts[first:]
+    root = os.path.realpath(folder)
+    found: dict[str, Path] = {}
+    refused: dict[Path, RefusedLink] = {}
+    walked: set[tuple[str, int]] = set()
+    # (symlinks followed, folders below `folder`, their names, position in `rest`, real path,
+    # "dir"/"file"/"" or None if not known yet), popped in that order: each (real folder, position)
+    # is first reached by the path its files are listed under
+    todo: list[tuple[int, int, tuple[str, ...], int, str, str | None]] = [(0, 0, (), 0, root, None)]
+    while todo:
+        links, depth, names, i, real, kind = heapq.heappop(todo)
+        if i < len(rest) and rest[i] == "**":
+            heapq.heappush(todo, (links, depth, names, i + 1, real, kind))  # `**` as no folder
+        if kind is None:
+            kind = "dir" if os.path.isdir(real) else "file" if os.path.isfile(real) else ""
+        if real != root and not real.startswith(root.rstrip("/") + "/"):
+            # refused where the pattern would read it: a file it ends at, a folder it goes into
+            if kind == ("file" if i == len(rest) else "dir"):
+                path = folder.joinpath(*names)
+                refused.setdefault(path, RefusedLink(path, real, folder))
+            continue
+        if i == len(rest):
+            if kind == "file":
+                found.setdefault(real, folder.joinpath(*names))
+            continue
+        if kind != "dir" or (real, i) in walked:
+            continue
+        walked.add((real, i))
+        part = rest[i]
+        if part == "**":
+            step = i
+        elif _WILDCARD.search(part):
+            step = i + 1
+        else:
+            below = os.path.join(real, part)
+            heapq.heappush(todo, (links + os.path.islink(below), depth + 1, (*names, part), i + 1,
+                                  os.path.realpath(below), None))
+            continue
+        try:
+            with os.scandir(real) as listing:
+                entries = {entry.name: entry for entry in listing}
+        except OSError:
+            continue  # an unreadable folder: glob.glob skips it too
+        # as glob.glob: a wildcard matches a name starting with "." only if it starts with "." too
+        for name in fnmatch.filter(entries, "*" if part == "**" else part):
+            if name.startswith(".") and not part.startswith("."):
+                continue
+            entry = entries[name]
+            if entry.is_symlink():  # followed: where it leads decides
+                heapq.heappush(todo, (links + 1, depth + 1, (*names, name), step,
+                                      os.path.realpath(entry.path), None))
+            else:
+                kind = "dir" if entry.is_dir() else "file" if entry.is_file() else ""
+                heapq.heappush(todo, (links, depth + 1, (*names, name), step, entry.path, kind))
+    return sorted(found.values()), sorted(refused.values(), key=lambda link: link.path)
 
 
 def fingerprint(path: Path, source: Source) -> str:
@@ -159,6 +257,7 @@ def ingest(
     ensure_typed_reviews(con)
     _renumber_sources(con, order)
     jobs: list[tuple[Source, Path]] = []
+    refusals: list[tuple[Source, RefusedLink]] = []
     for source in selected:
         if full_refresh:
             _forget_source(con, source.name)
@@ -166,8 +265,12 @@ def ingest(
             for path in paths:
                 if not path.is_file():
                     raise ReviewpipeError(f"{path}: no such file; check the path and run again")
-        files = [p.resolve() for p in paths] if paths is not None else source_files(settings, source)
+            # each real file once, as a glob lists it (a name given twice, or a link beside its file)
+            files, refused = list(dict.fromkeys(p.resolve() for p in paths)), []
+        else:
+            files, refused = source_files(settings, source)
         jobs.extend((source, path) for path in files)
+        refusals.extend((source, link) for link in refused)
     if read_map is None:
         prepared: Iterable[PreparedFile] = _read_ahead(con, jobs)
     else:
@@ -175,6 +278,9 @@ def ingest(
             read_file_apart, [(s, p, _known(con, s, p)) for s, p in jobs]
         )
     report = IngestReport()
+    for source, link in refusals:  # logged and quarantined as unreadable, never read
+        refused_file = _refused_file(link)
+        report.files.append(write_file(con, source, refused_file, run_id, order.get(source.name, 0)))
     for (source, _), file in zip(jobs, prepared, strict=True):
         report.files.append(write_file(con, source, file, run_id, order.get(source.name, 0)))
         if file.status == "loaded":
@@ -270,6 +376,13 @@ def prepare_file(
             "later. Write files into the landing folder under another name and rename them when done."
         )
     return file
+
+
+def _refused_file(link: RefusedLink) -> PreparedFile:
+    """A refused symlink as an unreadable file (no rows, so no modification time is stored); its
+    fingerprint is its message's, so that a run sees it change only when the link's target does."""
+    return PreparedFile(link.path, hashlib.sha256(link.message.encode()).hexdigest(), 0,
+                        datetime.now(UTC).replace(tzinfo=None), "unreadable", message=link.message)
 
 
 # A changed file of this size is read in a thread while the one before it is written. A smaller one
@@ -464,11 +577,15 @@ def _read_file(con: duckdb.DuckDBPyConnection, source: Source, file_path: str) -
             tables[kind] = table
         return tables
     try:
-        dialect = readers.csv_dialect(con, source, file_path) if source.format == "csv" else {}
-        call, params = readers.reader_sql(source, dialect)
-        con.execute(
-            f"create or replace temp table {_SOURCE_ROWS} as select * from {call}", [file_path, *params]
-        )
+        # DuckDB reads the file by a name it cannot take as a pattern; `filename` is the file's own
+        with readers.literal_path(Path(file_path)) as readable:
+            dialect = readers.csv_dialect(con, source, readable) if source.format == "csv" else {}
+            call, params = readers.reader_sql(source, dialect)
+            con.execute(
+                f"create or replace temp table {_SOURCE_ROWS} as "
+                f"select * replace (?::varchar as filename) from {call}",
+                [file_path, readable, *params],
+            )
     except duckdb.InvalidInputException as exc:
         if source.format != "csv" or not readers.sniffer_gave_up_on_carriage_return(exc, Path(file_path)):
             raise

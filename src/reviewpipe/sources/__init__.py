@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
 
+from reviewpipe.errors import ReviewpipeError
 from reviewpipe.settings import Source
 
 # Tab-separated exports (IMDb's datasets, Amazon's review dumps) do not quote fields: a lone " in a
@@ -40,6 +47,41 @@ class UnreadableFile(Exception):
 def default_columns(fmt: str, kind: str) -> dict[str, str]:
     """Column mappings a format implies for a kind of row, before the source's own [sources.columns]."""
     return _DEFAULT_COLUMNS.get((fmt, kind), {})
+
+
+# DuckDB's readers (and Polars') take a path as a glob: `*`, `?` and `[...]` match other files,
+# `\` escapes, `~` is the home folder, `s3://` a bucket. An absolute path of these characters alone
+# means only itself.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/._+,=@%:-]+")
+_PLAIN_SUFFIX = re.compile(r"\.[A-Za-z0-9]+")
+
+
+@contextmanager
+def literal_path(path: Path) -> Iterator[str]:
+    """A path DuckDB reads as exactly the file `path`, whatever characters its name holds: the path
+    itself when it is plain, else a symlink of a plain name to it in a private temporary folder,
+    removed on leaving. The link keeps the file's extensions (`.csv.gz`), so that DuckDB still
+    detects compression by them. DuckDB errors raised inside name `path`, not the link."""
+    name = str(path)
+    if name.startswith("/") and _PLAIN_PATH.fullmatch(name):
+        yield name
+        return
+    folder = tempfile.mkdtemp(prefix="reviewpipe-read-")
+    try:
+        suffixes = "".join(s for s in path.suffixes if _PLAIN_SUFFIX.fullmatch(s))
+        link = os.path.join(folder, "file" + suffixes)
+        if not _PLAIN_PATH.fullmatch(link):
+            raise ReviewpipeError(
+                f"{path}: its name holds characters DuckDB reads as a pattern, and the temporary "
+                f"folder {folder} does too; set TMPDIR to a folder of plain characters and run again"
+            )
+        os.symlink(os.path.abspath(name), link)
+        try:
+            yield link
+        except duckdb.Error as exc:
+            raise type(exc)(str(exc).replace(link, name)) from exc
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def read_imdb_page(path: Path) -> dict[str, pl.DataFrame]:
@@ -132,8 +174,10 @@ def read_csv_exactly(path: Path, source: Source) -> pl.DataFrame:
     """
     options = {**_FORMAT_DEFAULTS[source.format], **source.options}
     try:
-        frame = pl.read_csv(path, infer_schema=False, separator=options.get("delim", ","),
-                            has_header=options.get("header", True))
+        # an open file, not its path: Polars would take a path as a glob
+        with path.open("rb") as fh:
+            frame = pl.read_csv(fh, infer_schema=False, separator=options.get("delim", ","),
+                                has_header=options.get("header", True))
     except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
         raise UnreadableFile(f"{path}: {str(exc).splitlines()[0]}") from exc
     return frame.with_columns(filename=pl.lit(str(path)))
