@@ -10,6 +10,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from conftest import write
 
 from reviewpipe.errors import ReviewpipeError
@@ -495,3 +497,57 @@ def test_staging_a_new_or_replaced_file_equals_a_full_rebuild(tmp_path: Path, ma
     assert sorted(staged) == ["r1", "r2", "r4", "r5"]
     assert staged["r1"][1:] == ("Good.", str(landing / "a.csv"))  # the copy in the newest file
     assert staged["r2"][1] == "Fixed rating."
+
+
+# Issue 21, items 2, 3 and 7: values that are numbers or dates of any size, and ratings written x/y.
+TITLES_HEADER = "title_id,title,site_rating,site_votes,user_review_count,critic_review_count,runtime_minutes,popularity\n"
+MAX_COUNT = 2**31 - 1  # the largest count staging keeps (sql/schema/macros.sql, max_count)
+
+
+def problems_by_row(settings, kind: str) -> dict[int, list[tuple[str, str, str]]]:
+    """Quarantine's (column, raw value, reason) of each row of the kind."""
+    found: dict[int, list[tuple[str, str, str]]] = {}
+    for row, column, raw, reason in query(
+            settings, "select row_number, column_name, raw_value, reason from quarantine where kind = ?", [kind]):
+        found.setdefault(row, []).append((column, raw, reason))
+    return found
+
+
+_SCALES = st.sampled_from([2, 5, 7, 10, 100])
+_RATING_NUMBERS = st.one_of(st.integers(0, 120), st.decimals(0, 120, places=1).map(float)).map(
+    lambda x: int(x) if x == int(x) else x)
+_OUT_OF = st.one_of(st.none(), st.sampled_from([0, 1, 2, 3, 5, 7, 10, 100, 1000]))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scale=_SCALES, ratings=st.lists(st.tuples(_RATING_NUMBERS, _OUT_OF), min_size=1, max_size=30))
+def test_a_rating_written_x_of_y_is_rescaled_to_the_source_scale_or_quarantined_naming_it(
+    tmp_path: Path, make_settings, scale: int, ratings: list[tuple[float, int | None]]
+) -> None:
+    """x/y is x * scale / y when y is the source's scale, 5, 10 or 100, then range-checked; any other y
+    (0, 7, 1000) is quarantined naming the value. Reviews (1..scale) and titles' site_rating (0..scale)
+    alike."""
+    texts = [f"{x}/{y}" if y is not None else str(x) for x, y in ratings]
+    write(tmp_path / "r.csv", "review_id," + HEADER
+          + "".join(f"r{i},tt1,a,2020-01-01,{t},0,0,t,text {i}\n" for i, t in enumerate(texts, 1)))
+    write(tmp_path / "t.csv", TITLES_HEADER + "".join(f"tt{i},T,{t},,,,,\n" for i, t in enumerate(texts, 1)))
+    s = make_settings({"name": "rev", "path": str(tmp_path / "r.csv"), "rating_scale": scale},
+                      {"name": "meta", "kind": "titles", "path": str(tmp_path / "t.csv"), "rating_scale": scale})
+    load(s)
+    reviews = dict(query(s, "select row_number, rating from stg_reviews"))
+    titles = dict(query(s, "select row_number, site_rating from stg_titles"))
+    problems = {"reviews": problems_by_row(s, "reviews"), "titles": problems_by_row(s, "titles")}
+    for i, ((x, y), text) in enumerate(zip(ratings, texts, strict=True), 1):
+        rescaled = x if y in (None, scale) else x * scale / y if y in (5, 10, 100) else None
+        for kind, staged, column, low in (("reviews", reviews, "rating", 1), ("titles", titles, "site_rating", 0)):
+            if rescaled is not None and low <= rescaled <= scale:
+                assert staged.get(i) == rescaled and i not in problems[kind], (kind, text)
+                continue
+            assert i not in staged, (kind, text)
+            [(col, raw, reason)] = problems[kind][i]
+            assert (col, raw) == (column, text)
+            if rescaled is None:  # the reason names the value whose scale is not known
+                assert f"{column} {text} is not out of a known scale" in reason
+            else:  # outside the range, once rescaled: the reason says what it came to
+                assert reason.startswith(f"{column} is outside {low}..{scale}")
+                assert y in (None, scale) or f": {text} is {float(rescaled)} on that scale" in reason
