@@ -21,8 +21,12 @@ typed as (
         critic_review_count as raw_critic_review_count,
         clean_line(title_id) as title_id,
         clean_line(title) as title,
-        -- "1975", "1975-01-01", "(1975)"; not the first four digits of "12345"
-        parse_count(regexp_extract(year, '^\s*\(?([0-9]{4})([^0-9]|$)', 1)) as year,
+        -- the year of a date ("1975-01-01"; "0044-03-15 (BC)" is no year 44), else four leading digits
+        -- ("1975", "(1975)", "2011-2019"), not the first four of "12345"
+        coalesce(
+            year(case when is_holdable_date(parse_date(year)) then parse_date(year) end),
+            case when parse_date(year) is null
+                then parse_count(regexp_extract(year, '^\s*\(?([0-9]{4})([^0-9]|$)', 1)) end) as year,
         parse_rating(site_rating) as parsed_site_rating,
         parse_count(site_votes) as site_votes,
         parse_count(user_review_count) as user_review_count,
@@ -33,7 +37,9 @@ typed as (
         clean_list(stars) as stars,
         clean_list(country) as country,
         clean_list(language) as language,
-        parse_count(regexp_extract(runtime_minutes, '^\s*([0-9][0-9,]*)', 1)) as runtime_minutes,  -- "108", "108 min"
+        -- "108", "108 min": not the leading digits of "2h 30min", "1e308" or "2.9K"
+        parse_count(regexp_extract(runtime_minutes, '^\s*([0-9][0-9,]*)\s*(min|mins|minutes)?\s*$', 1, 'i'))
+            as runtime_minutes,
         parse_count(popularity) as popularity,  -- the site's popularity rank, "3,939"
         clean_line(related_to_title_id) as related_to_title_id,
         runtime_minutes as raw_runtime_minutes,
@@ -58,7 +64,7 @@ checked as (
                 case when title_id is null
                     then problem('title_id', raw_title_id, 'title_id is empty') end,
                 -- year 0 is no year of the calendar dates use (0001..9999)
-                case when (not is_blank(raw_year) and year is null) or year < 1
+                case when (not is_blank(raw_year) and year is null) or year not between 1 and 9999
                     then problem('year', raw_year, 'year is not a year') end,
                 case when not is_blank(raw_site_rating) and parsed_site_rating.given is null
                     then problem('site_rating', raw_site_rating, 'site_rating is not a number') end,
