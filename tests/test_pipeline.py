@@ -376,3 +376,20 @@ def test_extreme_values_in_every_staged_column_are_published_exactly_or_quaranti
             if any(r["total_votes"] is not None for r in mine):
                 assert helpful == sum(r["helpful_votes"] or 0 for r in mine)
                 assert total == sum(r["total_votes"] or 0 for r in mine)
+
+
+@pytest.mark.parametrize("table", ["agg_title_summary", "agg_monthly_trends", "agg_helpfulness"])
+def test_a_wrapped_vote_sum_fails_the_data_checks(sample_run, tmp_path: Path, table: str) -> None:
+    """The sum two reviews of 4611686018427387904 votes wrapped to (staging now quarantines such
+    counts) is caught by sql/checks/agg_vote_sums_bounds.sql, in each table that publishes vote sums."""
+    from reviewpipe.publish import CheckFailed, run_checks
+
+    settings, _ = sample_run
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(settings.published_path.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        run_checks(con)  # the run's own tables pass
+        con.execute(f"update {table} set helpful_votes = -9223372036854775807 "
+                    f"where title_id = (select min(title_id) from {table} where total_votes > 0)")
+        with pytest.raises(CheckFailed, match="agg_vote_sums_bounds"):
+            run_checks(con)
