@@ -500,7 +500,8 @@ def test_staging_a_new_or_replaced_file_equals_a_full_rebuild(tmp_path: Path, ma
 
 
 # Issue 21, items 2, 3 and 7: values that are numbers or dates of any size, and ratings written x/y.
-TITLES_HEADER = "title_id,title,site_rating,site_votes,user_review_count,critic_review_count,runtime_minutes,popularity\n"
+TITLES_HEADER = ("title_id,title,site_rating,site_votes,user_review_count,critic_review_count,"
+                 "runtime_minutes,popularity\n")
 MAX_COUNT = 2**31 - 1  # the largest count staging keeps (sql/schema/macros.sql, max_count)
 
 
@@ -602,8 +603,8 @@ _DATES = st.one_of(
         ["", " 23:59:59", " (BC)"])).map(
         lambda d: (f"{'-' if d[0] < 0 else ''}{abs(d[0]):04d}-{d[1]:02d}-{d[2]:02d}{d[3]}",
                    date(d[0], d[1], d[2]) if 1 <= d[0] <= 9999 and d[3] != " (BC)" else None)),
-    st.sampled_from([("infinity", None), ("-infinity", None), ("epoch", date(1970, 1, 1)), ("9999-12-31", date(9999, 12, 31)),
-                     ("0001-01-01", date(1, 1, 1)), ("10000-01-01", None)]),
+    st.sampled_from([("infinity", None), ("-infinity", None), ("epoch", date(1970, 1, 1)),
+                     ("9999-12-31", date(9999, 12, 31)), ("0001-01-01", date(1, 1, 1)), ("10000-01-01", None)]),
 )
 
 
