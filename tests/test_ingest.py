@@ -792,3 +792,133 @@ def test_files_named_on_the_command_line_load_each_real_file_once(tmp_path: Path
     s = make_settings({"name": "rev", "path": str(tmp_path / "in" / "*.csv")})
     report, _ = load(s, only=["rev"], paths=[real, real, link])
     assert [(f.path, f.status) for f in report.files] == [(str(real), "loaded")]
+
+
+# Issue 21, items 2, 3 and 7: values that are numbers or dates of any size, and ratings written x/y.
+TITLES_HEADER = ("title_id,title,site_rating,site_votes,user_review_count,critic_review_count,"
+                 "runtime_minutes,popularity\n")
+MAX_COUNT = 2**31 - 1  # the largest count staging keeps (sql/schema/macros.sql, max_count)
+
+
+def problems_by_row(settings, kind: str) -> dict[int, list[tuple[str, str, str]]]:
+    """Quarantine's (column, raw value, reason) of each row of the kind."""
+    found: dict[int, list[tuple[str, str, str]]] = {}
+    for row, column, raw, reason in query(
+            settings, "select row_number, column_name, raw_value, reason from quarantine where kind = ?", [kind]):
+        found.setdefault(row, []).append((column, raw, reason))
+    return found
+
+
+_SCALES = st.sampled_from([2, 5, 7, 10, 100])
+_RATING_NUMBERS = st.one_of(st.integers(0, 120), st.decimals(0, 120, places=1).map(float)).map(
+    lambda x: int(x) if x == int(x) else x)
+_OUT_OF = st.one_of(st.none(), st.sampled_from([0, 1, 2, 3, 5, 7, 10, 100, 1000]))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scale=_SCALES, ratings=st.lists(st.tuples(_RATING_NUMBERS, _OUT_OF), min_size=1, max_size=30))
+def test_a_rating_written_x_of_y_is_rescaled_to_the_source_scale_or_quarantined_naming_it(
+    tmp_path: Path, make_settings, scale: int, ratings: list[tuple[float, int | None]]
+) -> None:
+    """x/y is x * scale / y when y is the source's scale, 5, 10 or 100, then range-checked; any other y
+    (0, 7, 1000) is quarantined naming the value. Reviews (1..scale) and titles' site_rating (0..scale)
+    alike."""
+    texts = [f"{x}/{y}" if y is not None else str(x) for x, y in ratings]
+    write(tmp_path / "r.csv", "review_id," + HEADER
+          + "".join(f"r{i},tt1,a,2020-01-01,{t},0,0,t,text {i}\n" for i, t in enumerate(texts, 1)))
+    write(tmp_path / "t.csv", TITLES_HEADER + "".join(f"tt{i},T,{t},,,,,\n" for i, t in enumerate(texts, 1)))
+    s = make_settings({"name": "rev", "path": str(tmp_path / "r.csv"), "rating_scale": scale},
+                      {"name": "meta", "kind": "titles", "path": str(tmp_path / "t.csv"), "rating_scale": scale})
+    load(s)
+    reviews = dict(query(s, "select row_number, rating from stg_reviews"))
+    titles = dict(query(s, "select row_number, site_rating from stg_titles"))
+    problems = {"reviews": problems_by_row(s, "reviews"), "titles": problems_by_row(s, "titles")}
+    for i, ((x, y), text) in enumerate(zip(ratings, texts, strict=True), 1):
+        rescaled = x if y in (None, scale) else x * scale / y if y in (5, 10, 100) else None
+        for kind, staged, column, low in (("reviews", reviews, "rating", 1), ("titles", titles, "site_rating", 0)):
+            if rescaled is not None and low <= rescaled <= scale:
+                assert staged.get(i) == rescaled and i not in problems[kind], (kind, text)
+                continue
+            assert i not in staged, (kind, text)
+            [(col, raw, reason)] = problems[kind][i]
+            assert (col, raw) == (column, text)
+            if rescaled is None:  # the reason names the value whose scale is not known
+                assert f"{column} {text} is not out of a known scale" in reason
+            else:  # outside the range, once rescaled: the reason says what it came to
+                assert reason.startswith(f"{column} is outside {low}..{scale}")
+                assert y in (None, scale) or f": {text} is {float(rescaled)} on that scale" in reason
+
+
+def _written(n: int, form: str) -> tuple[str, int]:
+    """A count n written plainly, with thousands separators or in thousands ("57K"); what it stands for."""
+    return {"plain": (str(n), n), "commas": (f"{n:,}", n), "thousands": (f"{n}K", n * 1000)}[form]
+
+
+_COUNTS = st.tuples(
+    st.one_of(st.integers(0, 10**25), st.integers(MAX_COUNT - 3, MAX_COUNT + 3), st.integers(0, 10**4)),
+    st.sampled_from(["plain", "commas", "thousands"]),
+).map(lambda c: _written(*c))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(counts=st.lists(_COUNTS, min_size=1, max_size=30))
+def test_counts_up_to_2_31_are_staged_exactly_and_larger_ones_are_quarantined(
+    tmp_path: Path, make_settings, counts: list[tuple[str, int]]
+) -> None:
+    """Every count column of reviews and titles: a count of at most 2^31 - 1 is staged as written
+    (sums of 4 billion of them fit an Int64), a larger one (4611686018427387904, 99999999999999999999K)
+    is quarantined with the reason, not summed into a wrapped total nor failing staging."""
+    title_counts = ["site_votes", "user_review_count", "critic_review_count", "runtime_minutes", "popularity"]
+    write(tmp_path / "r.csv", "review_id," + HEADER + "".join(
+        f'r{i},tt1,a,2020-01-01,5,"{text}","{text}",t,text {i}\n' for i, (text, _) in enumerate(counts, 1)))
+    write(tmp_path / "t.csv", TITLES_HEADER + "".join(
+        f'tt{i},T,5,"{text}","{text}","{text}","{text}","{text}"\n' for i, (text, _) in enumerate(counts, 1)))
+    s = make_settings({"name": "rev", "path": str(tmp_path / "r.csv")},
+                      {"name": "meta", "kind": "titles", "path": str(tmp_path / "t.csv")})
+    load(s)
+    reviews = {r[0]: r[1:] for r in query(s, "select row_number, helpful_votes, total_votes from stg_reviews")}
+    titles = {r[0]: r[1:] for r in query(s, f"select row_number, {', '.join(title_counts)} from stg_titles")}
+    problems = {"reviews": problems_by_row(s, "reviews"), "titles": problems_by_row(s, "titles")}
+    for i, (text, n) in enumerate(counts, 1):
+        for kind, staged, columns in (("reviews", reviews, ["helpful_votes", "total_votes"]),
+                                      ("titles", titles, title_counts)):
+            expected = [(c, text, f"{c} is larger than 2147483647, the largest count kept "
+                         "(so that sums of counts stay exact)") for c in columns if n > MAX_COUNT]
+            if kind == "titles" and text.endswith("K"):  # minutes are digits, with "min" at most
+                expected = [p for p in expected if p[0] != "runtime_minutes"] + [
+                    ("runtime_minutes", text, "runtime_minutes is not a number of minutes")]
+            if expected:
+                assert i not in staged and sorted(problems[kind][i]) == sorted(expected), (kind, text)
+            else:
+                assert staged[i] == (n,) * len(columns) and i not in problems[kind], (kind, text)
+
+
+_DATES = st.one_of(
+    st.tuples(st.integers(-300_000, 300_000), st.integers(1, 12), st.integers(1, 28), st.sampled_from(
+        ["", " 23:59:59", " (BC)"])).map(
+        lambda d: (f"{'-' if d[0] < 0 else ''}{abs(d[0]):04d}-{d[1]:02d}-{d[2]:02d}{d[3]}",
+                   date(d[0], d[1], d[2]) if 1 <= d[0] <= 9999 and d[3] != " (BC)" else None)),
+    st.sampled_from([("infinity", None), ("-infinity", None), ("epoch", date(1970, 1, 1)),
+                     ("9999-12-31", date(9999, 12, 31)), ("0001-01-01", date(1, 1, 1)), ("10000-01-01", None)]),
+)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(dates=st.lists(_DATES, min_size=1, max_size=30))
+def test_dates_outside_0001_to_9999_are_quarantined_at_staging(
+    tmp_path: Path, make_settings, dates: list[tuple[str, date | None]]
+) -> None:
+    """A date DuckDB accepts but Python (the report) or Polars (month trends) cannot hold, infinity,
+    BC dates and years of 5 or 6 digits, is quarantined with its reason; a date of 0001..9999 is staged
+    (DuckDB's "epoch" too: 1970-01-01)."""
+    write(tmp_path / "r.csv", "review_id," + HEADER + "".join(
+        f"r{i},tt1,a,{text},5,0,0,t,text {i}\n" for i, (text, _) in enumerate(dates, 1)))
+    s = make_settings({"name": "rev", "path": str(tmp_path / "r.csv")})
+    load(s)
+    staged = dict(query(s, "select row_number, review_date from stg_reviews"))
+    problems = problems_by_row(s, "reviews")
+    for i, (text, day) in enumerate(dates, 1):
+        if day is not None:
+            assert staged[i] == day and i not in problems, text
+        else:
+            assert i not in staged and [(c, raw) for c, raw, _ in problems[i]] == [("review_date", text)], text

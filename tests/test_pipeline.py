@@ -12,12 +12,14 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import hypothesis
 import pytest
 from conftest import published_rows, write
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewpipe import pipeline, publish
@@ -25,6 +27,7 @@ from reviewpipe.errors import ReviewpipeError
 from reviewpipe.publish import PUBLISHED_TABLES
 from reviewpipe.sample import BAD_ROWS
 from reviewpipe.settings import Settings
+from reviewpipe.warehouse import connect
 
 CONTRACT = {
     "titles": ["title_id", "title", "year", "site_rating", "site_votes", "user_review_count",
@@ -652,3 +655,175 @@ def test_a_run_removes_only_temporary_files_of_its_own_warehouse_runs(tmp_path: 
     assert run_statuses(other) == ["succeeded"] and run_statuses(one) == ["interrupted", "succeeded"]
     assert published(other) == published(one)
     assert leftovers(one) == [] and leftovers(other) == []
+
+
+# Issue 21, item 7: every staged column of reviews and titles fed the extreme values DuckDB accepts.
+MAX_COUNT = 2**31 - 1  # the largest count staging keeps (sql/schema/macros.sql, max_count)
+QUARANTINED = "quarantined"
+EXTREMES = [
+    "", "   ", "infinity", "-infinity", "inf", "-inf", "NaN", "-0044-03-15", "0044-03-15 (BC)", "10000-01-01",
+    "294247-01-10", "0", "-1", "1e308", "2147483647", "2147483648", "4611686018427387904",
+    "-9223372036854775809", "9" * 40, "99999999999999999999K", "x" * 100_000, "word " * 3_000,
+    "\x01\x02\x1b\x7f", "a\nb", "Zoë ☃ 𝔘",
+]
+REVIEW_VALUES = {
+    "review_id": [f"id{k}" for k in range(500)], "title_id": ["tt1", "tt2", "tt3"], "author": ["ann", "Zoë"],
+    "review_date": ["2002-09-03", "3 September 2002", "0001-01-01", "9999-12-31", "2015-08-31 10:11:12"],
+    "rating": ["8", "10", "1", "4/5", "45/100", "7.5"], "review_title": ["Fine", "Meh"],
+    "review_text": ["Good film.", "Dull and far too long."],
+    "helpful_votes": ["0", "1", "2"], "total_votes": ["2", "3", "2.9K", "2147483647"],
+}
+TITLE_VALUES = {
+    "title_id": ["tt1", "tt2", "tt3", "tt4"], "title": ["Zerkalo", "Stalker"],
+    "year": ["1975", "1975-03-07", "(1979)"], "site_rating": ["8.1", "7/10", "4/5"],
+    "site_votes": ["34,370", "2.9K", "57"], "user_review_count": ["119", "1.2M"], "critic_review_count": ["70"],
+    "genres": ["Drama | War", "[Action, Drama]"], "directors": ["A. T."], "writers": ["A. M."],
+    "stars": ["M. T."], "country": ["Soviet Union"], "language": ["Russian"], "runtime_minutes": ["108 min", "95"],
+    "popularity": ["3,939", "1"], "related_to_title_id": ["", "tt1"],
+}
+DATES = {"2002-09-03": date(2002, 9, 3), "3 September 2002": date(2002, 9, 3), "0001-01-01": date(1, 1, 1),
+         "9999-12-31": date(9999, 12, 31), "2015-08-31 10:11:12": date(2015, 8, 31)}
+YEARS = {"1975": 1975, "1975-03-07": 1975, "(1979)": 1979}
+
+
+def _blank(raw: str) -> bool:
+    return raw.strip(" ") == ""
+
+
+def expected_count(raw: str) -> int | str | None:
+    """What staging makes of a count: the number, null when blank, or QUARANTINED."""
+    text = raw.strip(" ")
+    if _blank(raw):
+        return None
+    if m := re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*([kKmM])", text):
+        n = round(float(m[1]) * (1000 if m[2] in "kK" else 1_000_000))
+    elif re.fullmatch(r"-?[0-9]{1,3}(,[0-9]{3})+|-?[0-9]+(\.0+)?", text):
+        n = int(text.replace(",", "").split(".")[0])
+    else:
+        return QUARANTINED
+    return n if 0 <= n <= MAX_COUNT else QUARANTINED
+
+
+def expected_rating(raw: str, scale: int, low: int) -> float | str | None:
+    """A rating (x, or x/y rescaled from 5, 10, 100 or the scale) within low..scale, null or QUARANTINED."""
+    if _blank(raw):
+        return None
+    m = re.fullmatch(r"(-?[0-9]+(?:\.[0-9]+)?)\s*(?:/\s*([0-9]+(?:\.[0-9]+)?))?", raw.strip(" "))
+    if not m:
+        return QUARANTINED
+    x, y = float(m[1]), float(m[2]) if m[2] else None
+    rating = x if y in (None, scale) else x * scale / y if y in (5, 10, 100) else None
+    return rating if rating is not None and low <= rating <= scale else QUARANTINED
+
+
+def expected_runtime(raw: str) -> int | str | None:
+    m = re.fullmatch(r"\s*([0-9][0-9,]*)\s*(?:min)?\s*", raw)
+    return None if _blank(raw) else expected_count(m[1]) if m else QUARANTINED
+
+
+TYPED = {
+    "reviews": {
+        "review_date": lambda raw: None if _blank(raw) else DATES.get(raw.strip(" "), QUARANTINED),
+        "rating": lambda raw: expected_rating(raw, 10, 1),
+        "helpful_votes": expected_count, "total_votes": expected_count,
+    },
+    "titles": {
+        "year": lambda raw: None if _blank(raw) else YEARS.get(raw.strip(" "), QUARANTINED),
+        "site_rating": lambda raw: expected_rating(raw, 10, 0),
+        "site_votes": expected_count, "user_review_count": expected_count, "critic_review_count": expected_count,
+        "runtime_minutes": expected_runtime, "popularity": expected_count,
+    },
+}
+LISTS = {"genres", "directors", "writers", "stars", "country", "language"}
+TEXTS = {"review_text"}
+
+
+def _rows(values: dict[str, list[str]]) -> st.SearchStrategy[list[dict[str, str]]]:
+    cell = {c: st.one_of(st.sampled_from(v), st.sampled_from(EXTREMES)) for c, v in values.items()}
+    return st.lists(st.fixed_dictionaries(cell), min_size=20, max_size=40)
+
+
+def _csv(path: Path, records: list[dict[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.DictWriter(fh, fieldnames=list(records[0]))
+        out.writeheader()
+        out.writerows(records)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+@given(reviews=_rows(REVIEW_VALUES), titles=_rows(TITLE_VALUES))
+def test_extreme_values_in_every_staged_column_are_published_exactly_or_quarantined(
+    reviews: list[dict[str, str]], titles: list[dict[str, str]]
+) -> None:
+    """The whole run completes whatever value a cell holds (infinity and BC dates, 5-digit years, counts
+    past 2^63, NaN, long and control-character texts), and each input row is either published with
+    exactly its value or quarantined naming a column it cannot hold; sums of votes are exact."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "in").mkdir()
+        _csv(root / "in" / "reviews.csv", reviews)
+        _csv(root / "in" / "titles.csv", titles)
+        settings_ = Settings(
+            paths={"warehouse": root / "w.duckdb", "published": root / "reports.duckdb",
+                   "exports": root / "exports", "samples": root / "samples"},
+            sources=[{"name": "rev", "path": str(root / "in" / "reviews.csv")},
+                     {"name": "meta", "kind": "titles", "path": str(root / "in" / "titles.csv")}],
+            sentiment={"workers": 1})
+        pipeline.run(settings_)
+        with duckdb.connect(str(settings_.warehouse_path), read_only=True) as con:
+            staged = {
+                "reviews": dict(con.execute("select row_number, review_id from stg_reviews").fetchall()),
+                "titles": dict(con.execute("select row_number, title_id from stg_titles").fetchall())}
+        cleaned = connect()  # an in-memory DuckDB with the staging macros
+        with duckdb.connect(str(settings_.published_path), read_only=True) as con:
+            problems: dict[tuple[str, int], set[str]] = {}
+            for kind, row, column, reason in con.execute(
+                    "select kind, row_number, column_name, reason from quarantine").fetchall():
+                assert row is not None and reason, (kind, row, column)  # no reader rejects, every reason given
+                problems.setdefault((kind, row), set()).add(column)
+            published = {kind: {r[0]: dict(zip([d[0] for d in con.description], r, strict=True))
+                                for r in con.execute(f"select * from {kind}").fetchall()}
+                         for kind in ("reviews", "titles")}
+            summary = con.execute("select title_id, helpful_votes, total_votes from agg_title_summary").fetchall()
+        key = {"reviews": "review_id", "titles": "title_id"}
+        for kind, records in (("reviews", reviews), ("titles", titles)):
+            staged_keys = list(staged[kind].values())
+            for row, record in enumerate(records, 1):
+                bad = {c for c, expect in TYPED[kind].items() if expect(record[c]) == QUARANTINED}
+                if kind == "titles" and record["title_id"].strip() in ("", "   "):
+                    bad.add("title_id")
+                # each row is in exactly one place: staged, or quarantined naming a column it cannot hold
+                assert (row in staged[kind]) != ((kind, row) in problems), (kind, row, record)
+                assert not bad or bad & problems[(kind, row)], (kind, row, bad, problems.get((kind, row)))
+                if row not in staged[kind] or staged_keys.count(staged[kind][row]) > 1:
+                    continue  # titles staged twice are merged (the later row wins); see test_ingest
+                got = published[kind][staged[kind][row]]
+                for column, expect in TYPED[kind].items():
+                    assert got[column] == expect(record[column]), (kind, row, column, record[column])
+                for column in set(got) & (set(record) - set(TYPED[kind]) - {key[kind]}):
+                    macro = "clean_list" if column in LISTS else "clean_text" if column in TEXTS else "clean_line"
+                    assert got[column] == cleaned.execute(f"select {macro}(?)", [record[column]]).fetchone()[0]
+        cleaned.close()
+        # per title, the published sums are the exact sums of the published reviews' votes
+        for title_id, helpful, total in summary:
+            mine = [r for r in published["reviews"].values() if r["title_id"] == title_id]
+            if any(r["total_votes"] is not None for r in mine):
+                assert helpful == sum(r["helpful_votes"] or 0 for r in mine)
+                assert total == sum(r["total_votes"] or 0 for r in mine)
+
+
+@pytest.mark.parametrize("table", ["agg_title_summary", "agg_monthly_trends", "agg_helpfulness"])
+def test_a_wrapped_vote_sum_fails_the_data_checks(sample_run, tmp_path: Path, table: str) -> None:
+    """The sum two reviews of 4611686018427387904 votes wrapped to (staging now quarantines such
+    counts) is caught by sql/checks/agg_vote_sums_bounds.sql, in each table that publishes vote sums."""
+    from reviewpipe.publish import CheckFailed, run_checks
+
+    settings, _ = sample_run
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(settings.published_path.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        run_checks(con)  # the run's own tables pass
+        con.execute(f"update {table} set helpful_votes = -9223372036854775807 "
+                    f"where title_id = (select min(title_id) from {table} where total_votes > 0)")
+        with pytest.raises(CheckFailed, match="agg_vote_sums_bounds"):
+            run_checks(con)

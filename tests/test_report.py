@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import itertools
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -14,6 +15,8 @@ import plotly.offline
 import polars as pl
 import pytest
 from conftest import write
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewpipe import pipeline
 from reviewpipe.errors import ReviewpipeError
@@ -341,3 +344,39 @@ def assert_not_blank(png: bytes) -> None:
     present = {c for _, c in colours or []}
     for wanted in ((0xC0, 0x39, 0x2B), (0x95, 0xA5, 0xA6), (0x27, 0xAE, 0x60)):
         assert wanted in present or colours is None, f"no bar of colour {wanted}"
+
+
+_MONTHS = st.builds(date, st.integers(1, 9999), st.integers(1, 12), st.just(1))
+
+
+@settings(max_examples=50, deadline=None)
+@given(months=st.lists(st.tuples(st.sampled_from(["tt1", "tt2"]), _MONTHS), min_size=1, max_size=8, unique=True))
+def test_trend_lines_over_any_months_staging_keeps_draw_the_months_between_as_zero_in_few_points(
+    months: list[tuple[str, date]]
+) -> None:
+    """Months 0001..9999 (staging's date window): each title's line of reviews per month passes
+    through its months' counts and is 0 over every month without reviews from the chart's first to
+    its last, as a point per month would draw it, in at most 3 points per reviewed month and 2 ends
+    (a point per month of 0001..9999 was 120,000 per line: 40 MB and a minute for 6 titles)."""
+    monthly = pl.DataFrame({
+        "title_id": [t for t, _ in months], "title_name": [f"Title {t}" for t, _ in months],
+        "rating_scale": [10] * len(months), "dated_reviews": [1] * len(months),
+        "month": [m for _, m in months], "review_count": list(range(1, len(months) + 1)),
+        "rating_mean": [5.0] * len(months), "sentiment_mean": [0.1] * len(months),
+    })
+    totals = monthly.group_by("month").agg(pl.col("review_count").sum()).sort("month")
+    figure = trends_figure(monthly, totals)
+    first, last = min(m for _, m in months), max(m for _, m in months)
+    counts = {(t, m): n for (t, m), n in zip(months, monthly["review_count"], strict=True)}
+    lines = [trace for trace in figure["data"][1:] if trace.get("hovertemplate", "").endswith("reviews")]
+    assert len(lines) == len({t for t, _ in months})
+    for line in lines:
+        title_id, x, y = line["legendgroup"], line["x"], line["y"]
+        reviewed = {m for t, m in months if t == title_id}
+        assert x == sorted(set(x)) and x[0] == first and x[-1] == last
+        assert len(x) <= 3 * len(reviewed) + 2
+        assert all(y[x.index(m)] == counts[(title_id, m)] for m in reviewed)
+        assert all(n == 0 for m, n in zip(x, y, strict=True) if m not in reviewed)
+        for (a, ya), (b, yb) in itertools.pairwise(zip(x, y, strict=True)):
+            if (b.year - a.year) * 12 + b.month - a.month > 1:  # months between: the segment is 0 throughout
+                assert ya == yb == 0, (a, b)

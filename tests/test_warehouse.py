@@ -56,11 +56,13 @@ def test_parse_count(con, raw: str, expected: int | None) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("8", 8.0), ("8.1", 8.1), ("8.1/10", 8.1), (" 4 / 5 ", 4.0), ("0", 0.0),
-     ("\n   Was this review helpful?  Sign in to vote.\n   ", None), ("ten", None), ("", None)],
+    [("8", (8.0, None)), ("8.1", (8.1, None)), ("8.1/10", (8.1, 10.0)), (" 4 / 5 ", (4.0, 5.0)), ("0", (0.0, None)),
+     ("5/0", (5.0, 0.0)), ("4/5/6", (None, None)),
+     ("\n   Was this review helpful?  Sign in to vote.\n   ", (None, None)), ("ten", (None, None)), ("", (None, None))],
 )
-def test_parse_rating(con, raw: str, expected: float | None) -> None:
-    assert scalar(con, "select parse_rating(?)", [raw]) == expected
+def test_parse_rating(con, raw: str, expected: tuple[float | None, float | None]) -> None:
+    # the rating as given and the scale it is written out of; rescale_rating turns the two into a rating
+    assert scalar(con, "select parse_rating(?)", [raw]) == dict(zip(("given", "out_of"), expected, strict=True))
 
 
 @pytest.mark.parametrize(

@@ -66,26 +66,53 @@ create or replace temp macro expression_problems(failed_fields) as list_transfor
 -- True when a text cell holds nothing.
 create or replace temp macro is_blank(t) as t is null or trim(t) = '';
 
--- A count as people write it: "34,370", "2.9K", "1.2M", "57"; null when it is none of these.
+-- A count as people write it: "34,370", "2.9K", "1.2M", "57": the number it stands for, as a double
+-- (exact for every whole number up to 2^53, so for every count staging keeps); null when it is none
+-- of these. A double, not a bigint, so that "99999999999999999999K" is a number too large to keep
+-- (quarantined for that, see max_count) rather than a cast error that stops staging.
 create or replace temp macro parse_count(t) as (
     case
         when is_blank(t) then null
         when regexp_full_match(trim(t), '[0-9]+(\.[0-9]+)?\s*[kKmM]')
             then round(
                 try_cast(regexp_extract(trim(t), '^[0-9]+(\.[0-9]+)?', 0) as double)
-                * (case when upper(right(trim(t), 1)) = 'K' then 1000 else 1000000 end))::bigint
+                * (case when upper(right(trim(t), 1)) = 'K' then 1000 else 1000000 end))
         when regexp_full_match(trim(t), '-?[0-9]{1,3}(,[0-9]{3})+')
-            then try_cast(replace(trim(t), ',', '') as bigint)
+            then try_cast(replace(trim(t), ',', '') as double)
         when regexp_full_match(trim(t), '-?[0-9]+(\.0+)?')
-            then try_cast(try_cast(trim(t) as double) as bigint)  -- "57", "57.0" (JSON exports)
+            then try_cast(trim(t) as double)  -- "57", "57.0" (JSON exports)
     end);
 
--- A rating as people write it: "8", "8.1", "8.1/10"; null when it is not a number.
+-- The largest count staging keeps (2^31 - 1): a sum of up to 2^32 (4 billion) such counts fits a
+-- bigint (Int64 in Polars) exactly, and every count and every ratio of two is exact as a double.
+create or replace temp macro max_count() as 2147483647;
+
+-- The reason a count above max_count() is quarantined.
+create or replace temp macro too_large(column_name) as
+    column_name || ' is larger than 2147483647, the largest count kept (so that sums of counts stay exact)';
+
+-- A parsed count (parse_count) as a bigint, or null when no bigint of at most max_count() holds it
+-- (the row is quarantined for that reason then).
+create or replace temp macro count_value(x) as
+    case when x between -max_count() and max_count() then x::bigint end;
+
+-- A rating as people write it: "8", "8.1", "8.1/10", "4 / 5": {'given': x, 'out_of': y}, y null when
+-- none is written; both null when the text is not a number nor x/y ("ten", "4/5/6"). Chained
+-- through a list as clean_text is, so the regular expression runs once.
 create or replace temp macro parse_rating(t) as (
+    [regexp_extract(trim(t), '^(-?[0-9]+(?:\.[0-9]+)?)\s*(?:/\s*([0-9]+(?:\.[0-9]+)?))?$', ['given', 'out_of'])]
+        .list_transform(lambda r: {
+            'given': try_cast(nullif(r.given, '') as double),
+            'out_of': try_cast(nullif(r.out_of, '') as double)})[1]);
+
+-- A parsed rating (parse_rating) on a scale of `scale` points: x itself when no y is written or y is
+-- the scale, x * scale / y when y is one of the other known scales (5, 10, 100: "4/5" is 8 on a
+-- 10-point scale); null when y is none of these ("3/7", "5/0"), as a rating out of it cannot be read.
+create or replace temp macro rescale_rating(given, out_of, scale) as
     case
-        when is_blank(t) then null
-        else try_cast(regexp_extract(trim(t), '^(-?[0-9]+(\.[0-9]+)?)\s*(/\s*[0-9]+)?$', 1) as double)
-    end);
+        when out_of is null or out_of = scale then given
+        when out_of in (5, 10, 100) then given * scale / out_of
+    end;
 
 -- A date in the forms review exports use: ISO dates and timestamps, "3 September 2002",
 -- "September 3, 2002", "3 Sep 2002", "Sep 3, 2002"; null when it is none of these or not a real day.
@@ -97,6 +124,13 @@ create or replace temp macro parse_date(t) as (
             try_cast(try_cast(trim(t) as timestamp) as date),
             try_cast(try_strptime(trim(t), ['%d %B %Y', '%B %d, %Y', '%d %b %Y', '%b %d, %Y']) as date))
     end);
+
+-- True when a date lies in the window every later stage can hold: 0001-01-01..9999-12-31, the days
+-- of Python's date (the report's), inside Polars' (whose month truncation panics on 'infinity').
+-- DuckDB also accepts 'infinity', '-infinity', BC dates and years of 5 digits and more.
+create or replace temp macro is_holdable_date(d) as d between date '0001-01-01' and date '9999-12-31';
+create or replace temp macro date_out_of_range(column_name) as
+    column_name || ' is outside 0001-01-01..9999-12-31, the dates later stages can hold';
 
 -- A list written as text ("Drama | War", "Drama,Romance", "[Action, Drama]") as "Drama, War".
 create or replace temp macro clean_list(t) as nullif(array_to_string(list_filter(

@@ -27,12 +27,20 @@ typed as (
         clean_line(title_id) as title_id,
         clean_line(author) as author,
         parse_date(review_date) as review_date,
-        parse_rating(rating) as rating,
+        parse_rating(rating) as parsed_rating,
         clean_line(review_title) as review_title,
         clean_text(review_text) as review_text,
-        parse_count(helpful_votes) as helpful_votes,
+        parse_count(helpful_votes) as helpful_votes,  -- doubles until checked against max_count()
         parse_count(total_votes) as total_votes
     from raw
+),
+
+-- "4/5" on a 10-point source is 8: a rating out of another known scale is rescaled to the source's
+rescaled as (
+    select
+        *,
+        rescale_rating(parsed_rating.given, parsed_rating.out_of, rating_scale) as rating
+    from typed
 ),
 
 checked as (
@@ -48,11 +56,17 @@ checked as (
                 case when title_id is null
                     then problem('title_id', raw_title_id,
                         'title_id is empty; every review needs the title it belongs to') end,
-                case when not is_blank(raw_rating) and rating is null
+                case when not is_blank(raw_rating) and parsed_rating.given is null
                     then problem('rating', raw_rating, 'rating is not a number') end,
-                case when rating < 1 or rating > rating_scale
+                case when parsed_rating.given is not null and rating is null
                     then problem('rating', raw_rating,
-                        'rating is outside 1..' || rating_scale || ' (the source''s rating_scale)') end,
+                        'rating ' || trim(raw_rating) || ' is not out of a known scale (5, 10, 100 or the source''s '
+                        || 'rating_scale ' || rating_scale || '); give it on one of these') end,
+                case when not rating between 1 and rating_scale  -- also -inf and inf (too many digits)
+                    then problem('rating', raw_rating,
+                        'rating is outside 1..' || rating_scale || ' (the source''s rating_scale)'
+                        || case when parsed_rating.out_of <> rating_scale
+                            then ': ' || trim(raw_rating) || ' is ' || rating || ' on that scale' else '' end) end,
                 case when not is_blank(raw_helpful_votes) and helpful_votes is null
                     then problem('helpful_votes', raw_helpful_votes,
                         'helpful_votes is not a whole number') end,
@@ -62,6 +76,10 @@ checked as (
                     then problem('helpful_votes', raw_helpful_votes, 'helpful_votes is negative') end,
                 case when total_votes < 0
                     then problem('total_votes', raw_total_votes, 'total_votes is negative') end,
+                case when helpful_votes > max_count()
+                    then problem('helpful_votes', raw_helpful_votes, too_large('helpful_votes')) end,
+                case when total_votes > max_count()
+                    then problem('total_votes', raw_total_votes, too_large('total_votes')) end,
                 case when helpful_votes > total_votes
                     then problem('helpful_votes', raw_helpful_votes || ' of ' || raw_total_votes,
                         'helpful_votes is greater than total_votes') end,
@@ -72,13 +90,16 @@ checked as (
                     then problem('review_text', null::varchar, 'the review has neither text nor rating') end,
                 case when not is_blank(raw_review_date) and review_date is null
                     then problem('review_date', raw_review_date,
-                        'review_date is not a date (expected e.g. 2002-09-03 or 3 September 2002)') end
+                        'review_date is not a date (expected e.g. 2002-09-03 or 3 September 2002)') end,
+                case when not is_holdable_date(review_date)
+                    then problem('review_date', raw_review_date, date_out_of_range('review_date')) end
             ], lambda p: p is not null)) as problems
-    from typed
+    from rescaled
 )
 
 select
-    * exclude (raw_title_id, raw_review_date, raw_rating, raw_helpful_votes, raw_total_votes),
+    * exclude (raw_title_id, raw_review_date, raw_rating, raw_helpful_votes, raw_total_votes, parsed_rating)
+        replace (count_value(helpful_votes) as helpful_votes, count_value(total_votes) as total_votes),
     md5(review_text) as text_hash,  -- key of the sentiment cache; null when there is no text
     word_count(review_text) as review_word_count,
     false as staged
