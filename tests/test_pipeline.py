@@ -27,7 +27,7 @@ from reviewpipe.errors import ReviewpipeError
 from reviewpipe.publish import PUBLISHED_TABLES
 from reviewpipe.sample import BAD_ROWS
 from reviewpipe.settings import Settings
-from reviewpipe.warehouse import connect
+from reviewpipe.warehouse import claim_warehouse, configuration_name, connect, open_warehouse
 
 CONTRACT = {
     "titles": ["title_id", "title", "year", "site_rating", "site_votes", "user_review_count",
@@ -554,6 +554,10 @@ def test_a_run_killed_while_going_live_is_rolled_back_by_the_next(tmp_path: Path
                    f'[paths]\nwarehouse = "{settings.warehouse_path}"\npublished = "{settings.published_path}"\n'
                    f'exports = "{settings.exports_path}"\nsamples = "{settings.samples_path}"\n'
                    f'[sentiment]\nworkers = 1\n[[sources]]\nname = "rev"\npath = "{tmp_path}/landing/*.csv"\n')
+    # the same configuration from now on, as a file (a warehouse takes runs of one configuration)
+    with open_warehouse(settings.warehouse_path) as con:
+        claim_warehouse(con, settings.warehouse_path, configuration_name(config), take_over=True)
+    settings = settings.model_copy(update={"config_file": config})
     run = subprocess.Popen([str(Path(sys.executable).parent / "reviewpipe"), "run", "--no-prefect",
                             "--config", str(config)],
                            env={**os.environ, "REVIEWPIPE_PAUSE_AT": "go-live"},
