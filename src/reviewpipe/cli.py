@@ -25,14 +25,12 @@ from reviewpipe.settings import Settings, Source, load_settings
 from reviewpipe.sources import format_for
 from reviewpipe.warehouse import (
     WarehouseLocked,
-    claim_warehouse,
     configuration_name,
     describe_holder,
     open_warehouse,
     rows,
     run_holder,
     run_lock,
-    scalar,
 )
 
 # Prefect's telemetry cannot reach the internet at air-gapped sites and logs an ERROR when it fails.
@@ -314,20 +312,12 @@ def ingest(config: Path | None, paths: tuple[Path, ...], source_name: str | None
 
 
 def take_over_warehouse(settings: Settings) -> None:
-    """Make this configuration the warehouse's owner (hold the run lock). What another configuration
-    loaded is forgotten first, so that this one publishes only its own files (the sentiment cache,
-    a function of each text alone, is kept); a kill in between leaves the old owner, who reloads."""
-    from reviewpipe.ingest import _forget_source
-
-    me = configuration_name(settings.config_file)
-    with open_warehouse(settings.warehouse_path, wait=settings.lock_wait_seconds) as con:
-        owner = scalar(con, "select configuration from warehouse_owner")
-        if owner not in (None, me):
-            for (source,) in rows(con, "select distinct source from load_log order by 1"):
-                _forget_source(con, source)
-            console.print(f"The warehouse {settings.warehouse_path} now belongs to {me}; the files "
-                          f"{owner} loaded are forgotten.", highlight=False, soft_wrap=True)
-        claim_warehouse(con, settings.warehouse_path, me, take_over=True)
+    """Make this configuration the warehouse's owner, saying so when it took it from another."""
+    previous = pipeline.take_over_warehouse(settings)
+    if previous is not None:
+        console.print(f"The warehouse {settings.warehouse_path} now belongs to "
+                      f"{configuration_name(settings.config_file)}; the files {previous} loaded are "
+                      "forgotten.", highlight=False, soft_wrap=True)
 
 
 def _source_for(settings: Settings, path: Path, name: str | None, kind: str) -> Source:

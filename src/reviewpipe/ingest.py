@@ -260,7 +260,7 @@ def ingest(
     refusals: list[tuple[Source, RefusedLink]] = []
     for source in selected:
         if full_refresh:
-            _forget_source(con, source.name)
+            forget_source(con, source.name)
         if paths is not None:  # named on the command line: a missing one is the user's mistake
             for path in paths:
                 if not path.is_file():
@@ -834,7 +834,8 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _forget_source(con: duckdb.DuckDBPyConnection, name: str) -> None:
+def forget_source(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Remove everything a source loaded (its raw, typed and logged rows): it is loaded anew."""
     with transaction(con):
         con.execute("delete from staging_state where model = 'stg_reviews'")  # rebuilt whole
         for table in ("raw_reviews", "raw_titles", "raw_rejects", "load_log", "int_reviews_typed"):

@@ -26,7 +26,15 @@ import polars as pl
 
 from reviewpipe import hooks, metrics, publish, sentiment
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.ingest import FileLoad, IngestReport, Mapper, ingest, stage, staged_counts
+from reviewpipe.ingest import (
+    FileLoad,
+    IngestReport,
+    Mapper,
+    forget_source,
+    ingest,
+    stage,
+    staged_counts,
+)
 from reviewpipe.settings import Settings
 from reviewpipe.warehouse import (
     RunInProgress,
@@ -120,6 +128,21 @@ def ingest_stage(
             return IngestSummary(report, staged_counts(con), state, unchanged_since=last[0][0])
         staged = stage(con)
     return IngestSummary(report, staged, state)
+
+
+def take_over_warehouse(settings: Settings) -> str | None:
+    """Make this configuration the warehouse's owner (the caller holds the run lock); the previous
+    owner when it was another. What that one loaded is forgotten first, so that this configuration
+    publishes only its own files (the sentiment cache, a function of each text alone, is kept); a
+    kill in between leaves the old owner, whose next run reloads."""
+    me = configuration_name(settings.config_file)
+    with warehouse(settings) as con:
+        owner = scalar(con, "select configuration from warehouse_owner")
+        if owner not in (None, me):
+            for (source,) in rows(con, "select distinct source from load_log order by 1"):
+                forget_source(con, source)
+        claim_warehouse(con, settings.warehouse_path, me, take_over=True)
+    return owner if owner not in (None, me) else None
 
 
 def inputs_state(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
