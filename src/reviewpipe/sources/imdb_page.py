@@ -180,7 +180,9 @@ _CREDIT_ALIAS = re.compile(r"\s*\(as [^()]*\)")
 _CREDIT_LINK = re.compile(r"^(?:See full cast|See more|\d+ more credits?\b)", re.IGNORECASE)
 _SEE_MORE = re.compile(r"\s*See (?:more|all)\b.*$")
 _LEADING_COUNT = re.compile(r"^(\d[\d,]*)")
-_ANY_COUNT = re.compile(r"\d[\d,]*")
+# A count as IMDb writes it: "34,370", "12", or short, "2.9K", "1.2M" (staging reads all of them).
+_COUNT = r"\d[\d,]*(?:\.\d+)?[KM]?"
+_ANY_COUNT = re.compile(_COUNT)
 _HOURS = re.compile(r"(\d+)\s*h(?:ours?|rs?)?\b\s*(?:(\d+)\s*m)?", re.IGNORECASE)
 _MINUTES = re.compile(r"(\d+)\s*min", re.IGNORECASE)
 _ISO_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?", re.IGNORECASE)
@@ -238,13 +240,13 @@ def _leading_count(value: str | None) -> str | None:
 
 
 def _count(value: str | None) -> str | None:
-    """The first count in a value, with thousands separators as the page shows them ("34,370")."""
+    """The first count in a value as the page shows it ("34,370", "2.9K")."""
     match = _ANY_COUNT.search(value or "")
     if match is None:
         return None
     digits = match[0]
     # JSON-LD carries bare integers (34370); the page shows 34,370: keep one form for staging.
-    return f"{int(digits):,}" if "," not in digits else digits
+    return f"{int(digits):,}" if digits.isdigit() else digits
 
 
 # --- The page text: the whole page ---------------------------------------------------------------
@@ -312,7 +314,7 @@ def _labelled(
 _SITE_RATING = re.compile(
     r"^(?:Ratings?:\s*)?(\d{1,2}(?:\.\d+)?)\s*/\s*10(?:\s+from\s+(\d[\d,]*)\s+users?)?$"
 )
-_VOTES_LINE = re.compile(r"^\d[\d,]*$")
+_VOTES_LINE = re.compile(rf"^{_COUNT}$")
 
 
 def _site_rating(lines: list[str], own: list[int]) -> tuple[str | None, str | None]:
@@ -327,20 +329,35 @@ def _site_rating(lines: list[str], own: list[int]) -> tuple[str | None, str | No
     return None, None
 
 
+# A review count and the word after it ("246 user", "2.9KUser reviews", "120\ncritic"): whatever
+# markup stood between them, it left a space, a line break or nothing. "1,234 users" is a vote count.
+_LABELLED_COUNT = rf"({_COUNT})\s*([Uu]ser|[Cc]ritic)(?:\s*[Rr]eviews?)?"
+# The counts block: one or two labelled counts alone on their lines (or after "Reviews:"), apart by
+# "|", "·", spaces or line breaks, so that "See all 246 user reviews" and prose are never read.
 _REVIEW_COUNTS = re.compile(
-    r"^(?:Reviews:\s*)?(?:(\d[\d,]*) user(?: reviews)?)?\s*\|?\s*"
-    r"(?:(\d[\d,]*) critic(?: reviews)?)?$"
+    rf"(?:^|Reviews:)[ \t]*{_LABELLED_COUNT}(?:\s*[|·•]?\s*{_LABELLED_COUNT})?[ \t]*$",
+    re.MULTILINE,
 )
-_SEE_ALL_REVIEWS = re.compile(r"See all (\d[\d,]*) user reviews")
+_SEE_ALL_REVIEWS = re.compile(rf"See all ({_COUNT}) user reviews")
 
 
 def _review_counts(lines: list[str], own: list[int]) -> tuple[str | None, str | None]:
-    """The user and critic review counts of a "119 user 70 critic" line."""
-    for i in own:
-        match = _REVIEW_COUNTS.match(lines[i])
-        if match and (match[1] or match[2]):
-            return match[1], match[2]
-    return None, None
+    """The user and critic review counts of the page's own lines ("119 user 70 critic")."""
+    kept = set(own)
+    # Other lines are blanked, not dropped, so that counts never join across a review or entry.
+    return _labelled_review_counts(
+        "\n".join(line if i in kept else "" for i, line in enumerate(lines))
+    )
+
+
+def _labelled_review_counts(text: str) -> tuple[str | None, str | None]:
+    """The user and critic review counts of the first counts block in text, as the page shows them."""
+    match = _REVIEW_COUNTS.search(text)
+    if match is None:
+        return None, None
+    pairs = (match.group(1, 2), match.group(3, 4))
+    counts = {label.casefold(): count for count, label in pairs if label}
+    return counts.get("user"), counts.get("critic")
 
 
 def _see_all_count(lines: list[str]) -> str | None:
@@ -365,6 +382,8 @@ def _text_tconst(lines: list[str], own: list[int]) -> str | None:
 # / blank / Director(s): ... / Stars: ... -- and the next entry's title line follows the Stars line
 # without a blank. The widget line is the one line every entry has, so entries are anchored on it.
 
+# "More Like This" (2013-2017 pages), "People who liked this also liked..." (2010-2012 pages).
+_RELATED_HEADING = re.compile(r"^(?:More Like This|People who liked this also liked\.*)$", re.I)
 _WIDGET = re.compile(r"^1 2 3 4 5 6 7 8 9 10 (?:(\d{1,2}(?:\.\d+)?)|-)/10\b")
 _ENTRY_LABEL = re.compile(r"^(Directors?|Stars?|Writers?|Creators?):\s*(.*)$")
 _GENRES = frozenset(
@@ -377,13 +396,15 @@ _CERTIFICATE = "Certificate:"
 
 def _related_titles(lines: list[str]) -> tuple[list[Row], range]:
     """The More Like This entries and the span of lines they take (an empty range when none)."""
-    heading = next((i for i, line in enumerate(lines) if line.casefold() == "more like this"), None)
-    first = 0 if heading is None else heading + 1
-    widgets = [i for i in range(first, len(lines)) if _WIDGET.match(lines[i])]
+    heading = next((i for i, line in enumerate(lines) if _RELATED_HEADING.match(line)), None)
+    # Without the heading, a widget line is the page's own "Rate This"/"Your rating:" widget.
+    if heading is None:
+        return [], range(0)
+    widgets = [i for i in range(heading + 1, len(lines)) if _WIDGET.match(lines[i])]
     if not widgets:
         return [], range(0)
     starts = []
-    floor = first
+    floor = heading + 1
     for widget in widgets:
         starts.append(_prelude_start(lines, widget, floor))
         floor = widget + 1
@@ -392,7 +413,7 @@ def _related_titles(lines: list[str]) -> tuple[list[Row], range]:
         _related_entry(lines, start, widget, end)
         for start, widget, end in zip(starts, widgets, ends, strict=True)
     ]
-    return entries, range(starts[0] if heading is None else heading, ends[-1])
+    return entries, range(heading, ends[-1])
 
 
 def _prelude_start(lines: list[str], widget: int, floor: int) -> int:
@@ -484,8 +505,12 @@ _REVIEW_HEADER = re.compile(
     r"^(?P<date>\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]+ \d{1,2}, \d{4}) \| by (?P<author>.+)$"
 )
 _HELPFUL = re.compile(r"^(\d[\d,]*) (?:out )?of (\d[\d,]*) people found this review helpful")
+# 2008-2012 pages put the votes above the review they count, not below it.
+_HELPFUL_ABOVE = re.compile(
+    r"^(\d[\d,]*) out of (\d[\d,]*) people found the following (?:review|comment) useful:?$"
+)
 _REVIEW_RATING = re.compile(r"^(\d{1,2})\s*/\s*10$")
-_OWN_REVIEWS_LINK = re.compile(r"\s*See all my reviews$")
+_OWN_REVIEWS_LINK = re.compile(r"\s*(?:[–-]\s*)?See all my reviews$")
 _WAS_HELPFUL = "Was this review helpful to you?"
 _REVIEWS_END = re.compile(
     r"^(?:Review this title\b|See all [\d,]+ user reviews\b"
@@ -505,10 +530,12 @@ def _reviews(lines: list[str], related_span: range) -> tuple[list[Row], range]:
     # The last review's body runs to the end of the text unless a helpful line or end marker stops
     # it; it must not run into a More Like This block placed after it.
     last_stop = related_span.start if related_span.start > headers[-1] else len(lines)
-    stops = [start for start, _, _ in heads[1:]] + [last_stop]
+    stops = [start for start, *_ in heads[1:]] + [last_stop]
     reviews, end = [], last_stop
-    for header, (_, title, rating), stop in zip(headers, heads, stops, strict=True):
+    for header, (_, title, rating, votes), stop in zip(headers, heads, stops, strict=True):
         review, end = _review(lines, header, title, rating, stop)
+        if votes and review["helpful_votes"] is None:
+            review["helpful_votes"], review["total_votes"] = votes
         reviews.append(review)
     first = heads[0][0]
     heading = next(
@@ -517,7 +544,17 @@ def _reviews(lines: list[str], related_span: range) -> tuple[list[Row], range]:
     return reviews, range(first if heading is None else heading, end)
 
 
-def _review_head(lines: list[str], header: int) -> tuple[int, str | None, str | None]:
+def _review_head(
+    lines: list[str], header: int
+) -> tuple[int, str | None, str | None, tuple[str, str] | None]:
+    """Where a review starts, its title, its star rating and the helpful votes written above it."""
+    start, title, rating = _review_title_and_rating(lines, header)
+    if start > 0 and (votes := _HELPFUL_ABOVE.match(lines[start - 1])):
+        return start - 1, title, rating, (votes[1], votes[2])
+    return start, title, rating, None
+
+
+def _review_title_and_rating(lines: list[str], header: int) -> tuple[int, str | None, str | None]:
     """Where a review starts, its title and its star rating: the lines just above its header."""
     above = header - 1
     if above < 0:
@@ -535,6 +572,7 @@ def _closes_section(line: str) -> bool:
     """True for lines that end a review or open the reviews, which are never a review's title."""
     return bool(
         _HELPFUL.match(line)
+        or _HELPFUL_ABOVE.match(line)
         or line.startswith(_WAS_HELPFUL)
         or line.casefold() == _REVIEWS_HEADING
         or _REVIEWS_END.match(line)
@@ -1021,14 +1059,13 @@ def _persons(nodes: list[LexborNode]) -> list[str]:
 
 
 def _microdata_review_counts(nodes: list[LexborNode]) -> tuple[str | None, str | None]:
-    """User and critic review counts of reviewCount elements ("119 user", "70 critic")."""
-    users = critics = None
-    for node in nodes:
-        text = _prop_text(node) or ""
-        if "critic" in text.lower():
-            critics = critics or _count(text)
-        else:
-            users = users or _count(text)
+    """User and critic review counts of reviewCount elements ("119 user", "70 critic", or one
+    element holding "246 user | 120 critic")."""
+    texts = [_prop_text(node) or "" for node in nodes]
+    users, critics = _labelled_review_counts("\n".join(texts))
+    if users is None and critics is None:
+        # A count without a word (content="246") is the user review count, as in JSON-LD.
+        users = next((count for text in texts if (count := _count(text))), None)
     return users, critics
 
 
