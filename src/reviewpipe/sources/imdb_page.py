@@ -311,8 +311,10 @@ def _labelled(
     return None
 
 
+# "8.1/10", or a 2008-2012 star-box: "Ratings: 7.3/10 from 1,234 users | Reviews: 246 user ..."
 _SITE_RATING = re.compile(
-    r"^(?:Ratings?:\s*)?(\d{1,2}(?:\.\d+)?)\s*/\s*10(?:\s+from\s+(\d[\d,]*)\s+users?)?$"
+    rf"^(?:Ratings?:\s*)?(\d{{1,2}}(?:\.\d+)?)\s*/\s*10(?:\s+from\s+({_COUNT})\s+users?)?"
+    r"(?:\s*\|\s*Reviews:.*)?$"
 )
 _VOTES_LINE = re.compile(rf"^{_COUNT}$")
 
