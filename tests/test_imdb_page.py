@@ -631,6 +631,66 @@ def test_html_head_title_is_the_last_resort_for_the_title() -> None:
     assert page.titles == [title_row(title_id="Hall Meri (2004)", title="Hall Meri", year="2004")]
 
 
+@pytest.mark.parametrize(
+    ("counts", "users", "critics"),
+    [
+        ("246 user | 120 critic", "246", "120"),
+        ("246 user · 120 critic", "246", "120"),
+        ("Reviews: 2.9K user | 1,234 critic", "2.9K", "1,234"),  # short forms kept for staging
+        ("246\nuser\n|\n120\ncritic", "246", "120"),  # each word in its own element
+        ("2.9KUser reviews\n12Critic reviews\n74Metascore", "2.9K", "12"),  # React's glued spans
+        ("12 critic", None, "12"),
+        ("1,205 users", None, None),  # a vote count, not a review count
+        ("See all 246 user reviews »\nOur 3 user groups met 2 critic circles.", "246", None),
+    ],
+)
+def test_review_counts_are_read_whatever_stands_between_them(
+    counts: str, users: str | None, critics: str | None
+) -> None:
+    text = f"Harbour Lights (2011)\n6.2/10\n977\n{counts}\n"
+
+    own = parse_page(text.encode(), "harbour.txt").titles[0]
+
+    # Only "See all N user reviews" names no critic count; prose is never a count.
+    assert (own["user_review_count"], own["critic_review_count"]) == (users, critics)
+
+
+def test_one_review_count_element_holding_both_counts() -> None:
+    # The 2010 star-box: both links inside one reviewCount element.
+    body = (
+        "<div itemscope itemtype='http://schema.org/Movie'><h1 itemprop='name'>Salt Meadow (1991)"
+        "</h1><div itemprop='aggregateRating' itemscope itemtype='http://schema.org/AggregateRating'>"
+        "<span itemprop='ratingValue'>7.3</span>/10 from <span itemprop='ratingCount'>2.9K</span>"
+        " users | Reviews: <span itemprop='reviewCount'><a>246 user</a> | <a>120 critic</a></span>"
+        "</div></div>"
+    )
+
+    own = parse_page(html_page("", body), "salt.html").titles[0]
+
+    assert (own["site_votes"], own["user_review_count"], own["critic_review_count"]) == (
+        "2.9K",  # not "2"
+        "246",
+        "120",  # not 246, the first count of an element that says "critic"
+    )
+
+
+def test_own_rating_widget_is_not_a_related_title() -> None:
+    # No More Like This heading: the widget under "Your rating:" is the reader's own, not an entry.
+    text = f"Rate This\nHarbour Lights (2011)\n6.2/10\n977\nYour rating:\n{widget('-')}\n\nA film.\n"
+
+    page = parse_page(text.encode(), "harbour.txt")
+
+    assert page.titles == [
+        title_row(
+            title_id="Harbour Lights (2011)",
+            title="Harbour Lights",
+            year="2011",
+            site_rating="6.2",
+            site_votes="977",
+        )
+    ]
+
+
 # --- Not a title page ----------------------------------------------------------------------------
 
 
