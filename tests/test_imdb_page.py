@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -659,7 +658,8 @@ def test_one_review_count_element_holding_both_counts() -> None:
     # The issue's 2010 star-box: both links inside one reviewCount element.
     body = (
         "<div itemscope itemtype='http://schema.org/Movie'><h1 itemprop='name'>Salt Meadow (1991)"
-        "</h1><div itemprop='aggregateRating' itemscope itemtype='http://schema.org/AggregateRating'>"
+        "</h1><div itemprop='aggregateRating' itemscope "
+        "itemtype='http://schema.org/AggregateRating'>"
         "<span itemprop='ratingValue'>7.3</span>/10 from <span itemprop='ratingCount'>2.9K</span>"
         " users | Reviews: <span itemprop='reviewCount'><a>246 user</a> | <a>120 critic</a></span>"
         "</div></div>"
@@ -676,7 +676,9 @@ def test_one_review_count_element_holding_both_counts() -> None:
 
 def test_own_rating_widget_is_not_a_related_title() -> None:
     # No More Like This heading: the widget under "Your rating:" is the reader's own, not an entry.
-    text = f"Rate This\nHarbour Lights (2011)\n6.2/10\n977\nYour rating:\n{widget('-')}\n\nA film.\n"
+    text = (
+        f"Rate This\nHarbour Lights (2011)\n6.2/10\n977\nYour rating:\n{widget('-')}\n\nA film.\n"
+    )
 
     page = parse_page(text.encode(), "harbour.txt")
 
@@ -793,7 +795,7 @@ def test_seed_page() -> None:
 #   2010: table-based, star-box, schema.org microdata, no JSON-LD; "N out of M people found the
 #         following review useful:" above each review; "People who liked this also liked...".
 #   2015: title-overview-widget, ratingValue/ratingCount/reviewCount microdata, More Like This,
-#         titleUserReviewsTeaser with microdata reviews and "N of M people found this review helpful".
+#         titleUserReviewsTeaser: microdata reviews, "N of M people found this review helpful".
 #   2020: React, JSON-LD in the head, data-testid blocks, counts shown as "2.9K" / "User reviews".
 #   text: a 2013-2017 page saved as text ("Save as text"), as the seed page is.
 #   text 2010: a 2008-2012 page saved as text.
@@ -811,10 +813,14 @@ FURNITURE = (
 # Two words each, so that no name is a genre, a label or a furniture word.
 NAMES = st.builds(
     "{} {}".format,
-    st.sampled_from(["Salt", "Night", "Kõrve", "Amber", "Still", "Vaikne", "Birch", "Ühe", "Zoë's"]),
+    st.sampled_from(
+        ["Salt", "Night", "Kõrve", "Amber", "Still", "Vaikne", "Birch", "Ühe", "Zoë's"]
+    ),
     st.sampled_from(["Meadow", "Ferry", "Harbour", "Road", "Water", "Saar", "Lights", "Järv"]),
 )
-PEOPLE = st.sampled_from(["Ossi Kaarna", "Zoë Lindqvist", "Anne Põder", "Jüri Järvet", "Lea Vahter"])
+PEOPLE = st.sampled_from(
+    ["Ossi Kaarna", "Zoë Lindqvist", "Anne Põder", "Jüri Järvet", "Lea Vahter"]
+)
 GENRE_LINES = st.sampled_from(["Drama", "Drama | War", "Comedy | Romance", "Mystery | Sci-Fi"])
 RATINGS = st.integers(10, 99).map(lambda tenths: f"{tenths / 10:.1f}")
 SENTENCES = st.sampled_from(
@@ -902,7 +908,8 @@ REVIEWS = st.builds(
     paragraphs=st.lists(SENTENCES, min_size=1, max_size=3).map(tuple),
     rating=st.one_of(st.none(), st.integers(1, 10)),
     helpful=st.one_of(
-        st.none(), st.integers(0, 2000).flatmap(lambda n: st.tuples(st.just(n), st.integers(n, 3000)))
+        st.none(),
+        st.integers(0, 2000).flatmap(lambda n: st.tuples(st.just(n), st.integers(n, 3000))),
     ),
 )
 
@@ -958,7 +965,9 @@ def related_html(film: Film, heading: str) -> str:
         + "</div>"
         for r in film.related
     )
-    return f"<div class='article' id='titleRecs'><h2>{heading}</h2>{entries}</div>" if entries else ""
+    return (
+        f"<div class='article' id='titleRecs'><h2>{heading}</h2>{entries}</div>" if entries else ""
+    )
 
 
 def review_meta_html(review: Review) -> str:
@@ -1132,11 +1141,7 @@ def page_2020(film: Film) -> bytes:
                 "name": r.title,
                 "reviewBody": "\n\n".join(r.paragraphs),
             }
-            | (
-                {"reviewRating": {"@type": "Rating", "ratingValue": r.rating}}
-                if r.rating
-                else {}
-            )
+            | ({"reviewRating": {"@type": "Rating", "ratingValue": r.rating}} if r.rating else {})
             for r in featured
         ],
     }
@@ -1197,6 +1202,16 @@ def page_2020(film: Film) -> bytes:
     return html_page(head, body)
 
 
+def related_lines(film: Film, heading: str, gap: list[str]) -> list[str]:
+    """The related titles block of a text save: heading, then entries as the seed page's, with gap
+    after each entry's Stars line (the seed has none: the next title line follows at once)."""
+    lines = [heading] if film.related else []
+    for r in film.related:
+        lines += [f"{r.title} ({r.year})", r.genres, widget(r.rating), "", f"A story of {r.title}."]
+        lines += ["", f"Director: {r.director}", f"Stars: {r.star}", *gap]
+    return lines
+
+
 def page_text(film: Film) -> bytes:
     """The page saved as text, laid out as the seed page (a 2013-2017 page) is."""
     counts = f"{film.users.text}{film.joint}user"
@@ -1208,10 +1223,7 @@ def page_text(film: Film) -> bytes:
     if film.furniture:
         lines += ["Rate This", f"{NBSP} {NBSP} 1 2 3 4 5 6 7 8 9 10 -/10 X {NBSP}"]
     lines += ["", f"{film.title}{NBSP}({film.year})", "", "A story told slowly.", ""]
-    related = ["More Like This "] if film.related else []
-    for r in film.related:
-        related += [f"{r.title} ({r.year})", r.genres, widget(r.rating), "", f"A story of {r.title}."]
-        related += ["", f"Director: {r.director}", f"Stars: {r.star}"]
+    related = related_lines(film, f"More Like This{NBSP}", gap=[])
     reviews = ["", "User Reviews", ""] if film.reviews else []
     for r in film.reviews:
         reviews += [f"{r.rating}/10"] if r.rating else []
@@ -1241,14 +1253,14 @@ def page_text_2010(film: Film) -> bytes:
     lines += [f"{film.title} ({film.year})", ""]
     lines += ["Your rating: 1 2 3 4 5 6 7 8 9 10 -/10 X"] if film.furniture else []
     lines += [f"Ratings: {film.rating}/10 from {film.votes.text} users | Reviews: {counts}", ""]
-    related = ["People who liked this also liked..."] if film.related else []
-    for r in film.related:
-        related += [f"{r.title} ({r.year})", r.genres, widget(r.rating), "", f"A story of {r.title}."]
-        related += ["", f"Director: {r.director}", f"Stars: {r.star}", ""]
+    related = related_lines(film, "People who liked this also liked...", gap=[""])
     reviews = ["User Reviews", ""] if film.reviews else []
     for r in film.reviews:
         if r.helpful:
-            reviews += [f"{r.helpful[0]:,} out of {r.helpful[1]:,} people found the following review useful:"]
+            reviews += [
+                f"{r.helpful[0]:,} out of {r.helpful[1]:,} people found the following review "
+                "useful:"
+            ]
         reviews += [r.title, f"{day_text(r.day)} | by {r.author} – See all my reviews", ""]
         for paragraph in r.paragraphs:
             reviews += [paragraph, ""]
@@ -1266,7 +1278,7 @@ PAGE_BUILDERS = {
 
 
 def expected_page(film: Film, era: str) -> Page:
-    """What the parser must read from film's page of era: the figures exactly as the page gives them."""
+    """What the parser must read from film's page of era: the figures exactly as the page shows."""
     own_id = f"{film.title} ({film.year})" if era.startswith("text") else film.tconst
     titles = [
         title_row(
@@ -1284,8 +1296,13 @@ def expected_page(film: Film, era: str) -> Page:
     for r in film.related if era != "2020" else ():
         titles.append(
             title_row(
-                title_id=f"{r.title} ({r.year})", title=r.title, year=str(r.year),
-                site_rating=r.rating, genres=r.genres, directors=r.director, stars=r.star,
+                title_id=f"{r.title} ({r.year})",
+                title=r.title,
+                year=str(r.year),
+                site_rating=r.rating,
+                genres=r.genres,
+                directors=r.director,
+                stars=r.star,
                 related_to_title_id=own_id,
             )  # fmt: skip
         )
@@ -1317,7 +1334,9 @@ def furniture_in(page: Page) -> list[str]:
 @settings(max_examples=40, deadline=None)
 @given(film=films())
 def test_pages_of_every_era_read_exactly_without_furniture(era: str, film: Film) -> None:
-    page = parse_page(PAGE_BUILDERS[era](film), "page.txt" if era.startswith("text") else "page.html")
+    page = parse_page(
+        PAGE_BUILDERS[era](film), "page.txt" if era.startswith("text") else "page.html"
+    )
 
     assert furniture_in(page) == []
     assert page.titles[0] == expected_page(film, era).titles[0]

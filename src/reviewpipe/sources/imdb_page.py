@@ -271,9 +271,7 @@ def _from_lines(lines: list[str]) -> _Found:
 
 def _own_title(lines: list[str], own: list[int]) -> Row:
     """The page's own title fields, read from its own lines (not More Like This, not the reviews)."""
-    title, year = next(
-        (found for i in own if (found := _title_and_year(lines[i]))), (None, None)
-    )
+    title, year = next((found for i in own if (found := _title_and_year(lines[i]))), (None, None))
     rating, votes = _site_rating(lines, own)
     users, critics = _review_counts(lines, own)
     return {
@@ -332,7 +330,7 @@ def _site_rating(lines: list[str], own: list[int]) -> tuple[str | None, str | No
 
 
 # A review count and the word after it ("246 user", "2.9KUser reviews", "120\ncritic"): whatever
-# markup stood between them, it left a space, a line break or nothing. "1,234 users" is a vote count.
+# markup stood between them, it left a space, a line break or nothing. "1,234 users" are votes.
 _LABELLED_COUNT = rf"({_COUNT})\s*([Uu]ser|[Cc]ritic)(?:\s*[Rr]eviews?)?"
 # The counts block: one or two labelled counts alone on their lines (or after "Reviews:"), apart by
 # "|", "·", spaces or line breaks, so that "See all 246 user reviews" and prose are never read.
@@ -353,7 +351,7 @@ def _review_counts(lines: list[str], own: list[int]) -> tuple[str | None, str | 
 
 
 def _labelled_review_counts(text: str) -> tuple[str | None, str | None]:
-    """The user and critic review counts of the first counts block in text, as the page shows them."""
+    """The user and critic review counts of text's first counts block, as the page shows them."""
     match = _REVIEW_COUNTS.search(text)
     if match is None:
         return None, None
@@ -1092,4 +1090,3 @@ def _microdata_review(item: LexborNode) -> Row:
         "review_title": _prop_text(_first(props, "name")),
         "review_text": _paragraphs(_lines(_visible_text(body))) if body is not None else None,
     }
-
