@@ -624,7 +624,7 @@ def test_html_without_structured_data_reads_its_visible_text() -> None:
     ]
 
 
-def test_html_head_title_is_the_last_resort_for_the_title() -> None:
+def test_html_head_title_gives_the_title() -> None:
     page = parse_page(html_page("<title>Hall Meri (TV Movie 2004) - IMDb</title>"), "hall.html")
 
     assert page.titles == [title_row(title_id="Hall Meri (2004)", title="Hall Meri", year="2004")]
@@ -688,6 +688,27 @@ def test_own_rating_widget_is_not_a_related_title() -> None:
             title="Harbour Lights",
             year="2011",
             site_rating="6.2",
+            site_votes="977",
+        )
+    ]
+
+
+def test_html_head_title_wins_over_furniture_in_the_visible_text() -> None:
+    # No structured data; an ad and a "Recently Viewed" strip come before the page's own heading.
+    body = (
+        "<div class='ad'>ADVERTISEMENT<br>Watch Now (2019)</div>"
+        "<div><h3>Recently Viewed</h3><a>Night Ferry (1993)</a></div>"
+        "<h1>Kuldne Liiv <span>(2015)</span></h1><div>8.0/10</div><div>977</div>"
+    )
+
+    page = parse_page(html_page("<title>Kuldne Liiv (2015) - IMDb</title>", body), "kuldne.html")
+
+    assert page.titles == [
+        title_row(
+            title_id="Kuldne Liiv (2015)",
+            title="Kuldne Liiv",
+            year="2015",
+            site_rating="8.0",
             site_votes="977",
         )
     ]
@@ -1156,8 +1177,9 @@ def page_2020(film: Film) -> bytes:
         counts.append(pair.format(film.critics.text, "Critic reviews"))
     counts.append(pair.format("74", "Metascore"))
     your_rating = (
+        # Saved while signed in: the reader's own rating, not the site's.
         "<div data-testid='hero-rating-bar__user-rating'><div>YOUR RATING</div>"
-        "<button>Rate</button></div>"
+        "<button><span>8</span><span>/10</span></button></div>"
         if film.furniture
         else ""
     )
@@ -1222,6 +1244,7 @@ def page_text(film: Film) -> bytes:
     lines += [f"{film.rating}/10", film.votes.text, counts]
     if film.furniture:
         lines += ["Rate This", f"{NBSP} {NBSP} 1 2 3 4 5 6 7 8 9 10 -/10 X {NBSP}"]
+        lines += ["Your rating:", "8/10"]  # saved while signed in: the reader's, not the site's
     lines += ["", f"{film.title}{NBSP}({film.year})", "", "A story told slowly.", ""]
     related = related_lines(film, f"More Like This{NBSP}", gap=[])
     reviews = ["", "User Reviews", ""] if film.reviews else []

@@ -631,12 +631,14 @@ def _paragraphs(lines: list[str]) -> str | None:
 
 
 def _from_html(markup: str) -> _Found:
-    """Everything a saved HTML page says: JSON-LD first, then microdata, then its visible text."""
+    """Everything a saved HTML page says: JSON-LD, microdata, its <title>, then its visible text."""
     tree = LexborHTMLParser(markup)
     body = tree.body
     visible = _lines(_visible_text(body)) if body is not None else []
     jsonld, microdata, text = _from_jsonld(tree), _from_microdata(tree), _from_lines(visible)
-    found = _merged([jsonld, microdata, text, _from_head_title(tree)])
+    # The <title> names the page's own title; a "Title (Year)" line of the visible text may be an
+    # ad's or a "Recently Viewed" entry's, so the text's comes last.
+    found = _merged([jsonld, microdata, _from_head_title(tree), text])
     found.tconst = _html_tconst(tree) or found.tconst
     helpful = [(m[1], m[2]) for line in visible if (m := _HELPFUL.match(line))]
     found.reviews = _with_helpful_in_order(found.reviews, helpful)
