@@ -654,6 +654,17 @@ def test_review_counts_are_read_whatever_stands_between_them(
     assert (own["user_review_count"], own["critic_review_count"]) == (users, critics)
 
 
+@pytest.mark.parametrize(
+    ("below", "votes"),
+    [("34,370", "34,370"), ("977", "977"), ("2.9K", "2.9K"), ("1.2M", "1.2M"), ("8.1", None)],
+)
+def test_vote_count_below_the_site_rating(below: str, votes: str | None) -> None:
+    page = parse_page(f"Harbour Lights (2011)\n6.2/10\n{below}\n".encode(), "harbour.txt")
+
+    # Short forms are kept for staging to read; a bare decimal is a rating, not a count.
+    assert (page.titles[0]["site_rating"], page.titles[0]["site_votes"]) == ("6.2", votes)
+
+
 def test_one_review_count_element_holding_both_counts() -> None:
     # The 2010 star-box: both links inside one reviewCount element.
     body = (

@@ -183,7 +183,7 @@ _CREDIT_LINK = re.compile(r"^(?:See full cast|See more|\d+ more credits?\b)", re
 _SEE_MORE = re.compile(r"\s*See (?:more|all)\b.*$")
 _LEADING_COUNT = re.compile(r"^(\d[\d,]*)")
 # A count as IMDb writes it: "34,370", "12", or short, "2.9K", "1.2M" (staging reads all of them).
-_COUNT = r"\d[\d,]*(?:\.\d+)?[KM]?"
+_COUNT = r"\d[\d,]*(?:(?:\.\d+)?[KM])?"  # a decimal point only before K or M: "8.1" is a rating
 _ANY_COUNT = re.compile(_COUNT)
 _HOURS = re.compile(r"(\d+)\s*h(?:ours?|rs?)?\b\s*(?:(\d+)\s*m)?", re.IGNORECASE)
 _MINUTES = re.compile(r"(\d+)\s*min", re.IGNORECASE)
