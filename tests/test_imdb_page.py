@@ -1271,7 +1271,8 @@ def page_text(film: Film) -> bytes:
         )
         reviews += ["", f"{votes}Was this review helpful to you? | Report this"]
     if film.reviews:
-        reviews += [f"Review this title | See all {film.users.text} user reviews{NBSP}»", ""]
+        see_all = f"See all {film.users.text} user reviews{NBSP}»"
+        reviews += [f"Review this title | {see_all}" if film.furniture else see_all, ""]
     lines += [*reviews, *related] if film.reviews_first else [*related, *reviews]
     if film.furniture:
         lines += ["", "Contribute to This Page", "", "Recently Viewed", "Watch Now (2019)"]
@@ -1299,7 +1300,8 @@ def page_text_2010(film: Film) -> bytes:
         for paragraph in r.paragraphs:
             reviews += [paragraph, ""]
     if film.reviews:
-        reviews += [f"Review this title | See all {film.users.text} user reviews »", ""]
+        see_all = f"See all {film.users.text} user reviews »"
+        reviews += [see_all if film.furniture else f"Review this title | {see_all}", ""]
     lines += [*reviews, *related] if film.reviews_first else [*related, *reviews]
     lines += ["Sign in for more access"] if film.furniture else []
     return "\n".join(lines).encode()

@@ -515,7 +515,7 @@ _REVIEW_RATING = re.compile(r"^(\d{1,2})\s*/\s*10$")
 _OWN_REVIEWS_LINK = re.compile(r"\s*(?:[–-]\s*)?See all my reviews$")
 _WAS_HELPFUL = "Was this review helpful to you?"
 _REVIEWS_END = re.compile(
-    r"^(?:Review this title\b|See all [\d,]+ user reviews\b"
+    rf"^(?:Review this title\b|See all {_COUNT} user reviews\b"
     r"|Contribute to This Page$|Recently Viewed$)"
 )
 _REVIEWS_HEADING = "user reviews"
