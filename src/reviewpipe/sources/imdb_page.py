@@ -385,7 +385,9 @@ def _text_tconst(lines: list[str], own: list[int]) -> str | None:
 # without a blank. The widget line is the one line every entry has, so entries are anchored on it.
 
 # "More Like This" (2013-2017 pages), "People who liked this also liked..." (2010-2012 pages).
-_RELATED_HEADING = re.compile(r"^(?:More Like This|People who liked this also liked\.*)$", re.I)
+_RELATED_HEADING = re.compile(
+    r"^(?:More Like This|People who liked this also liked\.*)$", re.IGNORECASE
+)
 _WIDGET = re.compile(r"^1 2 3 4 5 6 7 8 9 10 (?:(\d{1,2}(?:\.\d+)?)|-)/10\b")
 _ENTRY_LABEL = re.compile(r"^(Directors?|Stars?|Writers?|Creators?):\s*(.*)$")
 _GENRES = frozenset(
