@@ -78,7 +78,7 @@ _PRESETS = (
         {"format": "csv", "rating_scale": 5,
          "columns": {"review_id": "reviewId", "title_id": FILE_STEM, "author": "userName",
                      "review_text": "content", "rating": "score", "helpful_votes": "thumbsUpCount",
-                     "review_date": "at"}},
+                     "review_date": '"at"'}},  # quoted: AT is an SQL keyword
     ),
     Preset(
         "app_store",
@@ -136,8 +136,9 @@ _PRESETS = (
         "product_title, product_category, star_rating 1-5, helpful_votes, total_votes, vine, "
         "verified_purchase, review_headline, review_body, review_date. Load the same files again "
         "with preset amazon_tsv_products for the product names.",
-        ("marketplace", "customer_id", "review_id", "product_id", "product_title", "star_rating",
-         "helpful_votes", "total_votes", "review_headline", "review_body", "review_date"),
+        ("marketplace", "customer_id", "review_id", "product_id", "product_title",
+         "product_category", "star_rating", "helpful_votes", "total_votes", "review_headline",
+         "review_body", "review_date"),
         {"format": "tsv", "rating_scale": 5,
          "columns": {"review_id": "review_id", "title_id": "product_id", "author": "customer_id",
                      "rating": "star_rating", "review_title": "review_headline",
@@ -148,8 +149,9 @@ _PRESETS = (
         "amazon_tsv_products",
         "The products named in Amazon Customer Reviews Dataset files (the amazon_tsv layout), as "
         "titles: product_id, product_title, product_category (genres).",
-        ("marketplace", "customer_id", "review_id", "product_id", "product_title", "star_rating",
-         "helpful_votes", "total_votes", "review_headline", "review_body", "review_date"),
+        ("marketplace", "customer_id", "review_id", "product_id", "product_title",
+         "product_category", "star_rating", "helpful_votes", "total_votes", "review_headline",
+         "review_body", "review_date"),
         {"kind": "titles", "format": "tsv", "rating_scale": 5,
          "columns": {"title_id": "product_id", "title": "product_title",
                      "genres": "product_category"}},

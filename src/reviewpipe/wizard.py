@@ -143,20 +143,20 @@ def sniff(con: duckdb.DuckDBPyConnection, path: Path) -> Sniffed:
     source = Source(name="sniffed", path=str(path), format=fmt, options=options)  # type: ignore[arg-type]
     with readers.literal_path(path) as readable:
         try:
-            if fmt == "csv":
+            dialect: dict[str, Any] = {}
+            if fmt in ("csv", "tsv"):
                 dialect = readers.csv_dialect(con, source, readable)
                 if dialect.get("header") is False:
                     options["header"] = False
-                if dialect.get("delim") == "\t":  # tab-separated: reviewpipe's tsv reads it unquoted
-                    fmt, dialect = "tsv", {}
-                    source = source.model_copy(update={"format": "tsv", "options": options})
-                elif dialect.get("delim") != ",":
-                    options["delim"] = dialect["delim"]
-                if "header" in options:
                     notes.append("the file has no header row: its columns are named column0, "
                                  "column1, ...; name them with options.names = [...]")
-            else:
-                dialect = {}
+                if fmt == "csv" and dialect.get("delim") == "\t":
+                    fmt = "tsv"  # reviewpipe's tsv: tab-separated, unquoted
+                elif fmt == "csv" and dialect.get("delim") != ",":
+                    options["delim"] = dialect["delim"]
+                if fmt == "tsv":
+                    dialect = {}
+                source = source.model_copy(update={"format": fmt, "options": options})
             call, params = readers.reader_sql(source, dialect)
             con.execute(f"create or replace temp table sample as select * exclude (filename) "
                         f"from {call} limit {SAMPLE_ROWS}", [readable, *params])
