@@ -8,6 +8,7 @@ import tomllib
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 from conftest import SHARED_DATA, write
@@ -133,8 +134,13 @@ def test_compression_encoding_and_delimiter_are_sniffed(tmp_path) -> None:
     (tmp_path / "packed.csv").write_bytes(gzip.compress(body.replace(";", ",").encode()))
     assert block(tmp_path / "utf16.csv")[0]["options"] == {"encoding": "utf-16", "delim": ";"}
     assert block(tmp_path / "latin1.csv")[0]["options"] == {"encoding": "latin-1"}
-    # gzip without .gz: DuckDB knows compression by the extension, so the block says it
+    # gzip or zstd without .gz or .zst: DuckDB knows compression by the extension, so the block says it
     assert block(tmp_path / "packed.csv")[0]["options"] == {"compression": "gzip"}
+    duckdb.execute(f"copy (select 'r1' as review_id, 'p1' as product, 4 as stars, 'good' as comment) "
+                   f"to '{tmp_path / 'packed.csv.zst'}' (compression zstd)")
+    assert "options" not in block(tmp_path / "packed.csv.zst")[0]
+    (tmp_path / "zpacked.csv").write_bytes((tmp_path / "packed.csv.zst").read_bytes())
+    assert block(tmp_path / "zpacked.csv")[0]["options"] == {"compression": "zstd"}
 
 
 def test_a_headerless_file_is_said_to_need_names(tmp_path) -> None:

@@ -133,7 +133,7 @@ def sniff(con: duckdb.DuckDBPyConnection, path: Path) -> Sniffed:
         with gzip.open(path, "rb") as fh:
             head = fh.read(_HEAD_BYTES)
     fmt = _format(path, head, compression)
-    if fmt in ("csv", "tsv"):
+    if fmt in ("csv", "tsv") and compression != "zstd":  # Python reads no zstd: UTF-8 assumed
         encoding = _encoding(head)
         if encoding != "utf-8":
             options["encoding"] = encoding
