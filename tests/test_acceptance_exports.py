@@ -15,12 +15,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import SHARED_DATA
 
 from reviewpipe import pipeline
 from reviewpipe.settings import Paths, Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 EXAMPLE = REPO / "examples" / "real_exports.toml"
 Z_95 = 1.959963984540054
 

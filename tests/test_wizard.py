@@ -90,7 +90,7 @@ DATES = {
 }
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     scale=st.sampled_from(list(SCALES)), rating=st.sampled_from(RATING_NAMES),
     title=st.sampled_from(TITLE_NAMES), text=st.sampled_from(TEXT_NAMES),
