@@ -584,3 +584,18 @@ def _prompt(path: Path, settings: Settings) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command("add-source")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", default=None, help="The source's name (default: the file's name).")
+@user_errors
+def add_source(path: Path, name: str | None) -> None:
+    """Print a [[sources]] block that loads the file PATH: its preset when its columns are a known
+    layout, else a mapping guessed from its column names and values, with comments on what is unsure.
+
+    Example: reviewpipe add-source landing/netflix_reviews.csv >> reviewpipe.toml
+    """
+    from reviewpipe import wizard
+
+    click.echo(wizard.source_block(path, name), nl=False)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from reviewpipe.errors import ReviewpipeError
+from reviewpipe.presets import with_preset
 
 DEFAULT_CONFIG_NAME = "reviewpipe.toml"
 
@@ -96,6 +97,16 @@ class Source(BaseModel):
     rating_scale: int = Field(default=10, ge=2, le=100)
     options: dict[str, Any] = Field(default_factory=dict)
     columns: dict[str, str] = Field(default_factory=dict)
+    # a well-known layout (reviewpipe.presets) supplying the keys above; the source's own win
+    preset: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("preset") is None:
+            return data
+        # the preset's keys Source has no field for (yet) are left out rather than refused
+        return with_preset(data, cls.model_fields)
 
     @field_validator("name")
     @classmethod
