@@ -613,11 +613,11 @@ def test_title_summary_counts_statistics_votes_and_sentiment_shares() -> None:
     expected = pl.DataFrame(
         [
             ("t1", "Alpha", 5, 4, 8.0, 8.0, 1.632993, 7.5, 1000, 9, 12, 0.0575, 0.5, 0.25, 0.25,
-             0.1, 0.0575, date(2023, 12, 31), date(2024, 3, 5)),
+             0.1, 0.0575, date(2023, 12, 31), date(2024, 3, 5), None),
             ("t2", "Beta", 0, 0, None, None, None, 6.0, 20, None, None, None, None, None, None,
-             None, None, None, None),
+             None, None, None, None, None),
             ("t3", None, 1, 1, 7.0, 7.0, None, None, None, 0, 0, None, None, None, None,
-             None, None, None, None),
+             None, None, None, None, None),
         ],
         schema={
             "title_id": pl.String,
@@ -639,6 +639,8 @@ def test_title_summary_counts_statistics_votes_and_sentiment_shares() -> None:
             "sentence_sentiment_mean": pl.Float64,
             "first_review_date": pl.Date,
             "last_review_date": pl.Date,
+            # no review without a total: null, the sum of no votes
+            "helpful_only_votes": pl.Int64,
         },
         orient="row",
     )
@@ -703,6 +705,7 @@ TOP_SCHEMA: dict[str, Any] = {
     "total_votes": pl.Int64,
     "helpful_ratio": pl.Float64,
     "helpful_wilson_lb": pl.Float64,
+    "ranked_by": pl.String,
 }
 
 
@@ -740,11 +743,11 @@ def test_top_helpful_reviews_breaks_ties_by_helpful_then_total_then_review_id() 
     # t2: only an unvoted review -> no rows. t3: one voted review -> rank 1 only.
     expected = pl.DataFrame(
         [
-            ("t1", 1, "r5", 1, 1, 1.0, 0.60),
-            ("t1", 2, "r3", 3, 7, 3 / 7, 0.30),
-            ("t1", 3, "r4", 3, 7, 3 / 7, 0.30),
-            ("t1", 4, "r2", 3, 6, 0.5, 0.30),
-            ("t3", 1, "u1", 1, 3, 1 / 3, 0.05),
+            ("t1", 1, "r5", 1, 1, 1.0, 0.60, "helpful_ratio"),
+            ("t1", 2, "r3", 3, 7, 3 / 7, 0.30, "helpful_ratio"),
+            ("t1", 3, "r4", 3, 7, 3 / 7, 0.30, "helpful_ratio"),
+            ("t1", 4, "r2", 3, 6, 0.5, 0.30, "helpful_ratio"),
+            ("t3", 1, "u1", 1, 3, 1 / 3, 0.05, "helpful_ratio"),
         ],
         schema=TOP_SCHEMA,
         orient="row",
@@ -769,10 +772,10 @@ def test_top_helpful_reviews_ranks_by_wilson_bound_not_by_ratio() -> None:
     # the order would be a, d (1.0) then c (0.9), b (0.72).
     expected = pl.DataFrame(
         [
-            ("t1", 1, "c", 9, 10, 0.9, 0.595844),
-            ("t1", 2, "b", 41, 57, 41 / 57, 0.591696),
-            ("t1", 3, "a", 5, 5, 1.0, 0.565509),
-            ("t1", 4, "d", 1, 1, 1.0, 0.206543),
+            ("t1", 1, "c", 9, 10, 0.9, 0.595844, "helpful_ratio"),
+            ("t1", 2, "b", 41, 57, 41 / 57, 0.591696, "helpful_ratio"),
+            ("t1", 3, "a", 5, 5, 1.0, 0.565509, "helpful_ratio"),
+            ("t1", 4, "d", 1, 1, 1.0, 0.206543, "helpful_ratio"),
         ],
         schema=TOP_SCHEMA,
         orient="row",
@@ -1356,9 +1359,9 @@ def test_helpfulness_shares_and_spearman_by_hand() -> None:
     # t3: both voted -> 1; 1 of 5 votes -> 0.2; two pairs -> no Spearman.
     expected = pl.DataFrame(
         [
-            ("t1", 6, 5, 5 / 6, 15, 22, 15 / 22, 0.8, -0.205196),
-            ("t2", 1, 0, 0.0, 0, 0, None, None, None),
-            ("t3", 2, 2, 1.0, 1, 5, 0.2, None, None),
+            ("t1", 6, 5, 5 / 6, 15, 22, 15 / 22, 0.8, -0.205196, 6, 0, None),
+            ("t2", 1, 0, 0.0, 0, 0, None, None, None, 1, 0, None),
+            ("t3", 2, 2, 1.0, 1, 5, 0.2, None, None, 2, 0, None),
         ],
         schema={
             "title_id": pl.String,
@@ -1370,6 +1373,9 @@ def test_helpfulness_shares_and_spearman_by_hand() -> None:
             "helpful_share": pl.Float64,
             "helpfulness_rating_spearman": pl.Float64,
             "helpfulness_length_spearman": pl.Float64,
+            "reviews_with_total": pl.Int64,
+            "helpful_only_reviews": pl.Int64,
+            "helpful_only_votes": pl.Int64,
         },
         orient="row",
     )
@@ -1404,10 +1410,10 @@ def test_monthly_trends_by_calendar_month() -> None:
     # t2 2024-01: f: rating 4, score 0.3, no votes -> null ratio.
     expected = pl.DataFrame(
         [
-            ("t1", date(2023, 12, 1), 1, 1, 7.0, 0.2, 1, 3, 1 / 3),
-            ("t1", date(2024, 1, 1), 2, 2, 7.0, 0.2, 2, 4, 0.5),
-            ("t1", date(2024, 2, 1), 1, 0, None, None, 0, 0, None),
-            ("t2", date(2024, 1, 1), 1, 1, 4.0, 0.3, 0, 0, None),
+            ("t1", date(2023, 12, 1), 1, 1, 7.0, 0.2, 1, 3, 1 / 3, None),
+            ("t1", date(2024, 1, 1), 2, 2, 7.0, 0.2, 2, 4, 0.5, None),
+            ("t1", date(2024, 2, 1), 1, 0, None, None, 0, 0, None, None),
+            ("t2", date(2024, 1, 1), 1, 1, 4.0, 0.3, 0, 0, None, None),
         ],
         schema={
             "title_id": pl.String,
@@ -1419,6 +1425,7 @@ def test_monthly_trends_by_calendar_month() -> None:
             "helpful_votes": pl.Int64,
             "total_votes": pl.Int64,
             "helpful_ratio": pl.Float64,
+            "helpful_only_votes": pl.Int64,
         },
         orient="row",
     )
@@ -1638,7 +1645,7 @@ ROW_KEYS = {
     "rating_shape": ["title_id"],
     "sentiment_agreement": ["scope", "title_id", "rating_scale"],
     "rating_sentiment_mismatches": ["title_id", "rank"],
-    "top_helpful_reviews": ["title_id", "rank"],
+    "top_helpful_reviews": ["title_id", "ranked_by", "rank"],
     "helpfulness": ["title_id"],
     "monthly_trends": ["title_id", "month"],
     "spearman": ["title_id"],
