@@ -60,12 +60,14 @@ def vote_sums() -> dict[str, pl.Expr]:
     helpful, total = pl.col("helpful_votes"), pl.col("total_votes")
     with_total = helpful.is_not_null() & total.is_not_null()
     helpful_only = helpful.is_not_null() & total.is_null()
+    # when/then, not filter: elementwise, so Polars keeps its fast grouped sums (a filter per group
+    # doubled the time of partial_aggregates at 1M reviews)
     return {
         "reviews_with_total": with_total.sum().cast(pl.Int64),
-        "helpful_votes": helpful.filter(with_total).sum(),
-        "total_votes": total.filter(with_total).sum(),
+        "helpful_votes": pl.when(with_total).then(helpful).sum(),
+        "total_votes": pl.when(with_total).then(total).sum(),
         "helpful_only_reviews": helpful_only.sum().cast(pl.Int64),
-        "helpful_only_votes": helpful.filter(helpful_only).sum(),
+        "helpful_only_votes": pl.when(helpful_only).then(helpful).sum(),
     }
 
 
