@@ -192,6 +192,7 @@ _QUERIES = {
             h.review_id
         from agg_top_helpful_reviews as h
         left join agg_title_summary as s on s.title_id = h.title_id
+        where h.ranked_by = 'helpful_ratio'  -- "h of n" needs a known total
         order by h.helpful_wilson_lb desc, h.helpful_votes desc, h.total_votes desc, h.review_id
         limit $helpful_rows
     """,
