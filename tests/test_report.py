@@ -21,13 +21,18 @@ from hypothesis import strategies as st
 from reviewpipe import pipeline
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.report import (
+    GROUP_KEY,
+    MIN_TREND_REVIEWS,
     _read_report_data,
     histogram_figure,
     leaderboard_figure,
     plotly_text,
     rating_class,
+    scale_of,
     sentiment_figure,
     shorten,
+    smoothed_trends,
+    totals_figure,
     trends_figure,
     write_report,
 )
@@ -218,7 +223,8 @@ def test_rating_classes_follow_the_readme() -> None:
 def test_chart_builders_leave_their_inputs_alone() -> None:
     board = pl.DataFrame({
         "position": [1, 2], "title_id": ["a", "b"], "title_name": ["A", "A"],
-        "rating_scale": [5, 5],
+        "source": ["s", "s"], "rating_kind": ["stars"] * 2, "rating_min": [1.0] * 2,
+        "rating_step": [1.0] * 2, "rating_scale": [5, 5],
         "rating_mean": [4.5, 3.0], "rating_ci_low": [4.0, None], "rating_ci_high": [5.0, None],
         "bayesian_rating": [4.2, 3.1], "weighted_rating": [4.4, 3.2], "rated_review_count": [10, 1],
     })
@@ -226,12 +232,15 @@ def test_chart_builders_leave_their_inputs_alone() -> None:
                          "review_count": [5, 5, 1], "share": [0.5, 0.5, 1.0],
                          "rating_scale": [5, 5, 5]})
     board_copy, dist_copy = board.clone(), dist.clone()
-    lead = leaderboard_figure(board, 5)
-    hist = histogram_figure(board, dist, 5)
+    lead = leaderboard_figure(board)
+    hist = histogram_figure(board, dist)
     assert board.equals(board_copy) and dist.equals(dist_copy)
     # two titles of the same name stay two rows: the rank prefix keeps the categories apart
     assert lead["data"][0]["y"] == ["1. A", "2. A"]
-    assert len(hist["data"]) == 2 and hist["data"][0]["marker"]["color"] == ["#27ae60", "#27ae60"]
+    # every point of the scale is a bar (1-3 red and grey, 4-5 green), 0 where nobody gave it
+    assert len(hist["data"]) == 2 and hist["data"][0]["x"] == ["1", "2", "3", "4", "5"]
+    assert hist["data"][0]["y"] == [0, 0, 0, 0.5, 0.5]
+    assert hist["data"][0]["marker"]["color"][3:] == ["#27ae60", "#27ae60"]
     assert [t["xaxis"] for t in hist["data"]] == ["x", "x2"]  # one panel each
 
 
@@ -239,10 +248,11 @@ def test_every_figure_is_valid_plotly(published: Path) -> None:
     # the figures are plain dicts (fast to build); Plotly's own classes validate every property
     report_data = _read_report_data(published, 50, generated_at=datetime.now(UTC))
     figures = [sentiment_figure(report_data.sentiment_by_rating),
-               trends_figure(report_data.monthly, report_data.monthly_totals)]
-    for scale in set(report_data.leaderboard["rating_scale"]):
-        figures += [leaderboard_figure(report_data.leaderboard, scale),
-                    histogram_figure(report_data.leaderboard, report_data.distribution, scale)]
+               totals_figure(report_data.monthly_totals)]
+    for group in report_data.monthly.partition_by(GROUP_KEY):
+        figures.append(trends_figure(group, scale_of(group)))
+    for board in report_data.leaderboard.partition_by(GROUP_KEY):
+        figures += [leaderboard_figure(board), histogram_figure(board, report_data.distribution)]
     for figure in figures:
         assert go.Figure(figure).data  # raises on a property Plotly does not know
 
@@ -299,8 +309,8 @@ def look_at_the_page(context, report: Path, tmp_path: Path) -> tuple[Path, bytes
             else left_file.append(r.url))
     page.goto(report.as_uri())
     charts = page.locator("div.chart").count()
-    # 2 scales x (leaderboard + histograms) + sentiment + trends
-    assert charts == 6
+    # 2 groups (films, snacks) x (leaderboard + histograms + trends) + sentiment + reviews per month
+    assert charts == 8
     page.wait_for_function(
         "n => [...document.querySelectorAll('div.chart')]"
         ".filter(d => d.querySelector('.main-svg')).length >= n", arg=charts, timeout=30_000)
@@ -313,8 +323,9 @@ def look_at_the_page(context, report: Path, tmp_path: Path) -> tuple[Path, bytes
     })""")
     # a box per rating point given: 2, 4, 6, 7, 9, 10 of 10 and 1, 4, 5 of 5
     assert drawn["boxes"] == 9
-    # histogram bars (every point of each scale), leaderboard and trend markers, trend lines
-    assert drawn["bars"] >= 10 and drawn["markers"] >= 9 and drawn["lines"] >= 3
+    # histogram bars (every point of each scale), leaderboard markers, the sentiment means' lines
+    # (no trend line: no 3 months of the fixture hold 10 reviews of a title)
+    assert drawn["bars"] >= 10 and drawn["markers"] >= 9 and drawn["lines"] >= 2
     assert not errors, errors
     assert not left_file, f"the page asked for {left_file}"
     assert page.evaluate("typeof window.__pwned") == "undefined"
@@ -327,7 +338,7 @@ def look_at_the_page(context, report: Path, tmp_path: Path) -> tuple[Path, bytes
     assert any("<i>Italic</i> & $5 off$" in t for t in drawn["texts"]), drawn["texts"]
     shot = tmp_path / "report.png"
     page.screenshot(path=str(shot), full_page=True)
-    return shot, page.locator("#chart-histograms-10").screenshot()
+    return shot, page.locator("#chart-histograms-1").screenshot()
 
 
 def assert_not_blank(png: bytes) -> None:
@@ -349,34 +360,58 @@ def assert_not_blank(png: bytes) -> None:
 _MONTHS = st.builds(date, st.integers(1, 9999), st.integers(1, 12), st.just(1))
 
 
-@settings(max_examples=50, deadline=None)
-@given(months=st.lists(st.tuples(st.sampled_from(["tt1", "tt2"]), _MONTHS), min_size=1, max_size=8, unique=True))
-def test_trend_lines_over_any_months_staging_keeps_draw_the_months_between_as_zero_in_few_points(
-    months: list[tuple[str, date]]
+def months_between(a: date, b: date) -> int:
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+@settings(max_examples=60, deadline=None)
+@given(reviewed=st.dictionaries(
+    st.tuples(st.sampled_from(["tt1", "tt2"]), st.one_of(_MONTHS, st.builds(
+        date, st.just(2020), st.integers(1, 12), st.just(1)))),
+    # reviews, rated reviews and their ratings' sum (1-5 each), scored texts and their sum
+    st.tuples(st.integers(1, 12), st.integers(0, 12), st.integers(0, 12)),
+    min_size=1, max_size=10,
+))
+def test_trend_lines_are_3_month_means_drawn_only_over_enough_reviews_in_few_points(
+    reviewed: dict[tuple[str, date], tuple[int, int, int]]
 ) -> None:
-    """Months 0001..9999 (staging's date window): each title's line of reviews per month passes
-    through its months' counts and is 0 over every month without reviews from the chart's first to
-    its last, as a point per month would draw it, in at most 3 points per reviewed month and 2 ends
+    """Months 0001..9999 (staging's date window), dense and sparse: each point of a title's lines
+    is the mean over the 3 calendar months up to it (months without reviews count as none), null
+    when they hold fewer than MIN_TREND_REVIEWS rated (scored) reviews; a line never joins two
+    points more than a month apart (a null ends it first); at most 4 points per reviewed month
     (a point per month of 0001..9999 was 120,000 per line: 40 MB and a minute for 6 titles)."""
-    monthly = pl.DataFrame({
-        "title_id": [t for t, _ in months], "title_name": [f"Title {t}" for t, _ in months],
-        "rating_scale": [10] * len(months), "dated_reviews": [1] * len(months),
-        "month": [m for _, m in months], "review_count": list(range(1, len(months) + 1)),
-        "rating_mean": [5.0] * len(months), "sentiment_mean": [0.1] * len(months),
-    })
-    totals = monthly.group_by("month").agg(pl.col("review_count").sum()).sort("month")
-    figure = trends_figure(monthly, totals)
-    first, last = min(m for _, m in months), max(m for _, m in months)
-    counts = {(t, m): n for (t, m), n in zip(months, monthly["review_count"], strict=True)}
-    lines = [trace for trace in figure["data"][1:] if trace.get("hovertemplate", "").endswith("reviews")]
-    assert len(lines) == len({t for t, _ in months})
-    for line in lines:
-        title_id, x, y = line["legendgroup"], line["x"], line["y"]
-        reviewed = {m for t, m in months if t == title_id}
-        assert x == sorted(set(x)) and x[0] == first and x[-1] == last
-        assert len(x) <= 3 * len(reviewed) + 2
-        assert all(y[x.index(m)] == counts[(title_id, m)] for m in reviewed)
-        assert all(n == 0 for m, n in zip(x, y, strict=True) if m not in reviewed)
-        for (a, ya), (b, yb) in itertools.pairwise(zip(x, y, strict=True)):
-            if (b.year - a.year) * 12 + b.month - a.month > 1:  # months between: the segment is 0 throughout
-                assert ya == yb == 0, (a, b)
+    rows = [(t, m, n, rated, rated * (1 + (n % 5)), scored, scored * 0.25)
+            for (t, m), (n, rated, scored) in reviewed.items()]
+    monthly = pl.DataFrame(rows, orient="row", schema={
+        "title_id": pl.String, "month": pl.Date, "review_count": pl.Int64,
+        "rated_review_count": pl.Int64, "rating_sum": pl.Float64,
+        "scored_review_count": pl.Int64, "sentiment_sum": pl.Float64,
+    }).with_columns(source=pl.lit("src"))
+    lines = smoothed_trends(monthly)
+    last = max(m for _, m in reviewed)
+    by_key = {(t, m): row for t, m, *row in rows}
+    for (title_id,), part in lines.partition_by("title_id", as_dict=True).items():
+        months = part["month"].to_list()
+        own = [m for t, m in reviewed if t == title_id]
+        assert months == sorted(set(months)) and set(own) <= set(months)
+        assert len(months) <= 4 * len(own) and max(months) <= last
+        for month, count, rating, sentiment in part.select(
+                "month", "review_count", "rating_mean", "sentiment_mean").iter_rows():
+            window = [by_key[(title_id, m)] for m in own if 0 <= months_between(m, month) < 3]
+            assert count == by_key.get((title_id, month), [0])[0]
+            for value, n_at, sum_at in ((rating, 1, 2), (sentiment, 3, 4)):
+                n = sum(w[n_at] for w in window)
+                if n < MIN_TREND_REVIEWS:
+                    assert value is None, (month, window)
+                else:
+                    assert value == pytest.approx(sum(w[sum_at] for w in window) / n)
+        for (a, ra, sa), (b, _, _) in itertools.pairwise(part.select(
+                "month", "rating_mean", "sentiment_mean").iter_rows()):
+            if months_between(a, b) > 1:
+                assert ra is None and sa is None, (a, b)
+        # every month whose window holds a rated review is drawn (up to the source's last month)
+        for m in own:
+            for k in range(3):
+                index = m.year * 12 + m.month - 1 + k
+                assert index > last.year * 12 + last.month - 1 or \
+                    date(index // 12, index % 12 + 1, 1) in months
