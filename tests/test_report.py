@@ -10,6 +10,7 @@ import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import plotly.graph_objects as go
 import plotly.offline
 import polars as pl
@@ -21,13 +22,16 @@ from hypothesis import strategies as st
 from reviewpipe import pipeline
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.report import (
+    _QUERIES,
     GROUP_KEY,
     MIN_TREND_REVIEWS,
+    ReportData,
     _read_report_data,
     histogram_figure,
     leaderboard_figure,
     plotly_text,
     rating_class,
+    render_report,
     scale_of,
     sentiment_figure,
     shorten,
@@ -255,6 +259,90 @@ def test_every_figure_is_valid_plotly(published: Path) -> None:
         figures += [leaderboard_figure(board), histogram_figure(board, report_data.distribution)]
     for figure in figures:
         assert go.Figure(figure).data  # raises on a property Plotly does not know
+
+
+# Sources of a mixed warehouse: kind, lowest point, step and top of their scales
+MIXED_SOURCES = {
+    "apps": ("stars", 1.0, 1.0, 5), "films": ("stars", 1.0, 1.0, 10),
+    "games": ("thumbs", 0.0, 1.0, 1), "halves": ("stars", 0.5, 0.5, 5),
+    "restaurants": ("stars", 1.0, 1.0, 5),
+}
+
+
+def mixed_report_data(titles: list[dict[str, int]]) -> tuple[ReportData, dict[str, str]]:
+    """The report's data read by its own queries from a DuckDB database holding `reviews` and
+    `agg_title_summary` rows for titles t0, t1, ... with the given reviews per source; and each
+    title's expected source: the one with most of its reviews, the first by name on a tie."""
+    con = duckdb.connect()
+    con.execute("create table reviews (title_id varchar, source varchar, rating_scale int)")
+    con.executemany("insert into reviews values (?, ?, ?)", [
+        (f"t{i}", source, MIXED_SOURCES[source][3])
+        for i, counts in enumerate(titles) for source, n in counts.items() for _ in range(n)])
+    # a title's scale is its reviews' highest, as metrics takes it; its weighted rating some value
+    con.execute("""
+        create table agg_title_summary as
+        select
+            title_id, null::varchar as title, count(*) as review_count,
+            count(*) as rated_review_count, 1.0::double as rating_mean,
+            0.0::double as rating_ci_low, 1.0::double as rating_ci_high,
+            1.0::double as bayesian_rating, hash(title_id) % 97 / 97 as weighted_rating,
+            0.5::double as recommended_share, 0.25::double as recommended_share_low,
+            0.75::double as recommended_share_high, 0.1::double as sentiment_mean,
+            false as is_polarized,
+            max(rating_scale) as rating_scale,
+            arg_max(kind, (rating_scale, source)) as rating_kind,
+            arg_max(low, (rating_scale, source)) as rating_min,
+            arg_max(step, (rating_scale, source)) as rating_step
+        from reviews
+        join (select unnest($kinds, recursive := true)) as scales using (source)
+        group by title_id
+    """, {"kinds": [{"source": s, "kind": k, "low": lo, "step": st_}
+                    for s, (k, lo, st_, _) in MIXED_SOURCES.items()]})
+    leaderboard = con.sql(_QUERIES["leaderboard"], params={"max_titles": 50}).pl()
+    expected = {f"t{i}": min(counts, key=lambda s: (-counts[s], s)) for i, counts in enumerate(titles)}
+    empty = pl.DataFrame()
+    data = ReportData(
+        generated_at=datetime.now(UTC), counts=dict.fromkeys(
+            ("titles", "reviewed_titles", "unrated_titles", "reviews", "quarantined"), 0),
+        leaderboard=leaderboard,
+        distribution=pl.DataFrame(schema={"title_id": pl.String, "rating": pl.Float64,
+                                          "review_count": pl.Int64, "share": pl.Float64}),
+        sentiment_by_rating=empty, monthly=empty, monthly_totals=empty, helpful=empty,
+        mismatches=empty,
+    )
+    return data, expected
+
+
+@settings(max_examples=20, deadline=None)
+@given(titles=st.lists(st.dictionaries(st.sampled_from(sorted(MIXED_SOURCES)), st.integers(1, 3),
+                                       min_size=1, max_size=3), min_size=1, max_size=8))
+def test_every_title_is_ranked_once_in_the_group_of_its_source_on_one_scale(
+    titles: list[dict[str, int]]
+) -> None:
+    data, expected = mixed_report_data(titles)
+    board = data.leaderboard
+    # each title once, with the source holding most of its reviews
+    assert sorted(board["title_id"]) == sorted(expected)
+    assert dict(board.select("title_id", "source").iter_rows()) == expected
+    for group in board.partition_by(GROUP_KEY):
+        # no group mixes sources, kinds or scales, and its ranks are 1..n by weighted rating
+        assert group.select(GROUP_KEY).unique().height == 1
+        assert sorted(group["position"]) == list(range(1, group.height + 1))
+        ranked = group.sort("position")["weighted_rating"].to_list()
+        assert ranked == sorted(ranked, reverse=True)
+    # on the page: a heading per group, then exactly that group's titles; thumbs as % recommended
+    page = render_report(data)
+    section = page[page.index('<section id="leaderboard">'):page.index('<section id="histograms">')]
+    shown = {}
+    for part in section.split("<h3>")[1:]:
+        heading = part[:part.index("</h3>")]
+        source = heading.split(":")[0]
+        ids = re.findall(r'<td class="text">(t\d+)', part)
+        assert ids and all(expected[i] == source for i in ids), (heading, ids)
+        shown |= dict.fromkeys(ids, heading)
+        assert ("% recommended" in heading) == (MIXED_SOURCES[source][0] == "thumbs") or \
+            board.filter(pl.col("source") == source)["rating_kind"].n_unique() > 1
+    assert shown.keys() == expected.keys()
 
 
 # ---------------------------------------------------------------------------------------------
