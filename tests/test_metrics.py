@@ -613,11 +613,11 @@ def test_title_summary_counts_statistics_votes_and_sentiment_shares() -> None:
     expected = pl.DataFrame(
         [
             ("t1", "Alpha", 5, 4, 8.0, 8.0, 1.632993, 7.5, 1000, 9, 12, 0.0575, 0.5, 0.25, 0.25,
-             0.1, 0.0575, date(2023, 12, 31), date(2024, 3, 5)),
+             0.1, 0.0575, date(2023, 12, 31), date(2024, 3, 5), None),
             ("t2", "Beta", 0, 0, None, None, None, 6.0, 20, None, None, None, None, None, None,
-             None, None, None, None),
+             None, None, None, None, None),
             ("t3", None, 1, 1, 7.0, 7.0, None, None, None, 0, 0, None, None, None, None,
-             None, None, None, None),
+             None, None, None, None, None),
         ],
         schema={
             "title_id": pl.String,
@@ -639,6 +639,8 @@ def test_title_summary_counts_statistics_votes_and_sentiment_shares() -> None:
             "sentence_sentiment_mean": pl.Float64,
             "first_review_date": pl.Date,
             "last_review_date": pl.Date,
+            # no review without a total: null, the sum of no votes
+            "helpful_only_votes": pl.Int64,
         },
         orient="row",
     )
@@ -703,6 +705,7 @@ TOP_SCHEMA: dict[str, Any] = {
     "total_votes": pl.Int64,
     "helpful_ratio": pl.Float64,
     "helpful_wilson_lb": pl.Float64,
+    "ranked_by": pl.String,
 }
 
 
@@ -740,11 +743,11 @@ def test_top_helpful_reviews_breaks_ties_by_helpful_then_total_then_review_id() 
     # t2: only an unvoted review -> no rows. t3: one voted review -> rank 1 only.
     expected = pl.DataFrame(
         [
-            ("t1", 1, "r5", 1, 1, 1.0, 0.60),
-            ("t1", 2, "r3", 3, 7, 3 / 7, 0.30),
-            ("t1", 3, "r4", 3, 7, 3 / 7, 0.30),
-            ("t1", 4, "r2", 3, 6, 0.5, 0.30),
-            ("t3", 1, "u1", 1, 3, 1 / 3, 0.05),
+            ("t1", 1, "r5", 1, 1, 1.0, 0.60, "helpful_ratio"),
+            ("t1", 2, "r3", 3, 7, 3 / 7, 0.30, "helpful_ratio"),
+            ("t1", 3, "r4", 3, 7, 3 / 7, 0.30, "helpful_ratio"),
+            ("t1", 4, "r2", 3, 6, 0.5, 0.30, "helpful_ratio"),
+            ("t3", 1, "u1", 1, 3, 1 / 3, 0.05, "helpful_ratio"),
         ],
         schema=TOP_SCHEMA,
         orient="row",
@@ -769,10 +772,10 @@ def test_top_helpful_reviews_ranks_by_wilson_bound_not_by_ratio() -> None:
     # the order would be a, d (1.0) then c (0.9), b (0.72).
     expected = pl.DataFrame(
         [
-            ("t1", 1, "c", 9, 10, 0.9, 0.595844),
-            ("t1", 2, "b", 41, 57, 41 / 57, 0.591696),
-            ("t1", 3, "a", 5, 5, 1.0, 0.565509),
-            ("t1", 4, "d", 1, 1, 1.0, 0.206543),
+            ("t1", 1, "c", 9, 10, 0.9, 0.595844, "helpful_ratio"),
+            ("t1", 2, "b", 41, 57, 41 / 57, 0.591696, "helpful_ratio"),
+            ("t1", 3, "a", 5, 5, 1.0, 0.565509, "helpful_ratio"),
+            ("t1", 4, "d", 1, 1, 1.0, 0.206543, "helpful_ratio"),
         ],
         schema=TOP_SCHEMA,
         orient="row",
@@ -1356,9 +1359,9 @@ def test_helpfulness_shares_and_spearman_by_hand() -> None:
     # t3: both voted -> 1; 1 of 5 votes -> 0.2; two pairs -> no Spearman.
     expected = pl.DataFrame(
         [
-            ("t1", 6, 5, 5 / 6, 15, 22, 15 / 22, 0.8, -0.205196),
-            ("t2", 1, 0, 0.0, 0, 0, None, None, None),
-            ("t3", 2, 2, 1.0, 1, 5, 0.2, None, None),
+            ("t1", 6, 5, 5 / 6, 15, 22, 15 / 22, 0.8, -0.205196, 6, 0, None),
+            ("t2", 1, 0, 0.0, 0, 0, None, None, None, 1, 0, None),
+            ("t3", 2, 2, 1.0, 1, 5, 0.2, None, None, 2, 0, None),
         ],
         schema={
             "title_id": pl.String,
@@ -1370,6 +1373,9 @@ def test_helpfulness_shares_and_spearman_by_hand() -> None:
             "helpful_share": pl.Float64,
             "helpfulness_rating_spearman": pl.Float64,
             "helpfulness_length_spearman": pl.Float64,
+            "reviews_with_total": pl.Int64,
+            "helpful_only_reviews": pl.Int64,
+            "helpful_only_votes": pl.Int64,
         },
         orient="row",
     )
@@ -1404,10 +1410,10 @@ def test_monthly_trends_by_calendar_month() -> None:
     # t2 2024-01: f: rating 4, score 0.3, no votes -> null ratio.
     expected = pl.DataFrame(
         [
-            ("t1", date(2023, 12, 1), 1, 1, 7.0, 0.2, 1, 3, 1 / 3),
-            ("t1", date(2024, 1, 1), 2, 2, 7.0, 0.2, 2, 4, 0.5),
-            ("t1", date(2024, 2, 1), 1, 0, None, None, 0, 0, None),
-            ("t2", date(2024, 1, 1), 1, 1, 4.0, 0.3, 0, 0, None),
+            ("t1", date(2023, 12, 1), 1, 1, 7.0, 0.2, 1, 3, 1 / 3, None),
+            ("t1", date(2024, 1, 1), 2, 2, 7.0, 0.2, 2, 4, 0.5, None),
+            ("t1", date(2024, 2, 1), 1, 0, None, None, 0, 0, None, None),
+            ("t2", date(2024, 1, 1), 1, 1, 4.0, 0.3, 0, 0, None, None),
         ],
         schema={
             "title_id": pl.String,
@@ -1419,6 +1425,7 @@ def test_monthly_trends_by_calendar_month() -> None:
             "helpful_votes": pl.Int64,
             "total_votes": pl.Int64,
             "helpful_ratio": pl.Float64,
+            "helpful_only_votes": pl.Int64,
         },
         orient="row",
     )
@@ -1467,21 +1474,29 @@ def test_wilson_bound_rises_with_each_more_helpful_vote(total: int) -> None:
     assert 0.0 <= bounds[0] < 1e-15 and bounds[-1] < 1.0
 
 
+@st.composite
+def review_votes(draw: st.DrawFn) -> tuple[int | None, int | None]:
+    """A staged review's (helpful, total): helpful of a known total (0 of 0 included), helpful votes
+    alone (a source that counts one side: Yelp, Steam), or no votes at all."""
+    return draw(st.one_of(vote_counts(), st.tuples(st.integers(0, 100_000), st.none()),
+                          st.just((None, None))))
+
+
 TITLE_IDS = ["t1", "t2", "t3", "t4"]
 HASHES = ["h0", "h1", "h2", "h3", "h4", "h5"]
 
 
 @st.composite
 def review_frames(draw: st.DrawFn) -> pl.DataFrame:
-    """Staged reviews as validation lets them through: ratings 1..scale in half points, h <= n,
-    dates over five months or none, word counts."""
+    """Staged reviews as validation lets them through: ratings 1..scale in half points, votes as
+    review_votes gives them, dates over five months or none, word counts."""
     scale_of = {t: draw(st.sampled_from([5, 10])) for t in TITLE_IDS}
     rows, dates, words = [], [], []
     for i in range(draw(st.integers(min_value=0, max_value=40))):
         title = draw(st.sampled_from(TITLE_IDS))
         scale = scale_of[title]
         halves = draw(st.none() | st.integers(min_value=2, max_value=2 * scale))
-        helpful, total = draw(vote_counts())
+        helpful, total = draw(review_votes())
         text_hash = draw(st.sampled_from([None, *HASHES, "h_unscored"]))
         rating = None if halves is None else halves / 2
         rows.append((f"r{i:03d}", title, rating, scale, helpful, total, text_hash))
@@ -1549,6 +1564,8 @@ def test_top_helpful_reviews_ranks_are_gapless_and_at_most_n(reviews: pl.DataFra
     per_review = review_metrics(reviews.lazy(), SCORES.lazy()).collect()
     top = top_helpful_reviews(reviews.lazy(), per_review.lazy(), n).collect()
     voted = dict(reviews.filter(pl.col("total_votes") > 0).group_by("title_id").len().iter_rows())
+    # the ranking by bound; the one by helpful votes alone is test_helpful_only_votes_...'s
+    top = top.filter(pl.col("ranked_by") == "helpful_ratio")
     got = {t: g for (t,), g in top.group_by("title_id")}
     assert set(got) == set(voted)
     for title, group in got.items():
@@ -1638,7 +1655,7 @@ ROW_KEYS = {
     "rating_shape": ["title_id"],
     "sentiment_agreement": ["scope", "title_id", "rating_scale"],
     "rating_sentiment_mismatches": ["title_id", "rank"],
-    "top_helpful_reviews": ["title_id", "rank"],
+    "top_helpful_reviews": ["title_id", "ranked_by", "rank"],
     "helpfulness": ["title_id"],
     "monthly_trends": ["title_id", "month"],
     "spearman": ["title_id"],
@@ -1872,3 +1889,203 @@ def test_partial_aggregates_of_any_partitioning_merge_into_those_of_the_whole(
     merged = merge_partials([partial_aggregates(p) for p in parts])
     for name in whole:
         assert_frame_equal(merged[name], whole[name], check_row_order=False)
+
+
+# --- helpful votes without a total (issue 22, item 1) ----------------------------------------------
+
+
+def test_top_helpful_reviews_ranks_helpful_only_reviews_apart_by_helpful_votes() -> None:
+    # t1 has reviews from a source that gives both counts (IMDb: "9 of 10") and from one that counts
+    # helpful votes alone (Yelp's useful: total null)
+    reviews = reviews_frame(
+        [
+            ("imdb-a", "t1", None, 10, 9, 10, None),
+            ("imdb-b", "t1", None, 10, 1, 1, None),
+            ("imdb-c", "t1", None, 10, 0, 0, None),
+            ("yelp-a", "t1", None, 10, 12, None, None),
+            ("yelp-b", "t1", None, 10, 30, None, None),
+            ("yelp-c", "t1", None, 10, 12, None, None),
+            ("yelp-d", "t1", None, 10, 0, None, None),
+            ("yelp-e", "t2", None, 10, 0, None, None),
+            ("yelp-f", "t3", None, 10, 2, None, None),
+            ("none-a", "t3", None, 10, None, None, None),
+        ]
+    )
+    per_review = review_metrics(reviews.lazy(), pl.LazyFrame(schema=SCORES_SCHEMA), z=1.96)
+    got = top_helpful_reviews(reviews.lazy(), per_review, n=2).collect()
+    # t1 by ratio (z = 1.96, as worked out above): 9/10 (bound 0.5958) before 1/1 (0.2065); 0 of 0 nobody voted on -> unranked.
+    # t1 by helpful votes: 30 first; yelp-a and yelp-c tie on 12 and review_id decides, and n = 2
+    #   cuts yelp-c; yelp-d has 0 helpful votes (nobody found it helpful) -> unranked. The Yelp
+    #   reviews have no total, ratio or bound: 30 helpful is not "30 of 30".
+    # t2: only a helpful-only review with 0 votes -> no rows. t3: yelp-f alone; none-a has no votes.
+    expected = pl.DataFrame(
+        [
+            ("t1", 1, "imdb-a", 9, 10, 0.9, 0.595844, "helpful_ratio"),
+            ("t1", 2, "imdb-b", 1, 1, 1.0, 0.206543, "helpful_ratio"),
+            ("t1", 1, "yelp-b", 30, None, None, None, "helpful_votes"),
+            ("t1", 2, "yelp-a", 12, None, None, None, "helpful_votes"),
+            ("t3", 1, "yelp-f", 2, None, None, None, "helpful_votes"),
+        ],
+        schema=TOP_SCHEMA,
+        orient="row",
+    )
+    assert_frame_equal(got, expected, **FLOAT_TOL)
+
+
+def test_helpfulness_shares_leave_helpful_only_reviews_out_and_count_them_apart() -> None:
+    reviews = reviews_frame(
+        [
+            ("a", "t1", 9.0, 10, 3, 4, None),
+            ("b", "t1", 2.0, 10, 0, 0, None),
+            ("c", "t1", 8.0, 10, 40, None, None),
+            ("d", "t1", 7.0, 10, 0, None, None),
+            ("e", "t1", 5.0, 10, None, None, None),
+            ("f", "t2", 4.0, 10, 5, None, None),
+            ("g", "t3", 6.0, 10, None, None, None),
+        ]
+    )
+    per_review = review_metrics(reviews.lazy(), pl.LazyFrame(schema=SCORES_SCHEMA))
+    got = helpfulness(reviews.lazy(), per_review).collect()
+    # t1: the shares are over a and b, the reviews with a total: 1 of 2 voted on -> 0.5; 3 of 4
+    #   votes helpful -> 0.75 (c's 40 helpful votes of an unknown total would make it 43 of 4);
+    #   c and d count helpful votes alone: 2 reviews, 40 votes; e has no votes and is in neither.
+    # t2: only a helpful-only review: no share, helpful_votes and total_votes null (a sum over no
+    #   review with a total), 5 helpful-only votes.
+    # t3: no votes at all: every vote figure null, both counts 0.
+    expected = pl.DataFrame(
+        [
+            ("t1", 5, 1, 0.5, 3, 4, 0.75, None, None, 2, 2, 40),
+            ("t2", 1, 0, None, None, None, None, None, None, 0, 1, 5),
+            ("t3", 1, 0, None, None, None, None, None, None, 0, 0, None),
+        ],
+        schema={
+            "title_id": pl.String,
+            "review_count": pl.Int64,
+            "voted_reviews": pl.Int64,
+            "voted_share": pl.Float64,
+            "helpful_votes": pl.Int64,
+            "total_votes": pl.Int64,
+            "helpful_share": pl.Float64,
+            "helpfulness_rating_spearman": pl.Float64,
+            "helpfulness_length_spearman": pl.Float64,
+            "reviews_with_total": pl.Int64,
+            "helpful_only_reviews": pl.Int64,
+            "helpful_only_votes": pl.Int64,
+        },
+        orient="row",
+    )
+    assert_frame_equal(got, expected)
+
+
+VOTE_DATES = [None, date(2024, 1, 5), date(2024, 1, 20), date(2024, 2, 10)]
+
+
+@st.composite
+def mixed_vote_reviews(draw: st.DrawFn) -> pl.DataFrame:
+    """Reviews of three titles from up to four sources, each of one kind: both counts (totals of 0
+    included), helpful votes alone (0 included) or no votes. Few distinct counts, so ties are common."""
+    kinds = draw(st.lists(st.sampled_from(["both", "helpful_only", "none"]), min_size=1, max_size=4))
+    rows, dates, words = [], [], []
+    for i in range(draw(st.integers(min_value=0, max_value=40))):
+        source = draw(st.integers(min_value=0, max_value=len(kinds) - 1))
+        helpful: int | None = None
+        total: int | None = None
+        if kinds[source] == "both":
+            total = draw(st.integers(min_value=0, max_value=6))
+            helpful = draw(st.integers(min_value=0, max_value=total))
+        elif kinds[source] == "helpful_only":
+            helpful = draw(st.integers(min_value=0, max_value=6))
+        rating = draw(st.none() | st.integers(min_value=1, max_value=5).map(float))
+        title = draw(st.sampled_from(["t1", "t2", "t3"]))
+        rows.append((f"s{source}-{i:02d}", title, rating, 5, helpful, total, None))
+        dates.append(draw(st.sampled_from(VOTE_DATES)))
+        words.append(draw(st.integers(min_value=1, max_value=300)))
+    return reviews_frame(rows, dates=dates, words=words)
+
+
+def plain_vote_sums(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The vote figures of a group of reviews, recomputed in plain Python: the pair over reviews with
+    both counts, helpful-only votes apart, None for a sum over no reviews."""
+    both = [r for r in rows if r["helpful_votes"] is not None and r["total_votes"] is not None]
+    only = [r for r in rows if r["helpful_votes"] is not None and r["total_votes"] is None]
+    return {
+        "helpful_votes": sum(r["helpful_votes"] for r in both) if both else None,
+        "total_votes": sum(r["total_votes"] for r in both) if both else None,
+        "helpful_only_votes": sum(r["helpful_votes"] for r in only) if only else None,
+        "reviews_with_total": len(both),
+        "helpful_only_reviews": len(only),
+        "voted_reviews": sum(r["total_votes"] > 0 for r in both),
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(mixed_vote_reviews(), st.integers(min_value=1, max_value=4))
+def test_helpful_only_votes_have_no_ratio_rank_apart_and_never_enter_a_share(
+    reviews: pl.DataFrame, n: int
+) -> None:
+    """Any mix of reviews with a known total (0 included), helpful votes alone (0 included) and no
+    votes, from several sources per title: no ratio or bound without a total, two rankings that never
+    mix, and every sum and share exactly what a plain recomputation over the reviews gives."""
+    per_review = review_metrics(reviews.lazy(), pl.LazyFrame(schema=SCORES_SCHEMA)).collect()
+    rows = reviews.join(per_review, on="review_id", maintain_order="left").to_dicts()
+    for r in rows:
+        h, t = r["helpful_votes"], r["total_votes"]
+        if t is None:  # never 0, never "12 of 12"
+            assert r["helpful_ratio"] is None and r["helpful_wilson_lb"] is None, r
+        elif t == 0:
+            assert r["helpful_ratio"] is None and r["helpful_wilson_lb"] == 0.0, r
+        else:
+            assert r["helpful_ratio"] == h / t and 0 <= r["helpful_wilson_lb"] <= h / t + 1e-12, r
+
+    # the rankings, recomputed: by bound among reviews someone voted on, by helpful votes among
+    # helpful-only reviews with at least one
+    expected = []
+    for title in sorted({r["title_id"] for r in rows}):
+        mine = [r for r in rows if r["title_id"] == title]
+        by_ratio = sorted((r for r in mine if (r["total_votes"] or 0) > 0), key=lambda r: (
+            -r["helpful_wilson_lb"], -r["helpful_votes"], -r["total_votes"], r["review_id"]))
+        by_votes = sorted((r for r in mine if r["total_votes"] is None and (r["helpful_votes"] or 0) > 0),
+                          key=lambda r: (-r["helpful_votes"], r["review_id"]))
+        for ranked_by, ranking in (("helpful_ratio", by_ratio), ("helpful_votes", by_votes)):
+            expected += [(title, rank, r["review_id"], r["helpful_votes"], r["total_votes"],
+                          r["helpful_ratio"], r["helpful_wilson_lb"], ranked_by)
+                         for rank, r in enumerate(ranking[:n], start=1)]
+    top = top_helpful_reviews(reviews.lazy(), per_review.lazy(), n).collect()
+    assert top.rows() == expected
+
+    # per title and per month, the sums are the plain sums; the shares are over known totals alone
+    by_title = {t: [r for r in rows if r["title_id"] == t] for t in {r["title_id"] for r in rows}}
+    summary = title_summary(reviews.lazy(), per_review.lazy(),
+                            pl.LazyFrame(schema=SUMMARY_TITLES_SCHEMA)).collect()
+    helpful = helpfulness(reviews.lazy(), per_review.lazy()).collect()
+    assert sorted(summary["title_id"]) == sorted(helpful["title_id"]) == sorted(by_title)
+    for got in summary.iter_rows(named=True):
+        plain = plain_vote_sums(by_title[got["title_id"]])
+        for column in ("helpful_votes", "total_votes", "helpful_only_votes"):
+            assert got[column] == plain[column], (column, got)
+    for got in helpful.iter_rows(named=True):
+        plain = plain_vote_sums(by_title[got["title_id"]])
+        for column in plain:
+            assert got[column] == plain[column], (column, got)
+        assert got["voted_share"] == (plain["voted_reviews"] / plain["reviews_with_total"]
+                                      if plain["reviews_with_total"] else None)
+        assert got["helpful_share"] == (plain["helpful_votes"] / plain["total_votes"]
+                                        if plain["total_votes"] else None)
+    months = monthly_trends(reviews.lazy(), per_review.lazy()).collect()
+    for got in months.iter_rows(named=True):
+        mine = [r for r in by_title[got["title_id"]]
+                if r["review_date"] is not None and r["review_date"].replace(day=1) == got["month"]]
+        plain = plain_vote_sums(mine)
+        for column in ("helpful_votes", "total_votes", "helpful_only_votes"):
+            assert got[column] == plain[column], (column, got)
+        assert got["helpful_ratio"] == (plain["helpful_votes"] / plain["total_votes"]
+                                        if plain["total_votes"] else None)
+    # a helpful-only source changes no share or correlation: the title's figures are those of its
+    # reviews without the helpful-only ones
+    kept = reviews.filter(~(pl.col("helpful_votes").is_not_null() & pl.col("total_votes").is_null()))
+    without = helpfulness(kept.lazy(), per_review.lazy()).collect()
+    shared = ["title_id", "voted_reviews", "voted_share", "helpful_votes", "total_votes",
+              "helpful_share", "helpfulness_rating_spearman", "helpfulness_length_spearman",
+              "reviews_with_total"]
+    assert_frame_equal(helpful.filter(pl.col("title_id").is_in(without["title_id"].to_list()))
+                       .select(shared), without.select(shared))

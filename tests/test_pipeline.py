@@ -788,7 +788,8 @@ def test_extreme_values_in_every_staged_column_are_published_exactly_or_quaranti
             published = {kind: {r[0]: dict(zip([d[0] for d in con.description], r, strict=True))
                                 for r in con.execute(f"select * from {kind}").fetchall()}
                          for kind in ("reviews", "titles")}
-            summary = con.execute("select title_id, helpful_votes, total_votes from agg_title_summary").fetchall()
+            summary = con.execute("select title_id, helpful_votes, total_votes, helpful_only_votes "
+                                  "from agg_title_summary").fetchall()
         key = {"reviews": "review_id", "titles": "title_id"}
         for kind, records in (("reviews", reviews), ("titles", titles)):
             staged_keys = list(staged[kind].values())
@@ -808,12 +809,15 @@ def test_extreme_values_in_every_staged_column_are_published_exactly_or_quaranti
                     macro = "clean_list" if column in LISTS else "clean_text" if column in TEXTS else "clean_line"
                     assert got[column] == cleaned.execute(f"select {macro}(?)", [record[column]]).fetchone()[0]
         cleaned.close()
-        # per title, the published sums are the exact sums of the published reviews' votes
-        for title_id, helpful, total in summary:
+        # per title, the published sums are the exact sums of the published reviews' votes, over the
+        # reviews with both counts (null when none has both; helpful votes alone are summed apart)
+        for title_id, helpful, total, helpful_only in summary:
             mine = [r for r in published["reviews"].values() if r["title_id"] == title_id]
-            if any(r["total_votes"] is not None for r in mine):
-                assert helpful == sum(r["helpful_votes"] or 0 for r in mine)
-                assert total == sum(r["total_votes"] or 0 for r in mine)
+            both = [r for r in mine if r["helpful_votes"] is not None and r["total_votes"] is not None]
+            only = [r for r in mine if r["helpful_votes"] is not None and r["total_votes"] is None]
+            assert helpful == (sum(r["helpful_votes"] for r in both) if both else None)
+            assert total == (sum(r["total_votes"] for r in both) if both else None)
+            assert helpful_only == (sum(r["helpful_votes"] for r in only) if only else None)
 
 
 @pytest.mark.parametrize("table", ["agg_title_summary", "agg_monthly_trends", "agg_helpfulness"])
@@ -830,4 +834,88 @@ def test_a_wrapped_vote_sum_fails_the_data_checks(sample_run, tmp_path: Path, ta
         con.execute(f"update {table} set helpful_votes = -9223372036854775807 "
                     f"where title_id = (select min(title_id) from {table} where total_votes > 0)")
         with pytest.raises(CheckFailed, match="agg_vote_sums_bounds"):
+            run_checks(con)
+
+
+# Issue 22, item 1: a real export whose votes have a helpful side only (Yelp's useful).
+YELP_REVIEWS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "yelp_open_dataset" / "review_sample.json"
+
+
+@pytest.mark.skipif(not YELP_REVIEWS.exists(), reason="needs ../shared/data/yelp_open_dataset (see tests/conftest.py)")
+def test_yelp_helpful_only_votes_publish_every_row_and_rank_by_helpful_votes(tmp_path: Path, make_settings) -> None:
+    """The first 300 Yelp reviews, whose `useful` counts have no total (0 included), all publish: no
+    ratio or bound, the helpful votes per title equal to a plain DuckDB sum over the file, and the most
+    helpful reviews of each business ranked by helpful votes, then review_id, those with 0 left out."""
+    head = tmp_path / "yelp" / "reviews.jsonl"
+    head.parent.mkdir()
+    head.write_bytes(b"".join(YELP_REVIEWS.read_bytes().splitlines(keepends=True)[:300]))
+    settings = make_settings({
+        "name": "yelp", "path": str(head), "format": "jsonl", "rating_scale": 5,
+        "columns": {"title_id": "business_id", "helpful_votes": "useful", "rating": "stars",
+                    "review_id": "review_id", "review_date": "date", "review_text": "text"}})
+    pipeline.run(settings)
+    n = settings.metrics.top_helpful_per_title
+    with duckdb.connect() as plain:
+        plain.execute(f"create view yelp as select * from read_json({publish.sql_literal(head)}, "
+                      "format = 'newline_delimited')")
+        per_title = plain.execute("select business_id, count(*), sum(useful) from yelp group by all order by 1").fetchall()
+        top = plain.execute(
+            "select business_id, rank, review_id, useful from (select *, row_number() over "
+            "(partition by business_id order by useful desc, review_id) as rank from yelp where useful > 0) "
+            "where rank <= ? order by business_id, rank", [n]).fetchall()
+    assert sum(count for _, count, _ in per_title) == 300 and len(top) > 10  # 49 of the 300 found helpful
+    con = duckdb.connect(str(settings.published_path), read_only=True)
+    try:
+        assert con.execute("select count(*) from quarantine").fetchall() == [(0,)]
+        # every review, its helpful votes as given, no total and so no ratio or bound (never "12 of 12")
+        assert con.execute(
+            "select count(*), sum(helpful_votes), count(total_votes), count(helpful_ratio), "
+            "count(helpful_wilson_lb) from reviews").fetchall() == [(300, sum(s for *_, s in per_title), 0, 0, 0)]
+        # per title: helpful-only votes summed apart, the pair a share is taken of unknown
+        assert con.execute(
+            "select title_id, review_count, helpful_only_votes from agg_title_summary "
+            "where helpful_votes is null and total_votes is null order by 1").fetchall() == per_title
+        assert con.execute(
+            "select title_id, review_count, helpful_only_votes from agg_helpfulness "
+            "where helpful_only_reviews = review_count and reviews_with_total = 0 and voted_share is null "
+            "and helpful_share is null order by 1").fetchall() == per_title
+        assert con.execute(
+            "select title_id, rank, review_id, helpful_votes from agg_top_helpful_reviews "
+            "where ranked_by = 'helpful_votes' and total_votes is null and helpful_ratio is null "
+            "and helpful_wilson_lb is null order by all").fetchall() == top
+        assert con.execute("select count(*) from agg_top_helpful_reviews").fetchall() == [(len(top),)]
+    finally:
+        con.close()
+
+
+FIRST_VOTED = "(select min(title_id) from agg_top_helpful_reviews)"
+
+
+@pytest.mark.parametrize(("check", "corruption"), [
+    # a ratio where the total is unknown: helpful votes alone are not "12 of 12"
+    ("reviews_helpfulness_bounds", "update reviews set total_votes = null where review_id = (select min(review_id) "
+     "from reviews where total_votes > 0 and review_id not in (select review_id from agg_top_helpful_reviews))"),
+    # a review with a known total in the ranking by helpful votes alone: the rankings mixed
+    ("agg_top_helpful_reviews_key", f"update agg_top_helpful_reviews set ranked_by = 'helpful_votes' "
+     f"where title_id = {FIRST_VOTED}"),
+    # two rank 2 in one ranking
+    ("agg_top_helpful_reviews_key", f"update agg_top_helpful_reviews set rank = 2 where rank = 1 and title_id = {FIRST_VOTED}"),
+    # a total without its helpful side: the pair is over the same reviews or both null
+    ("agg_vote_sums_bounds", "update agg_helpfulness set helpful_votes = null "
+     "where title_id = (select min(title_id) from agg_helpfulness where total_votes > 0)"),
+    ("agg_vote_sums_bounds", "update agg_monthly_trends set helpful_only_votes = -1 "
+     "where title_id = (select min(title_id) from agg_monthly_trends)"),
+])
+def test_the_data_checks_know_helpful_only_votes(sample_run, tmp_path: Path, check: str, corruption: str) -> None:
+    """The published tables' vote shapes (issue 22, item 1) are held by sql/checks: no ratio without a total,
+    two rankings never mixed with gapless ranks, vote sums over the same reviews."""
+    from reviewpipe.publish import CheckFailed, run_checks
+
+    settings, _ = sample_run
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(settings.published_path.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        run_checks(con)
+        con.execute(corruption)
+        with pytest.raises(CheckFailed, match=check):
             run_checks(con)

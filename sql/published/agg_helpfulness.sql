@@ -1,4 +1,5 @@
 -- Who votes on reviews and what they find helpful, per title. grain: one row per title; key: title_id
+-- Shares are over the reviews with a known total; helpful-only reviews are counted apart.
 with helpfulness as (
     select * from metric_helpfulness
 ),
@@ -13,7 +14,10 @@ final as (
         total_votes,
         helpful_share,
         helpfulness_rating_spearman,
-        helpfulness_length_spearman
+        helpfulness_length_spearman,
+        reviews_with_total,
+        helpful_only_reviews,
+        helpful_only_votes
     from helpfulness
 )
 

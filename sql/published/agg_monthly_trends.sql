@@ -14,7 +14,8 @@ final as (
         sentiment_mean,
         helpful_votes,
         total_votes,
-        helpful_ratio
+        helpful_ratio,
+        helpful_only_votes
     from trends
 )
 

@@ -43,7 +43,8 @@ final as (
         summary.whole_text_sentiment_mean,
         summary.sentence_sentiment_mean,
         summary.first_review_date,
-        summary.last_review_date
+        summary.last_review_date,
+        summary.helpful_only_votes
     from summary
     left join comparable using (title_id)
     left join shape using (title_id)

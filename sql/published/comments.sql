@@ -28,11 +28,11 @@ comment on column reviews.rating is 'The reviewer''s star rating on rating_scale
 comment on column reviews.review_title is 'The review''s headline.';
 comment on column reviews.review_text is 'Cleaned text: HTML breaks and entities decoded, whitespace normalised.';
 comment on column reviews.helpful_votes is 'People who found the review helpful.';
-comment on column reviews.total_votes is 'People who voted on whether it was helpful.';
+comment on column reviews.total_votes is 'People who voted on whether it was helpful; null when the source counts helpful votes alone (Yelp, Steam, Google Play).';
 comment on column reviews.rating_scale is 'Highest rating of the source''s scale (10 or 5).';
 comment on column reviews.source is 'The configured source the review came from.';
-comment on column reviews.helpful_ratio is 'helpful_votes / total_votes; null when total_votes = 0.';
-comment on column reviews.helpful_wilson_lb is '95% Wilson lower bound (p + z²/2n - z·√(p(1-p)/n + z²/4n²)) / (1 + z²/n), p = helpful/total, n = total; 0 when total_votes = 0.';
+comment on column reviews.helpful_ratio is 'helpful_votes / total_votes; null when total_votes is 0 or unknown.';
+comment on column reviews.helpful_wilson_lb is '95% Wilson lower bound (p + z²/2n - z·√(p(1-p)/n + z²/4n²)) / (1 + z²/n), p = helpful/total, n = total; 0 when total_votes = 0, null when it is unknown.';
 comment on column reviews.sentiment_compound is 'vaderSentiment 3.3.2 compound score of the whole review_text, -1..1.';
 comment on column reviews.sentiment_pos is 'VADER''s share of positive words in the whole text.';
 comment on column reviews.sentiment_neu is 'VADER''s share of neutral words in the whole text.';
@@ -59,8 +59,8 @@ comment on column agg_title_summary.rating_median is 'Median rating.';
 comment on column agg_title_summary.rating_stddev is 'Sample standard deviation s of the ratings (n - 1).';
 comment on column agg_title_summary.site_rating is 'The site''s own rating, from a titles source.';
 comment on column agg_title_summary.site_votes is 'Votes behind site_rating.';
-comment on column agg_title_summary.helpful_votes is 'Sum of the reviews'' helpful votes.';
-comment on column agg_title_summary.total_votes is 'Sum of the reviews'' helpfulness votes.';
+comment on column agg_title_summary.helpful_votes is 'Sum of the helpful votes of the reviews with a known total_votes; null when none has one.';
+comment on column agg_title_summary.total_votes is 'Sum of those reviews'' helpfulness votes (total_votes); null when no review has one.';
 comment on column agg_title_summary.sentiment_mean is 'Mean sentiment_score of the reviews with text.';
 comment on column agg_title_summary.positive_share is 'Share of reviews with text labelled positive (sentiment_label, whole text).';
 comment on column agg_title_summary.neutral_share is 'Share of reviews with text labelled neutral (sentiment_label).';
@@ -80,6 +80,7 @@ comment on column agg_title_summary.whole_text_sentiment_mean is 'Mean whole-tex
 comment on column agg_title_summary.sentence_sentiment_mean is 'Mean sentence_compound_mean of the reviews with text.';
 comment on column agg_title_summary.first_review_date is 'Date of the first review.';
 comment on column agg_title_summary.last_review_date is 'Date of the latest review.';
+comment on column agg_title_summary.helpful_only_votes is 'Sum of the helpful votes of the reviews whose source gives no total (kept out of helpful_votes, so helpful_votes / total_votes stays a share); null when there are none.';
 
 comment on table agg_rating_distribution is 'Rating histogram per title: every whole point of the scale, with review_count and share.';
 comment on column agg_rating_distribution.title_id is 'Title key.';
@@ -88,14 +89,15 @@ comment on column agg_rating_distribution.review_count is 'Reviews with that rat
 comment on column agg_rating_distribution.share is 'review_count / the title''s rated reviews; a title''s shares sum to 1.';
 comment on column agg_rating_distribution.rating_scale is 'K, the highest point of the title''s scale.';
 
-comment on table agg_top_helpful_reviews is 'Top 10 reviews per title by helpful_wilson_lb, among reviews with votes; ties by helpful_votes, total_votes, review_id.';
+comment on table agg_top_helpful_reviews is 'Top 10 reviews per title in two rankings, never mixed (ranked_by): reviews with a known total someone voted on by helpful_wilson_lb, ties by helpful_votes, total_votes, review_id; reviews whose source gives helpful votes alone, with at least one, by helpful_votes, ties by review_id.';
 comment on column agg_top_helpful_reviews.title_id is 'Title key.';
-comment on column agg_top_helpful_reviews.rank is '1 = most helpful.';
+comment on column agg_top_helpful_reviews.rank is '1 = most helpful, within the title''s ranking (ranked_by).';
 comment on column agg_top_helpful_reviews.review_id is 'The review (see reviews).';
 comment on column agg_top_helpful_reviews.helpful_votes is 'People who found it helpful.';
-comment on column agg_top_helpful_reviews.total_votes is 'People who voted.';
-comment on column agg_top_helpful_reviews.helpful_ratio is 'helpful_votes / total_votes.';
-comment on column agg_top_helpful_reviews.helpful_wilson_lb is 'The 95% Wilson lower bound it is ranked by.';
+comment on column agg_top_helpful_reviews.total_votes is 'People who voted; null in a helpful_votes ranking.';
+comment on column agg_top_helpful_reviews.helpful_ratio is 'helpful_votes / total_votes; null in a helpful_votes ranking.';
+comment on column agg_top_helpful_reviews.helpful_wilson_lb is 'The 95% Wilson lower bound it is ranked by in a helpful_ratio ranking; null in a helpful_votes ranking.';
+comment on column agg_top_helpful_reviews.ranked_by is 'helpful_ratio: ranked by helpful_wilson_lb, among reviews with a known total; helpful_votes: ranked by helpful_votes, among reviews whose source gives no total.';
 
 comment on table agg_sentiment_agreement is 'How well words agree with stars, per title and overall per rating scale, for whole-text and sentence-level sentiment.';
 comment on column agg_sentiment_agreement.scope is '"title" for one title, "overall" for all titles on one rating scale.';
@@ -125,13 +127,16 @@ comment on column agg_rating_sentiment_mismatches.review_date is 'Its date.';
 comment on table agg_helpfulness is 'Per title: how many reviews get votes, how helpful they are found, and whether harsher or longer reviews are found more helpful.';
 comment on column agg_helpfulness.title_id is 'Title key.';
 comment on column agg_helpfulness.review_count is 'Usable reviews of the title.';
-comment on column agg_helpfulness.voted_reviews is 'Reviews with at least one helpfulness vote.';
-comment on column agg_helpfulness.voted_share is 'voted_reviews / review_count.';
-comment on column agg_helpfulness.helpful_votes is 'Sum of helpful votes.';
-comment on column agg_helpfulness.total_votes is 'Sum of helpfulness votes.';
-comment on column agg_helpfulness.helpful_share is 'helpful_votes / total_votes over the title.';
+comment on column agg_helpfulness.voted_reviews is 'Reviews with a known total and at least one helpfulness vote.';
+comment on column agg_helpfulness.voted_share is 'voted_reviews / reviews_with_total; null when no review has a known total.';
+comment on column agg_helpfulness.helpful_votes is 'Sum of the helpful votes of the reviews with a known total; null when none has one.';
+comment on column agg_helpfulness.total_votes is 'Sum of their helpfulness votes; null when no review has a known total.';
+comment on column agg_helpfulness.helpful_share is 'helpful_votes / total_votes over the title (reviews with a known total only).';
 comment on column agg_helpfulness.helpfulness_rating_spearman is 'Spearman correlation of helpful_ratio with rating over voted reviews; negative = harsher reviews found more helpful.';
 comment on column agg_helpfulness.helpfulness_length_spearman is 'Spearman correlation of helpful_ratio with review_word_count over voted reviews.';
+comment on column agg_helpfulness.reviews_with_total is 'Reviews with both helpful_votes and total_votes known: every share and correlation here is over them.';
+comment on column agg_helpfulness.helpful_only_reviews is 'Reviews with helpful votes and no total (a source that counts one side only); in no share.';
+comment on column agg_helpfulness.helpful_only_votes is 'Sum of their helpful votes; null when there are none.';
 
 comment on table agg_monthly_trends is 'Per title and calendar month of review_date: reviews, ratings, sentiment and helpfulness (undated reviews are in no month).';
 comment on column agg_monthly_trends.title_id is 'Title key.';
@@ -140,9 +145,10 @@ comment on column agg_monthly_trends.review_count is 'Reviews dated in the month
 comment on column agg_monthly_trends.rated_review_count is 'Of those, reviews with a rating.';
 comment on column agg_monthly_trends.rating_mean is 'Mean rating of the month.';
 comment on column agg_monthly_trends.sentiment_mean is 'Mean sentiment_score of the month.';
-comment on column agg_monthly_trends.helpful_votes is 'Sum of helpful votes of the month''s reviews.';
+comment on column agg_monthly_trends.helpful_votes is 'Sum of the helpful votes of the month''s reviews with a known total; null when none has one.';
 comment on column agg_monthly_trends.total_votes is 'Sum of their helpfulness votes.';
-comment on column agg_monthly_trends.helpful_ratio is 'helpful_votes / total_votes; null when 0.';
+comment on column agg_monthly_trends.helpful_ratio is 'helpful_votes / total_votes; null when 0 or unknown.';
+comment on column agg_monthly_trends.helpful_only_votes is 'Sum of the helpful votes of the month''s reviews whose source gives no total; null when there are none.';
 
 comment on table quarantine is 'Rows, reader-rejected lines and unreadable files that were not loaded, with the reason.';
 comment on column quarantine.source is 'The configured source.';

@@ -80,12 +80,11 @@ checked as (
                     then problem('helpful_votes', raw_helpful_votes, too_large('helpful_votes')) end,
                 case when total_votes > max_count()
                     then problem('total_votes', raw_total_votes, too_large('total_votes')) end,
+                -- helpful votes without a total (Yelp's useful, Steam's helpful) are kept: most sites
+                -- count only that side; the review's ratio stays unknown (metrics.helpful_ratio)
                 case when helpful_votes > total_votes
                     then problem('helpful_votes', raw_helpful_votes || ' of ' || raw_total_votes,
                         'helpful_votes is greater than total_votes') end,
-                case when helpful_votes is not null and total_votes is null and is_blank(raw_total_votes)
-                    then problem('total_votes', raw_total_votes,
-                        'total_votes is missing while helpful_votes is given') end,
                 case when review_text is null and is_blank(raw_rating)
                     then problem('review_text', null::varchar, 'the review has neither text nor rating') end,
                 case when not is_blank(raw_review_date) and review_date is null

@@ -49,6 +49,39 @@ def helpful_ratio(helpful: pl.Expr, total: pl.Expr) -> pl.Expr:
     return pl.when(total > 0).then(helpful / total).otherwise(None)
 
 
+def vote_sums() -> dict[str, pl.Expr]:
+    """The vote sums of a group of reviews, as aggregations: helpful_votes and total_votes over the
+    reviews with both counts known, the only reviews a share of helpful votes can be taken over, and
+    helpful_only_votes over the reviews whose source gives helpful votes alone (Yelp's useful,
+    Steam's helpful), which never enter a share: 12 helpful of an unknown total is not 12 of 12.
+
+    Sums over no reviews are 0 here; `known_vote_sums` makes them null from the two counts.
+    """
+    helpful, total = pl.col("helpful_votes"), pl.col("total_votes")
+    with_total = helpful.is_not_null() & total.is_not_null()
+    helpful_only = helpful.is_not_null() & total.is_null()
+    return {
+        "reviews_with_total": with_total.sum().cast(pl.Int64),
+        "helpful_votes": helpful.filter(with_total).sum(),
+        "total_votes": total.filter(with_total).sum(),
+        "helpful_only_reviews": helpful_only.sum().cast(pl.Int64),
+        "helpful_only_votes": helpful.filter(helpful_only).sum(),
+    }
+
+
+def known_vote_sums() -> list[pl.Expr]:
+    """helpful_votes and total_votes null where no review had both counts, and helpful_only_votes
+    null where no review had helpful votes alone: a sum over no reviews is unknown, as SQL's sum."""
+    with_total = pl.col("reviews_with_total") > 0
+    return [
+        pl.when(with_total).then(pl.col("helpful_votes")).alias("helpful_votes"),
+        pl.when(with_total).then(pl.col("total_votes")).alias("total_votes"),
+        pl.when(pl.col("helpful_only_reviews") > 0)
+        .then(pl.col("helpful_only_votes"))
+        .alias("helpful_only_votes"),
+    ]
+
+
 def wilson_lower_bound(helpful: pl.Expr, total: pl.Expr, z: float = Z_95) -> pl.Expr:
     """Lower bound of the Wilson score interval for helpful of total; 0 when total is 0, null if unknown.
 
@@ -246,8 +279,9 @@ def merged_titles(titles: pl.LazyFrame) -> pl.LazyFrame:
 
 _SUM_COLUMNS = (
     "review_count", "rated_review_count", "rating_units", "rating_units_sq", "helpful_votes",
-    "total_votes", "sentiment_units", "sentiment_n", "compound_units", "compound_n",
-    "sentence_units", "sentence_n", "scored", "positive", "neutral", "negative",
+    "total_votes", "reviews_with_total", "helpful_only_reviews", "helpful_only_votes",
+    "sentiment_units", "sentiment_n", "compound_units", "compound_n", "sentence_units",
+    "sentence_n", "scored", "positive", "neutral", "negative",
 )
 
 
@@ -264,8 +298,7 @@ def partial_sums(scored_reviews: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
         rated_review_count=pl.col("rating").count().cast(pl.Int64),
         rating_units=rating.sum(),
         rating_units_sq=(rating * rating).sum(),
-        helpful_votes=pl.col("helpful_votes").sum(),
-        total_votes=pl.col("total_votes").sum(),
+        **vote_sums(),
         sentiment_units=_units(pl.col("sentiment_score"), SCORE_UNIT).sum(),
         sentiment_n=pl.col("sentiment_score").count().cast(pl.Int64),
         compound_units=_units(pl.col("sentiment_compound"), COMPOUND_UNIT).sum(),
@@ -368,7 +401,7 @@ TITLE_STATS_COLUMNS = (
     "review_count", "rated_review_count", "rating_mean", "rating_median", "rating_stddev",
     "helpful_votes", "total_votes", "sentiment_mean", "positive_share", "neutral_share",
     "negative_share", "whole_text_sentiment_mean", "sentence_sentiment_mean", "first_review_date",
-    "last_review_date",
+    "last_review_date", "helpful_only_votes",
 )
 
 
@@ -395,10 +428,11 @@ def title_stats(sums: pl.LazyFrame, histogram: pl.LazyFrame) -> pl.LazyFrame:
             sentence_sentiment_mean=_mean("sentence_units", "sentence_n", SCORE_UNIT),
         )
         .with_columns(
-            [
+            *known_vote_sums(),
+            *[
                 pl.when(pl.col("scored") > 0).then(pl.col(c) / pl.col("scored")).alias(f"{c}_share")
                 for c in ("positive", "neutral", "negative")
-            ]
+            ],
         )
     )
     return per_title.select("title_id", *TITLE_STATS_COLUMNS)
@@ -430,6 +464,7 @@ def title_summary_from_stats(stats: pl.LazyFrame, titles: pl.LazyFrame) -> pl.La
             "sentence_sentiment_mean",
             "first_review_date",
             "last_review_date",
+            "helpful_only_votes",
         )
         .sort("title_id")
     )
@@ -438,20 +473,35 @@ def title_summary_from_stats(stats: pl.LazyFrame, titles: pl.LazyFrame) -> pl.La
 def top_helpful_reviews(
     reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None = None, n: int = 10
 ) -> pl.LazyFrame:
-    """The n most helpful reviews per title by Wilson lower bound, ranked 1..n.
+    """The n most helpful reviews per title and ranking, ranked 1..n.
 
-    grain: one row per (title_id, rank). Only reviews someone voted on count; ties go to more helpful
-    votes, then more total votes, then review_id so the ranking is deterministic.
+    grain: one row per (title_id, ranked_by, rank). Two rankings, never mixed, as a Wilson bound and
+    a bare count do not compare:
+    - 'helpful_ratio': reviews with a known total that someone voted on, by Wilson lower bound; ties
+      go to more helpful votes, then more total votes, then review_id;
+    - 'helpful_votes': reviews whose source gives helpful votes alone, with at least one (nobody
+      found a review with 0 helpful), by helpful votes, then review_id; their total_votes,
+      helpful_ratio and helpful_wilson_lb are null.
     """
+    scored = scored_reviews(reviews, review_scores)
+    # only reviews someone voted on, with a known helpful count, can be ranked by their ratio
+    by_ratio = scored.filter(
+        (pl.col("total_votes") > 0) & pl.col("helpful_wilson_lb").is_not_null()
+    ).sort(
+        ["title_id", "helpful_wilson_lb", "helpful_votes", "total_votes", "review_id"],
+        descending=[False, True, True, True, False],
+    )
+    by_votes = (
+        # helpful_ratio and helpful_wilson_lb are null here: the total is unknown
+        scored.filter(pl.col("total_votes").is_null() & (pl.col("helpful_votes") > 0))
+        .sort(["title_id", "helpful_votes", "review_id"], descending=[False, True, False])
+    )
     return (
-        scored_reviews(reviews, review_scores)
-        # only reviews someone voted on, with a known helpful count, can be ranked
-        .filter((pl.col("total_votes") > 0) & pl.col("helpful_wilson_lb").is_not_null())
-        .sort(
-            ["title_id", "helpful_wilson_lb", "helpful_votes", "total_votes", "review_id"],
-            descending=[False, True, True, True, False],
-        )
-        .with_columns(rank=pl.int_range(1, pl.len() + 1).over("title_id").cast(pl.Int64))
+        pl.concat([
+            by_ratio.with_columns(ranked_by=pl.lit("helpful_ratio")),
+            by_votes.with_columns(ranked_by=pl.lit("helpful_votes")),
+        ])
+        .with_columns(rank=pl.int_range(1, pl.len() + 1).over("title_id", "ranked_by").cast(pl.Int64))
         .filter(pl.col("rank") <= n)
         .select(
             "title_id",
@@ -461,7 +511,9 @@ def top_helpful_reviews(
             "total_votes",
             "helpful_ratio",
             "helpful_wilson_lb",
+            "ranked_by",
         )
+        .sort("title_id", "ranked_by", "rank")
     )
 
 
@@ -812,10 +864,12 @@ def with_read_order(mismatches: pl.LazyFrame) -> pl.LazyFrame:
 def helpfulness(reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """Per title: who votes and what they find helpful.
 
-    grain: one row per title_id with reviews. voted_share = share of reviews with any vote;
-    helpful_share = helpful_votes / total_votes over the title; the Spearman correlations of a
-    review's helpful_ratio with its rating and with its length in words, over reviews with votes
-    (negative with rating: harsher reviews are found more helpful).
+    grain: one row per title_id with reviews. Every share is over the reviews with both counts known
+    (reviews_with_total), so a source that gives helpful votes alone never inflates one:
+    voted_share = share of them with any vote; helpful_share = helpful_votes / total_votes; the
+    Spearman correlations of a review's helpful_ratio with its rating and with its length in words,
+    over reviews with votes (negative with rating: harsher reviews are found more helpful). The
+    helpful-only reviews are counted apart (helpful_only_reviews, helpful_only_votes).
     """
     joined = scored_reviews(reviews, review_scores)
     voted = joined.filter(pl.col("total_votes") > 0)
@@ -823,16 +877,20 @@ def helpfulness(reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None = None
         joined.group_by("title_id")
         .agg(
             review_count=pl.len().cast(pl.Int64),
-            voted_reviews=(pl.col("total_votes") > 0).sum().cast(pl.Int64),
-            helpful_votes=pl.col("helpful_votes").sum(),
-            total_votes=pl.col("total_votes").sum(),
+            voted_reviews=(pl.col("helpful_votes").is_not_null() & (pl.col("total_votes") > 0))
+            .sum()
+            .cast(pl.Int64),
+            **vote_sums(),
         )
         .with_columns(
-            voted_share=pl.col("voted_reviews") / pl.col("review_count"),
+            voted_share=pl.when(pl.col("reviews_with_total") > 0).then(
+                pl.col("voted_reviews") / pl.col("reviews_with_total")
+            ),
             helpful_share=pl.when(pl.col("total_votes") > 0).then(
                 pl.col("helpful_votes") / pl.col("total_votes")
             ),
         )
+        .with_columns(known_vote_sums())
         .join(spearman(voted, ["title_id"], "rating", "helpful_ratio", "helpfulness_rating_spearman"),
               on="title_id", how="left")
         .join(spearman(voted, ["title_id"], "helpful_ratio", "review_word_count",
@@ -840,6 +898,7 @@ def helpfulness(reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None = None
         .select(
             "title_id", "review_count", "voted_reviews", "voted_share", "helpful_votes", "total_votes",
             "helpful_share", "helpfulness_rating_spearman", "helpfulness_length_spearman",
+            "reviews_with_total", "helpful_only_reviews", "helpful_only_votes",
         )
         .sort("title_id")
     )
@@ -858,14 +917,15 @@ def monthly_trends(reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None = N
 def monthly_trends_from_partials(sums: pl.LazyFrame) -> pl.LazyFrame:
     """monthly_trends from merged partial aggregates per (title_id, month)."""
     return (
-        sums.with_columns(
+        sums.with_columns(known_vote_sums())
+        .with_columns(
             rating_mean=_mean("rating_units", "rated_review_count", RATING_UNIT),
             sentiment_mean=_mean("sentiment_units", "sentiment_n", SCORE_UNIT),
             helpful_ratio=helpful_ratio(pl.col("helpful_votes"), pl.col("total_votes")),
         )
         .select(
             "title_id", "month", "review_count", "rated_review_count", "rating_mean",
-            "sentiment_mean", "helpful_votes", "total_votes", "helpful_ratio",
+            "sentiment_mean", "helpful_votes", "total_votes", "helpful_ratio", "helpful_only_votes",
         )
         .sort("title_id", "month")
     )

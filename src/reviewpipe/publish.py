@@ -61,7 +61,7 @@ STORED_ORDER = {"reviews": "title_id, review_id"}
 # the table: the exports write them in this order.
 PER_TITLE_TABLES = {
     "agg_rating_distribution": "title_id, rating",
-    "agg_top_helpful_reviews": "title_id, rank",
+    "agg_top_helpful_reviews": "title_id, ranked_by, rank",
     "agg_sentiment_agreement": "scope desc, title_id, rating_scale",
     "agg_helpfulness": "title_id",
     "agg_monthly_trends": "title_id, month",

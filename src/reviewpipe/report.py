@@ -243,11 +243,14 @@ _QUERIES = {
         group by all
         order by source, month
     """,
-    # per source (the review's own): votes on one platform are not comparable with another's
+    # Per source (the review's own) and ranking: votes on one platform are not comparable with
+    # another's, and a source counting helpful votes alone is ranked by them ('helpful_votes'),
+    # never together with shares of voters ('helpful_ratio'); see agg_top_helpful_reviews.
     "helpful": """
         with voted as (
             select
                 reviews.source,
+                h.ranked_by,
                 h.title_id,
                 coalesce(s.title, h.title_id) as title_name,
                 h.helpful_votes,
@@ -255,16 +258,16 @@ _QUERIES = {
                 h.helpful_wilson_lb,
                 h.review_id,
                 row_number() over (
-                    partition by reviews.source
-                    order by h.helpful_wilson_lb desc, h.helpful_votes desc, h.total_votes desc,
-                        h.review_id
+                    partition by reviews.source, h.ranked_by
+                    order by h.helpful_wilson_lb desc nulls last, h.helpful_votes desc,
+                        h.total_votes desc nulls last, h.review_id
                 ) as position
             from agg_top_helpful_reviews as h
             join reviews using (title_id, review_id)
             left join agg_title_summary as s using (title_id)
             qualify position <= $helpful_rows
         )
-        select * from voted order by source, position
+        select * from voted order by source, ranked_by desc, position
     """,
     "mismatches": """
         select
@@ -398,6 +401,16 @@ def _rating(value: object) -> str:
         return "–"
     f = float(value)  # type: ignore[arg-type]
     return f"{f:g}"
+
+
+def _review_rating(review: dict[str, Any]) -> str:
+    """A quoted review's rating as it reads: "4.5 / 5", or (un)recommended on a thumbs source."""
+    rating, scale = review["rating"], review["rating_scale"]
+    if rating is None:
+        return "–"
+    if scale == 1:  # the top of a thumbs scale (settings allow 2..100 for stars)
+        return "recommended" if rating == 1 else "not recommended"
+    return f"{_rating(rating)} / {scale}"
 
 
 def _percent(value: object) -> str:
@@ -879,6 +892,7 @@ def _environment() -> jinja2.Environment:
     env.filters["number"] = _number
     env.filters["rating"] = _rating
     env.filters["percent"] = _percent
+    env.filters["review_rating"] = _review_rating
     env.filters["excerpt"] = lambda text: shorten(text or "", EXCERPT_CHARS)
     return env
 
@@ -940,8 +954,9 @@ def render_report(data: ReportData) -> str:
         sentiment_chart=sentiment_chart.div_id if sentiment_chart else None,
         totals_chart=totals_chart.div_id if totals_chart else None,
         trends=trends,
-        helpful=[{"source": part["source"][0], "rows": part.to_dicts()}
-                 for part in data.helpful.partition_by("source", maintain_order=True)]
+        helpful=[{"source": part["source"][0], "ranked_by": part["ranked_by"][0],
+                  "rows": part.to_dicts()}
+                 for part in data.helpful.partition_by("source", "ranked_by", maintain_order=True)]
                 if data.helpful.height else [],
         mismatches=data.mismatches.to_dicts(),
         trend_titles=TREND_TITLES,
