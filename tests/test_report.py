@@ -300,17 +300,21 @@ def mixed_report_data(titles: list[dict[str, int]]) -> tuple[ReportData, dict[st
                     for s, (k, lo, st_, _) in MIXED_SOURCES.items()]})
     leaderboard = con.sql(_QUERIES["leaderboard"], params={"max_titles": 50}).pl()
     expected = {f"t{i}": min(counts, key=lambda s: (-counts[s], s)) for i, counts in enumerate(titles)}
+    return report_data(leaderboard=leaderboard), expected
+
+
+def report_data(**frames: pl.DataFrame) -> ReportData:
+    """ReportData holding frames, and no rows in the others."""
     empty = pl.DataFrame()
-    data = ReportData(
+    no_frames = dict.fromkeys(("leaderboard", "sentiment_by_rating", "monthly", "monthly_totals",
+                               "helpful", "mismatches"), empty)
+    return ReportData(
         generated_at=datetime.now(UTC), counts=dict.fromkeys(
             ("titles", "reviewed_titles", "unrated_titles", "reviews", "quarantined"), 0),
-        leaderboard=leaderboard,
         distribution=pl.DataFrame(schema={"title_id": pl.String, "rating": pl.Float64,
                                           "review_count": pl.Int64, "share": pl.Float64}),
-        sentiment_by_rating=empty, monthly=empty, monthly_totals=empty, helpful=empty,
-        mismatches=empty,
+        **(no_frames | frames),
     )
-    return data, expected
 
 
 @settings(max_examples=20, deadline=None)
@@ -343,6 +347,50 @@ def test_every_title_is_ranked_once_in_the_group_of_its_source_on_one_scale(
         assert ("% recommended" in heading) == (MIXED_SOURCES[source][0] == "thumbs") or \
             board.filter(pl.col("source") == source)["rating_kind"].n_unique() > 1
     assert shown.keys() == expected.keys()
+
+
+_VOTED = st.tuples(st.sampled_from(["steam", "yelp", "imdb"]), st.integers(0, 2000),
+                   st.one_of(st.none(), st.integers(0, 2000)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(voted=st.lists(_VOTED, min_size=1, max_size=12))
+def test_helpful_only_reviews_read_n_found_this_helpful_and_are_never_ranked_with_shares(
+    voted: list[tuple[str, int, int | None]]
+) -> None:
+    """Reviews of any sources, with a known total or helpful votes alone (ranked_by
+    'helpful_votes'): each shows in its source's table of its own ranking; a helpful-only one reads
+    "12 found this helpful" (never "12 of 12", no ratio), one with a total "41 of 57 found this
+    helpful" with its Wilson bound."""
+    rows = [
+        {"source": source, "ranked_by": "helpful_votes" if total is None else "helpful_ratio",
+         "title_name": f"T{i}", "helpful_votes": helpful if total is None else min(helpful, total),
+         "total_votes": total, "helpful_wilson_lb": None if total is None else 0.5,
+         "author": "a", "review_title": None, "review_date": None, "rating": 1.0,
+         "rating_scale": 1 if source == "steam" else 5, "review_text": f"text {i}"}
+        for i, (source, helpful, total) in enumerate(voted)
+    ]
+    # the report reads them in source and ranking order
+    helpful = pl.DataFrame(rows).sort("source", "ranked_by", maintain_order=True)
+    page = render_report(report_data(helpful=helpful))
+    section = page[page.index('<section id="helpful">'):page.index('<section id="mismatches">')]
+    seen = set()
+    for part in section.split("<h3>")[1:]:
+        heading = part[:part.index("</h3>")]
+        source, by_votes = heading.split(":")[0], "by helpful votes" in heading
+        for text, cell in re.findall(r'<div class="excerpt">(text \d+)</div>.*?'
+                                     r'<td class="num helpful">([^<]*)</td>', part, re.DOTALL):
+            row = rows[int(text.split()[1])]
+            assert (row["source"], row["ranked_by"] == "helpful_votes") == (source, by_votes)
+            if by_votes:
+                assert cell == f"{row['helpful_votes']:,} found this helpful"
+            else:
+                assert cell == f"{row['helpful_votes']:,} of {row['total_votes']:,} found this helpful"
+            seen.add(text)
+        assert ("Wilson bound" in part) != by_votes
+    assert seen == {f"text {i}" for i in range(len(rows))}
+    assert not re.search(r"(\d+) of \1 found", "".join(
+        p for p in section.split("<h3>") if "by helpful votes" in p[:200]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -783,11 +783,18 @@ def trends_figure(monthly: pl.DataFrame, scale: Scale) -> Figure:
     lines = smoothed_trends(monthly)
     rating_name = "% recommended" if scale.is_thumbs else "mean rating"
     window = f"{TREND_WINDOW_MONTHS}-month rolling"
+    drawn = lines.group_by("title_id").agg(
+        rating=pl.col("rating_mean").is_not_null().any(),
+        sentiment=pl.col("sentiment_mean").is_not_null().any())
+    drawn = dict(zip(drawn["title_id"], drawn.select("rating", "sentiment").rows(), strict=True))
+    # an empty panel says why, rather than look like a drawing that failed
+    too_few = f" (no {TREND_WINDOW_MONTHS} months with {MIN_TREND_REVIEWS}+)"
     panel_titles = [
         text
-        for name in titles["title_name"]
+        for title_id, name in titles.iter_rows()
         for text in (plotly_text(shorten(str(name), 40)) + ": reviews per month",
-                     f"{rating_name}, {window}", f"mean sentiment_score, {window}")
+                     f"{rating_name}, {window}" + ("" if drawn[title_id][0] else too_few),
+                     f"mean sentiment_score, {window}" + ("" if drawn[title_id][1] else too_few))
     ]
     rows = titles.height
     layout = _panels(rows, 3, panel_titles, horizontal_spacing=0.05,
