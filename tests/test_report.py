@@ -105,6 +105,69 @@ def published(tmp_path_factory) -> Path:
     return settings.published_path
 
 
+WORDS = ["Wonderful, I loved it.", "Awful. I hate it.", "It was fine.", "Good, nice staff.",
+         "Terrible and slow.", "Great!"]
+
+
+@pytest.fixture(scope="module")
+def mixed_published(tmp_path_factory) -> Path:
+    """A published database of four kinds of source: restaurants (5 stars, helpful votes alone,
+    12 reviews a month for one title over 6 months), apps (5 stars with vote totals; one title also
+    has a review among the restaurants), notes (no ratings) and films (10 points)."""
+    root = tmp_path_factory.mktemp("mixed")
+    header = "title_id,author,review_date,rating,helpful_votes,review_text\n"
+    restaurants = [("diner", f"u{m}-{k}", f"2021-{m:02d}-{k + 1:02d}", 1 + (m + k) % 5, k,
+                    WORDS[(m * 12 + k) % len(WORDS)]) for m in range(1, 7) for k in range(12)]
+    restaurants += [("cafe", "ann", "2021-03-04", 4, 0, "Nice."), ("shared", "bob", "2021-03-05", 2, 1, "Meh.")]
+    write(root / "restaurants.csv", header + "".join(",".join(map(str, r)) + "\n" for r in restaurants))
+    write(root / "apps.csv", HEADER + "shared,cy,2021-01-01,5,3,4,Good,Good app.\n"
+          "shared,dee,2021-01-02,4,1,2,Fine,Fine app.\nshared,eve,2021-02-02,1,0,3,Bad,Crashes.\n"
+          "chat,fay,2021-02-03,3,2,2,Ok,It works.\n")
+    write(root / "notes.csv", "title_id,author,review_date,review_text\n"
+          "memo,gil,2021-04-01,Useful notes.\nmemo,hal,2021-04-02,Hard to use.\n")
+    write(root / "films.csv", HEADER + "film,ida,2020-05-05,9,4,5,Yes,A wonderful film.\n")
+    settings = Settings(
+        paths=Paths(warehouse=root / "w.duckdb", published=root / "reports.duckdb",
+                    exports=root / "exports", samples=root / "samples"),
+        sources=[
+            Source(name="restaurants", path=str(root / "restaurants.csv"), rating_scale=5),
+            Source(name="apps", path=str(root / "apps.csv"), rating_scale=5),
+            Source(name="notes", path=str(root / "notes.csv"), rating_scale=5),
+            Source(name="films", path=str(root / "films.csv"), rating_scale=10),
+        ],
+        sentiment={"workers": 1},
+    )
+    pipeline.run(settings)
+    return settings.published_path
+
+
+@pytest.fixture(scope="module")
+def mixed_report(mixed_published: Path) -> Path:
+    return write_report(mixed_published, mixed_published.parent / "exports" / "report.html")
+
+
+def test_a_mixed_report_groups_titles_by_source_and_shows_each_in_its_own_terms(
+    mixed_report: Path
+) -> None:
+    page = mixed_report.read_text(encoding="utf-8")
+    board = page[page.index('<section id="leaderboard">'):page.index('<section id="histograms">')]
+    groups = {h: sorted(re.findall(r'<td class="text">([\w-]+)', part))
+              for h, part in (p.split("</h3>", 1) for p in board.split("<h3>")[1:])}
+    # "shared" has 3 reviews among the apps and 1 among the restaurants: it is ranked with the apps
+    assert groups == {"apps: 5-point scale: top 2": ["chat", "shared"],
+                      "films: 10-point scale: top 1": ["film"],
+                      "restaurants: 5-point scale: top 2": ["cafe", "diner"]}
+    assert "(reviews from 2 sources)" in board
+    helpful = page[page.index('<section id="helpful">'):page.index('<section id="mismatches">')]
+    assert "<h3>restaurants: by helpful votes (the source counts no total)</h3>" in helpful
+    assert "11 found this helpful" in helpful and "11 of 11" not in helpful
+    assert "3 of 4 found this helpful" in helpful
+    trends = page[page.index('<section id="trends">'):page.index('<section id="helpful">')]
+    # a title of each source with dated reviews; the unrated notes get their own group too
+    assert re.findall(r"<h3>(\w+):", trends) == ["apps", "films", "notes", "restaurants"]
+    assert "at least 10 rated" in trends
+
+
 @pytest.fixture(scope="module")
 def report(published: Path) -> Path:
     return write_report(published, published.parent / "exports" / "report.html")

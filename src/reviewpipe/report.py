@@ -219,8 +219,9 @@ _QUERIES = {
                 top.position,
                 top.title_id,
                 coalesce(summary.title, top.title_id) as title_name,
+                -- a title without ratings has no scale in agg_title_summary: its source's
                 'stars' as rating_kind, 1.0 as rating_min, 1.0 as rating_step,  -- PREMERGE
-                summary.rating_scale,
+                coalesce(summary.rating_scale, max(reviews.rating_scale)) as rating_scale,
                 date_trunc('month', reviews.review_date)::date as month,
                 count(*) as review_count,
                 count(reviews.rating) as rated_review_count,
@@ -231,7 +232,8 @@ _QUERIES = {
             join top using (title_id, source)
             left join agg_title_summary as summary using (title_id)
             where reviews.review_date is not null
-            group by all
+            group by top.source, top.position, top.title_id, summary.title, summary.rating_scale,
+                month
         )
         select * from final order by source, position, month
     """,
