@@ -119,7 +119,8 @@ def mixed_published(tmp_path_factory) -> Path:
     restaurants = [("diner", f"u{m}-{k}", f"2021-{m:02d}-{k + 1:02d}", 1 + (m + k) % 5, k,
                     WORDS[(m * 12 + k) % len(WORDS)]) for m in range(1, 7) for k in range(12)]
     restaurants += [("cafe", "ann", "2021-03-04", 4, 0, "Nice."), ("shared", "bob", "2021-03-05", 2, 1, "Meh.")]
-    write(root / "restaurants.csv", header + "".join(",".join(map(str, r)) + "\n" for r in restaurants))
+    write(root / "restaurants.csv",
+          header + "".join(",".join(csv_field(str(v)) for v in r) + "\n" for r in restaurants))
     write(root / "apps.csv", HEADER + "shared,cy,2021-01-01,5,3,4,Good,Good app.\n"
           "shared,dee,2021-01-02,4,1,2,Fine,Fine app.\nshared,eve,2021-02-02,1,0,3,Bad,Crashes.\n"
           "chat,fay,2021-02-03,3,2,2,Ok,It works.\n")
@@ -614,3 +615,26 @@ def test_trend_lines_are_3_month_means_drawn_only_over_enough_reviews_in_few_poi
                 index = m.year * 12 + m.month - 1 + k
                 assert index > last.year * 12 + last.month - 1 or \
                     date(index // 12, index % 12 + 1, 1) in months
+
+
+def test_a_mixed_report_draws_in_the_browser(browser, mixed_report: Path, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(mixed_report.as_uri())
+        charts = page.locator("div.chart").count()
+        page.wait_for_function(
+            "n => [...document.querySelectorAll('div.chart')]"
+            ".filter(d => d.querySelector('.main-svg')).length >= n", arg=charts, timeout=30_000)
+        # the diner's 3-month means are the only trend lines with 10+ reviews behind them
+        lines = page.evaluate("""() => [...document.querySelectorAll(
+            '#trends .js-plotly-plot .scatterlayer path.js-line')].map(p => p.getAttribute('d'))""")
+        assert len([d for d in lines if d and "L" in d]) == 2, lines
+        assert not errors, errors
+        page.screenshot(path=str(tmp_path / "mixed.png"), full_page=True)
+        assert_not_blank(page.locator("#histograms").screenshot())
+    finally:
+        context.close()
