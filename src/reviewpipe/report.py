@@ -38,6 +38,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from reviewpipe.errors import ReviewpipeError
+from reviewpipe.metrics import rating_class_of
 from reviewpipe.publish import published_connection
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -50,7 +51,6 @@ TREND_TITLES = 6
 # Histogram small multiples per row.
 HISTOGRAM_COLUMNS = 5
 # Rating classes as README's "How the measures are computed" defines them, for bar colours.
-NEGATIVE_UP_TO, POSITIVE_FROM = 0.4, 0.7
 COLOURS = {"negative": "#c0392b", "middle": "#95a5a6", "positive": "#27ae60"}
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 NO_SOURCE = "'none'"
@@ -301,13 +301,10 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,.;:-") + "…"
 
 
-def rating_class(rating: float, scale: int) -> str:
-    """negative, middle or positive: README's rating classes (up to 40% / from 70% of the scale)."""
-    if rating <= NEGATIVE_UP_TO * scale:
-        return "negative"
-    if rating >= POSITIVE_FROM * scale:
-        return "positive"
-    return "middle"
+def rating_class(rating: float, scale: int, minimum: float | None = None) -> str:
+    """negative, middle or positive: README's rating classes, metrics.rating_class's rule (the lowest
+    and highest two fifths from rating_min, default 1, 0 on thumbs, to the top)."""
+    return rating_class_of(rating, scale, minimum)
 
 
 def _number(value: object, digits: int = 2) -> str:
