@@ -111,9 +111,10 @@ WORDS = ["Wonderful, I loved it.", "Awful. I hate it.", "It was fine.", "Good, n
 
 @pytest.fixture(scope="module")
 def mixed_published(tmp_path_factory) -> Path:
-    """A published database of four kinds of source: restaurants (5 stars, helpful votes alone,
-    12 reviews a month for one title over 6 months), apps (5 stars with vote totals; one title also
-    has a review among the restaurants), notes (no ratings) and films (10 points)."""
+    """A published database of mixed sources: restaurants (5 stars, helpful votes alone, 12 reviews
+    a month for one title over 6 months), apps (5 stars with vote totals; one title also has a
+    review among the restaurants), notes (no ratings), films (10 points), games (thumbs, helpful
+    votes alone), halves (0.5..5 in halves) and scores (0..10 in tenths)."""
     root = tmp_path_factory.mktemp("mixed")
     header = "title_id,author,review_date,rating,helpful_votes,review_text\n"
     restaurants = [("diner", f"u{m}-{k}", f"2021-{m:02d}-{k + 1:02d}", 1 + (m + k) % 5, k,
@@ -127,6 +128,10 @@ def mixed_published(tmp_path_factory) -> Path:
     write(root / "notes.csv", "title_id,author,review_date,review_text\n"
           "memo,gil,2021-04-01,Useful notes.\nmemo,hal,2021-04-02,Hard to use.\n")
     write(root / "films.csv", HEADER + "film,ida,2020-05-05,9,4,5,Yes,A wonderful film.\n")
+    write(root / "games.csv", header + "chess,jo,2021-01-01,Recommended,12,Great game.\n"
+          "chess,kim,2021-01-02,Recommended,0,Fun.\nchess,lee,2021-01-03,Not Recommended,3,Dull.\n")
+    write(root / "halves.csv", header + "flick,mo,2021-01-01,4.5,,Lovely.\nflick,ned,2021-01-02,0.5,,Awful.\n")
+    write(root / "scores.csv", header + "album,oli,2021-01-01,9.6,,Superb.\nalbum,pat,2021-01-02,7.2,,Fine.\n")
     settings = Settings(
         paths=Paths(warehouse=root / "w.duckdb", published=root / "reports.duckdb",
                     exports=root / "exports", samples=root / "samples"),
@@ -135,6 +140,11 @@ def mixed_published(tmp_path_factory) -> Path:
             Source(name="apps", path=str(root / "apps.csv"), rating_scale=5),
             Source(name="notes", path=str(root / "notes.csv"), rating_scale=5),
             Source(name="films", path=str(root / "films.csv"), rating_scale=10),
+            Source(name="games", path=str(root / "games.csv"), rating_scale="thumbs"),
+            Source(name="halves", path=str(root / "halves.csv"), rating_scale=5, rating_min=0.5,
+                   rating_step=0.5),
+            Source(name="scores", path=str(root / "scores.csv"), rating_scale=10, rating_min=0,
+                   rating_step=0.1),
         ],
         sentiment={"workers": 1},
     )
@@ -148,7 +158,7 @@ def mixed_report(mixed_published: Path) -> Path:
 
 
 def test_a_mixed_report_groups_titles_by_source_and_shows_each_in_its_own_terms(
-    mixed_report: Path
+    mixed_published: Path, mixed_report: Path
 ) -> None:
     page = mixed_report.read_text(encoding="utf-8")
     board = page[page.index('<section id="leaderboard">'):page.index('<section id="histograms">')]
@@ -157,15 +167,35 @@ def test_a_mixed_report_groups_titles_by_source_and_shows_each_in_its_own_terms(
     # "shared" has 3 reviews among the apps and 1 among the restaurants: it is ranked with the apps
     assert groups == {"apps: 5-point scale: top 2": ["chat", "shared"],
                       "films: 10-point scale: top 1": ["film"],
-                      "restaurants: 5-point scale: top 2": ["cafe", "diner"]}
+                      "games: thumbs up/down, as % recommended: top 1": ["chess"],
+                      "halves: ratings 0.5–5 in steps of 0.5: top 1": ["flick"],
+                      "restaurants: 5-point scale: top 2": ["cafe", "diner"],
+                      "scores: ratings 0–10 in steps of 0.1: top 1": ["album"]}
     assert "(reviews from 2 sources)" in board
+    # 2 of 3 recommend chess: 66.7%, Wilson interval 20.8%–93.9%; no mean rating or Bayesian column
+    games = board[board.index("<h3>games"):board.index("<h3>halves")]
+    assert "<b>66.7%</b>" in games and "20.8%–93.9%" in games and "Bayesian" not in games
+    histograms = page[page.index('<section id="histograms">'):page.index('<section id="sentiment">')]
+    assert re.findall(r"<h3>(\w+):", histograms) == ["apps", "films", "halves", "restaurants", "scores"]
+    # every step of each scale is a bar, labelled as it reads; 101 tenths are 11 bars of 10 tenths
+    report_data = _read_report_data(mixed_published, 50, generated_at=datetime.now(UTC))
+    bars = {board["source"][0]: histogram_figure(board, report_data.distribution)["data"][0]["x"]
+            for board in report_data.leaderboard.partition_by(GROUP_KEY)
+            if board["rating_kind"][0] == "stars"}
+    assert bars["halves"] == ["0.5", "1", "1.5", "2", "2.5", "3", "3.5", "4", "4.5", "5"]
+    assert bars["scores"] == [f"{n}–{n}.9" for n in range(10)] + ["10"]
+    assert bars["films"] == [str(n) for n in range(1, 11)]
     helpful = page[page.index('<section id="helpful">'):page.index('<section id="mismatches">')]
     assert "<h3>restaurants: by helpful votes (the source counts no total)</h3>" in helpful
     assert "11 found this helpful" in helpful and "11 of 11" not in helpful
     assert "3 of 4 found this helpful" in helpful
+    games = helpful[helpful.index("<h3>games"):]
+    assert games.startswith("<h3>games: by helpful votes") and "12 found this helpful" in games
+    assert ">recommended<" in games and ">not recommended<" in games and "Wilson" not in games
     trends = page[page.index('<section id="trends">'):page.index('<section id="helpful">')]
     # a title of each source with dated reviews; the unrated notes get their own group too
-    assert re.findall(r"<h3>(\w+):", trends) == ["apps", "films", "notes", "restaurants"]
+    assert re.findall(r"<h3>(\w+):", trends) == [
+        "apps", "films", "games", "halves", "notes", "restaurants", "scores"]
     assert "at least 10 rated" in trends
 
 
@@ -408,8 +438,10 @@ def test_every_title_is_ranked_once_in_the_group_of_its_source_on_one_scale(
         ids = re.findall(r'<td class="text">(t\d+)', part)
         assert ids and all(expected[i] == source for i in ids), (heading, ids)
         shown |= dict.fromkeys(ids, heading)
-        assert ("% recommended" in heading) == (MIXED_SOURCES[source][0] == "thumbs") or \
-            board.filter(pl.col("source") == source)["rating_kind"].n_unique() > 1
+        # a title takes its scale from all its reviews (the highest): one kind per group, thumbs
+        # groups as % recommended
+        kinds = set(board.filter(pl.col("title_id").is_in(ids))["rating_kind"])
+        assert len(kinds) == 1 and ("% recommended" in heading) == (kinds == {"thumbs"})
     assert shown.keys() == expected.keys()
 
 

@@ -39,6 +39,7 @@ import plotly.offline
 import polars as pl
 
 from reviewpipe.errors import ReviewpipeError
+from reviewpipe.metrics import THUMBS_SCALE, rating_class_of
 from reviewpipe.publish import published_connection
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -62,7 +63,6 @@ MAX_BARS = 20
 # Sentiment panels (one per source) per row.
 SENTIMENT_COLUMNS = 3
 # Rating classes as README's "How the measures are computed" defines them, for bar colours.
-NEGATIVE_UP_TO, POSITIVE_FROM = 0.4, 0.7
 COLOURS = {"negative": "#c0392b", "middle": "#95a5a6", "positive": "#27ae60"}
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 NO_SOURCE = "'none'"
@@ -139,7 +139,9 @@ _RANKED = _TITLE_SOURCES + """,
             summary.title_id,
             coalesce(summary.title, summary.title_id) as title_name,
             summary.title is not null as has_title,
-            'stars' as rating_kind, 1.0 as rating_min, 1.0 as rating_step,  -- PREMERGE
+            summary.rating_kind,
+            summary.rating_min,
+            summary.rating_step,
             summary.rating_scale,
             summary.review_count,
             summary.rated_review_count,
@@ -150,8 +152,12 @@ _RANKED = _TITLE_SOURCES + """,
             summary.rating_ci_high,
             summary.sentiment_mean,
             summary.is_polarized,
+            summary.recommended_share,
+            summary.recommended_share_low,
+            summary.recommended_share_high,
             row_number() over (
-                partition by title_sources.source, summary.rating_scale  -- PREMERGE
+                partition by title_sources.source, summary.rating_kind, summary.rating_min,
+                    summary.rating_step, summary.rating_scale
                 order by summary.weighted_rating desc nulls last, summary.title_id
             ) as position
         from agg_title_summary as summary
@@ -219,8 +225,10 @@ _QUERIES = {
                 top.position,
                 top.title_id,
                 coalesce(summary.title, top.title_id) as title_name,
-                -- a title without ratings has no scale in agg_title_summary: its source's
-                'stars' as rating_kind, 1.0 as rating_min, 1.0 as rating_step,  -- PREMERGE
+                -- a title without ratings has no scale in agg_title_summary: its source's top
+                coalesce(summary.rating_kind, 'stars') as rating_kind,
+                coalesce(summary.rating_min, 1.0) as rating_min,
+                coalesce(summary.rating_step, 1.0) as rating_step,
                 coalesce(summary.rating_scale, max(reviews.rating_scale)) as rating_scale,
                 date_trunc('month', reviews.review_date)::date as month,
                 count(*) as review_count,
@@ -232,8 +240,8 @@ _QUERIES = {
             join top using (title_id, source)
             left join agg_title_summary as summary using (title_id)
             where reviews.review_date is not null
-            group by top.source, top.position, top.title_id, summary.title, summary.rating_scale,
-                month
+            group by top.source, top.position, top.title_id, summary.title, summary.rating_kind,
+                summary.rating_min, summary.rating_step, summary.rating_scale, month
         )
         select * from final order by source, position, month
     """,
@@ -377,13 +385,10 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,.;:-") + "…"
 
 
-def rating_class(rating: float, scale: int) -> str:
-    """negative, middle or positive: README's rating classes (up to 40% / from 70% of the scale)."""
-    if rating <= NEGATIVE_UP_TO * scale:
-        return "negative"
-    if rating >= POSITIVE_FROM * scale:
-        return "positive"
-    return "middle"
+def rating_class(rating: float, scale: int, minimum: float | None = None) -> str:
+    """negative, middle or positive: README's rating classes, metrics.rating_class's rule (the lowest
+    and highest two fifths from rating_min, default 1, 0 on thumbs, to the top)."""
+    return rating_class_of(rating, scale, minimum)
 
 
 def _number(value: object, digits: int = 2) -> str:
@@ -410,7 +415,7 @@ def _review_rating(review: dict[str, Any]) -> str:
     rating, scale = review["rating"], review["rating_scale"]
     if rating is None:
         return "–"
-    if scale == 1:  # the top of a thumbs scale (settings allow 2..100 for stars)
+    if scale == THUMBS_SCALE:
         return "recommended" if rating == 1 else "not recommended"
     return f"{_rating(rating)} / {scale}"
 
@@ -422,7 +427,7 @@ def _percent(value: object) -> str:
 
 
 def _scale_label(scale: int) -> str:
-    return f"ratings out of {scale}"
+    return "thumbs up/down" if scale == THUMBS_SCALE else f"ratings out of {scale}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -665,7 +670,8 @@ def histogram_figure(board: pl.DataFrame, distribution: pl.DataFrame) -> Figure:
         top = max(top, *shares)
         data.append(_on({
             "type": "bar", "x": part["label"].to_list(), "y": shares, "showlegend": False,
-            "marker": {"color": [COLOURS[rating_class(r, scale.top)] for r in part["bin_low"]]},
+            "marker": {"color": [COLOURS[rating_class(r, int(scale.top), scale.low)]
+                                  for r in part["bin_low"]]},
             "customdata": part["review_count"].to_list(),
             "hovertemplate": "rating %{x}: %{customdata} reviews (%{y:.1%})<extra></extra>",
         }, i + 1))
@@ -689,6 +695,7 @@ def sentiment_figure(stats: pl.DataFrame) -> Figure:
     columns = min(n, SENTIMENT_COLUMNS)
     rows = math.ceil(n / columns)
     titles = [plotly_text(f"{source}: {_scale_label(scale)}") for source, scale in groups.iter_rows()]
+    thumbs = [scale == THUMBS_SCALE for _, scale in groups.iter_rows()]
     layout = _panels(rows, columns, titles, horizontal_spacing=0.06,
                      vertical_spacing=60 / (300 * rows))
     data = []
@@ -709,8 +716,10 @@ def sentiment_figure(stats: pl.DataFrame) -> Figure:
             "line": {"color": "#e67e22"}, "customdata": part["reviews"].to_list(),
             "hovertemplate": "rating %{x}: mean %{y:.3f} over %{customdata:,} reviews<extra></extra>",
         }, k))
-    for axis in _axes(layout, "x"):
+    for axis, is_thumbs in zip(_axes(layout, "x"), thumbs + [False] * rows * columns, strict=False):
         axis |= {"title": {"text": "rating"}}
+        if is_thumbs:
+            axis |= {"tickvals": [0, 1], "ticktext": ["not recommended", "recommended"]}
     for axis in _axes(layout, "y"):
         axis |= {"range": [-1.05, 1.05], "zeroline": True}
     layout["yaxis"]["title"] = {"text": "sentiment_score"}
