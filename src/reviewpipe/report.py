@@ -696,8 +696,9 @@ def sentiment_figure(stats: pl.DataFrame) -> Figure:
     rows = math.ceil(n / columns)
     titles = [plotly_text(f"{source}: {_scale_label(scale)}") for source, scale in groups.iter_rows()]
     thumbs = [scale == THUMBS_SCALE for _, scale in groups.iter_rows()]
+    # about 100 px between rows of 300 px: an axis title, then the next row's panel titles
     layout = _panels(rows, columns, titles, horizontal_spacing=0.06,
-                     vertical_spacing=60 / (300 * rows))
+                     vertical_spacing=100 / (300 * rows))
     data = []
     for k, (source, scale) in enumerate(groups.iter_rows(), start=1):
         part = stats.filter((pl.col("source") == source) & (pl.col("rating_scale") == scale)).sort("rating")
@@ -716,8 +717,12 @@ def sentiment_figure(stats: pl.DataFrame) -> Figure:
             "line": {"color": "#e67e22"}, "customdata": part["reviews"].to_list(),
             "hovertemplate": "rating %{x}: mean %{y:.3f} over %{customdata:,} reviews<extra></extra>",
         }, k))
-    for axis, is_thumbs in zip(_axes(layout, "x"), thumbs + [False] * rows * columns, strict=False):
-        axis |= {"title": {"text": "rating"}}
+    # the whole scale (from 0 or 1, as the lowest rating given says), not just the points given
+    lows = stats.group_by("source", "rating_scale").agg(low=pl.col("rating").min().clip(upper_bound=1))
+    lows = {(source, scale): low for source, scale, low in lows.iter_rows()}
+    for axis, (source, scale), is_thumbs in zip(_axes(layout, "x"), groups.iter_rows(), thumbs,
+                                                strict=False):
+        axis |= {"title": {"text": "rating"}, "range": [lows[(source, scale)] - 0.5, scale + 0.5]}
         if is_thumbs:
             axis |= {"tickvals": [0, 1], "ticktext": ["not recommended", "recommended"]}
     for axis in _axes(layout, "y"):
