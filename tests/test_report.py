@@ -661,10 +661,11 @@ def test_a_mixed_report_draws_in_the_browser(browser, mixed_report: Path, tmp_pa
         page.wait_for_function(
             "n => [...document.querySelectorAll('div.chart')]"
             ".filter(d => d.querySelector('.main-svg')).length >= n", arg=charts, timeout=30_000)
-        # the diner's 3-month means are the only trend lines with 10+ reviews behind them
+        # the 3-month means of the diner and of all the restaurants are the only trend lines with
+        # 10+ reviews behind them
         lines = page.evaluate("""() => [...document.querySelectorAll(
             '#trends .js-plotly-plot .scatterlayer path.js-line')].map(p => p.getAttribute('d'))""")
-        assert len([d for d in lines if d and "L" in d]) == 2, lines
+        assert len([d for d in lines if d and "L" in d]) == 4, lines
         assert not errors, errors
         page.screenshot(path=str(tmp_path / "mixed.png"), full_page=True)
         assert_not_blank(page.locator("#histograms").screenshot())

@@ -55,6 +55,8 @@ TREND_TITLES = 6
 # a typical spread of 1.2 gives a 95% margin of about ±0.75 at 10 ratings).
 TREND_WINDOW_MONTHS = 3
 MIN_TREND_REVIEWS = 10
+# the monthly sums the trends are smoothed from
+TREND_SUMS = ["review_count", "rated_review_count", "rating_sum", "scored_review_count", "sentiment_sum"]
 MONTH_MS = 28 * 24 * 3600 * 1000  # a monthly bar's width on a date axis (milliseconds)
 # Histogram small multiples per row; bars per histogram at most (finer scales get a bar per 2, 5,
 # 10, ... points, as a 0-10 score in tenths would otherwise be 101 bars of 2 px).
@@ -245,9 +247,17 @@ _QUERIES = {
         )
         select * from final order by source, position, month
     """,
-    # every dated review, per source and month: the bars behind the titles' lines
+    # every dated review, per source and month: the stacked bars, and each source's first row of
+    # trends (all its titles)
     "monthly_totals": """
-        select source, date_trunc('month', review_date)::date as month, count(*) as review_count
+        select
+            source,
+            date_trunc('month', review_date)::date as month,
+            count(*) as review_count,
+            count(rating) as rated_review_count,
+            sum(rating) as rating_sum,
+            count(sentiment_score) as scored_review_count,
+            sum(sentiment_score) as sentiment_sum
         from reviews
         where review_date is not null
         group by all
@@ -757,7 +767,7 @@ def smoothed_trends(monthly: pl.DataFrame) -> pl.DataFrame:
     def mean(total: str, count: str) -> pl.Expr:
         return pl.when(rolling(count) >= MIN_TREND_REVIEWS).then(rolling(total) / rolling(count))
 
-    sums = ["review_count", "rated_review_count", "rating_sum", "scored_review_count", "sentiment_sum"]
+    sums = TREND_SUMS
     return (
         grid.join(monthly.select(*key, "month", *sums), on=[*key, "month"], how="left")
         .with_columns(pl.col(sums).fill_null(0))
@@ -792,9 +802,17 @@ def totals_figure(totals: pl.DataFrame) -> Figure:
     return {"data": data, "layout": layout}
 
 
-def trends_figure(monthly: pl.DataFrame, scale: Scale) -> Figure:
-    """Small multiples of one source's trend titles: a row per title, with its reviews per month and
-    its 3-month rolling mean rating and sentiment (drawn where the window holds enough reviews)."""
+def trends_figure(monthly: pl.DataFrame, scale: Scale, totals: pl.DataFrame | None = None) -> Figure:
+    """Small multiples of one source's trend titles: a row per title (first, when totals are given,
+    a row of all the source's reviews), with its reviews per month and its 3-month rolling mean
+    rating and sentiment (drawn where the window holds enough reviews)."""
+    sums = TREND_SUMS
+    parts = [monthly.select("source", "title_id", "title_name", "month", *sums)]
+    if totals is not None and totals.height:
+        # "" is no title's id (staging refuses a blank key)
+        parts.insert(0, totals.select("source", pl.lit("").alias("title_id"),
+                                     pl.lit("all titles").alias("title_name"), "month", *sums))
+    monthly = pl.concat(parts)
     titles = monthly.select("title_id", "title_name").unique(maintain_order=True)
     lines = smoothed_trends(monthly)
     rating_name = "% recommended" if scale.is_thumbs else "mean rating"
@@ -951,9 +969,16 @@ def render_report(data: ReportData) -> str:
         totals_chart = Chart("chart-trends-totals", totals_figure(data.monthly_totals))
         charts.append(totals_chart)
     trends = []
+    drawn_sources: set[str] = set()
     for i, group in enumerate(_groups(data.monthly), start=1):
         scale = scale_of(group)
-        chart = Chart(f"chart-trends-{i}", trends_figure(group, scale))
+        source = group["source"][0]
+        # the source's own row goes with its first group (a source's titles are on its scale, but
+        # for a title that also has reviews on a higher scale elsewhere)
+        totals = None if source in drawn_sources else data.monthly_totals.filter(
+            pl.col("source") == source)
+        drawn_sources.add(source)
+        chart = Chart(f"chart-trends-{i}", trends_figure(group, scale, totals))
         charts.append(chart)
         trends.append({"source": group["source"][0], "heading": scale.heading(),
                        "chart": chart.div_id})
