@@ -19,8 +19,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import itertools
+import json
 import math
 import os
 import tempfile
