@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -969,3 +969,32 @@ def test_ratings_on_half_decimal_and_thumbs_scales_publish_every_point_and_quara
     assert "failed (agg_title_summary: the rating figures lie on the title's scale" in message
     assert "title_id = 'h1', rating_kind = 'stars', rating_min = 0.5, rating_scale = 5" in message
     assert "bayesian_rating = 6.0" in message and "\n" not in message
+
+
+_THUMBS = {"recommended": 1.0, "not recommended": 0.0, "true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0,
+           "-1": 0.0, "yes": 1.0, "no": 0.0, "up": 1.0, "down": 0.0, "positive": 1.0, "negative": 0.0}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spelling=st.sampled_from(sorted(_THUMBS)).flatmap(
+    lambda word: st.tuples(st.just(word), st.lists(st.booleans(), min_size=len(word), max_size=len(word)),
+                           st.sampled_from(["", " ", "  "]))),
+       other=st.text(st.characters(max_codepoint=127), max_size=12))
+def test_a_thumbs_value_is_read_in_any_case_and_anything_else_is_none(
+    macros: duckdb.DuckDBPyConnection, spelling, other: str
+) -> None:
+    """staging's thumbs_rating (sql/schema/macros.sql): each spelling of the contract in any mix of
+    cases, with spaces around, is 1 (recommended) or 0; any other text is null (quarantined)."""
+    word, upper, pad = spelling
+    written = pad + "".join(c.upper() if u else c for c, u in zip(word, upper, strict=True)) + pad
+    assert macros.execute("select thumbs_rating(?)", [written]).fetchone()[0] == _THUMBS[word]
+    got = macros.execute("select thumbs_rating(?)", [other]).fetchone()[0]
+    assert got == _THUMBS.get(other.strip(" ").lower())
+
+
+@pytest.fixture(scope="module")
+def macros() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection with staging's macros, shared by the examples (each connect loads them anew)."""
+    con = connect()
+    yield con
+    con.close()
