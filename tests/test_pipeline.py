@@ -867,7 +867,7 @@ def test_thumbs_reviews_of_the_real_steam_export_publish_the_share_recommended(
     with duckdb.connect() as con:
         expected = con.execute(
             "select title, count(*), count(*) filter (where recommendation = 'Recommended') "
-            f"from (select distinct * from read_csv(?, all_varchar = true)) group by title order by title",
+            "from (select distinct * from read_csv(?, all_varchar = true)) group by title order by title",
             [str(STEAM)]).fetchall()
     with duckdb.connect(str(settings.published_path), read_only=True) as con:
         summary = con.execute(
