@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from reviewpipe.errors import ReviewpipeError
 from reviewpipe.metrics import (
     COMPOUND_UNIT,
     RATING_UNIT,
@@ -2168,3 +2169,31 @@ def test_helpful_only_votes_have_no_ratio_rank_apart_and_never_enter_a_share(
               "reviews_with_total"]
     assert_frame_equal(helpful.filter(pl.col("title_id").is_in(without["title_id"].to_list()))
                        .select(shared), without.select(shared))
+
+
+# --- a title on two scales --------------------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(rating_scales(), min_size=2, max_size=4, unique=True))
+def test_a_title_rated_on_two_scales_is_refused_naming_the_title_and_its_scales(
+    scales: list[tuple[int, float, float]],
+) -> None:
+    """Each title's histogram, mean and shape need one scale: reviews of one title from sources of
+    different scales stop the run with one message naming the title and the scales, never a
+    histogram that mixes them (it took the largest scale's top and listed the other's points on it)."""
+    rows = [(f"r{i}", "t1", scale_points(*s)[0], s[0], 0, 0, None) for i, s in enumerate(scales)]
+    rows.append(("other", "t2", 1.0, 5, 0, 0, None))  # another title, on its own scale: fine
+    frame = reviews_frame(rows).with_columns(
+        rating_min=pl.Series([s[1] for s in scales] + [1.0]),
+        rating_step=pl.Series([s[2] for s in scales] + [1.0]),
+    )
+    with pytest.raises(ReviewpipeError) as raised:
+        rating_distribution(frame.lazy()).collect()
+    message = str(raised.value)
+    assert message.startswith("title_id 't1' has reviews on more than one rating scale (")
+    for top, low, step in scales:
+        assert ("thumbs" if top == 1 else f"{low:g}..{top} in steps of {step:g}") in message
+    assert "t2" not in message and "\n" not in message
+    # one scale per title is fine, whatever the scales of other titles
+    rating_distribution(frame.filter(pl.col("review_id").is_in(["r0", "other"])).lazy()).collect()

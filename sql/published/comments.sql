@@ -24,12 +24,12 @@ comment on column reviews.review_id is 'Given by the source, or md5 of source, t
 comment on column reviews.title_id is 'The title the review is about.';
 comment on column reviews.author is 'Reviewer name as the source gives it.';
 comment on column reviews.review_date is 'Date of the review.';
-comment on column reviews.rating is 'The reviewer''s star rating on rating_scale; null when none was given.';
+comment on column reviews.rating is 'The reviewer''s rating, a point of the source''s scale (thumbs: 1 recommended, 0 not); null when none was given.';
 comment on column reviews.review_title is 'The review''s headline.';
 comment on column reviews.review_text is 'Cleaned text: HTML breaks and entities decoded, whitespace normalised.';
 comment on column reviews.helpful_votes is 'People who found the review helpful.';
 comment on column reviews.total_votes is 'People who voted on whether it was helpful; null when the source counts helpful votes alone (Yelp, Steam, Google Play).';
-comment on column reviews.rating_scale is 'Highest rating of the source''s scale (10 or 5).';
+comment on column reviews.rating_scale is 'Highest rating of the source''s scale (10 or 5; 1 on thumbs).';
 comment on column reviews.source is 'The configured source the review came from.';
 comment on column reviews.helpful_ratio is 'helpful_votes / total_votes; null when total_votes is 0 or unknown.';
 comment on column reviews.helpful_wilson_lb is '95% Wilson lower bound (p + z²/2n - z·√(p(1-p)/n + z²/4n²)) / (1 + z²/n), p = helpful/total, n = total; 0 when total_votes = 0, null when it is unknown.';

@@ -72,7 +72,7 @@ checked as (
                     then problem('rating', raw_rating,
                         'rating ' || trim(raw_rating) || ' is not out of a known scale (5, 10, 100 or the source''s '
                         || 'rating_scale ' || rating_scale || '); give it on one of these') end,
-                case when not rating between 1 and rating_scale  -- also -inf and inf (too many digits)
+                case when not rating between rating_min and rating_scale  -- also -inf and inf (too many digits)
                     then problem('rating', raw_rating,
                         'rating is outside ' || number_text(rating_min) || '..' || rating_scale
                         || case when rating_min = 1 then ' (the source''s rating_scale)'

@@ -375,8 +375,7 @@ def run_checks(con: duckdb.DuckDBPyConnection) -> None:
             )
             checks = text.splitlines()[0].removeprefix("--").strip() if text.startswith("--") else ""
             raise CheckFailed(
-                f"data check {check.stem} failed (sql/checks/{check.name}"
-                f"{f', which checks {checks!r}' if checks else ''}); "
+                f"data check {check.stem} failed ({f'{checks}; ' if checks else ''}sql/checks/{check.name}); "
                 f"first offending rows: {shown}. Nothing was published; the previous reports "
                 "database is unchanged. The staged data passed every staging check, so this is a "
                 "case reviewpipe does not handle: report it with this message."
