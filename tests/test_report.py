@@ -23,6 +23,7 @@ from reviewpipe import pipeline
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.report import (
     _QUERIES,
+    _TITLE_SOURCES,
     GROUP_KEY,
     MIN_TREND_REVIEWS,
     ReportData,
@@ -392,6 +393,7 @@ def mixed_report_data(titles: list[dict[str, int]]) -> tuple[ReportData, dict[st
         group by title_id
     """, {"kinds": [{"source": s, "kind": k, "low": lo, "step": st_}
                     for s, (k, lo, st_, _) in MIXED_SOURCES.items()]})
+    con.execute(_TITLE_SOURCES)
     leaderboard = con.sql(_QUERIES["leaderboard"], params={"max_titles": 50}).pl()
     expected = {f"t{i}": min(counts, key=lambda s: (-counts[s], s)) for i, counts in enumerate(titles)}
     return report_data(leaderboard=leaderboard), expected

@@ -116,24 +116,25 @@ def write_report(published: Path, out: Path, *, max_titles: int = 50) -> Path:
 # ---------------------------------------------------------------------------------------------
 # Reading: the only part that touches DuckDB (called by write_report).
 
-# Titles with rated reviews, ranked within their group: their source and rating scale. A title's
-# source is the one holding most of its reviews (ties: the first by name), so a title reviewed in
-# two sources is ranked once, with the titles of the source most of its reviews come from. Weighted
+# A title's source: the one holding most of its reviews (ties: the first by name), so a title
+# reviewed in two sources is ranked once, with the titles of the source most of its reviews come
+# from. Built once per report as a temporary table (the file stays read-only): the leaderboard, the
+# distribution and the trends read it, and it groups every review.
+_TITLE_SOURCES = """
+    create or replace temp table title_sources as
+    select
+        title_id,
+        source,
+        count(*) over (partition by title_id) as source_count
+    from reviews
+    group by title_id, source
+    qualify row_number() over (partition by title_id order by count(*) desc, source) = 1
+"""
+# Titles with rated reviews, ranked within their group: their source and rating scale. Weighted
 # ratings are only comparable on one scale (C and m are computed per scale), and titles of one
 # scale in two sources (restaurants and apps out of 5) are different things: each group gets its
 # own leaderboard.
-_TITLE_SOURCES = """
-    title_sources as (
-        select
-            title_id,
-            source,
-            count(*) over (partition by title_id) as source_count
-        from reviews
-        group by title_id, source
-        qualify row_number() over (partition by title_id order by count(*) desc, source) = 1
-    )
-"""
-_RANKED = _TITLE_SOURCES + """,
+_RANKED = """
     ranked as (
         select
             title_sources.source,
@@ -202,9 +203,8 @@ _QUERIES = {
     # Per source, its titles with most dated reviews, and their source's reviews per month as sums
     # (the page smooths them over months, which means cannot be): only that source's reviews, so a
     # title's lines are on one scale.
-    "monthly": f"""
-        with {_TITLE_SOURCES},
-        dated as (
+    "monthly": """
+        with dated as (
             select title_sources.source, reviews.title_id, count(*) as dated_reviews
             from reviews
             join title_sources using (title_id, source)
@@ -346,6 +346,7 @@ def _read_report_data(published: Path, max_titles: int, *, generated_at: datetim
     with published_connection(published) as con:
         try:
             frames = {}
+            con.execute(_TITLE_SOURCES)
             for name, sql in _QUERIES.items():
                 used = {k: v for k, v in params.items() if f"${k}" in sql}
                 frames[name] = con.sql(sql, params=used).pl()
