@@ -836,14 +836,19 @@ def test_a_rating_written_x_of_y_is_rescaled_to_the_source_scale_or_quarantined_
     for i, ((x, y), text) in enumerate(zip(ratings, texts, strict=True), 1):
         rescaled = x if y in (None, scale) else x * scale / y if y in (5, 10, 100) else None
         for kind, staged, column, low in (("reviews", reviews, "rating", 1), ("titles", titles, "site_rating", 0)):
-            if rescaled is not None and low <= rescaled <= scale:
-                assert staged.get(i) == rescaled and i not in problems[kind], (kind, text)
+            # a review's rating must be a point of the scale (whole stars here); a site rating is a mean
+            on_point = rescaled is not None and (kind == "titles" or abs(rescaled - round(rescaled)) < 1e-9)
+            if on_point and low <= rescaled <= scale:
+                expected = rescaled if kind == "titles" else round(rescaled, 3)
+                assert staged.get(i) == expected and i not in problems[kind], (kind, text)
                 continue
             assert i not in staged, (kind, text)
             [(col, raw, reason)] = problems[kind][i]
             assert (col, raw) == (column, text)
             if rescaled is None:  # the reason names the value whose scale is not known
                 assert f"{column} {text} is not out of a known scale" in reason
+            elif low <= rescaled <= scale:  # within the range, between two points
+                assert f"is not a point of the scale {low}..{scale} in steps of 1" in reason, reason
             else:  # outside the range, once rescaled: the reason says what it came to
                 assert reason.startswith(f"{column} is outside {low}..{scale}")
                 assert y in (None, scale) or f": {text} is {float(rescaled)} on that scale" in reason

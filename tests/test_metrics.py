@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from reviewpipe.errors import ReviewpipeError
 from reviewpipe.metrics import (
     COMPOUND_UNIT,
     RATING_UNIT,
@@ -32,6 +33,7 @@ from reviewpipe.metrics import (
     merged_titles,
     monthly_trends,
     rating_class,
+    rating_class_of,
     rating_distribution,
     rating_sentiment_mismatch,
     rating_sentiment_mismatches,
@@ -40,6 +42,7 @@ from reviewpipe.metrics import (
     sentiment_agreement,
     sentiment_label,
     spearman,
+    title_scales,
     title_summary,
     top_helpful_reviews,
     weighted_rating,
@@ -289,29 +292,41 @@ def test_sentiment_label_uses_the_given_threshold() -> None:
 # --- rating_class and rating_sentiment_mismatch ---------------------------------------------------
 
 
-def test_rating_class_edges_on_ten_and_five_point_scales() -> None:
+def test_rating_class_edges_on_every_kind_of_scale() -> None:
+    # (rating, top, rating_min, expected): the class is the rating's position p from rating_min
+    # (0) to the top (1): p < 2/5 negative, p > 3/5 positive, 2/5..3/5 (both ends) middle
+    cases = [
+        # 1..10: p = (r - 1) / 9: 4 -> 0.33, 5 -> 0.44, 6 -> 0.56, 7 -> 0.67 (the classes as before)
+        (1.0, 10, 1.0, "negative"), (4.0, 10, 1.0, "negative"), (5.0, 10, 1.0, "middle"),
+        (6.0, 10, 1.0, "middle"), (7.0, 10, 1.0, "positive"), (10.0, 10, 1.0, "positive"),
+        # 1..5: p = (r - 1) / 4: 2 -> 0.25, 3 -> 0.5, 4 -> 0.75 (as before)
+        (1.0, 5, 1.0, "negative"), (2.0, 5, 1.0, "negative"), (3.0, 5, 1.0, "middle"),
+        (4.0, 5, 1.0, "positive"), (5.0, 5, 1.0, "positive"),
+        # 0..10 in tenths: 4.0 and 6.0 are exactly 2/5 and 3/5, the middle's ends, in whole units
+        # (4.0 / 10 in floating point must not fall below 0.4); 3.9 and 6.1 are outside it
+        (3.9, 10, 0.0, "negative"), (4.0, 10, 0.0, "middle"), (6.0, 10, 0.0, "middle"),
+        (6.1, 10, 0.0, "positive"),
+        # half stars 0.5..5: p = (r - 0.5) / 4.5: 2 -> 0.33, 2.5 -> 0.44, 3 -> 0.56, 3.5 -> 0.67
+        (2.0, 5, 0.5, "negative"), (2.5, 5, 0.5, "middle"), (3.0, 5, 0.5, "middle"),
+        (3.5, 5, 0.5, "positive"),
+        # thumbs (top 1, from 0): not recommended negative, recommended positive
+        (0.0, 1, 0.0, "negative"), (1.0, 1, 0.0, "positive"),
+        # 1..2: the two points are the two ends
+        (1.0, 2, 1.0, "negative"), (2.0, 2, 1.0, "positive"),
+        (None, 10, 1.0, None),  # no rating -> no class
+    ]
     frame = pl.DataFrame(
-        {
-            "rating": [1.0, 4.0, 4.5, 5.0, 6.0, 6.5, 7.0, 10.0, None,
-                       1.0, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0],
-            "scale": [10] * 9 + [5] * 7,
-        },
-        schema={"rating": pl.Float64, "scale": pl.Int32},
+        [c[:3] for c in cases], schema={"rating": pl.Float64, "scale": pl.Int32, "low": pl.Float64},
+        orient="row",
     )
-    got = frame.select(cls=rating_class(pl.col("rating"), pl.col("scale")))
-    # 10-point: negative up to 40% of 10 = 4 (so 4 is negative, 4.5 already middle); positive from
-    # 70% of 10 = 7 (so 6.5 is still middle, 7 positive) -- 7 must not become 8 through
-    # 10 · 0.7 = 7.000000000000001; 5 and 6 are the middle; no rating -> no class.
-    # 5-point: 40% of 5 = 2 (1 and 2 negative, 2.5 middle); 70% of 5 = 3.5 -> whole points from 4
-    # up are positive; 3 and 3.5 are the middle.
-    expected = pl.DataFrame(
-        {
-            "cls": ["negative", "negative", "middle", "middle", "middle", "middle", "positive",
-                    "positive", None,
-                    "negative", "negative", "middle", "middle", "middle", "positive", "positive"]
-        }
-    )
-    assert_frame_equal(got, expected)
+    got = frame.select(cls=rating_class(pl.col("rating"), pl.col("scale"), pl.col("low")))
+    assert got["cls"].to_list() == [c[3] for c in cases]
+    # the report's scalar form says the same, with rating_min's default (1; 0 on thumbs) when none
+    assert [rating_class_of(r, k, low) for r, k, low, _ in cases[:-1]] == [c[3] for c in cases[:-1]]
+    assert rating_class_of(4.0, 10) == "negative" and rating_class_of(0.0, 1) == "negative"
+    default = pl.DataFrame({"rating": [1.0, 0.0], "scale": [10, 1]})
+    assert default.select(c=rating_class(pl.col("rating"), pl.col("scale")))["c"].to_list() == [
+        "negative", "negative"]
 
 
 def test_rating_sentiment_mismatch_flags_strong_disagreement_only() -> None:
@@ -463,7 +478,7 @@ def test_rating_distribution_lists_every_point_of_the_scale() -> None:
     # t10 sorts before t5 (string order). t10 lists 1..10 plus its own 4.5 row between 4 and 5
     # (11 rows): 1 of 4 rated -> 0.25, three 8s -> 0.75, the rest 0. t5 lists exactly 1..5 and
     # leaves the unrated review out of the denominator: 1 of 3 -> 1/3, 2 of 3 -> 2/3. t_none has
-    # no rated review, so no rows at all. Every row carries its title's rating_scale.
+    # no rated review, so no rows at all. Every row carries its title's scale: whole stars from 1.
     t10 = [(float(p), 0, 0.0, 10) for p in range(1, 11)]
     t10[7] = (8.0, 3, 0.75, 10)  # index 7 is rating 8
     t10.insert(4, (4.5, 1, 0.25, 10))  # after 4.0
@@ -479,7 +494,7 @@ def test_rating_distribution_lists_every_point_of_the_scale() -> None:
             "rating_scale": pl.Int32,
         },
         orient="row",
-    )
+    ).with_columns(rating_min=pl.lit(1.0), rating_step=pl.lit(1.0), rating_kind=pl.lit("stars"))
     assert_frame_equal(got, expected)
     assert got.filter(pl.col("title_id") == "t5").height == 5
     assert got.filter(pl.col("title_id") == "t10").height == 11
@@ -847,7 +862,15 @@ PARAMETER_SUMMARY = pl.DataFrame(
 
 
 def sorted_parameters(frame: pl.LazyFrame) -> pl.DataFrame:
-    return frame.collect().sort("basis", "rating_scale", nulls_last=True)
+    """The parameters by basis and scale; the scales here are whole points from 1 (null for site
+    ratings), checked and dropped so that the expected frames name the scale by its top alone."""
+    got = frame.collect().sort("basis", "rating_scale", nulls_last=True)
+    reviews = got["basis"] == "reviews"
+    assert got.filter(reviews)["rating_min"].to_list() == [1.0] * reviews.sum()
+    assert got.filter(reviews)["rating_step"].to_list() == [1.0] * reviews.sum()
+    assert got.filter(~reviews).select("rating_min", "rating_step").null_count().sum_horizontal().item() \
+        == 2 * (~reviews).sum()
+    return got.drop("rating_min", "rating_step")
 
 
 def test_weighted_rating_parameters_per_scale_and_for_site_ratings() -> None:
@@ -920,6 +943,15 @@ COMPARABLE_SCHEMA: dict[str, Any] = {
     "rating_ci_low": pl.Float64,
     "rating_ci_high": pl.Float64,
 }
+RECOMMENDED_COLUMNS = ("recommended_share", "recommended_share_low", "recommended_share_high")
+
+
+def without_recommended(got: pl.DataFrame) -> pl.DataFrame:
+    """comparable_ratings' output of star-rated titles, whose recommended_share columns are null."""
+    assert got.select(RECOMMENDED_COLUMNS).null_count().row(0) == (got.height,) * 3
+    return got.drop(RECOMMENDED_COLUMNS)
+
+
 COMPARABLE_SUMMARY = pl.DataFrame(
     [
         ("a", 10, 4, 8.0, 2.0, 7.5, 1000),
@@ -968,7 +1000,7 @@ def test_comparable_ratings_by_hand() -> None:
         schema=COMPARABLE_SCHEMA,
         orient="row",
     )
-    assert_frame_equal(got, expected, **FLOAT_TOL)
+    assert_frame_equal(without_recommended(got), expected, **FLOAT_TOL)
 
 
 def test_comparable_ratings_prior_per_star_weighs_the_midpoint() -> None:
@@ -992,7 +1024,7 @@ def test_comparable_ratings_without_any_site_rating_keeps_every_title() -> None:
         schema=COMPARABLE_SCHEMA,
         orient="row",
     )
-    assert_frame_equal(got, expected, **FLOAT_TOL)
+    assert_frame_equal(without_recommended(got), expected, **FLOAT_TOL)
 
 
 def test_comparable_ratings_keeps_the_summary_row_order() -> None:
@@ -1487,22 +1519,46 @@ HASHES = ["h0", "h1", "h2", "h3", "h4", "h5"]
 
 
 @st.composite
+def rating_scales(draw: st.DrawFn) -> tuple[int, float, float]:
+    """A scale as settings.Source allows it, (top, rating_min, rating_step): thumbs (1, 0, 1), or
+    from 0, 0.5 or 1 to a top of 2..100 in whole steps (2..10 in steps of 0.5, 0.25 or 0.1)."""
+    if draw(st.integers(min_value=0, max_value=4)) == 0:
+        return (1, 0.0, 1.0)
+    step = draw(st.sampled_from([1.0, 0.5, 0.25, 0.1]))
+    low = draw(st.sampled_from([m for m in (0.0, 0.5, 1.0) if round(m / step, 9).is_integer()]))
+    # fine steps on short scales: a histogram of a few hundred points adds nothing but time
+    top = draw(st.sampled_from([2, 3, 5, 10]) | st.integers(min_value=2, max_value=100 if step >= 1 else 10))
+    return (top, low, step)
+
+
+def scale_points(top: int, low: float, step: float) -> list[float]:
+    """The points of a scale as staging stages them: decimals to 3 places (9.6, not 0 + 96 × 0.1)."""
+    return [round(low + i * step, 3) for i in range(round((top - low) / step) + 1)]
+
+
+@st.composite
 def review_frames(draw: st.DrawFn) -> pl.DataFrame:
-    """Staged reviews as validation lets them through: ratings 1..scale in half points, votes as
+    """Staged reviews as validation lets them through: each title on a scale of its own (thumbs,
+    whole, half, quarter or tenth steps, from 0, 0.5 or 1), ratings points of it or none, votes as
     review_votes gives them, dates over five months or none, word counts."""
-    scale_of = {t: draw(st.sampled_from([5, 10])) for t in TITLE_IDS}
+    scale_of = {t: draw(rating_scales()) for t in TITLE_IDS}
     rows, dates, words = [], [], []
     for i in range(draw(st.integers(min_value=0, max_value=40))):
         title = draw(st.sampled_from(TITLE_IDS))
         scale = scale_of[title]
-        halves = draw(st.none() | st.integers(min_value=2, max_value=2 * scale))
+        rating = draw(st.none() | st.sampled_from(scale_points(*scale)))
         helpful, total = draw(review_votes())
         text_hash = draw(st.sampled_from([None, *HASHES, "h_unscored"]))
-        rating = None if halves is None else halves / 2
-        rows.append((f"r{i:03d}", title, rating, scale, helpful, total, text_hash))
+        rows.append((f"r{i:03d}", title, rating, scale[0], helpful, total, text_hash))
         dates.append(draw(st.none() | st.dates(date(2023, 11, 1), date(2024, 3, 31))))
         words.append(0 if text_hash is None else draw(st.integers(min_value=1, max_value=500)))
-    return reviews_frame(rows, dates=dates, words=words)
+    frame = reviews_frame(rows, dates=dates, words=words)
+    return frame.with_columns(
+        rating_min=pl.col("title_id").replace_strict({t: s[1] for t, s in scale_of.items()},
+                                                     return_dtype=pl.Float64),
+        rating_step=pl.col("title_id").replace_strict({t: s[2] for t, s in scale_of.items()},
+                                                      return_dtype=pl.Float64),
+    )
 
 
 @st.composite
@@ -1552,10 +1608,11 @@ def test_rating_distribution_shares_sum_to_one_and_counts_to_rated_reviews(
     for title, share, count, points, scales in by_title.iter_rows():
         assert share == pytest.approx(1.0, abs=1e-9)
         assert count == expected_counts[title]
-        scale = rated.filter(pl.col("title_id") == title)["rating_scale"].max()
-        assert scales == [scale]
-        assert set(range(1, scale + 1)) <= set(points)
-        assert len(points) == len(set(points))  # one row per (title, rating)
+        scale = rated.filter(pl.col("title_id") == title).select(
+            "rating_scale", "rating_min", "rating_step").row(0)
+        assert scales == [scale[0]]
+        # exactly every point of the scale, once each, in order: none missing, none extra
+        assert points == scale_points(*scale)
 
 
 @settings(max_examples=100, deadline=None)
@@ -1588,8 +1645,7 @@ def all_metrics(
     # different order from run to run; sorted here so that what follows gets the same input
     summary = (
         bare_summary.lazy()
-        .join(dist.lazy().group_by("title_id").agg(pl.col("rating_scale").max()),
-              on="title_id", how="left")
+        .join(title_scales(dist.lazy()), on="title_id", how="left")
         .collect()
         .sort("title_id")
     )
@@ -1716,10 +1772,11 @@ def test_chained_metrics_bounds_and_identical_reruns_in_any_row_order(
 def check_comparable_ratings_ranges(
     reviews: pl.DataFrame, frames: dict[str, pl.DataFrame]
 ) -> None:
-    """bayesian_rating and weighted_rating on 1..K between the title's mean and the midpoint / C;
-    the interval around the mean."""
+    """bayesian_rating and weighted_rating on L..K between the title's mean and the midpoint / C;
+    the interval around the mean; on thumbs the share recommended, counted, within its interval."""
     params = frames["weighted_rating_parameters"]
-    c_of = {s: c for b, s, c, *_ in params.iter_rows() if b == "reviews"}
+    c_of = {(p["rating_scale"], p["rating_min"], p["rating_step"]): p["c"]
+            for p in params.iter_rows(named=True) if p["basis"] == "reviews"}
     site = params.filter(pl.col("basis") == "site")
     rows = frames["title_summary_with_scale"].join(
         frames["comparable_ratings"], on="title_id", how="left"
@@ -1731,24 +1788,36 @@ def check_comparable_ratings_ranges(
             ratings_of.setdefault(title, []).append(rating)
     for row in rows.iter_rows(named=True):
         n, k, r = row["rated_review_count"], row["rating_scale"], row["rating_mean"]
+        low, step = row["rating_min"], row["rating_step"]
         if n == 0:
             assert row["weighted_rating"] is None and row["bayesian_rating"] is None
             assert row["rating_ci_low"] is None and row["rating_ci_high"] is None
             continue
         ratings = ratings_of[row["title_id"]]
-        # bayesian: a weighted average of the mean (weight n) and the midpoint (K+1)/2 (weight K);
-        # independently from the raw ratings: (Σ ratings + K(K+1)/2) / (n + K)
+        # the mean is the plain mean of the ratings given
+        assert r == pytest.approx(math.fsum(ratings) / n, abs=1e-12)
+        # bayesian: a weighted average of the mean (weight n) and the midpoint (L+K)/2 (weight P,
+        # the scale's points); independently from the raw ratings: (Σ ratings + Σ points) / (n + P)
+        points = scale_points(k, low, step)
         bayes = row["bayesian_rating"]
-        assert 1 - EPS <= bayes <= k + EPS
-        assert between(bayes, r, (k + 1) / 2)
-        assert bayes == pytest.approx((math.fsum(ratings) + k * (k + 1) / 2) / (n + k), abs=1e-9)
-        # WR: a weighted average of the title's mean and C (itself a mean of means on 1..K)
+        assert low - EPS <= bayes <= k + EPS
+        assert between(bayes, r, (low + k) / 2)
+        assert bayes == pytest.approx(
+            (math.fsum(ratings) + math.fsum(points)) / (n + len(points)), abs=1e-9)
+        # WR: a weighted average of the title's mean and C (itself a mean of means on L..K)
         wr = row["weighted_rating"]
-        assert 1 - EPS <= wr <= k + EPS
-        assert between(wr, r, c_of[k])
+        assert low - EPS <= wr <= k + EPS
+        assert between(wr, r, c_of[(k, low, step)])
+        # on thumbs: the share recommended, as counted, inside its Wilson interval; else none
+        if row["rating_kind"] == "thumbs":
+            assert row["recommended_share"] == sum(ratings) / n
+            assert 0 <= row["recommended_share_low"] <= row["recommended_share"] \
+                <= row["recommended_share_high"] <= 1
+        else:
+            assert row["recommended_share"] is None and row["recommended_share_low"] is None
         # the interval holds the mean, within the scale; none from a single rating
         if n >= 2:
-            assert 1.0 <= row["rating_ci_low"] <= r + EPS
+            assert low <= row["rating_ci_low"] <= r + EPS
             assert r - EPS <= row["rating_ci_high"] <= k
         else:
             assert row["rating_ci_low"] is None and row["rating_ci_high"] is None
@@ -1764,19 +1833,30 @@ def test_rating_shape_figures_lie_in_their_ranges(reviews: pl.DataFrame) -> None
     assert sorted(shape["title_id"]) == sorted(rated["title_id"].unique())
     for row in shape.iter_rows(named=True):
         ratings = rated.filter(pl.col("title_id") == row["title_id"])
-        values, k = ratings["rating"].to_list(), ratings["rating_scale"].max()
+        values = ratings["rating"].to_list()
+        k, low, step = ratings.select("rating_scale", "rating_min", "rating_step").row(0)
+        points = scale_points(k, low, step)
+        # entropy over the scale's points: the shares' -Σ p ln p / ln(points), from the counts
+        shares = [values.count(p) / len(values) for p in points]
+        entropy = -math.fsum(p * math.log(p) for p in shares if p > 0) / math.log(len(points))
+        assert row["rating_entropy"] == pytest.approx(entropy, abs=1e-9)
         assert 0.0 <= row["rating_entropy"] <= 1.0
         # entropy is 0 exactly when every rating is the same point
         assert (row["rating_entropy"] < 1e-12) == (len(set(values)) == 1)
-        assert 0.0 <= row["extreme_share"] <= 1.0
-        # independently: the share of ratings at or below 2 or at or above K - 1
-        extreme = sum(v <= 2 or v >= k - 1 for v in values) / len(values)
-        assert row["extreme_share"] == pytest.approx(extreme, abs=1e-12)
         assert row["is_polarized"] is not None
+        if k == 1:  # thumbs: both points are ends, and two points have no two modes
+            assert row["extreme_share"] is None and row["bimodality_coefficient"] is None
+            assert row["is_polarized"] is False
+            continue
+        assert 0.0 <= row["extreme_share"] <= 1.0
+        # independently: the share of ratings on the two lowest or the two highest points
+        ends_low, ends_high = set(points[:2]), set(points[-2:])
+        extreme = sum(v in ends_low or v in ends_high for v in values) / len(values)
+        assert row["extreme_share"] == pytest.approx(extreme, abs=1e-12)
         if row["is_polarized"]:
             assert len(values) >= 10 and row["bimodality_coefficient"] > 5 / 9
-            assert sum(v <= 2 for v in values) >= 0.2 * len(values)
-            assert sum(v >= k - 1 for v in values) >= 0.2 * len(values)
+            assert sum(v in ends_low for v in values) >= 0.2 * len(values)
+            assert sum(v in ends_high for v in values) >= 0.2 * len(values)
         if row["bimodality_coefficient"] is not None:
             assert row["bimodality_coefficient"] > 0 and len(values) >= 4
 
@@ -2089,3 +2169,31 @@ def test_helpful_only_votes_have_no_ratio_rank_apart_and_never_enter_a_share(
               "reviews_with_total"]
     assert_frame_equal(helpful.filter(pl.col("title_id").is_in(without["title_id"].to_list()))
                        .select(shared), without.select(shared))
+
+
+# --- a title on two scales --------------------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(rating_scales(), min_size=2, max_size=4, unique=True))
+def test_a_title_rated_on_two_scales_is_refused_naming_the_title_and_its_scales(
+    scales: list[tuple[int, float, float]],
+) -> None:
+    """Each title's histogram, mean and shape need one scale: reviews of one title from sources of
+    different scales stop the run with one message naming the title and the scales, never a
+    histogram that mixes them (it took the largest scale's top and listed the other's points on it)."""
+    rows = [(f"r{i}", "t1", scale_points(*s)[0], s[0], 0, 0, None) for i, s in enumerate(scales)]
+    rows.append(("other", "t2", 1.0, 5, 0, 0, None))  # another title, on its own scale: fine
+    frame = reviews_frame(rows).with_columns(
+        rating_min=pl.Series([s[1] for s in scales] + [1.0]),
+        rating_step=pl.Series([s[2] for s in scales] + [1.0]),
+    )
+    with pytest.raises(ReviewpipeError) as raised:
+        rating_distribution(frame.lazy()).collect()
+    message = str(raised.value)
+    assert message.startswith("title_id 't1' has reviews on more than one rating scale (")
+    for top, low, step in scales:
+        assert ("thumbs" if top == 1 else f"{low:g}..{top} in steps of {step:g}") in message
+    assert "t2" not in message and "\n" not in message
+    # one scale per title is fine, whatever the scales of other titles
+    rating_distribution(frame.filter(pl.col("review_id").is_in(["r0", "other"])).lazy()).collect()

@@ -5,20 +5,21 @@ from __future__ import annotations
 import csv
 import errno
 import hashlib
+import math
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import hypothesis
 import pytest
-from conftest import published_rows, write
+from conftest import SHARED_DATA, published_rows, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -919,3 +920,169 @@ def test_the_data_checks_know_helpful_only_votes(sample_run, tmp_path: Path, che
         con.execute(corruption)
         with pytest.raises(CheckFailed, match=check):
             run_checks(con)
+
+
+# --- ratings on any scale (issue 22, item 2) --------------------------------------------------------
+
+STEAM = SHARED_DATA / "steam_reviews" / "steam_reviews.csv"
+# every column of the export, so that two records are one review only when they are the same record
+STEAM_COLUMNS = ("date_posted", "funny", "helpful", "hour_played", "is_early_access_review",
+                 "recommendation", "review", "title")
+
+
+def _wilson(k: int, n: int, z: float) -> tuple[float, float]:
+    """The Wilson score interval of k of n, from its textbook form."""
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@pytest.mark.skipif(not STEAM.exists(), reason=f"the real Steam export is not at {STEAM}")
+def test_thumbs_reviews_of_the_real_steam_export_publish_the_share_recommended(
+    tmp_path: Path, make_settings
+) -> None:
+    """Steam's "Recommended" / "Not Recommended" on the thumbs scale: per game, the share recommended
+    and its Wilson interval equal a plain count over the file's distinct records, the histogram has
+    the two points, and every data check passes (it failed with agg_title_summary_bounds before)."""
+    every_column = " || chr(31) || ".join(f'coalesce("{c}", \'\')' for c in STEAM_COLUMNS)
+    settings = make_settings({
+        "name": "steam", "path": str(STEAM), "rating_scale": "thumbs",
+        "columns": {"review_id": f"md5({every_column})", "title_id": "title",
+                    "rating": "recommendation", "review_date": "date_posted"},
+    })  # no texts mapped: the ratings are the point, and scoring 10,000 texts would take seconds
+    pipeline.run(settings)
+    with duckdb.connect() as con:
+        expected = con.execute(
+            "select title, count(*), count(*) filter (where recommendation = 'Recommended') "
+            "from (select distinct * from read_csv(?, all_varchar = true)) group by title order by title",
+            [str(STEAM)]).fetchall()
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        summary = con.execute(
+            "select title_id, rated_review_count, recommended_share, recommended_share_low, "
+            "recommended_share_high, rating_scale, rating_min, rating_step, rating_kind, rating_mean, "
+            "is_polarized, bimodality_coefficient, extreme_share "
+            "from agg_title_summary order by title_id").fetchall()
+        histogram = con.execute(
+            "select title_id, rating, review_count from agg_rating_distribution order by all").fetchall()
+        distinct_problems = con.execute("select distinct reason from quarantine").fetchall()
+    assert [s[0] for s in summary] == [e[0] for e in expected]
+    z = settings.metrics.confidence_z
+    for (title, n, share, low, high, top, bottom, step, kind, mean, polarized, bimodality, extreme), \
+            (_, count, recommended) in zip(summary, expected, strict=True):
+        assert (n, share) == (count, recommended / count), title
+        assert (low, high) == pytest.approx(_wilson(recommended, count, z), abs=1e-12)
+        assert (top, bottom, step, kind) == (1, 0.0, 1.0, "thumbs")
+        assert mean == pytest.approx(share, abs=1e-12)
+        assert (polarized, bimodality, extreme) == (False, None, None)
+        assert [(r, c) for t, r, c in histogram if t == title] == [(0.0, count - recommended),
+                                                                  (1.0, recommended)]
+    # the only rows left out are second copies of a record
+    assert all(reason.startswith("duplicate of the review in") for (reason,) in distinct_problems)
+
+
+def _scales_landing(root: Path) -> dict[str, Path]:
+    """Three sources on three scales (half stars from 0.5, tenths from 0, thumbs), each with valid
+    ratings and ratings that are not points of its scale."""
+    header = "title_id,rating,review_text\n"
+    return {
+        "half": write(root / "half.csv", header + "h1,0.5,a\nh1,3.5,b\nh1,5,c\nh1,3.25,d\nh1,4.3,e\n"
+                      + "h2,2.5,f\nh2,0,g\n"),
+        "tenths": write(root / "tenths.csv", header + "d1,9.6,a\nd1,0,b\nd1,10,c\nd1,9.65,d\n"
+                        + "d1,4.8/5,e\n"),
+        "thumbs": write(root / "thumbs.csv", header + "g1,Recommended,a\ng1,NOT RECOMMENDED,b\n"
+                        + "g1,true,c\ng1,-1,d\ng1,maybe,e\ng1,2,f\n"),
+    }
+
+
+def test_ratings_on_half_decimal_and_thumbs_scales_publish_every_point_and_quarantine_the_rest(
+    tmp_path: Path, make_settings
+) -> None:
+    """Every point of each scale is listed in the histogram, shares sum to 1 (the data checks pass);
+    a rating between two points, or not a thumbs value, is quarantined naming the scale's points and
+    the setting to change. A failing data check names itself, what it checks, and its rows' columns."""
+    from reviewpipe.publish import CheckFailed, run_checks
+
+    files = _scales_landing(tmp_path / "in")
+    columns = {"title_id": "title_id", "rating": "rating", "review_text": "review_text"}
+    settings = make_settings(
+        {"name": "half", "path": str(files["half"]), "rating_scale": 5, "rating_min": 0.5,
+         "rating_step": 0.5, "columns": columns},
+        {"name": "tenths", "path": str(files["tenths"]), "rating_scale": 10, "rating_min": 0,
+         "rating_step": 0.1, "columns": columns},
+        {"name": "thumbs", "path": str(files["thumbs"]), "rating_scale": "thumbs", "columns": columns},
+    )
+    pipeline.run(settings)
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        points = dict(con.execute(
+            "select title_id, list(rating order by rating) from agg_rating_distribution group by title_id"
+        ).fetchall())
+        counts = dict(con.execute(
+            "select title_id, list(review_count order by rating) filter (where review_count > 0) "
+            "from agg_rating_distribution group by title_id").fetchall())
+        problems = con.execute(
+            "select source, raw_value, reason from quarantine order by source, row_number").fetchall()
+        shares = dict(con.execute("select title_id, recommended_share from agg_title_summary").fetchall())
+    halves = [p / 2 for p in range(1, 11)]
+    tenths = [round(p / 10, 3) for p in range(101)]
+    assert points == {"h1": halves, "h2": halves, "d1": tenths, "g1": [0.0, 1.0]}
+    # h1: 0.5, 3.5, 5; h2: 2.5 (0 is below the scale); d1: 0, 9.6 (and 4.8/5 = 9.6), 10;
+    # g1: Recommended, true -> 1; NOT RECOMMENDED, -1 -> 0
+    assert counts == {"h1": [1, 1, 1], "h2": [1], "d1": [1, 2, 1], "g1": [2, 2]}
+    assert shares == {"h1": None, "h2": None, "d1": None, "g1": 0.5}
+    half = "the scale 0.5..5 in steps of 0.5 (the source's rating_min = 0.5, rating_step = 0.5, rating_scale = 5)"
+    tenth = "the scale 0..10 in steps of 0.1 (the source's rating_min = 0, rating_step = 0.1, rating_scale = 10)"
+    thumbs = "is not a thumbs rating (the source's rating_scale is \"thumbs\": Recommended / Not Recommended"
+    assert [(s, v) for s, v, _ in problems] == [
+        ("half", "3.25"), ("half", "4.3"), ("half", "0"), ("tenths", "9.65"),
+        ("thumbs", "maybe"), ("thumbs", "2")]
+    reasons = [r for _, _, r in problems]
+    assert reasons[0] == f"rating 3.25 is not a point of {half}; set rating_step to the step between " \
+        "two neighbouring ratings (0.5 for half stars, 0.1 for scores like 9.6)"
+    assert half in reasons[1]
+    assert reasons[2] == "rating is outside 0.5..5 (the source's rating_min..rating_scale)"
+    assert tenth in reasons[3]
+    assert reasons[4].startswith(f"rating maybe {thumbs}") and "set rating_scale" in reasons[4]
+    assert reasons[5].startswith(f"rating 2 {thumbs}")
+    # a check that fails says which, what it checks, and the offending rows column by column
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(settings.published_path.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        run_checks(con)
+        con.execute("update agg_title_summary set bayesian_rating = 6 where title_id = 'h1'")
+        with pytest.raises(CheckFailed) as failed:
+            run_checks(con)
+    message = str(failed.value)
+    assert "data check agg_title_summary_bounds failed" in message
+    assert "failed (agg_title_summary: the rating figures lie on the title's scale" in message
+    assert "title_id = 'h1', rating_kind = 'stars', rating_min = 0.5, rating_scale = 5" in message
+    assert "bayesian_rating = 6.0" in message and "\n" not in message
+
+
+_THUMBS = {"recommended": 1.0, "not recommended": 0.0, "true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0,
+           "-1": 0.0, "yes": 1.0, "no": 0.0, "up": 1.0, "down": 0.0, "positive": 1.0, "negative": 0.0}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spelling=st.sampled_from(sorted(_THUMBS)).flatmap(
+    lambda word: st.tuples(st.just(word), st.lists(st.booleans(), min_size=len(word), max_size=len(word)),
+                           st.sampled_from(["", " ", "  "]))),
+       other=st.text(st.characters(max_codepoint=127), max_size=12))
+def test_a_thumbs_value_is_read_in_any_case_and_anything_else_is_none(
+    macros: duckdb.DuckDBPyConnection, spelling, other: str
+) -> None:
+    """staging's thumbs_rating (sql/schema/macros.sql): each spelling of the contract in any mix of
+    cases, with spaces around, is 1 (recommended) or 0; any other text is null (quarantined)."""
+    word, upper, pad = spelling
+    written = pad + "".join(c.upper() if u else c for c, u in zip(word, upper, strict=True)) + pad
+    assert macros.execute("select thumbs_rating(?)", [written]).fetchone()[0] == _THUMBS[word]
+    got = macros.execute("select thumbs_rating(?)", [other]).fetchone()[0]
+    assert got == _THUMBS.get(other.strip(" ").lower())
+
+
+@pytest.fixture(scope="module")
+def macros() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection with staging's macros, shared by the examples (each connect loads them anew)."""
+    con = connect()
+    yield con
+    con.close()

@@ -10,6 +10,7 @@ import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import plotly.graph_objects as go
 import plotly.offline
 import polars as pl
@@ -21,13 +22,22 @@ from hypothesis import strategies as st
 from reviewpipe import pipeline
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.report import (
+    _QUERIES,
+    _TITLE_SOURCES,
+    GROUP_KEY,
+    MIN_TREND_REVIEWS,
+    ReportData,
     _read_report_data,
     histogram_figure,
     leaderboard_figure,
     plotly_text,
     rating_class,
+    render_report,
+    scale_of,
     sentiment_figure,
     shorten,
+    smoothed_trends,
+    totals_figure,
     trends_figure,
     write_report,
 )
@@ -94,6 +104,100 @@ def published(tmp_path_factory) -> Path:
     )
     pipeline.run(settings)
     return settings.published_path
+
+
+WORDS = ["Wonderful, I loved it.", "Awful. I hate it.", "It was fine.", "Good, nice staff.",
+         "Terrible and slow.", "Great!"]
+
+
+@pytest.fixture(scope="module")
+def mixed_published(tmp_path_factory) -> Path:
+    """A published database of mixed sources: restaurants (5 stars, helpful votes alone, 12 reviews
+    a month for one title over 6 months), apps (5 stars with vote totals; one title also has a
+    review among the restaurants), notes (no ratings), films (10 points), games (thumbs, helpful
+    votes alone), halves (0.5..5 in halves) and scores (0..10 in tenths)."""
+    root = tmp_path_factory.mktemp("mixed")
+    header = "title_id,author,review_date,rating,helpful_votes,review_text\n"
+    restaurants = [("diner", f"u{m}-{k}", f"2021-{m:02d}-{k + 1:02d}", 1 + (m + k) % 5, k,
+                    WORDS[(m * 12 + k) % len(WORDS)]) for m in range(1, 7) for k in range(12)]
+    restaurants += [("cafe", "ann", "2021-03-04", 4, 0, "Nice."), ("shared", "bob", "2021-03-05", 2, 1, "Meh.")]
+    write(root / "restaurants.csv",
+          header + "".join(",".join(csv_field(str(v)) for v in r) + "\n" for r in restaurants))
+    write(root / "apps.csv", HEADER + "shared,cy,2021-01-01,5,3,4,Good,Good app.\n"
+          "shared,dee,2021-01-02,4,1,2,Fine,Fine app.\nshared,eve,2021-02-02,1,0,3,Bad,Crashes.\n"
+          "chat,fay,2021-02-03,3,2,2,Ok,It works.\n")
+    write(root / "notes.csv", "title_id,author,review_date,review_text\n"
+          "memo,gil,2021-04-01,Useful notes.\nmemo,hal,2021-04-02,Hard to use.\n")
+    write(root / "films.csv", HEADER + "film,ida,2020-05-05,9,4,5,Yes,A wonderful film.\n")
+    write(root / "games.csv", header + "chess,jo,2021-01-01,Recommended,12,Great game.\n"
+          "chess,kim,2021-01-02,Recommended,0,Fun.\nchess,lee,2021-01-03,Not Recommended,3,Dull.\n")
+    write(root / "halves.csv", header + "flick,mo,2021-01-01,4.5,,Lovely.\nflick,ned,2021-01-02,0.5,,Awful.\n")
+    write(root / "scores.csv", header + "album,oli,2021-01-01,9.6,,Superb.\nalbum,pat,2021-01-02,7.2,,Fine.\n")
+    settings = Settings(
+        paths=Paths(warehouse=root / "w.duckdb", published=root / "reports.duckdb",
+                    exports=root / "exports", samples=root / "samples"),
+        sources=[
+            Source(name="restaurants", path=str(root / "restaurants.csv"), rating_scale=5),
+            Source(name="apps", path=str(root / "apps.csv"), rating_scale=5),
+            Source(name="notes", path=str(root / "notes.csv"), rating_scale=5),
+            Source(name="films", path=str(root / "films.csv"), rating_scale=10),
+            Source(name="games", path=str(root / "games.csv"), rating_scale="thumbs"),
+            Source(name="halves", path=str(root / "halves.csv"), rating_scale=5, rating_min=0.5,
+                   rating_step=0.5),
+            Source(name="scores", path=str(root / "scores.csv"), rating_scale=10, rating_min=0,
+                   rating_step=0.1),
+        ],
+        sentiment={"workers": 1},
+    )
+    pipeline.run(settings)
+    return settings.published_path
+
+
+@pytest.fixture(scope="module")
+def mixed_report(mixed_published: Path) -> Path:
+    return write_report(mixed_published, mixed_published.parent / "exports" / "report.html")
+
+
+def test_a_mixed_report_groups_titles_by_source_and_shows_each_in_its_own_terms(
+    mixed_published: Path, mixed_report: Path
+) -> None:
+    page = mixed_report.read_text(encoding="utf-8")
+    board = page[page.index('<section id="leaderboard">'):page.index('<section id="histograms">')]
+    groups = {h: sorted(re.findall(r'<td class="text">([\w-]+)', part))
+              for h, part in (p.split("</h3>", 1) for p in board.split("<h3>")[1:])}
+    # "shared" has 3 reviews among the apps and 1 among the restaurants: it is ranked with the apps
+    assert groups == {"apps: 5-point scale: top 2": ["chat", "shared"],
+                      "films: 10-point scale: top 1": ["film"],
+                      "games: thumbs up/down, as % recommended: top 1": ["chess"],
+                      "halves: ratings 0.5–5 in steps of 0.5: top 1": ["flick"],
+                      "restaurants: 5-point scale: top 2": ["cafe", "diner"],
+                      "scores: ratings 0–10 in steps of 0.1: top 1": ["album"]}
+    assert "(reviews from 2 sources)" in board
+    # 2 of 3 recommend chess: 66.7%, Wilson interval 20.8%–93.9%; no mean rating or Bayesian column
+    games = board[board.index("<h3>games"):board.index("<h3>halves")]
+    assert "<b>66.7%</b>" in games and "20.8%–93.9%" in games and "Bayesian" not in games
+    histograms = page[page.index('<section id="histograms">'):page.index('<section id="sentiment">')]
+    assert re.findall(r"<h3>(\w+):", histograms) == ["apps", "films", "halves", "restaurants", "scores"]
+    # every step of each scale is a bar, labelled as it reads; 101 tenths are 11 bars of 10 tenths
+    report_data = _read_report_data(mixed_published, 50, generated_at=datetime.now(UTC))
+    bars = {board["source"][0]: histogram_figure(board, report_data.distribution)["data"][0]["x"]
+            for board in report_data.leaderboard.partition_by(GROUP_KEY)
+            if board["rating_kind"][0] == "stars"}
+    assert bars["halves"] == ["0.5", "1", "1.5", "2", "2.5", "3", "3.5", "4", "4.5", "5"]
+    assert bars["scores"] == [f"{n}–{n}.9" for n in range(10)] + ["10"]
+    assert bars["films"] == [str(n) for n in range(1, 11)]
+    helpful = page[page.index('<section id="helpful">'):page.index('<section id="mismatches">')]
+    assert "<h3>restaurants: by helpful votes (the source counts no total)</h3>" in helpful
+    assert "11 found this helpful" in helpful and "11 of 11" not in helpful
+    assert "3 of 4 found this helpful" in helpful
+    games = helpful[helpful.index("<h3>games"):]
+    assert games.startswith("<h3>games: by helpful votes") and "12 found this helpful" in games
+    assert ">recommended<" in games and ">not recommended<" in games and "Wilson" not in games
+    trends = page[page.index('<section id="trends">'):page.index('<section id="helpful">')]
+    # a title of each source with dated reviews; the unrated notes get their own group too
+    assert re.findall(r"<h3>(\w+):", trends) == [
+        "apps", "films", "games", "halves", "notes", "restaurants", "scores"]
+    assert "at least 10 rated" in trends
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +322,8 @@ def test_rating_classes_follow_the_readme() -> None:
 def test_chart_builders_leave_their_inputs_alone() -> None:
     board = pl.DataFrame({
         "position": [1, 2], "title_id": ["a", "b"], "title_name": ["A", "A"],
-        "rating_scale": [5, 5],
+        "source": ["s", "s"], "rating_kind": ["stars"] * 2, "rating_min": [1.0] * 2,
+        "rating_step": [1.0] * 2, "rating_scale": [5, 5],
         "rating_mean": [4.5, 3.0], "rating_ci_low": [4.0, None], "rating_ci_high": [5.0, None],
         "bayesian_rating": [4.2, 3.1], "weighted_rating": [4.4, 3.2], "rated_review_count": [10, 1],
     })
@@ -226,12 +331,15 @@ def test_chart_builders_leave_their_inputs_alone() -> None:
                          "review_count": [5, 5, 1], "share": [0.5, 0.5, 1.0],
                          "rating_scale": [5, 5, 5]})
     board_copy, dist_copy = board.clone(), dist.clone()
-    lead = leaderboard_figure(board, 5)
-    hist = histogram_figure(board, dist, 5)
+    lead = leaderboard_figure(board)
+    hist = histogram_figure(board, dist)
     assert board.equals(board_copy) and dist.equals(dist_copy)
     # two titles of the same name stay two rows: the rank prefix keeps the categories apart
     assert lead["data"][0]["y"] == ["1. A", "2. A"]
-    assert len(hist["data"]) == 2 and hist["data"][0]["marker"]["color"] == ["#27ae60", "#27ae60"]
+    # every point of the scale is a bar (1-3 red and grey, 4-5 green), 0 where nobody gave it
+    assert len(hist["data"]) == 2 and hist["data"][0]["x"] == ["1", "2", "3", "4", "5"]
+    assert hist["data"][0]["y"] == [0, 0, 0, 0.5, 0.5]
+    assert hist["data"][0]["marker"]["color"][3:] == ["#27ae60", "#27ae60"]
     assert [t["xaxis"] for t in hist["data"]] == ["x", "x2"]  # one panel each
 
 
@@ -239,12 +347,148 @@ def test_every_figure_is_valid_plotly(published: Path) -> None:
     # the figures are plain dicts (fast to build); Plotly's own classes validate every property
     report_data = _read_report_data(published, 50, generated_at=datetime.now(UTC))
     figures = [sentiment_figure(report_data.sentiment_by_rating),
-               trends_figure(report_data.monthly, report_data.monthly_totals)]
-    for scale in set(report_data.leaderboard["rating_scale"]):
-        figures += [leaderboard_figure(report_data.leaderboard, scale),
-                    histogram_figure(report_data.leaderboard, report_data.distribution, scale)]
+               totals_figure(report_data.monthly_totals)]
+    for group in report_data.monthly.partition_by(GROUP_KEY):
+        figures.append(trends_figure(group, scale_of(group)))
+    for board in report_data.leaderboard.partition_by(GROUP_KEY):
+        figures += [leaderboard_figure(board), histogram_figure(board, report_data.distribution)]
     for figure in figures:
         assert go.Figure(figure).data  # raises on a property Plotly does not know
+
+
+# Sources of a mixed warehouse: kind, lowest point, step and top of their scales
+MIXED_SOURCES = {
+    "apps": ("stars", 1.0, 1.0, 5), "films": ("stars", 1.0, 1.0, 10),
+    "games": ("thumbs", 0.0, 1.0, 1), "halves": ("stars", 0.5, 0.5, 5),
+    "restaurants": ("stars", 1.0, 1.0, 5),
+}
+
+
+def mixed_report_data(titles: list[dict[str, int]]) -> tuple[ReportData, dict[str, str]]:
+    """The report's data read by its own queries from a DuckDB database holding `reviews` and
+    `agg_title_summary` rows for titles t0, t1, ... with the given reviews per source; and each
+    title's expected source: the one with most of its reviews, the first by name on a tie."""
+    con = duckdb.connect()
+    con.execute("create table reviews (title_id varchar, source varchar, rating_scale int)")
+    con.executemany("insert into reviews values (?, ?, ?)", [
+        (f"t{i}", source, MIXED_SOURCES[source][3])
+        for i, counts in enumerate(titles) for source, n in counts.items() for _ in range(n)])
+    # a title's scale is its reviews' highest, as metrics takes it; its weighted rating some value
+    con.execute("""
+        create table agg_title_summary as
+        select
+            title_id, null::varchar as title, count(*) as review_count,
+            count(*) as rated_review_count, 1.0::double as rating_mean,
+            0.0::double as rating_ci_low, 1.0::double as rating_ci_high,
+            1.0::double as bayesian_rating, hash(title_id) % 97 / 97 as weighted_rating,
+            0.5::double as recommended_share, 0.25::double as recommended_share_low,
+            0.75::double as recommended_share_high, 0.1::double as sentiment_mean,
+            false as is_polarized,
+            max(rating_scale) as rating_scale,
+            arg_max(kind, (rating_scale, source)) as rating_kind,
+            arg_max(low, (rating_scale, source)) as rating_min,
+            arg_max(step, (rating_scale, source)) as rating_step
+        from reviews
+        join (select unnest($kinds, recursive := true)) as scales using (source)
+        group by title_id
+    """, {"kinds": [{"source": s, "kind": k, "low": lo, "step": st_}
+                    for s, (k, lo, st_, _) in MIXED_SOURCES.items()]})
+    con.execute(_TITLE_SOURCES)
+    leaderboard = con.sql(_QUERIES["leaderboard"], params={"max_titles": 50}).pl()
+    expected = {f"t{i}": min(counts, key=lambda s: (-counts[s], s)) for i, counts in enumerate(titles)}
+    return report_data(leaderboard=leaderboard), expected
+
+
+def report_data(**frames: pl.DataFrame) -> ReportData:
+    """ReportData holding frames, and no rows in the others."""
+    empty = pl.DataFrame()
+    no_frames = dict.fromkeys(("leaderboard", "sentiment_by_rating", "monthly", "monthly_totals",
+                               "helpful", "mismatches"), empty)
+    return ReportData(
+        generated_at=datetime.now(UTC), counts=dict.fromkeys(
+            ("titles", "reviewed_titles", "unrated_titles", "reviews", "quarantined"), 0),
+        distribution=pl.DataFrame(schema={"title_id": pl.String, "rating": pl.Float64,
+                                          "review_count": pl.Int64, "share": pl.Float64}),
+        **(no_frames | frames),
+    )
+
+
+@settings(max_examples=20, deadline=None)
+@given(titles=st.lists(st.dictionaries(st.sampled_from(sorted(MIXED_SOURCES)), st.integers(1, 3),
+                                       min_size=1, max_size=3), min_size=1, max_size=8))
+def test_every_title_is_ranked_once_in_the_group_of_its_source_on_one_scale(
+    titles: list[dict[str, int]]
+) -> None:
+    data, expected = mixed_report_data(titles)
+    board = data.leaderboard
+    # each title once, with the source holding most of its reviews
+    assert sorted(board["title_id"]) == sorted(expected)
+    assert dict(board.select("title_id", "source").iter_rows()) == expected
+    for group in board.partition_by(GROUP_KEY):
+        # no group mixes sources, kinds or scales, and its ranks are 1..n by weighted rating
+        assert group.select(GROUP_KEY).unique().height == 1
+        assert sorted(group["position"]) == list(range(1, group.height + 1))
+        ranked = group.sort("position")["weighted_rating"].to_list()
+        assert ranked == sorted(ranked, reverse=True)
+    # on the page: a heading per group, then exactly that group's titles; thumbs as % recommended
+    page = render_report(data)
+    section = page[page.index('<section id="leaderboard">'):page.index('<section id="histograms">')]
+    shown = {}
+    for part in section.split("<h3>")[1:]:
+        heading = part[:part.index("</h3>")]
+        source = heading.split(":")[0]
+        ids = re.findall(r'<td class="text">(t\d+)', part)
+        assert ids and all(expected[i] == source for i in ids), (heading, ids)
+        shown |= dict.fromkeys(ids, heading)
+        # a title takes its scale from all its reviews (the highest): one kind per group, thumbs
+        # groups as % recommended
+        kinds = set(board.filter(pl.col("title_id").is_in(ids))["rating_kind"])
+        assert len(kinds) == 1 and ("% recommended" in heading) == (kinds == {"thumbs"})
+    assert shown.keys() == expected.keys()
+
+
+_VOTED = st.tuples(st.sampled_from(["steam", "yelp", "imdb"]), st.integers(0, 2000),
+                   st.one_of(st.none(), st.integers(0, 2000)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(voted=st.lists(_VOTED, min_size=1, max_size=12))
+def test_helpful_only_reviews_read_n_found_this_helpful_and_are_never_ranked_with_shares(
+    voted: list[tuple[str, int, int | None]]
+) -> None:
+    """Reviews of any sources, with a known total or helpful votes alone (ranked_by
+    'helpful_votes'): each shows in its source's table of its own ranking; a helpful-only one reads
+    "12 found this helpful" (never "12 of 12", no ratio), one with a total "41 of 57 found this
+    helpful" with its Wilson bound."""
+    rows = [
+        {"source": source, "ranked_by": "helpful_votes" if total is None else "helpful_ratio",
+         "title_name": f"T{i}", "helpful_votes": helpful if total is None else min(helpful, total),
+         "total_votes": total, "helpful_wilson_lb": None if total is None else 0.5,
+         "author": "a", "review_title": None, "review_date": None, "rating": 1.0,
+         "rating_scale": 1 if source == "steam" else 5, "review_text": f"text {i}"}
+        for i, (source, helpful, total) in enumerate(voted)
+    ]
+    # the report reads them in source and ranking order
+    helpful = pl.DataFrame(rows).sort("source", "ranked_by", maintain_order=True)
+    page = render_report(report_data(helpful=helpful))
+    section = page[page.index('<section id="helpful">'):page.index('<section id="mismatches">')]
+    seen = set()
+    for part in section.split("<h3>")[1:]:
+        heading = part[:part.index("</h3>")]
+        source, by_votes = heading.split(":")[0], "by helpful votes" in heading
+        for text, cell in re.findall(r'<div class="excerpt">(text \d+)</div>.*?'
+                                     r'<td class="num helpful">([^<]*)</td>', part, re.DOTALL):
+            row = rows[int(text.split()[1])]
+            assert (row["source"], row["ranked_by"] == "helpful_votes") == (source, by_votes)
+            if by_votes:
+                assert cell == f"{row['helpful_votes']:,} found this helpful"
+            else:
+                assert cell == f"{row['helpful_votes']:,} of {row['total_votes']:,} found this helpful"
+            seen.add(text)
+        assert ("Wilson bound" in part) != by_votes
+    assert seen == {f"text {i}" for i in range(len(rows))}
+    assert not re.search(r"(\d+) of \1 found", "".join(
+        p for p in section.split("<h3>") if "by helpful votes" in p[:200]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,8 +543,8 @@ def look_at_the_page(context, report: Path, tmp_path: Path) -> tuple[Path, bytes
             else left_file.append(r.url))
     page.goto(report.as_uri())
     charts = page.locator("div.chart").count()
-    # 2 scales x (leaderboard + histograms) + sentiment + trends
-    assert charts == 6
+    # 2 groups (films, snacks) x (leaderboard + histograms + trends) + sentiment + reviews per month
+    assert charts == 8
     page.wait_for_function(
         "n => [...document.querySelectorAll('div.chart')]"
         ".filter(d => d.querySelector('.main-svg')).length >= n", arg=charts, timeout=30_000)
@@ -313,8 +557,9 @@ def look_at_the_page(context, report: Path, tmp_path: Path) -> tuple[Path, bytes
     })""")
     # a box per rating point given: 2, 4, 6, 7, 9, 10 of 10 and 1, 4, 5 of 5
     assert drawn["boxes"] == 9
-    # histogram bars (every point of each scale), leaderboard and trend markers, trend lines
-    assert drawn["bars"] >= 10 and drawn["markers"] >= 9 and drawn["lines"] >= 3
+    # histogram bars (every point of each scale), leaderboard markers, the sentiment means' lines
+    # (no trend line: no 3 months of the fixture hold 10 reviews of a title)
+    assert drawn["bars"] >= 10 and drawn["markers"] >= 9 and drawn["lines"] >= 2
     assert not errors, errors
     assert not left_file, f"the page asked for {left_file}"
     assert page.evaluate("typeof window.__pwned") == "undefined"
@@ -327,7 +572,7 @@ def look_at_the_page(context, report: Path, tmp_path: Path) -> tuple[Path, bytes
     assert any("<i>Italic</i> & $5 off$" in t for t in drawn["texts"]), drawn["texts"]
     shot = tmp_path / "report.png"
     page.screenshot(path=str(shot), full_page=True)
-    return shot, page.locator("#chart-histograms-10").screenshot()
+    return shot, page.locator("#chart-histograms-1").screenshot()
 
 
 def assert_not_blank(png: bytes) -> None:
@@ -349,34 +594,82 @@ def assert_not_blank(png: bytes) -> None:
 _MONTHS = st.builds(date, st.integers(1, 9999), st.integers(1, 12), st.just(1))
 
 
-@settings(max_examples=50, deadline=None)
-@given(months=st.lists(st.tuples(st.sampled_from(["tt1", "tt2"]), _MONTHS), min_size=1, max_size=8, unique=True))
-def test_trend_lines_over_any_months_staging_keeps_draw_the_months_between_as_zero_in_few_points(
-    months: list[tuple[str, date]]
+def months_between(a: date, b: date) -> int:
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+@settings(max_examples=60, deadline=None)
+@given(reviewed=st.dictionaries(
+    st.tuples(st.sampled_from(["tt1", "tt2"]), st.one_of(_MONTHS, st.builds(
+        date, st.just(2020), st.integers(1, 12), st.just(1)))),
+    # reviews, rated reviews and their ratings' sum (1-5 each), scored texts and their sum
+    st.tuples(st.integers(1, 12), st.integers(0, 12), st.integers(0, 12)),
+    min_size=1, max_size=10,
+))
+def test_trend_lines_are_3_month_means_drawn_only_over_enough_reviews_in_few_points(
+    reviewed: dict[tuple[str, date], tuple[int, int, int]]
 ) -> None:
-    """Months 0001..9999 (staging's date window): each title's line of reviews per month passes
-    through its months' counts and is 0 over every month without reviews from the chart's first to
-    its last, as a point per month would draw it, in at most 3 points per reviewed month and 2 ends
+    """Months 0001..9999 (staging's date window), dense and sparse: each point of a title's lines
+    is the mean over the 3 calendar months up to it (months without reviews count as none), null
+    when they hold fewer than MIN_TREND_REVIEWS rated (scored) reviews; a line never joins two
+    points more than a month apart (a null ends it first); at most 4 points per reviewed month
     (a point per month of 0001..9999 was 120,000 per line: 40 MB and a minute for 6 titles)."""
-    monthly = pl.DataFrame({
-        "title_id": [t for t, _ in months], "title_name": [f"Title {t}" for t, _ in months],
-        "rating_scale": [10] * len(months), "dated_reviews": [1] * len(months),
-        "month": [m for _, m in months], "review_count": list(range(1, len(months) + 1)),
-        "rating_mean": [5.0] * len(months), "sentiment_mean": [0.1] * len(months),
-    })
-    totals = monthly.group_by("month").agg(pl.col("review_count").sum()).sort("month")
-    figure = trends_figure(monthly, totals)
-    first, last = min(m for _, m in months), max(m for _, m in months)
-    counts = {(t, m): n for (t, m), n in zip(months, monthly["review_count"], strict=True)}
-    lines = [trace for trace in figure["data"][1:] if trace.get("hovertemplate", "").endswith("reviews")]
-    assert len(lines) == len({t for t, _ in months})
-    for line in lines:
-        title_id, x, y = line["legendgroup"], line["x"], line["y"]
-        reviewed = {m for t, m in months if t == title_id}
-        assert x == sorted(set(x)) and x[0] == first and x[-1] == last
-        assert len(x) <= 3 * len(reviewed) + 2
-        assert all(y[x.index(m)] == counts[(title_id, m)] for m in reviewed)
-        assert all(n == 0 for m, n in zip(x, y, strict=True) if m not in reviewed)
-        for (a, ya), (b, yb) in itertools.pairwise(zip(x, y, strict=True)):
-            if (b.year - a.year) * 12 + b.month - a.month > 1:  # months between: the segment is 0 throughout
-                assert ya == yb == 0, (a, b)
+    rows = [(t, m, n, rated, rated * (1 + (n % 5)), scored, scored * 0.25)
+            for (t, m), (n, rated, scored) in reviewed.items()]
+    monthly = pl.DataFrame(rows, orient="row", schema={
+        "title_id": pl.String, "month": pl.Date, "review_count": pl.Int64,
+        "rated_review_count": pl.Int64, "rating_sum": pl.Float64,
+        "scored_review_count": pl.Int64, "sentiment_sum": pl.Float64,
+    }).with_columns(source=pl.lit("src"))
+    lines = smoothed_trends(monthly)
+    last = max(m for _, m in reviewed)
+    by_key = {(t, m): row for t, m, *row in rows}
+    for (title_id,), part in lines.partition_by("title_id", as_dict=True).items():
+        months = part["month"].to_list()
+        own = [m for t, m in reviewed if t == title_id]
+        assert months == sorted(set(months)) and set(own) <= set(months)
+        assert len(months) <= 4 * len(own) and max(months) <= last
+        for month, count, rating, sentiment in part.select(
+                "month", "review_count", "rating_mean", "sentiment_mean").iter_rows():
+            window = [by_key[(title_id, m)] for m in own if 0 <= months_between(m, month) < 3]
+            assert count == by_key.get((title_id, month), [0])[0]
+            for value, n_at, sum_at in ((rating, 1, 2), (sentiment, 3, 4)):
+                n = sum(w[n_at] for w in window)
+                if n < MIN_TREND_REVIEWS:
+                    assert value is None, (month, window)
+                else:
+                    assert value == pytest.approx(sum(w[sum_at] for w in window) / n)
+        for (a, ra, sa), (b, _, _) in itertools.pairwise(part.select(
+                "month", "rating_mean", "sentiment_mean").iter_rows()):
+            if months_between(a, b) > 1:
+                assert ra is None and sa is None, (a, b)
+        # every month whose window holds a rated review is drawn (up to the source's last month)
+        for m in own:
+            for k in range(3):
+                index = m.year * 12 + m.month - 1 + k
+                assert index > last.year * 12 + last.month - 1 or \
+                    date(index // 12, index % 12 + 1, 1) in months
+
+
+def test_a_mixed_report_draws_in_the_browser(browser, mixed_report: Path, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(mixed_report.as_uri())
+        charts = page.locator("div.chart").count()
+        page.wait_for_function(
+            "n => [...document.querySelectorAll('div.chart')]"
+            ".filter(d => d.querySelector('.main-svg')).length >= n", arg=charts, timeout=30_000)
+        # the 3-month means of the diner and of all the restaurants are the only trend lines with
+        # 10+ reviews behind them
+        lines = page.evaluate("""() => [...document.querySelectorAll(
+            '#trends .js-plotly-plot .scatterlayer path.js-line')].map(p => p.getAttribute('d'))""")
+        assert len([d for d in lines if d and "L" in d]) == 4, lines
+        assert not errors, errors
+        page.screenshot(path=str(tmp_path / "mixed.png"), full_page=True)
+        assert_not_blank(page.locator("#histograms").screenshot())
+    finally:
+        context.close()

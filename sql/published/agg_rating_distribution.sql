@@ -1,4 +1,5 @@
--- Rating histogram per title, every whole point of the scale listed. grain: (title_id, rating)
+-- Rating histogram per title, every point of the title's scale listed (rating_min to rating_scale
+-- in steps of rating_step; 0 and 1 on thumbs). grain: (title_id, rating)
 with distribution as (
     select * from metric_rating_distribution
 ),
@@ -9,7 +10,10 @@ final as (
         rating,
         review_count,
         share,  -- review_count / rated reviews of the title; a title's shares sum to 1
-        rating_scale
+        rating_scale,
+        rating_min,
+        rating_step,
+        rating_kind
     from distribution
 )
 

@@ -114,6 +114,34 @@ create or replace temp macro rescale_rating(given, out_of, scale) as
         when out_of in (5, 10, 100) then given * scale / out_of
     end;
 
+-- A thumbs rating as platforms export it (Steam's "Recommended" / "Not Recommended", voted_up
+-- true/false, 1/0, 1/-1, yes/no, up/down, positive/negative, in any case): 1 recommended, 0 not;
+-- null for any other text ("maybe"), which is quarantined.
+create or replace temp macro thumbs_rating(t) as (
+    case lower(trim(t))
+        when 'recommended' then 1.0 when 'not recommended' then 0.0
+        when 'true' then 1.0 when 'false' then 0.0
+        when '1' then 1.0 when '0' then 0.0 when '-1' then 0.0
+        when 'yes' then 1.0 when 'no' then 0.0
+        when 'up' then 1.0 when 'down' then 0.0
+        when 'positive' then 1.0 when 'negative' then 0.0
+    end);
+
+-- A number as a reason shows it: 5, not 5.0; 0.5 and 9.6 as written.
+create or replace temp macro number_text(x) as
+    case when x = round(x) then x::bigint::varchar else x::varchar end;
+
+-- True when a rating is a point of the scale rating_min, rating_min + rating_step, ... (up to
+-- floating point error: 9.6 / 0.1 is 95.99999999999999); the range is checked apart.
+create or replace temp macro is_scale_point(r, rating_min, rating_step) as
+    abs((r - rating_min) / rating_step - round((r - rating_min) / rating_step)) < 1e-9;
+
+-- The scale's points in words, for a reason: "1..5 in steps of 0.5 (rating_min = 1, rating_step = 0.5)".
+create or replace temp macro scale_points_text(rating_min, rating_step, rating_scale) as
+    number_text(rating_min) || '..' || rating_scale || ' in steps of ' || number_text(rating_step)
+    || ' (the source''s rating_min = ' || number_text(rating_min) || ', rating_step = '
+    || number_text(rating_step) || ', rating_scale = ' || rating_scale || ')';
+
 -- A date in the forms review exports use: ISO dates and timestamps, "3 September 2002",
 -- "September 3, 2002", "3 Sep 2002", "Sep 3, 2002"; null when it is none of these or not a real day.
 create or replace temp macro parse_date(t) as (

@@ -7,7 +7,9 @@ create table if not exists raw_reviews (
     source varchar not null,
     file_path varchar not null,
     row_number bigint not null,
-    rating_scale integer not null,
+    rating_scale integer not null,    -- the top of the source's scale; 1 is the thumbs scale (0 or 1)
+    rating_min double default 1,      -- the scale's lowest point
+    rating_step double default 1,     -- the step between two neighbouring points
     review_id varchar,
     title_id varchar,
     author varchar,
@@ -178,3 +180,6 @@ alter table sentiment_scores add column if not exists negative_sentence_share do
 alter table load_log add column if not exists file_state varchar;
 alter table publish_pending add column if not exists title_id varchar;
 alter table staging_touched add column if not exists title_id varchar;
+-- the scale's points (settings.Source): rows loaded before had whole stars 1..rating_scale
+alter table raw_reviews add column if not exists rating_min double default 1;
+alter table raw_reviews add column if not exists rating_step double default 1;

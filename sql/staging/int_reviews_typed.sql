@@ -15,7 +15,9 @@ typed as (
         row_number,
         source_order,
         file_modified_at,
-        rating_scale,
+        rating_scale,  -- the top of the scale; 1 is the thumbs scale (0 or 1)
+        rating_min,
+        rating_step,
         failed_fields,
         -- as they arrived, for the quarantine's raw_value
         title_id as raw_title_id,
@@ -35,11 +37,13 @@ typed as (
     from raw
 ),
 
--- "4/5" on a 10-point source is 8: a rating out of another known scale is rescaled to the source's
+-- "4/5" on a 10-point source is 8: a rating out of another known scale is rescaled to the source's;
+-- on the thumbs scale "Recommended", "true", "1" are 1 and "Not Recommended", "false", "-1" are 0
 rescaled as (
     select
         *,
-        rescale_rating(parsed_rating.given, parsed_rating.out_of, rating_scale) as rating
+        case when rating_scale = 1 then thumbs_rating(raw_rating)
+            else rescale_rating(parsed_rating.given, parsed_rating.out_of, rating_scale) end as rating
     from typed
 ),
 
@@ -56,17 +60,34 @@ checked as (
                 case when title_id is null
                     then problem('title_id', raw_title_id,
                         'title_id is empty; every review needs the title it belongs to') end,
-                case when not is_blank(raw_rating) and parsed_rating.given is null
+                case when rating_scale > 1 and not is_blank(raw_rating) and parsed_rating.given is null
                     then problem('rating', raw_rating, 'rating is not a number') end,
-                case when parsed_rating.given is not null and rating is null
+                case when rating_scale = 1 and not is_blank(raw_rating) and rating is null
+                    then problem('rating', raw_rating,
+                        'rating ' || trim(raw_rating) || ' is not a thumbs rating (the source''s rating_scale '
+                        || 'is "thumbs": Recommended / Not Recommended, true / false, 1 / 0, 1 / -1, yes / no, '
+                        || 'up / down or positive / negative, in any case); map rating to one of these, or set '
+                        || 'rating_scale to the top of the numeric scale') end,
+                case when rating_scale > 1 and parsed_rating.given is not null and rating is null
                     then problem('rating', raw_rating,
                         'rating ' || trim(raw_rating) || ' is not out of a known scale (5, 10, 100 or the source''s '
                         || 'rating_scale ' || rating_scale || '); give it on one of these') end,
-                case when not rating between 1 and rating_scale  -- also -inf and inf (too many digits)
+                case when not rating between rating_min and rating_scale  -- also -inf and inf (too many digits)
                     then problem('rating', raw_rating,
-                        'rating is outside 1..' || rating_scale || ' (the source''s rating_scale)'
+                        'rating is outside ' || number_text(rating_min) || '..' || rating_scale
+                        || case when rating_min = 1 then ' (the source''s rating_scale)'
+                            else ' (the source''s rating_min..rating_scale)' end
                         || case when parsed_rating.out_of <> rating_scale
                             then ': ' || trim(raw_rating) || ' is ' || rating || ' on that scale' else '' end) end,
+                case when rating between rating_min and rating_scale
+                        and not is_scale_point(rating, rating_min, rating_step)
+                    then problem('rating', raw_rating,
+                        'rating ' || trim(raw_rating)
+                        || case when parsed_rating.out_of <> rating_scale
+                            then ' is ' || rating || ' on the source''s scale, which is' else ' is' end
+                        || ' not a point of the scale ' || scale_points_text(rating_min, rating_step, rating_scale)
+                        || '; set rating_step to the step between two neighbouring ratings (0.5 for half '
+                        || 'stars, 0.1 for scores like 9.6)') end,
                 case when not is_blank(raw_helpful_votes) and helpful_votes is null
                     then problem('helpful_votes', raw_helpful_votes,
                         'helpful_votes is not a whole number') end,
@@ -98,7 +119,9 @@ checked as (
 
 select
     * exclude (raw_title_id, raw_review_date, raw_rating, raw_helpful_votes, raw_total_votes, parsed_rating)
-        replace (count_value(helpful_votes) as helpful_votes, count_value(total_votes) as total_votes),
+        replace (count_value(helpful_votes) as helpful_votes, count_value(total_votes) as total_votes,
+                 -- a point of the scale as the decimal it is (9.6, not 0 + 96 × 0.1), as metrics lists them
+                 round(rating, 3) as rating),
     md5(review_text) as text_hash,  -- key of the sentiment cache; null when there is no text
     word_count(review_text) as review_word_count,
     false as staged

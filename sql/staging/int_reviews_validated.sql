@@ -44,6 +44,8 @@ final as (
         checked.file_path,
         checked.row_number,
         checked.rating_scale,
+        checked.rating_min,
+        checked.rating_step,
         checked.review_id,
         checked.title_id,
         checked.author,

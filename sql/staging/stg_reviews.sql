@@ -19,6 +19,8 @@ final as (
         helpful_votes,
         total_votes,
         rating_scale,
+        rating_min,
+        rating_step,
         source,
         file_path,
         row_number,

@@ -490,11 +490,14 @@ def write_file(
                 # the file's rows as raw_{kind} holds them; typing reads them from here too, not
                 # back from raw_{kind}, so that it scans the prepared rows in parallel
                 fields = ", ".join(FIELDS_BY_KIND[kind])
+                # the scale's points, validated numbers (settings.Source): a review's rating is one
+                points = (f"{float(source.rating_min or 0)!r} as rating_min, "
+                          f"{float(source.rating_step or 1)!r} as rating_step, " if kind == "reviews" else "")
                 con.execute(
                     f"""
                     create or replace temp view raw_{kind}_batch as
                     select {_literal(source.name)} as source, {_literal(print_path)} as file_path,
-                        row_number, {int(source.rating_scale)} as rating_scale, {fields}, failed_fields,
+                        row_number, {int(source.scale_top)} as rating_scale, {points}{fields}, failed_fields,
                         {int(source_order)} as source_order,
                         {_literal(file.modified_at.isoformat())}::timestamp as file_modified_at,
                         {_literal(run_id)} as run_id

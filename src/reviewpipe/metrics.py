@@ -10,15 +10,16 @@ from typing import Any
 
 import polars as pl
 
-from reviewpipe.settings import TITLE_FIELDS
+from reviewpipe.errors import ReviewpipeError
+from reviewpipe.settings import RATING_UNIT, TITLE_FIELDS
 
 Z_95 = 1.959963984540054  # two-sided 95% normal quantile
 
 # Means and deviations are summed as whole multiples of these units, exactly, so they come out the
 # same in every run whatever order Polars' threads add them in (float sums would differ in the last
-# bit between re-runs). VADER rounds compound to 4 decimals; ratings are taken to 3 decimals.
+# bit between re-runs). VADER rounds compound to 4 decimals; ratings are points of their scale,
+# whole multiples of RATING_UNIT (1e-3: settings.Source allows no finer rating_step or rating_min).
 COMPOUND_UNIT = 1e-4
-RATING_UNIT = 1e-3
 SCORE_UNIT = 1e-6  # sentence means are not rounded by VADER; 6 decimals are kept
 
 
@@ -117,28 +118,77 @@ def sentiment_label(compound: pl.Expr, threshold: float = 0.05) -> pl.Expr:
     )
 
 
-def rating_class(rating: pl.Expr, scale: pl.Expr) -> pl.Expr:
-    """'negative' up to 40% of the scale (1-4 of 10, 1-2 of 5), 'positive' from 70% (7-10, 4-5), else 'middle'."""
-    # integer arithmetic: 10 * 0.7 is 7.000000000000001 in floating point, whose ceiling is 8
-    negative_max = (scale * 4) // 10
-    positive_min = (scale * 7 + 9) // 10
+# --- Rating scales --------------------------------------------------------------------------------
+#
+# A review's scale is its source's: the points rating_min, rating_min + rating_step, ... up to
+# rating_scale (settings.Source). The thumbs scale is staged with rating_scale 1 (points 0 and 1):
+# no scale of stars tops at 1, so rating_scale alone tells the two kinds apart.
+THUMBS_SCALE = 1
+# the columns that describe a title's scale in the published tables, in their order
+SCALE_COLUMNS = ("rating_scale", "rating_min", "rating_step", "rating_kind")
+
+
+def rating_kind(scale: pl.Expr) -> pl.Expr:
+    """'thumbs' for the thumbs scale (rating_scale 1), else 'stars'."""
+    return pl.when(scale == THUMBS_SCALE).then(pl.lit("thumbs")).otherwise(pl.lit("stars"))
+
+
+def default_rating_min(scale: pl.Expr) -> pl.Expr:
+    """A scale's lowest point when none is given: 0 on thumbs, 1 on stars (settings.Source's defaults)."""
+    return pl.when(scale == THUMBS_SCALE).then(0.0).otherwise(1.0)
+
+
+def with_scale_points(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """frame (with rating_scale) with rating_min and rating_step, the defaults where it has none:
+    a frame of ratings on whole points 1..rating_scale (0..1 on thumbs) needs no more columns."""
+    names = frame.collect_schema().names()
+    return frame.with_columns(
+        *([] if "rating_min" in names else [default_rating_min(pl.col("rating_scale")).alias("rating_min")]),
+        *([] if "rating_step" in names else [pl.lit(1.0).alias("rating_step")]),
+    )
+
+
+def _class_sides(above: Any, span: Any) -> tuple[Any, Any]:
+    """(negative, positive) for a rating `above` units over rating_min on a scale `span` units long:
+    negative in the lowest two fifths of the scale, positive in the highest two fifths. Whole units
+    (ints or integer expressions), so the edges are exact on every scale (0.4 · 10 is 4 exactly)."""
+    return 5 * above < 2 * span, 5 * above > 3 * span
+
+
+def rating_class(rating: pl.Expr, scale: pl.Expr, minimum: pl.Expr | None = None) -> pl.Expr:
+    """'negative', 'middle' or 'positive' by the rating's position from rating_min (0) to the top (1):
+    below 2/5 negative, above 3/5 positive, else middle (1-4 / 5-6 / 7-10 of 1..10, 1-2 / 3 / 4-5 of
+    1..5, 0.5-2 / 2.5-3 / 3.5-5 in half stars, 0 / 1 on thumbs); null without a rating.
+    `minimum` defaults to default_rating_min (report.rating_class is rating_class_of: the same rule)."""
+    low = _units(default_rating_min(scale) if minimum is None else minimum, RATING_UNIT)
+    negative, positive = _class_sides(
+        _units(rating, RATING_UNIT) - low, _units(scale.cast(pl.Float64), RATING_UNIT) - low
+    )
     return (
         pl.when(rating.is_null())
         .then(None)
-        .when(rating <= negative_max)
+        .when(negative)
         .then(pl.lit("negative"))
-        .when(rating >= positive_min)
+        .when(positive)
         .then(pl.lit("positive"))
         .otherwise(pl.lit("middle"))
     )
 
 
+def rating_class_of(rating: float, scale: float, minimum: float | None = None) -> str:
+    """rating_class for one rating (the report's colours): the same rule on the same whole units."""
+    low = round((minimum if minimum is not None else 0.0 if scale == THUMBS_SCALE else 1.0) / RATING_UNIT)
+    negative, positive = _class_sides(round(rating / RATING_UNIT) - low, round(scale / RATING_UNIT) - low)
+    return "negative" if negative else "positive" if positive else "middle"
+
+
 def rating_sentiment_mismatch(
-    rating: pl.Expr, scale: pl.Expr, score: pl.Expr, threshold: float = 0.5
+    rating: pl.Expr, scale: pl.Expr, score: pl.Expr, threshold: float = 0.5,
+    minimum: pl.Expr | None = None,
 ) -> pl.Expr:
     """True when words and stars disagree strongly: a positive-class rating with score <= -threshold,
     or a negative-class rating with score >= threshold; False when either is unknown."""
-    cls = rating_class(rating, scale)
+    cls = rating_class(rating, scale, minimum)
     return (
         ((cls == "positive") & (score <= -threshold)) | ((cls == "negative") & (score >= threshold))
     ).fill_null(False)
@@ -190,6 +240,7 @@ def with_review_metrics(
     per-title figures: the sentence mean ("sentence") or the whole-text compound ("whole").
     """
     score = pl.col("sentence_compound_mean" if measure == "sentence" else "sentiment_compound")
+    minimum = pl.col("rating_min") if "rating_min" in reviews.collect_schema().names() else None
     return reviews.with_columns(
         helpful_ratio=helpful_ratio(pl.col("helpful_votes"), pl.col("total_votes")),
         helpful_wilson_lb=wilson_lower_bound(pl.col("helpful_votes"), pl.col("total_votes"), z),
@@ -197,7 +248,7 @@ def with_review_metrics(
         sentence_sentiment_label=sentiment_label(pl.col("sentence_compound_mean"), threshold),
         sentiment_score=score,
         rating_sentiment_mismatch=rating_sentiment_mismatch(
-            pl.col("rating"), pl.col("rating_scale"), score, mismatch_threshold
+            pl.col("rating"), pl.col("rating_scale"), score, mismatch_threshold, minimum
         ),
     )
 
@@ -211,38 +262,63 @@ def scored_reviews(reviews: pl.LazyFrame, review_scores: pl.LazyFrame | None) ->
 
 
 def rating_histogram(reviews: pl.LazyFrame) -> pl.LazyFrame:
-    """Per title and rating given: review_count and the title's rating_scale; a partial aggregate.
+    """Per title, rating given and scale (rating_scale, rating_min, rating_step): review_count; a
+    partial aggregate.
 
-    grain: one row per (title_id, rating) observed. Histograms of any partition of the reviews merge
-    exactly (`merge_partials`) into the histogram of all of them.
+    grain: one row per (title_id, rating, scale) observed. Histograms of any partition of the
+    reviews merge exactly (`merge_partials`) into the histogram of all of them; a title rated on two
+    scales shows as two scales (distribution_from_histogram refuses it).
     """
     return (
-        reviews.filter(pl.col("rating").is_not_null())
-        .group_by("title_id", "rating")
-        .agg(review_count=pl.len().cast(pl.Int64), rating_scale=pl.col("rating_scale").max())
+        with_scale_points(reviews.filter(pl.col("rating").is_not_null()))
+        .group_by("title_id", "rating", "rating_scale", "rating_min", "rating_step")
+        .agg(review_count=pl.len().cast(pl.Int64))
     )
 
 
 def rating_distribution(reviews: pl.LazyFrame) -> pl.LazyFrame:
     """Per title and rating point: review_count and share of the title's rated reviews.
 
-    grain: one row per (title_id, rating). Every whole point of the title's scale is listed, with 0
-    where nobody gave it, so a histogram needs no gaps filled; shares of a title sum to 1. Titles with
-    no rated review have no rows.
+    grain: one row per (title_id, rating). Every point of the title's scale (rating_min to
+    rating_scale in steps of rating_step; 0 and 1 on thumbs) is listed, with 0 where nobody gave it,
+    so a histogram needs no gaps filled; shares of a title sum to 1. Titles with no rated review
+    have no rows. Each row carries its title's scale (SCALE_COLUMNS).
     """
     return distribution_from_histogram(rating_histogram(reviews))
+
+
+def title_scales(histogram: pl.LazyFrame) -> pl.LazyFrame:
+    """Per title with a rated review: its scale, SCALE_COLUMNS; from a rating_histogram or a
+    rating_distribution. Raises ReviewpipeError for a title rated on more than one scale."""
+    scales = histogram.select("title_id", "rating_scale", "rating_min", "rating_step").unique().collect()
+    mixed = scales.filter(pl.len().over("title_id") > 1).sort(pl.all())
+    if mixed.height:
+        title_id = mixed["title_id"][0]
+        described = "; ".join(
+            "thumbs" if top == THUMBS_SCALE else f"{low:g}..{top} in steps of {step:g}"
+            for _, top, low, step in mixed.filter(pl.col("title_id") == title_id).iter_rows()
+        )
+        others = mixed["title_id"].n_unique() - 1
+        raise ReviewpipeError(
+            f"title_id {title_id!r} has reviews on more than one rating scale ({described})"
+            f"{f', as have {others} other titles' if others else ''}: a title's figures need one scale. "
+            "Give its sources the same rating_scale, rating_min and rating_step, or give one source's "
+            "titles keys of their own in [sources.columns] (e.g. title_id = \"'steam:' || title\")"
+        )
+    return scales.lazy().with_columns(rating_kind=rating_kind(pl.col("rating_scale"))).select(
+        "title_id", *SCALE_COLUMNS)
 
 
 def distribution_from_histogram(histogram: pl.LazyFrame) -> pl.LazyFrame:
     """rating_distribution from a (merged) rating_histogram."""
     observed = histogram.select("title_id", "rating", "review_count")
-    scales = histogram.group_by("title_id").agg(rating_scale=pl.col("rating_scale").max())
+    scales = title_scales(histogram)
+    last = ((pl.col("rating_scale") - pl.col("rating_min")) / pl.col("rating_step")).round(0).cast(pl.Int64)
     points = (
-        scales.with_columns(
-            rating=pl.int_ranges(1, pl.col("rating_scale") + 1).cast(pl.List(pl.Float64))
-        )
-        .explode("rating")
-        .select("title_id", "rating")
+        scales.with_columns(_i=pl.int_ranges(0, last + 1))
+        .explode("_i")
+        # the point as the decimal it is (9.6, not 0 + 96 × 0.1), as staging rounds a rating
+        .select("title_id", rating=(pl.col("rating_min") + pl.col("_i") * pl.col("rating_step")).round(3))
     )
     return (
         pl.concat([points, observed.select("title_id", "rating")])
@@ -251,7 +327,7 @@ def distribution_from_histogram(histogram: pl.LazyFrame) -> pl.LazyFrame:
         .join(scales, on="title_id", how="left")
         .with_columns(pl.col("review_count").fill_null(0))
         .with_columns(share=pl.col("review_count") / pl.col("review_count").sum().over("title_id"))
-        .select("title_id", "rating", "review_count", "share", "rating_scale")
+        .select("title_id", "rating", "review_count", "share", *SCALE_COLUMNS)
         .sort("title_id", "rating")
     )
 
@@ -337,7 +413,7 @@ def partial_aggregates(scored_reviews: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 
 _PARTIAL_KEYS = {"titles": ["title_id"], "months": ["title_id", "month"],
-                 "histogram": ["title_id", "rating"]}
+                 "histogram": ["title_id", "rating", "rating_scale", "rating_min", "rating_step"]}
 
 
 def merge_partials(partials: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
@@ -355,7 +431,7 @@ def merge_partials(partials: list[dict[str, pl.DataFrame]]) -> dict[str, pl.Data
             .agg(
                 *(pl.col(c).sum() for c in frame.columns if c in _SUM_COLUMNS),
                 *(pl.col(c).min() for c in ("first_review_date",) if c in frame.columns),
-                *(pl.col(c).max() for c in ("last_review_date", "rating_scale") if c in frame.columns),
+                *(pl.col(c).max() for c in ("last_review_date",) if c in frame.columns),
             )
             .select(frame.columns)
         )
@@ -531,18 +607,20 @@ def weighted_rating_parameters(
 ) -> pl.LazyFrame:
     """C and m of IMDb's weighted rating, per rating scale of the review ratings and for site ratings.
 
-    grain: one row per basis ('reviews' per rating_scale, and 'site' with a null scale).
-    C is the mean of the titles' mean ratings and m the given quantile of their vote counts, over
-    titles with at least one vote, unless fixed by the caller. `summary` needs rating_scale,
-    rated_review_count, rating_mean, site_rating, site_votes.
+    grain: one row per basis ('reviews' per scale: rating_scale, rating_min, rating_step; and
+    'site' with a null scale). C is the mean of the titles' mean ratings and m the given quantile of
+    their vote counts, over titles with at least one vote, unless fixed by the caller. `summary`
+    needs rating_scale, rated_review_count, rating_mean, site_rating, site_votes (and rating_min,
+    rating_step unless the scales are whole points from 1).
     """
+    scale = ["rating_scale", "rating_min", "rating_step"]
     # lists keep each group's values in one ordered piece, so the means are the same every run
     reviews = (
-        summary.filter(pl.col("rated_review_count") > 0)
-        .sort("rating_scale", "title_id")
-        .group_by("rating_scale", maintain_order=True)
+        with_scale_points(summary.filter(pl.col("rated_review_count") > 0))
+        .sort(*scale, "title_id")
+        .group_by(scale, maintain_order=True)
         .agg(r=pl.col("rating_mean"), v=pl.col("rated_review_count").cast(pl.Float64))
-        .select(pl.lit("reviews").alias("basis"), "rating_scale", "r", "v")
+        .select(pl.lit("reviews").alias("basis"), *scale, "r", "v")
     )
     site = (
         summary.filter(pl.col("site_rating").is_not_null() & (pl.col("site_votes") > 0))
@@ -550,6 +628,8 @@ def weighted_rating_parameters(
         .select(
             pl.lit("site").alias("basis"),
             pl.lit(None, dtype=pl.Int32).alias("rating_scale"),
+            pl.lit(None, dtype=pl.Float64).alias("rating_min"),
+            pl.lit(None, dtype=pl.Float64).alias("rating_step"),
             pl.col("site_rating").implode().alias("r"),
             pl.col("site_votes").cast(pl.Float64).implode().alias("v"),
         )
@@ -557,7 +637,7 @@ def weighted_rating_parameters(
     )
     return pl.concat([reviews.with_columns(pl.col("rating_scale").cast(pl.Int32)), site]).select(
         "basis",
-        "rating_scale",
+        *scale,
         (pl.lit(c, dtype=pl.Float64) if c is not None else pl.col("r").list.mean()).alias("c"),
         (
             pl.lit(m, dtype=pl.Float64)
@@ -574,6 +654,21 @@ def weighted_rating(v: pl.Expr, r: pl.Expr, m: pl.Expr, c: pl.Expr) -> pl.Expr:
     return pl.when((v > 0) & r.is_not_null()).then(v / (v + m) * r + m / (v + m) * c)
 
 
+def wilson_interval(k: pl.Expr, n: pl.Expr, z: float = Z_95) -> tuple[pl.Expr, pl.Expr]:
+    """The Wilson score interval (low, high) of the share k of n; null when n is 0 or unknown.
+
+    (p + z²/2n ∓ z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n), p = k/n; 0 and 1 exactly at the ends.
+    """
+    n = n.cast(pl.Float64)
+    p = k.cast(pl.Float64) / n
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * (p * (1 - p) / n + z2 / (4 * n * n)).sqrt() / (1 + z2 / n)
+    low = pl.when(n > 0).then(pl.when(k == 0).then(0.0).otherwise((centre - half).clip(0.0, 1.0)))
+    high = pl.when(n > 0).then(pl.when(k == n).then(1.0).otherwise((centre + half).clip(0.0, 1.0)))
+    return low, high
+
+
 def comparable_ratings(
     summary: pl.LazyFrame,
     parameters: pl.LazyFrame,
@@ -581,25 +676,35 @@ def comparable_ratings(
     prior_per_star: float = 1.0,
     z: float = Z_95,
 ) -> pl.LazyFrame:
-    """Per title: weighted_rating, weighted_site_rating, bayesian_rating, rating_ci_low/high.
+    """Per title: weighted_rating, weighted_site_rating, bayesian_rating, rating_ci_low/high, and on
+    the thumbs scale recommended_share with its Wilson interval (recommended_share_low/high).
 
     grain: one row per title_id of `summary` (needs rating_scale, rated_review_count, rating_mean,
-    rating_stddev, site_rating, site_votes). bayesian_rating is the posterior mean with
-    prior_per_star pseudo-ratings on each whole point 1..K: (Σ ratings + a·K(K+1)/2) / (n + a·K).
-    The interval is mean ± z·s/√n (n >= 2), kept within 1..K.
+    rating_stddev, site_rating, site_votes; rating_min and rating_step unless whole points from 1).
+    bayesian_rating is the posterior mean with prior_per_star pseudo-ratings on each of the P points
+    of the scale, L..K: (Σ ratings + a·P·(L+K)/2) / (n + a·P) (P = K on 1..K, 2 on thumbs).
+    The interval is mean ± z·s/√n (n >= 2), kept within L..K. On thumbs the mean is the share
+    recommended, and recommended_share is that share exactly: recommended / rated reviews.
     """
-    per_scale = parameters.filter(pl.col("basis") == "reviews").select(
-        "rating_scale", pl.col("c").alias("c_reviews"), pl.col("m").alias("m_reviews")
+    scale = ["rating_scale", "rating_min", "rating_step"]
+    per_scale = with_scale_points(parameters.filter(pl.col("basis") == "reviews")).select(
+        *scale, pl.col("c").alias("c_reviews"), pl.col("m").alias("m_reviews")
     )
     # at most one 'site' row; joined on a constant so titles stay when there is none
     site = parameters.filter(pl.col("basis") == "site").select(
         pl.lit(1).alias("_one"), pl.col("c").alias("c_site"), pl.col("m").alias("m_site")
     )
     n = pl.col("rated_review_count").cast(pl.Float64)
-    k = pl.col("rating_scale").cast(pl.Float64)
+    k, low = pl.col("rating_scale").cast(pl.Float64), pl.col("rating_min")
+    points = ((k - low) / pl.col("rating_step")).round(0) + 1
     half_width = z * pl.col("rating_stddev") / n.sqrt()
+    # on thumbs the ratings are 0 and 1: their sum, the recommended reviews, from the exact mean
+    recommended = (pl.col("rating_mean") * n).round(0)
+    share_low, share_high = wilson_interval(recommended, n, z)
+    thumbs = pl.col("rating_scale") == THUMBS_SCALE
     return (
-        summary.join(per_scale, on="rating_scale", how="left", maintain_order="left")
+        with_scale_points(summary)
+        .join(per_scale, on=scale, how="left", maintain_order="left")
         .with_columns(_one=pl.lit(1))
         .join(site, on="_one", how="left", maintain_order="left")
         .select(
@@ -612,16 +717,19 @@ def comparable_ratings(
             ).alias("weighted_site_rating"),
             pl.when(n > 0)
             .then(
-                (pl.col("rating_mean") * n + prior_per_star * k * (k + 1) / 2)
-                / (n + prior_per_star * k)
+                (pl.col("rating_mean") * n + prior_per_star * points * (low + k) / 2)
+                / (n + prior_per_star * points)
             )
             .alias("bayesian_rating"),
             pl.when(n >= 2)
-            .then(pl.max_horizontal(pl.lit(1.0), pl.col("rating_mean") - half_width))
+            .then(pl.max_horizontal(low, pl.col("rating_mean") - half_width))
             .alias("rating_ci_low"),
             pl.when(n >= 2)
             .then(pl.min_horizontal(k, pl.col("rating_mean") + half_width))
             .alias("rating_ci_high"),
+            pl.when(thumbs & (n > 0)).then(recommended / n).alias("recommended_share"),
+            pl.when(thumbs).then(share_low).alias("recommended_share_low"),
+            pl.when(thumbs).then(share_high).alias("recommended_share_high"),
         )
     )
 
@@ -638,21 +746,27 @@ def rating_shape(
 ) -> pl.LazyFrame:
     """Per title: rating_entropy, extreme_share, bimodality_coefficient, rating_skewness, is_polarized.
 
-    grain: one row per title_id with rated reviews. From the output of rating_distribution:
-    - rating_entropy: Shannon entropy of the shares over the listed points / ln(number of points),
+    grain: one row per title_id with rated reviews. From the output of rating_distribution, which
+    lists every point of the title's scale:
+    - rating_entropy: Shannon entropy of the shares over the scale's points / ln(number of points),
       0 when every rating is the same point, 1 when all points are equally common;
-    - extreme_share: share of ratings on the two lowest and two highest whole points (1, 2, K-1, K);
+    - extreme_share: share of ratings on the two lowest and two highest points of the scale (1, 2,
+      K-1, K of 1..K; 0.5, 1, 4.5, 5 in half stars); null on thumbs, whose two points are both ends;
     - rating_skewness: sample skewness G1 = g1·√(n(n-1))/(n-2), n >= 3;
     - bimodality_coefficient: Sarle's b = (G1² + 1) / (G2 + 3(n-1)²/((n-2)(n-3))), G2 the sample
       excess kurtosis, n >= 4; above 5/9 (a uniform distribution's value) suggests two modes;
     - is_polarized: n >= min_ratings, b > bimodality and at least end_share of the ratings on each
       end (the two lowest points and the two highest points).
+    On thumbs (two points) a distribution has no two modes to tell apart: bimodality_coefficient is
+    null and is_polarized false; the share recommended says it all (comparable_ratings).
     """
-    flagged = distribution.with_columns(
-        low=pl.when(pl.col("rating") <= 2).then(pl.col("review_count")).otherwise(0),
-        high=pl.when(pl.col("rating") >= pl.col("rating_scale") - 1)
-        .then(pl.col("review_count"))
-        .otherwise(0),
+    # a rating's place on its scale, 0 for rating_min .. last for the top: the ends are exact
+    place = ((pl.col("rating") - pl.col("rating_min")) / pl.col("rating_step")).round(0)
+    last = ((pl.col("rating_scale") - pl.col("rating_min")) / pl.col("rating_step")).round(0)
+    flagged = with_scale_points(distribution).with_columns(
+        low=pl.when(place <= 1).then(pl.col("review_count")).otherwise(0),
+        # on a scale of 3 points the middle one is among the lowest two, and counted there alone
+        high=pl.when((place >= last - 1) & (place > 1)).then(pl.col("review_count")).otherwise(0),
     )
     # one ordered list per title: the float sums below are taken in the same order every run
     lists = (
@@ -663,6 +777,7 @@ def rating_shape(
             c=pl.col("review_count").cast(pl.Float64),
             low=pl.col("low").sum(),
             high=pl.col("high").sum(),
+            thumbs=(pl.col("rating_scale") == THUMBS_SCALE).any(),
         )
         .with_columns(n=pl.col("c").list.sum())
         .with_columns(mean=(pl.col("r") * pl.col("c")).list.sum() / pl.col("n"))
@@ -698,11 +813,12 @@ def rating_shape(
             pl.when(pl.col("points") > 1)
             .then((-pl.col("plogp") / pl.col("points").cast(pl.Float64).log()).clip(0.0, 1.0))
             .alias("rating_entropy"),
-            ((pl.col("low") + pl.col("high")) / n).alias("extreme_share"),
-            "bimodality_coefficient",
+            pl.when(~pl.col("thumbs")).then((pl.col("low") + pl.col("high")) / n).alias("extreme_share"),
+            pl.when(~pl.col("thumbs")).then(pl.col("bimodality_coefficient")).alias("bimodality_coefficient"),
             "rating_skewness",
             (
-                (n >= min_ratings)
+                ~pl.col("thumbs")
+                & (n >= min_ratings)
                 & (pl.col("bimodality_coefficient") > bimodality)
                 & (pl.col("low") / n >= end_share)
                 & (pl.col("high") / n >= end_share)
@@ -781,8 +897,8 @@ def sentiment_agreement(
     counting as disagreement. The overall rows need rating, rating_scale, sentiment_compound,
     sentence_compound_mean and both labels of every review.
     """
-    scored = scored_reviews(reviews, review_scores).with_columns(
-        _class=rating_class(pl.col("rating"), pl.col("rating_scale"))
+    scored = with_scale_points(scored_reviews(reviews, review_scores)).with_columns(
+        _class=rating_class(pl.col("rating"), pl.col("rating_scale"), pl.col("rating_min"))
     )
     measures = {
         "compared_reviews": (pl.col("rating").is_not_null() & pl.col("sentiment_compound").is_not_null())

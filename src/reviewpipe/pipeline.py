@@ -321,8 +321,8 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
         # each review with its text's scores (the sentiment cache), joined where the data lives
         reviews = con.sql(
             f"""
-            select r.review_id, r.title_id, r.review_date, r.rating, r.rating_scale,
-                   r.helpful_votes, r.total_votes, r.review_word_count, s.* exclude (text_hash)
+            select r.review_id, r.title_id, r.review_date, r.rating, r.rating_scale, r.rating_min,
+                   r.rating_step, r.helpful_votes, r.total_votes, r.review_word_count, s.* exclude (text_hash)
             from stg_reviews as r
             left join sentiment_scores as s using (text_hash)
             {touched}
@@ -345,8 +345,7 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
     distribution = metrics.distribution_from_histogram(partials["histogram"].lazy()).collect()
     stats = (
         metrics.title_stats(partials["titles"].lazy(), partials["histogram"].lazy())
-        .join(distribution.lazy().group_by("title_id").agg(pl.col("rating_scale").max()),
-              on="title_id", how="left")
+        .join(metrics.title_scales(distribution.lazy()), on="title_id", how="left")
         .collect()
     )
     shape = metrics.rating_shape(
@@ -373,8 +372,8 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
             [mismatches.drop("read_order"), kept["mismatches"]], how="vertical_relaxed").lazy()
         ).collect()
     summary = (
-        metrics.title_summary_from_stats(stats.drop("rating_scale").lazy(), titles.lazy())
-        .join(stats.lazy().select("title_id", "rating_scale"), on="title_id", how="left",
+        metrics.title_summary_from_stats(stats.drop(metrics.SCALE_COLUMNS).lazy(), titles.lazy())
+        .join(stats.lazy().select("title_id", *metrics.SCALE_COLUMNS), on="title_id", how="left",
               maintain_order="left")
         .collect()
     )
@@ -402,7 +401,7 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
 
 
 # What the overall sentiment agreement reads of every review.
-_AGREEMENT_INPUTS = ("rating", "rating_scale", "sentiment_compound", "sentence_compound_mean",
+_AGREEMENT_INPUTS = ("rating", "rating_scale", "rating_min", "sentiment_compound", "sentence_compound_mean",
                      "sentiment_label", "sentence_sentiment_label")
 _SHAPE_COLUMNS = ("rating_entropy", "extreme_share", "bimodality_coefficient", "rating_skewness",
                   "is_polarized")
@@ -419,13 +418,17 @@ def _untouched_titles_rows(con: duckdb.DuckDBPyConnection, base: Path) -> dict[s
         return {
             "touched": con.sql("select title_id from _touched_titles order by title_id").pl(),
             "stats": con.sql(
-                f"select title_id, {', '.join(metrics.TITLE_STATS_COLUMNS)}, rating_scale "
+                f"select title_id, {', '.join(metrics.TITLE_STATS_COLUMNS)}, "
+                f"{', '.join(metrics.SCALE_COLUMNS)} "
                 f"from live_copy.agg_title_summary where review_count > 0 and {untouched}").pl(),
             "shape": con.sql(
                 f"select title_id, {', '.join(_SHAPE_COLUMNS)} from live_copy.agg_title_summary "
                 f"where rated_review_count > 0 and {untouched}").pl(),
             "reviews": con.sql(
-                f"select {', '.join(_AGREEMENT_INPUTS)} from live_copy.reviews where {untouched}").pl(),
+                f"select {', '.join(_AGREEMENT_INPUTS)} from live_copy.reviews "
+                # a review's scale is its title's (metrics.title_scales)
+                "left join (select title_id, rating_min from live_copy.agg_title_summary) using (title_id) "
+                f"where {untouched}").pl(),
             "mismatches": con.sql(
                 f"select {', '.join(metrics.MISMATCH_COLUMNS)} from live_copy.agg_rating_sentiment_mismatches "
                 f"where {untouched}").pl(),
@@ -441,7 +444,8 @@ def _partial_aggregates(
     """metrics.partial_aggregates of the scored reviews, merged: per partition of partition_rows
     through `mapper` when one is given; here, in one piece (Polars uses every core on it)."""
     scored = scored.select(
-        "title_id", "rating", "rating_scale", "review_date", "helpful_votes", "total_votes",
+        "title_id", "rating", "rating_scale", "rating_min", "rating_step", "review_date",
+        "helpful_votes", "total_votes",
         "sentiment_score", "sentiment_compound", "sentence_compound_mean", "sentiment_label",
     )
     if mapper is None:
@@ -613,8 +617,10 @@ def parameters_note(settings: Settings, parameters: pl.DataFrame) -> str:
         f"the {m.weighted_quantile:g} quantile of vote counts")
     how_c = f"fixed at {m.weighted_c:g}" if m.weighted_c is not None else "the mean rating over titles"
     parts = []
-    for basis, scale, c, m_value, titles in parameters.iter_rows():
-        what = f"reviews on a {scale}-point scale" if basis == "reviews" else "site ratings"
+    for basis, scale, low, step, c, m_value, titles in parameters.iter_rows():
+        what = ("site ratings" if basis != "reviews" else "thumbs reviews" if scale == metrics.THUMBS_SCALE
+                else f"reviews on a {scale}-point scale" if (low, step) == (1, 1)
+                else f"reviews on a {low:g}..{scale} scale in steps of {step:g}")
         parts.append(f"{what}: C = {c:.4f}, m = {m_value:.1f} ({titles} titles)")
     return (
         f"This run's parameters: weighted_rating = v/(v+m)·R + m/(v+m)·C with C = {how_c} and "

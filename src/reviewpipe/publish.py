@@ -358,13 +358,27 @@ def journal_digests(journal: Path) -> dict[Path, str]:
 
 
 def run_checks(con: duckdb.DuckDBPyConnection) -> None:
-    """Run every query in sql/checks against the current database; raise CheckFailed if one returns rows."""
+    """Run every query in sql/checks against the current database; raise CheckFailed if one returns rows.
+
+    The message names the check, says what it checks (its first comment line) and shows the first
+    offending rows with their column names, on one line.
+    """
     for check in sorted((sql_dir() / "checks").glob("*.sql")):
-        offending = rows(con, check.read_text(encoding="utf-8") + "\nlimit 5")
+        text = check.read_text(encoding="utf-8")
+        result = con.execute(text + "\nlimit 5")
+        offending = result.fetchall()
         if offending:
+            names = [d[0] for d in result.description]
+            shown = "; ".join(
+                "(" + ", ".join(f"{n} = {v!r}" for n, v in zip(names, row, strict=True)) + ")"
+                for row in offending
+            )
+            checks = text.splitlines()[0].removeprefix("--").strip() if text.startswith("--") else ""
             raise CheckFailed(
-                f"data check {check.stem} failed (sql/checks/{check.name}); first offending rows: "
-                f"{offending}. Nothing was published; the previous reports database is unchanged."
+                f"data check {check.stem} failed ({f'{checks}; ' if checks else ''}sql/checks/{check.name}); "
+                f"first offending rows: {shown}. Nothing was published; the previous reports "
+                "database is unchanged. The staged data passed every staging check, so this is a "
+                "case reviewpipe does not handle: report it with this message."
             )
 
 

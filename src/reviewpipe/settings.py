@@ -69,6 +69,18 @@ READER_OPTIONS["imdb_page"] = frozenset()
 READER_OPTIONS["tsv"] = READER_OPTIONS["csv"]
 READER_OPTIONS["jsonl"] = READER_OPTIONS["json"]
 
+# Ratings are summed as whole multiples of this unit (metrics.RATING_UNIT, exact), so every point of
+# a scale must be one: the finest rating_step is 0.001. A histogram lists every point of a title's
+# scale, at most this many (0..10 in steps of 0.01 is 1,001).
+RATING_UNIT = 1e-3
+MAX_RATING_POINTS = 1001
+
+
+def _whole(x: float) -> bool:
+    """True when x is a whole number up to floating point error (0.1 / 0.001 is 100.00000000000001)."""
+    return abs(x - round(x)) < 1e-9
+
+
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # a size as DuckDB's settings take it: 500MB, 2GB, 1.5GiB
 _SIZE = r"^\s*[0-9.]+\s*[KMGT]i?B\s*$"
@@ -94,7 +106,12 @@ class Source(BaseModel):
     kind: Literal["reviews", "titles"] = "reviews"
     path: str
     format: Literal["csv", "tsv", "json", "jsonl", "parquet", "imdb_page"] = "csv"
-    rating_scale: int = Field(default=10, ge=2, le=100)
+    # the review ratings' scale: its top (a whole number 2..100) or "thumbs" (recommended or not,
+    # staged as 1 or 0; published with rating_scale 1); its points run from rating_min to the top
+    # in steps of rating_step (README, "Your own data")
+    rating_scale: int | Literal["thumbs"] = 10
+    rating_min: float | None = None  # default 1; 0 for thumbs
+    rating_step: float | None = None  # default 1
     options: dict[str, Any] = Field(default_factory=dict)
     columns: dict[str, str] = Field(default_factory=dict)
     # a well-known layout (reviewpipe.presets) supplying the keys above; the source's own win
@@ -116,6 +133,58 @@ class Source(BaseModel):
                 f"source name {value!r} must be lowercase letters, digits and _ (e.g. 'imdb_reviews')"
             )
         return value
+
+    @field_validator("rating_scale", mode="before")
+    @classmethod
+    def _scale_is_top_or_thumbs(cls, value: Any) -> Any:
+        # one message for both forms, not pydantic's two errors of a union
+        if value == "thumbs" or (isinstance(value, int) and not isinstance(value, bool)
+                                 and 2 <= value <= 100):
+            return value
+        raise ValueError(
+            f"rating_scale must be the top of the scale, a whole number 2..100 (5, 10, 100), or "
+            f"\"thumbs\" for recommended / not recommended ratings; got {value!r}"
+        )
+
+    @model_validator(mode="after")
+    def _scale_points(self) -> Source:
+        if self.rating_scale == "thumbs":
+            if self.rating_min not in (None, 0) or self.rating_step not in (None, 1):
+                raise ValueError(
+                    f"source {self.name!r}: a thumbs scale has the points 0 and 1; leave out "
+                    "rating_min and rating_step (or set rating_scale to the top of a numeric scale)"
+                )
+            self.rating_min, self.rating_step = 0.0, 1.0
+            return self
+        self.rating_min = 1.0 if self.rating_min is None else float(self.rating_min)
+        self.rating_step = 1.0 if self.rating_step is None else float(self.rating_step)
+        low, step, top = self.rating_min, self.rating_step, self.rating_scale
+        where = f"source {self.name!r}"
+        if not 0 <= low < top:
+            raise ValueError(f"{where}: rating_min {low:g} must be at least 0 and below rating_scale {top}")
+        for name, value in (("rating_min", low), ("rating_step", step)):
+            if not _whole(value / RATING_UNIT) or (name == "rating_step" and value <= 0):
+                raise ValueError(
+                    f"{where}: {name} {value:g} must be a multiple of {RATING_UNIT:g}, the unit ratings are "
+                    f"summed in exactly{' (and above 0)' if name == 'rating_step' else ''}"
+                )
+        steps = (top - low) / step
+        if not _whole(steps):
+            raise ValueError(
+                f"{where}: rating_step {step:g} does not divide the scale {low:g}..{top} into whole "
+                "steps; give the step between two neighbouring ratings (1, 0.5, 0.1)"
+            )
+        if round(steps) + 1 > MAX_RATING_POINTS:
+            raise ValueError(
+                f"{where}: the scale {low:g}..{top} in steps of {step:g} has {round(steps) + 1} points, "
+                f"more than the {MAX_RATING_POINTS} a histogram lists; give a coarser rating_step"
+            )
+        return self
+
+    @property
+    def scale_top(self) -> int:
+        """The top of the scale as staged and published: rating_scale, 1 for thumbs."""
+        return 1 if self.rating_scale == "thumbs" else self.rating_scale
 
     @model_validator(mode="after")
     def _known_fields_and_options(self) -> Source:
