@@ -82,6 +82,20 @@ def compute_metrics(settings: Settings, mapper: Mapper | None = None,
     return frames
 
 
+@task(name="quality", cache_policy=NO_CACHE)
+def quality(settings: Settings, summary: pipeline.RunSummary) -> pipeline.Quality:
+    """The [quality] gate: past a limit it fails the run before anything new is published."""
+    try:
+        checked = pipeline.quality_stage(settings, summary)
+    except pipeline.QualityFailed as exc:
+        for line in pipeline.quality_lines(exc.quality):
+            get_run_logger().error("%s", line)
+        raise
+    for line in pipeline.quality_lines(checked):
+        get_run_logger().info("%s", line)
+    return checked
+
+
 @task(name="publish", cache_policy=NO_CACHE)
 def publish(settings: Settings, frames: dict[str, pl.DataFrame], run_id: str,
             live_copy: pipeline.LiveCopy | None = None) -> pipeline.Published:
@@ -211,12 +225,15 @@ def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
             )
             if summary.ingest.unchanged_since:
                 get_run_logger().info("%s", pipeline.unchanged_message(summary))
+                summary.quality = quality(settings, summary)
                 pipeline.record_run_end(settings, pipeline.current_outputs(settings, summary))
                 return summary
             # the live published database is copied while the run scores (see pipeline.LiveCopy)
             live_copy = pipeline.LiveCopy(settings, summary.run_id)
             summary.texts_scored = _retrying(score, settings)(settings, mapper, ahead)
         frames = _retrying(compute_metrics, settings)(settings, mapper, live_copy)
+        # past a [quality] limit the run stops here: nothing new is published
+        summary.quality = quality(settings, summary)
         published = _retrying(publish, settings)(settings, frames, summary.run_id, live_copy)
         summary.published, summary.reviews_replaced = published.counts, published.reviews_replaced
         summary.published_path = settings.published_path
