@@ -105,8 +105,9 @@ def load_flow(*, quiet: bool = False) -> Any:
         for handler in logging.getLogger(name).handlers:
             handler.addFilter(_UserErrorWithoutTraceback())
             # the console handler is the root logger's; the server's (api) handlers keep every line
-            if quiet and name == "" and "PREFECT_LOGGING_LEVEL" not in os.environ:
-                handler.setLevel(logging.WARNING)
+            if name == "":
+                handler.setLevel(logging.WARNING if quiet and "PREFECT_LOGGING_LEVEL" not in os.environ
+                                 else logging.NOTSET)
     return flow
 
 

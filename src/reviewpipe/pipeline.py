@@ -118,6 +118,7 @@ class SourceQuality:
     duplicates: int  # second copies of a review (quarantined as duplicates)
     files: int
     unreadable: int
+    unreadable_example: str | None = None  # the first unreadable file, by path
 
     @property
     def quarantined_share(self) -> float:
@@ -800,7 +801,8 @@ _SOURCE_QUALITY = f"""
 
     by_source as (
         select source, coalesce(sum(records) filter (where not is_unreadable), 0) as records,
-            count(*) as files, count(*) filter (where is_unreadable) as unreadable
+            count(*) as files, count(*) filter (where is_unreadable) as unreadable,
+            min(file_path) filter (where is_unreadable) as unreadable_example
         from files
         group by source
     ),
@@ -823,7 +825,8 @@ _SOURCE_QUALITY = f"""
 
     final as (
         select by_source.source, by_source.records, coalesce(counted.quarantined, 0) as quarantined,
-            coalesce(counted.duplicates, 0) as duplicates, by_source.files, by_source.unreadable
+            coalesce(counted.duplicates, 0) as duplicates, by_source.files, by_source.unreadable,
+            by_source.unreadable_example
         from by_source
         left join counted using (source)
     )
@@ -887,15 +890,17 @@ def quality_stage(settings: Settings, summary: RunSummary) -> Quality:
     limits = settings.quality
     for s in quality.sources:
         if s.quarantined_share > limits.max_quarantined_share:
+            commonest = next(g for g in quality.groups if g.source == s.source and (
+                g.row_number is not None or g.line_number is not None))
             quality.breaches.append(
                 f"source {s.source!r} has {s.quarantined} of its {s.records} records quarantined "
                 f"({s.quarantined_share:.1%}), above [quality] max_quarantined_share = "
-                f"{limits.max_quarantined_share:g}")
+                f"{limits.max_quarantined_share:g} (most often: {example(commonest)})")
         if s.unreadable_share > limits.max_unreadable_share:
             quality.breaches.append(
                 f"source {s.source!r} has {s.unreadable} of its {s.files} files unreadable "
                 f"({s.unreadable_share:.0%}), above [quality] max_unreadable_share = "
-                f"{limits.max_unreadable_share:g}")
+                f"{limits.max_unreadable_share:g} (the first: {s.unreadable_example})")
     summary.quality = quality
     if quality.breaches:
         raise QualityFailed(
@@ -919,8 +924,9 @@ def quality_lines(quality: Quality) -> list[str]:
                          f"({s.quarantined_share:.1%})" + (f", {s.unreadable} of {s.files} files unreadable"
                                                           if s.unreadable else "") + ":")
             lines += [f"  {example(g)}" for g in groups]
-    lines += [f"Duplicates in source {s.source!r}: {s.duplicates} second copies of a review "
-              "(quarantined, see table quarantine)" for s in quality.sources if s.duplicates]
+    lines += [f"Duplicates in source {s.source!r}: {s.duplicates} second "
+              f"{'copy' if s.duplicates == 1 else 'copies'} of a review (quarantined, see table "
+              "quarantine)" for s in quality.sources if s.duplicates]
     lines += [f"WARNING {w}" for w in quality.warnings]
     return lines
 
