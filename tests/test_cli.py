@@ -621,7 +621,8 @@ def test_a_run_with_nothing_new_answers_through_the_readmes_command_without_pref
     first = cli_env(small, env, "run")
     assert first.returncode == 0, first.stderr
     # progress, as plain lines when stdout is not a terminal: files loaded, texts scored, rate
-    assert re.search(r"^loaded .*r1\.csv: 2 records$", first.stdout, re.MULTILINE), first.stdout
+    assert re.search(r"^loaded .*r1\.csv: 2 records \(1 file, 2 records so far\)$", first.stdout,
+                     re.MULTILINE), first.stdout
     assert re.search(r"^scored 2 of 2 texts, [0-9,]+/s, about 0 s left$", first.stdout, re.MULTILINE)
     again = cli_env(small, {**env, "PYTHONPROFILEIMPORTTIME": "1"}, "run")
     assert again.returncode == 0, again.stderr

@@ -210,7 +210,7 @@ class RunProgress:
     def __init__(self) -> None:
         self.live = console.is_terminal
         self.files = self.records = 0
-        self._said = 0.0
+        self._said = -self.PLAIN_EVERY  # the first line is said at once
         self._bars: Any = None
         self._files: Any = None
         self._texts: Any = None
@@ -246,9 +246,12 @@ class RunProgress:
                 self._files = self._bars.add_task("files loaded", total=None, rate="")
             self._bars.update(self._files, completed=self.files,
                               rate=f"{self.records:,} records")
-        else:
-            console.print(f"loaded {file.path}: {file.records:,} records", highlight=False,
-                          soft_wrap=True)
+        # at most a line every PLAIN_EVERY seconds: a folder of 10,000 pages is not 10,000 lines
+        elif time.monotonic() - self._said >= self.PLAIN_EVERY:
+            self._said = time.monotonic()
+            files = f"{self.files:,} file" + ("s" if self.files != 1 else "")
+            console.print(f"loaded {file.path}: {file.records:,} records ({files}, "
+                          f"{self.records:,} records so far)", highlight=False, soft_wrap=True)
 
     def scored(self, done: int, todo: int) -> None:
         """`done` of `todo` texts scored."""
