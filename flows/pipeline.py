@@ -1,7 +1,8 @@
 """The reviewpipe Prefect flow: one task per stage, each a thin wrapper over reviewpipe.pipeline.
 
-Run it with `reviewpipe run` (or `python flows/pipeline.py --config reviewpipe.toml`); prefect.yaml
-deploys it as `flows/pipeline.py:reviewpipe_pipeline`.
+Run it with `reviewpipe run --prefect` (`reviewpipe run` does, too, when PREFECT_API_URL is set), or
+`python flows/pipeline.py --config reviewpipe.toml`; prefect.yaml deploys it as
+`flows/pipeline.py:reviewpipe_pipeline`.
 """
 
 from __future__ import annotations
