@@ -915,14 +915,16 @@ def test_the_quality_gate_fails_exactly_past_each_limit_and_groups_the_reasons(
         assert any(f"Duplicates in source 'rev': {copies} " in line for line in lines) == bool(copies)
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), phases=NO_SHRINK)
-@given(scale=st.integers(3, 100), rated=st.integers(1, 40), data=st.data())
-def test_a_scale_the_ratings_do_not_fill_is_warned_about(scale: int, rated: int, data: st.DataObject) -> None:
+@pytest.mark.parametrize("case", ["lower half", "one above", "too few"])
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), phases=NO_SHRINK)
+@given(scale=st.integers(3, 100), data=st.data())
+def test_a_scale_the_ratings_do_not_fill_is_warned_about(case: str, scale: int, data: st.DataObject) -> None:
     half = scale // 2
+    rated = data.draw(st.integers(1, 19) if case == "too few" else st.integers(20, 40))
     ratings = data.draw(st.lists(st.integers(1, half), min_size=rated, max_size=rated))
-    above = data.draw(st.booleans())  # one rating in the upper half: the scale is used, no warning
+    above = case == "one above"  # one rating in the upper half: the scale is used, no warning
     if above:
-        ratings[0] = data.draw(st.integers(half + 1, scale))
+        ratings[data.draw(st.integers(0, rated - 1))] = data.draw(st.integers(half + 1, scale))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write(root / "a.csv", QUALITY_HEADER + "".join(
@@ -935,7 +937,7 @@ def test_a_scale_the_ratings_do_not_fill_is_warned_about(scale: int, rated: int,
     expected = not above and rated >= pipeline.SCALE_MISFIT_MIN_RATINGS
     assert bool(warnings) == expected, (ratings, scale)
     if expected:
-        assert f"all {rated} ratings are at most {max(ratings)} on its 1..{scale} scale" in warnings[0]
+        assert f"all {rated} ratings are at most {max(ratings)}, half of its rating_scale = {scale}" in warnings[0]
         assert any(line.startswith("WARNING") for line in pipeline.quality_lines(summary.quality))
 
 

@@ -882,8 +882,9 @@ def quality_stage(settings: Settings, summary: RunSummary) -> Quality:
             sources=[SourceQuality(*row) for row in rows(con, _SOURCE_QUALITY)],
             groups=[QuarantineGroup(*row) for row in rows(con, _QUARANTINE_GROUPS)],
             warnings=[
-                f"source {source!r}: all {rated} ratings are at most {highest:g} on its 1..{scale} "
-                f"scale; if its ratings are out of {highest:g}, set rating_scale = {highest:g}"
+                f"source {source!r}: all {rated} ratings are at most {highest:g}, half of its "
+                f"rating_scale = {scale} or less; if its ratings are out of {highest:g}, set "
+                f"rating_scale = {highest:g}"
                 for source, scale, rated, highest in rows(con, _SCALE_MISFITS, [SCALE_MISFIT_MIN_RATINGS])
             ],
         )
