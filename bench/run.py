@@ -9,6 +9,9 @@ of its whole process tree (scoring workers included):
 
 - baseline: bench/baseline.py on the first --baseline-rows rows (all rows by default);
 - pipeline on those same rows, cold, for the ratio baseline / pipeline;
+- the README's own command, `reviewpipe run` (what `make run` runs), cold on those same rows, as a
+  user runs it: its whole wall time, process start-up and imports included; then again, with
+  nothing new (what a user waits for when nothing changed);
 - pipeline on all rows: cold (empty warehouse), again with no new data, again with 1% new reviews;
 - DuckDB alone counting the CSV rows with read_csv (what ingest is held against).
 
@@ -65,6 +68,20 @@ def phase_pipeline(project: Path) -> dict:
     return {"seconds": {**summary.seconds, "total": time.perf_counter() - t},
             "reviews": summary.published.get("reviews"), "texts_scored": summary.texts_scored,
             "files_loaded": summary.ingest.report.count("loaded")}
+
+
+def phase_command(project: Path) -> dict:
+    """`reviewpipe run` in the project's folder, as the README says (no PREFECT_API_URL: a fresh
+    machine has no Prefect server), timed from the command's start to its exit."""
+    exe = Path(sys.executable).with_name("reviewpipe")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    t = time.perf_counter()
+    done = subprocess.run([str(exe), "run"], cwd=project, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - t
+    if done.returncode != 0:
+        raise SystemExit(f"reviewpipe run failed: {done.stderr}")
+    return {"seconds": {"total": seconds}}
 
 
 def phase_baseline(landing: Path, out: Path) -> dict:
@@ -161,7 +178,8 @@ def main() -> None:
     parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
     a = parser.parse_args()
     if a.phase:
-        functions = {"pipeline": phase_pipeline, "baseline": phase_baseline, "count": phase_duckdb_count}
+        functions = {"pipeline": phase_pipeline, "baseline": phase_baseline, "count": phase_duckdb_count,
+                     "command": phase_command}
         print(json.dumps(functions[a.phase](*map(Path, a.args))))
         return
 
@@ -197,6 +215,9 @@ def main() -> None:
     sliced = project("slice", slice_landing)
     results["pipeline_slice"] = run_phase("pipeline", str(sliced))
     compared, differing = parity(sliced, work / "baseline")
+    command = project("command", slice_landing)
+    results["command_slice"] = run_phase("command", str(command))
+    results["command_rerun"] = run_phase("command", str(command))  # nothing new: start-up and all
     full = project("full", full_landing) if slice_rows < a.rows else sliced
     if full is not sliced:
         results["pipeline_cold"] = run_phase("pipeline", str(full))
@@ -238,6 +259,7 @@ def summarize(a, results: dict, slice_rows: int, new_rows: int, compared: int, d
         "phases": results,
         "ratio_baseline_over_pipeline": base / piped,
         "ratio_baseline_over_pipeline_to_export": base / piped_to_export,
+        "ratio_baseline_over_command": base / results["command_slice"]["seconds"]["total"],
         "rerun_share_of_cold": results["pipeline_rerun"]["seconds"]["total"] / cold,
         "one_percent_share_of_cold": results["pipeline_1pct"]["seconds"]["total"] / cold,
         "ingest_over_duckdb_count": results["pipeline_cold"]["seconds"]["ingest"]
@@ -248,6 +270,7 @@ def summarize(a, results: dict, slice_rows: int, new_rows: int, compared: int, d
 
 def print_table(report: dict) -> None:
     rows_of = {"baseline": report["slice_rows"], "pipeline_slice": report["slice_rows"],
+               "command_slice": report["slice_rows"], "command_rerun": report["slice_rows"],
                "pipeline_cold": report["rows"], "pipeline_rerun": report["rows"],
                "pipeline_1pct": report["rows"] + report["new_rows"], "duckdb_count": report["rows"]}
     print(f"\n{'phase':<16}{'stage':<11}{'rows':>10}{'seconds':>10}{'reviews/s':>12}{'peak RSS MB':>13}"
@@ -264,6 +287,9 @@ def print_table(report: dict) -> None:
           f"{report['ratio_baseline_over_pipeline_to_export']:.1f}x from ingest to export (the "
           f"stages the baseline also does), {report['ratio_baseline_over_pipeline']:.1f}x with the "
           "HTML report")
+    print(f"baseline / `reviewpipe run` (the README's command, start-up included) on the same "
+          f"{report['slice_rows']:,} rows: {report['ratio_baseline_over_command']:.1f}x; again with "
+          f"nothing new: {report['phases']['command_rerun']['seconds']['total']:.2f} s")
     base, piped = report["phases"]["baseline"], report["phases"]["pipeline_slice"]
     if "cpu_seconds" in piped:
         print("CPU time of the machine on the same rows: baseline "

@@ -1,7 +1,8 @@
 """The reviewpipe Prefect flow: one task per stage, each a thin wrapper over reviewpipe.pipeline.
 
-Run it with `reviewpipe run` (or `python flows/pipeline.py --config reviewpipe.toml`); prefect.yaml
-deploys it as `flows/pipeline.py:reviewpipe_pipeline`.
+Run it with `reviewpipe run --prefect` (`reviewpipe run` does, too, when PREFECT_API_URL is set), or
+`python flows/pipeline.py --config reviewpipe.toml`; prefect.yaml deploys it as
+`flows/pipeline.py:reviewpipe_pipeline`.
 """
 
 from __future__ import annotations
@@ -80,6 +81,18 @@ def compute_metrics(settings: Settings, mapper: Mapper | None = None,
         ", ".join(f"{k} {v.height} rows" for k, v in frames.items()), time.perf_counter() - t,
     )
     return frames
+
+
+@task(name="quality", cache_policy=NO_CACHE)
+def quality(settings: Settings, summary: pipeline.RunSummary) -> pipeline.Quality:
+    """The [quality] gate: past a limit it fails the run before anything new is published."""
+    try:
+        return pipeline.quality_stage(settings, summary)
+    finally:
+        # each reason with its count and example in the run's log, passed or not (quality_stage
+        # fills in summary.quality before it raises; the command prints the same lines)
+        for line in pipeline.quality_lines(summary.quality) if summary.quality else ():
+            get_run_logger().info("%s", line)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -211,12 +224,15 @@ def _stages(settings: Settings, sources: list[str] | None, full_refresh: bool,
             )
             if summary.ingest.unchanged_since:
                 get_run_logger().info("%s", pipeline.unchanged_message(summary))
+                summary.quality = quality(settings, summary)
                 pipeline.record_run_end(settings, pipeline.current_outputs(settings, summary))
                 return summary
             # the live published database is copied while the run scores (see pipeline.LiveCopy)
             live_copy = pipeline.LiveCopy(settings, summary.run_id)
             summary.texts_scored = _retrying(score, settings)(settings, mapper, ahead)
         frames = _retrying(compute_metrics, settings)(settings, mapper, live_copy)
+        # past a [quality] limit the run stops here: nothing new is published
+        summary.quality = quality(settings, summary)
         published = _retrying(publish, settings)(settings, frames, summary.run_id, live_copy)
         summary.published, summary.reviews_replaced = published.counts, published.reviews_replaced
         summary.published_path = settings.published_path

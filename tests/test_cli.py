@@ -451,9 +451,11 @@ def test_a_full_disk_is_one_message_naming_the_file(published: Path, folder: str
 def test_a_read_only_published_folder_through_prefect_is_one_message(published: Path) -> None:
     # Prefect re-raises the task's exception in the command; its log keeps the message, not the traceback
     before = digests(published / "out")
-    done, after = run_confined(published, read_only("out"), "run")
+    done, after = run_confined(published, read_only("out"), "run", "--prefect")
     assert_one_clean_line(done, published / "out", "Read-only file system", "run again")
     assert after == before
+    # Prefect's per-task INFO lines stay off the terminal (they go to the server's run log)
+    assert "| INFO" not in done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("start", [0, 4096, 0.5])
@@ -559,3 +561,112 @@ def test_other_failures_keep_their_traceback(exc: Exception) -> None:
         raise exc
 
     assert CliRunner().invoke(failing, []).exception is exc
+
+
+# ---- issue 22, items 6 and 9: a run that went wrong says so; the first minutes ----
+
+def landing_with_strays(project: Path, seed: int) -> None:
+    """A landing folder holding a good file of 30 reviews beside an empty one, a header-only one,
+    one with other columns and one of random bytes, and a config that reads them all."""
+    good = "".join(f"tt{i % 3},user{i},2021-01-0{1 + i % 9},{1 + i % 10},1,2,t,Good film {i}.\n" for i in range(30))
+    write(project / "landing" / "good.csv", HEADER + good)
+    write(project / "landing" / "empty.csv", "")
+    write(project / "landing" / "header_only.csv", HEADER)
+    write(project / "landing" / "other_columns.csv", "sku,price\nA1,9.99\nB2,4.50\n")
+    (project / "landing" / "random.csv").write_bytes(random.Random(seed).randbytes(3000))
+    (project / "reviewpipe.toml").write_text(
+        '[paths]\nwarehouse = "wh/warehouse.duckdb"\npublished = "out/reports.duckdb"\n'
+        'exports = "out/exports"\n[sentiment]\nworkers = 1\n'
+        '[[sources]]\nname = "rev"\npath = "landing/*.csv"\n')
+
+
+@pytest.mark.parametrize("seed", [1])
+def test_good_rows_beside_stray_files_publish_and_the_exit_status_follows_the_quality_limits(
+        tmp_path: Path, seed: int) -> None:
+    landing_with_strays(tmp_path, seed)
+    done = cli(tmp_path, "run")
+    assert done.returncode == 0, done.stderr
+    pub = duckdb.connect(str(tmp_path / "out" / "reports.duckdb"), read_only=True)
+    assert pub.execute("select count(*) from reviews").fetchone() == (30,)
+    # every other file is recorded: in the load log, and unless it held nothing, in quarantine
+    logged = dict(pub.execute("select file_path, status from load_log").fetchall())
+    assert {Path(p).name for p in logged} == {"good.csv", "empty.csv", "header_only.csv",
+                                              "other_columns.csv", "random.csv"}
+    recorded = {Path(p).name for (p,) in pub.execute("select distinct file_path from quarantine").fetchall()}
+    pub.close()
+    assert {"other_columns.csv", "random.csv"} <= recorded and "good.csv" not in recorded
+    # the run's last lines: what was quarantined, by source and reason, each with an example
+    assert "Quarantined in source 'rev':" in done.stdout and "random.csv" in done.stdout
+
+    # with a limit the strays pass, the run publishes nothing new and says why, reason by reason
+    write(tmp_path / "landing" / "good2.csv", HEADER + "tt1,late,2021-02-01,8,1,2,t,Late and fine.\n")
+    before = digests(tmp_path / "out")
+    strict = cli_env(tmp_path, {"REVIEWPIPE_QUALITY__MAX_UNREADABLE_SHARE": "0.1"}, "run")
+    line = assert_one_clean_line(strict, tmp_path / "landing", "max_unreadable_share = 0.1",
+                                 "published nothing new")
+    assert "files unreadable" in line
+    assert "random.csv" in strict.stdout and " like " in strict.stdout
+    assert digests(tmp_path / "out") == before
+
+
+def cli_env(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """cli() with more environment variables."""
+    exe = Path(sys.executable).with_name("reviewpipe")
+    return subprocess.run([str(exe), *args], cwd=project, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **env})
+
+
+def test_a_run_with_nothing_new_answers_through_the_readmes_command_without_prefect(small: Path) -> None:
+    env = {"PREFECT_API_URL": ""}  # no Prefect server configured, as on a fresh machine
+    first = cli_env(small, env, "run")
+    assert first.returncode == 0, first.stderr
+    # progress, as plain lines when stdout is not a terminal: files loaded, texts scored, rate
+    assert re.search(r"^loaded .*r1\.csv: 2 records \(1 file, 2 records so far\)$", first.stdout,
+                     re.MULTILINE), first.stdout
+    assert re.search(r"^scored 2 of 2 texts, [0-9,]+/s, about 0 s left$", first.stdout, re.MULTILINE)
+    again = cli_env(small, {**env, "PYTHONPROFILEIMPORTTIME": "1"}, "run")
+    assert again.returncode == 0, again.stderr
+    assert "Nothing new since run" in again.stdout
+    # the stages ran in the command's own process: Prefect was not even imported, so no temporary
+    # server was started (that took 10-15 s of the 15-17 s such a run took)
+    imported = [line.rsplit("|", 1)[-1].strip() for line in again.stderr.splitlines()
+                if line.startswith("import time:")]
+    assert "duckdb" in imported and not [m for m in imported if m.split(".")[0] == "prefect"]
+
+
+def test_progress_on_a_terminal_is_a_live_display_of_files_and_texts(monkeypatch) -> None:
+    from rich.console import Console
+
+    from reviewpipe import cli as cli_module
+    from reviewpipe.ingest import FileLoad
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli_module, "console", Console(file=screen, force_terminal=True, width=120))
+    with cli_module.RunProgress() as progress:
+        assert progress.live
+        progress.loaded(FileLoad("rev", "landing/a.csv", "loaded", records=1500))
+        progress.scored(0, 4000)
+        progress.scored(2000, 4000)
+    shown = screen.getvalue()
+    assert "files loaded" in shown and "1,500 records" in shown
+    assert "texts scored" in shown and "2000/4000" in shown and "/s" in shown and "left" in shown
+
+
+def test_prefects_info_lines_stay_off_the_terminal_unless_asked_for(monkeypatch) -> None:
+    import logging
+
+    from reviewpipe.cli import load_flow
+
+    def console_levels() -> list[int]:
+        return [h.level for h in logging.getLogger().handlers]
+
+    monkeypatch.delenv("PREFECT_LOGGING_LEVEL", raising=False)
+    try:
+        load_flow(quiet=True)
+        assert console_levels() and set(console_levels()) == {logging.WARNING}
+        monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "INFO")  # asked for in the environment
+        load_flow(quiet=True)
+        assert logging.WARNING not in console_levels()
+    finally:
+        load_flow()  # Prefect's own logging set-up again, for the tests after this one
+    assert logging.WARNING not in console_levels()

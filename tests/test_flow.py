@@ -152,3 +152,30 @@ def test_the_flow_puts_the_database_exports_and_report_live_in_one_step(
     state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
     assert state.is_completed() and state.result().report == report and report.is_file()
     assert state.result().published["reviews"] == 31
+
+
+@pytest.mark.slow
+def test_the_flow_applies_the_quality_gate_before_it_publishes(flow_module, prefect_server, tmp_path: Path) -> None:
+    """The gate (pipeline.quality_stage) runs in the flow as in pipeline.run: past a [quality] limit
+    the flow fails with the reasons and publishes nothing new, and again on the same files."""
+    header = "review_id,title_id,author,review_date,rating,review_text\n"
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "a.csv").write_text(header + "".join(
+        f"r{i},tt{i % 3},critic{i},2022-01-0{1 + i % 9},{1 + i % 10},Review {i} was fine.\n" for i in range(30)))
+    config = tmp_path / "reviewpipe.toml"
+    config.write_text('[sentiment]\nworkers = 1\n[[sources]]\nname = "rev"\npath = "landing/*.csv"\n')
+    first = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
+    assert first.is_completed() and first.result().quality.sources[0].quarantined == 0
+    settings = load_settings(config)
+    live = {p: p.read_bytes() for p in pipeline.output_paths(settings)}
+    # ratings out of 20 on a 10-point source: 10 of 40 records quarantined, past the default 10%
+    (landing / "b.csv").write_text(header + "".join(
+        f"s{i},tt1,late{i},2023-01-01,{11 + i},Out of twenty.\n" for i in range(10)))
+    for _ in range(2):
+        state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
+        runs = task_runs(state.state_details.flow_run_id)
+        assert state.is_failed() and runs["quality"].state.is_failed()
+        assert "10 of its 40 records quarantined" in state.message and "b.csv row 1" in state.message
+        assert "publish" not in runs and "go-live" not in runs
+        assert {p: p.read_bytes() for p in pipeline.output_paths(settings)} == live

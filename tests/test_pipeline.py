@@ -287,6 +287,7 @@ def test_an_incremental_run_publishes_what_a_whole_build_over_the_same_files_doe
             {"name": "a", "path": str(landing["a"] / "*.csv")},
             {"name": "b", "path": str(landing["b"] / "*.csv")},
             {"name": "t", "kind": "titles", "path": str(landing["t"] / "*.csv")},
+            quality={"max_quarantined_share": 1},  # the drawn rows may be mostly copies or bad
         )
         settings = _rooted(settings, root / "incremental")
         # 40 reviews no step changes: a step then changes few enough for a publish in place (delta)
@@ -773,7 +774,8 @@ def test_extreme_values_in_every_staged_column_are_published_exactly_or_quaranti
                    "exports": root / "exports", "samples": root / "samples"},
             sources=[{"name": "rev", "path": str(root / "in" / "reviews.csv")},
                      {"name": "meta", "kind": "titles", "path": str(root / "in" / "titles.csv")}],
-            sentiment={"workers": 1})
+            # most rows hold a value no column can take, by design: no [quality] limit
+            sentiment={"workers": 1}, quality={"max_quarantined_share": 1})
         pipeline.run(settings_)
         with duckdb.connect(str(settings_.warehouse_path), read_only=True) as con:
             staged = {
@@ -1086,3 +1088,137 @@ def macros() -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect()
     yield con
     con.close()
+
+
+# ---- [quality]: a run that went wrong says so (issue 22, item 6) ----
+
+QUALITY_HEADER = "review_id,title_id,author,review_date,rating,helpful_votes,total_votes,review_text\n"
+# rows that today's checks quarantine, one kind each: (column_name, the row's cells after review_id)
+BAD_KINDS = {
+    "rating not a number": ("rating", "tt1,ann,2020-01-01,great,1,2,Fine."),
+    "rating off the scale": ("rating", "tt1,ann,2020-01-01,11,1,2,Fine."),
+    "date not a date": ("review_date", "tt1,ann,someday,7,1,2,Fine."),
+    "no title": ("title_id", ",ann,2020-01-01,7,1,2,Fine."),
+    "helpful above total": ("helpful_votes", "tt1,ann,2020-01-01,7,5,2,Fine."),
+}
+# bytes no reader takes: not UTF-8 (0xc3 must start a two-byte sequence), no byte-order mark
+UNREADABLE = b"\xc3(\x80\x81" * 64
+
+
+def quality_landing(folder: Path, kinds: list[str], good: int, copies: int, unreadable: int) -> None:
+    """One CSV of `good` good rows, `copies` second copies of one of them and a bad row of each of
+    `kinds` (in that order), and `unreadable` files no reader takes."""
+    lines = [f"g{i},tt{i % 3},ann,2020-01-0{1 + i % 9},{1 + i % 10},1,2,Good film {i}." for i in range(good)]
+    lines += [lines[0]] * copies
+    lines += [f"b{i},{BAD_KINDS[kind][1]}" for i, kind in enumerate(kinds)]
+    write(folder / "a.csv", QUALITY_HEADER + "\n".join(lines) + "\n")
+    for i in range(unreadable):
+        (folder / f"z{i}.csv").write_bytes(UNREADABLE)
+
+
+# no shrinking: each example is an ingest of its own (a failure prints its example all the same)
+NO_SHRINK = [hypothesis.Phase.explicit, hypothesis.Phase.reuse, hypothesis.Phase.generate]
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), phases=NO_SHRINK)
+@given(kinds=st.lists(st.sampled_from(sorted(BAD_KINDS)), max_size=12),
+       good=st.integers(1, 40), copies=st.integers(0, 3), unreadable=st.integers(0, 2),
+       max_quarantined=st.sampled_from([0.0, 0.05, 0.1, 0.25, 1.0]),
+       max_unreadable=st.sampled_from([0.0, 0.5, 1.0]))
+def test_the_quality_gate_fails_exactly_past_each_limit_and_groups_the_reasons(
+        kinds: list[str], good: int, copies: int, unreadable: int, max_quarantined: float,
+        max_unreadable: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        quality_landing(root / "landing", kinds, good, copies, unreadable)
+        settings = Settings(
+            paths={"warehouse": root / "w.duckdb", "published": root / "p.duckdb", "exports": root / "x"},
+            sources=[{"name": "rev", "path": str(root / "landing" / "*.csv")}],
+            quality={"max_quarantined_share": max_quarantined, "max_unreadable_share": max_unreadable})
+        summary = pipeline.RunSummary("r1", ingest=pipeline.ingest_stage(settings, "r1"))
+        records, files = good + copies + len(kinds), 1 + unreadable
+        # second copies are duplicates, counted apart: never part of the quarantined share
+        share, unreadable_share = len(kinds) / records, unreadable / files
+        past = share > max_quarantined or unreadable_share > max_unreadable
+        if past:
+            with pytest.raises(pipeline.QualityFailed) as failed:
+                pipeline.quality_stage(settings, summary)
+            quality = failed.value.quality
+            assert (f"{len(kinds)} of its {records} records quarantined" in str(failed.value)) == (
+                share > max_quarantined)
+            assert (f"{unreadable} of its {files} files unreadable" in str(failed.value)) == (
+                unreadable_share > max_unreadable)
+        else:
+            quality = pipeline.quality_stage(settings, summary)
+        assert summary.quality is quality and bool(quality.breaches) == past
+        (source,) = quality.sources
+        assert (source.records, source.quarantined, source.duplicates, source.files, source.unreadable) == (
+            records, len(kinds), copies, files, unreadable)
+        # one group per kind of problem (numbers and paths in the reasons do not split a kind), its
+        # example the first such row of the file; the unreadable files are one group
+        rows = {g.reason_class: g for g in quality.groups if g.row_number is not None}
+        assert len(rows) == len(set(kinds))
+        for kind in set(kinds):
+            first = good + copies + kinds.index(kind) + 1
+            (group,) = [g for g in rows.values() if g.row_number == first]
+            assert (group.column_name, group.rows, group.file_path) == (
+                BAD_KINDS[kind][0], kinds.count(kind), str(root / "landing" / "a.csv"))
+        # the unreadable files' own groups (a file the reader rejects whole, or every line of)
+        assert {Path(g.file_path).name[0] for g in quality.groups if g.row_number is None} <= {"z"}
+        assert any(g.row_number is None for g in quality.groups) == bool(unreadable)
+        lines = pipeline.quality_lines(quality)
+        assert any(f"Duplicates in source 'rev': {copies} " in line for line in lines) == bool(copies)
+
+
+@pytest.mark.parametrize("case", ["lower half", "one above", "too few"])
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), phases=NO_SHRINK)
+@given(scale=st.integers(3, 100), data=st.data())
+def test_a_scale_the_ratings_do_not_fill_is_warned_about(case: str, scale: int, data: st.DataObject) -> None:
+    half = scale // 2
+    rated = data.draw(st.integers(1, 19) if case == "too few" else st.integers(20, 40))
+    ratings = data.draw(st.lists(st.integers(1, half), min_size=rated, max_size=rated))
+    above = case == "one above"  # one rating in the upper half: the scale is used, no warning
+    if above:
+        ratings[data.draw(st.integers(0, rated - 1))] = data.draw(st.integers(half + 1, scale))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write(root / "a.csv", QUALITY_HEADER + "".join(
+            f"r{i},tt1,ann,2020-01-01,{r},1,2,Fine {i}.\n" for i, r in enumerate(ratings)))
+        settings = Settings(
+            paths={"warehouse": root / "w.duckdb", "published": root / "p.duckdb", "exports": root / "x"},
+            sources=[{"name": "rev", "path": str(root / "a.csv"), "rating_scale": scale}])
+        summary = pipeline.RunSummary("r1", ingest=pipeline.ingest_stage(settings, "r1"))
+        warnings = pipeline.quality_stage(settings, summary).warnings
+    expected = not above and rated >= pipeline.SCALE_MISFIT_MIN_RATINGS
+    assert bool(warnings) == expected, (ratings, scale)
+    if expected:
+        assert f"all {rated} ratings are at most {max(ratings)}, half of its rating_scale = {scale}" in warnings[0]
+        assert any(line.startswith("WARNING") for line in pipeline.quality_lines(summary.quality))
+
+
+def test_a_run_past_a_quality_limit_publishes_nothing_new_and_is_logged_failed(small) -> None:
+    settings = small
+    live = outputs(settings)
+    # a second file whose dates are all in a format nobody configured: 20 of 60 records quarantined
+    write(settings.samples_path.parent / "landing" / "b.csv",
+          "title_id,author,review_date,rating,review_text\n"
+          + "".join(f"tt1,zed{i},03/0{1 + i % 9}/2020,7,Fine {i}.\n" for i in range(20)))
+    with pytest.raises(pipeline.QualityFailed, match=r"20 of its 60 records quarantined \(33.3%\)") as failed:
+        pipeline.run(settings)
+    (group,) = failed.value.quality.groups
+    assert (group.column_name, group.rows, group.row_number, group.raw_value) == (
+        "review_date", 20, 1, "03/01/2020")
+    assert outputs(settings) == live and leftovers(settings) == []
+    assert run_statuses(settings)[-1] == "failed"
+    # the same files again: the gate still fails (no run succeeded on them); a raised limit passes
+    with pytest.raises(pipeline.QualityFailed):
+        pipeline.run(settings)
+    lenient = settings.model_copy(update={"quality": settings.quality.model_copy(
+        update={"max_quarantined_share": 0.5})})
+    passed = pipeline.run(lenient)
+    assert passed.published and passed.quality.sources[0].quarantined == 20
+    assert "20 rows like" in "\n".join(pipeline.quality_lines(passed.quality))
+    # a run with nothing new applies the limits too: the exit status always follows them
+    assert pipeline.run(lenient).ingest.unchanged_since is not None
+    with pytest.raises(pipeline.QualityFailed):
+        pipeline.run(settings)

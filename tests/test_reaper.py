@@ -158,7 +158,7 @@ def test_a_killed_run_leaves_no_process_behind(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_killed_prefect_run_leaves_neither_its_server_nor_its_workers_behind(tmp_path: Path) -> None:
-    run, started = paused_run(tmp_path)
+    run, started = paused_run(tmp_path, "--prefect")
     try:
         assert "prefect.server.api.server:create_app" in command_lines(started)
         assert command_lines(started).count("--multiprocessing-fork") == 2, command_lines(started)

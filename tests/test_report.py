@@ -285,7 +285,7 @@ def test_an_empty_database_gives_a_page_of_no_data_notes(make_settings, tmp_path
     # every row fails a check: nothing is published but the quarantine
     csv = write(tmp_path / "bad.csv", HEADER + "tt1,ann,2020-01-01,eleven,0,0,T,Text.\n"
                                               ",bob,2020-01-01,5,0,0,T,Text.\n")
-    settings = make_settings({"name": "rev", "path": str(csv)})
+    settings = make_settings({"name": "rev", "path": str(csv)}, quality={"max_quarantined_share": 1})
     pipeline.run(settings)
     page = write_report(settings.published_path, tmp_path / "report.html").read_text("utf-8")
     assert page.count('class="nodata"') == 6

@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -85,8 +86,10 @@ def main() -> None:
     """
 
 
-def load_flow() -> Any:
-    """The Prefect flow defined in flows/pipeline.py of this checkout."""
+def load_flow(*, quiet: bool = False) -> Any:
+    """The Prefect flow defined in flows/pipeline.py of this checkout. `quiet` keeps Prefect's INFO
+    lines (each task's start and end) off the terminal, unless PREFECT_LOGGING_LEVEL asks for them;
+    they still reach the Prefect server's run log."""
     if not FLOW_FILE.is_file():
         raise ReviewpipeError(
             f"the Prefect flow {FLOW_FILE} is not there (reviewpipe is not installed from a checkout); "
@@ -101,6 +104,10 @@ def load_flow() -> Any:
     for name in ("", "prefect", "prefect.task_runs", "prefect.flow_runs"):
         for handler in logging.getLogger(name).handlers:
             handler.addFilter(_UserErrorWithoutTraceback())
+            # the console handler is the root logger's; the server's (api) handlers keep every line
+            if name == "":
+                handler.setLevel(logging.WARNING if quiet and "PREFECT_LOGGING_LEVEL" not in os.environ
+                                 else logging.NOTSET)
     return flow
 
 
@@ -122,18 +129,21 @@ class _UserErrorWithoutTraceback(logging.Filter):
 @click.option("--full-refresh", is_flag=True, help="Reload every file, not just new and changed ones.")
 @click.option(
     "--prefect/--no-prefect",
-    default=True,
-    show_default=True,
-    help="Run through the Prefect flow in flows/ (a local ephemeral server unless PREFECT_API_URL is set).",
+    default=None,
+    help="Run through the Prefect flow in flows/ (a temporary local server unless PREFECT_API_URL is "
+         "set). Default: only when PREFECT_API_URL is set or the runner is dask; otherwise the same "
+         "stages run in this process.",
 )
+@click.option("--verbose", "-v", is_flag=True,
+              help="Show Prefect's per-task log lines (INFO) on the terminal too.")
 @click.option("--runner", type=click.Choice(["local", "dask"]), default=None,
               help="Where partitioned work runs; overrides [runner] kind.")
 @click.option("--dask-address", default=None, metavar="TCP_ADDRESS",
               help="Dask scheduler to run on (implies --runner dask); none starts a LocalCluster.")
 @take_over_option
 @user_errors
-def run(config: Path | None, only: tuple[str, ...], full_refresh: bool, prefect: bool,
-        runner: str | None, dask_address: str | None, take_over: bool) -> None:
+def run(config: Path | None, only: tuple[str, ...], full_refresh: bool, prefect: bool | None,
+        verbose: bool, runner: str | None, dask_address: str | None, take_over: bool) -> None:
     """Run the whole pipeline: ingest, score, metrics, publish, export.
 
     Example: reviewpipe run --config examples/shared_corpora.toml --runner dask --dask-address tcp://10.0.0.5:8786
@@ -144,28 +154,124 @@ def run(config: Path | None, only: tuple[str, ...], full_refresh: bool, prefect:
     if take_over:
         with run_lock(settings.warehouse_path, wait=settings.lock_wait_seconds):
             take_over_warehouse(settings)
+    try:
+        summary = _run(settings, only, full_refresh, uses_prefect(prefect, settings), verbose,
+                       runner, dask_address)
+    except pipeline.QualityFailed as exc:
+        print_quality(exc.quality)
+        raise
+    print_run(settings, summary)
+
+
+def uses_prefect(flag: bool | None, settings: Settings) -> bool:
+    """Whether `reviewpipe run` goes through the Prefect flow: as --prefect/--no-prefect says, else
+    when a Prefect server is configured (PREFECT_API_URL: its runs belong in its log) or the runner
+    is Dask (which runs through prefect-dask). Otherwise the same stages run in this process, with
+    no temporary Prefect server to start (10-15 s)."""
+    if flag is not None:
+        return flag
+    return bool(os.environ.get("PREFECT_API_URL")) or settings.runner.kind == "dask"
+
+
+def _run(settings: Settings, only: tuple[str, ...], full_refresh: bool, prefect: bool, verbose: bool,
+         runner: str | None, dask_address: str | None) -> pipeline.RunSummary:
+    """The run's summary, through the Prefect flow or in this process."""
     if prefect:
         if settings.runner.kind == "dask" and settings.runner.dask_address:
             # before Prefect's temporary server starts (5-10 s): a wrong address fails at once
             from reviewpipe.scaleout import check_scheduler
 
             check_scheduler(settings.runner.dask_address)
-        flow = load_flow()
-        summary = flow(
+        flow = load_flow(quiet=not verbose)
+        return flow(
             config_path=str(settings.config_file) if settings.config_file else None,
             sources=list(only) or None,
             full_refresh=full_refresh,
             runner=runner,
             dask_address=dask_address,
         )
-    elif settings.runner.kind == "dask":
+    if settings.runner.kind == "dask":
         raise ReviewpipeError(
             "the Dask runner runs through Prefect (prefect-dask's DaskTaskRunner); drop --no-prefect "
             "or use --runner local"
         )
-    else:
-        summary = pipeline.run(settings, only=list(only) or None, full_refresh=full_refresh)
-    print_run(settings, summary)
+    with RunProgress() as progress:
+        return pipeline.run(settings, only=list(only) or None, full_refresh=full_refresh,
+                            progress=progress)
+
+
+class RunProgress:
+    """A run's long work as it goes (pipeline.Progress): files loaded and texts scored, with the
+    rate and the time left, as rich progress bars on a terminal, and as plain lines at most every
+    PLAIN_EVERY seconds (and at the end) when stdout is a log."""
+
+    PLAIN_EVERY = 10.0
+
+    def __init__(self) -> None:
+        self.live = console.is_terminal
+        self.files = self.records = 0
+        self._said = -self.PLAIN_EVERY  # the first line is said at once
+        self._bars: Any = None
+        self._files: Any = None
+        self._texts: Any = None
+
+    def __enter__(self) -> RunProgress:
+        if self.live:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                                  TextColumn("left"), TimeRemainingColumn(), console=console,
+                                  transient=True)
+            self._bars.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bars is not None:
+            self._bars.stop()
+
+    def loaded(self, file: Any) -> None:
+        """One more file loaded (an ingest.FileLoad)."""
+        self.files += 1
+        self.records += file.records
+        if self._bars is not None:
+            if self._files is None:
+                self._files = self._bars.add_task("files loaded", total=None, rate="")
+            self._bars.update(self._files, completed=self.files,
+                              rate=f"{self.records:,} records")
+        # at most a line every PLAIN_EVERY seconds: a folder of 10,000 pages is not 10,000 lines
+        elif time.monotonic() - self._said >= self.PLAIN_EVERY:
+            self._said = time.monotonic()
+            files = f"{self.files:,} file" + ("s" if self.files != 1 else "")
+            console.print(f"loaded {file.path}: {file.records:,} records ({files}, "
+                          f"{self.records:,} records so far)", highlight=False, soft_wrap=True)
+
+    def scored(self, done: int, todo: int) -> None:
+        """`done` of `todo` texts scored."""
+        now = time.monotonic()
+        if self._texts is None:
+            self._started = now - 1e-9
+            if self._bars is not None:
+                self._texts = self._bars.add_task("texts scored", total=todo, rate="")
+            else:
+                self._texts = True
+        rate = done / (now - self._started)
+        if done == 0:
+            return
+        if self._bars is not None:
+            self._bars.update(self._texts, completed=done, rate=f"{rate:,.0f}/s")
+        elif done == todo or now - self._said >= self.PLAIN_EVERY:
+            self._said = now
+            left = (todo - done) / rate if rate else 0.0
+            console.print(f"scored {done:,} of {todo:,} texts, {rate:,.0f}/s, about {left:.0f} s left",
+                          highlight=False)
 
 
 @main.command()
@@ -259,6 +365,15 @@ def print_run(settings: Settings, summary: pipeline.RunSummary) -> None:
         console.print(f"Report: {summary.report}")
     cols, preview = summary.preview
     console.print(data_table(cols, preview, title="Titles by review count"))
+    if summary.quality:
+        print_quality(summary.quality)
+
+
+def print_quality(quality: pipeline.Quality) -> None:
+    """The run's closing lines: rows quarantined by source and reason, duplicates, warnings."""
+    for line in pipeline.quality_lines(quality):
+        style = "yellow" if line.startswith("WARNING") else None
+        console.print(Text(line, style=style), highlight=False, soft_wrap=True)
 
 
 def data_table(columns: list[str], data: list[tuple], title: str | None = None) -> Table:

@@ -302,6 +302,21 @@ class RunnerSettings(BaseModel):
     partition_rows: int = Field(default=100_000, ge=1)
 
 
+class QualitySettings(BaseModel):
+    """Limits past which a run publishes nothing new and fails (README, "When a run went wrong")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # a source whose records (rows read plus lines the reader rejected) are quarantined in a larger
+    # share than this fails the run; second copies of a review are duplicates, counted apart. 0.1:
+    # IMDb's review export quarantines 6.6% (rating cells holding widget text) and is fine; a wrong
+    # date format, column or scale quarantines far more
+    max_quarantined_share: float = Field(default=0.1, ge=0, le=1)
+    # a source with a larger share of its files unreadable fails the run: one bad file of two is
+    # recorded and the run goes on, as are an empty, header-only or foreign file beside good ones
+    max_unreadable_share: float = Field(default=0.5, ge=0, le=1)
+
+
 class Settings(BaseSettings):
     """Everything a run needs; read it with `load_settings`."""
 
@@ -318,6 +333,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
     sql: SqlSettings = Field(default_factory=SqlSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
     # a run that finds the warehouse locked by another process waits this long, then fails
     lock_wait_seconds: float = Field(default=30.0, ge=0)
     # DuckDB's memory cap for a run's warehouse connections (DuckDB's own default is 80% of RAM,
