@@ -655,9 +655,10 @@ def _read_file(con: duckdb.DuckDBPyConnection, source: Source, file_path: str) -
         return tables
     try:
         # DuckDB reads the file by a name it cannot take as a pattern; `filename` is the file's own
-        with readers.literal_path(Path(file_path)) as readable:
+        # (in UTF-8: a UTF-16 file is converted first)
+        with readers.readable_path(Path(file_path)) as readable:
             dialect = readers.csv_dialect(con, source, readable) if source.format == "csv" else {}
-            call, params = readers.reader_sql(source, dialect)
+            call, params = readers.reader_sql(source, {**readers.csv_buffer(source, readable), **dialect})
             con.execute(
                 f"create or replace temp table {_SOURCE_ROWS} as "
                 f"select * replace (?::varchar as filename) from {call}",
