@@ -415,6 +415,10 @@ def prepare_file(
         file.rejected = scalar(con, "select count(*) from _prepared_rejects")
     if file.records == 0 and file.rejected == 0:
         file.message = EMPTY_FILE
+    elif file.records == 0:  # random bytes, another encoding: its lines are in quarantine
+        file.status = "unreadable"
+        file.message = (f"unreadable as {source.format}: none of its lines could be read "
+                        f"({file.rejected} rejected, each in quarantine with the reader's reason)")
     if _file_state(path) != before:
         raise FileBeingWritten(
             f"{path} changed while it was read (it is still being written); the run retries it "
