@@ -413,6 +413,12 @@ def prepare_file(
         con.execute(f"create or replace temp table _prepared_rejects as {readers.rejects_sql()}")
         file.rejects = "_prepared_rejects"
         file.rejected = scalar(con, "select count(*) from _prepared_rejects")
+    if file.records == 0 and file.rejected and not scalar(
+            con, "select count(*) from _prepared_rejects where trim(raw_value, chr(9) || chr(10) "
+                 "|| chr(13) || ' ') <> ''"):
+        # a file of blank lines whose line ends the reader would not take (a lone "\t \r\n")
+        con.execute("drop table _prepared_rejects")
+        file.rejects, file.rejected = None, 0
     if file.records == 0 and file.rejected == 0:
         file.message = EMPTY_FILE
     elif file.records == 0:  # random bytes, another encoding: its lines are in quarantine
