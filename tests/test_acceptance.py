@@ -482,7 +482,7 @@ def test_partial_last_line_is_a_reader_reject_with_its_line_number(
 def test_imdb_helpful_vote_sums_per_film(
     pub: duckdb.DuckDBPyConnection, raw: duckdb.DuckDBPyConnection
 ) -> None:
-    # sums over the usable rows only: quarantined rows (widget ratings, duplicates) are not reviews
+    # sums over the usable rows only: quarantined rows (widget ratings) are not reviews
     expected = all_rows(
         raw,
         """
@@ -500,7 +500,7 @@ def test_imdb_helpful_vote_sums_per_film(
     )
     assert got == expected
     # Forrest Gump: 12,160 of 22,694 votes in the raw file, less the quarantined rows' votes
-    assert dict((r[0], r[2:]) for r in got)["Forrest Gump"] == (11_549, 21_413)
+    assert dict((r[0], r[2:]) for r in got)["Forrest Gump"] == (11_549, 21_414)
 
 
 def test_imdb_zero_vote_reviews_have_no_ratio_and_a_zero_bound(
@@ -667,7 +667,7 @@ def test_fine_food_helpfulness(
 def test_imdb_rating_distribution_per_film(
     pub: duckdb.DuckDBPyConnection, raw: duckdb.DuckDBPyConnection
 ) -> None:
-    # every point 1..10 per film (zeros included), counted over usable rows (rated, not duplicates);
+    # every point 1..10 per film (zeros included), counted over usable rows (rated);
     # share = count / rated reviews of the film
     expected = all_rows(
         raw,
