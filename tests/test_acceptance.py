@@ -152,7 +152,8 @@ def raw() -> Iterator[duckdb.DuckDBPyConnection]:
         )
     # has_rating: the cell is a whole number (the others hold the scraped "Was this review
     # helpful?" widget). occurrence: the n-th time the same film, user, date and review text appear
-    # among rated rows; the pipeline keeps the first and quarantines the rest as duplicates.
+    # among rated rows; all are usable: records without an id of their own that look alike in one
+    # file are distinct reviews (issue 22), and each film's reviews are in one file.
     con.execute(
         """
         create table imdb_rows as
@@ -164,7 +165,7 @@ def raw() -> Iterator[duckdb.DuckDBPyConnection]:
         select *,
             case when has_rating then row_number() over w end as occurrence,
             case when has_rating then first_value(row_number) over w end as first_row,
-            has_rating and row_number() over w = 1 as usable
+            has_rating as usable
         from typed
         window w as (partition by film, author, date_text, review, has_rating order by row_number)
         """
@@ -309,41 +310,27 @@ def test_imdb_rows_without_a_numeric_rating_are_quarantined_with_the_widget_text
     assert set(got) == expected
 
 
-def test_imdb_duplicates_keep_the_first_occurrence(
+def test_imdb_records_that_repeat_within_a_file_are_distinct_reviews(
     pub: duckdb.DuckDBPyConnection, raw: duckdb.DuckDBPyConnection
 ) -> None:
-    # Later rows repeating film, user, date and review text among rated rows. The pipeline's
-    # review_id hashes the CLEANED text (HTML breaks/entities decoded, whitespace normalised), so in
-    # general it could merge more rows than this raw-text grouping (never fewer: equal raw text
-    # cleans equal). On this corpus no two rows differ only in cleaning, so the raw formulation is
-    # exact: 7 rows (3 in Forrest Gump, 3 in Pulp Fiction, 1 in Thor Ragnarok; the same text
-    # posted again under another review title).
-    expected = all_rows(
-        raw,
-        "select file_path, row_number, first_row from imdb_rows where occurrence > 1 order by all",
-    )
-    assert len(expected) == 7
-    got = all_rows(
-        pub,
-        """
-        select file_path, row_number, reason from quarantine
-        where source = 'imdb_reviews' and column_name = 'review_id' order by all
-        """,
-    )
-    assert [(f, r) for f, r, _ in got] == [(f, r) for f, r, _ in expected]
-    for (_, _, reason), (file_path, _, first_row) in zip(got, expected):
-        # the reason names the occurrence that was kept
-        assert reason == f"duplicate of the review in {file_path} row {first_row}"
+    # 7 rated rows repeat film, user, date and review text of an earlier row of their file (3 in
+    # Forrest Gump, 3 in Pulp Fiction, 1 in Thor Ragnarok; under another review title). The files
+    # give no ids, and records of one file are told apart by their occurrence (issue 22): all are
+    # published, none is quarantined as a duplicate.
+    repeats = all_rows(raw, "select file_path, row_number from imdb_rows where occurrence > 1 order by all")
+    assert len(repeats) == 7
+    published = set(all_rows(pub, "select file_path, row_number from reviews where source = 'imdb_reviews'"))
+    assert set(repeats) <= published
+    assert all_rows(pub, "select count(*) from quarantine where source = 'imdb_reviews' "
+                         "and column_name = 'review_id'") == [(0,)]
 
 
 def test_quarantine_holds_exactly_the_expected_problems_per_source(
     first_run: FirstRun, pub: duckdb.DuckDBPyConnection, raw: duckdb.DuckDBPyConnection
 ) -> None:
     not_numeric = one(raw, "select count(*) from imdb_rows where not has_rating")
-    duplicates = one(raw, "select count(*) from imdb_rows where occurrence > 1")
     expected = {
         ("imdb_reviews", "rating is not a number"): not_numeric,
-        ("imdb_reviews", "duplicate"): duplicates,
         # each noncommercial TSV is cut mid-line; that one line is the reader's only reject
         ("imdb_title_basics", "reader reject"): 1,
         ("imdb_title_ratings", "reader reject"): 1,
@@ -366,7 +353,7 @@ def test_quarantine_holds_exactly_the_expected_problems_per_source(
     # (star_rating 1..5, helpful <= total) have nothing to quarantine; see the per-source tests.
     assert got == expected
     # every quarantined row has one problem here, so distinct rows = quarantine rows
-    assert first_run.summary.ingest.staged["quarantine"] == sum(expected.values()) == 690
+    assert first_run.summary.ingest.staged["quarantine"] == sum(expected.values()) == 683
 
 
 def test_imdb_reviews_published_per_film_are_loaded_minus_quarantined(
@@ -385,9 +372,9 @@ def test_imdb_reviews_published_per_film_are_loaded_minus_quarantined(
             "select title_id, count(*) from reviews where source = 'imdb_reviews' group by 1",
         )
     )
-    # 2,961 - 200 - 3 = 2,758 for Forrest Gump, and so on for each film
+    # 2,961 - 200 = 2,761 for Forrest Gump (its 3 repeated records are reviews), and so on
     assert got == expected
-    assert expected["Forrest Gump"] == 2_758
+    assert expected["Forrest Gump"] == 2_761
     # the staged totals: usable IMDb rows + every Fine Food row + every Gift Card row
     staged = first_run.summary.ingest.staged
     assert staged["stg_reviews"] == sum(expected.values()) + 7_567 + 1_452
@@ -495,7 +482,7 @@ def test_partial_last_line_is_a_reader_reject_with_its_line_number(
 def test_imdb_helpful_vote_sums_per_film(
     pub: duckdb.DuckDBPyConnection, raw: duckdb.DuckDBPyConnection
 ) -> None:
-    # sums over the usable rows only: quarantined rows (widget ratings, duplicates) are not reviews
+    # sums over the usable rows only: quarantined rows (widget ratings) are not reviews
     expected = all_rows(
         raw,
         """
@@ -513,7 +500,7 @@ def test_imdb_helpful_vote_sums_per_film(
     )
     assert got == expected
     # Forrest Gump: 12,160 of 22,694 votes in the raw file, less the quarantined rows' votes
-    assert dict((r[0], r[2:]) for r in got)["Forrest Gump"] == (11_549, 21_413)
+    assert dict((r[0], r[2:]) for r in got)["Forrest Gump"] == (11_549, 21_414)
 
 
 def test_imdb_zero_vote_reviews_have_no_ratio_and_a_zero_bound(
@@ -680,7 +667,7 @@ def test_fine_food_helpfulness(
 def test_imdb_rating_distribution_per_film(
     pub: duckdb.DuckDBPyConnection, raw: duckdb.DuckDBPyConnection
 ) -> None:
-    # every point 1..10 per film (zeros included), counted over usable rows (rated, not duplicates);
+    # every point 1..10 per film (zeros included), counted over usable rows (rated);
     # share = count / rated reviews of the film
     expected = all_rows(
         raw,

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reviewpipe.errors import TransientError
 from reviewpipe.ingest import FileVanished, ingest, prepare_file, stage
@@ -17,8 +19,13 @@ HEADER = "review_id,title_id,rating,review_text\n"
 
 # name -> (bytes, format, expected load_log status, rows staged, rows quarantined, words in the reason)
 CASES: dict[str, tuple[bytes, str, str, int, int, str]] = {
-    "empty.csv": (b"", "csv", "loaded", 0, 0, "the file holds no records"),
-    "header_only.csv": (HEADER.encode(), "csv", "loaded", 0, 0, "the file holds no records"),
+    "empty.csv": (b"", "csv", "loaded", 0, 0, "empty: the file holds no records"),
+    "header_only.csv": (HEADER.encode(), "csv", "loaded", 0, 0, "empty: the file holds no records"),
+    "blank_lines.csv": (b"  \n\n\t \r\n", "csv", "loaded", 0, 0, "empty: the file holds no records"),
+    "empty.jsonl": (b"", "jsonl", "loaded", 0, 0, "empty: the file holds no records"),
+    "empty_array.json": (b"[]", "json", "loaded", 0, 0, "empty: the file holds no records"),
+    # every line rejected (not UTF-8): nothing of it could be read
+    "latin1.csv": (HEADER.encode() + b"r1,t1,8,Caf\xe9\n", "csv", "unreadable", 0, 2, "none of its lines"),
     # DuckDB's sniffer finds the delimiter the file uses
     "semicolons.csv": (b"review_id;title_id;rating;review_text\nr1;t1;8;Good film\nr2;t1;3;Bad film\n",
                        "csv", "loaded", 2, 0, ""),
@@ -154,3 +161,194 @@ def test_a_50_mb_review_is_read_scored_and_published_whole(tmp_path: Path, make_
     assert got[3] == pytest.approx(sum(compounds) / 2) and got[4:] == (0.5, 0.5)
     report = (settings.exports_path / "report.html").read_text()
     assert report.count(good) < 100  # an excerpt, not the whole text
+
+
+# Issue 22, item 5: one bad file never stops the others. A source mapped onto named columns, with a
+# good file beside any of these; each is recorded, the good rows publish.
+MAPPING = {"title_id": "film", "rating": "stars", "review_text": "text"}
+BESIDE = {
+    "empty.csv": b"",
+    "blank.csv": b" \n\n",
+    "header_only.csv": b"film,stars,text\n",
+    "other_columns.csv": b"product,score,body\np1,5,great\n",
+}
+EMPTY = {"empty.csv", "blank.csv", "header_only.csv"}
+
+
+def _random_lines(draw_lines: list[bytes]) -> bytes:
+    return b"\n".join(draw_lines) + b"\n"
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(good=st.booleans(), beside=st.sets(st.sampled_from(sorted(BESIDE)), min_size=1),
+       noise=st.one_of(st.none(), st.lists(st.binary(min_size=1, max_size=40).filter(bytes.strip),
+                                           min_size=2, max_size=4)))
+def test_a_landing_folder_with_empty_misfit_and_random_files_loads_the_good_one_and_records_the_rest(
+    tmp_path: Path, make_settings, good: bool, beside: set[str], noise: list[bytes] | None
+) -> None:
+    import tempfile
+
+    from reviewpipe.errors import ReviewpipeError
+    from reviewpipe.ingest import EMPTY_FILE
+
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    files = {name: BESIDE[name] for name in beside}
+    if good:
+        files["good.csv"] = b"film,stars,text\ntt1,4,nice\ntt2,2,bad\n"
+        if noise is not None:
+            files["random.csv"] = _random_lines(noise)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    settings_ = make_settings({"name": "src", "path": str(folder / "*.csv"), "rating_scale": 5,
+                               "columns": MAPPING})
+    settings_ = settings_.model_copy(update={"paths": settings_.paths.model_copy(
+        update={"warehouse": folder / "warehouse.duckdb"})})
+    with open_warehouse(settings_.warehouse_path) as con:
+        if not good and "other_columns.csv" in files:  # no file fits: the mapping is wrong
+            with pytest.raises(ReviewpipeError, match=r"other_columns.csv.*title_id = 'film'.*No file of "
+                                                      r"source 'src' fits the mapping"):
+                ingest(con, settings_, "r1")
+            assert rows(con, "select count(*) from load_log where status = 'unreadable'") == [(0,)]
+            return
+        ingest(con, settings_, "r1")
+        stage(con)
+        log = {Path(p).name: (status, n, message) for p, status, n, message in rows(
+            con, "select file_path, status, records_read, message from load_log")}
+        staged = rows(con, "select title_id, rating, review_text from stg_reviews order by title_id")
+        quarantined = {Path(p).name for (p,) in rows(con, "select distinct file_path from quarantine")}
+    assert set(log) == set(files)  # every file recorded
+    assert staged == ([("tt1", 4.0, "nice"), ("tt2", 2.0, "bad")] if good else [])
+    for name in files.keys() & EMPTY:
+        assert log[name] == ("loaded", 0, EMPTY_FILE)
+    if "other_columns.csv" in files:  # unreadable, naming the columns it lacks, in quarantine too
+        status, _, message = log["other_columns.csv"]
+        assert status == "unreadable" and all(f"{k} = '{v}'" in message for k, v in MAPPING.items())
+        assert "The file's columns are: product, score, body" in message
+        assert "other_columns.csv" in quarantined
+    if "random.csv" in files:  # unreadable and quarantined, or (one line: a header alone) empty
+        status, n, message = log["random.csv"]
+        assert (status == "unreadable" and "random.csv" in quarantined) or (status, n) == ("loaded", 0), log
+    assert quarantined <= {"other_columns.csv", "random.csv"}
+
+
+# Issue 22, item 4: compressed and awkward files load as their plain versions do.
+def _zstd(data: bytes, folder: Path) -> bytes:
+    """data zstd-compressed by DuckDB (Python has no zstd before 3.14); DuckDB ends it with a newline."""
+    text = data.decode("utf-8")
+    out = folder / "out.zst"
+    con = connect()
+    try:
+        con.execute("copy (select ? as t) to '" + str(out) + "' (header false, quote '', escape '', delim '\x01',"
+                    " compression zstd)", [text.removesuffix("\n")])
+    finally:
+        con.close()
+    return out.read_bytes()
+
+
+def _variant(data: bytes, encoding: str, compression: str, folder: Path) -> bytes:
+    """The file's bytes in another encoding (with its byte order mark) and compression."""
+    import gzip
+
+    if encoding != "utf-8":
+        data = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}[encoding] + data.decode("utf-8").encode(encoding)
+    if compression == "gz":
+        return gzip.compress(data)
+    return _zstd(data, folder) if compression == "zst" else data
+
+
+def _prepared_rows(source: Source, path: Path) -> list[tuple]:
+    """The file's records as ingest maps them (no warehouse), read under a 2 GB memory limit as runs are."""
+    con = connect(memory_limit="2GB")
+    try:
+        file = prepare_file(con, source, path)
+        assert file.status == "loaded", file.message
+        return rows(con, f"select * exclude (row_number) from {file.tables['reviews']} order by row_number")
+    finally:
+        con.close()
+
+
+_TEXTS = st.text("ab é☕,\"'\n", min_size=1, max_size=12)
+_VARIANTS = st.sampled_from([(e, c) for e in ("utf-8", "utf-16-le", "utf-16-be") for c in ("", "gz", "zst")
+                             if not (e != "utf-8" and c == "zst")])  # UTF-16 in zstd is not converted
+
+
+@settings(max_examples=10, deadline=None)
+@given(fmt=st.sampled_from(["csv", "tsv", "jsonl", "json"]), variant=_VARIANTS,
+       records=st.lists(st.tuples(st.sampled_from(["t1", "t 2"]), st.integers(1, 10), _TEXTS), min_size=1, max_size=5),
+       crlf=st.booleans())
+def test_every_compression_and_encoding_loads_the_records_of_the_plain_file(
+    fmt: str, variant: tuple[str, str], records: list[tuple[str, int, str]], crlf: bool
+) -> None:
+    import csv
+    import io
+    import json
+    import tempfile
+
+    encoding, compression = variant
+    end = "\r\n" if crlf else "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        csv.writer(out, lineterminator=end).writerows([("title_id", "rating", "review_text"), *records])
+        text = out.getvalue()
+    elif fmt == "tsv":  # TSV has no quoting: no tabs or line breaks in a value
+        records = [(t, r, x.replace("\n", " ")) for t, r, x in records]
+        text = "title_id\trating\treview_text" + end + "".join(f"{t}\t{r}\t{x}{end}" for t, r, x in records)
+    else:
+        objects = [json.dumps({"title_id": t, "rating": r, "review_text": x}, ensure_ascii=len(x) % 2 == 0)
+                   for t, r, x in records]
+        text = end.join(objects) + end if fmt == "jsonl" else "[" + ("," + end).join(objects) + "]"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / (f"reviews.{fmt}" + (f".{compression}" if compression else ""))
+        path.write_bytes(_variant(text.encode("utf-8"), encoding, compression, Path(folder)))
+        got = _prepared_rows(Source(name="s", path=str(path), format=fmt), path)
+    assert [(t, r, x) for _, t, _, _, r, _, x, *_ in got] == [(t, str(r), x) for t, r, x in records]
+
+
+# The real exports' quirks: CRLF (yelp), no final newline (google play), \u escapes (Spanish Amazon),
+# CRLF between records and LF inside texts (op_spam); each must also load gzipped, in zstd and in
+# UTF-16 (both byte orders) as it loads plain.
+REAL = {
+    "yelp": ("yelp_open_dataset/review_sample.json", "jsonl",
+             {"title_id": "business_id", "rating": "stars", "review_text": "text"}, 5000),
+    "google_play": ("google_play_netflix/netflix_reviews.csv", "csv",
+                    {"review_id": "reviewId", "title_id": "'netflix'", "rating": "score", "review_text": "content"},
+                    5999),
+    "amazon_es": ("amazon_reviews_multi_es/dataset_es_dev.json", "jsonl",
+                  {"title_id": "product_id", "rating": "stars", "review_text": "review_body"}, 5000),
+    "op_spam": ("op_spam_deceptive_hotel/deceptive-opinion.csv", "csv",
+                {"title_id": "hotel", "review_text": "text"}, 1600),
+}
+
+
+@pytest.mark.parametrize("name", list(REAL))
+def test_a_real_export_loads_the_same_records_compressed_and_in_utf16(name: str, tmp_path: Path) -> None:
+    from conftest import SHARED_DATA
+
+    relative, fmt, columns, records = REAL[name]
+    plain = SHARED_DATA / relative
+    if not plain.exists():
+        pytest.skip(f"{plain} is absent (the real corpora live in ../shared/data)")
+    source = Source(name=name, path=str(plain), format=fmt, columns=columns)
+    expected = _prepared_rows(source, plain)
+    assert len(expected) == records
+    texts = [r[6] for r in expected]
+    if name in ("yelp", "amazon_es"):  # CRLF after each record (yelp), \u escapes (amazon_es):
+        import json  # the texts are what a JSON parser reads, line by line
+
+        field = columns["review_text"]
+        assert texts == [json.loads(line)[field] for line in plain.read_bytes().splitlines() if line.strip()]
+        # every accent of the Spanish file is \u-escaped, and decoded in the records
+        assert name == "yelp" or (b"\\u00f3" in plain.read_bytes() and sum("ó" in t for t in texts) > 100)
+    elif name == "google_play":  # the last record, without a final newline, is whole
+        import csv
+
+        with plain.open(newline="", encoding="utf-8") as fh:
+            last = list(csv.reader(fh))[-1]
+        assert plain.read_bytes()[-1:] != b"\n" and (expected[-1][0], expected[-1][6]) == (last[0], last[2])
+    elif name == "op_spam":  # LF inside quoted texts stays; the CRLF between records does not
+        assert sum(t.endswith("\n") for t in texts) == 1599 and not any("\r" in t for t in texts)
+    data = plain.read_bytes()
+    for encoding, compression in [("utf-8", "gz"), ("utf-8", "zst"), ("utf-16-le", ""), ("utf-16-be", "gz")]:
+        path = tmp_path / f"{encoding}{plain.suffix}{'.' + compression if compression else ''}"
+        path.write_bytes(_variant(data, encoding, compression, tmp_path))
+        assert _prepared_rows(source, path) == expected, (encoding, compression)

@@ -20,7 +20,7 @@ comment on column titles.popularity is 'The site''s popularity rank, 1 = most po
 comment on column titles.related_to_title_id is 'For a "More Like This" title of a saved page: the page''s title_id.';
 
 comment on table reviews is 'One row per usable review, cleaned, with helpfulness and VADER sentiment; of copies of one review_id, the first source''s, then the copy in the file whose path sorts last, is kept.';
-comment on column reviews.review_id is 'Given by the source, or md5 of source, title_id, author, review_date and review_text (saved pages: title_id, author, review_date, review_title).';
+comment on column reviews.review_id is 'Given by the source (its ends trimmed, its inside as given), or md5 of source, title_id, author, review_date, rating, review_title, review_text and the record''s occurrence among the records of its file with these values (saved pages: title_id, author, review_date, review_title).';
 comment on column reviews.title_id is 'The title the review is about.';
 comment on column reviews.author is 'Reviewer name as the source gives it.';
 comment on column reviews.review_date is 'Date of the review.';
@@ -173,7 +173,7 @@ comment on table load_log is 'Every file considered: fingerprint, status, record
 comment on column load_log.source is 'The configured source.';
 comment on column load_log.kind is 'reviews or titles (saved pages give both).';
 comment on column load_log.file_path is 'The file.';
-comment on column load_log.status is 'loaded or unreadable.';
+comment on column load_log.status is 'loaded (an empty file: 0 records and a message) or unreadable.';
 comment on column load_log.records_read is 'Records the reader produced.';
 comment on column load_log.lines_rejected is 'Lines the reader could not split into the header''s columns.';
 comment on column load_log.message is 'Why the file was unreadable, or a note such as an empty file.';

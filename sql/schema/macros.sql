@@ -54,6 +54,12 @@ create or replace temp macro clean_line(t) as nullif(trim(
     [t].list_transform(lambda x: case when contains(x, '&') then decode_html_entities(x) else x end)
         .list_transform(lambda x: clean_line_spaces(x))[1]), '');
 
+-- A key (review_id, title_id, related_to_title_id) as the source gives it: only whitespace at its ends
+-- (spaces, tabs, line ends) is trimmed, and an empty key is null. Its inside is never changed
+-- ("John Wick Chapter 3  Parabellum", a real folder name, keeps its two spaces; entities stay as
+-- written), so that a key joins every other file and table that gives it.
+create or replace temp macro clean_key(t) as nullif(trim(t, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)), '');
+
 -- One problem that keeps a row out of a stg_ table, as quarantine lists it.
 create or replace temp macro problem(column_name, raw_value, reason) as
     {'column_name': column_name, 'raw_value': raw_value::varchar, 'reason': reason};

@@ -25,8 +25,8 @@ typed as (
         rating as raw_rating,
         helpful_votes as raw_helpful_votes,
         total_votes as raw_total_votes,
-        clean_line(review_id) as given_review_id,
-        clean_line(title_id) as title_id,
+        clean_key(review_id) as given_review_id,  -- keys: ends trimmed, inside as given
+        clean_key(title_id) as title_id,
         clean_line(author) as author,
         parse_date(review_date) as review_date,
         parse_rating(rating) as parsed_rating,
@@ -50,10 +50,19 @@ rescaled as (
 checked as (
     select
         *,
-        -- a review without an id of its own is identified by where it is and what it says
+        -- a review without an id of its own is identified by what it says and, among records of
+        -- the same content in its file, by the how-many-th it is: two rating-only reviews of one
+        -- day stay two, while the same record in an overlapping later export keeps its id.
+        -- (The partition is by a 64-bit hash of the content: a collision would only number two
+        -- different contents together, whose ids differ anyway.)
         coalesce(given_review_id, md5(concat_ws(chr(31),
             source, coalesce(title_id, ''), coalesce(author, ''),
-            coalesce(review_date::varchar, ''), coalesce(review_text, '')))) as review_id,
+            coalesce(review_date::varchar, ''), coalesce(rating::varchar, ''),
+            coalesce(review_title, ''), coalesce(review_text, ''),
+            row_number() over (
+                partition by source, file_path,
+                    hash(title_id, author, review_date, rating, review_title, review_text)
+                order by row_number)))) as review_id,
         list_concat(
             expression_problems(failed_fields),
             list_filter([

@@ -19,7 +19,7 @@ typed as (
         site_votes as raw_site_votes,
         user_review_count as raw_user_review_count,
         critic_review_count as raw_critic_review_count,
-        clean_line(title_id) as title_id,
+        clean_key(title_id) as title_id,  -- keys: ends trimmed, inside as given
         clean_line(title) as title,
         -- the year of a date ("1975-01-01"; "0044-03-15 (BC)" is no year 44), else four leading digits
         -- ("1975", "(1975)", "2011-2019"), not the first four of "12345"
@@ -41,7 +41,7 @@ typed as (
         parse_count(regexp_extract(runtime_minutes, '^\s*([0-9][0-9,]*)\s*(min|mins|minutes)?\s*$', 1, 'i'))
             as runtime_minutes,
         parse_count(popularity) as popularity,  -- the site's popularity rank, "3,939"
-        clean_line(related_to_title_id) as related_to_title_id,
+        clean_key(related_to_title_id) as related_to_title_id,
         runtime_minutes as raw_runtime_minutes,
         popularity as raw_popularity
     from raw

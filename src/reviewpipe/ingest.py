@@ -14,6 +14,7 @@ import heapq
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -281,13 +282,44 @@ def ingest(
     for source, link in refusals:  # logged and quarantined as unreadable, never read
         refused_file = _refused_file(link)
         report.files.append(write_file(con, source, refused_file, run_id, order.get(source.name, 0)))
+    # files whose columns do not fit their source's mapping are held until the source's last file:
+    # recorded unreadable if another file of the source fits, else a configuration error
+    left = Counter(source.name for source, _ in jobs)
+    misfits: dict[str, list[PreparedFile]] = {}
+    fitting: set[str] = set()
     for (source, _), file in zip(jobs, prepared, strict=True):
-        report.files.append(write_file(con, source, file, run_id, order.get(source.name, 0)))
-        if file.status == "loaded":
-            if on_load is not None:
-                on_load(report.files[-1])
-            hooks.pause("ingest")
+        left[source.name] -= 1
+        if file.misfit:
+            misfits.setdefault(source.name, []).append(file)
+        else:
+            report.files.append(write_file(con, source, file, run_id, order.get(source.name, 0)))
+            if _fits(con, source, file):
+                fitting.add(source.name)
+            if file.status == "loaded":
+                if on_load is not None:
+                    on_load(report.files[-1])
+                hooks.pause("ingest")
+        if left[source.name] == 0 and source.name in misfits:
+            held = misfits.pop(source.name)
+            if source.name not in fitting:
+                raise ReviewpipeError(
+                    f"{held[0].message} No file of source {source.name!r} fits the mapping "
+                    f"({len(held)} with records do not), so it is taken for a mistake of the "
+                    "configuration and none of them was loaded"
+                )
+            for file in held:
+                report.files.append(write_file(con, source, file, run_id, order.get(source.name, 0)))
     return report
+
+
+def _fits(con: duckdb.DuckDBPyConnection, source: Source, file: PreparedFile) -> bool:
+    """True when a file just written shows that the source's mapping fits its files: it loaded
+    records now, or, unchanged since, when it loaded (under the same configuration: the fingerprint)."""
+    if file.status == "loaded":
+        return file.records > 0
+    return file.status == "skipped" and bool(scalar(
+        con, "select count(*) from load_log where source = ? and file_path = ? and records_read > 0",
+        [source.name, str(file.path)]))
 
 
 def load_file(
@@ -297,6 +329,8 @@ def load_file(
     if not path.is_file():
         raise ReviewpipeError(f"{path}: no such file; check the path and run again")
     prepared = prepare_file(con, source, path, _known(con, source, path))
+    if prepared.misfit:  # its source's only file here
+        raise ReviewpipeError(prepared.message or "")
     return write_file(con, source, prepared, run_id, source_order)
 
 
@@ -320,6 +354,7 @@ class PreparedFile:
     records: int = 0
     rejected: int = 0
     message: str | None = None
+    misfit: bool = False  # unreadable because its columns do not fit the mapping
 
 
 def prepare_file(
@@ -353,29 +388,81 @@ def prepare_file(
         return file
     file.status = "loaded"
     for kind, table in tables.items():
-        select = mapping_select(con, source, kind, table, str(path))
-        # rowids of a temp table are contiguous in file order but need not start at 0
-        first_rowid = scalar(con, f"select coalesce(min(rowid), 0) from {table}")
+        numbered = _numbered(con, table)
+        if _holds_no_records(con, numbered):
+            # nothing to map (a 0-byte file has one column, `column0`, that no mapping names)
+            con.execute(f"drop view {numbered}; drop table {table}")
+            continue
+        try:
+            select = mapping_select(con, source, kind, numbered, str(path))
+        except MappingMisfit as exc:
+            # this file is not like the source's others: recorded, and the run goes on (ingest
+            # makes it a configuration error when no file of the source fits)
+            con.execute(f"drop view {numbered}; drop table {table}")
+            file.status, file.message, file.misfit = "unreadable", str(exc), True
+            return file
         prepared = f"_prepared_{kind}"
         con.execute(
             f"create or replace temp table {prepared} as "
-            f"select rowid - {int(first_rowid)} + 1 as row_number, {select} from {table} order by rowid"
+            f"select file_row as row_number, {select} from {numbered} order by file_row"
         )
-        con.execute(f"drop table {table}")
+        con.execute(f"drop view {numbered}; drop table {table}")
         file.tables[kind] = prepared
         file.records += scalar(con, f"select count(*) from {prepared}")
     if _table_exists(con, readers.REJECTS_TABLE):
         con.execute(f"create or replace temp table _prepared_rejects as {readers.rejects_sql()}")
         file.rejects = "_prepared_rejects"
         file.rejected = scalar(con, "select count(*) from _prepared_rejects")
+    if file.records == 0 and file.rejected and not scalar(
+            con, "select count(*) from _prepared_rejects where trim(raw_value, chr(9) || chr(10) "
+                 "|| chr(13) || ' ') <> ''"):
+        # a file of blank lines whose line ends the reader would not take (a lone "\t \r\n")
+        con.execute("drop table _prepared_rejects")
+        file.rejects, file.rejected = None, 0
     if file.records == 0 and file.rejected == 0:
-        file.message = "the file holds no records"
+        file.message = EMPTY_FILE
+    elif file.records == 0:  # random bytes, another encoding: its lines are in quarantine
+        file.status = "unreadable"
+        file.message = (f"unreadable as {source.format}: none of its lines could be read "
+                        f"({file.rejected} rejected, each in quarantine with the reader's reason)")
     if _file_state(path) != before:
         raise FileBeingWritten(
             f"{path} changed while it was read (it is still being written); the run retries it "
             "later. Write files into the landing folder under another name and rename them when done."
         )
     return file
+
+
+# load_log's message for a file without records: 0 bytes, only whitespace, only a header line, `[]`.
+# It is logged 'loaded' with 0 records, so that, unchanged, it is skipped as any loaded file is.
+EMPTY_FILE = "empty: the file holds no records, so nothing was loaded from it"
+
+
+class MappingMisfit(ReviewpipeError):
+    """A file whose columns do not fit the source's [sources.columns]."""
+
+
+def _numbered(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """A view of a file's rows with `file_row`, each record's 1-based position in the file (replacing
+    a column of that name the file has), for the column mapping; the view's name."""
+    # rowids of a temp table are contiguous in file order but need not start at 0
+    first_rowid = int(scalar(con, f"select coalesce(min(rowid), 0) from {table}"))
+    has_own = "file_row" in {r[0] for r in rows(con, f"describe {table}")}
+    position = f"rowid - {first_rowid} + 1"
+    columns = f"* replace ({position} as file_row)" if has_own else f"*, {position} as file_row"
+    view = f"{table}_numbered"
+    con.execute(f"create or replace temp view {view} as select {columns} from {table}")
+    return view
+
+
+def _holds_no_records(con: duckdb.DuckDBPyConnection, numbered: str) -> bool:
+    """True when a file's rows hold no record: none at all, or (a file of blank lines, which DuckDB's
+    CSV reader reads as one column) nothing but whitespace."""
+    columns = [r[0] for r in rows(con, f"describe {numbered}") if r[0] not in ("filename", "file_row")]
+    if len(columns) != 1:
+        return not scalar(con, f"select count(*) from {numbered}")
+    column = quote_identifier(columns[0])
+    return not scalar(con, f"select count(*) from {numbered} where trim({column}::varchar) <> ''")
 
 
 def _refused_file(link: RefusedLink) -> PreparedFile:
@@ -581,9 +668,10 @@ def _read_file(con: duckdb.DuckDBPyConnection, source: Source, file_path: str) -
         return tables
     try:
         # DuckDB reads the file by a name it cannot take as a pattern; `filename` is the file's own
-        with readers.literal_path(Path(file_path)) as readable:
+        # (in UTF-8: a UTF-16 file is converted first)
+        with readers.readable_path(Path(file_path)) as readable:
             dialect = readers.csv_dialect(con, source, readable) if source.format == "csv" else {}
-            call, params = readers.reader_sql(source, dialect)
+            call, params = readers.reader_sql(source, {**readers.csv_buffer(source, readable), **dialect})
             con.execute(
                 f"create or replace temp table {_SOURCE_ROWS} as "
                 f"select * replace (?::varchar as filename) from {call}",
@@ -606,8 +694,9 @@ def mapping_select(
     """The select list that turns the file's columns into the kind's fields, as text, plus failed_fields.
 
     A configured value that names a column of the file is that column; anything else is a DuckDB
-    expression over the file's columns and `filename`. Expressions are wrapped in try() so one bad
-    value does not fail the file; the rows where they raised are listed in failed_fields.
+    expression over the file's columns, `filename` and `file_row` (`table` is _numbered's view).
+    Expressions are wrapped in try() so one bad value does not fail the file; the rows where they
+    raised are listed in failed_fields. A mapping the file's columns do not fit raises MappingMisfit.
     """
     columns = [r[0] for r in rows(con, f"describe {table}")]
     configured_columns = {**readers.default_columns(source.format, kind), **source.columns}
@@ -628,9 +717,10 @@ def mapping_select(
     try:
         types = {r[0]: r[1] for r in rows(con, f"describe select {select_list} from {table}")}
     except duckdb.Error as exc:
-        raise ReviewpipeError(
+        raise MappingMisfit(
             f"source {source.name!r}, file {file_path}: the column mapping does not fit the file: "
-            f"{_first_line(exc)}. The file's columns are: {', '.join(columns)}. "
+            f"{_misfits(con, table, exprs, configured_columns) or _first_line(exc)}. "
+            f"The file's columns are: {', '.join(columns)}. "
             "Fix [sources.columns] (a column name, or a DuckDB expression over these columns)."
         ) from exc
 
@@ -645,6 +735,18 @@ def mapping_select(
     )
     failed_list = f"list_filter([{failed}], lambda x: x is not null)" if failed else "[]::varchar[]"
     return ", ".join(as_text) + f", {failed_list} as failed_fields"
+
+
+def _misfits(con: duckdb.DuckDBPyConnection, table: str, exprs: dict[str, str],
+             configured: dict[str, str]) -> str:
+    """Each mapped field whose column or expression the file cannot give, with DuckDB's reason."""
+    missing = []
+    for name, expr in exprs.items():
+        try:
+            rows(con, f"describe select {expr} from {table}")
+        except duckdb.Error as exc:
+            missing.append(f"{name} = {configured.get(name, name)!r} ({_first_line(exc)})")
+    return "; ".join(missing)
 
 
 def _check_expression(con: duckdb.DuckDBPyConnection, source: Source, name: str, expr: str) -> None:
@@ -669,6 +771,42 @@ def _check_expression(con: duckdb.DuckDBPyConnection, source: Source, name: str,
         raise ReviewpipeError(
             f"{where} must be a single expression over the file's columns (no queries or subqueries)"
         )
+    per_set = _set_functions(con, node["select_list"][0])
+    if per_set:
+        # DuckDB would run it over the whole file (one value for all records) or fail on it at
+        # read time; either way not a value of each record
+        raise ReviewpipeError(
+            f"{where} uses {', '.join(per_set)}, which DuckDB computes over many records (an "
+            "aggregate or window function); a column expression is computed from one record alone: "
+            "use its columns, filename and file_row (its 1-based position in the file)"
+        )
+
+
+def _set_functions(con: duckdb.DuckDBPyConnection, node: Any) -> list[str]:
+    """The functions of a parsed expression that are not computed record by record: window functions,
+    aggregates (DuckDB's catalog knows which) and unnest (several values per record), by name."""
+    found: list[str] = []
+    pending = [node]
+    aggregates: set[str] | None = None
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        pending.extend(item.values())
+        name = item.get("function_name")
+        if item.get("class") == "WINDOW":
+            found.append(f"{name}() over (...)")
+        elif item.get("class") == "FUNCTION" and name:
+            if aggregates is None:
+                aggregates = {r[0] for r in rows(
+                    con, "select distinct function_name from duckdb_functions() "
+                         "where function_type = 'aggregate'")}
+            if name in aggregates or name == "unnest":
+                found.append("count(*)" if name == "count_star" else f"{name}()")
+    return sorted(set(found))
 
 
 def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

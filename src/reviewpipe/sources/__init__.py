@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -84,6 +85,73 @@ def literal_path(path: Path) -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # little and big endian
+_COMPRESSED = (".gz", ".zst")  # what DuckDB's readers decompress, known by the file's extension
+
+
+@contextmanager
+def readable_path(path: Path) -> Iterator[str]:
+    """A path DuckDB reads as exactly the file `path` (literal_path), in UTF-8: a file that starts
+    with a UTF-16 byte order mark (little or big endian; plain or gzipped) is first written out as
+    UTF-8, beside the link, since DuckDB's JSON reader takes UTF-8 alone and its CSV reader reads
+    big-endian UTF-16 as no rows at all. Line ends and every character are kept as they are."""
+    opener = _opener(path)
+    try:
+        with opener(path) as fh:
+            utf16 = fh.read(2) in _UTF16_BOMS
+    except (OSError, EOFError):  # not gzip after all: DuckDB's reader says what it is
+        utf16 = False
+    if not utf16:
+        with literal_path(path) as readable:
+            yield readable
+        return
+    folder = tempfile.mkdtemp(prefix="reviewpipe-utf8-")
+    try:
+        suffixes = "".join(s for s in path.suffixes if _PLAIN_SUFFIX.fullmatch(s) and s not in _COMPRESSED)
+        copy = Path(folder) / ("file" + suffixes)
+        with opener(path) as raw, io.TextIOWrapper(raw, encoding="utf-16", newline="") as text, \
+                copy.open("w", encoding="utf-8", newline="") as out:
+            shutil.copyfileobj(text, out, 1 << 20)
+        with literal_path(copy) as readable:
+            try:
+                yield readable
+            except duckdb.Error as exc:
+                raise type(exc)(str(exc).replace(str(copy), str(path))) from exc
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"{path} starts as UTF-16 but is not: {exc}") from exc
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _opener(path: Path) -> Any:
+    """How to open a file's bytes as they are meant to be read: gzip's for `.gz`, else as they are.
+    A zstd file's start is read as it is (Python has no zstd before 3.14), so UTF-16 in zstd is
+    not converted."""
+    if path.suffix.lower() == ".gz":
+        import gzip
+
+        return gzip.open
+    return lambda p: open(p, "rb")  # noqa: SIM115 (closed by the caller's with)
+
+
+def csv_buffer(source: Source, path: str) -> dict[str, Any]:
+    """DuckDB's CSV buffer for a compressed file: `buffer_size` equal to the longest line read.
+
+    DuckDB sizes its CSV buffer from max_line_size (16 times it: 1 GiB for reviewpipe's 64 MiB) and
+    allocates it whole for a compressed file, whose size it cannot know in advance (a plain file's
+    buffer is cut to the file's size): a 78-byte `.csv.gz` failed with "Out of Memory Error: could
+    not allocate block of size 1.0 GiB" under a 2 GB memory_limit. A buffer of one longest line
+    still reads a 60 MB review from a `.csv.gz` whole.
+    """
+    compression = str(source.options.get("compression", "auto")).lower()
+    compressed = compression in ("gzip", "zstd") or (
+        compression == "auto" and Path(path).suffix.lower() in _COMPRESSED)
+    if not compressed or source.format not in ("csv", "tsv"):
+        return {}
+    options = {**_FORMAT_DEFAULTS[source.format], **source.options}
+    return {"buffer_size": options.get("max_line_size", _LONG_LINES["max_line_size"])}
+
+
 def read_imdb_page(path: Path) -> dict[str, pl.DataFrame]:
     """A saved IMDb title page (text or HTML) as frames of text: 'titles' and 'reviews', plus filename."""
     from reviewpipe.sources import imdb_page
@@ -115,7 +183,7 @@ def csv_dialect(con: duckdb.DuckDBPyConnection, source: Source, path: str) -> di
     stores rejected lines (a 200 kB review: 6.5 s; 1 MB: 3 minutes); sniff_csv alone and read_csv with
     the dialect given are linear (a 50 MB review: 2 s and 0.4 s).
     """
-    options = {**_FORMAT_DEFAULTS[source.format], **source.options}
+    options = {**_FORMAT_DEFAULTS[source.format], **csv_buffer(source, path), **source.options}
     # lines that do not fit (bad bytes, a cut-off row) are left to read_csv, which stores them as rejects
     sniff_options = {"ignore_errors": True, **options}
     named = "".join(f", {key} := ?" for key in sniff_options)
