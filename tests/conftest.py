@@ -14,6 +14,9 @@ from reviewpipe.settings import Paths, Settings, Source
 # Prefect's telemetry cannot reach the internet here; keep test logs free of its ERROR line.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# The temporary server a `reviewpipe run` starts may take more than its default 20 s on two busy
+# cores (the suite runs two workers; a new Prefect home migrates its database first).
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 # Under pytest-xdist (addopts: -n auto) each worker gets its own Prefect home, so the temporary
 # servers, databases and result storage of two workers' runs never share a file. Set before any
