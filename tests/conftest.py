@@ -90,12 +90,12 @@ def flow_module():
     return module
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def prefect_server():
-    """One temporary Prefect server (prefect_test_harness) for every in-process flow run of the
-    session, as Prefect's testing guide suggests: each takes 10-12 s to start, more than the
-    harness's default 30 s limit on two busy cores (seen: 34 s), hence 120 s. Each test reads its
-    own flow run's records."""
+    """One temporary Prefect server (prefect_test_harness) for a module's flow runs, as Prefect's
+    testing guide suggests: each takes 10-12 s to start, more than the harness's default 30 s limit
+    on two busy cores (seen: 34 s), hence 120 s. Per module, not per session: the harness's threads
+    and settings end with the module. Each test reads its own flow run's records."""
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
