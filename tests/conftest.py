@@ -14,6 +14,21 @@ from reviewpipe.settings import Paths, Settings, Source
 # Prefect's telemetry cannot reach the internet here; keep test logs free of its ERROR line.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# The temporary server a `reviewpipe run` starts may take more than its default 20 s on two busy
+# cores (the suite runs two workers; a new Prefect home migrates its database first).
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+# Under pytest-xdist (addopts: -n auto) each worker gets its own Prefect home, so the temporary
+# servers, databases and result storage of two workers' runs never share a file. Set before any
+# test module imports prefect (prefect reads its settings at import).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    import atexit
+    import shutil
+    import tempfile
+
+    _prefect_home = tempfile.mkdtemp(prefix=f"reviewpipe-prefect-{os.environ['PYTEST_XDIST_WORKER']}-")
+    os.environ["PREFECT_HOME"] = _prefect_home
+    atexit.register(shutil.rmtree, _prefect_home, ignore_errors=True)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -73,3 +88,24 @@ def flow_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def prefect_server():
+    """One temporary Prefect server (prefect_test_harness) for a module's flow runs, as Prefect's
+    testing guide suggests: each takes 10-12 s to start, more than the harness's default 30 s limit
+    on two busy cores (seen: 34 s), hence 120 s. Per module, not per session: the harness's threads
+    and settings end with the module. Each test reads its own flow run's records."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, modules holding a test marked slow run first (in their usual order), so
+    that no worker starts a long module when the others have nothing left to do."""
+    if not hasattr(config, "workerinput"):
+        return
+    slow = {item.module for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module not in slow)  # stable: the order within stays

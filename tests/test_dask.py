@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from conftest import published_rows
 from distributed import Client, LocalCluster, get_task_stream
-from prefect.testing.utilities import prefect_test_harness
 
 from reviewpipe import pipeline
 from reviewpipe.errors import ReviewpipeError
@@ -16,7 +15,8 @@ from reviewpipe.settings import load_settings
 
 
 @pytest.mark.slow
-def test_a_run_on_a_dask_cluster_publishes_the_same_tables_as_a_local_run(flow_module, tmp_path: Path) -> None:
+def test_a_run_on_a_dask_cluster_publishes_the_same_tables_as_a_local_run(
+        flow_module, prefect_server, tmp_path: Path) -> None:
     # two configurations over the same generated sample, each with its own warehouse
     for name, extra in (
         # the local run: one process, one aggregate partition
@@ -31,7 +31,7 @@ def test_a_run_on_a_dask_cluster_publishes_the_same_tables_as_a_local_run(flow_m
     pipeline.run(load_settings(tmp_path / "local.toml"))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        with prefect_test_harness(), get_task_stream(client) as stream:
+        with get_task_stream(client) as stream:
             state = flow_module.reviewpipe_pipeline(
                 config_path=str(tmp_path / "dask.toml"), dask_address=cluster.scheduler_address,
                 return_state=True,

@@ -11,19 +11,10 @@ import duckdb
 import pytest
 from conftest import published_rows
 from prefect.client.orchestration import get_client
-from prefect.testing.utilities import prefect_test_harness
 
 from reviewpipe import pipeline
 from reviewpipe.publish import PUBLISHED_TABLES
 from reviewpipe.settings import Paths, load_settings
-
-
-@pytest.fixture(scope="module")
-def prefect_server():
-    """One temporary Prefect server (prefect_test_harness) for this module's flow runs, as Prefect's
-    testing guide suggests: each takes 10-12 s to start. Each test reads its own flow run's records."""
-    with prefect_test_harness():
-        yield
 
 
 @pytest.mark.slow
