@@ -1014,6 +1014,7 @@ def test_ratings_on_half_decimal_and_thumbs_scales_publish_every_point_and_quara
         {"name": "tenths", "path": str(files["tenths"]), "rating_scale": 10, "rating_min": 0,
          "rating_step": 0.1, "columns": columns},
         {"name": "thumbs", "path": str(files["thumbs"]), "rating_scale": "thumbs", "columns": columns},
+        quality={"max_quarantined_share": 1},  # the rows between points are quarantined by design
     )
     pipeline.run(settings)
     with duckdb.connect(str(settings.published_path), read_only=True) as con:

@@ -18,5 +18,8 @@ POINTS = ("ingest", "staging", "score", "metrics", "publish", "export", "go-live
 
 def pause(point: str) -> None:
     if os.environ.get("REVIEWPIPE_PAUSE_AT") == point:
-        print(f"reviewpipe: paused at {point}", file=sys.stderr, flush=True)
+        # written, not print()ed: a Prefect task's print becomes a log line (log_prints), which the
+        # terminal may not show
+        sys.stderr.write(f"reviewpipe: paused at {point}\n")
+        sys.stderr.flush()
         time.sleep(3600)

@@ -866,7 +866,8 @@ def trends_figure(monthly: pl.DataFrame, scale: Scale, totals: pl.DataFrame | No
         }, k + 2))
     # at least a year wide: the months of a source reviewed in one month are bars, not slivers
     pad = timedelta(days=max(16, (365 - (last - first).days) // 2))
-    span = [(first - pad).isoformat(), (last + pad).isoformat()]
+    # within the days a date holds: reviews of 0001-01 or 9999-12 are kept (staging's window)
+    span = [(first - min(pad, first - date.min)).isoformat(), (last + min(pad, date.max - last)).isoformat()]
     for axis in _axes(layout, "x"):
         axis |= {"type": "date", "range": span, "tickfont": {"size": 9}}
     rating_axis = ({"range": [-0.02, 1.02], "tickformat": ".0%"} if scale.is_thumbs
