@@ -1354,6 +1354,22 @@ def test_rating_sentiment_mismatches_ranks_by_strength_then_helpfulness_then_id(
 
 # --- helpfulness ----------------------------------------------------------------------------------
 
+# agg_helpfulness' columns as metrics.helpfulness gives them
+HELPFULNESS_SCHEMA = {
+    "title_id": pl.String,
+    "review_count": pl.Int64,
+    "voted_reviews": pl.Int64,
+    "voted_share": pl.Float64,
+    "helpful_votes": pl.Int64,
+    "total_votes": pl.Int64,
+    "helpful_share": pl.Float64,
+    "helpfulness_rating_spearman": pl.Float64,
+    "helpfulness_length_spearman": pl.Float64,
+    "reviews_with_total": pl.Int64,
+    "helpful_only_reviews": pl.Int64,
+    "helpful_only_votes": pl.Int64,
+}
+
 
 def test_helpfulness_shares_and_spearman_by_hand() -> None:
     reviews = reviews_frame(
@@ -1395,20 +1411,7 @@ def test_helpfulness_shares_and_spearman_by_hand() -> None:
             ("t2", 1, 0, 0.0, 0, 0, None, None, None, 1, 0, None),
             ("t3", 2, 2, 1.0, 1, 5, 0.2, None, None, 2, 0, None),
         ],
-        schema={
-            "title_id": pl.String,
-            "review_count": pl.Int64,
-            "voted_reviews": pl.Int64,
-            "voted_share": pl.Float64,
-            "helpful_votes": pl.Int64,
-            "total_votes": pl.Int64,
-            "helpful_share": pl.Float64,
-            "helpfulness_rating_spearman": pl.Float64,
-            "helpfulness_length_spearman": pl.Float64,
-            "reviews_with_total": pl.Int64,
-            "helpful_only_reviews": pl.Int64,
-            "helpful_only_votes": pl.Int64,
-        },
+        schema=HELPFULNESS_SCHEMA,
         orient="row",
     )
     assert_frame_equal(got, expected, **FLOAT_TOL)
@@ -2038,20 +2041,7 @@ def test_helpfulness_shares_leave_helpful_only_reviews_out_and_count_them_apart(
             ("t2", 1, 0, None, None, None, None, None, None, 0, 1, 5),
             ("t3", 1, 0, None, None, None, None, None, None, 0, 0, None),
         ],
-        schema={
-            "title_id": pl.String,
-            "review_count": pl.Int64,
-            "voted_reviews": pl.Int64,
-            "voted_share": pl.Float64,
-            "helpful_votes": pl.Int64,
-            "total_votes": pl.Int64,
-            "helpful_share": pl.Float64,
-            "helpfulness_rating_spearman": pl.Float64,
-            "helpfulness_length_spearman": pl.Float64,
-            "reviews_with_total": pl.Int64,
-            "helpful_only_reviews": pl.Int64,
-            "helpful_only_votes": pl.Int64,
-        },
+        schema=HELPFULNESS_SCHEMA,
         orient="row",
     )
     assert_frame_equal(got, expected)
