@@ -28,7 +28,13 @@ from reviewpipe.errors import ReviewpipeError
 from reviewpipe.publish import PUBLISHED_TABLES
 from reviewpipe.sample import BAD_ROWS
 from reviewpipe.settings import Settings
-from reviewpipe.warehouse import claim_warehouse, configuration_name, connect, open_warehouse
+from reviewpipe.warehouse import (
+    claim_warehouse,
+    configuration_name,
+    connect,
+    open_warehouse,
+    sql_literal,
+)
 
 CONTRACT = {
     "titles": ["title_id", "title", "year", "site_rating", "site_votes", "user_review_count",
@@ -864,7 +870,7 @@ def test_yelp_helpful_only_votes_publish_every_row_and_rank_by_helpful_votes(tmp
     pipeline.run(settings)
     n = settings.metrics.top_helpful_per_title
     with duckdb.connect() as plain:
-        plain.execute(f"create view yelp as select * from read_json({publish.sql_literal(head)}, "
+        plain.execute(f"create view yelp as select * from read_json({sql_literal(head)}, "
                       "format = 'newline_delimited')")
         per_title = plain.execute("select business_id, count(*), sum(useful) from yelp group by all order by 1").fetchall()
         top = plain.execute(

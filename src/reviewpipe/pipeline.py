@@ -46,6 +46,7 @@ from reviewpipe.warehouse import (
     run_lock,
     scalar,
     sql_dir,
+    sql_literal,
     transaction,
 )
 
@@ -488,7 +489,7 @@ def _untouched_titles_rows(con: duckdb.DuckDBPyConnection, base: Path) -> dict[s
     untouched = "title_id not in (select title_id from _touched_titles)"
     con.execute("create or replace temp table _touched_titles as select distinct title_id "
                 "from publish_pending where title_id is not null")
-    con.execute(f"attach {publish.sql_literal(base)} as live_copy (read_only)")
+    con.execute(f"attach {sql_literal(base)} as live_copy (read_only)")
     try:
         return {
             "touched": con.sql("select title_id from _touched_titles order by title_id").pl(),

@@ -35,8 +35,9 @@ import polars as pl
 
 from reviewpipe import hooks
 from reviewpipe.errors import ReviewpipeError
+from reviewpipe.files import atomic_write, fsync_path
 from reviewpipe.settings import SqlSettings
-from reviewpipe.warehouse import quote_identifier, read_model, rows, scalar, sql_dir
+from reviewpipe.warehouse import quote_identifier, read_model, rows, scalar, sql_dir, sql_literal
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +91,6 @@ ZSTD_MIN_STRING_LENGTH = 64
 
 class CheckFailed(ReviewpipeError):
     """A data check in sql/checks returned rows: the new tables are wrong and were not published."""
-
-
-def sql_literal(path: Path) -> str:
-    """path as a quoted SQL string literal (ATTACH and COPY take no bind parameters for paths)."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def build(
@@ -152,8 +148,8 @@ def build(
                 "select comment from duckdb_tables() where database_name = 'pub' and table_name = ?",
                 [table],
             )
-            text = f"{comment or ''} {note}".strip().replace("'", "''")
-            con.execute(f"comment on table {table} is '{text}'")
+            text = f"{comment or ''} {note}".strip()
+            con.execute(f"comment on table {table} is {sql_literal(text)}")
         run_checks(con)
         counts = {t: scalar(con, f"select count(*) from {t}") for t in PUBLISHED_TABLES}
         con.execute(f"use {home}")
@@ -241,7 +237,7 @@ def go_live(moves: list[tuple[Path | None, Path]], journal: Path | None = None,
                 backup.unlink(missing_ok=True)  # left by a killed export_tables (no journal)
                 os.link(entry["final"], backup)
         for folder in _folders(entries):
-            _fsync(folder)
+            fsync_path(folder)
         paused = False
         for entry in entries:
             final = Path(entry["final"])
@@ -253,7 +249,7 @@ def go_live(moves: list[tuple[Path | None, Path]], journal: Path | None = None,
                 hooks.pause("go-live")
                 paused = True
         for folder in _folders(entries):
-            _fsync(folder)
+            fsync_path(folder)
     except BaseException as exc:
         _restore(entries)
         if journal is not None:
@@ -292,7 +288,7 @@ def _plan(moves: list[tuple[Path | None, Path]], tag: str) -> list[dict[str, Any
             if st.st_dev != folder.stat().st_dev:  # os.replace cannot move a file across filesystems
                 raise ReviewpipeError(f"{tmp} and {folder} are on different filesystems; "
                                       "keep each output's folder on one filesystem and run again.")
-            _fsync(tmp)
+            fsync_path(tmp)
             entry.update(tmp=str(tmp), inode=st.st_ino, sha256=file_digest(tmp))
         if os.path.lexists(final):
             entry["backup"] = str(final.with_name(f".{final.name}.{tag}.bak"))
@@ -302,11 +298,8 @@ def _plan(moves: list[tuple[Path | None, Path]], tag: str) -> list[dict[str, Any
 
 def _write_journal(journal: Path, entries: list[dict[str, Any]]) -> None:
     """Write the go-live journal durably, whole or not at all (written aside, then renamed)."""
-    part = journal.with_name(journal.name + ".part")
-    part.write_text(json.dumps(entries), encoding="utf-8")
-    _fsync(part)
-    os.replace(part, journal)
-    _fsync(journal.parent)
+    with atomic_write(journal, temp=journal.with_name(journal.name + ".part"), durable=True) as f:
+        f.write(json.dumps(entries))
 
 
 def _read_journal(journal: Path) -> list[dict[str, Any]]:
@@ -330,7 +323,7 @@ def _restore(entries: list[dict[str, Any]]) -> None:
         elif is_new:
             final.unlink()
     for folder in _folders(entries):
-        _fsync(folder)
+        fsync_path(folder)
 
 
 def _folders(entries: list[dict[str, Any]]) -> set[Path]:
@@ -601,11 +594,3 @@ def query_published(
             raise ReviewpipeError("query interrupted") from exc
         finally:
             timer.cancel()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -22,8 +22,6 @@ import html
 import itertools
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -39,6 +37,7 @@ import plotly.offline
 import polars as pl
 
 from reviewpipe.errors import ReviewpipeError
+from reviewpipe.files import atomic_write
 from reviewpipe.metrics import THUMBS_SCALE, rating_class_of
 from reviewpipe.publish import published_connection
 
@@ -96,20 +95,8 @@ def write_report(published: Path, out: Path, *, max_titles: int = 50) -> Path:
     data = _read_report_data(published, max_titles, generated_at=datetime.now(UTC))
     page = render_report(data)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(page)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.filename is None:
-            exc.filename = str(tmp)  # a write through the descriptor (a full disk) names no file
-        raise
+    with atomic_write(out, newline="\n", durable=True) as f:
+        f.write(page)
     return out
 
 

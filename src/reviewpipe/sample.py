@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import random
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reviewpipe.errors import ReviewpipeError
+from reviewpipe.files import atomic_write
 
 TITLES_HEADER: tuple[str, ...] = (
     "title_id", "title", "year", "site_rating", "site_votes",
@@ -648,17 +647,8 @@ def _title_rows(
 
 def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> Path:
     """Return path after atomically replacing it with header and rows as UTF-8 CSV."""
-    # A temp file in the same folder, then os.replace: readers never see a half-written file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp creates 0600; sample data is meant to be shared like any other file.
-        os.chmod(tmp, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
     return path

@@ -10,9 +10,8 @@ import multiprocessing
 import os
 import re
 import sys
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Self
 
@@ -20,6 +19,7 @@ import polars as pl
 import sentencex
 
 from reviewpipe import vader
+from reviewpipe.files import in_order
 
 if TYPE_CHECKING:  # not imported: the scoring processes import this module alone
     from reviewpipe.ingest import FileLoad
@@ -138,13 +138,7 @@ def score_batches(
             yield score_batch(batch)
         return
     with nullcontext(pool) if pool is not None else scoring_pool(workers) as scoring:
-        pending: deque[Future[list[Scores]]] = deque()
-        for batch in batches:
-            pending.append(scoring.submit(score_batch, list(batch)))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        yield from in_order(lambda batch: scoring.submit(score_batch, list(batch)), batches, 2 * workers)
 
 
 @contextmanager

@@ -190,6 +190,12 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ())
     return result[0][0] if result else None
 
 
+def sql_literal(value: str | Path) -> str:
+    """value as a quoted SQL string literal, for the few statements that take no bind parameters
+    (ATTACH and COPY paths, comments, the constant columns of a view)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def quote_identifier(name: str) -> str:
     """name as a DuckDB identifier, quoted so any column name from a file is safe to use."""
     return '"' + name.replace('"', '""') + '"'
