@@ -16,13 +16,13 @@ create or replace temp macro clean_text_lines(t) as
     case when contains(t, chr(10))
         then regexp_replace(regexp_replace(t, ' ?\n ?', chr(10), 'g'), '\n{3,}', chr(10) || chr(10), 'g')
         else t end;
--- DuckDB's trim copies the whole text (10 us per review), so only texts with an end to trim go in.
+-- DuckDB's trim copies the whole text, so only texts with an end to trim go in.
 create or replace temp macro clean_text_ends(t) as
     case when starts_with(t, ' ') or starts_with(t, chr(10)) or ends_with(t, ' ') or ends_with(t, chr(10))
         then trim(t, chr(10) || ' ') else t end;
 -- The steps are chained through a one-element list so that each one's argument is a lambda parameter:
 -- macros nested directly copy their argument's whole expression into each of its uses, and the copies
--- multiply (planning the typing of one file took 150 ms instead of 2 ms).
+-- multiply (planning the typing of one file took many times longer).
 create or replace temp macro clean_text(t) as nullif(
     [t].list_transform(lambda x: clean_text_breaks(x))
         .list_transform(lambda x: clean_text_entities(x))

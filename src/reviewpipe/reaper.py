@@ -1,7 +1,7 @@
 """Processes that die with the run: a watcher that ends what a killed `reviewpipe run` left behind.
 
 A run starts processes it does not fully control: Prefect's temporary API server (a uvicorn
-subprocess Prefect starts and stops itself, ~220 MB), multiprocessing's resource tracker, a Dask
+subprocess Prefect starts and stops itself), multiprocessing's resource tracker, a Dask
 LocalCluster's workers. Killed with SIGKILL, a run cannot stop them, and they are re-parented and
 live on. `start()` starts a small watcher process (this file, run as a script) that reads a pipe
 whose write end only the run holds. The kernel closes it when the run ends, however it ends; the

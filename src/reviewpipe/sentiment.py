@@ -64,8 +64,8 @@ def sentences(text: str) -> list[str]:
     """
     out: list[str] = []
     for line in text.splitlines():
-        # the pattern's look-behind is tried at every character (7% of scoring): only lines that
-        # hold two marks in a row can match it
+        # the pattern's look-behind is tried at every character (a share of scoring worth saving):
+        # only lines that hold two marks in a row can match it
         marked = "!!" in line or "??" in line or "!?" in line or "?!" in line
         parts = _EMPHATIC_END.split(line) if marked else [line]
         segments = [segment for part in parts for segment in sentencex.segment("en", part)]
@@ -119,7 +119,7 @@ def even_batch_size(texts: int, batch_size: int, workers: int) -> int:
     """At most batch_size texts per batch, in a number of batches that the workers share evenly.
 
     10,000 texts in batches of 2,000 left one of two workers a third batch to score alone while
-    the other waited (1% new reviews at 1M); in six batches of 1,667 both finish together.
+    the other waited; in six batches of 1,667 both finish together.
     """
     batches = max(1, math.ceil(math.ceil(texts / batch_size) / workers)) * workers
     return max(1, math.ceil(texts / batches))
@@ -144,7 +144,7 @@ def score_batches(
 @contextmanager
 def scoring_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """A pool of `workers` scoring processes, started at once: each imports the scorer and builds
-    its lexicons (0.3-0.4 s) while the caller goes on, e.g. finding the texts to score."""
+    its lexicons while the caller goes on, e.g. finding the texts to score."""
     # spawn, not fork: the parent holds DuckDB's threads and locks, which a forked child must not
     # inherit
     context = multiprocessing.get_context("spawn")
@@ -157,7 +157,7 @@ def scoring_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
                     pool.submit(_ready)
             yield pool
         finally:
-            # its processes exit while the caller goes on (waiting for them took 0.1 s)
+            # its processes exit while the caller goes on (waiting for them would hold it up)
             pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -165,7 +165,7 @@ class PoolAhead:
     """A scoring pool started before the score stage needs it: `start()`, or `loaded(file)` for each
     file ingest loads, which starts it once the files' records exceed `min_records` (a run with more
     new texts than a batch; below that, starting processes costs more than it saves: scoring a few
-    texts takes milliseconds, a process 0.4-0.6 s to import the scorer and build its lexicons).
+    texts is quicker than starting a process, which imports the scorer and builds its lexicons).
     Its processes start while ingest goes on; `pool` for the score stage (None until started),
     closed when the `with` block ends."""
 
@@ -199,7 +199,7 @@ def _main_not_rerun() -> Iterator[None]:
 
     A spawned process first runs the parent's __main__ again (as __mp_main__) unless it names
     neither; for the `reviewpipe` command that is the CLI, which imports the whole pipeline:
-    0.45-0.6 s of one core per process, beside ingest. The scoring processes need only the
+    work repeated in every process, on the cores ingest is using. The scoring processes need only the
     functions they are sent, which live in this module.
     """
     main = sys.modules["__main__"]
@@ -244,7 +244,7 @@ def _ready() -> None:
 def _polars_threads_in_workers(workers: int) -> Iterator[None]:
     """While the pool starts its processes (they copy this environment), give each one the cores
     divided by the workers as Polars threads, unless POLARS_MAX_THREADS is set: with one worker per
-    core, more threads than cores made scoring 7% slower (100,000 texts, 2 cores)."""
+    core, more threads than cores made scoring slower."""
     if "POLARS_MAX_THREADS" in os.environ:
         yield
         return

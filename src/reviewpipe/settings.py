@@ -309,7 +309,7 @@ class QualitySettings(BaseModel):
 
     # a source whose records (rows read plus lines the reader rejected) are quarantined in a larger
     # share than this fails the run; second copies of a review are duplicates, counted apart. 0.1:
-    # IMDb's review export quarantines 6.6% (rating cells holding widget text) and is fine; a wrong
+    # IMDb's review export quarantines less (rating cells holding widget text) and is fine; a wrong
     # date format, column or scale quarantines far more
     max_quarantined_share: float = Field(default=0.1, ge=0, le=1)
     # a source with a larger share of its files unreadable fails the run: one bad file of two is

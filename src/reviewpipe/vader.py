@@ -157,8 +157,8 @@ def _tokens(text: pl.Series) -> tuple[pl.DataFrame, Tokens]:
     its count of ALL-CAPS tokens; and the tokens.
 
     A token is SentiText's: punctuation stripped unless that leaves 2 characters or fewer. Words
-    repeat (3,000 reviews and their sentences: 934,000 tokens, 48,000 distinct), so each distinct
-    token is stripped, lower-cased and tested for ALL CAPS once.
+    repeat (a batch holds far fewer distinct tokens than tokens), so each distinct token is
+    stripped, lower-cased and tested for ALL CAPS once.
     """
     tokens = _split(text)
     n = tokens.list.len().cast(pl.Int64)
@@ -296,8 +296,8 @@ def _idioms(hits: pl.DataFrame) -> pl.DataFrame:
     """vaderSentiment's _special_idioms_check on column boosted.
 
     Every n-gram it looks up holds two neighbouring words of b3, b2, b1, w0, a1 (below), so only
-    the rows where two of them are words of those n-grams are looked up (1 row in 25 of a batch of
-    reviews; looking up all rows took 60% of the rules' time)."""
+    the rows where two of them are words of those n-grams are looked up (a small share of a batch
+    of reviews; looking up all rows took most of the rules' time)."""
     b3, b2, b1, w0, a1 = (col(name).is_in(_IDIOM_WORDS).fill_null(False)
                           for name in ("before_3", "before_2", "before_1", "lower", "after_1"))
     rows = hits.select((b1 & w0) | (b2 & b1) | (b3 & b2) | (w0 & a1)).to_series().arg_true()
@@ -372,7 +372,7 @@ def _sums_in_order(nonzero: pl.DataFrame) -> pl.DataFrame:
     Each sum adds its values one after another from the first, as Python's `sum` and `+=` do (in
     any other order a float sum can differ in the last bit). It runs across all docs at once: the
     first values of every doc, then the second ones, and so on; a Polars group-by with `cum_sum`
-    took 8 times as long.
+    was several times slower.
     """
     doc, value = nonzero["doc"].to_numpy(), nonzero["scaled"].to_numpy()
     first = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]]) if len(doc) else np.zeros(0, np.int64)
