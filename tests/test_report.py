@@ -21,17 +21,15 @@ from hypothesis import strategies as st
 
 from reviewpipe import pipeline
 from reviewpipe.errors import ReviewpipeError
+from reviewpipe.metrics import rating_class_of
 from reviewpipe.report import (
-    _QUERIES,
-    _TITLE_SOURCES,
     GROUP_KEY,
     MIN_TREND_REVIEWS,
     ReportData,
-    _read_report_data,
     histogram_figure,
     leaderboard_figure,
     plotly_text,
-    rating_class,
+    read_report_data,
     render_report,
     scale_of,
     sentiment_figure,
@@ -41,6 +39,7 @@ from reviewpipe.report import (
     trends_figure,
     write_report,
 )
+from reviewpipe.report.data import rank_titles, report_frame
 from reviewpipe.settings import Paths, Settings, Source
 
 HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
@@ -179,7 +178,7 @@ def test_a_mixed_report_groups_titles_by_source_and_shows_each_in_its_own_terms(
     histograms = page[page.index('<section id="histograms">'):page.index('<section id="sentiment">')]
     assert re.findall(r"<h3>(\w+):", histograms) == ["apps", "films", "halves", "restaurants", "scores"]
     # every step of each scale is a bar, labelled as it reads; 101 tenths are 11 bars of 10 tenths
-    report_data = _read_report_data(mixed_published, 50, generated_at=datetime.now(UTC))
+    report_data = read_report_data(mixed_published, 50, generated_at=datetime.now(UTC))
     bars = {board["source"][0]: histogram_figure(board, report_data.distribution)["data"][0]["x"]
             for board in report_data.leaderboard.partition_by(GROUP_KEY)
             if board["rating_kind"][0] == "stars"}
@@ -313,10 +312,10 @@ def test_shorten_cuts_at_a_word_and_marks_the_cut() -> None:
 
 
 def test_rating_classes_follow_the_readme() -> None:
-    # 1-4 of 10 and 1-2 of 5 negative; 7-10 and 4-5 positive
-    assert [rating_class(r, 10) for r in (4, 5, 6, 7)] == [
+    # the histograms' bar colours: 1-4 of 10 and 1-2 of 5 negative; 7-10 and 4-5 positive
+    assert [rating_class_of(r, 10) for r in (4, 5, 6, 7)] == [
         "negative", "middle", "middle", "positive"]
-    assert [rating_class(r, 5) for r in (2, 3, 4)] == ["negative", "middle", "positive"]
+    assert [rating_class_of(r, 5) for r in (2, 3, 4)] == ["negative", "middle", "positive"]
 
 
 def test_chart_builders_leave_their_inputs_alone() -> None:
@@ -345,7 +344,7 @@ def test_chart_builders_leave_their_inputs_alone() -> None:
 
 def test_every_figure_is_valid_plotly(published: Path) -> None:
     # the figures are plain dicts (fast to build); Plotly's own classes validate every property
-    report_data = _read_report_data(published, 50, generated_at=datetime.now(UTC))
+    report_data = read_report_data(published, 50, generated_at=datetime.now(UTC))
     figures = [sentiment_figure(report_data.sentiment_by_rating),
                totals_figure(report_data.monthly_totals)]
     for group in report_data.monthly.partition_by(GROUP_KEY):
@@ -393,8 +392,8 @@ def mixed_report_data(titles: list[dict[str, int]]) -> tuple[ReportData, dict[st
         group by title_id
     """, {"kinds": [{"source": s, "kind": k, "low": lo, "step": st_}
                     for s, (k, lo, st_, _) in MIXED_SOURCES.items()]})
-    con.execute(_TITLE_SOURCES)
-    leaderboard = con.sql(_QUERIES["leaderboard"], params={"max_titles": 50}).pl()
+    rank_titles(con, 50)
+    leaderboard = report_frame(con, "leaderboard", {})
     expected = {f"t{i}": min(counts, key=lambda s: (-counts[s], s)) for i, counts in enumerate(titles)}
     return report_data(leaderboard=leaderboard), expected
 

@@ -1,53 +1,21 @@
-"""The HTML report: one self-contained page of charts and tables over the published database.
-
-`write_report` is the only function here that touches disk or DuckDB: it reads the published file
-read-only into small frames (the aggregation happens in DuckDB, so the page's size does not grow
-with the number of reviews), hands them to pure functions that build Plotly figures and the page,
-and writes the page atomically. The page needs no network: plotly.js is inlined once, there are no
-web fonts, and a Content-Security-Policy with `default-src 'none'` stops the browser from fetching
-anything at all. Only the page's own two scripts may run (they are allowed by their sha256 hashes),
-so even text that slipped past escaping could not run a script or an inline event handler.
-
-Reviews, titles and author names are other people's words. In HTML they are escaped by Jinja2's
-autoescape; in charts they are escaped for Plotly's pseudo-HTML (`<b>`, `<a>`, `<br>` and `$…$`
-TeX would otherwise be interpreted) and embedded as JSON in which `<`, `>` and `/` are `\\uXXXX`
-escapes, so a `</script>` inside a title cannot end the script block.
-"""
+"""The report's charts: pure functions from frames to Plotly figures, built as plain dicts."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
 import itertools
-import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import duckdb
-import jinja2
-import markupsafe
 import plotly.io as pio
-import plotly.offline
 import polars as pl
 
-from reviewpipe.errors import ReviewpipeError
-from reviewpipe.files import atomic_write
 from reviewpipe.metrics import THUMBS_SCALE, rating_class_of
-from reviewpipe.publish import published_connection
+from reviewpipe.report.text import plotly_text, scale_label, shorten
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-# Rows of the review tables (helpful: per source); the page shows excerpts of this many characters.
-HELPFUL_ROWS = 10
-MISMATCH_ROWS = 25
-EXCERPT_CHARS = 300
-# Titles drawn in the monthly trends of each source (by dated reviews), a row of panels each.
-TREND_TITLES = 6
 # Trend lines are means over this many months (the month and the ones before it), drawn only where
 # those months hold at least MIN_TREND_REVIEWS reviews: 96 monthly means of a few reviews each
 # zigzag more than they say, and a mean of fewer than 10 ratings is mostly its noise (on 5 stars,
@@ -65,375 +33,9 @@ MAX_BARS = 20
 SENTIMENT_COLUMNS = 3
 # Rating classes as README's "How the measures are computed" defines them, for bar colours.
 COLOURS = {"negative": "#c0392b", "middle": "#95a5a6", "positive": "#27ae60"}
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
-NO_SOURCE = "'none'"
-# A leaderboard, its histograms and a source's trends hold one group: titles of one source on one
-# scale (a title belongs to the source holding most of its reviews).
-GROUP_KEY = ["source", "rating_kind", "rating_min", "rating_step", "rating_scale"]
-
-
-@dataclass(frozen=True)
-class ReportData:
-    """Everything the page shows, read from one published database; frames are small by design."""
-
-    generated_at: datetime
-    counts: dict[str, int]
-    leaderboard: pl.DataFrame
-    distribution: pl.DataFrame
-    sentiment_by_rating: pl.DataFrame
-    monthly: pl.DataFrame
-    monthly_totals: pl.DataFrame
-    helpful: pl.DataFrame
-    mismatches: pl.DataFrame
-    max_titles: int = 50
-
-
-def write_report(published: Path, out: Path, *, max_titles: int = 50) -> Path:
-    """Write the HTML report of the published database to out (atomically); the path written."""
-    if max_titles < 1:
-        raise ReviewpipeError(f"max_titles must be at least 1, not {max_titles}")
-    data = _read_report_data(published, max_titles, generated_at=datetime.now(UTC))
-    page = render_report(data)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(out, newline="\n", durable=True) as f:
-        f.write(page)
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading: the only part that touches DuckDB (called by write_report).
-
-# A title's source: the one holding most of its reviews (ties: the first by name), so a title
-# reviewed in two sources is ranked once, with the titles of the source most of its reviews come
-# from. Built once per report as a temporary table (the file stays read-only): the leaderboard, the
-# distribution and the trends read it, and it groups every review.
-_TITLE_SOURCES = """
-    create or replace temp table title_sources as
-    select
-        title_id,
-        source,
-        count(*) over (partition by title_id) as source_count
-    from reviews
-    group by title_id, source
-    qualify row_number() over (partition by title_id order by count(*) desc, source) = 1
-"""
-# Titles with rated reviews, ranked within their group: their source and rating scale. Weighted
-# ratings are only comparable on one scale (C and m are computed per scale), and titles of one
-# scale in two sources (restaurants and apps out of 5) are different things: each group gets its
-# own leaderboard.
-_RANKED = """
-    ranked as (
-        select
-            title_sources.source,
-            title_sources.source_count,
-            summary.title_id,
-            coalesce(summary.title, summary.title_id) as title_name,
-            summary.title is not null as has_title,
-            summary.rating_kind,
-            summary.rating_min,
-            summary.rating_step,
-            summary.rating_scale,
-            summary.review_count,
-            summary.rated_review_count,
-            summary.rating_mean,
-            summary.weighted_rating,
-            summary.bayesian_rating,
-            summary.rating_ci_low,
-            summary.rating_ci_high,
-            summary.sentiment_mean,
-            summary.is_polarized,
-            summary.recommended_share,
-            summary.recommended_share_low,
-            summary.recommended_share_high,
-            row_number() over (
-                partition by title_sources.source, summary.rating_kind, summary.rating_min,
-                    summary.rating_step, summary.rating_scale
-                order by summary.weighted_rating desc nulls last, summary.title_id
-            ) as position
-        from agg_title_summary as summary
-        join title_sources using (title_id)
-        where summary.rated_review_count > 0 and summary.rating_scale is not null
-    ),
-    board as (
-        select * from ranked where position <= $max_titles
-    )
-"""
-
-_QUERIES = {
-    "leaderboard": f"with {_RANKED} select * from board order by source, rating_scale desc, position",
-    "distribution": f"""
-        with {_RANKED}
-        select d.title_id, d.rating, d.review_count, d.share, d.rating_scale
-        from agg_rating_distribution as d
-        where d.title_id in (select title_id from board)
-        order by d.title_id, d.rating
-    """,
-    # sentiment_score per source and rating point: box statistics computed here, so no review rows
-    # are embedded
-    "sentiment_by_rating": """
-        select
-            source,
-            rating_scale,
-            rating,
-            count(*) as reviews,
-            avg(sentiment_score) as sentiment_mean,
-            quantile_cont(sentiment_score, 0.05) as p05,
-            quantile_cont(sentiment_score, 0.25) as q1,
-            quantile_cont(sentiment_score, 0.5) as median,
-            quantile_cont(sentiment_score, 0.75) as q3,
-            quantile_cont(sentiment_score, 0.95) as p95
-        from reviews
-        where rating is not null and sentiment_score is not null and rating_scale is not null
-        group by source, rating_scale, rating
-        order by source, rating_scale desc, rating
-    """,
-    # Per source, its titles with most dated reviews, and their source's reviews per month as sums
-    # (the page smooths them over months, which means cannot be): only that source's reviews, so a
-    # title's lines are on one scale.
-    "monthly": """
-        with dated as (
-            select title_sources.source, reviews.title_id, count(*) as dated_reviews
-            from reviews
-            join title_sources using (title_id, source)
-            where reviews.review_date is not null
-            group by all
-        ),
-        top as (
-            select
-                source,
-                title_id,
-                dated_reviews,
-                row_number() over (partition by source order by dated_reviews desc, title_id)
-                    as position
-            from dated
-            qualify position <= $trend_titles
-        ),
-        final as (
-            select
-                top.source,
-                top.position,
-                top.title_id,
-                coalesce(summary.title, top.title_id) as title_name,
-                -- a title without ratings has no scale in agg_title_summary: its source's top
-                coalesce(summary.rating_kind, 'stars') as rating_kind,
-                coalesce(summary.rating_min, 1.0) as rating_min,
-                coalesce(summary.rating_step, 1.0) as rating_step,
-                coalesce(summary.rating_scale, max(reviews.rating_scale)) as rating_scale,
-                date_trunc('month', reviews.review_date)::date as month,
-                count(*) as review_count,
-                count(reviews.rating) as rated_review_count,
-                sum(reviews.rating) as rating_sum,
-                count(reviews.sentiment_score) as scored_review_count,
-                sum(reviews.sentiment_score) as sentiment_sum
-            from reviews
-            join top using (title_id, source)
-            left join agg_title_summary as summary using (title_id)
-            where reviews.review_date is not null
-            group by top.source, top.position, top.title_id, summary.title, summary.rating_kind,
-                summary.rating_min, summary.rating_step, summary.rating_scale, month
-        )
-        select * from final order by source, position, month
-    """,
-    # every dated review, per source and month: the stacked bars, and each source's first row of
-    # trends (all its titles)
-    "monthly_totals": """
-        select
-            source,
-            date_trunc('month', review_date)::date as month,
-            count(*) as review_count,
-            count(rating) as rated_review_count,
-            sum(rating) as rating_sum,
-            count(sentiment_score) as scored_review_count,
-            sum(sentiment_score) as sentiment_sum
-        from reviews
-        where review_date is not null
-        group by all
-        order by source, month
-    """,
-    # Per source (the review's own) and ranking: votes on one platform are not comparable with
-    # another's, and a source counting helpful votes alone is ranked by them ('helpful_votes'),
-    # never together with shares of voters ('helpful_ratio'); see agg_top_helpful_reviews.
-    "helpful": """
-        with voted as (
-            select
-                reviews.source,
-                h.ranked_by,
-                h.title_id,
-                coalesce(s.title, h.title_id) as title_name,
-                h.helpful_votes,
-                h.total_votes,
-                h.helpful_wilson_lb,
-                h.review_id,
-                row_number() over (
-                    partition by reviews.source, h.ranked_by
-                    order by h.helpful_wilson_lb desc nulls last, h.helpful_votes desc,
-                        h.total_votes desc nulls last, h.review_id
-                ) as position
-            from agg_top_helpful_reviews as h
-            join reviews using (title_id, review_id)
-            left join agg_title_summary as s using (title_id)
-            qualify position <= $helpful_rows
-        )
-        select * from voted order by source, ranked_by desc, position
-    """,
-    "mismatches": """
-        select
-            m.read_order,
-            m.title_id,
-            coalesce(s.title, m.title_id) as title_name,
-            m.review_title,
-            m.author,
-            m.review_date,
-            m.rating,
-            m.rating_scale,
-            m.sentiment_score,
-            m.mismatch,
-            m.review_id
-        from agg_rating_sentiment_mismatches as m
-        left join agg_title_summary as s on s.title_id = m.title_id
-        order by m.read_order
-        limit $mismatch_rows
-    """,
-}
-
-# What the report shows of each review it quotes, from `reviews`. Texts are stored ZSTD-compressed
-# and in title order: a condition "title and id" per review (joined by `or`) reads only the blocks
-# of those titles (0.045 s for 25 reviews of 1M), where IN lists or a join on the quoted ids
-# decompress every text of the table (0.5-0.9 s), and one query per review costs 4-7 ms each.
-_QUOTING = {
-    "helpful": "author, review_title, review_date, rating, rating_scale, review_text",
-    "mismatches": "source, review_text",
-}
-_QUOTED = "select title_id, review_id, {} from reviews where false"
-_QUOTED_REVIEW = " or (title_id = ? and review_id = ?)"
-
-_COUNTS = """
-    select
-        (select count(*) from agg_title_summary) as titles,
-        (select count(*) from agg_title_summary where review_count > 0) as reviewed_titles,
-        (select count(*) from agg_title_summary where review_count > 0 and rated_review_count = 0)
-            as unrated_titles,
-        (select count(*) from reviews) as reviews,
-        (select count(*) from (select distinct source, file_path, row_number, line_number
-                               from quarantine)) as quarantined
-"""
-
-
-def _read_report_data(published: Path, max_titles: int, *, generated_at: datetime) -> ReportData:
-    """The frames the report shows, read from the published database opened read-only."""
-    params = {
-        "max_titles": max_titles,
-        "trend_titles": TREND_TITLES,
-        "helpful_rows": HELPFUL_ROWS,
-        "mismatch_rows": MISMATCH_ROWS,
-    }
-    # Only the fixed queries above run here, so external access stays as it is: turning it off
-    # would turn it off for every connection of this process to the file (DuckDB shares one
-    # instance per file), such as the run's export, which writes its CSVs while this reads.
-    with published_connection(published) as con:
-        try:
-            frames = {}
-            con.execute(_TITLE_SOURCES)
-            for name, sql in _QUERIES.items():
-                used = {k: v for k, v in params.items() if f"${k}" in sql}
-                frames[name] = con.sql(sql, params=used).pl()
-            for name, columns in _QUOTING.items():
-                keys = frames[name].select("title_id", "review_id").rows()
-                quoted = con.sql(_QUOTED.format(columns) + _QUOTED_REVIEW * len(keys),
-                                 params=[v for key in keys for v in key]).pl()
-                frames[name] = frames[name].join(
-                    quoted, on=["title_id", "review_id"], how="left", maintain_order="left"
-                ).drop("review_id")
-            counts_frame = con.sql(_COUNTS).pl()
-        except duckdb.CatalogException as exc:
-            raise ReviewpipeError(
-                f"{published} lacks a table or column the report needs "
-                f"({str(exc).splitlines()[0]}); it was published by another version of "
-                "reviewpipe: run `reviewpipe run` to rebuild it"
-            ) from exc
-    counts = {k: int(v) for k, v in counts_frame.row(0, named=True).items()}
-    return ReportData(
-        generated_at=generated_at.replace(microsecond=0),
-        counts=counts,
-        max_titles=max_titles,
-        **frames,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Pure helpers: text for Plotly, excerpts, number formats.
-
-
-def plotly_text(value: object) -> str:
-    """value as text Plotly shows literally: its pseudo-HTML tags and `$…$` TeX neutralised."""
-    text = "" if value is None else str(value)
-    # Plotly decodes &lt; &gt; &amp; and numeric entities after it has looked for tags and TeX
-    return html.escape(text, quote=False).replace("$", "&#36;")
-
-
-def shorten(text: str, limit: int) -> str:
-    """text on one line, cut to at most limit characters (at a space when one is near) plus "…"."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    space = cut.rfind(" ")
-    if space >= limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,.;:-") + "…"
-
-
-def rating_class(rating: float, scale: int, minimum: float | None = None) -> str:
-    """negative, middle or positive: README's rating classes, metrics.rating_class's rule (the lowest
-    and highest two fifths from rating_min, default 1, 0 on thumbs, to the top)."""
-    return rating_class_of(rating, scale, minimum)
-
-
-def _number(value: object, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    return str(value)
-
-
-def _rating(value: object) -> str:
-    if value is None:
-        return "–"
-    f = float(value)  # type: ignore[arg-type]
-    return f"{f:g}"
-
-
-def _review_rating(review: dict[str, Any]) -> str:
-    """A quoted review's rating as it reads: "4.5 / 5", or (un)recommended on a thumbs source."""
-    rating, scale = review["rating"], review["rating_scale"]
-    if rating is None:
-        return "–"
-    if scale == THUMBS_SCALE:
-        return "recommended" if rating == 1 else "not recommended"
-    return f"{_rating(rating)} / {scale}"
-
-
-def _percent(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{float(value):.1%}"  # type: ignore[arg-type]
-
-
-def _scale_label(scale: int) -> str:
-    return "thumbs up/down" if scale == THUMBS_SCALE else f"ratings out of {scale}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Pure chart builders: frames in, figures out.
-
 
 # A figure as plotly.js takes it, {"data": [trace, ...], "layout": {...}}: built as plain dicts,
-# as plotly.graph_objects validates every assignment (a report's histograms took 0.6 s that way);
+# as plotly.graph_objects validates every assignment, which made drawing the histograms slow;
 # tests/test_report.py validates each one with go.Figure.
 Figure = dict[str, Any]
 
@@ -459,7 +61,7 @@ def _panels(rows: int, cols: int, titles: list[str], *, horizontal_spacing: floa
             vertical_spacing: float) -> dict[str, Any]:
     """The layout of a grid of rows x cols panels titled in reading order, laid out as
     make_subplots lays them out (axes x, y; x2, y2; ...; a title centred above each panel):
-    make_subplots itself took 0.16 s a grid, seconds for a report of several sources."""
+    make_subplots itself was slow enough to matter in a report of several sources."""
     width = (1 - horizontal_spacing * (cols - 1)) / cols
     height = (1 - vertical_spacing * (rows - 1)) / rows
     layout: dict[str, Any] = {"annotations": []}
@@ -668,7 +270,7 @@ def histogram_figure(board: pl.DataFrame, distribution: pl.DataFrame) -> Figure:
         top = max(top, *shares)
         data.append(_on({
             "type": "bar", "x": part["label"].to_list(), "y": shares, "showlegend": False,
-            "marker": {"color": [COLOURS[rating_class(r, int(scale.top), scale.low)]
+            "marker": {"color": [COLOURS[rating_class_of(r, int(scale.top), scale.low)]
                                   for r in part["bin_low"]]},
             "customdata": part["review_count"].to_list(),
             "hovertemplate": "rating %{x}: %{customdata} reviews (%{y:.1%})<extra></extra>",
@@ -692,7 +294,7 @@ def sentiment_figure(stats: pl.DataFrame) -> Figure:
     n = groups.height
     columns = min(n, SENTIMENT_COLUMNS)
     rows = math.ceil(n / columns)
-    titles = [plotly_text(f"{source}: {_scale_label(scale)}") for source, scale in groups.iter_rows()]
+    titles = [plotly_text(f"{source}: {scale_label(scale)}") for source, scale in groups.iter_rows()]
     thumbs = [scale == THUMBS_SCALE for _, scale in groups.iter_rows()]
     # about 100 px between rows of 300 px: an axis title, then the next row's panel titles
     layout = _panels(rows, columns, titles, horizontal_spacing=0.06,
@@ -739,7 +341,7 @@ def smoothed_trends(monthly: pl.DataFrame) -> pl.DataFrame:
     The months are the reviewed ones and the TREND_WINDOW_MONTHS after each (up to the source's last
     month): every month whose window holds a review, and one after, whose null ends the line. A
     title reviewed in 0001 and in 9999 (staging keeps those dates) is a few points, not 120,000 per
-    line (a report of 6 such titles was 40 MB and took a minute to draw).
+    line (a report of a few such titles was tens of MB and slow to draw).
     """
     key = ["source", "title_id"]
     last = pl.col("month").max().over("source")
@@ -871,136 +473,3 @@ def trends_figure(monthly: pl.DataFrame, scale: Scale, totals: pl.DataFrame | No
     base = _base_layout(40 + 160 * rows)
     layout |= base | {"margin": base["margin"] | {"t": 40}, "bargap": 0}
     return {"data": data, "layout": layout}
-
-
-# ---------------------------------------------------------------------------------------------
-# The page.
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A figure placed on the page: the id of its div and the figure."""
-
-    div_id: str
-    figure: Figure
-
-    def json(self) -> str:
-        # plotly's encoder writes <, > and / as \\u escapes: no text can close the script block
-        return pio.to_json(self.figure, validate=False, pretty=False)
-
-
-def _mount_script(charts: list[Chart]) -> str:
-    config = json.dumps(PLOTLY_CONFIG)
-    lines = ["(function () {", "  var f;"]
-    for c in charts:
-        lines.append(f"  f = {c.json()};")
-        lines.append(f'  Plotly.newPlot("{c.div_id}", f.data, f.layout, {config});')
-    lines.append("})();")
-    return "\n".join(lines)
-
-
-def _csp_hash(script: str) -> str:
-    digest = hashlib.sha256(script.encode("utf-8")).digest()
-    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
-
-
-def _plotly_js() -> str:
-    js = plotly.offline.get_plotlyjs()
-    # inlined in a <script> element, the bundle must not contain the sequence that ends one
-    return js.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
-
-
-@cache  # compiling the template takes longer than rendering it
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["number"] = _number
-    env.filters["rating"] = _rating
-    env.filters["percent"] = _percent
-    env.filters["review_rating"] = _review_rating
-    env.filters["excerpt"] = lambda text: shorten(text or "", EXCERPT_CHARS)
-    return env
-
-
-def _groups(frame: pl.DataFrame) -> list[pl.DataFrame]:
-    """frame's rows split by GROUP_KEY (source, then scale), in the order of their first rows."""
-    if not frame.height:
-        return []
-    return list(frame.partition_by(GROUP_KEY, maintain_order=True))
-
-
-def render_report(data: ReportData) -> str:
-    """The whole HTML page for data: inline CSS, plotly.js once, the charts and the tables."""
-    boards = []
-    charts: list[Chart] = []
-    for i, board in enumerate(_groups(data.leaderboard), start=1):
-        board = board.sort("position")
-        scale = scale_of(board)
-        lead = Chart(f"chart-leaderboard-{i}", leaderboard_figure(board))
-        charts.append(lead)
-        hist = None
-        if not scale.is_thumbs:  # a thumbs title's two bars are its % recommended, on the board
-            hist = Chart(f"chart-histograms-{i}", histogram_figure(board, data.distribution))
-            charts.append(hist)
-        boards.append({"source": board["source"][0], "scale": scale, "heading": scale.heading(),
-                       "rows": board.to_dicts(), "chart": lead.div_id,
-                       "histograms": hist.div_id if hist else None})
-    sentiment_chart = totals_chart = None
-    if data.sentiment_by_rating.height:
-        sentiment_chart = Chart("chart-sentiment", sentiment_figure(data.sentiment_by_rating))
-        charts.append(sentiment_chart)
-    if data.monthly_totals.height:
-        totals_chart = Chart("chart-trends-totals", totals_figure(data.monthly_totals))
-        charts.append(totals_chart)
-    trends = []
-    drawn_sources: set[str] = set()
-    for i, group in enumerate(_groups(data.monthly), start=1):
-        scale = scale_of(group)
-        source = group["source"][0]
-        # the source's own row goes with its first group (a source's titles are on its scale, but
-        # for a title that also has reviews on a higher scale elsewhere)
-        totals = None if source in drawn_sources else data.monthly_totals.filter(
-            pl.col("source") == source)
-        drawn_sources.add(source)
-        chart = Chart(f"chart-trends-{i}", trends_figure(group, scale, totals))
-        charts.append(chart)
-        trends.append({"source": group["source"][0], "heading": scale.heading(),
-                       "chart": chart.div_id})
-    plotly_js = _plotly_js() if charts else ""
-    mount = _mount_script(charts) if charts else ""
-    script_hashes = " ".join(_csp_hash(s) for s in (plotly_js, mount) if s)
-    csp = (
-        f"default-src {NO_SOURCE}; "
-        f"script-src {script_hashes or NO_SOURCE}; "
-        # plotly.js adds <style> rules and inline style attributes at run time
-        "style-src 'unsafe-inline'; "
-        # the modebar's "download as PNG" renders through data: and blob: images
-        "img-src data: blob:; "
-        "base-uri 'none'; form-action 'none'"
-    )
-    return _environment().get_template("report.html.j2").render(
-        data=data,
-        counts=data.counts,
-        generated_at=data.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        boards=boards,
-        sentiment_chart=sentiment_chart.div_id if sentiment_chart else None,
-        totals_chart=totals_chart.div_id if totals_chart else None,
-        trends=trends,
-        helpful=[{"source": part["source"][0], "ranked_by": part["ranked_by"][0],
-                  "rows": part.to_dicts()}
-                 for part in data.helpful.partition_by("source", "ranked_by", maintain_order=True)]
-                if data.helpful.height else [],
-        mismatches=data.mismatches.to_dicts(),
-        trend_titles=TREND_TITLES,
-        trend_window=TREND_WINDOW_MONTHS,
-        min_trend_reviews=MIN_TREND_REVIEWS,
-        max_bars=MAX_BARS,
-        csp=csp,
-        plotly_js=markupsafe.Markup(plotly_js),
-        mount_script=markupsafe.Markup(mount),
-    )

@@ -1,0 +1,109 @@
+"""The report's data: the small frames the page shows, read from the published database by the
+queries of sql/report/ (the aggregation happens in DuckDB, so the page's size does not grow with
+the number of reviews)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from reviewpipe.errors import ReviewpipeError
+from reviewpipe.publish import published_connection
+from reviewpipe.warehouse import read_model
+
+# Rows of the review tables (helpful: per source).
+HELPFUL_ROWS = 10
+MISMATCH_ROWS = 25
+# Titles drawn in the monthly trends of each source (by dated reviews), a row of panels each.
+TREND_TITLES = 6
+# A leaderboard, its histograms and a source's trends hold one group: titles of one source on one
+# scale (a title belongs to the source holding most of its reviews).
+GROUP_KEY = ["source", "rating_kind", "rating_min", "rating_step", "rating_scale"]
+# ReportData's frames, each the rows of sql/report/<name>.sql
+FRAMES = ("leaderboard", "distribution", "sentiment_by_rating", "monthly", "monthly_totals",
+          "helpful", "mismatches")
+# What the report shows of each review it quotes, from `reviews` (sql/report/quoted_reviews.sql).
+_QUOTING = {
+    "helpful": ["author", "review_title", "review_date", "rating", "rating_scale", "review_text"],
+    "mismatches": ["source", "review_text"],
+}
+# Appended to quoted_reviews.sql once per quoted review: why a chain of conditions and not an IN
+# list or a join is in that file; the values are bound, never pasted.
+_QUOTED_REVIEW = " or (title_id = ? and review_id = ?)"
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the page shows, read from one published database; frames are small by design."""
+
+    generated_at: datetime
+    counts: dict[str, int]
+    leaderboard: pl.DataFrame
+    distribution: pl.DataFrame
+    sentiment_by_rating: pl.DataFrame
+    monthly: pl.DataFrame
+    monthly_totals: pl.DataFrame
+    helpful: pl.DataFrame
+    mismatches: pl.DataFrame
+    max_titles: int = 50
+
+
+def rank_titles(con: duckdb.DuckDBPyConnection, max_titles: int) -> None:
+    """Build the temporary tables title_sources and leaderboard_titles, which the frames read."""
+    for table, params in (("title_sources", {}), ("leaderboard_titles", {"max_titles": max_titles})):
+        con.execute(f"create or replace temp table {table} as\n" + read_model(f"report/{table}.sql"),
+                    params)
+
+
+def report_frame(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, int]) -> pl.DataFrame:
+    """The rows of sql/report/<name>.sql, given those of params it names."""
+    sql = read_model(f"report/{name}.sql")
+    return con.sql(sql, params={k: v for k, v in params.items() if f"${k}" in sql}).pl()
+
+
+def _quoted(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """frame's reviews with columns of each from `reviews`, in frame's order, without review_id."""
+    keys = frame.select("title_id", "review_id").rows()
+    quoted = con.sql(read_model("report/quoted_reviews.sql") + _QUOTED_REVIEW * len(keys),
+                     params=[v for key in keys for v in key]).pl()
+    return frame.join(
+        quoted.select("title_id", "review_id", *columns), on=["title_id", "review_id"], how="left",
+        maintain_order="left",
+    ).drop("review_id")
+
+
+def read_report_data(published: Path, max_titles: int, *, generated_at: datetime) -> ReportData:
+    """The frames the report shows, read from the published database opened read-only."""
+    params = {
+        "max_titles": max_titles,
+        "trend_titles": TREND_TITLES,
+        "helpful_rows": HELPFUL_ROWS,
+        "mismatch_rows": MISMATCH_ROWS,
+    }
+    # Only the fixed queries of sql/report/ run here, so external access stays as it is: turning it
+    # off would turn it off for every connection of this process to the file (DuckDB shares one
+    # instance per file), such as the run's export, which writes its CSVs while this reads.
+    with published_connection(published) as con:
+        try:
+            rank_titles(con, max_titles)
+            frames = {name: report_frame(con, name, params) for name in FRAMES}
+            for name, columns in _QUOTING.items():
+                frames[name] = _quoted(con, frames[name], columns)
+            counts_frame = report_frame(con, "counts", {})
+        except duckdb.CatalogException as exc:
+            raise ReviewpipeError(
+                f"{published} lacks a table or column the report needs "
+                f"({str(exc).splitlines()[0]}); it was published by another version of "
+                "reviewpipe: run `reviewpipe run` to rebuild it"
+            ) from exc
+    counts = {k: int(v) for k, v in counts_frame.row(0, named=True).items()}
+    return ReportData(
+        generated_at=generated_at.replace(microsecond=0),
+        counts=counts,
+        max_titles=max_titles,
+        **frames,
+    )

@@ -1,0 +1,188 @@
+"""The report's page: the charts and tables of ReportData rendered into one self-contained HTML
+file, and written."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import jinja2
+import markupsafe
+import plotly.io as pio
+import plotly.offline
+import polars as pl
+
+from reviewpipe.errors import ReviewpipeError
+from reviewpipe.files import atomic_write
+from reviewpipe.report.data import GROUP_KEY, TREND_TITLES, ReportData, read_report_data
+from reviewpipe.report.figures import (
+    MAX_BARS,
+    MIN_TREND_REVIEWS,
+    TREND_WINDOW_MONTHS,
+    Figure,
+    histogram_figure,
+    leaderboard_figure,
+    scale_of,
+    sentiment_figure,
+    totals_figure,
+    trends_figure,
+)
+from reviewpipe.report.text import (
+    number_text,
+    percent_text,
+    rating_text,
+    review_rating_text,
+    shorten,
+)
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The page quotes excerpts of reviews of this many characters.
+EXCERPT_CHARS = 300
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+NO_SOURCE = "'none'"
+
+
+def write_report(published: Path, out: Path, *, max_titles: int = 50) -> Path:
+    """Write the HTML report of the published database to out (atomically); the path written."""
+    if max_titles < 1:
+        raise ReviewpipeError(f"max_titles must be at least 1, not {max_titles}")
+    data = read_report_data(published, max_titles, generated_at=datetime.now(UTC))
+    page = render_report(data)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(out, newline="\n", durable=True) as f:
+        f.write(page)
+    return out
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A figure placed on the page: the id of its div and the figure."""
+
+    div_id: str
+    figure: Figure
+
+    def json(self) -> str:
+        # plotly's encoder writes <, > and / as \\u escapes: no text can close the script block
+        return pio.to_json(self.figure, validate=False, pretty=False)
+
+
+def _mount_script(charts: list[Chart]) -> str:
+    config = json.dumps(PLOTLY_CONFIG)
+    lines = ["(function () {", "  var f;"]
+    for c in charts:
+        lines.append(f"  f = {c.json()};")
+        lines.append(f'  Plotly.newPlot("{c.div_id}", f.data, f.layout, {config});')
+    lines.append("})();")
+    return "\n".join(lines)
+
+
+def _csp_hash(script: str) -> str:
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def _plotly_js() -> str:
+    js = plotly.offline.get_plotlyjs()
+    # inlined in a <script> element, the bundle must not contain the sequence that ends one
+    return js.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
+
+
+@cache  # compiling the template takes longer than rendering it
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["number"] = number_text
+    env.filters["rating"] = rating_text
+    env.filters["percent"] = percent_text
+    env.filters["review_rating"] = review_rating_text
+    env.filters["excerpt"] = lambda text: shorten(text or "", EXCERPT_CHARS)
+    return env
+
+
+def _groups(frame: pl.DataFrame) -> list[pl.DataFrame]:
+    """frame's rows split by GROUP_KEY (source, then scale), in the order of their first rows."""
+    if not frame.height:
+        return []
+    return list(frame.partition_by(GROUP_KEY, maintain_order=True))
+
+
+def render_report(data: ReportData) -> str:
+    """The whole HTML page for data: inline CSS, plotly.js once, the charts and the tables."""
+    boards = []
+    charts: list[Chart] = []
+    for i, board in enumerate(_groups(data.leaderboard), start=1):
+        board = board.sort("position")
+        scale = scale_of(board)
+        lead = Chart(f"chart-leaderboard-{i}", leaderboard_figure(board))
+        charts.append(lead)
+        hist = None
+        if not scale.is_thumbs:  # a thumbs title's two bars are its % recommended, on the board
+            hist = Chart(f"chart-histograms-{i}", histogram_figure(board, data.distribution))
+            charts.append(hist)
+        boards.append({"source": board["source"][0], "scale": scale, "heading": scale.heading(),
+                       "rows": board.to_dicts(), "chart": lead.div_id,
+                       "histograms": hist.div_id if hist else None})
+    sentiment_chart = totals_chart = None
+    if data.sentiment_by_rating.height:
+        sentiment_chart = Chart("chart-sentiment", sentiment_figure(data.sentiment_by_rating))
+        charts.append(sentiment_chart)
+    if data.monthly_totals.height:
+        totals_chart = Chart("chart-trends-totals", totals_figure(data.monthly_totals))
+        charts.append(totals_chart)
+    trends = []
+    drawn_sources: set[str] = set()
+    for i, group in enumerate(_groups(data.monthly), start=1):
+        scale = scale_of(group)
+        source = group["source"][0]
+        # the source's own row goes with its first group (a source's titles are on its scale, but
+        # for a title that also has reviews on a higher scale elsewhere)
+        totals = None if source in drawn_sources else data.monthly_totals.filter(
+            pl.col("source") == source)
+        drawn_sources.add(source)
+        chart = Chart(f"chart-trends-{i}", trends_figure(group, scale, totals))
+        charts.append(chart)
+        trends.append({"source": group["source"][0], "heading": scale.heading(),
+                       "chart": chart.div_id})
+    plotly_js = _plotly_js() if charts else ""
+    mount = _mount_script(charts) if charts else ""
+    script_hashes = " ".join(_csp_hash(s) for s in (plotly_js, mount) if s)
+    csp = (
+        f"default-src {NO_SOURCE}; "
+        f"script-src {script_hashes or NO_SOURCE}; "
+        # plotly.js adds <style> rules and inline style attributes at run time
+        "style-src 'unsafe-inline'; "
+        # the modebar's "download as PNG" renders through data: and blob: images
+        "img-src data: blob:; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    return _environment().get_template("report.html.j2").render(
+        data=data,
+        counts=data.counts,
+        generated_at=data.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        boards=boards,
+        sentiment_chart=sentiment_chart.div_id if sentiment_chart else None,
+        totals_chart=totals_chart.div_id if totals_chart else None,
+        trends=trends,
+        helpful=[{"source": part["source"][0], "ranked_by": part["ranked_by"][0],
+                  "rows": part.to_dicts()}
+                 for part in data.helpful.partition_by("source", "ranked_by", maintain_order=True)]
+                if data.helpful.height else [],
+        mismatches=data.mismatches.to_dicts(),
+        trend_titles=TREND_TITLES,
+        trend_window=TREND_WINDOW_MONTHS,
+        min_trend_reviews=MIN_TREND_REVIEWS,
+        max_bars=MAX_BARS,
+        csp=csp,
+        plotly_js=markupsafe.Markup(plotly_js),
+        mount_script=markupsafe.Markup(mount),
+    )
