@@ -141,6 +141,20 @@ def _error_bars(value: list, low: list, high: list) -> dict[str, Any]:
     }
 
 
+def _interval_trace(board: pl.DataFrame, labels: list[str], custom: list[tuple[str, int]],
+                    columns: tuple[str, str, str], *, name: str, hovertemplate: str) -> dict[str, Any]:
+    """A leaderboard trace: per row, a grey dot at the value of columns[0] with error bars from
+    columns[1] to columns[2]."""
+    value, low, high = (board[c].to_list() for c in columns)
+    return {
+        "type": "scatter", "x": value, "y": labels, "mode": "markers",
+        "name": name, "marker": {"color": "#7f8c8d", "size": 7},
+        "error_x": _error_bars(value, low, high),
+        "customdata": custom,
+        "hovertemplate": hovertemplate,
+    }
+
+
 def leaderboard_figure(board: pl.DataFrame) -> Figure:
     """One group's leaderboard titles, best first: weighted, Bayesian and mean rating with its 95%
     CI; for thumbs, the share recommended with its 95% Wilson interval and the weighted share."""
@@ -156,33 +170,26 @@ def leaderboard_figure(board: pl.DataFrame) -> Figure:
         "hovertemplate": "%{customdata[0]}<br>weighted %{x:.3f}<extra></extra>",
     }
     if scale.is_thumbs:
-        share = board["recommended_share"].to_list()
         data = [
-            {
-                "type": "scatter", "x": share, "y": labels, "mode": "markers",
-                "name": "% recommended, 95% Wilson interval", "marker": {"color": "#7f8c8d", "size": 7},
-                "error_x": _error_bars(share, board["recommended_share_low"].to_list(),
-                                       board["recommended_share_high"].to_list()),
-                "customdata": custom,
-                "hovertemplate": "%{customdata[0]}<br>%{x:.1%} of %{customdata[1]} recommend it"
-                                 "<extra></extra>",
-            },
+            _interval_trace(
+                board, labels, custom, ("recommended_share", "recommended_share_low",
+                                        "recommended_share_high"),
+                name="% recommended, 95% Wilson interval",
+                hovertemplate="%{customdata[0]}<br>%{x:.1%} of %{customdata[1]} recommend it"
+                              "<extra></extra>",
+            ),
             weighted | {"name": "weighted % recommended",
                         "hovertemplate": "%{customdata[0]}<br>weighted %{x:.1%}<extra></extra>"},
         ]
         xaxis = {"range": [-0.02, 1.02], "tickformat": ".0%", "title": {"text": "% recommended"}}
     else:
-        mean = board["rating_mean"].to_list()
         data = [
-            {
-                "type": "scatter", "x": mean, "y": labels, "mode": "markers",
-                "name": "mean rating, 95% CI", "marker": {"color": "#7f8c8d", "size": 7},
-                "error_x": _error_bars(mean, board["rating_ci_low"].to_list(),
-                                       board["rating_ci_high"].to_list()),
-                "customdata": custom,
-                "hovertemplate": "%{customdata[0]}<br>mean %{x:.2f} of %{customdata[1]} ratings"
-                                 "<extra></extra>",
-            },
+            _interval_trace(
+                board, labels, custom, ("rating_mean", "rating_ci_low", "rating_ci_high"),
+                name="mean rating, 95% CI",
+                hovertemplate="%{customdata[0]}<br>mean %{x:.2f} of %{customdata[1]} ratings"
+                              "<extra></extra>",
+            ),
             {
                 "type": "scatter", "x": board["bayesian_rating"].to_list(), "y": labels,
                 "mode": "markers", "name": "Bayesian rating",
@@ -341,7 +348,7 @@ def smoothed_trends(monthly: pl.DataFrame) -> pl.DataFrame:
     The months are the reviewed ones and the TREND_WINDOW_MONTHS after each (up to the source's last
     month): every month whose window holds a review, and one after, whose null ends the line. A
     title reviewed in 0001 and in 9999 (staging keeps those dates) is a few points, not 120,000 per
-    line (a report of a few such titles was tens of MB and slow to draw).
+    line (a report of a few such titles grew huge and slow to draw).
     """
     key = ["source", "title_id"]
     last = pl.col("month").max().over("source")
