@@ -1,12 +1,12 @@
 """The one schema vocabulary: the input fields and each published table, with its key, stored order
 and the description of the table and of every column.
 
-Made from it: the fields settings, ingest and staging use (REVIEW_FIELDS, TITLE_FIELDS,
+Made from it: the field lists settings and ingest use (REVIEW_FIELDS, TITLE_FIELDS,
 FIELDS_BY_KIND), the `comment on` statements publish runs, the key checks run on every new
 published database (beside the SQL checks in sql/checks), PUBLISHED_TABLES and STORED_ORDER, and
 the README's "Published tables" section (`python -m reviewpipe.schema` prints it). The SQL models
-keep their own column lists, each field cast and cleaned its own way; tests/test_schema.py holds
-them to the lists here.
+(raw tables, staging, published) keep their own column lists, as each casts and cleans each field
+its own way; tests/test_schema.py holds them to the lists here, in order.
 """
 
 from __future__ import annotations
