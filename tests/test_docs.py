@@ -1,61 +1,32 @@
-"""The README's table reference and the published database's COMMENT ON text are the same words."""
+"""The README says what the code does: its published tables are the schema's, its commands run."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-import duckdb
-import pytest
 from conftest import write
 
-from reviewpipe import pipeline
-from reviewpipe.publish import PUBLISHED_TABLES
+from reviewpipe import schema
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-@pytest.fixture(scope="module")
-def comments(tmp_path_factory) -> dict[str, dict[str, str | None]]:
-    """Table -> column (and '' for the table itself) -> comment, from a real published database."""
-    from reviewpipe.settings import Paths, Settings, Source
-
-    root = tmp_path_factory.mktemp("docs")
-    write(root / "r.csv", "title_id,author,review_date,rating,helpful_votes,total_votes,review_text\n"
-                          "tt1,ann,2020-01-01,9,1,2,Lovely.\ntt1,bob,2020-02-01,2,0,1,Awful.\n")
-    settings = Settings(
-        paths=Paths(warehouse=root / "w.duckdb", published=root / "p.duckdb", exports=root / "x"),
-        sources=[Source(name="r", path=str(root / "r.csv"))], sentiment={"workers": 1},
-    )
-    pipeline.run(settings)
-    con = duckdb.connect(str(settings.published_path), read_only=True)
-    found: dict[str, dict[str, str | None]] = {}
-    for table, comment in con.execute("select table_name, comment from duckdb_tables() where not internal").fetchall():
-        found.setdefault(table, {})[""] = comment
-    for table, column, comment in con.execute(
-        "select table_name, column_name, comment from duckdb_columns() where not internal").fetchall():
-        found[table][column] = comment
-    con.close()
-    return found
-
-
-def test_every_published_table_and_column_has_a_description(comments) -> None:
-    assert set(comments) == set(PUBLISHED_TABLES)
-    missing = [f"{t}.{c}" if c else t for t, cols in comments.items() for c, text in cols.items()
-               if not (text or "").strip()]
-    assert not missing, f"no COMMENT ON for: {missing} (add them to sql/published/comments.sql)"
-
-
-def test_the_readme_says_the_same_as_the_comments(comments) -> None:
+def test_the_readme_describes_the_published_tables_as_the_schema_does() -> None:
+    """The README's "Published tables" holds what `python -m reviewpipe.schema` prints, and no other
+    table (tests/test_schema.py holds the published database's comments to the same words)."""
     readme = README.read_text(encoding="utf-8")
-    for table, columns in comments.items():
-        section = re.search(rf"^### `{table}`\n(.*?)(?=^### |^## |\Z)", readme, re.DOTALL | re.MULTILINE)
-        assert section, f"README has no '### `{table}`' section"
-        # the table's comment opens its section (the run's parameters are appended only in the database)
-        assert columns[""].startswith(section.group(1).strip().splitlines()[0]), table
-        for column, text in columns.items():
-            if column:
-                assert f"| `{column}` | {text} |" in section.group(1), f"{table}.{column}"
+    assert schema.tables_markdown() in readme, (
+        "README's published tables differ from reviewpipe.schema: paste `python -m reviewpipe.schema` "
+        "over them")
+    section = re.search(r"^## Published tables\n(.*?)(?=^## )", readme, re.DOTALL | re.MULTILINE).group(1)
+    assert re.findall(r"^### `(\w+)`", section, re.MULTILINE) == list(schema.PUBLISHED_TABLES)
+
+
+def test_the_readme_names_the_input_fields_of_the_schema() -> None:
+    readme = " ".join(README.read_text(encoding="utf-8").split())
+    for kind, fields in (("Review", schema.REVIEW_FIELDS), ("Title", schema.TITLE_FIELDS)):
+        assert f"{kind} fields: {', '.join(fields)}." in readme, kind
 
 
 def test_the_committed_prefect_yaml_follows_the_committed_config(tmp_path: Path) -> None:

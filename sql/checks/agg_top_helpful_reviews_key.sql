@@ -1,12 +1,13 @@
--- agg_top_helpful_reviews: (title_id, ranked_by, rank) unique, ranks 1..n without gaps in each
--- ranking, each review of its title, and each ranking of its own kind of review, never mixed:
+-- agg_top_helpful_reviews: ranks 1..n in each ranking, each review of its title, rankings never mixed
+-- Each ranking is of its own kind of review:
 -- 'helpful_ratio' ranks reviews with a known total someone voted on (so a bound to rank by);
--- 'helpful_votes' ranks reviews with helpful votes and no total (so no total, ratio or bound)
+-- 'helpful_votes' ranks reviews with helpful votes and no total (so no total, ratio or bound).
+-- The rest of the check agg_top_helpful_reviews_key: its key, (title_id, ranked_by, rank), is
+-- checked first (reviewpipe.schema), so ranks 1..n here are n different ranks.
 with top as (
     select
         *,
-        count(*) over (partition by title_id, ranked_by) as ranked,
-        count(*) over (partition by title_id, ranked_by, rank) as copies
+        count(*) over (partition by title_id, ranked_by) as ranked
     from agg_top_helpful_reviews
 ),
 
@@ -16,9 +17,7 @@ final as (
     left join reviews as r using (review_id)
     where r.review_id is null
         or top.title_id is distinct from r.title_id
-        or top.rank is null or top.rank < 1 or top.rank > top.ranked
-        or top.copies > 1
-        or top.ranked_by is null
+        or top.rank < 1 or top.rank > top.ranked
         or top.ranked_by not in ('helpful_ratio', 'helpful_votes')
         or (top.ranked_by = 'helpful_ratio'
             and not coalesce(r.total_votes > 0 and top.helpful_wilson_lb is not null, false))

@@ -3,6 +3,7 @@
 
 -- raw_reviews: one row per record read from a reviews source, every field as the text it arrived as.
 -- grain: (source, file_path, row_number); row_number counts data records from 1 in file order.
+-- Its fields, review_id..total_votes, are reviewpipe.schema's REVIEW_FIELDS, in that order.
 create table if not exists raw_reviews (
     source varchar not null,
     file_path varchar not null,
@@ -26,6 +27,8 @@ create table if not exists raw_reviews (
 );
 
 -- raw_titles: one row per record read from a titles source, as text.
+-- Its fields, title_id..related_to_title_id, are reviewpipe.schema's TITLE_FIELDS, in that order
+-- (a field added later is added below, for old warehouses, in the same order).
 create table if not exists raw_titles (
     source varchar not null,
     file_path varchar not null,

@@ -33,29 +33,15 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from reviewpipe import hooks
+from reviewpipe import hooks, schema
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.files import atomic_write, fsync_path
+from reviewpipe.schema import PUBLISHED_TABLES, STORED_ORDER
 from reviewpipe.settings import SqlSettings
 from reviewpipe.warehouse import quote_identifier, read_model, rows, scalar, sql_dir, sql_literal
 
 log = logging.getLogger(__name__)
 
-PUBLISHED_TABLES = (
-    "titles",
-    "reviews",
-    "agg_title_summary",
-    "agg_rating_distribution",
-    "agg_top_helpful_reviews",
-    "agg_sentiment_agreement",
-    "agg_rating_sentiment_mismatches",
-    "agg_helpfulness",
-    "agg_monthly_trends",
-    "quarantine",
-    "load_log",
-)
-# The order a table's rows are stored in, where it helps: a query on one title reads few blocks.
-STORED_ORDER = {"reviews": "title_id, review_id"}
 # The tables whose rows each belong to one title and depend on its reviews alone (the rows of
 # agg_sentiment_agreement without a title, its overall rows, are replaced with the changed titles'),
 # with the order their models give. In a copy, the changed titles' rows are replaced at the end of
@@ -141,7 +127,7 @@ def build(
                     model = f"select * from (\n{model}\n) order by {STORED_ORDER[table]}"
                 con.execute(f"create or replace table pub.{table} as\n{model}")
         con.execute("use pub")
-        con.execute(read_model("published/comments.sql"))
+        con.execute(schema.comment_statements())
         for table, note in (table_notes or {}).items():
             comment = scalar(
                 con,
@@ -351,13 +337,18 @@ def journal_digests(journal: Path) -> dict[Path, str]:
 
 
 def run_checks(con: duckdb.DuckDBPyConnection) -> None:
-    """Run every query in sql/checks against the current database; raise CheckFailed if one returns rows.
+    """Run every data check against the current database; raise CheckFailed if one returns rows.
 
-    The message names the check, says what it checks (its first comment line) and shows the first
-    offending rows with their column names, on one line.
+    The checks are each published table's key check ("<table>_key", made from reviewpipe.schema)
+    and every query in sql/checks, in name order; a file named like a key check holds further rules
+    of that check and runs after it, under its name. The message names the check, says what it
+    checks (its first comment line) and shows the first offending rows with their column names, on
+    one line.
     """
-    for check in sorted((sql_dir() / "checks").glob("*.sql")):
-        text = check.read_text(encoding="utf-8")
+    checks = [(name, 0, "reviewpipe.schema", text) for name, text in schema.key_checks().items()]
+    checks += [(f.stem, 1, f"sql/checks/{f.name}", f.read_text(encoding="utf-8"))
+               for f in (sql_dir() / "checks").glob("*.sql")]
+    for name, _, where, text in sorted(checks):
         result = con.execute(text + "\nlimit 5")
         offending = result.fetchall()
         if offending:
@@ -366,9 +357,9 @@ def run_checks(con: duckdb.DuckDBPyConnection) -> None:
                 "(" + ", ".join(f"{n} = {v!r}" for n, v in zip(names, row, strict=True)) + ")"
                 for row in offending
             )
-            checks = text.splitlines()[0].removeprefix("--").strip() if text.startswith("--") else ""
+            says = text.splitlines()[0].removeprefix("--").strip() if text.startswith("--") else ""
             raise CheckFailed(
-                f"data check {check.stem} failed ({f'{checks}; ' if checks else ''}sql/checks/{check.name}); "
+                f"data check {name} failed ({f'{says}; ' if says else ''}{where}); "
                 f"first offending rows: {shown}. Nothing was published; the previous reports "
                 "database is unchanged. The staged data passed every staging check, so this is a "
                 "case reviewpipe does not handle: report it with this message."

@@ -17,39 +17,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.presets import with_preset
+from reviewpipe.schema import FIELDS_BY_KIND, REVIEW_FIELDS, TITLE_FIELDS
 
 DEFAULT_CONFIG_NAME = "reviewpipe.toml"
-
-REVIEW_FIELDS: tuple[str, ...] = (
-    "review_id",
-    "title_id",
-    "author",
-    "review_date",
-    "rating",
-    "review_title",
-    "review_text",
-    "helpful_votes",
-    "total_votes",
-)
-TITLE_FIELDS: tuple[str, ...] = (
-    "title_id",
-    "title",
-    "year",
-    "site_rating",
-    "site_votes",
-    "user_review_count",
-    "critic_review_count",
-    "genres",
-    "directors",
-    "writers",
-    "stars",
-    "country",
-    "language",
-    "runtime_minutes",
-    "popularity",
-    "related_to_title_id",
-)
-FIELDS_BY_KIND: dict[str, tuple[str, ...]] = {"reviews": REVIEW_FIELDS, "titles": TITLE_FIELDS}
 
 # Options passed through to DuckDB's readers; anything else is a typo we would rather report.
 READER_OPTIONS: dict[str, frozenset[str]] = {
