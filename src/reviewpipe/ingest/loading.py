@@ -51,10 +51,12 @@ class IngestReport:
     files: list[FileLoad] = field(default_factory=list)
 
     def count(self, status: FileStatus) -> int:
+        """How many files got that status."""
         return sum(1 for f in self.files if f.status == status)
 
     @property
     def records(self) -> int:
+        """Records read from the files loaded."""
         return sum(f.records for f in self.files if f.status == "loaded")
 
 
