@@ -15,13 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewpipe.sources.imdb_page import (
-    REVIEW_KEYS,
-    TITLE_KEYS,
-    NotATitlePage,
-    Page,
-    parse_page,
-)
+from reviewpipe.settings import REVIEW_FIELDS, TITLE_FIELDS
+from reviewpipe.sources.imdb_page import NotATitlePage, Page, parse_page
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SEED_PAGE = SHARED_DATA / "seed_imdb_title_page" / "000_a65f4abb53367698.txt"
@@ -31,12 +26,12 @@ NBSP = "\u00a0"
 
 def title_row(**values: str | None) -> dict[str, str | None]:
     """A full title row: the given values, None for every other key."""
-    return dict.fromkeys(TITLE_KEYS) | values
+    return dict.fromkeys(TITLE_FIELDS) | values
 
 
 def review_row(**values: str | None) -> dict[str, str | None]:
     """A full review row: the given values, None for every other key."""
-    return dict.fromkeys(REVIEW_KEYS) | values
+    return dict.fromkeys(REVIEW_FIELDS) | values
 
 
 def widget(rating: str) -> str:
@@ -770,8 +765,8 @@ def test_any_bytes_give_a_full_page_or_not_a_title_page(content: bytes, as_html:
         page = parse_page(content, "any.html" if as_html else "any.txt")
     except NotATitlePage:
         return
-    assert all(tuple(row) == TITLE_KEYS for row in page.titles)
-    assert all(tuple(row) == REVIEW_KEYS for row in page.reviews)
+    assert all(tuple(row) == TITLE_FIELDS for row in page.titles)
+    assert all(tuple(row) == REVIEW_FIELDS for row in page.reviews)
 
 
 # --- The real seed page --------------------------------------------------------------------------

@@ -53,18 +53,18 @@ def growing(path: Path, line: Callable[[int], str]) -> Iterator[None]:
 
 def reads_apart(monkeypatch, min_bytes: int, max_bytes: int = 1 << 30) -> list[tuple[str, str]]:
     """With files of min_bytes to max_bytes read ahead: (thread, file name) of each file read apart."""
-    from reviewpipe import ingest as ingest_module
+    from reviewpipe.ingest import reading
 
     reads: list[tuple[str, str]] = []
-    read_file_apart = ingest_module.read_file_apart
+    read_file_apart = reading.read_file_apart
 
     def noting_the_thread(job):
         reads.append((threading.current_thread().name, job[1].name))
         return read_file_apart(job)
 
-    monkeypatch.setattr(ingest_module, "read_file_apart", noting_the_thread)
-    monkeypatch.setattr(ingest_module, "READ_AHEAD_MIN_BYTES", min_bytes)
-    monkeypatch.setattr(ingest_module, "READ_AHEAD_MAX_BYTES", max_bytes)
+    monkeypatch.setattr(reading, "read_file_apart", noting_the_thread)
+    monkeypatch.setattr(reading, "READ_AHEAD_MIN_BYTES", min_bytes)
+    monkeypatch.setattr(reading, "READ_AHEAD_MAX_BYTES", max_bytes)
     return reads
 
 
@@ -201,11 +201,11 @@ def test_a_file_is_hashed_again_only_when_its_state_changes(tmp_path: Path, make
     and puts the old modification time back still changes the inode's change time, so it reloads."""
     import os
 
-    from reviewpipe import ingest as ingest_module
+    from reviewpipe.ingest import reading
 
     hashed: list[str] = []
-    real = ingest_module.fingerprint
-    monkeypatch.setattr(ingest_module, "fingerprint", lambda path, source: hashed.append(path.name) or real(path, source))
+    real = reading.fingerprint
+    monkeypatch.setattr(reading, "fingerprint", lambda path, source: hashed.append(path.name) or real(path, source))
     a = write(tmp_path / "in" / "a.csv", HEADER + "tt1,ann,2020-01-01,8,1,2,t,one\n")
     s = make_settings({"name": "rev", "path": str(tmp_path / "in" / "*.csv")})
     load(s, "r1")

@@ -190,6 +190,11 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ())
     return result[0][0] if result else None
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """True when a table of that name exists (in any attached database, temp included)."""
+    return bool(scalar(con, "select count(*) from duckdb_tables() where table_name = ?", [name]))
+
+
 def sql_literal(value: str | Path) -> str:
     """value as a quoted SQL string literal, for the few statements that take no bind parameters
     (ATTACH and COPY paths, comments, the constant columns of a view)."""

@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.settings import Source
+from reviewpipe.settings import REVIEW_FIELDS, TITLE_FIELDS, Source
 
 # Tab-separated exports (IMDb's datasets, Amazon's review dumps) do not quote fields: a lone " in a
 # review body must stay text, not open a quoted field that swallows the following lines.
@@ -162,8 +162,8 @@ def read_imdb_page(path: Path) -> dict[str, pl.DataFrame]:
         raise UnreadableFile(str(exc)) from exc
     frames = {}
     for kind, keys, records in (
-        ("titles", imdb_page.TITLE_KEYS, page.titles),
-        ("reviews", imdb_page.REVIEW_KEYS, page.reviews),
+        ("titles", TITLE_FIELDS, page.titles),
+        ("reviews", REVIEW_FIELDS, page.reviews),
     ):
         frame = pl.DataFrame(records, schema={k: pl.String for k in keys})
         frames[kind] = frame.with_columns(filename=pl.lit(str(path)))
@@ -180,8 +180,7 @@ def csv_dialect(con: duckdb.DuckDBPyConnection, source: Source, path: str) -> di
     rows to skip), except what the source's options set: to read the file with it given.
 
     DuckDB 2.0's read_csv sniffs in time that grows with the square of a quoted field's length when it
-    stores rejected lines (a 200 kB review: 6.5 s; 1 MB: 3 minutes); sniff_csv alone and read_csv with
-    the dialect given are linear (a 50 MB review: 2 s and 0.4 s).
+    stores rejected lines; sniff_csv alone and read_csv with the dialect given are linear.
     """
     options = {**_FORMAT_DEFAULTS[source.format], **csv_buffer(source, path), **source.options}
     # lines that do not fit (bad bytes, a cut-off row) are left to read_csv, which stores them as rejects
