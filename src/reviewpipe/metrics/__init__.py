@@ -64,7 +64,13 @@ from reviewpipe.metrics.titles import (
     title_stats,
     title_summary_from_stats,
 )
-from reviewpipe.metrics.units import COMPOUND_UNIT, SCORE_UNIT, in_units, mean_from_units, std_from_units
+from reviewpipe.metrics.units import (
+    COMPOUND_UNIT,
+    SCORE_UNIT,
+    in_units,
+    mean_from_units,
+    std_from_units,
+)
 
 __all__ = [
     "AGREEMENT_INPUTS", "COMPOUND_UNIT", "MISMATCH_COLUMNS", "REVIEW_METRIC_COLUMNS", "SCALE_COLUMNS",

@@ -16,7 +16,12 @@ from reviewpipe.metrics.agreement import (
 from reviewpipe.metrics.comparable import comparable_ratings, weighted_rating_parameters
 from reviewpipe.metrics.helpfulness import helpfulness, top_helpful_reviews
 from reviewpipe.metrics.per_review import REVIEW_METRIC_COLUMNS, with_review_metrics
-from reviewpipe.metrics.ratings import SCALE_COLUMNS, distribution_from_histogram, rating_shape, title_scales
+from reviewpipe.metrics.ratings import (
+    SCALE_COLUMNS,
+    distribution_from_histogram,
+    rating_shape,
+    title_scales,
+)
 from reviewpipe.metrics.titles import (
     merged_titles,
     monthly_trends_from_partials,
