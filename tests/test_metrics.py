@@ -1743,7 +1743,7 @@ ROW_KEYS = {
 
 
 # The invariants of the chained metrics share one test, to keep the file fast: all_metrics is the
-# costly part (about 100 ms), and each example needs it three times.
+# costly part, and each example needs it three times.
 @settings(max_examples=50, deadline=None)
 @given(review_frames(), score_frames(), st.randoms(use_true_random=False))
 def test_chained_metrics_bounds_and_identical_reruns_in_any_row_order(
