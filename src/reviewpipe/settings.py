@@ -69,7 +69,7 @@ READER_OPTIONS["imdb_page"] = frozenset()
 READER_OPTIONS["tsv"] = READER_OPTIONS["csv"]
 READER_OPTIONS["jsonl"] = READER_OPTIONS["json"]
 
-# Ratings are summed as whole multiples of this unit (metrics.RATING_UNIT, exact), so every point of
+# Ratings are summed as whole multiples of this unit (exactly: metrics.units), so every point of
 # a scale must be one: the finest rating_step is 0.001. A histogram lists every point of a title's
 # scale, at most this many (0..10 in steps of 0.01 is 1,001).
 RATING_UNIT = 1e-3
