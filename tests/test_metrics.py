@@ -53,7 +53,7 @@ from reviewpipe.sentiment import SCORE_SCHEMA
 from reviewpipe.settings import Z_95, MetricsSettings, SentimentSettings
 
 # Column types as the staged tables arrive from DuckDB through Arrow (sql/schema, sql/staging), in
-# the order pipeline.metrics_stage selects them.
+# the order the metrics stage selects them.
 REVIEWS_SCHEMA: dict[str, Any] = {
     "review_id": pl.String,
     "title_id": pl.String,
@@ -1108,7 +1108,7 @@ SHAPE_SCHEMA: dict[str, Any] = {
 
 
 def distribution(titles: dict[str, tuple[int, dict[int, int]]]) -> pl.DataFrame:
-    """rating_distribution's output for {title: (scale, {point: count})}: every point 1..scale."""
+    """distribution_from_histogram's output for {title: (scale, {point: count})}: every point 1..scale."""
     rows = []
     for title, (scale, counts) in titles.items():
         n = sum(counts.values())
