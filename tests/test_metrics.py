@@ -1,7 +1,9 @@
 """Tests for reviewpipe.metrics: hand-worked expected frames for each function, then invariants.
 
 Expected values are worked out by hand in the comments (or by an independent formula), never by
-calling the function under test, so a wrong formula cannot confirm itself.
+calling the function under test, so a wrong formula cannot confirm itself. Where a test goes from
+reviews to a table, it takes the path production takes (see the helpers below: per_review,
+partials_of, distribution_of, stats_of, summary_of, monthly_of), never a shortcut of its own.
 """
 
 from __future__ import annotations
@@ -20,30 +22,27 @@ from polars.testing import assert_frame_equal
 
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.metrics import (
-    COMPOUND_UNIT,
-    RATING_UNIT,
     REVIEW_METRIC_COLUMNS,
     SCORE_UNIT,
-    Z_95,
     comparable_ratings,
-    exact_mean,
-    exact_std,
+    distribution_from_histogram,
     helpful_ratio,
     helpfulness,
+    merge_partials,
     merged_titles,
-    monthly_trends,
+    metric_frames,
+    monthly_trends_from_partials,
+    partial_aggregates,
     rating_class,
     rating_class_of,
-    rating_distribution,
     rating_sentiment_mismatch,
     rating_sentiment_mismatches,
     rating_shape,
-    review_metrics,
     sentiment_agreement,
     sentiment_label,
     spearman,
-    title_scales,
-    title_summary,
+    title_stats,
+    title_summary_from_stats,
     top_helpful_reviews,
     weighted_rating,
     weighted_rating_parameters,
@@ -51,9 +50,10 @@ from reviewpipe.metrics import (
     with_review_metrics,
 )
 from reviewpipe.sentiment import SCORE_SCHEMA
+from reviewpipe.settings import Z_95, MetricsSettings, SentimentSettings
 
 # Column types as the staged tables arrive from DuckDB through Arrow (sql/schema, sql/staging), in
-# the order pipeline.metrics_stage selects them.
+# the order the metrics stage selects them.
 REVIEWS_SCHEMA: dict[str, Any] = {
     "review_id": pl.String,
     "title_id": pl.String,
@@ -85,7 +85,7 @@ TITLES_SCHEMA: dict[str, Any] = {
 }
 PAGE_FIELDS = ["writers", "stars", "country", "language", "runtime_minutes", "popularity",
                "related_to_title_id"]
-# The output of review_metrics, column by column.
+# The per-review metrics published (REVIEW_METRIC_COLUMNS), column by column.
 REVIEW_METRICS_SCHEMA: dict[str, Any] = {
     "review_id": pl.String,
     "helpful_ratio": pl.Float64,
@@ -114,7 +114,7 @@ def with_page_fields(titles: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-# What title_summary reads of review_metrics' output, and of merged_titles' output.
+# What the title summary reads of the per-review metrics, and of merged_titles' output.
 SUMMARY_SCORES_SCHEMA: dict[str, Any] = {
     "review_id": pl.String,
     "sentiment_compound": pl.Float64,
@@ -155,6 +155,50 @@ def scores_frame(rows: list[tuple[Any, ...]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SCORES_SCHEMA, orient="row")
 
 
+NO_SCORES = pl.DataFrame(schema=SCORES_SCHEMA)  # a sentiment cache that has scored no text yet
+
+
+def per_review(reviews: pl.DataFrame, scores: pl.DataFrame, **options: Any) -> pl.LazyFrame:
+    """The reviews with their text's scores (the sentiment cache joined on text_hash, as
+    metrics_stage reads them) and with_review_metrics' columns; `options` are with_review_metrics'."""
+    return with_review_metrics(
+        reviews.lazy().join(scores.lazy(), on="text_hash", how="left", maintain_order="left"), **options
+    )
+
+
+def with_scores(reviews: pl.DataFrame, review_scores: pl.DataFrame) -> pl.LazyFrame:
+    """The reviews with per-review figures given by hand (review_scores, keyed by review_id)."""
+    return reviews.lazy().join(review_scores.lazy(), on="review_id", how="inner", maintain_order="left")
+
+
+def partials_of(scored: pl.DataFrame | pl.LazyFrame) -> dict[str, pl.DataFrame]:
+    """The merged partial aggregates of the scored reviews in one partition, as metrics_stage makes
+    them without a mapper."""
+    return merge_partials([partial_aggregates(scored.lazy().collect())])
+
+
+def distribution_of(reviews: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """The rating distribution of the reviews, made as production makes it: from their histogram."""
+    return distribution_from_histogram(partials_of(reviews)["histogram"].lazy())
+
+
+def stats_of(scored: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """title_stats of the scored reviews, from their partial aggregates."""
+    partials = partials_of(scored)
+    return title_stats(partials["titles"].lazy(), partials["histogram"].lazy())
+
+
+def summary_of(scored: pl.DataFrame | pl.LazyFrame, titles: pl.DataFrame) -> pl.LazyFrame:
+    """The title summary of the scored reviews and merged titles (as metric_frames makes it, but
+    for the scale columns it joins on)."""
+    return title_summary_from_stats(stats_of(scored), titles.lazy())
+
+
+def monthly_of(scored: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """The monthly trends of the scored reviews, from their partial aggregates."""
+    return monthly_trends_from_partials(partials_of(scored)["months"].lazy())
+
+
 def wilson(
     helpful: list[int | None], total: list[int | None], z: float = Z_95
 ) -> list[float | None]:
@@ -163,54 +207,58 @@ def wilson(
     return frame.select(wilson_lower_bound(pl.col("h"), pl.col("n"), z)).to_series().to_list()
 
 
-# --- exact_mean and exact_std ---------------------------------------------------------------------
+# --- exact means and deviations (units) -----------------------------------------------------------
 
 
-def test_exact_mean_and_std_from_integer_units() -> None:
-    frame = pl.DataFrame(
-        {
-            "g": ["a"] * 8 + ["b", "b"] + ["c"],
-            "x": [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0, 0.1234, None, None],
-        }
-    )
-    got = (
-        frame.group_by("g")
-        .agg(mean=exact_mean(pl.col("x"), RATING_UNIT), std=exact_std(pl.col("x"), RATING_UNIT))
-        .sort("g")
-    )
+def test_means_and_deviations_are_taken_from_integer_units() -> None:
+    ratings = {"a": [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], "b": [0.1234, None], "c": [None]}
+    reviews = reviews_frame([(f"{t}{i}", t, r, 10, 0, 0, None)
+                             for t, rs in ratings.items() for i, r in enumerate(rs)])
+    got = stats_of(reviews).select("title_id", mean="rating_mean", std="rating_stddev").sort("title_id")
     # a: 2+4+4+4+5+5+7+9 = 40, mean 40/8 = 5; squared deviations 9+1+1+1+0+0+4+16 = 32,
     #    sample variance 32/7 = 4.571429, stddev sqrt(4.571429) = 2.138090.
     # b: one known value 0.1234 taken in units of 0.001 -> 123 units -> mean 0.123 (nulls ignored,
     #    and the value is rounded to the unit); one value has no sample stddev -> null.
     # c: nothing known -> both null, not NaN (0 units / 0 values).
     expected = pl.DataFrame(
-        {"g": ["a", "b", "c"], "mean": [5.0, 0.123, None], "std": [2.138090, None, None]}
+        {"title_id": ["a", "b", "c"], "mean": [5.0, 0.123, None], "std": [2.138090, None, None]}
     )
-    assert_frame_equal(got, expected, **FLOAT_TOL)
+    assert_frame_equal(got.collect(), expected, **FLOAT_TOL)
 
 
-def test_exact_mean_is_exact_where_a_float_sum_is_not() -> None:
+def test_a_mean_is_exact_where_a_float_sum_is_not() -> None:
     # ten compounds of 0.1: a float sum gives 0.9999999999999999, so its mean is 0.09999999999999999;
-    # in units of 1e-4 the sum is 10 · 1000 = 10000 exactly, 10000 / 10 = 1000, · 1e-4 = 0.1.
-    frame = pl.DataFrame({"x": [0.1] * 10})
+    # in units of 1e-4 (COMPOUND_UNIT) the sum is 10 · 1000 = 10000 exactly, 10000 / 10 = 1000,
+    # · 1e-4 = 0.1.
+    reviews = reviews_frame([(f"r{i}", "t1", None, 10, 0, 0, "h") for i in range(10)])
+    scores = scores_frame([("h", 0.1, 0.2, 0.8, 0.0, 0.1, 1, 1.0, 0.0)])
     assert sum([0.1] * 10) / 10 != 0.1  # the float route really is off
-    got = frame.select(exact_mean(pl.col("x"), COMPOUND_UNIT)).item()
+    got = stats_of(per_review(reviews, scores)).collect()["whole_text_sentiment_mean"].item()
     assert got == 0.1
 
 
-def test_exact_mean_takes_a_value_half_a_unit_from_two_the_same_way_in_every_plan() -> None:
+def test_a_value_half_a_unit_from_two_is_taken_the_same_way_in_every_plan() -> None:
     # a review's sentence mean in the generated sample, -0.32463749999999997, lies within rounding
     # error of half a millionth (SCORE_UNIT) between -0.324637 and -0.324638. Divided by the unit,
     # an eager and a lazy group-by of Polars took it to different units (a Dask run published
     # another monthly mean than a local run); it must come out the same in both: the double times
-    # 10^6 is -324637.49999999994, 324637 units.
+    # 10^6 is -324637.49999999994, 324637 units. Here: the whole in one partition, and one
+    # partition per review merged (what a Dask run does); c holds all three values.
     x = -0.32463749999999997
-    frame = pl.DataFrame({"g": ["a", "a", "b"], "x": [x, 0.5, x]})
-    mean = exact_mean(pl.col("x"), SCORE_UNIT)
-    eager = frame.group_by("g").agg(mean).sort("g")
-    lazy = frame.lazy().group_by("g").agg(mean).sort("g").collect()
-    assert eager["x"].to_list() == lazy["x"].to_list() == [(-324637 + 500000) / 2 * SCORE_UNIT, -0.324637]
-    assert frame.select(mean).item() == (-324637 * 2 + 500000) / 3 * SCORE_UNIT
+    reviews = reviews_frame([("r1", "a", None, 10, 0, 0, "hx"), ("r2", "a", None, 10, 0, 0, "h5"),
+                             ("r3", "b", None, 10, 0, 0, "hx"), ("r4", "c", None, 10, 0, 0, "hx"),
+                             ("r5", "c", None, 10, 0, 0, "h5"), ("r6", "c", None, 10, 0, 0, "hx")])
+    scores = scores_frame([("hx", 0.0, 0.0, 1.0, 0.0, x, 1, 0.0, 1.0),
+                           ("h5", 0.0, 0.0, 1.0, 0.0, 0.5, 1, 1.0, 0.0)])
+    scored = per_review(reviews, scores).collect()
+    whole = partials_of(scored)["titles"]
+    parts = merge_partials([partial_aggregates(scored.slice(i, 1)) for i in range(scored.height)])["titles"]
+    for partials in (whole, parts):
+        units = dict(partials.select("title_id", "sentence_units").iter_rows())
+        assert units == {"a": -324637 + 500000, "b": -324637, "c": -324637 * 2 + 500000}
+    stats = stats_of(scored).collect().sort("title_id")
+    assert stats["sentence_sentiment_mean"].to_list() == [
+        (-324637 + 500000) / 2 * SCORE_UNIT, -0.324637, (-324637 * 2 + 500000) / 3 * SCORE_UNIT]
 
 
 # --- helpful_ratio and wilson_lower_bound ---------------------------------------------------------
@@ -263,6 +311,8 @@ def test_wilson_lower_bound_of_zero_helpful_is_zero_and_never_negative() -> None
 def test_default_z_is_the_two_sided_95_percent_normal_quantile() -> None:
     # Φ⁻¹(0.975) from the standard library, not from the constant under test
     assert Z_95 == pytest.approx(NormalDist().inv_cdf(0.975), abs=1e-12)
+    # the one constant is the default of both settings that give a z
+    assert MetricsSettings().wilson_z == MetricsSettings().confidence_z == Z_95
 
 
 # --- sentiment_label ------------------------------------------------------------------------------
@@ -361,10 +411,10 @@ def test_rating_sentiment_mismatch_flags_strong_disagreement_only() -> None:
     assert stricter["flag"].to_list() == [False] * 11
 
 
-# --- review_metrics -------------------------------------------------------------------------------
+# --- with_review_metrics --------------------------------------------------------------------------
 
 
-def test_review_metrics_joins_scores_by_text_hash() -> None:
+def test_with_review_metrics_of_reviews_with_their_texts_scores() -> None:
     reviews = reviews_frame(
         [
             ("r1", "t1", 8.0, 10, 41, 57, "h_good"),
@@ -382,7 +432,7 @@ def test_review_metrics_joins_scores_by_text_hash() -> None:
             ("h_unused", 0.0, 0.0, 1.0, 0.0, 0.0, 1, 0.0, 0.0),
         ]
     )
-    got = review_metrics(reviews.lazy(), scores.lazy(), z=1.96).collect().sort("review_id")
+    got = per_review(reviews, scores, z=1.96).select(REVIEW_METRIC_COLUMNS).collect().sort("review_id")
     # ratios: 41/57 = 0.719298, 0 of 0 -> null, 5/5 = 1, 0/5 = 0, unknown -> null.
     # bounds at z = 1.96 (worked out in test_wilson_lower_bound_matches_hand_worked_values):
     # 41/57 -> 0.591696, 0 of 0 -> 0, 5/5 -> 0.565509, 0/5 -> 0, unknown -> null.
@@ -411,7 +461,7 @@ def test_review_metrics_joins_scores_by_text_hash() -> None:
     assert_frame_equal(got, expected, **FLOAT_TOL)
 
 
-def test_review_metrics_whole_measure_scores_by_the_whole_text() -> None:
+def test_with_review_metrics_whole_measure_scores_by_the_whole_text() -> None:
     reviews = reviews_frame(
         [("r1", "t1", 2.0, 10, 0, 0, "h_bad"), ("r2", "t1", 9.0, 10, 0, 0, "h_mixed")]
     )
@@ -422,7 +472,7 @@ def test_review_metrics_whole_measure_scores_by_the_whole_text() -> None:
         ]
     )
     got = (
-        review_metrics(reviews.lazy(), scores.lazy(), measure="whole")
+        per_review(reviews, scores, measure="whole")
         .collect()
         .select("review_id", "sentiment_score", "rating_sentiment_mismatch")
     )
@@ -439,14 +489,12 @@ def test_review_metrics_whole_measure_scores_by_the_whole_text() -> None:
     assert_frame_equal(got, expected)
 
 
-def test_review_metrics_passes_its_thresholds_to_the_labels_and_the_flag() -> None:
+def test_with_review_metrics_passes_its_thresholds_to_the_labels_and_the_flag() -> None:
     reviews = reviews_frame([("r1", "t1", 8.0, 10, 1, 2, "h"), ("r2", "t1", 1.0, 10, 0, 0, "g")])
     scores = scores_frame(
         [("h", 0.3, 0.3, 0.7, 0.0, -0.3, 2, 0.0, 0.5), ("g", 0.6, 0.5, 0.5, 0.0, 0.6, 1, 1.0, 0.0)]
     )
-    got = review_metrics(
-        reviews.lazy(), scores.lazy(), threshold=0.5, mismatch_threshold=0.7
-    ).collect()
+    got = per_review(reviews, scores, threshold=0.5, mismatch_threshold=0.7).collect()
     # 0.3 / -0.3 would be positive / negative at the default 0.05, but lie inside the configured
     # ±0.5; 0.6 is beyond it. r2's 1/10 with 0.6 would mismatch at the default 0.5, not at 0.7.
     assert got["sentiment_label"].to_list() == ["neutral", "positive"]
@@ -454,7 +502,7 @@ def test_review_metrics_passes_its_thresholds_to_the_labels_and_the_flag() -> No
     assert got["rating_sentiment_mismatch"].to_list() == [False, False]
 
 
-# --- rating_distribution --------------------------------------------------------------------------
+# --- distribution_from_histogram ------------------------------------------------------------------
 
 
 def test_rating_distribution_lists_every_point_of_the_scale() -> None:
@@ -474,7 +522,7 @@ def test_rating_distribution_lists_every_point_of_the_scale() -> None:
             ("c1", "t_none", None, 10, 0, 0, "h"),
         ]
     )
-    got = rating_distribution(reviews.lazy()).collect()
+    got = distribution_of(reviews).collect()
     # t10 sorts before t5 (string order). t10 lists 1..10 plus its own 4.5 row between 4 and 5
     # (11 rows): 1 of 4 rated -> 0.25, three 8s -> 0.75, the rest 0. t5 lists exactly 1..5 and
     # leaves the unrated review out of the denominator: 1 of 3 -> 1/3, 2 of 3 -> 2/3. t_none has
@@ -506,7 +554,7 @@ def test_rating_distribution_shares_sum_to_one_per_title() -> None:
          ("x3", "t1", 3.0, 5, 0, 0, None), ("y1", "t2", 10.0, 10, 0, 0, None)]
     )
     totals = (
-        rating_distribution(reviews.lazy())
+        distribution_of(reviews)
         .group_by("title_id")
         .agg(share=pl.col("share").sum(), review_count=pl.col("review_count").sum())
         .sort("title_id")
@@ -577,7 +625,7 @@ def test_merged_titles_the_file_whose_path_sorts_last_wins_whatever_its_time() -
     assert got.select("site_rating", "site_votes").row(0) == (8.1, 34370)
 
 
-# --- title_summary --------------------------------------------------------------------------------
+# --- the title summary: title_stats and title_summary_from_stats ---------------------------------
 
 
 def test_title_summary_counts_statistics_votes_and_sentiment_shares() -> None:
@@ -593,7 +641,7 @@ def test_title_summary_counts_statistics_votes_and_sentiment_shares() -> None:
         dates=[date(2024, 3, 5), date(2023, 12, 31), None, date(2024, 1, 15), date(2024, 2, 1),
                None],
     )
-    # the output of review_metrics (sentence measure), reduced to what title_summary reads
+    # the per-review metrics (sentence measure), reduced to what the title summary reads
     review_scores = pl.DataFrame(
         [
             # review_id, whole-text compound, its label, sentence mean, sentiment_score
@@ -612,7 +660,7 @@ def test_title_summary_counts_statistics_votes_and_sentiment_shares() -> None:
         schema=SUMMARY_TITLES_SCHEMA,
         orient="row",
     )
-    got = title_summary(reviews.lazy(), review_scores.lazy(), titles.lazy()).collect()
+    got = summary_of(with_scores(reviews, review_scores), titles).collect()
     # t1: 5 reviews, 4 rated (8, 6, 10, 8): mean 32/4 = 8; median of 6, 8, 8, 10 = 8;
     #   sample stddev sqrt((0 + 4 + 4 + 0) / (4 - 1)) = sqrt(8/3) = 1.632993;
     #   helpful 3+0+5+1+0 = 9, total 4+2+5+1+0 = 12;
@@ -676,8 +724,7 @@ def test_title_summary_sentiment_mean_follows_the_configured_measure(
     scores = scores_frame(
         [("h1", 0.6, 0.4, 0.6, 0.0, 0.02, 2, 0.5, 0.5), ("h2", -0.2, 0.1, 0.6, 0.3, -0.4, 1, 0.0, 1.0)]
     )
-    per_review = review_metrics(reviews.lazy(), scores.lazy(), measure=measure)
-    got = title_summary(reviews.lazy(), per_review, pl.LazyFrame(schema=SUMMARY_TITLES_SCHEMA))
+    got = summary_of(per_review(reviews, scores, measure=measure), pl.DataFrame(schema=SUMMARY_TITLES_SCHEMA))
     row = got.collect().row(0, named=True)
     assert row["sentiment_mean"] == pytest.approx(sentiment_mean, abs=1e-9)
     # the shares count the whole-text labels whatever the measure: positive (0.6) and negative
@@ -696,7 +743,7 @@ def test_title_summary_means_are_null_when_there_is_nothing_to_average() -> None
         [("u1", None, None, None, None)], schema=SUMMARY_SCORES_SCHEMA, orient="row"
     )
     titles = pl.DataFrame(schema=SUMMARY_TITLES_SCHEMA)
-    got = title_summary(reviews.lazy(), review_scores.lazy(), titles.lazy()).collect()
+    got = summary_of(with_scores(reviews, review_scores), titles).collect()
     # a mean of no values is unknown: null, as Polars' mean() gives and as the stddev is, not the
     # NaN of an exact unit sum 0 divided by a count of 0, which DuckDB and the CSV would carry as
     # a number
@@ -751,7 +798,7 @@ def test_top_helpful_reviews_breaks_ties_by_helpful_then_total_then_review_id() 
         },
         orient="row",
     )
-    got = top_helpful_reviews(reviews.lazy(), review_scores.lazy(), n=4).collect()
+    got = top_helpful_reviews(with_scores(reviews, review_scores), n=4).collect()
     # t1: r5 has the highest bound -> 1; among the 0.30 ties r2, r3, r4 have more helpful votes (3)
     # than r1 (2); of those r3 and r4 have more total votes (7) than r2 (6); r3 and r4 tie on
     # everything, so review_id decides: r3, r4, r2. n = 4 cuts r1. r6 had no votes -> never ranked.
@@ -779,9 +826,7 @@ def test_top_helpful_reviews_ranks_by_wilson_bound_not_by_ratio() -> None:
             ("d", "t1", None, 10, 1, 1, None),
         ]
     )
-    scores = pl.DataFrame(schema=SCORES_SCHEMA)
-    per_review = review_metrics(reviews.lazy(), scores.lazy(), z=1.96)
-    got = top_helpful_reviews(reviews.lazy(), per_review, n=10).collect()
+    got = top_helpful_reviews(per_review(reviews, NO_SCORES, z=1.96), n=10).collect()
     # bounds at z = 1.96 (hand-worked above, 1 of 1: (1 + 1.9208 - 1.9208) / 4.8416 = 0.206543):
     # 9/10 -> 0.595844 > 41/57 -> 0.591696 > 5/5 -> 0.565509 > 1/1 -> 0.206543, while by ratio
     # the order would be a, d (1.0) then c (0.9), b (0.72).
@@ -800,7 +845,7 @@ def test_top_helpful_reviews_ranks_by_wilson_bound_not_by_ratio() -> None:
 
 def test_top_helpful_reviews_does_not_rank_an_unknown_bound_first() -> None:
     # Staging lets this row through: blank helpful_votes with total_votes given (only the reverse,
-    # helpful without total, is quarantined), so review_metrics gives it a null bound.
+    # helpful without total, is quarantined), so with_review_metrics gives it a null bound.
     reviews = reviews_frame(
         [
             ("a", "t1", None, 10, None, 5, None),
@@ -808,8 +853,7 @@ def test_top_helpful_reviews_does_not_rank_an_unknown_bound_first() -> None:
             ("c", "t1", None, 10, 1, 1, None),
         ]
     )
-    per_review = review_metrics(reviews.lazy(), pl.LazyFrame(schema=SCORES_SCHEMA))
-    got = top_helpful_reviews(reviews.lazy(), per_review, n=2).collect()
+    got = top_helpful_reviews(per_review(reviews, NO_SCORES), n=2).collect()
     # the two reviews with a known bound (9/10 -> 0.5958, 1/1 -> 0.2065) are the two most helpful;
     # a review whose helpfulness is unknown must not push one of them out
     assert got["review_id"].to_list() == ["b", "c"]
@@ -819,8 +863,7 @@ def test_top_helpful_reviews_zero_helpful_ties_go_to_more_total_votes() -> None:
     reviews = reviews_frame(
         [("a", "t1", None, 10, 0, 3, None), ("b", "t1", None, 10, 0, 5, None)]
     )
-    per_review = review_metrics(reviews.lazy(), pl.LazyFrame(schema=SCORES_SCHEMA))
-    got = top_helpful_reviews(reviews.lazy(), per_review, n=10).collect()
+    got = top_helpful_reviews(per_review(reviews, NO_SCORES), n=10).collect()
     # 0 of 3 and 0 of 5 both have bound 0 (p = 0 makes the numerator z²/2n - z·z/2n = 0) and the
     # same helpful votes (0), so the next tie-break decides: more total votes first -> b, then a
     assert got["review_id"].to_list() == ["b", "a"]
@@ -828,8 +871,8 @@ def test_top_helpful_reviews_zero_helpful_ties_go_to_more_total_votes() -> None:
 
 # --- weighted_rating_parameters, weighted_rating, comparable_ratings ------------------------------
 
-# What weighted_rating_parameters and comparable_ratings read: title_summary's output joined with
-# the title's rating_scale (pipeline.metrics_stage).
+# What weighted_rating_parameters and comparable_ratings read: the title summary joined with the
+# title's rating_scale (metrics.metric_frames).
 COMPARABLE_SUMMARY_SCHEMA: dict[str, Any] = {
     "title_id": pl.String,
     "rating_scale": pl.Int32,
@@ -1065,7 +1108,7 @@ SHAPE_SCHEMA: dict[str, Any] = {
 
 
 def distribution(titles: dict[str, tuple[int, dict[int, int]]]) -> pl.DataFrame:
-    """rating_distribution's output for {title: (scale, {point: count})}: every point 1..scale."""
+    """distribution_from_histogram's output for {title: (scale, {point: count})}: every point 1..scale."""
     rows = []
     for title, (scale, counts) in titles.items():
         n = sum(counts.values())
@@ -1246,7 +1289,7 @@ def test_sentiment_agreement_per_title_and_overall() -> None:
         schema=AGREEMENT_SCORES_SCHEMA,
         orient="row",
     )
-    got = sentiment_agreement(reviews.lazy(), review_scores.lazy()).collect()
+    got = sentiment_agreement(with_scores(reviews, review_scores)).collect()
     # t1: compared (rating and compound known) a, b, c, d, e = 5. In a class: a, b, c, e.
     #   whole labels agree on a, c -> 2/4 = 0.5; sentence labels on a, c, e -> 3/4 = 0.75.
     #   Spearman, no ties: rating ranks a5 b4 c2 d3 e1; compound ranks a4 b2 c1 d5 e3;
@@ -1317,7 +1360,7 @@ def test_rating_sentiment_mismatches_ranks_by_strength_then_helpfulness_then_id(
         },
         orient="row",
     )
-    got = rating_sentiment_mismatches(reviews.lazy(), review_scores.lazy()).collect()
+    got = rating_sentiment_mismatches(with_scores(reviews, review_scores)).collect()
     # strength = |score|. All flagged, strongest first:
     #   0.8: m2 (lb 0.3), m1 (0.1), n2 (0.0) -> read_order 1, 2, 3;
     #   0.7: n1 and n3 tie on strength and lb 0.0 -> review_id: n1 4, n3 5;
@@ -1389,11 +1432,11 @@ def test_helpfulness_shares_and_spearman_by_hand() -> None:
     review_scores = pl.DataFrame(
         {
             "review_id": list("abcdefghi"),
-            # helpful / total as review_metrics gives it: d and g had no votes
+            # helpful / total as with_review_metrics gives it: d and g had no votes
             "helpful_ratio": [0.8, 0.25, 0.6, None, 1.0, 1.0, None, 0.5, 0.0],
         }
     )
-    got = helpfulness(reviews.lazy(), review_scores.lazy()).collect()
+    got = helpfulness(with_scores(reviews, review_scores)).collect()
     # t1: 6 reviews, 5 with votes (not d) -> 5/6 = 0.833333; helpful 8+1+3+0+1+2 = 15 of
     #   10+4+5+0+1+2 = 22 votes -> 0.681818.
     #   helpful_ratio vs rating over voted reviews with a rating (a, b, c, e; f has none):
@@ -1417,7 +1460,7 @@ def test_helpfulness_shares_and_spearman_by_hand() -> None:
     assert_frame_equal(got, expected, **FLOAT_TOL)
 
 
-# --- monthly_trends -------------------------------------------------------------------------------
+# --- monthly_trends_from_partials -----------------------------------------------------------------
 
 
 def test_monthly_trends_by_calendar_month() -> None:
@@ -1436,7 +1479,7 @@ def test_monthly_trends_by_calendar_month() -> None:
     review_scores = pl.DataFrame(
         {"review_id": list("abcdef"), "sentiment_score": [0.5, -0.1, None, 0.9, 0.2, 0.3]}
     )
-    got = monthly_trends(reviews.lazy(), review_scores.lazy()).collect()
+    got = monthly_of(with_scores(reviews, review_scores)).collect()
     # months are the first day: 2023-12-15 -> 2023-12-01; 2024-01-05 and 2024-01-31 -> 2024-01-01;
     # 2024-02-01 stays. d has no date and counts nowhere (its 10 and 5 votes would show).
     # t1 2023-12: e: 1 review, rating 7, score 0.2, 1 of 3 helpful -> 1/3.
@@ -1597,7 +1640,7 @@ SCORES = scores_frame(
 def test_rating_distribution_shares_sum_to_one_and_counts_to_rated_reviews(
     reviews: pl.DataFrame,
 ) -> None:
-    dist = rating_distribution(reviews.lazy()).collect()
+    dist = distribution_of(reviews).collect()
     rated = reviews.filter(pl.col("rating").is_not_null())
     by_title = dist.group_by("title_id").agg(
         share=pl.col("share").sum(),
@@ -1621,8 +1664,7 @@ def test_rating_distribution_shares_sum_to_one_and_counts_to_rated_reviews(
 @settings(max_examples=100, deadline=None)
 @given(review_frames(), st.integers(min_value=1, max_value=5))
 def test_top_helpful_reviews_ranks_are_gapless_and_at_most_n(reviews: pl.DataFrame, n: int) -> None:
-    per_review = review_metrics(reviews.lazy(), SCORES.lazy()).collect()
-    top = top_helpful_reviews(reviews.lazy(), per_review.lazy(), n).collect()
+    top = top_helpful_reviews(per_review(reviews, SCORES), n).collect()
     voted = dict(reviews.filter(pl.col("total_votes") > 0).group_by("title_id").len().iter_rows())
     # the ranking by bound; the one by helpful votes alone is test_helpful_only_votes_...'s
     top = top.filter(pl.col("ranked_by") == "helpful_ratio")
@@ -1635,46 +1677,24 @@ def test_top_helpful_reviews_ranks_are_gapless_and_at_most_n(reviews: pl.DataFra
         assert all(a >= b for a, b in itertools.pairwise(lbs))
 
 
+def with_text_scores(reviews: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
+    """Each review with its text's scores, as metrics_stage reads them (the cache joined on text_hash)."""
+    return reviews.join(scores, on="text_hash", how="left", maintain_order="left")
+
+
 def all_metrics(
     reviews: pl.DataFrame, scores: pl.DataFrame, titles: pl.DataFrame
 ) -> dict[str, pl.DataFrame]:
-    """Every metric frame, computed from the given inputs the way pipeline.metrics_stage chains
-    them, plus a bare spearman."""
-    per_review = review_metrics(reviews.lazy(), scores.lazy()).collect()
-    merged = merged_titles(titles.lazy()).collect()
-    dist = rating_distribution(reviews.lazy()).collect()
-    bare_summary = title_summary(reviews.lazy(), per_review.lazy(), merged.lazy()).collect()
-    # metrics_stage's join keeps no row order (Polars' default), so its rows come out in a
-    # different order from run to run; sorted here so that what follows gets the same input
-    summary = (
-        bare_summary.lazy()
-        .join(title_scales(dist.lazy()), on="title_id", how="left")
-        .collect()
-        .sort("title_id")
-    )
-    parameters = weighted_rating_parameters(summary.lazy()).collect()
-    joined = reviews.lazy().join(per_review.lazy(), on="review_id")
-    return {
-        "review_metrics": per_review,
-        "merged_titles": merged,
-        "rating_distribution": dist,
-        "title_summary": bare_summary,
-        "title_summary_with_scale": summary,
-        "weighted_rating_parameters": parameters,
-        "comparable_ratings": comparable_ratings(summary.lazy(), parameters.lazy()).collect(),
-        "rating_shape": rating_shape(dist.lazy()).collect(),
-        "top_helpful_reviews": top_helpful_reviews(reviews.lazy(), per_review.lazy(), 3).collect(),
-        "sentiment_agreement": sentiment_agreement(reviews.lazy(), per_review.lazy()).collect(),
-        "rating_sentiment_mismatches": rating_sentiment_mismatches(
-            reviews.lazy(), per_review.lazy()
-        ).collect(),
-        "helpfulness": helpfulness(reviews.lazy(), per_review.lazy()).collect(),
-        "monthly_trends": monthly_trends(reviews.lazy(), per_review.lazy()).collect(),
-        # spearman promises one row per group, in no particular order (a group_by): sorted here
-        "spearman": spearman(joined, ["title_id"], "rating", "sentiment_score", "rho")
-        .collect()
-        .sort("title_id"),
-    }
+    """Every metric frame as production makes it (metric_frames, the top 3 helpful reviews per
+    title), plus a bare spearman."""
+    frames = metric_frames(with_text_scores(reviews, scores), titles,
+                           MetricsSettings(top_helpful_per_title=3), SentimentSettings(),
+                           merged_partials=partials_of)
+    joined = with_text_scores(reviews, scores).lazy().join(
+        frames["metric_reviews"].lazy().select("review_id", "sentiment_score"), on="review_id")
+    # spearman promises one row per group, in no particular order (a group_by): sorted here
+    return frames | {"spearman": spearman(joined, ["title_id"], "rating", "sentiment_score", "rho")
+                     .collect().sort("title_id")}
 
 
 TITLES = with_page_fields(pl.DataFrame(
@@ -1706,23 +1726,24 @@ def between(x: float, a: float, b: float) -> bool:
 
 # the per-title (and overall) aggregates, and the columns that identify a row of each
 ROW_KEYS = {
-    "rating_distribution": ["title_id", "rating"],
-    "title_summary": ["title_id"],
-    "title_summary_with_scale": ["title_id"],
-    "weighted_rating_parameters": ["basis", "rating_scale"],
-    "comparable_ratings": ["title_id"],
-    "rating_shape": ["title_id"],
-    "sentiment_agreement": ["scope", "title_id", "rating_scale"],
-    "rating_sentiment_mismatches": ["title_id", "rank"],
-    "top_helpful_reviews": ["title_id", "ranked_by", "rank"],
-    "helpfulness": ["title_id"],
-    "monthly_trends": ["title_id", "month"],
+    "metric_titles": ["title_id"],
+    "metric_reviews": ["review_id"],
+    "metric_rating_distribution": ["title_id", "rating"],
+    "metric_title_summary": ["title_id"],
+    "metric_weighted_rating_parameters": ["basis", "rating_scale", "rating_min", "rating_step"],
+    "metric_comparable_ratings": ["title_id"],
+    "metric_rating_shape": ["title_id"],
+    "metric_sentiment_agreement": ["scope", "title_id", "rating_scale"],
+    "metric_rating_sentiment_mismatches": ["title_id", "rank"],
+    "metric_top_helpful_reviews": ["title_id", "ranked_by", "rank"],
+    "metric_helpfulness": ["title_id"],
+    "metric_monthly_trends": ["title_id", "month"],
     "spearman": ["title_id"],
 }
 
 
 # The invariants of the chained metrics share one test, to keep the file fast: all_metrics is the
-# costly part (about 100 ms), and each example needs it three times.
+# costly part, and each example needs it three times.
 @settings(max_examples=50, deadline=None)
 @given(review_frames(), score_frames(), st.randoms(use_true_random=False))
 def test_chained_metrics_bounds_and_identical_reruns_in_any_row_order(
@@ -1733,20 +1754,6 @@ def test_chained_metrics_bounds_and_identical_reruns_in_any_row_order(
     # every figure within its bounds
     check_comparable_ratings_ranges(reviews, first)
     check_agreement_helpfulness_and_trend_ranges(reviews, first)
-    # metrics_stage's form: each review carries its scores and metrics in one frame, no joins
-    scored = with_review_metrics(
-        reviews.lazy().join(scores.lazy(), on="text_hash", how="left", maintain_order="left")
-    ).collect()
-    assert_identical("review_metrics (one frame)", scored.select(REVIEW_METRIC_COLUMNS),
-                     first["review_metrics"])
-    for name, one_frame in (
-        ("top_helpful_reviews", top_helpful_reviews(scored.lazy(), None, 3)),
-        ("sentiment_agreement", sentiment_agreement(scored.lazy())),
-        ("rating_sentiment_mismatches", rating_sentiment_mismatches(scored.lazy())),
-        ("helpfulness", helpfulness(scored.lazy())),
-        ("monthly_trends", monthly_trends(scored.lazy())),
-    ):
-        assert_identical(f"{name} (one frame)", one_frame.collect(), first[name])
     # inputs are exactly as they were, values and order
     assert_frame_equal(reviews, reviews_before, check_exact=True)
     assert_frame_equal(scores, scores_before, check_exact=True)
@@ -1757,7 +1764,7 @@ def test_chained_metrics_bounds_and_identical_reruns_in_any_row_order(
     for name, frame in first.items():
         assert_identical(name, second[name], frame)
     # one row per review, none lost or duplicated by the join
-    assert sorted(first["review_metrics"]["review_id"]) == sorted(reviews["review_id"])
+    assert sorted(first["metric_reviews"]["review_id"]) == sorted(reviews["review_id"])
     # the same reviews and cache in another row order: every aggregate is bit-identical once both
     # are sorted by their key (a float sum in arrival order would differ in the last bit)
     order, score_order = list(range(reviews.height)), list(range(scores.height))
@@ -1777,14 +1784,14 @@ def check_comparable_ratings_ranges(
 ) -> None:
     """bayesian_rating and weighted_rating on L..K between the title's mean and the midpoint / C;
     the interval around the mean; on thumbs the share recommended, counted, within its interval."""
-    params = frames["weighted_rating_parameters"]
+    params = frames["metric_weighted_rating_parameters"]
     c_of = {(p["rating_scale"], p["rating_min"], p["rating_step"]): p["c"]
             for p in params.iter_rows(named=True) if p["basis"] == "reviews"}
     site = params.filter(pl.col("basis") == "site")
-    rows = frames["title_summary_with_scale"].join(
-        frames["comparable_ratings"], on="title_id", how="left"
-    )
-    assert rows.height == frames["title_summary"].height  # one comparable row per title
+    summary = frames["metric_title_summary"]
+    rows = summary.join(frames["metric_comparable_ratings"], on="title_id", how="left")
+    # one comparable row per title
+    assert rows.height == frames["metric_comparable_ratings"].height == summary.height
     ratings_of: dict[str, list[float]] = {}
     for title, rating in reviews.select("title_id", "rating").iter_rows():
         if rating is not None:
@@ -1831,7 +1838,7 @@ def check_comparable_ratings_ranges(
 @settings(max_examples=100, deadline=None)
 @given(review_frames())
 def test_rating_shape_figures_lie_in_their_ranges(reviews: pl.DataFrame) -> None:
-    shape = rating_shape(rating_distribution(reviews.lazy())).collect()
+    shape = rating_shape(distribution_of(reviews)).collect()
     rated = reviews.filter(pl.col("rating").is_not_null())
     assert sorted(shape["title_id"]) == sorted(rated["title_id"].unique())
     for row in shape.iter_rows(named=True):
@@ -1929,7 +1936,7 @@ def check_agreement_helpfulness_and_trend_ranges(
     reviews: pl.DataFrame, frames: dict[str, pl.DataFrame]
 ) -> None:
     """Label agreements, voted/helpful shares and ratios in [0, 1], Spearman values in [-1, 1]."""
-    agreement = frames["sentiment_agreement"]
+    agreement = frames["metric_sentiment_agreement"]
     for column in ("spearman_whole", "spearman_sentence"):
         assert agreement[column].drop_nulls().is_between(-1.0, 1.0).all()
     for column in ("label_agreement_whole", "label_agreement_sentence"):
@@ -1938,20 +1945,20 @@ def check_agreement_helpfulness_and_trend_ranges(
     overall = agreement.filter(pl.col("scope") == "overall")["compared_reviews"].sum()
     per_title = agreement.filter(pl.col("scope") == "title")["compared_reviews"].sum()
     assert overall == per_title
-    helpful = frames["helpfulness"]
+    helpful = frames["metric_helpfulness"]
     for column in ("voted_share", "helpful_share"):
         assert helpful[column].drop_nulls().is_between(0.0, 1.0).all()
     for column in ("helpfulness_rating_spearman", "helpfulness_length_spearman"):
         assert helpful[column].drop_nulls().is_between(-1.0, 1.0).all()
-    trends = frames["monthly_trends"]
+    trends = frames["metric_monthly_trends"]
     assert trends["helpful_ratio"].drop_nulls().is_between(0.0, 1.0).all()
     assert (trends["month"].dt.day() == 1).all()
     # every dated review is in exactly one month of its title
     dated = reviews.filter(pl.col("review_date").is_not_null())
     assert trends["review_count"].sum() == dated.height
     # mismatches are exactly the flagged reviews, read_order 1..k
-    flagged = frames["review_metrics"].filter(pl.col("rating_sentiment_mismatch"))
-    mismatches = frames["rating_sentiment_mismatches"]
+    flagged = frames["metric_reviews"].filter(pl.col("rating_sentiment_mismatch"))
+    mismatches = frames["metric_rating_sentiment_mismatches"]
     assert sorted(mismatches["review_id"]) == sorted(flagged["review_id"])
     assert sorted(mismatches["read_order"]) == list(range(1, flagged.height + 1))
 
@@ -1962,10 +1969,7 @@ def test_partial_aggregates_of_any_partitioning_merge_into_those_of_the_whole(
     reviews: pl.DataFrame, scores: pl.DataFrame, cuts: list[int]
 ) -> None:
     """What runs on Dask workers: sums per partition, merged, are exactly the sums of the whole."""
-    from reviewpipe.metrics import merge_partials, partial_aggregates
-
-    scored = reviews.join(review_metrics(reviews.lazy(), scores.lazy()).collect(), on="review_id",
-                          how="left", maintain_order="left")
+    scored = per_review(reviews, scores).collect()
     bounds = sorted({0, scored.height, *(min(c, scored.height) for c in cuts)})
     parts = [scored.slice(a, b - a) for a, b in zip(bounds, bounds[1:])] or [scored]
     whole = merge_partials([partial_aggregates(scored)])
@@ -1994,8 +1998,7 @@ def test_top_helpful_reviews_ranks_helpful_only_reviews_apart_by_helpful_votes()
             ("none-a", "t3", None, 10, None, None, None),
         ]
     )
-    per_review = review_metrics(reviews.lazy(), pl.LazyFrame(schema=SCORES_SCHEMA), z=1.96)
-    got = top_helpful_reviews(reviews.lazy(), per_review, n=2).collect()
+    got = top_helpful_reviews(per_review(reviews, NO_SCORES, z=1.96), n=2).collect()
     # t1 by ratio (z = 1.96, as worked out above): 9/10 (bound 0.5958) before 1/1 (0.2065); 0 of 0 nobody voted on -> unranked.
     # t1 by helpful votes: 30 first; yelp-a and yelp-c tie on 12 and review_id decides, and n = 2
     #   cuts yelp-c; yelp-d has 0 helpful votes (nobody found it helpful) -> unranked. The Yelp
@@ -2027,8 +2030,7 @@ def test_helpfulness_shares_leave_helpful_only_reviews_out_and_count_them_apart(
             ("g", "t3", 6.0, 10, None, None, None),
         ]
     )
-    per_review = review_metrics(reviews.lazy(), pl.LazyFrame(schema=SCORES_SCHEMA))
-    got = helpfulness(reviews.lazy(), per_review).collect()
+    got = helpfulness(per_review(reviews, NO_SCORES)).collect()
     # t1: the shares are over a and b, the reviews with a total: 1 of 2 voted on -> 0.5; 3 of 4
     #   votes helpful -> 0.75 (c's 40 helpful votes of an unknown total would make it 43 of 4);
     #   c and d count helpful votes alone: 2 reviews, 40 votes; e has no votes and is in neither.
@@ -2096,8 +2098,8 @@ def test_helpful_only_votes_have_no_ratio_rank_apart_and_never_enter_a_share(
     """Any mix of reviews with a known total (0 included), helpful votes alone (0 included) and no
     votes, from several sources per title: no ratio or bound without a total, two rankings that never
     mix, and every sum and share exactly what a plain recomputation over the reviews gives."""
-    per_review = review_metrics(reviews.lazy(), pl.LazyFrame(schema=SCORES_SCHEMA)).collect()
-    rows = reviews.join(per_review, on="review_id", maintain_order="left").to_dicts()
+    scored = per_review(reviews, NO_SCORES).collect()
+    rows = scored.to_dicts()
     for r in rows:
         h, t = r["helpful_votes"], r["total_votes"]
         if t is None:  # never 0, never "12 of 12"
@@ -2120,14 +2122,13 @@ def test_helpful_only_votes_have_no_ratio_rank_apart_and_never_enter_a_share(
             expected += [(title, rank, r["review_id"], r["helpful_votes"], r["total_votes"],
                           r["helpful_ratio"], r["helpful_wilson_lb"], ranked_by)
                          for rank, r in enumerate(ranking[:n], start=1)]
-    top = top_helpful_reviews(reviews.lazy(), per_review.lazy(), n).collect()
+    top = top_helpful_reviews(scored.lazy(), n).collect()
     assert top.rows() == expected
 
     # per title and per month, the sums are the plain sums; the shares are over known totals alone
     by_title = {t: [r for r in rows if r["title_id"] == t] for t in {r["title_id"] for r in rows}}
-    summary = title_summary(reviews.lazy(), per_review.lazy(),
-                            pl.LazyFrame(schema=SUMMARY_TITLES_SCHEMA)).collect()
-    helpful = helpfulness(reviews.lazy(), per_review.lazy()).collect()
+    summary = summary_of(scored, pl.DataFrame(schema=SUMMARY_TITLES_SCHEMA)).collect()
+    helpful = helpfulness(scored.lazy()).collect()
     assert sorted(summary["title_id"]) == sorted(helpful["title_id"]) == sorted(by_title)
     for got in summary.iter_rows(named=True):
         plain = plain_vote_sums(by_title[got["title_id"]])
@@ -2141,7 +2142,7 @@ def test_helpful_only_votes_have_no_ratio_rank_apart_and_never_enter_a_share(
                                       if plain["reviews_with_total"] else None)
         assert got["helpful_share"] == (plain["helpful_votes"] / plain["total_votes"]
                                         if plain["total_votes"] else None)
-    months = monthly_trends(reviews.lazy(), per_review.lazy()).collect()
+    months = monthly_of(scored).collect()
     for got in months.iter_rows(named=True):
         mine = [r for r in by_title[got["title_id"]]
                 if r["review_date"] is not None and r["review_date"].replace(day=1) == got["month"]]
@@ -2152,8 +2153,8 @@ def test_helpful_only_votes_have_no_ratio_rank_apart_and_never_enter_a_share(
                                         if plain["total_votes"] else None)
     # a helpful-only source changes no share or correlation: the title's figures are those of its
     # reviews without the helpful-only ones
-    kept = reviews.filter(~(pl.col("helpful_votes").is_not_null() & pl.col("total_votes").is_null()))
-    without = helpfulness(kept.lazy(), per_review.lazy()).collect()
+    kept = scored.filter(~(pl.col("helpful_votes").is_not_null() & pl.col("total_votes").is_null()))
+    without = helpfulness(kept.lazy()).collect()
     shared = ["title_id", "voted_reviews", "voted_share", "helpful_votes", "total_votes",
               "helpful_share", "helpfulness_rating_spearman", "helpfulness_length_spearman",
               "reviews_with_total"]
@@ -2179,11 +2180,11 @@ def test_a_title_rated_on_two_scales_is_refused_naming_the_title_and_its_scales(
         rating_step=pl.Series([s[2] for s in scales] + [1.0]),
     )
     with pytest.raises(ReviewpipeError) as raised:
-        rating_distribution(frame.lazy()).collect()
+        distribution_of(frame).collect()
     message = str(raised.value)
     assert message.startswith("title_id 't1' has reviews on more than one rating scale (")
     for top, low, step in scales:
         assert ("thumbs" if top == 1 else f"{low:g}..{top} in steps of {step:g}") in message
     assert "t2" not in message and "\n" not in message
     # one scale per title is fine, whatever the scales of other titles
-    rating_distribution(frame.filter(pl.col("review_id").is_in(["r0", "other"])).lazy()).collect()
+    distribution_of(frame.filter(pl.col("review_id").is_in(["r0", "other"]))).collect()

@@ -411,74 +411,12 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
         ).pl().rechunk()
         kept = _untouched_titles_rows(con, base) if base else None
     hooks.pause("metrics")
-    m, st = settings.metrics, settings.sentiment
-    scored = metrics.with_review_metrics(
-        reviews.lazy(), z=m.wilson_z, threshold=st.threshold, measure=st.title_measure,
-        mismatch_threshold=st.mismatch_threshold,
-    ).collect()
-    titles = metrics.merged_titles(staged_titles.lazy()).collect()
-    partials = _partial_aggregates(scored, settings.runner.partition_rows, mapper)
-    distribution = metrics.distribution_from_histogram(partials["histogram"].lazy()).collect()
-    stats = (
-        metrics.title_stats(partials["titles"].lazy(), partials["histogram"].lazy())
-        .join(metrics.title_scales(distribution.lazy()), on="title_id", how="left")
-        .collect()
+    return metrics.metric_frames(
+        reviews, staged_titles, settings.metrics, settings.sentiment, kept=kept,
+        merged_partials=lambda scored: _partial_aggregates(scored, settings.runner.partition_rows, mapper),
     )
-    shape = metrics.rating_shape(
-        distribution.lazy(), min_ratings=m.polarized_min_ratings,
-        bimodality=m.polarized_bimodality, end_share=m.polarized_end_share,
-    ).collect()
-    everyone = scored.select(_AGREEMENT_INPUTS)
-    if kept is not None:
-        everyone = pl.concat([everyone, kept["reviews"].cast(everyone.schema)])
-    # computed together: Polars runs them side by side
-    top, by_title, overall, mismatches, helpfulness = pl.collect_all([
-        metrics.top_helpful_reviews(scored.lazy(), None, m.top_helpful_per_title),
-        metrics.sentiment_agreement(scored.lazy(), scopes=("title",)),
-        metrics.sentiment_agreement(everyone.lazy(), scopes=("overall",)),
-        metrics.rating_sentiment_mismatches(scored.lazy()),
-        metrics.helpfulness(scored.lazy()),
-    ])
-    frames = {}
-    if kept is not None:
-        frames["touched_titles"] = kept["touched"]
-        stats = pl.concat([stats, kept["stats"].select(stats.columns).cast(stats.schema)])
-        shape = pl.concat([shape, kept["shape"].select(shape.columns).cast(shape.schema)])
-        mismatches = metrics.with_read_order(pl.concat(
-            [mismatches.drop("read_order"), kept["mismatches"]], how="vertical_relaxed").lazy()
-        ).collect()
-    summary = (
-        metrics.title_summary_from_stats(stats.drop(metrics.SCALE_COLUMNS).lazy(), titles.lazy())
-        .join(stats.lazy().select("title_id", *metrics.SCALE_COLUMNS), on="title_id", how="left",
-              maintain_order="left")
-        .collect()
-    )
-    parameters = metrics.weighted_rating_parameters(
-        summary.lazy(), quantile=m.weighted_quantile, m=m.weighted_m, c=m.weighted_c
-    ).collect()
-    return frames | {
-        "metric_titles": titles,
-        "metric_reviews": scored.select(metrics.REVIEW_METRIC_COLUMNS),
-        "metric_title_summary": summary,
-        "metric_comparable_ratings": metrics.comparable_ratings(
-            summary.lazy(), parameters.lazy(), prior_per_star=m.bayesian_prior_per_star,
-            z=m.confidence_z,
-        ).collect(),
-        "metric_rating_shape": shape,
-        "metric_weighted_rating_parameters": parameters,
-        "metric_rating_distribution": distribution,
-        "metric_monthly_trends": metrics.monthly_trends_from_partials(partials["months"].lazy()).collect(),
-        "metric_top_helpful_reviews": top,
-        "metric_sentiment_agreement": pl.concat([by_title, overall]).sort(
-            "scope", "title_id", "rating_scale", nulls_last=True),
-        "metric_rating_sentiment_mismatches": mismatches,
-        "metric_helpfulness": helpfulness,
-    }
 
 
-# What the overall sentiment agreement reads of every review.
-_AGREEMENT_INPUTS = ("rating", "rating_scale", "rating_min", "sentiment_compound", "sentence_compound_mean",
-                     "sentiment_label", "sentence_sentiment_label")
 _SHAPE_COLUMNS = ("rating_entropy", "extreme_share", "bimodality_coefficient", "rating_skewness",
                   "is_polarized")
 
@@ -501,7 +439,7 @@ def _untouched_titles_rows(con: duckdb.DuckDBPyConnection, base: Path) -> dict[s
                 f"select title_id, {', '.join(_SHAPE_COLUMNS)} from live_copy.agg_title_summary "
                 f"where rated_review_count > 0 and {untouched}").pl(),
             "reviews": con.sql(
-                f"select {', '.join(_AGREEMENT_INPUTS)} from live_copy.reviews "
+                f"select {', '.join(metrics.AGREEMENT_INPUTS)} from live_copy.reviews "
                 # a review's scale is its title's (metrics.title_scales)
                 "left join (select title_id, rating_min from live_copy.agg_title_summary) using (title_id) "
                 f"where {untouched}").pl(),

@@ -39,7 +39,7 @@ READER_OPTIONS["imdb_page"] = frozenset()
 READER_OPTIONS["tsv"] = READER_OPTIONS["csv"]
 READER_OPTIONS["jsonl"] = READER_OPTIONS["json"]
 
-# Ratings are summed as whole multiples of this unit (metrics.RATING_UNIT, exact), so every point of
+# Ratings are summed as whole multiples of this unit (exactly: metrics.units), so every point of
 # a scale must be one: the finest rating_step is 0.001. A histogram lists every point of a title's
 # scale, at most this many (0..10 in steps of 0.01 is 1,001).
 RATING_UNIT = 1e-3
@@ -191,12 +191,15 @@ class SentimentSettings(BaseModel):
     mismatch_threshold: float = Field(default=0.5, gt=0, le=1)
 
 
+Z_95 = 1.959963984540054  # the two-sided 95% normal quantile: the z of both defaults below
+
+
 class MetricsSettings(BaseModel):
     """Parameters of the published measures."""
 
     model_config = ConfigDict(extra="forbid")
 
-    wilson_z: float = Field(default=1.959963984540054, gt=0, description="z of the 95% Wilson bound")
+    wilson_z: float = Field(default=Z_95, gt=0, description="z of the 95% Wilson bound")
     top_helpful_per_title: int = Field(default=10, ge=1)
     # IMDb's weighted rating WR = v/(v+m)·R + m/(v+m)·C. C defaults to the mean rating over titles
     # (per rating scale), m to this quantile of the titles' vote counts; either can be fixed.
@@ -204,7 +207,7 @@ class MetricsSettings(BaseModel):
     weighted_m: float | None = Field(default=None, ge=0)
     weighted_c: float | None = None
     bayesian_prior_per_star: float = Field(default=1.0, gt=0)
-    confidence_z: float = Field(default=1.959963984540054, gt=0)
+    confidence_z: float = Field(default=Z_95, gt=0)
     # is_polarized: at least this many ratings, Sarle's bimodality coefficient above this bound
     # (5/9 is a uniform distribution's), and at least this share at each end of the scale.
     polarized_min_ratings: int = Field(default=10, ge=4)
