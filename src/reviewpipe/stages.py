@@ -106,8 +106,8 @@ def score_stage(settings: Settings, mapper: Mapper | None = None,
         # score are found, when the reviews staged since the last publish fill more than one batch
         pending, everything = pipeline.pending_reviews(con)
         # Only the reviews staged since the last publish can hold a text the cache lacks: every
-        # other review was published, so its text was scored then (an anti-join of all 1M staged
-        # texts took 0.3 s). Not so when staging was rebuilt whole, nor while the cache holds
+        # other review was published, so its text was scored then (an anti-join of every staged
+        # text is slow at scale). Not so when staging was rebuilt whole, nor while the cache holds
         # scores from before sentences were scored (they are scored again, whichever review).
         narrow = not everything and not scalar(
             con, "select count(*) from sentiment_scores where sentence_count is null")
@@ -133,7 +133,7 @@ def score_stage(settings: Settings, mapper: Mapper | None = None,
 # Distinct texts of staged reviews that the sentiment cache does not hold yet, as the row of
 # int_reviews_typed that holds each (stg_reviews is a view of its staged rows): found from the
 # hashes alone, then fetched by rowid, so that no other text is read (selecting the texts in the
-# same query read every text of stg_reviews: 3 s at 1M).
+# same query read every text of stg_reviews).
 _UNSCORED = """
     select text_hash, min(rowid) as row_id
     from int_reviews_typed
@@ -157,12 +157,12 @@ def _score_unscored(
     on_scored: Callable[[int, int], object] | None = None,
 ) -> None:
     batch_size = settings.sentiment.batch_size
-    # a pool costs a second or so to start; below one batch it would cost more than it saves
+    # a pool is slow to start; below one batch it would cost more than it saves
     workers = workers if todo > batch_size or pool else 1
     if mapper is None:
         batch_size = sentiment.even_batch_size(todo, batch_size, workers)
-    # rows scored before sentences were are scored again below (a plain insert is 3-10x faster
-    # than an insert that replaces, which checks every key against the 1M-key index first)
+    # rows scored before sentences were are scored again below (a plain insert is much faster
+    # than an insert that replaces, which checks every key against the key index first)
     con.execute("delete from sentiment_scores where sentence_count is null")
     reader = reader_con.sql(_UNSCORED_TEXTS).to_arrow_reader(batch_size)
     hashes: deque[list[str]] = deque()
