@@ -175,7 +175,7 @@ def test_the_flow_puts_the_database_exports_and_report_live_in_one_step(
 
 @pytest.mark.slow
 def test_the_flow_applies_the_quality_gate_before_it_publishes(flow_module, prefect_server, tmp_path: Path) -> None:
-    """The gate (pipeline.quality_stage) runs in the flow as in pipeline.run: past a [quality] limit
+    """The gate (quality.quality_stage) runs in the flow as in pipeline.run: past a [quality] limit
     the flow fails with the reasons and publishes nothing new, and again on the same files."""
     header = "review_id,title_id,author,review_date,rating,review_text\n"
     landing = tmp_path / "landing"

@@ -63,7 +63,7 @@ _VIEWS = ("staging/int_reviews_validated.sql", "staging/stg_reviews.sql")
 _SOURCE_ROWS = "_source_rows"
 
 # An ordered map, `map`-like: fn applied to each item, results in the items' order. The Prefect flow
-# passes one that runs fn on a Dask cluster (flows/pipeline.py); None means "here, in this process".
+# passes one that runs fn on a Dask cluster (reviewpipe.flow); None means "here, in this process".
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
 
 
