@@ -56,7 +56,7 @@ def test_a_wheel_installed_outside_the_checkout_runs_through_prefect_and_without
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
                     "--quiet", str(wheel)], check=True, timeout=300)
     env = user_env(tmp_path / "prefect-home")
-    found = subprocess.run([str(python), "-c", "import reviewpipe, reviewpipe.flow; print(reviewpipe.__file__)"],
+    found = subprocess.run([str(python), "-c", "import reviewpipe; print(reviewpipe.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert found.returncode == 0, found.stderr
     # the installed package, not the checkout's (nor the .venv's editable one)
