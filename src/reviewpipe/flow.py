@@ -53,6 +53,9 @@ TASKS: dict[str, Task] = {
 }
 
 
+# What each stage's task says in the run's log once the stage is done: its figures and seconds.
+
+
 def say_begin(run: Run, result: None, seconds: float) -> None:
     get_run_logger().info("run %s: writing %s", run.summary.run_id, run.settings.warehouse_path)
 

@@ -103,6 +103,10 @@ class Stage:
     flow_only: bool = False  # only the flow runs it: what it makes is for the Prefect UI
 
 
+# Each stage's work (its one call, with what it needs of the run) and keep (what the run notes of
+# its result).
+
+
 def _begin(run: Run) -> None:
     runlog.record_run_start(run.settings, run.summary.run_id)
 
