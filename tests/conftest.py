@@ -80,14 +80,11 @@ def published_rows(database: Path) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="session")
 def flow_module():
-    """flows/pipeline.py loaded as a module (flows/ is not a package), as Prefect loads an entrypoint."""
-    import importlib.util
+    """The Prefect flow's module (reviewpipe.flow; flows/pipeline.py, the deployment entrypoint,
+    imports it)."""
+    from reviewpipe import flow
 
-    path = Path(__file__).resolve().parents[1] / "flows" / "pipeline.py"
-    spec = importlib.util.spec_from_file_location("flows_pipeline_under_test", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return flow
 
 
 @pytest.fixture(scope="module")

@@ -57,6 +57,34 @@ def test_the_flow_runs_every_stage_and_publishes(flow_module, prefect_server, tm
     assert published_rows(tmp_path / "data" / "reports.duckdb") == published_rows(whole.published_path)
 
 
+@pytest.mark.slow
+def test_the_flows_tasks_are_the_pipelines_stages_and_publish_what_the_library_run_does(
+        flow_module, prefect_server, tmp_path: Path) -> None:
+    """The flow has no sequence of its own: it walks pipeline.STAGES, one task per stage named after
+    it, in the list's order (the report submitted before the exports it is drawn beside); and the
+    library run, walking the same list, publishes the same tables from the same files."""
+    config = tmp_path / "reviewpipe.toml"
+    config.write_text("[sentiment]\nworkers = 1\n")
+    state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
+    assert state.is_completed(), state.message
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+    # task run ids are UUIDv7, made when the walk calls or submits the task: they sort in its order
+    # (the report's run is created in its own thread, so its start time may come after the exports')
+    assert [r.name.rsplit("-", 1)[0] for r in sorted(runs, key=lambda r: r.id)] == [
+        stage.name for stage in pipeline.STAGES]
+    library = load_settings(config).model_copy(update={"paths": Paths(
+        warehouse=tmp_path / "library" / "w.duckdb", published=tmp_path / "library" / "p.duckdb",
+        exports=tmp_path / "library" / "exports", samples=tmp_path / "data" / "samples")})
+    assert pipeline.run(library).reviews_replaced is None
+    assert published_rows(tmp_path / "data" / "reports.duckdb") == published_rows(library.published_path)
+    for export in (tmp_path / "library" / "exports").glob("agg_*.csv"):
+        assert (tmp_path / "data" / "exports" / export.name).read_bytes() == export.read_bytes(), export.name
+
+
 def task_runs(flow_run_id) -> dict[str, object]:
     """The flow run's task runs by task name (the first of each name)."""
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
@@ -147,7 +175,7 @@ def test_the_flow_puts_the_database_exports_and_report_live_in_one_step(
 
 @pytest.mark.slow
 def test_the_flow_applies_the_quality_gate_before_it_publishes(flow_module, prefect_server, tmp_path: Path) -> None:
-    """The gate (pipeline.quality_stage) runs in the flow as in pipeline.run: past a [quality] limit
+    """The gate (quality.quality_stage) runs in the flow as in pipeline.run: past a [quality] limit
     the flow fails with the reasons and publishes nothing new, and again on the same files."""
     header = "review_id,title_id,author,review_date,rating,review_text\n"
     landing = tmp_path / "landing"

@@ -23,9 +23,10 @@ from conftest import SHARED_DATA, published_rows, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewpipe import pipeline, publish
+from reviewpipe import pipeline, publish, runlog, stages
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.publish import PUBLISHED_TABLES
+from reviewpipe.quality import SCALE_MISFIT_MIN_RATINGS, QualityFailed, quality_lines, quality_stage
 from reviewpipe.sample import BAD_ROWS
 from reviewpipe.settings import Settings
 from reviewpipe.warehouse import (
@@ -125,7 +126,7 @@ def test_a_rerun_with_no_new_data_does_nothing_and_a_rebuild_publishes_identical
     # nothing changed since the last successful run: nothing is restaged, scored or republished
     assert again.ingest.unchanged_since is not None and again.published == {}
     assert settings.published_path.stat().st_mtime_ns == stamp
-    assert "nothing new since run" in pipeline.unchanged_message(again)
+    assert "nothing new since run" in runlog.unchanged_message(again)
     assert again.report.exists() and len(again.exports) == len(first.exports)
     # a changed setting that shapes the outputs is a change: the run goes through
     reshaped = settings.model_copy(update={"metrics": settings.metrics.model_copy(update={"top_helpful_per_title": 3})})
@@ -201,8 +202,8 @@ def test_a_score_cached_before_sentences_were_scored_is_scored_again(sample_run)
         con.execute("update sentiment_scores set sentence_compound_mean = null, sentence_count = null, "
                     "positive_sentence_share = null, negative_sentence_share = null "
                     "where text_hash in (?, ?)", [before[0][0], before[1][0]])
-    assert pipeline.score_stage(settings) == 2
-    assert pipeline.score_stage(settings) == 0
+    assert stages.score_stage(settings) == 2
+    assert stages.score_stage(settings) == 0
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         assert con.execute("select * from sentiment_scores order by text_hash limit 2").fetchall() == before
 
@@ -215,17 +216,17 @@ def test_the_scoring_processes_start_once_ingest_has_loaded_more_than_a_batch(tm
     config.write_text("[sentiment]\nworkers = 2\n")
     settings = load_settings(config)
     with sentiment.PoolAhead(2, min_records=1000) as ahead:
-        pipeline.ingest_stage(settings, "20260101T000000-aaaaaa", on_load=ahead.loaded)
+        stages.ingest_stage(settings, "20260101T000000-aaaaaa", on_load=ahead.loaded)
         assert ahead.pool is not None  # started during ingest, before scoring
         assert ahead.records > 1000
-        scored = pipeline.score_stage(settings, ahead=ahead)
+        scored = stages.score_stage(settings, ahead=ahead)
     assert ahead.pool is None  # shut down with the block
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         texts = con.execute("select count(distinct text_hash) from stg_reviews").fetchone()[0]
     assert scored == texts > 0
     # nothing new: no file loaded, no processes started
     with sentiment.PoolAhead(2) as again:
-        pipeline.ingest_stage(settings, "20260101T000001-bbbbbb", on_load=again.loaded)
+        stages.ingest_stage(settings, "20260101T000001-bbbbbb", on_load=again.loaded)
         assert again.pool is None
     # two new reviews: fewer records than min_records, so ingest starts no processes
     write(settings.samples_path / "reviews_2030.csv",
@@ -233,9 +234,9 @@ def test_the_scoring_processes_start_once_ingest_has_loaded_more_than_a_batch(tm
           "tt9000001,newcomer,2030-01-02,9,1,1,Late praise,A moving and beautiful film.\n"
           "tt9000002,newcomer,2030-01-03,2,0,0,Late boredom,Dull and far too long.\n")
     with sentiment.PoolAhead(2, min_records=1000) as few:
-        pipeline.ingest_stage(settings, "20260101T000002-cccccc", on_load=few.loaded)
+        stages.ingest_stage(settings, "20260101T000002-cccccc", on_load=few.loaded)
         assert few.pool is None and few.records == 2
-        assert pipeline.score_stage(settings, ahead=few) == 2
+        assert stages.score_stage(settings, ahead=few) == 2
 
 
 # --- Which copy wins: a function of the current files, never of their times (issue 21, item 5) ---
@@ -441,7 +442,7 @@ def test_every_output_edited_in_any_way_is_not_current_and_the_same_bytes_are(sm
     kinds = ("append a line", "same size, times set back", "delete")
     cases = [(path, how) for path in pipeline.output_paths(settings) for how in kinds]
     cases.append((settings.published_path, "sql update"))
-    with pipeline.warehouse(settings) as con:
+    with runlog.warehouse(settings) as con:
         for path, how in cases:
             kept = path.read_bytes()
             edit(path, how)
@@ -472,12 +473,12 @@ def test_a_run_with_nothing_new_rebuilds_an_output_that_is_not_what_the_last_run
 
 def built_run(settings: Settings) -> tuple[pipeline.RunSummary, list[tuple[Path, Path]]]:
     """A run with every stage done but going live: its summary and its exports' and report's moves."""
-    run_id = pipeline.new_run_id()
-    pipeline.record_run_start(settings, run_id)
-    summary = pipeline.RunSummary(run_id, ingest=pipeline.ingest_stage(settings, run_id))
-    pipeline.score_stage(settings)
-    summary.published = pipeline.publish_stage(settings, pipeline.metrics_stage(settings), run_id).counts
-    return summary, pipeline.export_stage(settings, run_id) + pipeline.report_stage(settings, run_id)
+    run_id = runlog.new_run_id()
+    runlog.record_run_start(settings, run_id)
+    summary = pipeline.RunSummary(run_id, ingest=stages.ingest_stage(settings, run_id))
+    stages.score_stage(settings)
+    summary.published = stages.publish_stage(settings, stages.metrics_stage(settings), run_id).counts
+    return summary, stages.export_stage(settings, run_id) + stages.report_stage(settings, run_id)
 
 
 def test_an_output_path_blocked_fails_the_run_before_anything_goes_live(small) -> None:
@@ -492,12 +493,12 @@ def test_an_output_path_blocked_fails_the_run_before_anything_goes_live(small) -
         path.rename(path.with_name("kept"))
         (path / "someone's").mkdir(parents=True)
         with pytest.raises(ReviewpipeError, match=f"{re.escape(str(path))} is a directory.*move or remove"):
-            pipeline.go_live_stage(settings, summary.run_id, files)
+            stages.go_live_stage(settings, summary.run_id, files)
         shutil.rmtree(path)
         path.with_name("kept").rename(path)
         assert outputs(settings) == live, path.name
-    *summary.exports, summary.report = pipeline.go_live_stage(settings, summary.run_id, files)
-    pipeline.record_run_end(settings, summary)
+    *summary.exports, summary.report = stages.go_live_stage(settings, summary.run_id, files)
+    runlog.record_run_end(settings, summary)
     assert published(settings)["reviews"] != []  # the new outputs
     assert len(published(settings)["reviews"]) == 50 and leftovers(settings) == []
 
@@ -535,7 +536,7 @@ def test_a_failure_in_the_middle_of_going_live_or_logging_it_puts_every_old_outp
 
         monkeypatch.setattr(os, "replace", replace)
         with pytest.raises(ReviewpipeError, match=f"could not put {re.escape(str(victim))} in place"):
-            pipeline.go_live_stage(settings, summary.run_id, files)
+            stages.go_live_stage(settings, summary.run_id, files)
         monkeypatch.setattr(os, "replace", real_replace)
         assert outputs(settings) == live, victim.name
         assert all(tmp.exists() for tmp, _ in files), victim.name  # not gone live: still to go
@@ -647,26 +648,26 @@ def test_a_run_removes_only_temporary_files_of_its_own_warehouse_runs(tmp_path: 
     one, other = pipeline_named("one"), pipeline_named("other")
     # one's run that was killed: logged as running, its files under temporary names
     killed = "20260101T000000-aaaaaa"
-    pipeline.record_run_start(one, killed)
+    runlog.record_run_start(one, killed)
     one.exports_path.mkdir(parents=True)
-    theirs = [pipeline.new_database_path(one, killed), one.exports_path / f".agg_helpfulness.csv.{killed}.tmp",
+    theirs = [runlog.new_database_path(one, killed), one.exports_path / f".agg_helpfulness.csv.{killed}.tmp",
               one.exports_path / f".report.html.{killed}.tmp"]
     for path in theirs:
         path.write_bytes(b"half")
     # the other pipeline's run, with its database, exports and report built, not yet live
-    run_id = pipeline.new_run_id()
-    pipeline.record_run_start(other, run_id)
-    summary = pipeline.RunSummary(run_id, ingest=pipeline.ingest_stage(other, run_id))
-    pipeline.score_stage(other)
-    summary.published = pipeline.publish_stage(other, pipeline.metrics_stage(other), run_id).counts
-    files = pipeline.export_stage(other, run_id) + pipeline.report_stage(other, run_id)
-    pending = [pipeline.new_database_path(other, run_id), *(tmp for tmp, _ in files)]
+    run_id = runlog.new_run_id()
+    runlog.record_run_start(other, run_id)
+    summary = pipeline.RunSummary(run_id, ingest=stages.ingest_stage(other, run_id))
+    stages.score_stage(other)
+    summary.published = stages.publish_stage(other, stages.metrics_stage(other), run_id).counts
+    files = stages.export_stage(other, run_id) + stages.report_stage(other, run_id)
+    pending = [runlog.new_database_path(other, run_id), *(tmp for tmp, _ in files)]
 
     assert pipeline.run(one).published["reviews"] == 40
     assert not any(path.exists() for path in theirs)
     assert all(path.exists() for path in pending)
-    *summary.exports, summary.report = pipeline.go_live_stage(other, run_id, files)
-    pipeline.record_run_end(other, summary)
+    *summary.exports, summary.report = stages.go_live_stage(other, run_id, files)
+    runlog.record_run_end(other, summary)
     assert run_statuses(other) == ["succeeded"] and run_statuses(one) == ["interrupted", "succeeded"]
     assert published(other) == published(one)
     assert leftovers(one) == [] and leftovers(other) == []
@@ -1147,21 +1148,21 @@ def test_the_quality_gate_fails_exactly_past_each_limit_and_groups_the_reasons(
             paths={"warehouse": root / "w.duckdb", "published": root / "p.duckdb", "exports": root / "x"},
             sources=[{"name": "rev", "path": str(root / "landing" / "*.csv")}],
             quality={"max_quarantined_share": max_quarantined, "max_unreadable_share": max_unreadable})
-        summary = pipeline.RunSummary("r1", ingest=pipeline.ingest_stage(settings, "r1"))
+        summary = pipeline.RunSummary("r1", ingest=stages.ingest_stage(settings, "r1"))
         records, files = good + copies + len(kinds), 1 + unreadable
         # second copies are duplicates, counted apart: never part of the quarantined share
         share, unreadable_share = len(kinds) / records, unreadable / files
         past = share > max_quarantined or unreadable_share > max_unreadable
         if past:
-            with pytest.raises(pipeline.QualityFailed) as failed:
-                pipeline.quality_stage(settings, summary)
+            with pytest.raises(QualityFailed) as failed:
+                quality_stage(settings, summary)
             quality = failed.value.quality
             assert (f"{len(kinds)} of its {records} records quarantined" in str(failed.value)) == (
                 share > max_quarantined)
             assert (f"{unreadable} of its {files} files unreadable" in str(failed.value)) == (
                 unreadable_share > max_unreadable)
         else:
-            quality = pipeline.quality_stage(settings, summary)
+            quality = quality_stage(settings, summary)
         assert summary.quality is quality and bool(quality.breaches) == past
         (source,) = quality.sources
         assert (source.records, source.quarantined, source.duplicates, source.files, source.unreadable) == (
@@ -1178,7 +1179,7 @@ def test_the_quality_gate_fails_exactly_past_each_limit_and_groups_the_reasons(
         # the unreadable files' own groups (a file the reader rejects whole, or every line of)
         assert {Path(g.file_path).name[0] for g in quality.groups if g.row_number is None} <= {"z"}
         assert any(g.row_number is None for g in quality.groups) == bool(unreadable)
-        lines = pipeline.quality_lines(quality)
+        lines = quality_lines(quality)
         assert any(f"Duplicates in source 'rev': {copies} " in line for line in lines) == bool(copies)
 
 
@@ -1199,13 +1200,13 @@ def test_a_scale_the_ratings_do_not_fill_is_warned_about(case: str, scale: int, 
         settings = Settings(
             paths={"warehouse": root / "w.duckdb", "published": root / "p.duckdb", "exports": root / "x"},
             sources=[{"name": "rev", "path": str(root / "a.csv"), "rating_scale": scale}])
-        summary = pipeline.RunSummary("r1", ingest=pipeline.ingest_stage(settings, "r1"))
-        warnings = pipeline.quality_stage(settings, summary).warnings
-    expected = not above and rated >= pipeline.SCALE_MISFIT_MIN_RATINGS
+        summary = pipeline.RunSummary("r1", ingest=stages.ingest_stage(settings, "r1"))
+        warnings = quality_stage(settings, summary).warnings
+    expected = not above and rated >= SCALE_MISFIT_MIN_RATINGS
     assert bool(warnings) == expected, (ratings, scale)
     if expected:
         assert f"all {rated} ratings are at most {max(ratings)}, half of its rating_scale = {scale}" in warnings[0]
-        assert any(line.startswith("WARNING") for line in pipeline.quality_lines(summary.quality))
+        assert any(line.startswith("WARNING") for line in quality_lines(summary.quality))
 
 
 def test_a_run_past_a_quality_limit_publishes_nothing_new_and_is_logged_failed(small) -> None:
@@ -1215,7 +1216,7 @@ def test_a_run_past_a_quality_limit_publishes_nothing_new_and_is_logged_failed(s
     write(settings.samples_path.parent / "landing" / "b.csv",
           "title_id,author,review_date,rating,review_text\n"
           + "".join(f"tt1,zed{i},03/0{1 + i % 9}/2020,7,Fine {i}.\n" for i in range(20)))
-    with pytest.raises(pipeline.QualityFailed, match=r"20 of its 60 records quarantined \(33.3%\)") as failed:
+    with pytest.raises(QualityFailed, match=r"20 of its 60 records quarantined \(33.3%\)") as failed:
         pipeline.run(settings)
     (group,) = failed.value.quality.groups
     assert (group.column_name, group.rows, group.row_number, group.raw_value) == (
@@ -1223,14 +1224,14 @@ def test_a_run_past_a_quality_limit_publishes_nothing_new_and_is_logged_failed(s
     assert outputs(settings) == live and leftovers(settings) == []
     assert run_statuses(settings)[-1] == "failed"
     # the same files again: the gate still fails (no run succeeded on them); a raised limit passes
-    with pytest.raises(pipeline.QualityFailed):
+    with pytest.raises(QualityFailed):
         pipeline.run(settings)
     lenient = settings.model_copy(update={"quality": settings.quality.model_copy(
         update={"max_quarantined_share": 0.5})})
     passed = pipeline.run(lenient)
     assert passed.published and passed.quality.sources[0].quarantined == 20
-    assert "20 rows like" in "\n".join(pipeline.quality_lines(passed.quality))
+    assert "20 rows like" in "\n".join(quality_lines(passed.quality))
     # a run with nothing new applies the limits too: the exit status always follows them
     assert pipeline.run(lenient).ingest.unchanged_since is not None
-    with pytest.raises(pipeline.QualityFailed):
+    with pytest.raises(QualityFailed):
         pipeline.run(settings)

@@ -19,7 +19,7 @@ from conftest import published_rows, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewpipe import pipeline
+from reviewpipe import pipeline, runlog, stages
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.publish import PUBLISHED_TABLES, CheckFailed, export_tables, query_published
 from reviewpipe.settings import SqlSettings
@@ -30,9 +30,9 @@ def publish_live(settings, frames, run_id: str) -> None:
     """Build, check and put in place a published database, without exports."""
     from reviewpipe import publish
 
-    pipeline.publish_stage(settings, frames, run_id)
-    pipeline.go_live_stage(settings, run_id, [])
-    publish.finish(pipeline.go_live_journal(settings, run_id))  # no run log to write: done
+    stages.publish_stage(settings, frames, run_id)
+    stages.go_live_stage(settings, run_id, [])
+    publish.finish(runlog.go_live_journal(settings, run_id))  # no run log to write: done
 
 
 HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
@@ -52,13 +52,13 @@ def staged(tmp_path: Path, make_settings):
         {"name": "t_second", "kind": "titles", "path": str(tmp_path / "t2.csv")},
         {"name": "rev", "path": str(tmp_path / "r.csv")},
     )
-    pipeline.ingest_stage(s, "r1")
-    pipeline.score_stage(s)
+    stages.ingest_stage(s, "r1")
+    stages.score_stage(s)
     return s
 
 
 def test_published_titles_merge_sources_in_load_order(staged) -> None:
-    frames = pipeline.metrics_stage(staged)
+    frames = stages.metrics_stage(staged)
     publish_live(staged, frames, "r1")
     con = duckdb.connect(str(staged.published_path), read_only=True)
     got = con.execute("select title_id, title, year, site_rating, site_votes, user_review_count, "
@@ -81,7 +81,7 @@ def test_published_titles_merge_sources_in_load_order(staged) -> None:
 
 
 def test_a_failing_check_publishes_nothing_and_keeps_the_old_file(staged) -> None:
-    frames = pipeline.metrics_stage(staged)
+    frames = stages.metrics_stage(staged)
     publish_live(staged, frames, "r1")
     digest = hashlib.sha256(staged.published_path.read_bytes()).hexdigest()
     broken = dict(frames)
@@ -89,13 +89,13 @@ def test_a_failing_check_publishes_nothing_and_keeps_the_old_file(staged) -> Non
     broken["metric_rating_distribution"] = frames["metric_rating_distribution"].with_columns(
         share=pl.col("share") * 2)
     with pytest.raises(CheckFailed, match="agg_rating_distribution_shares"):
-        pipeline.publish_stage(staged, broken, "r2")
+        stages.publish_stage(staged, broken, "r2")
     assert hashlib.sha256(staged.published_path.read_bytes()).hexdigest() == digest
     assert not list(staged.published_path.parent.glob(".*.tmp"))
 
 
 def test_exports_are_whole_csv_files_of_the_agg_tables(staged, tmp_path: Path) -> None:
-    publish_live(staged, pipeline.metrics_stage(staged), "r1")
+    publish_live(staged, stages.metrics_stage(staged), "r1")
     out = tmp_path / "out"
     written = export_tables(staged.published_path, out)
     assert sorted(p.name for p in written) == sorted(
@@ -112,7 +112,7 @@ def test_export_file_names_come_only_from_published_tables(staged, tmp_path: Pat
     """A table name that is a path (or not published) is refused; nothing is written anywhere."""
     from reviewpipe.errors import ReviewpipeError
 
-    publish_live(staged, pipeline.metrics_stage(staged), "r1")
+    publish_live(staged, stages.metrics_stage(staged), "r1")
     out = tmp_path / "deep" / "out"
     before = sorted(tmp_path.rglob("*"))
     for name in ("../../escaped", "/tmp/escaped", "agg_title_summary/../../escaped", "reviews; --"):
@@ -155,7 +155,7 @@ def test_csv_exports_neutralise_formula_like_text_and_keep_numbers(tmp_path: Pat
 
 
 def test_parquet_exports_hold_the_published_rows(staged, tmp_path: Path) -> None:
-    publish_live(staged, pipeline.metrics_stage(staged), "r1")
+    publish_live(staged, stages.metrics_stage(staged), "r1")
     out = tmp_path / "pq"
     written = export_tables(staged.published_path, out, fmt="parquet")
     assert {p.suffix for p in written} == {".parquet"}
@@ -290,12 +290,12 @@ def test_a_retried_publish_does_not_build_on_the_copy_its_failed_attempt_changed
     settings = make_settings({"name": "rev", "path": str(landing / "*.csv")})
     pipeline.run(settings)
     _reviews_csv(landing / "new.csv", 100, 5, move=dict.fromkeys(range(100, 105), "tt5"))
-    pipeline.ingest_stage(settings, "20260101T000000-abcdef")
+    stages.ingest_stage(settings, "20260101T000000-abcdef")
     live_copy = pipeline.LiveCopy(settings, "20260101T000000-abcdef")
-    new_db = pipeline.new_database_path(settings, "20260101T000000-abcdef")
-    pipeline.score_stage(settings)
+    new_db = runlog.new_database_path(settings, "20260101T000000-abcdef")
+    stages.score_stage(settings)
     # the metrics of the changed title alone, the others' kept in the copy (read, not changed)
-    frames = pipeline.metrics_stage(settings, live_copy=live_copy)
+    frames = stages.metrics_stage(settings, live_copy=live_copy)
     assert frames["touched_titles"]["title_id"].to_list() == ["tt5"]
     assert set(frames["metric_helpfulness"]["title_id"]) == {"tt5"}
     assert frames["metric_title_summary"].height == 7
@@ -304,7 +304,7 @@ def test_a_retried_publish_does_not_build_on_the_copy_its_failed_attempt_changed
     assert live_copy.take() == (False, 5)
     assert live_copy.base() is None
     # a retry has no copy to put the changed title's rows in: it computes every title's and builds whole
-    assert pipeline.publish_stage(settings, frames, "20260101T000000-abcdef", live_copy).reviews_replaced is None
+    assert stages.publish_stage(settings, frames, "20260101T000000-abcdef", live_copy).reviews_replaced is None
     with duckdb.connect(str(new_db), read_only=True) as con:
         assert con.execute("select count(*) from agg_helpfulness").fetchall() == [(7,)]
 

@@ -20,10 +20,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reviewpipe import pipeline, publish, reaper
+from reviewpipe import pipeline, publish, reaper, runlog
 from reviewpipe.errors import ReviewpipeError, as_user_error
+from reviewpipe.quality import Quality, QualityFailed, quality_lines
+from reviewpipe.runlog import new_run_id, unchanged_message
 from reviewpipe.settings import Settings, Source, load_settings
 from reviewpipe.sources import format_for
+from reviewpipe.stages import ingest_stage
+from reviewpipe.summary import publish_how, require_published
 from reviewpipe.warehouse import (
     WarehouseLocked,
     configuration_name,
@@ -40,9 +44,6 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
-
-FLOW_FILE = Path(__file__).resolve().parents[2] / "flows" / "pipeline.py"
-
 
 def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Print a user error as one line on stderr and exit 1, without a traceback: a ReviewpipeError,
@@ -87,18 +88,12 @@ def main() -> None:
 
 
 def load_flow(*, quiet: bool = False) -> Any:
-    """The Prefect flow defined in flows/pipeline.py of this checkout. `quiet` keeps Prefect's INFO
-    lines (each task's start and end) off the terminal, unless PREFECT_LOGGING_LEVEL asks for them;
-    they still reach the Prefect server's run log."""
-    if not FLOW_FILE.is_file():
-        raise ReviewpipeError(
-            f"the Prefect flow {FLOW_FILE} is not there (reviewpipe is not installed from a checkout); "
-            "run with --no-prefect"
-        )
-    from prefect.flows import load_flow_from_entrypoint
-
-    flow = load_flow_from_entrypoint(f"{FLOW_FILE}:reviewpipe_pipeline")
+    """The Prefect flow (reviewpipe.flow). `quiet` keeps Prefect's INFO lines (each task's start
+    and end) off the terminal, unless PREFECT_LOGGING_LEVEL asks for them; they still reach the
+    Prefect server's run log."""
     from prefect.logging.configuration import setup_logging
+
+    from reviewpipe.flow import reviewpipe_pipeline as flow
 
     setup_logging()
     for name in ("", "prefect", "prefect.task_runs", "prefect.flow_runs"):
@@ -130,7 +125,7 @@ class _UserErrorWithoutTraceback(logging.Filter):
 @click.option(
     "--prefect/--no-prefect",
     default=None,
-    help="Run through the Prefect flow in flows/ (a temporary local server unless PREFECT_API_URL is "
+    help="Run through the Prefect flow (a temporary local server unless PREFECT_API_URL is "
          "set). Default: only when PREFECT_API_URL is set or the runner is dask; otherwise the same "
          "stages run in this process.",
 )
@@ -157,7 +152,7 @@ def run(config: Path | None, only: tuple[str, ...], full_refresh: bool, prefect:
     try:
         summary = _run(settings, only, full_refresh, uses_prefect(prefect, settings), verbose,
                        runner, dask_address)
-    except pipeline.QualityFailed as exc:
+    except QualityFailed as exc:
         print_quality(exc.quality)
         raise
     print_run(settings, summary)
@@ -354,12 +349,12 @@ def print_run(settings: Settings, summary: pipeline.RunSummary) -> None:
         for f in report.files:
             if f.status == "unreadable":
                 console.print(f"[yellow]WARNING[/] {f.path}: {f.message}", highlight=False)
-    unchanged = pipeline.unchanged_message(summary)
+    unchanged = unchanged_message(summary)
     if unchanged:
         console.print(unchanged[0].upper() + unchanged[1:] + ".", highlight=False)
     else:
         console.print(f"Sentiment: {summary.texts_scored} new texts scored.")
-    console.print(f"Published database: {summary.published_path}{pipeline.publish_how(summary)}")
+    console.print(f"Published database: {summary.published_path}{publish_how(summary)}")
     console.print(f"Exports: {settings.exports_path}/ ({len(summary.exports)} files)")
     if summary.report:
         console.print(f"Report: {summary.report}")
@@ -369,9 +364,9 @@ def print_run(settings: Settings, summary: pipeline.RunSummary) -> None:
         print_quality(summary.quality)
 
 
-def print_quality(quality: pipeline.Quality) -> None:
+def print_quality(quality: Quality) -> None:
     """The run's closing lines: rows quarantined by source and reason, duplicates, warnings."""
-    for line in pipeline.quality_lines(quality):
+    for line in quality_lines(quality):
         style = "yellow" if line.startswith("WARNING") else None
         console.print(Text(line, style=style), highlight=False, soft_wrap=True)
 
@@ -410,11 +405,11 @@ def ingest(config: Path | None, paths: tuple[Path, ...], source_name: str | None
         if source.name not in {s.name for s in settings.sources}:
             settings.sources.append(source)
         by_source.setdefault(source.name, []).append(path)
-    run_id = pipeline.new_run_id()
+    run_id = new_run_id()
     with run_lock(settings.warehouse_path, wait=settings.lock_wait_seconds):
         if take_over:
             take_over_warehouse(settings)
-        results = [pipeline.ingest_stage(settings, run_id, only=[name], paths=files)
+        results = [ingest_stage(settings, run_id, only=[name], paths=files)
                    for name, files in by_source.items()]
     for result in results:
         for f in result.report.files:
@@ -428,7 +423,7 @@ def ingest(config: Path | None, paths: tuple[Path, ...], source_name: str | None
 
 def take_over_warehouse(settings: Settings) -> None:
     """Make this configuration the warehouse's owner, saying so when it took it from another."""
-    previous = pipeline.take_over_warehouse(settings)
+    previous = runlog.take_over_warehouse(settings)
     if previous is not None:
         console.print(f"The warehouse {settings.warehouse_path} now belongs to "
                       f"{configuration_name(settings.config_file)}; the files {previous} loaded are "
@@ -565,7 +560,7 @@ def export(config: Path | None, out: Path | None, tables: tuple[str, ...], fmt: 
     """
     settings = load_settings(config)
     written = publish.export_tables(
-        pipeline.require_published(settings),
+        require_published(settings),
         out or settings.exports_path,
         list(tables) or None,
         fmt=fmt or settings.exports.format,
@@ -591,7 +586,7 @@ def report(config: Path | None, out: Path | None, max_titles: int) -> None:
     from reviewpipe.report import write_report
 
     settings = load_settings(config)
-    path = write_report(pipeline.require_published(settings),
+    path = write_report(require_published(settings),
                         out or settings.exports_path / "report.html", max_titles=max_titles)
     console.print(str(path), highlight=False)
 
@@ -605,7 +600,7 @@ def tables(config: Path | None) -> None:
     Example: reviewpipe tables --config examples/shared_corpora.toml
     """
     settings = load_settings(config)
-    found = publish.published_tables(pipeline.require_published(settings))
+    found = publish.published_tables(require_published(settings))
     console.print(data_table(["table", "rows", "description"], found, title=str(settings.published_path)))
 
 
@@ -624,7 +619,7 @@ def sql(query: str | None, config: Path | None, fmt: str) -> None:
     Example: reviewpipe sql "select title, weighted_rating from agg_title_summary order by 2 desc limit 5"
     """
     settings = load_settings(config)
-    path = pipeline.require_published(settings)
+    path = require_published(settings)
     if query is None:
         _prompt(path, settings)
         return

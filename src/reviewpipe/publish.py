@@ -94,7 +94,7 @@ def build(
     parameters a run used). With `delta`, new_db is already a copy of the live published database
     (`copy_if_unchanged`, built from the same settings and code) and only the reviews in the
     warehouse's publish_pending are replaced in `reviews`; when `frames` has "touched_titles", the
-    metric frames of PER_TITLE_TABLES hold those titles' rows alone (pipeline.metrics_stage), which
+    metric frames of PER_TITLE_TABLES hold those titles' rows alone (stages.metrics_stage), which
     replace theirs in the copy. Every other table is rebuilt whole.
     Nobody else knows new_db yet: `go_live` puts it in place.
     """

@@ -3,7 +3,7 @@
 Three pieces of a run split into independent partitions: reading one source file, scoring one batch
 of texts, summing one partition of reviews (metrics.partial_aggregates). `dask_map` runs them as
 Prefect tasks on the task runner of the flow that calls it; under the `reviewpipe-on-dask` subflow
-(flows/pipeline.py) that is a Dask cluster. Everything else, and every write to DuckDB, stays in the
+(reviewpipe.flow) that is a Dask cluster. Everything else, and every write to DuckDB, stays in the
 flow's process. The tasks are defined here, in an importable module, so Dask workers unpickle them
 by reference: workers need reviewpipe installed and the source files at the same paths.
 """

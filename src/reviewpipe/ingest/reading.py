@@ -27,7 +27,7 @@ from reviewpipe.warehouse import connect, quote_identifier, rows, scalar, table_
 _SOURCE_ROWS = "_source_rows"
 
 # An ordered map, `map`-like: fn applied to each item, results in the items' order. The Prefect flow
-# passes one that runs fn on a Dask cluster (flows/pipeline.py); None means "here, in this process".
+# passes one that runs fn on a Dask cluster (reviewpipe.flow); None means "here, in this process".
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
 
 

@@ -1,0 +1,340 @@
+"""One function per stage of a run: each opens the warehouse and calls the module that does the
+work (ingest, sentiment, metrics, publish, report), and returns what it did. pipeline.STAGES says
+in which order a run calls them; tests call them directly."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import polars as pl
+
+# the incremental state (inputs_state, outputs_current, pending_reviews, LiveCopy, the untouched
+# titles' rows) is read from pipeline until reviewpipe.state holds it
+from reviewpipe import hooks, metrics, pipeline, publish, sentiment
+from reviewpipe.ingest import (
+    FileLoad,
+    IngestReport,
+    Mapper,
+    ingest,
+    stage,
+    staged_counts,
+)
+from reviewpipe.runlog import go_live_journal, new_database_path, warehouse
+from reviewpipe.settings import Settings
+from reviewpipe.warehouse import (
+    claim_warehouse,
+    configuration_name,
+    rows,
+    scalar,
+)
+
+if TYPE_CHECKING:
+    from reviewpipe.pipeline import LiveCopy
+
+
+@dataclass
+class IngestSummary:
+    """What the ingest stage did: files by outcome and the staged row counts.
+
+    `inputs_hash` identifies everything the outputs are made from (inputs_state); `unchanged_since`
+    names the last successful run that had the same, when its outputs are all still in place: then
+    nothing was restaged and the later stages have nothing to do.
+    """
+
+    report: IngestReport
+    staged: dict[str, int]
+    inputs_hash: str | None = None
+    unchanged_since: str | None = None
+
+
+def ensure_sample(settings: Settings) -> list[Path]:
+    """Generate the synthetic sample when the embedded default is in use and it is not there yet."""
+    if not settings.uses_sample:
+        return []
+    from reviewpipe.sample import write_sample
+
+    folder = settings.samples_path
+    if (folder / "titles.csv").exists() and any(folder.glob("reviews_*.csv")):
+        return []
+    return write_sample(folder)
+
+
+def ingest_stage(
+    settings: Settings, run_id: str, *, only: list[str] | None = None, full_refresh: bool = False,
+    paths: list[Path] | None = None, mapper: Mapper | None = None,
+    on_load: Callable[[FileLoad], object] | None = None,
+) -> IngestSummary:
+    """Load new and changed files (a transaction each) and rebuild staging (one transaction).
+
+    With a `mapper` (see ingest.Mapper), files are read through it, e.g. on Dask workers. `on_load`
+    is called with each file loaded (e.g. PoolAhead.loaded, to start the scoring processes while
+    ingest goes on).
+    """
+    ensure_sample(settings)
+    with warehouse(settings) as con:
+        claim_warehouse(con, settings.warehouse_path, configuration_name(settings.config_file))
+        report = ingest(con, settings, run_id, only=only, paths=paths, full_refresh=full_refresh,
+                        read_map=mapper, on_load=on_load)
+        state = pipeline.inputs_state(con, settings)
+        last = rows(con, "select run_id, inputs_hash from runs where status = 'succeeded' "
+                         "order by started_at desc limit 1")
+        if last and last[0][1] == state and not full_refresh and pipeline.outputs_current(con, settings):
+            return IngestSummary(report, staged_counts(con), state, unchanged_since=last[0][0])
+        staged = stage(con)
+    return IngestSummary(report, staged, state)
+
+
+def score_stage(settings: Settings, mapper: Mapper | None = None,
+                ahead: sentiment.PoolAhead | None = None,
+                on_scored: Callable[[int, int], object] | None = None) -> int:
+    """Score every staged text not yet in the sentiment cache; the number of texts scored.
+
+    Texts are scored in batches of [sentiment] batch_size: in a pool of worker processes (`ahead`'s
+    when it was started), or through `mapper` (e.g. on Dask workers) when one is given.
+    `on_scored(done, todo)` is called before the first batch and after each batch is stored.
+    """
+    with warehouse(settings) as con:
+        workers = sentiment.worker_count(settings.sentiment.workers)
+        # unless `ahead` started them during ingest, the scoring processes start while the texts to
+        # score are found, when the reviews staged since the last publish fill more than one batch
+        pending, everything = pipeline.pending_reviews(con)
+        # Only the reviews staged since the last publish can hold a text the cache lacks: every
+        # other review was published, so its text was scored then (an anti-join of every staged
+        # text is slow at scale). Not so when staging was rebuilt whole, nor while the cache holds
+        # scores from before sentences were scored (they are scored again, whichever review).
+        narrow = not everything and not scalar(
+            con, "select count(*) from sentiment_scores where sentence_count is null")
+        # a second connection finds the texts to score and streams them while the first inserts
+        # their scores (a temp table is its connection's own)
+        reader_con = con.cursor()
+        try:
+            with nullcontext(ahead) if ahead else sentiment.PoolAhead(workers) as processes:
+                staged = scalar(con, "select count(*) from stg_reviews") if everything else pending
+                if mapper is None and staged > settings.sentiment.batch_size:
+                    processes.start()
+                reader_con.execute("create temp table _unscored as " + _UNSCORED.format(
+                    pending=_PENDING if narrow else ""))
+                todo = scalar(reader_con, "select count(*) from _unscored")
+                if todo:
+                    _score_unscored(con, reader_con, settings, todo, mapper, workers,
+                                    processes.pool if mapper is None else None, on_scored)
+        finally:
+            reader_con.close()
+    return todo
+
+
+# Distinct texts of staged reviews that the sentiment cache does not hold yet, as the row of
+# int_reviews_typed that holds each (stg_reviews is a view of its staged rows): found from the
+# hashes alone, then fetched by rowid, so that no other text is read (selecting the texts in the
+# same query read every text of stg_reviews).
+_UNSCORED = """
+    select text_hash, min(rowid) as row_id
+    from int_reviews_typed
+    where staged and text_hash is not null
+      and text_hash not in (select text_hash from sentiment_scores where sentence_count is not null)
+      {pending}
+    group by text_hash
+"""
+_PENDING = "and review_id in (select review_id from publish_pending)"
+_UNSCORED_TEXTS = """
+    select u.text_hash, s.review_text
+    from _unscored as u
+    join int_reviews_typed as s on s.rowid = u.row_id
+    order by u.row_id
+"""
+
+
+def _score_unscored(
+    con: duckdb.DuckDBPyConnection, reader_con: duckdb.DuckDBPyConnection, settings: Settings, todo: int,
+    mapper: Mapper | None, workers: int, pool: ProcessPoolExecutor | None,
+    on_scored: Callable[[int, int], object] | None = None,
+) -> None:
+    batch_size = settings.sentiment.batch_size
+    # a pool is slow to start; below one batch it would cost more than it saves
+    workers = workers if todo > batch_size or pool else 1
+    if mapper is None:
+        batch_size = sentiment.even_batch_size(todo, batch_size, workers)
+    # rows scored before sentences were are scored again below (a plain insert is much faster
+    # than an insert that replaces, which checks every key against the key index first)
+    con.execute("delete from sentiment_scores where sentence_count is null")
+    reader = reader_con.sql(_UNSCORED_TEXTS).to_arrow_reader(batch_size)
+    hashes: deque[list[str]] = deque()
+
+    def text_batches() -> Iterator[list[str]]:
+        for batch in reader:
+            hashes.append(batch.column("text_hash").to_pylist())
+            yield batch.column("review_text").to_pylist()
+
+    if mapper is not None:
+        results = mapper(sentiment.score_batch, text_batches())
+    else:
+        results = sentiment.score_batches(text_batches(), workers, pool)
+    done = 0
+    if on_scored is not None:
+        on_scored(done, todo)
+    for scores in results:
+        frame = sentiment.scores_frame(scores).with_columns(
+            text_hash=pl.Series(hashes.popleft(), dtype=pl.String)
+        )
+        columns = ", ".join(("text_hash", *sentiment.SCORE_COLUMNS))
+        con.register("new_scores", frame)
+        con.execute(f"insert into sentiment_scores ({columns}) select {columns} from new_scores")
+        con.unregister("new_scores")
+        done += frame.height
+        if on_scored is not None:
+            on_scored(done, todo)
+        hooks.pause("score")
+
+
+def metrics_stage(settings: Settings, mapper: Mapper | None = None,
+                  live_copy: LiveCopy | None = None) -> dict[str, pl.DataFrame]:
+    """Every metric frame the published models read, computed with Polars from the staged tables.
+
+    Inputs are read in a fixed order and as one chunk each, and the metrics sum floats in ways that
+    do not depend on thread timing, so a re-run on the same data publishes bit-identical tables.
+    The per-title and per-month sums and the rating histograms are computed as partial aggregates
+    (per partition of [runner] partition_rows reviews through `mapper`, e.g. on Dask workers, when
+    one is given) and merged exactly.
+
+    When `live_copy` holds a copy of the live published database to build on (LiveCopy.base), only
+    the titles whose reviews changed since it went live (publish_pending's titles) are computed from
+    the warehouse: every per-title figure depends on the title's reviews alone. The frames then
+    hold those titles' rows, and frames["touched_titles"] names them, for publish to replace them
+    in the copy; the frames whose figures span titles (the title summary with its weighted-rating
+    parameters, the overall agreement, the mismatches' read order) are whole, made with the other
+    titles' rows read from the copy.
+    """
+    base = live_copy.base() if live_copy is not None else None
+    touched = "where r.title_id in (select title_id from publish_pending)" if base else ""
+    with warehouse(settings) as con:
+        # each review with its text's scores (the sentiment cache), joined where the data lives
+        reviews = con.sql(
+            f"""
+            select r.review_id, r.title_id, r.review_date, r.rating, r.rating_scale, r.rating_min,
+                   r.rating_step, r.helpful_votes, r.total_votes, r.review_word_count, s.* exclude (text_hash)
+            from stg_reviews as r
+            left join sentiment_scores as s using (text_hash)
+            {touched}
+            order by r.review_id
+            """
+        ).pl().rechunk()
+        staged_titles = con.sql(
+            "select * from stg_titles "
+            "order by title_id, source_order, file_path, row_number"
+        ).pl().rechunk()
+        kept = pipeline._untouched_titles_rows(con, base) if base else None
+    hooks.pause("metrics")
+    return metrics.metric_frames(
+        reviews, staged_titles, settings.metrics, settings.sentiment, kept=kept,
+        merged_partials=lambda scored: _partial_aggregates(scored, settings.runner.partition_rows, mapper),
+    )
+
+
+def _partial_aggregates(
+    scored: pl.DataFrame, partition_rows: int, mapper: Mapper | None
+) -> dict[str, pl.DataFrame]:
+    """metrics.partial_aggregates of the scored reviews, merged: per partition of partition_rows
+    through `mapper` when one is given; here, in one piece (Polars uses every core on it)."""
+    scored = scored.select(
+        "title_id", "rating", "rating_scale", "rating_min", "rating_step", "review_date",
+        "helpful_votes", "total_votes",
+        "sentiment_score", "sentiment_compound", "sentence_compound_mean", "sentiment_label",
+    )
+    if mapper is None:
+        return metrics.merge_partials([metrics.partial_aggregates(scored)])
+    partitions = [scored.slice(i, partition_rows) for i in range(0, scored.height, partition_rows)]
+    return metrics.merge_partials(list(mapper(metrics.partial_aggregates, partitions or [scored])))
+
+
+@dataclass
+class Published:
+    """What publish_stage built: rows per published table, and how many reviews it replaced when it
+    started from a copy of the live database (None: built whole)."""
+
+    counts: dict[str, int]
+    reviews_replaced: int | None = None
+
+
+def publish_stage(
+    settings: Settings, frames: dict[str, pl.DataFrame], run_id: str, live_copy: LiveCopy | None = None
+) -> Published:
+    """Build and check this run's published database (not live yet).
+
+    When the live database was built by this code from the same settings and is untouched since,
+    and few reviews changed, the new one starts as a copy of it (see delta_base), made here or
+    already under way in `live_copy`.
+    """
+    new_db = new_database_path(settings, run_id)
+    delta, replaced = (pipeline.LiveCopy(settings, run_id) if live_copy is None else live_copy).take()
+    if "touched_titles" in frames and not delta:
+        # the frames hold the changed titles alone, to be put in a copy this attempt does not have
+        frames = metrics_stage(settings)
+    notes = {"agg_title_summary": parameters_note(settings, frames["metric_weighted_rating_parameters"])}
+    with warehouse(settings) as con:
+        counts = publish.build(con, frames, new_db, notes, delta=delta)
+    hooks.pause("publish")
+    return Published(counts, replaced if delta else None)
+
+
+def export_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
+    """Export the run's agg_ tables from its new database to temporary files beside their final names."""
+    files = publish.export_files(
+        new_database_path(settings, run_id),
+        settings.exports_path,
+        fmt=settings.exports.format,
+        neutralize_formulas=settings.exports.neutralize_formulas,
+        tag=f"{run_id}.tmp",
+    )
+    hooks.pause("export")
+    return files
+
+
+def report_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
+    """Write the run's HTML report from its new database beside its final name; (temporary, final)."""
+    from reviewpipe.report import write_report
+
+    final = settings.exports_path / "report.html"
+    temp = final.with_name(f".{final.name}.{run_id}.tmp")
+    write_report(new_database_path(settings, run_id), temp)
+    return [(temp, final)]
+
+
+def go_live_stage(settings: Settings, run_id: str, files: list[tuple[Path, Path]]) -> list[Path]:
+    """Put the run's database and its other files (exports, report) in place in one go-live, all
+    or nothing (publish.go_live, journal in go_live_journal); the final paths of `files`, in order.
+
+    A write-ahead log beside the published database belongs to the old file (a session wrote to
+    it): it is taken away first, so that no reader pairs it with the new file. The journal and the
+    old files' backups stay until record_run_end has logged the run (or rolled it back).
+    """
+    database = (new_database_path(settings, run_id), settings.published_path)
+    stale_wal = (None, publish.wal_path(settings.published_path))
+    return publish.go_live([stale_wal, database, *files], go_live_journal(settings, run_id),
+                           tag=run_id)[1:]
+
+
+def parameters_note(settings: Settings, parameters: pl.DataFrame) -> str:
+    """The parameters this run's comparable ratings used, as a sentence for the table's comment."""
+    m = settings.metrics
+    how_m = f"fixed at {m.weighted_m:g}" if m.weighted_m is not None else (
+        f"the {m.weighted_quantile:g} quantile of vote counts")
+    how_c = f"fixed at {m.weighted_c:g}" if m.weighted_c is not None else "the mean rating over titles"
+    parts = []
+    for basis, scale, low, step, c, m_value, titles in parameters.iter_rows():
+        what = ("site ratings" if basis != "reviews" else "thumbs reviews" if scale == metrics.THUMBS_SCALE
+                else f"reviews on a {scale}-point scale" if (low, step) == (1, 1)
+                else f"reviews on a {low:g}..{scale} scale in steps of {step:g}")
+        parts.append(f"{what}: C = {c:.4f}, m = {m_value:.1f} ({titles} titles)")
+    return (
+        f"This run's parameters: weighted_rating = v/(v+m)·R + m/(v+m)·C with C = {how_c} and "
+        f"m = {how_m}; " + ("; ".join(parts) or "no rated titles") + ". "
+        f"bayesian_rating: {m.bayesian_prior_per_star:g} pseudo-rating per star. "
+        f"rating_ci: mean ± {m.confidence_z:.2f}·s/√n."
+    )
