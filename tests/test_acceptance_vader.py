@@ -82,7 +82,7 @@ def _compare(texts: list[str]) -> list[int]:
     from reviewpipe.sentiment import NEGATIVE_AT, POSITIVE_AT, score_batch, sentences
 
     # vaderSentiment's scores are a function of the string alone, so each distinct string is scored
-    # once: 60% of the texts are one sentence (the text itself), and texts and sentences repeat
+    # once: most texts are one sentence (the text itself), and texts and sentences repeat
     polarity_scores = functools.cache(SentimentIntensityAnalyzer().polarity_scores)
 
     def reference(text: str) -> tuple:
