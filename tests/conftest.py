@@ -90,9 +90,9 @@ def flow_module():
 @pytest.fixture(scope="module")
 def prefect_server():
     """One temporary Prefect server (prefect_test_harness) for a module's flow runs, as Prefect's
-    testing guide suggests: each takes 10-12 s to start, more than the harness's default 30 s limit
-    on two busy cores (seen: 34 s), hence 120 s. Per module, not per session: the harness's threads
-    and settings end with the module. Each test reads its own flow run's records."""
+    testing guide suggests: on two busy cores one can take longer to start than the harness's
+    default 30 s limit, hence 120 s. Per module, not per session: the harness's threads and settings
+    end with the module. Each test reads its own flow run's records."""
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):

@@ -74,17 +74,20 @@ def test_whole_text_compound_reproduces_vader_on_its_ground_truth() -> None:
 def _compare(texts: list[str]) -> list[int]:
     """Indexes of the texts whose scores differ between the pipeline's scorer and vaderSentiment 3.3.2
     applied as the definitions say: to the whole text, and to each of its sentences."""
+    import functools
     import math
 
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     from reviewpipe.sentiment import NEGATIVE_AT, POSITIVE_AT, score_batch, sentences
 
-    original = SentimentIntensityAnalyzer()
+    # vaderSentiment's scores are a function of the string alone, so each distinct string is scored
+    # once: most texts are one sentence (the text itself), and texts and sentences repeat
+    polarity_scores = functools.cache(SentimentIntensityAnalyzer().polarity_scores)
 
     def reference(text: str) -> tuple:
-        whole = original.polarity_scores(text)
-        compounds = [original.polarity_scores(s)["compound"] for s in sentences(text)]
+        whole = polarity_scores(text)
+        compounds = [polarity_scores(s)["compound"] for s in sentences(text)]
         n = len(compounds)
         return (whole["compound"], whole["pos"], whole["neu"], whole["neg"],
                 math.fsum(compounds) / n if n else None, n,

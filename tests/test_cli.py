@@ -53,8 +53,31 @@ def cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(exe), *args], cwd=project, capture_output=True, text=True, timeout=300)
 
 
-def test_run_status_export_and_sample_without_prefect(project: Path) -> None:
+SampleRun = tuple[Path, subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="module")
+def sample_template(tmp_path_factory: pytest.TempPathFactory) -> SampleRun:
+    """A copy of a project (as `project` makes it) after one `reviewpipe run --no-prefect` on the
+    embedded sample, with what that run printed: the module's tests read one run, not one each."""
+    project = tmp_path_factory.mktemp("sample") / "project"
+    project.mkdir()
+    (project / "reviewpipe.toml").write_text("[sentiment]\nworkers = 2\n")
     done = cli(project, "run", "--no-prefect")
+    return shutil.copytree(project, project.with_name("template")), done
+
+
+@pytest.fixture
+def sample_run(sample_template: SampleRun) -> SampleRun:
+    """The project of sample_template, put back as it was, where it ran, and what its run printed."""
+    template, done = sample_template
+    project = template.with_name("project")
+    shutil.rmtree(project)
+    return shutil.copytree(template, project), done
+
+
+def test_run_status_export_and_sample_without_prefect(sample_run: SampleRun) -> None:
+    project, done = sample_run
     assert done.returncode == 0, done.stderr
     # the run ends with where the outputs are and a table of titles
     assert f"Published database: {project / 'data' / 'reports.duckdb'}" in done.stdout
@@ -98,8 +121,9 @@ def test_ingest_loads_a_file_as_a_configured_source(project: Path) -> None:
     assert "loaded" in done.stdout and "records=1" in done.stdout
 
 
-def test_sql_and_tables_read_the_published_database(project: Path) -> None:
-    assert cli(project, "run", "--no-prefect").returncode == 0
+def test_sql_and_tables_read_the_published_database(sample_run: SampleRun) -> None:
+    project, done = sample_run
+    assert done.returncode == 0, done.stderr
     tables = cli(project, "tables")
     assert tables.returncode == 0 and "agg_title_summary" in tables.stdout and "One row per title" in tables.stdout
 
@@ -119,8 +143,9 @@ def test_sql_and_tables_read_the_published_database(project: Path) -> None:
     assert snoop.returncode == 1 and "disabled" in snoop.stderr
 
 
-def test_sql_without_a_query_opens_a_prompt(project: Path) -> None:
-    assert cli(project, "run", "--no-prefect").returncode == 0
+def test_sql_without_a_query_opens_a_prompt(sample_run: SampleRun) -> None:
+    project, done = sample_run
+    assert done.returncode == 0, done.stderr
     exe = Path(sys.executable).with_name("reviewpipe")
     env = {**__import__("os").environ, "PATH": str(Path(sys.executable).parent)}  # no duckdb CLI on PATH
     done = subprocess.run([str(exe), "sql"], cwd=project, input="select 41 + 1 as answer;\n.quit\n",
@@ -628,7 +653,7 @@ def test_a_run_with_nothing_new_answers_through_the_readmes_command_without_pref
     assert again.returncode == 0, again.stderr
     assert "Nothing new since run" in again.stdout
     # the stages ran in the command's own process: Prefect was not even imported, so no temporary
-    # server was started (that took 10-15 s of the 15-17 s such a run took)
+    # server was started (most of what such a run took)
     imported = [line.rsplit("|", 1)[-1].strip() for line in again.stderr.splitlines()
                 if line.startswith("import time:")]
     assert "duckdb" in imported and not [m for m in imported if m.split(".")[0] == "prefect"]

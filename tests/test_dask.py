@@ -74,7 +74,7 @@ def test_a_dask_address_nobody_listens_at_is_one_clear_error(flow_module, tmp_pa
     assert done.returncode == 1
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stdout + done.stderr
-    # the command checks the address before it starts Prefect's temporary server (5-10 s)
+    # the command checks the address before it starts Prefect's temporary server (seconds)
     assert "Starting temporary server" not in done.stdout + done.stderr
     assert not (tmp_path / "data" / "reports.duckdb").exists()
     # a deployment's run (no command line) is stopped by the flow's own check, with the same words

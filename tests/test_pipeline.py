@@ -276,6 +276,7 @@ _CONTENT = {"a": _review_file(), "b": _review_file(), "t": _title_file()}
 
 
 # each example runs the pipeline up to 7 times: no shrinking (minutes), the failing example is shown whole
+@pytest.mark.slow
 @hypothesis.settings(max_examples=4, deadline=None,
                      phases=[hypothesis.Phase.explicit, hypothesis.Phase.reuse, hypothesis.Phase.generate],
                      suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
