@@ -7,17 +7,15 @@ Prefect flow in flows/ can wrap each one in a task, and tests can call them dire
 from __future__ import annotations
 
 import glob
-import hashlib
 import re
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +34,16 @@ from reviewpipe.ingest import (
     staged_counts,
 )
 from reviewpipe.settings import Settings
+from reviewpipe.state import (
+    AGREEMENT_INPUTS,
+    LiveCopy,
+    inputs_state,
+    keep_metric_rows,
+    outputs_current,
+    pending_reviews,
+    untouched_titles_rows,
+    went_live,
+)
 from reviewpipe.warehouse import (
     RunInProgress,
     claim_warehouse,
@@ -45,8 +53,6 @@ from reviewpipe.warehouse import (
     rows,
     run_lock,
     scalar,
-    sql_dir,
-    sql_literal,
     transaction,
 )
 
@@ -212,65 +218,6 @@ def take_over_warehouse(settings: Settings) -> str | None:
     return owner if owner not in (None, me) else None
 
 
-def inputs_state(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
-    """A hash of what the outputs are made from: every loaded file's fingerprint, the settings that
-    shape the outputs, and this reviewpipe's code and SQL. Equal hashes give equal outputs."""
-    digest = hashlib.sha256()
-    for row in rows(con, "select source, kind, file_path, fingerprint, status from load_log order by all"):
-        digest.update(repr(row).encode())
-    digest.update(publish_basis(settings).encode())
-    return digest.hexdigest()
-
-
-def publish_basis(settings: Settings) -> str:
-    """A hash of how data becomes outputs: the settings that shape them and this code and SQL."""
-    digest = hashlib.sha256(settings.model_dump_json(
-        include={"sources", "sentiment", "metrics", "exports", "paths"}).encode())
-    digest.update(_code_hash().encode())
-    return digest.hexdigest()
-
-
-@cache
-def _code_hash() -> str:
-    digest = hashlib.sha256()
-    package = Path(__file__).parent
-    for path in sorted([*package.rglob("*.py"), *sql_dir().rglob("*.sql")]):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def output_paths(settings: Settings) -> list[Path]:
-    """Every file a run puts live: the published database, each export and the report."""
-    fmt = settings.exports.format
-    return [settings.published_path, settings.exports_path / "report.html",
-            *(settings.exports_path / f"{t}.{fmt}" for t in publish.PUBLISHED_TABLES
-              if t.startswith("agg_"))]
-
-
-def outputs_current(con: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
-    """Whether every output holds exactly the bytes the last run that went live put there.
-
-    Each file's stat signature (publish.file_signature) is compared first, so a run with nothing
-    new reads no output; only a file whose signature changed is hashed, and one with the same bytes
-    (copied back, or put back by a rolled-back go-live) gets its new signature stored. A write-ahead
-    log beside the published database means a session wrote to it: not current.
-    """
-    recorded = {Path(path): (stat, digest) for path, stat, digest in
-                rows(con, "select path, stat, sha256 from output_signatures")}
-    if set(recorded) != set(output_paths(settings)) or publish.wal_path(settings.published_path).exists():
-        return False
-    for path, (stat, digest) in recorded.items():
-        now = publish.file_signature(path) if path.is_file() else None
-        if now == stat:
-            continue
-        if now is None or publish.file_digest(path) != digest:
-            return False
-        con.execute("update output_signatures set stat = ? where path = ?", [now, str(path)])
-        if path == settings.published_path:  # the same bytes: still a base for a delta publish
-            con.execute("update published_state set file_signature = ?", [now])
-    return True
-
-
 def score_stage(settings: Settings, mapper: Mapper | None = None,
                 ahead: sentiment.PoolAhead | None = None,
                 on_scored: Callable[[int, int], object] | None = None) -> int:
@@ -389,7 +336,8 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
     hold those titles' rows, and frames["touched_titles"] names them, for publish to replace them
     in the copy; the frames whose figures span titles (the title summary with its weighted-rating
     parameters, the overall agreement, the mismatches' read order) are whole, made with the other
-    titles' rows read from the copy.
+    titles' rows the warehouse keeps of the live database (state.untouched_titles_rows). The rows
+    computed here are kept for the next run (state.keep_metric_rows), live once this run goes live.
     """
     base = live_copy.base() if live_copy is not None else None
     touched = "where r.title_id in (select title_id from publish_pending)" if base else ""
@@ -409,7 +357,7 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
             "select * from stg_titles "
             "order by title_id, source_order, file_path, row_number"
         ).pl().rechunk()
-        kept = _untouched_titles_rows(con, base) if base else None
+        kept = untouched_titles_rows(con) if base else None
     hooks.pause("metrics")
     m, st = settings.metrics, settings.sentiment
     scored = metrics.with_review_metrics(
@@ -428,7 +376,7 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
         distribution.lazy(), min_ratings=m.polarized_min_ratings,
         bimodality=m.polarized_bimodality, end_share=m.polarized_end_share,
     ).collect()
-    everyone = scored.select(_AGREEMENT_INPUTS)
+    everyone = scored.select(AGREEMENT_INPUTS)
     if kept is not None:
         everyone = pl.concat([everyone, kept["reviews"].cast(everyone.schema)])
     # computed together: Polars runs them side by side
@@ -439,6 +387,9 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
         metrics.rating_sentiment_mismatches(scored.lazy()),
         metrics.helpfulness(scored.lazy()),
     ])
+    with warehouse(settings) as con:  # the rows a delta run keeps, live once this run goes live
+        keep_metric_rows(con, stats, shape, scored.select("title_id", *AGREEMENT_INPUTS),
+                         mismatches.drop("read_order"), kept["touched"] if kept is not None else None)
     frames = {}
     if kept is not None:
         frames["touched_titles"] = kept["touched"]
@@ -476,44 +427,6 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
     }
 
 
-# What the overall sentiment agreement reads of every review.
-_AGREEMENT_INPUTS = ("rating", "rating_scale", "rating_min", "sentiment_compound", "sentence_compound_mean",
-                     "sentiment_label", "sentence_sentiment_label")
-_SHAPE_COLUMNS = ("rating_entropy", "extreme_share", "bimodality_coefficient", "rating_skewness",
-                  "is_polarized")
-
-
-def _untouched_titles_rows(con: duckdb.DuckDBPyConnection, base: Path) -> dict[str, pl.DataFrame]:
-    """From the copy of the live published database: the touched titles (publish_pending's), and
-    the rows of every other title that the figures spanning titles need (see metrics_stage)."""
-    untouched = "title_id not in (select title_id from _touched_titles)"
-    con.execute("create or replace temp table _touched_titles as select distinct title_id "
-                "from publish_pending where title_id is not null")
-    con.execute(f"attach {sql_literal(base)} as live_copy (read_only)")
-    try:
-        return {
-            "touched": con.sql("select title_id from _touched_titles order by title_id").pl(),
-            "stats": con.sql(
-                f"select title_id, {', '.join(metrics.TITLE_STATS_COLUMNS)}, "
-                f"{', '.join(metrics.SCALE_COLUMNS)} "
-                f"from live_copy.agg_title_summary where review_count > 0 and {untouched}").pl(),
-            "shape": con.sql(
-                f"select title_id, {', '.join(_SHAPE_COLUMNS)} from live_copy.agg_title_summary "
-                f"where rated_review_count > 0 and {untouched}").pl(),
-            "reviews": con.sql(
-                f"select {', '.join(_AGREEMENT_INPUTS)} from live_copy.reviews "
-                # a review's scale is its title's (metrics.title_scales)
-                "left join (select title_id, rating_min from live_copy.agg_title_summary) using (title_id) "
-                f"where {untouched}").pl(),
-            "mismatches": con.sql(
-                f"select {', '.join(metrics.MISMATCH_COLUMNS)} from live_copy.agg_rating_sentiment_mismatches "
-                f"where {untouched}").pl(),
-        }
-    finally:
-        con.execute("detach live_copy")
-        con.execute("drop table _touched_titles")
-
-
 def _partial_aggregates(
     scored: pl.DataFrame, partition_rows: int, mapper: Mapper | None
 ) -> dict[str, pl.DataFrame]:
@@ -545,49 +458,6 @@ class Published:
     reviews_replaced: int | None = None
 
 
-# A delta publish replaces at most this share of the reviews; beyond it, writing the file whole is
-# about as fast and leaves no deleted rows behind.
-DELTA_MAX_SHARE = 0.2
-
-
-class LiveCopy:
-    """The live published database copied to a run's new database in a thread, started once
-    ingest knows which reviews changed (delta_base), so that the copy (0.15-0.9 s for the 0.45 GB
-    of a million reviews, and the disk's write-back of it) runs while the run scores and computes
-    metrics. The metrics stage reads the copy (base) to compute only the titles that changed;
-    publish_stage takes it once: a retried publish must not build on a copy the failed attempt has
-    changed, and builds anew.
-    """
-
-    def __init__(self, settings: Settings, run_id: str) -> None:
-        with warehouse(settings) as con:
-            signature, self.replaced = delta_base(con, settings)
-        self._copied: Future[bool] | None = None
-        self._path = new_database_path(settings, run_id)
-        if signature is not None:
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reviewpipe-copy")
-            self._copied = pool.submit(publish.copy_if_unchanged, settings.published_path,
-                                       self._path, signature)
-            pool.shutdown(wait=False)  # its thread ends with the copy
-
-    def base(self) -> Path | None:
-        """The copy, once made, while no publish has taken it; None when publish will build whole."""
-        if self._copied is None or not self._copied.result():
-            return None
-        return self._path
-
-    def take(self) -> tuple[bool, int | None]:
-        """Whether the new database is a copy of the live one (the first call only), and the number
-        of reviews to replace in it."""
-        copied, self._copied = self._copied, None
-        return copied is not None and copied.result(), self.replaced
-
-    def wait(self) -> None:
-        """Wait for the copy to end (before a failed run's files are removed)."""
-        if self._copied is not None:
-            wait([self._copied])
-
-
 def publish_stage(
     settings: Settings, frames: dict[str, pl.DataFrame], run_id: str, live_copy: LiveCopy | None = None
 ) -> Published:
@@ -607,29 +477,6 @@ def publish_stage(
         counts = publish.build(con, frames, new_db, notes, delta=delta)
     hooks.pause("publish")
     return Published(counts, replaced if delta else None)
-
-
-def delta_base(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[str | None, int | None]:
-    """The live published database's file signature and the number of reviews to replace in a copy
-    of it, or (None, None) when the new one must be built whole: there is none, it was built from
-    other settings or code, it changed since it went live, staging was rebuilt whole, or more than
-    DELTA_MAX_SHARE of the reviews changed."""
-    live = settings.published_path
-    state = rows(con, "select basis, file_signature from published_state")
-    if not live.exists() or state != [(publish_basis(settings), publish.file_signature(live))]:
-        return None, None
-    pending, everything = pending_reviews(con)
-    if everything or pending > DELTA_MAX_SHARE * scalar(con, "select count(*) from stg_reviews"):
-        return None, None
-    return state[0][1], pending
-
-
-def pending_reviews(con: duckdb.DuckDBPyConnection) -> tuple[int, bool]:
-    """The review ids staged since the last publish, and whether staging was rebuilt whole since."""
-    count, everything = rows(
-        con, "select count(distinct review_id), count(*) filter (where review_id is null) "
-             "from publish_pending")[0]
-    return count, everything > 0
 
 
 def export_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
@@ -742,20 +589,13 @@ def record_run_end(settings: Settings, summary: RunSummary, error: BaseException
     if that transaction fails, its go-live is rolled back (and its files removed), so that the
     outputs stay those of the last run logged succeeded."""
     journal = go_live_journal(settings, summary.run_id)
-    went_live = error is None and journal.exists()
+    gone_live = error is None and journal.exists()
     report = summary.ingest.report if summary.ingest else IngestReport()
     staged = summary.ingest.staged if summary.ingest else {}
     try:
         with warehouse(settings) as con, transaction(con):
-            if went_live:
-                con.execute("delete from publish_pending")
-                con.execute("delete from published_state")
-                con.execute("insert into published_state values (?, ?)",
-                            [publish_basis(settings), publish.file_signature(settings.published_path)])
-                con.execute("delete from output_signatures")
-                con.executemany("insert into output_signatures values (?, ?, ?)", [
-                    [str(path), publish.file_signature(path), digest]
-                    for path, digest in publish.journal_digests(journal).items()])
+            if gone_live:
+                went_live(con, settings, journal)
             con.execute(
                 """
                 update runs set finished_at = ?, status = ?, files_loaded = ?, files_skipped = ?,
@@ -773,11 +613,11 @@ def record_run_end(settings: Settings, summary: RunSummary, error: BaseException
                 ],
             )
     except BaseException:
-        if went_live:
+        if gone_live:
             publish.roll_back(journal)
             discard_run_files(settings, summary.run_id)
         raise
-    if went_live:
+    if gone_live:
         publish.finish(journal)
 
 
