@@ -211,10 +211,12 @@ create table if not exists kept_mismatches (
     helpful_wilson_lb double
 );
 
--- kept_replaces: the titles whose live kept_ rows the rows not live yet replace; a null title_id:
--- every title (a whole build).
+-- kept_replaces: the titles whose live kept_ rows the rows not live yet replace, and one row with a
+-- null title_id saying that the metrics stage stored its rows (none, a delta run may touch no title);
+-- every_title on it: they replace every title's (a whole build).
 create table if not exists kept_replaces (
-    title_id varchar
+    title_id varchar,
+    every_title boolean not null
 );
 
 -- The configuration this warehouse belongs to (warehouse.claim_warehouse): at most one row. A run or

@@ -222,22 +222,24 @@ def keep_metric_rows(con: duckdb.DuckDBPyConnection, stats: pl.DataFrame, shape:
     """Store the rows the metrics stage computed (not live yet: went_live makes them so): per title
     `stats` (title_id, TITLE_STATS_COLUMNS, SCALE_COLUMNS) and `shape` (rating_shape), per review
     `reviews` (title_id and AGREEMENT_INPUTS), and the titles' `mismatches`; the titles they replace
-    are `touched` (title_id), or every title when None (a whole build)."""
+    are `touched` (title_id), or every title's when None (a whole build)."""
     frames = {
         "kept_titles": stats.join(shape, on="title_id", how="left"),
         "kept_agreement_inputs": reviews,
         "kept_mismatches": mismatches,
-        "kept_replaces": touched if touched is not None else pl.DataFrame({"title_id": [None]},
-                                                                           schema={"title_id": pl.String}),
     }
     with transaction(con):
         for table, frame in frames.items():
-            columns = ", ".join(_KEPT_COLUMNS.get(table, ("title_id",)))
-            live = "is_live, " if table in _KEPT_COLUMNS else ""
-            con.execute(f"delete from {table} where not is_live" if live else f"delete from {table}")
+            columns = ", ".join(_KEPT_COLUMNS[table])
+            con.execute(f"delete from {table} where not is_live")
             con.register("_kept", frame)
-            con.execute(f"insert into {table} ({live}{columns}) "
-                        f"select {'false, ' if live else ''}{columns} from _kept")
+            con.execute(f"insert into {table} (is_live, {columns}) select false, {columns} from _kept")
+            con.unregister("_kept")
+        con.execute("delete from kept_replaces")
+        con.execute("insert into kept_replaces values (null, ?)", [touched is None])
+        if touched is not None:
+            con.register("_kept", touched)
+            con.execute("insert into kept_replaces select title_id, false from _kept")
             con.unregister("_kept")
 
 
@@ -273,7 +275,7 @@ def went_live(con: duckdb.DuckDBPyConnection, settings: Settings, journal: Path)
     in place of those of the titles they replace."""
     con.execute("delete from publish_pending")
     replaced = ("(title_id in (select title_id from kept_replaces) "
-                "or exists (select 1 from kept_replaces where title_id is null))")
+                "or exists (select 1 from kept_replaces where every_title))")
     kept = bool(scalar(con, "select count(*) from kept_replaces"))
     for table in _KEPT_COLUMNS:
         con.execute(f"delete from {table} where is_live and {replaced}")
