@@ -206,11 +206,11 @@ class LiveCopy:
 # sentence mean is an unrounded double (about as many distinct values as reviews).
 AGREEMENT_INPUTS = ("rating", "rating_scale", "rating_min", "sentiment_compound", "sentence_compound_mean",
                     "sentiment_label", "sentence_sentiment_label")
-SHAPE_COLUMNS = ("rating_entropy", "extreme_share", "bimodality_coefficient", "rating_skewness",
+_SHAPE_COLUMNS = ("rating_entropy", "extreme_share", "bimodality_coefficient", "rating_skewness",
                  "is_polarized")
 _STATS_COLUMNS = ("title_id", *metrics.TITLE_STATS_COLUMNS, *metrics.SCALE_COLUMNS)
 _KEPT_COLUMNS = {
-    "kept_titles": (*_STATS_COLUMNS, *SHAPE_COLUMNS),
+    "kept_titles": (*_STATS_COLUMNS, *_SHAPE_COLUMNS),
     "kept_agreement_inputs": ("title_id", *AGREEMENT_INPUTS),
     "kept_mismatches": metrics.MISMATCH_COLUMNS,
 }
@@ -254,7 +254,7 @@ def untouched_titles_rows(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFr
             "touched": con.sql("select title_id from _touched_titles order by title_id").pl(),
             "stats": con.sql(f"select {', '.join(_STATS_COLUMNS)} from kept_titles "
                              f"where {untouched}").pl(),
-            "shape": con.sql(f"select title_id, {', '.join(SHAPE_COLUMNS)} from kept_titles "
+            "shape": con.sql(f"select title_id, {', '.join(_SHAPE_COLUMNS)} from kept_titles "
                              f"where rated_review_count > 0 and {untouched}").pl(),
             "reviews": con.sql(f"select {', '.join(AGREEMENT_INPUTS)} from kept_agreement_inputs "
                                f"where {untouched}").pl(),
