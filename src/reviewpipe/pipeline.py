@@ -387,9 +387,6 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
         metrics.rating_sentiment_mismatches(scored.lazy()),
         metrics.helpfulness(scored.lazy()),
     ])
-    with warehouse(settings) as con:  # the rows a delta run keeps, live once this run goes live
-        keep_metric_rows(con, stats, shape, scored.select("title_id", *AGREEMENT_INPUTS),
-                         mismatches.drop("read_order"), kept["touched"] if kept is not None else None)
     frames = {}
     if kept is not None:
         frames["touched_titles"] = kept["touched"]
@@ -407,7 +404,7 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
     parameters = metrics.weighted_rating_parameters(
         summary.lazy(), quantile=m.weighted_quantile, m=m.weighted_m, c=m.weighted_c
     ).collect()
-    return frames | {
+    frames |= {
         "metric_titles": titles,
         "metric_reviews": scored.select(metrics.REVIEW_METRIC_COLUMNS),
         "metric_title_summary": summary,
@@ -425,6 +422,9 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
         "metric_rating_sentiment_mismatches": mismatches,
         "metric_helpfulness": helpfulness,
     }
+    with warehouse(settings) as con:  # the rows a delta run keeps, live once this run goes live
+        keep_metric_rows(con, reviews, frames)
+    return frames
 
 
 def _partial_aggregates(

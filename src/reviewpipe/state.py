@@ -216,20 +216,28 @@ _KEPT_COLUMNS = {
 }
 
 
-def keep_metric_rows(con: duckdb.DuckDBPyConnection, stats: pl.DataFrame, shape: pl.DataFrame,
-                     reviews: pl.DataFrame, mismatches: pl.DataFrame,
-                     touched: pl.DataFrame | None) -> None:
-    """Store the rows the metrics stage computed (not live yet: went_live makes them so): per title
-    `stats` (title_id, TITLE_STATS_COLUMNS, SCALE_COLUMNS) and `shape` (rating_shape), per review
-    `reviews` (title_id and AGREEMENT_INPUTS), and the titles' `mismatches`; the titles they replace
-    are `touched` (title_id), or every title's when None (a whole build)."""
-    frames = {
-        "kept_titles": stats.join(shape, on="title_id", how="left"),
-        "kept_agreement_inputs": reviews,
+def keep_metric_rows(con: duckdb.DuckDBPyConnection, reviews: pl.DataFrame,
+                     frames: dict[str, pl.DataFrame]) -> None:
+    """Store, not live yet (went_live makes them so), the kept_ rows of the titles the metrics stage
+    computed: all, or frames["touched_titles"] on a delta run. From its `frames` and the `reviews`
+    it read (those titles' reviews; metric_reviews holds their rows in the same order)."""
+    touched = frames.get("touched_titles")
+    summary = frames["metric_title_summary"].filter(pl.col("review_count") > 0)
+    mismatches = frames["metric_rating_sentiment_mismatches"]
+    if touched is not None:  # the frames spanning titles hold the kept rows too
+        summary = summary.filter(pl.col("title_id").is_in(touched["title_id"].implode()))
+        mismatches = mismatches.filter(pl.col("title_id").is_in(touched["title_id"].implode()))
+    rows_of = {
+        "kept_titles": summary.select(_STATS_COLUMNS).join(
+            frames["metric_rating_shape"], on="title_id", how="left"),
+        "kept_agreement_inputs": pl.concat([
+            reviews.select("title_id", *(c for c in AGREEMENT_INPUTS if not c.endswith("_label"))),
+            frames["metric_reviews"].select("sentiment_label", "sentence_sentiment_label"),
+        ], how="horizontal"),
         "kept_mismatches": mismatches,
     }
     with transaction(con):
-        for table, frame in frames.items():
+        for table, frame in rows_of.items():
             columns = ", ".join(_KEPT_COLUMNS[table])
             con.execute(f"delete from {table} where not is_live")
             con.register("_kept", frame)
