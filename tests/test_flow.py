@@ -15,6 +15,7 @@ from prefect.client.orchestration import get_client
 from reviewpipe import pipeline
 from reviewpipe.publish import PUBLISHED_TABLES
 from reviewpipe.settings import Paths, load_settings
+from reviewpipe.state import output_paths
 
 
 @pytest.mark.slow
@@ -38,7 +39,7 @@ def test_the_flow_runs_every_stage_and_publishes(flow_module, prefect_server, tm
     assert sorted(p.name for p in (tmp_path / "data" / "exports").iterdir()) == sorted(
         [f"{t}.csv" for t in PUBLISHED_TABLES if t.startswith("agg_")] + ["report.html"])
 
-    # a new file: the live database is copied while the run scores (pipeline.LiveCopy, handed to
+    # a new file: the live database is copied while the run scores (reviewpipe.stages.LiveCopy, handed to
     # the publish task) and only the new reviews are replaced in the copy
     (tmp_path / "data" / "samples" / "reviews_2030.csv").write_text(
         "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
@@ -158,7 +159,7 @@ def test_the_flow_puts_the_database_exports_and_report_live_in_one_step(
     config.write_text('[sentiment]\nworkers = 1\n[[sources]]\nname = "rev"\npath = "landing/*.csv"\n')
     assert flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True).is_completed()
     settings = load_settings(config)
-    live = {p: p.read_bytes() for p in pipeline.output_paths(settings)}
+    live = {p: p.read_bytes() for p in output_paths(settings)}
     (landing / "b.csv").write_text(header + "r100,tt9,late,2023-01-01,9,1,1,Late,Late but good.\n")
     report = settings.exports_path / "report.html"
     report.unlink()
@@ -166,7 +167,7 @@ def test_the_flow_puts_the_database_exports_and_report_live_in_one_step(
     state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
     assert state.is_failed() and f"{report} is a directory" in state.message
     report.rmdir()
-    assert {p: p.read_bytes() for p in pipeline.output_paths(settings) if p != report} == {
+    assert {p: p.read_bytes() for p in output_paths(settings) if p != report} == {
         p: b for p, b in live.items() if p != report}
     state = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
     assert state.is_completed() and state.result().report == report and report.is_file()
@@ -187,7 +188,7 @@ def test_the_flow_applies_the_quality_gate_before_it_publishes(flow_module, pref
     first = flow_module.reviewpipe_pipeline(config_path=str(config), return_state=True)
     assert first.is_completed() and first.result().quality.sources[0].quarantined == 0
     settings = load_settings(config)
-    live = {p: p.read_bytes() for p in pipeline.output_paths(settings)}
+    live = {p: p.read_bytes() for p in output_paths(settings)}
     # ratings out of 20 on a 10-point source: 10 of 40 records quarantined, past the default 10%
     (landing / "b.csv").write_text(header + "".join(
         f"s{i},tt1,late{i},2023-01-01,{11 + i},Out of twenty.\n" for i in range(10)))
@@ -197,4 +198,4 @@ def test_the_flow_applies_the_quality_gate_before_it_publishes(flow_module, pref
         assert state.is_failed() and runs["quality"].state.is_failed()
         assert "10 of its 40 records quarantined" in state.message and "b.csv row 1" in state.message
         assert "publish" not in runs and "go-live" not in runs
-        assert {p: p.read_bytes() for p in pipeline.output_paths(settings)} == live
+        assert {p: p.read_bytes() for p in output_paths(settings)} == live

@@ -23,7 +23,7 @@ from conftest import SHARED_DATA, published_rows, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewpipe import pipeline, publish, runlog, stages
+from reviewpipe import pipeline, publish, runlog, stages, state
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.publish import PUBLISHED_TABLES
 from reviewpipe.quality import SCALE_MISFIT_MIN_RATINGS, QualityFailed, quality_lines, quality_stage
@@ -392,7 +392,7 @@ def small(tmp_path: Path, make_settings) -> Settings:
 
 def outputs(settings: Settings) -> dict[str, bytes]:
     """Every output's bytes by file name: the published database, each export, the report."""
-    return {p.name: p.read_bytes() for p in pipeline.output_paths(settings)}
+    return {p.name: p.read_bytes() for p in state.output_paths(settings)}
 
 
 def exports_and_rows(settings: Settings) -> tuple[dict[str, bytes], dict[str, list[tuple]]]:
@@ -441,16 +441,16 @@ def test_every_output_edited_in_any_way_is_not_current_and_the_same_bytes_are(sm
     found by hash, and its new stat stored so the next check need not hash it."""
     settings = small
     kinds = ("append a line", "same size, times set back", "delete")
-    cases = [(path, how) for path in pipeline.output_paths(settings) for how in kinds]
+    cases = [(path, how) for path in state.output_paths(settings) for how in kinds]
     cases.append((settings.published_path, "sql update"))
     with runlog.warehouse(settings) as con:
         for path, how in cases:
             kept = path.read_bytes()
             edit(path, how)
-            assert not pipeline.outputs_current(con, settings), (path.name, how)
+            assert not state.outputs_current(con, settings), (path.name, how)
             path.with_name("copy").write_bytes(kept)
             os.replace(path.with_name("copy"), path)
-            assert pipeline.outputs_current(con, settings), (path.name, how)
+            assert state.outputs_current(con, settings), (path.name, how)
             stats = dict(con.execute("select path, stat from output_signatures").fetchall())
             assert stats[str(path)] == publish.file_signature(path)
 
@@ -490,7 +490,7 @@ def test_an_output_path_blocked_fails_the_run_before_anything_goes_live(small) -
     reviews_file(settings.samples_path.parent / "landing" / "b.csv", 100, 10)
     live = outputs(settings)
     summary, files = built_run(settings)
-    for path in pipeline.output_paths(settings):
+    for path in state.output_paths(settings):
         path.rename(path.with_name("kept"))
         (path / "someone's").mkdir(parents=True)
         with pytest.raises(ReviewpipeError, match=f"{re.escape(str(path))} is a directory.*move or remove"):
@@ -517,7 +517,7 @@ def test_an_output_path_blocked_fails_the_run_before_anything_goes_live(small) -
 
 
 def outputs_or_missing(settings: Settings) -> dict[str, bytes | None]:
-    return {p.name: p.read_bytes() if p.is_file() else None for p in pipeline.output_paths(settings)}
+    return {p.name: p.read_bytes() if p.is_file() else None for p in state.output_paths(settings)}
 
 
 def test_a_failure_in_the_middle_of_going_live_or_logging_it_puts_every_old_output_back(
@@ -529,7 +529,7 @@ def test_a_failure_in_the_middle_of_going_live_or_logging_it_puts_every_old_outp
     live = outputs(settings)
     summary, files = built_run(settings)
     real_replace = os.replace
-    for victim in pipeline.output_paths(settings):
+    for victim in state.output_paths(settings):
         def replace(src, dst, victim=victim):
             if Path(dst) == victim:
                 raise OSError(errno.ENOSPC, "No space left on device", str(dst))

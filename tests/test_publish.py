@@ -283,7 +283,7 @@ def test_a_live_database_written_to_before_or_while_it_is_copied_is_not_used(tmp
 
 def test_a_retried_publish_does_not_build_on_the_copy_its_failed_attempt_changed(
         tmp_path: Path, make_settings) -> None:
-    """The live database is copied while the run scores (pipeline.LiveCopy); the first publish
+    """The live database is copied while the run scores (stages.LiveCopy); the first publish
     attempt builds on that copy, a retry (Prefect retries the publish task) builds whole."""
     landing = tmp_path / "landing"
     _reviews_csv(landing / "a.csv", 0, 60)
@@ -291,7 +291,7 @@ def test_a_retried_publish_does_not_build_on_the_copy_its_failed_attempt_changed
     pipeline.run(settings)
     _reviews_csv(landing / "new.csv", 100, 5, move=dict.fromkeys(range(100, 105), "tt5"))
     stages.ingest_stage(settings, "20260101T000000-abcdef")
-    live_copy = pipeline.LiveCopy(settings, "20260101T000000-abcdef")
+    live_copy = stages.LiveCopy(settings, "20260101T000000-abcdef")
     new_db = runlog.new_database_path(settings, "20260101T000000-abcdef")
     stages.score_stage(settings)
     # the metrics of the changed title alone, the others' kept in the copy (read, not changed)

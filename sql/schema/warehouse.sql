@@ -139,12 +139,87 @@ create table if not exists publish_pending (
     title_id varchar
 );
 
--- The live published database: what it was built from (pipeline.publish_basis) and the file as it
+-- The live published database: what it was built from (state.publish_basis) and the file as it
 -- was put in place (size, mtime, ctime, inode). A run may build the next one from a copy of it only if both
 -- still hold.
 create table if not exists published_state (
     basis varchar not null,
     file_signature varchar not null
+);
+
+-- What a delta run (the metrics of the touched titles alone, state.py) needs of every other title,
+-- kept here instead of read back from the published database. Rows with is_live describe the live
+-- published database; the others are the last metrics stage's (state.keep_metric_rows), which replace
+-- the live rows of kept_replaces' titles in the transaction that logs their run gone live
+-- (state.went_live). Columns as in agg_title_summary, reviews and agg_rating_sentiment_mismatches.
+
+-- kept_titles: per title with reviews, the figures made of its reviews alone (metrics.title_stats,
+-- title_scales, rating_shape; the shape is null without rated reviews).
+create table if not exists kept_titles (
+    is_live boolean not null,
+    title_id varchar not null,
+    review_count bigint,
+    rated_review_count bigint,
+    rating_mean double,
+    rating_median double,
+    rating_stddev double,
+    helpful_votes bigint,
+    total_votes bigint,
+    sentiment_mean double,
+    positive_share double,
+    neutral_share double,
+    negative_share double,
+    whole_text_sentiment_mean double,
+    sentence_sentiment_mean double,
+    first_review_date date,
+    last_review_date date,
+    helpful_only_votes bigint,
+    rating_scale integer,
+    rating_min double,
+    rating_step double,
+    rating_kind varchar,
+    rating_entropy double,
+    extreme_share double,
+    bimodality_coefficient double,
+    rating_skewness double,
+    is_polarized boolean
+);
+
+-- kept_agreement_inputs: per staged review, what the overall sentiment agreement reads of it
+-- (metrics.sentiment_agreement ranks every review of a scale: per-title sums would not be exact).
+create table if not exists kept_agreement_inputs (
+    is_live boolean not null,
+    title_id varchar not null,
+    rating double,
+    rating_scale integer,
+    rating_min double,
+    sentiment_compound double,
+    sentence_compound_mean double,
+    sentiment_label varchar,
+    sentence_sentiment_label varchar
+);
+
+-- kept_mismatches: per flagged review, its row of agg_rating_sentiment_mismatches but read_order
+-- (renumbered across titles by every run).
+create table if not exists kept_mismatches (
+    is_live boolean not null,
+    title_id varchar not null,
+    rank bigint,
+    review_id varchar,
+    rating double,
+    rating_scale integer,
+    sentiment_score double,
+    mismatch varchar,
+    strength double,
+    helpful_wilson_lb double
+);
+
+-- kept_replaces: the titles whose live kept_ rows the rows not live yet replace, and one row with a
+-- null title_id saying that the metrics stage stored its rows (none, a delta run may touch no title);
+-- every_title on it: they replace every title's (a whole build).
+create table if not exists kept_replaces (
+    title_id varchar,
+    every_title boolean not null
 );
 
 -- The configuration this warehouse belongs to (warehouse.claim_warehouse): at most one row. A run or
@@ -154,7 +229,7 @@ create table if not exists warehouse_owner (
     recorded_at timestamp not null    -- when it took the warehouse (UTC)
 );
 
--- Every output the last run that went live put in place (pipeline.output_paths): its stat signature
+-- Every output the last run that went live put in place (state.output_paths): its stat signature
 -- (size, mtime, ctime, inode: publish.file_signature) and the sha256 of the bytes it went live with.
 -- A run that finds nothing new checks the outputs against them and rebuilds if one differs.
 create table if not exists output_signatures (
@@ -174,7 +249,7 @@ alter table raw_titles add column if not exists popularity varchar;
 alter table raw_titles add column if not exists related_to_title_id varchar;
 alter table raw_titles add column if not exists file_modified_at timestamp;
 alter table sentiment_scores add column if not exists sentence_compound_mean double;
--- what the run's outputs were made from (pipeline.inputs_state): a run that finds it unchanged skips
+-- what the run's outputs were made from (state.inputs_state): a run that finds it unchanged skips
 alter table runs add column if not exists inputs_hash varchar;
 alter table sentiment_scores add column if not exists sentence_count integer;
 alter table sentiment_scores add column if not exists positive_sentence_share double;
@@ -186,3 +261,6 @@ alter table staging_touched add column if not exists title_id varchar;
 -- the scale's points (settings.Source): rows loaded before had whole stars 1..rating_scale
 alter table raw_reviews add column if not exists rating_min double default 1;
 alter table raw_reviews add column if not exists rating_step double default 1;
+-- whether the kept_ tables describe the live published database (null on warehouses from before
+-- them: the next run builds whole, state.delta_base)
+alter table published_state add column if not exists has_kept_rows boolean;

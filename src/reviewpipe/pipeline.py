@@ -8,26 +8,23 @@ reviewpipe.runlog, the [quality] gate in reviewpipe.quality, what a run says in 
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
-import duckdb
 import polars as pl
 
-from reviewpipe import metrics, publish, quality, runlog, sentiment, stages
+from reviewpipe import quality, runlog, sentiment, stages
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.ingest import FileLoad, Mapper
-from reviewpipe.runlog import new_database_path, new_run_id, warehouse
+from reviewpipe.runlog import new_database_path, new_run_id
 from reviewpipe.settings import Settings
 from reviewpipe.summary import current_outputs, summary_markdown, title_leaderboard, title_preview
-from reviewpipe.warehouse import RunInProgress, rows, run_lock, scalar, sql_dir, sql_literal
+from reviewpipe.warehouse import RunInProgress, run_lock
 
 
 @dataclass
@@ -71,7 +68,7 @@ class Run:
     progress: Progress | None = None
     # the scoring pool, started during ingest once it has loaded more than a batch (PoolAhead.loaded)
     ahead: sentiment.PoolAhead | None = None
-    live_copy: LiveCopy | None = None
+    live_copy: stages.LiveCopy | None = None
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
     exported: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, final) each
     drawn: list[tuple[Path, Path]] = field(default_factory=list)  # the report, (temporary, final)
@@ -121,7 +118,7 @@ def _keep_ingest(run: Run, ingested: stages.IngestSummary) -> None:
     run.summary.ingest = ingested
     if not ingested.unchanged_since:
         # the live published database is copied while the run scores and computes metrics
-        run.live_copy = LiveCopy(run.settings, run.summary.run_id)
+        run.live_copy = stages.LiveCopy(run.settings, run.summary.run_id)
 
 
 def _score(run: Run) -> int:
@@ -373,168 +370,3 @@ def _both(first: Callable[[FileLoad], object],
     if second is None:
         return first
     return lambda file: (first(file), second(file))
-
-
-# The incremental state: what the outputs are made from, whether they are current, the live copy
-# a delta publish builds on. reviewpipe.state will hold it.
-
-
-def inputs_state(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
-    """A hash of what the outputs are made from: every loaded file's fingerprint, the settings that
-    shape the outputs, and this reviewpipe's code and SQL. Equal hashes give equal outputs."""
-    digest = hashlib.sha256()
-    for row in rows(con, "select source, kind, file_path, fingerprint, status from load_log order by all"):
-        digest.update(repr(row).encode())
-    digest.update(publish_basis(settings).encode())
-    return digest.hexdigest()
-
-
-def publish_basis(settings: Settings) -> str:
-    """A hash of how data becomes outputs: the settings that shape them and this code and SQL."""
-    digest = hashlib.sha256(settings.model_dump_json(
-        include={"sources", "sentiment", "metrics", "exports", "paths"}).encode())
-    digest.update(_code_hash().encode())
-    return digest.hexdigest()
-
-
-@cache
-def _code_hash() -> str:
-    digest = hashlib.sha256()
-    package = Path(__file__).parent
-    for path in sorted([*package.rglob("*.py"), *sql_dir().rglob("*.sql")]):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def output_paths(settings: Settings) -> list[Path]:
-    """Every file a run puts live: the published database, each export and the report."""
-    fmt = settings.exports.format
-    return [settings.published_path, settings.exports_path / "report.html",
-            *(settings.exports_path / f"{t}.{fmt}" for t in publish.PUBLISHED_TABLES
-              if t.startswith("agg_"))]
-
-
-def outputs_current(con: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
-    """Whether every output holds exactly the bytes the last run that went live put there.
-
-    Each file's stat signature (publish.file_signature) is compared first, so a run with nothing
-    new reads no output; only a file whose signature changed is hashed, and one with the same bytes
-    (copied back, or put back by a rolled-back go-live) gets its new signature stored. A write-ahead
-    log beside the published database means a session wrote to it: not current.
-    """
-    recorded = {Path(path): (stat, digest) for path, stat, digest in
-                rows(con, "select path, stat, sha256 from output_signatures")}
-    if set(recorded) != set(output_paths(settings)) or publish.wal_path(settings.published_path).exists():
-        return False
-    for path, (stat, digest) in recorded.items():
-        now = publish.file_signature(path) if path.is_file() else None
-        if now == stat:
-            continue
-        if now is None or publish.file_digest(path) != digest:
-            return False
-        con.execute("update output_signatures set stat = ? where path = ?", [now, str(path)])
-        if path == settings.published_path:  # the same bytes: still a base for a delta publish
-            con.execute("update published_state set file_signature = ?", [now])
-    return True
-
-
-_SHAPE_COLUMNS = ("rating_entropy", "extreme_share", "bimodality_coefficient", "rating_skewness",
-                  "is_polarized")
-
-
-def _untouched_titles_rows(con: duckdb.DuckDBPyConnection, base: Path) -> dict[str, pl.DataFrame]:
-    """From the copy of the live published database: the touched titles (publish_pending's), and
-    the rows of every other title that the figures spanning titles need (see metrics_stage)."""
-    untouched = "title_id not in (select title_id from _touched_titles)"
-    con.execute("create or replace temp table _touched_titles as select distinct title_id "
-                "from publish_pending where title_id is not null")
-    con.execute(f"attach {sql_literal(base)} as live_copy (read_only)")
-    try:
-        return {
-            "touched": con.sql("select title_id from _touched_titles order by title_id").pl(),
-            "stats": con.sql(
-                f"select title_id, {', '.join(metrics.TITLE_STATS_COLUMNS)}, "
-                f"{', '.join(metrics.SCALE_COLUMNS)} "
-                f"from live_copy.agg_title_summary where review_count > 0 and {untouched}").pl(),
-            "shape": con.sql(
-                f"select title_id, {', '.join(_SHAPE_COLUMNS)} from live_copy.agg_title_summary "
-                f"where rated_review_count > 0 and {untouched}").pl(),
-            "reviews": con.sql(
-                f"select {', '.join(metrics.AGREEMENT_INPUTS)} from live_copy.reviews "
-                # a review's scale is its title's (metrics.title_scales)
-                "left join (select title_id, rating_min from live_copy.agg_title_summary) using (title_id) "
-                f"where {untouched}").pl(),
-            "mismatches": con.sql(
-                f"select {', '.join(metrics.MISMATCH_COLUMNS)} from live_copy.agg_rating_sentiment_mismatches "
-                f"where {untouched}").pl(),
-        }
-    finally:
-        con.execute("detach live_copy")
-        con.execute("drop table _touched_titles")
-
-
-# A delta publish replaces at most this share of the reviews; beyond it, writing the file whole is
-# about as fast and leaves no deleted rows behind.
-DELTA_MAX_SHARE = 0.2
-
-
-class LiveCopy:
-    """The live published database copied to a run's new database in a thread, started once
-    ingest knows which reviews changed (delta_base), so that the copy (0.15-0.9 s for the 0.45 GB
-    of a million reviews, and the disk's write-back of it) runs while the run scores and computes
-    metrics. The metrics stage reads the copy (base) to compute only the titles that changed;
-    publish_stage takes it once: a retried publish must not build on a copy the failed attempt has
-    changed, and builds anew.
-    """
-
-    def __init__(self, settings: Settings, run_id: str) -> None:
-        with warehouse(settings) as con:
-            signature, self.replaced = delta_base(con, settings)
-        self._copied: Future[bool] | None = None
-        self._path = new_database_path(settings, run_id)
-        if signature is not None:
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reviewpipe-copy")
-            self._copied = pool.submit(publish.copy_if_unchanged, settings.published_path,
-                                       self._path, signature)
-            pool.shutdown(wait=False)  # its thread ends with the copy
-
-    def base(self) -> Path | None:
-        """The copy, once made, while no publish has taken it; None when publish will build whole."""
-        if self._copied is None or not self._copied.result():
-            return None
-        return self._path
-
-    def take(self) -> tuple[bool, int | None]:
-        """Whether the new database is a copy of the live one (the first call only), and the number
-        of reviews to replace in it."""
-        copied, self._copied = self._copied, None
-        return copied is not None and copied.result(), self.replaced
-
-    def wait(self) -> None:
-        """Wait for the copy to end (before a failed run's files are removed)."""
-        if self._copied is not None:
-            wait([self._copied])
-
-
-def delta_base(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[str | None, int | None]:
-    """The live published database's file signature and the number of reviews to replace in a copy
-    of it, or (None, None) when the new one must be built whole: there is none, it was built from
-    other settings or code, it changed since it went live, staging was rebuilt whole, or more than
-    DELTA_MAX_SHARE of the reviews changed."""
-    live = settings.published_path
-    state = rows(con, "select basis, file_signature from published_state")
-    if not live.exists() or state != [(publish_basis(settings), publish.file_signature(live))]:
-        return None, None
-    pending, everything = pending_reviews(con)
-    if everything or pending > DELTA_MAX_SHARE * scalar(con, "select count(*) from stg_reviews"):
-        return None, None
-    return state[0][1], pending
-
-
-def pending_reviews(con: duckdb.DuckDBPyConnection) -> tuple[int, bool]:
-    """The review ids staged since the last publish, and whether staging was rebuilt whole since."""
-    count, everything = rows(
-        con, "select count(distinct review_id), count(*) filter (where review_id is null) "
-             "from publish_pending")[0]
-    return count, everything > 0
-

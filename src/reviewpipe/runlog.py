@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reviewpipe import publish
+from reviewpipe import publish, state
 from reviewpipe.ingest import IngestReport, forget_source
 from reviewpipe.settings import Settings
 from reviewpipe.warehouse import (
@@ -25,7 +25,8 @@ from reviewpipe.warehouse import (
 )
 
 if TYPE_CHECKING:
-    from reviewpipe.pipeline import LiveCopy, RunSummary
+    from reviewpipe.pipeline import RunSummary
+    from reviewpipe.stages import LiveCopy
 
 
 def new_run_id() -> str:
@@ -112,10 +113,6 @@ def record_run_end(settings: Settings, summary: RunSummary, error: BaseException
     outputs_current) in the same transaction as its success, then drops the old outputs' backups;
     if that transaction fails, its go-live is rolled back (and its files removed), so that the
     outputs stay those of the last run logged succeeded."""
-    # the incremental state is in pipeline until reviewpipe.state holds it (imported here: pipeline
-    # imports this module)
-    from reviewpipe.pipeline import publish_basis
-
     journal = go_live_journal(settings, summary.run_id)
     went_live = error is None and journal.exists()
     report = summary.ingest.report if summary.ingest else IngestReport()
@@ -123,14 +120,7 @@ def record_run_end(settings: Settings, summary: RunSummary, error: BaseException
     try:
         with warehouse(settings) as con, transaction(con):
             if went_live:
-                con.execute("delete from publish_pending")
-                con.execute("delete from published_state")
-                con.execute("insert into published_state values (?, ?)",
-                            [publish_basis(settings), publish.file_signature(settings.published_path)])
-                con.execute("delete from output_signatures")
-                con.executemany("insert into output_signatures values (?, ?, ?)", [
-                    [str(path), publish.file_signature(path), digest]
-                    for path, digest in publish.journal_digests(journal).items()])
+                state.went_live(con, settings, journal)
             con.execute(
                 """
                 update runs set finished_at = ?, status = ?, files_loaded = ?, files_skipped = ?,

@@ -6,18 +6,15 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
-# the incremental state (inputs_state, outputs_current, pending_reviews, LiveCopy, the untouched
-# titles' rows) is read from pipeline until reviewpipe.state holds it
-from reviewpipe import hooks, metrics, pipeline, publish, sentiment
+from reviewpipe import hooks, metrics, publish, sentiment, state
 from reviewpipe.ingest import (
     FileLoad,
     IngestReport,
@@ -34,9 +31,6 @@ from reviewpipe.warehouse import (
     rows,
     scalar,
 )
-
-if TYPE_CHECKING:
-    from reviewpipe.pipeline import LiveCopy
 
 
 @dataclass
@@ -82,13 +76,13 @@ def ingest_stage(
         claim_warehouse(con, settings.warehouse_path, configuration_name(settings.config_file))
         report = ingest(con, settings, run_id, only=only, paths=paths, full_refresh=full_refresh,
                         read_map=mapper, on_load=on_load)
-        state = pipeline.inputs_state(con, settings)
+        inputs = state.inputs_state(con, settings)
         last = rows(con, "select run_id, inputs_hash from runs where status = 'succeeded' "
                          "order by started_at desc limit 1")
-        if last and last[0][1] == state and not full_refresh and pipeline.outputs_current(con, settings):
-            return IngestSummary(report, staged_counts(con), state, unchanged_since=last[0][0])
+        if last and last[0][1] == inputs and not full_refresh and state.outputs_current(con, settings):
+            return IngestSummary(report, staged_counts(con), inputs, unchanged_since=last[0][0])
         staged = stage(con)
-    return IngestSummary(report, staged, state)
+    return IngestSummary(report, staged, inputs)
 
 
 def score_stage(settings: Settings, mapper: Mapper | None = None,
@@ -104,7 +98,7 @@ def score_stage(settings: Settings, mapper: Mapper | None = None,
         workers = sentiment.worker_count(settings.sentiment.workers)
         # unless `ahead` started them during ingest, the scoring processes start while the texts to
         # score are found, when the reviews staged since the last publish fill more than one batch
-        pending, everything = pipeline.pending_reviews(con)
+        pending, everything = state.pending_reviews(con)
         # Only the reviews staged since the last publish can hold a text the cache lacks: every
         # other review was published, so its text was scored then (an anti-join of every staged
         # text is slow at scale). Not so when staging was rebuilt whole, nor while the cache holds
@@ -229,12 +223,15 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
             "select * from stg_titles "
             "order by title_id, source_order, file_path, row_number"
         ).pl().rechunk()
-        kept = pipeline._untouched_titles_rows(con, base) if base else None
+        kept = state.untouched_titles_rows(con) if base else None
     hooks.pause("metrics")
-    return metrics.metric_frames(
+    frames = metrics.metric_frames(
         reviews, staged_titles, settings.metrics, settings.sentiment, kept=kept,
         merged_partials=lambda scored: _partial_aggregates(scored, settings.runner.partition_rows, mapper),
     )
+    with warehouse(settings) as con:  # the rows a delta run keeps, live once this run goes live
+        state.keep_metric_rows(con, reviews, frames)
+    return frames
 
 
 def _partial_aggregates(
@@ -262,6 +259,43 @@ class Published:
     reviews_replaced: int | None = None
 
 
+class LiveCopy:
+    """The live published database copied to a run's new database in a thread, started once
+    ingest knows which reviews changed (delta_base), so that the copy (and the disk's write-back of
+    it) runs while the run scores and computes metrics. The metrics stage computes only the titles
+    that changed once the copy is made (base); publish_stage takes it once: a retried publish must
+    not build on a copy the failed attempt has changed, and builds anew.
+    """
+
+    def __init__(self, settings: Settings, run_id: str) -> None:
+        with warehouse(settings) as con:
+            signature, self.replaced = state.delta_base(con, settings)
+        self._copied: Future[bool] | None = None
+        self._path = new_database_path(settings, run_id)
+        if signature is not None:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reviewpipe-copy")
+            self._copied = pool.submit(publish.copy_if_unchanged, settings.published_path,
+                                       self._path, signature)
+            pool.shutdown(wait=False)  # its thread ends with the copy
+
+    def base(self) -> Path | None:
+        """The copy, once made, while no publish has taken it; None when publish will build whole."""
+        if self._copied is None or not self._copied.result():
+            return None
+        return self._path
+
+    def take(self) -> tuple[bool, int | None]:
+        """Whether the new database is a copy of the live one (the first call only), and the number
+        of reviews to replace in it."""
+        copied, self._copied = self._copied, None
+        return copied is not None and copied.result(), self.replaced
+
+    def wait(self) -> None:
+        """Wait for the copy to end (before a failed run's files are removed)."""
+        if self._copied is not None:
+            wait([self._copied])
+
+
 def publish_stage(
     settings: Settings, frames: dict[str, pl.DataFrame], run_id: str, live_copy: LiveCopy | None = None
 ) -> Published:
@@ -272,7 +306,7 @@ def publish_stage(
     already under way in `live_copy`.
     """
     new_db = new_database_path(settings, run_id)
-    delta, replaced = (pipeline.LiveCopy(settings, run_id) if live_copy is None else live_copy).take()
+    delta, replaced = (LiveCopy(settings, run_id) if live_copy is None else live_copy).take()
     if "touched_titles" in frames and not delta:
         # the frames hold the changed titles alone, to be put in a copy this attempt does not have
         frames = metrics_stage(settings)

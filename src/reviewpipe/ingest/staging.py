@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from reviewpipe import hooks
+from reviewpipe import hooks, state
 from reviewpipe.warehouse import (
     build_model,
     quote_identifier,
@@ -61,9 +61,7 @@ def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             and table_exists(con, "quarantine")
         con.execute("create or replace temp table _touched as select distinct review_id from staging_touched")
         if current:  # the titles the touched reviews had: their published figures change too
-            con.execute(_PENDING_TITLES)  # staged rows of files not reloaded since
-            con.execute("insert into publish_pending select review_id, title_id from staging_touched "
-                        "where title_id is not null")  # staged rows a file's reload or removal took
+            state.note_titles_before_restaging(con)
         for model in STAGING_MODELS:
             if current and model in _RESTAGED:
                 _restage_touched(con, model, _RESTAGED[model])
@@ -72,21 +70,12 @@ def stage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             if model == "staging/stg_reviews.sql":
                 _mark_staged(con, touched_only=current)
             hooks.pause("staging")
-        if current:  # the ids, and the titles the touched reviews have now
-            con.execute("insert into publish_pending (review_id) select review_id from _touched")
-            con.execute(_PENDING_TITLES)
-        else:
-            con.execute("insert into publish_pending values (null, null)")
+        state.note_restaged(con, whole=not current)  # the ids, and the titles they have now
         con.execute("drop table _touched")
         con.execute("delete from staging_touched")
         con.execute("insert or replace into staging_state values ('stg_reviews', ?)", [version])
     return staged_counts(con)
 
-
-_PENDING_TITLES = (
-    "insert into publish_pending select review_id, title_id from stg_reviews "
-    "where review_id in (select review_id from _touched)"
-)
 
 # Models restaged for the touched review ids alone, and which of their table's rows those are:
 # quarantine's rows without a review_id (titles' problems, reader rejects) are few and always rebuilt.
