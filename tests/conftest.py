@@ -65,7 +65,7 @@ def published_rows(database: Path) -> dict[str, list[tuple]]:
     (what two runs over the same files must agree on)."""
     import duckdb
 
-    from reviewpipe.publish import PUBLISHED_TABLES
+    from reviewpipe.schema import PUBLISHED_TABLES
 
     con = duckdb.connect(str(database), read_only=True)
     try:

@@ -20,7 +20,7 @@ import pytest
 
 from reviewpipe import pipeline
 from reviewpipe.pipeline import RunSummary
-from reviewpipe.publish import PUBLISHED_TABLES
+from reviewpipe.schema import PUBLISHED_TABLES
 from reviewpipe.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ from conftest import published_rows
 from prefect.client.orchestration import get_client
 
 from reviewpipe import pipeline
-from reviewpipe.publish import PUBLISHED_TABLES
+from reviewpipe.schema import PUBLISHED_TABLES
 from reviewpipe.settings import Paths, load_settings
 from reviewpipe.state import output_paths
 

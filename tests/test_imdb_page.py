@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewpipe.settings import REVIEW_FIELDS, TITLE_FIELDS
+from reviewpipe.schema import REVIEW_FIELDS, TITLE_FIELDS
 from reviewpipe.sources.imdb_page import NotATitlePage, Page, parse_page
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

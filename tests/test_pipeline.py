@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 
 from reviewpipe import pipeline, publish, runlog, stages, state
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.publish import PUBLISHED_TABLES
 from reviewpipe.quality import SCALE_MISFIT_MIN_RATINGS, QualityFailed, quality_lines, quality_stage
 from reviewpipe.sample import BAD_ROWS
+from reviewpipe.schema import PUBLISHED_TABLES
 from reviewpipe.settings import Settings
 from reviewpipe.warehouse import (
     claim_warehouse,

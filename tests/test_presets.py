@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from reviewpipe import ingest
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.presets import PRESETS, Preset, recognise
-from reviewpipe.settings import REVIEW_FIELDS, TITLE_FIELDS, Source, load_settings
+from reviewpipe.schema import REVIEW_FIELDS, TITLE_FIELDS
+from reviewpipe.settings import Source, load_settings
 from reviewpipe.warehouse import connect
 
 # every column any preset knows, in lower case: extra columns are drawn from other names

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from reviewpipe import pipeline, runlog, stages
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.publish import PUBLISHED_TABLES, CheckFailed, export_tables, query_published
+from reviewpipe.publish import CheckFailed, export_tables, query_published
+from reviewpipe.schema import PUBLISHED_TABLES
 from reviewpipe.settings import SqlSettings
 from reviewpipe.warehouse import quote_identifier
 

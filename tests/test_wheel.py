@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reviewpipe.publish import PUBLISHED_TABLES
+from reviewpipe.schema import PUBLISHED_TABLES
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 

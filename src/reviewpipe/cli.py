@@ -162,7 +162,7 @@ def uses_prefect(flag: bool | None, settings: Settings) -> bool:
     """Whether `reviewpipe run` goes through the Prefect flow: as --prefect/--no-prefect says, else
     when a Prefect server is configured (PREFECT_API_URL: its runs belong in its log) or the runner
     is Dask (which runs through prefect-dask). Otherwise the same stages run in this process, with
-    no temporary Prefect server to start (10-15 s)."""
+    no temporary Prefect server to start."""
     if flag is not None:
         return flag
     return bool(os.environ.get("PREFECT_API_URL")) or settings.runner.kind == "dask"
@@ -173,7 +173,7 @@ def _run(settings: Settings, only: tuple[str, ...], full_refresh: bool, prefect:
     """The run's summary, through the Prefect flow or in this process."""
     if prefect:
         if settings.runner.kind == "dask" and settings.runner.dask_address:
-            # before Prefect's temporary server starts (5-10 s): a wrong address fails at once
+            # before Prefect's temporary server starts: a wrong address fails at once
             from reviewpipe.scaleout import check_scheduler
 
             check_scheduler(settings.runner.dask_address)

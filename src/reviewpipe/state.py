@@ -35,6 +35,7 @@ import duckdb
 import polars as pl
 
 from reviewpipe import metrics, publish
+from reviewpipe.schema import PUBLISHED_TABLES
 from reviewpipe.settings import Settings
 from reviewpipe.warehouse import rows, scalar, sql_dir, transaction
 
@@ -72,7 +73,7 @@ def output_paths(settings: Settings) -> list[Path]:
     """Every file a run puts live: the published database, each export and the report."""
     fmt = settings.exports.format
     return [settings.published_path, settings.exports_path / "report.html",
-            *(settings.exports_path / f"{t}.{fmt}" for t in publish.PUBLISHED_TABLES
+            *(settings.exports_path / f"{t}.{fmt}" for t in PUBLISHED_TABLES
               if t.startswith("agg_"))]
 
 

@@ -28,7 +28,8 @@ from reviewpipe.ingest.reading import (
     refused_file,
 )
 from reviewpipe.ingest.staging import ensure_typed_reviews, touch_file, type_reviews
-from reviewpipe.settings import FIELDS_BY_KIND, Settings, Source
+from reviewpipe.schema import FIELDS_BY_KIND
+from reviewpipe.settings import Settings, Source
 from reviewpipe.warehouse import scalar, sql_literal, transaction
 
 

@@ -11,7 +11,8 @@ import duckdb
 
 from reviewpipe import sources as readers
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.settings import FIELDS_BY_KIND, Source
+from reviewpipe.schema import FIELDS_BY_KIND
+from reviewpipe.settings import Source
 from reviewpipe.warehouse import quote_identifier, rows, scalar
 
 

@@ -52,7 +52,7 @@ def rating_class(rating: pl.Expr, scale: pl.Expr, minimum: pl.Expr | None = None
     """'negative', 'middle' or 'positive' by the rating's position from rating_min (0) to the top (1):
     below 2/5 negative, above 3/5 positive, else middle (1-4 / 5-6 / 7-10 of 1..10, 1-2 / 3 / 4-5 of
     1..5, 0.5-2 / 2.5-3 / 3.5-5 in half stars, 0 / 1 on thumbs); null without a rating.
-    `minimum` defaults to default_rating_min (report.rating_class is rating_class_of: the same rule)."""
+    `minimum` defaults to default_rating_min (rating_class_of is the same rule for one rating)."""
     low = in_units(default_rating_min(scale) if minimum is None else minimum, RATING_UNIT)
     negative, positive = _class_sides(
         in_units(rating, RATING_UNIT) - low, in_units(scale.cast(pl.Float64), RATING_UNIT) - low

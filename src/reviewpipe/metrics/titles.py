@@ -7,7 +7,8 @@ import polars as pl
 
 from reviewpipe.metrics.helpfulness import helpful_ratio, known_vote_sums
 from reviewpipe.metrics.units import COMPOUND_UNIT, SCORE_UNIT, mean_from_units, std_from_units
-from reviewpipe.settings import RATING_UNIT, TITLE_FIELDS
+from reviewpipe.schema import TITLE_FIELDS
+from reviewpipe.settings import RATING_UNIT
 
 
 def merged_titles(titles: pl.LazyFrame) -> pl.LazyFrame:

@@ -16,7 +16,8 @@ import duckdb
 import polars as pl
 
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.settings import REVIEW_FIELDS, TITLE_FIELDS, Source
+from reviewpipe.schema import REVIEW_FIELDS, TITLE_FIELDS
+from reviewpipe.settings import Source
 
 # Tab-separated exports (IMDb's datasets, Amazon's review dumps) do not quote fields: a lone " in a
 # review body must stay text, not open a quoted field that swallows the following lines.

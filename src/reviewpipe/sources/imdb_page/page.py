@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from reviewpipe.settings import REVIEW_FIELDS, TITLE_FIELDS
+from reviewpipe.schema import REVIEW_FIELDS, TITLE_FIELDS
 from reviewpipe.sources.imdb_page.saved_html import from_html
 from reviewpipe.sources.imdb_page.shared import Found, Row
 from reviewpipe.sources.imdb_page.text import from_text
