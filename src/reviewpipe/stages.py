@@ -203,7 +203,9 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
     hold those titles' rows, and frames["touched_titles"] names them, for publish to replace them
     in the copy; the frames whose figures span titles (the title summary with its weighted-rating
     parameters, the overall agreement, the mismatches' read order) are whole, made with the other
-    titles' rows read from the copy.
+    titles' rows the warehouse keeps (state.untouched_titles_rows), never read from the published
+    file. The rows computed here are stored for the next run (state.keep_metric_rows), live once this
+    run goes live.
     """
     base = live_copy.base() if live_copy is not None else None
     touched = "where r.title_id in (select title_id from publish_pending)" if base else ""
