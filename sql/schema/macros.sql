@@ -172,3 +172,14 @@ create or replace temp macro clean_list(t) as nullif(array_to_string(list_filter
         regexp_split_to_array(regexp_replace(trim(t), '^\[|\]$', '', 'g'), '\s*[|,]\s*'),
         lambda x: trim(x, ' "''')),
     lambda x: x <> ''), ', '), '');
+
+-- The language whose analyzer scores a review, or null when it is not scored: the declared language
+-- when there is one, else the detected one, when it is in `languages`; an undetermined ('und') text in
+-- its detectors' best guess when that is in `languages` and score_undetermined. The same rule as
+-- sentiment.scores_language (tests/test_language.py holds them equal).
+create or replace temp macro scores_language(declared, detected, guess, languages, score_undetermined) as
+    case
+        when list_contains(languages, coalesce(declared, detected)) then coalesce(declared, detected)
+        when coalesce(declared, detected) = 'und' and score_undetermined and list_contains(languages, guess)
+            then guess
+    end;

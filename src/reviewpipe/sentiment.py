@@ -5,12 +5,13 @@ See docs/sentiment.md for the choice of sentence splitter and the agreement with
 
 from __future__ import annotations
 
+import functools
 import math
 import multiprocessing
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Self
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Self
 import polars as pl
 import sentencex
 
-from reviewpipe import vader
+from reviewpipe import language, vader
 from reviewpipe.files import in_order
 
 if TYPE_CHECKING:  # not imported: the scoring processes import this module alone
@@ -108,6 +109,65 @@ def score_batch(texts: Sequence[str]) -> list[Scores]:
             negative = sum(c <= NEGATIVE_AT for c in compounds) / n
         out.append((compound, pos, neu, neg, mean, n, positive, negative))
     return out
+
+
+# ---- languages: which analyzer scores a text ---------------------------------------------------------
+
+# A sentiment analyzer: the SCORE_COLUMNS of each text, for texts in its language. One per language
+# code; [sentiment] languages may list only these. A lexicon for another language goes here, as a
+# function like score_batch; the stages do not change.
+Analyzer = Callable[[Sequence[str]], list[Scores]]
+ANALYZERS: dict[str, Analyzer] = {"en": score_batch}
+
+# One analysed text: its language detection, the language whose analyzer scored it (None when no
+# analyzer did) and its scores (None when unscored).
+Analysed = tuple[language.Detection, str | None, Scores | None]
+
+
+def scores_language(
+    declared: str | None, detected: str, guess: str, languages: Sequence[str], score_undetermined: bool
+) -> str | None:
+    """The language whose analyzer scores a review, or None when the review is not scored.
+
+    The review's language is the declared one (its source's `language` or review_language column)
+    when there is one, else the detected one; it is scored when that language is in `languages`.
+    An undetermined ("und") text is scored in its detectors' best guess when that is in
+    `languages` and score_undetermined is set. The same rule, in SQL, is the macro scores_language
+    (sql/schema/macros.sql), which the metrics stage applies to every review.
+    """
+    review_language = declared or detected
+    if review_language in languages:
+        return review_language
+    if review_language == language.UNDETERMINED and score_undetermined and guess in languages:
+        return guess
+    return None
+
+
+def analyze_batch(
+    items: Sequence[tuple[str, str | None]], languages: Sequence[str] = ("en",), score_undetermined: bool = True
+) -> list[Analysed]:
+    """Each (text, language to score it in or None) detected and, where an analyzer reads it, scored.
+
+    A text given a language is scored in it whatever it is detected as (a source declared it);
+    the others are scored when scores_language(None, ...) of their detection names a language.
+    Texts are scored in one call per analyzer.
+    """
+    detections = language.detect([text for text, _ in items])
+    chosen = [
+        given or scores_language(None, *detection[::2], languages, score_undetermined)
+        for (_, given), detection in zip(items, detections)
+    ]
+    scores: list[Scores | None] = [None] * len(items)
+    for code in dict.fromkeys(c for c in chosen if c is not None):
+        positions = [i for i, c in enumerate(chosen) if c == code]
+        for i, row in zip(positions, ANALYZERS[code]([items[i][0] for i in positions])):
+            scores[i] = row
+    return list(zip(detections, chosen, scores))
+
+
+def analyzer(languages: Sequence[str], score_undetermined: bool) -> Callable[[Sequence[tuple[str, str | None]]], list[Analysed]]:
+    """analyze_batch with the run's settings, as one picklable function of a batch (for a pool or Dask)."""
+    return functools.partial(analyze_batch, languages=tuple(languages), score_undetermined=score_undetermined)
 
 
 def worker_count(configured: int) -> int:
@@ -236,8 +296,9 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _ready() -> None:
-    """Make a scoring process ready to score: its lexicons built."""
+    """Make a scoring process ready to score: its lexicons built, its language models loaded."""
     vader.polarity_scores(["ready"])
+    language.load()
 
 
 @contextmanager

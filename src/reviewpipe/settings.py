@@ -86,6 +86,9 @@ class Source(BaseModel):
     columns: dict[str, str] = Field(default_factory=dict)
     # a well-known layout (reviewpipe.presets) supplying the keys above; the source's own win
     preset: str | None = None
+    # the language every review of the source is written in (ISO 639-1, e.g. "es"): it wins over
+    # the detected language, as does a column mapped onto review_language (which wins over this)
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
 
     @model_validator(mode="before")
     @classmethod
@@ -189,6 +192,26 @@ class SentimentSettings(BaseModel):
     # "sentence" = mean compound of its sentences, "whole" = compound of the whole text.
     title_measure: Literal["sentence", "whole"] = "sentence"
     mismatch_threshold: float = Field(default=0.5, gt=0, le=1)
+    # The languages scored (ISO 639-1), each by its analyzer (sentiment.ANALYZERS: VADER for "en");
+    # reviews in any other language get no sentiment and the label "unscored".
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
+    # Whether a text whose language is undetermined ("und": too short or mixed to tell) is scored
+    # when the detectors' best guess is one of `languages` (mostly one- to three-word texts such
+    # as "Nice app"); false leaves every undetermined text unscored.
+    score_undetermined: bool = True
+
+    @field_validator("languages")
+    @classmethod
+    def _languages_have_analyzers(cls, value: list[str]) -> list[str]:
+        from reviewpipe.sentiment import ANALYZERS
+
+        unknown = [code for code in value if code not in ANALYZERS]
+        if unknown:
+            raise ValueError(
+                f"[sentiment] languages: no analyzer for {', '.join(map(repr, unknown))}; languages "
+                f"with an analyzer: {', '.join(sorted(ANALYZERS))}"
+            )
+        return list(dict.fromkeys(value))
 
 
 Z_95 = 1.959963984540054  # the two-sided 95% normal quantile: the z of both defaults below
