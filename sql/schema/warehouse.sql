@@ -86,17 +86,23 @@ create table if not exists load_log (
     primary key (source, file_path)
 );
 
--- sentiment_scores: VADER's scores per distinct cleaned text, kept so a re-run scores only new texts.
+-- sentiment_scores: each distinct cleaned text's language and its analyzer's scores, kept so a re-run
+-- detects and scores only new texts. The scores are null when no analyzer read the text (its language
+-- is not in [sentiment] languages).
 create table if not exists sentiment_scores (
     text_hash varchar primary key,    -- md5 of the cleaned review text
-    sentiment_compound double not null,
-    sentiment_pos double not null,
-    sentiment_neu double not null,
-    sentiment_neg double not null,
+    sentiment_compound double,
+    sentiment_pos double,
+    sentiment_neu double,
+    sentiment_neg double,
     sentence_compound_mean double,    -- mean compound of the text's sentences
     sentence_count integer,           -- null on rows scored before sentences were: they are rescored
     positive_sentence_share double,
-    negative_sentence_share double
+    negative_sentence_share double,
+    review_language varchar,          -- detected (reviewpipe.language): ISO 639-1, or 'und'; null on rows from before languages: they are done again
+    language_confidence double,
+    language_guess varchar,           -- the detectors' best guess (the language itself unless 'und')
+    sentiment_language varchar        -- the language whose analyzer gave the scores; null when unscored
 );
 
 -- runs: one row per pipeline run, for `reviewpipe status`.
@@ -254,6 +260,15 @@ alter table runs add column if not exists inputs_hash varchar;
 alter table sentiment_scores add column if not exists sentence_count integer;
 alter table sentiment_scores add column if not exists positive_sentence_share double;
 alter table sentiment_scores add column if not exists negative_sentence_share double;
+-- each text's language (issue 24): rows from before have none and are detected and scored again
+alter table sentiment_scores add column if not exists review_language varchar;
+alter table sentiment_scores add column if not exists language_confidence double;
+alter table sentiment_scores add column if not exists language_guess varchar;
+alter table sentiment_scores add column if not exists sentiment_language varchar;
+alter table sentiment_scores alter column sentiment_compound drop not null;
+alter table sentiment_scores alter column sentiment_pos drop not null;
+alter table sentiment_scores alter column sentiment_neu drop not null;
+alter table sentiment_scores alter column sentiment_neg drop not null;
 -- the file's state at its load (ingest.file_state): an unchanged state is not hashed again
 alter table load_log add column if not exists file_state varchar;
 alter table publish_pending add column if not exists title_id varchar;

@@ -133,5 +133,6 @@ select
                  round(rating, 3) as rating),
     md5(review_text) as text_hash,  -- key of the sentiment cache; null when there is no text
     word_count(review_text) as review_word_count,
+    cast(null as varchar) as declared_language,  -- the source's language or review_language column (ISO 639-1)
     false as staged
 from checked

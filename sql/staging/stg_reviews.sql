@@ -25,7 +25,8 @@ final as (
         file_path,
         row_number,
         text_hash,  -- key of the sentiment cache; null when there is no text
-        review_word_count
+        review_word_count,
+        declared_language  -- the language the source states (its `language` or review_language column)
     from typed
     where staged
 )
