@@ -1060,3 +1060,80 @@ def test_keys_keep_their_inside_as_given_and_only_their_ends_are_trimmed(
         (k.strip(ends), k.strip(ends)) for k in keys)
     # display fields may still collapse whitespace: one space
     assert all("  " not in a and "\t" not in a for (a,) in query(s, "select author from stg_reviews"))
+
+
+# --- Declared languages (issue 24) -------------------------------------------------------------------
+
+
+def test_a_review_language_column_wins_over_the_sources_language(tmp_path: Path, make_settings) -> None:
+    """Codes as sites write them are the language's ISO 639-1 code; a blank cell falls back to the
+    source's `language`; anything else quarantines the row, saying what to do."""
+    path = write(tmp_path / "in" / "reviews.csv", "title_id,rating,review_text,lang\n"
+                 "t1,5,Muy bueno,es-MX\nt1,4,Muito bom,pt_BR\nt1,3,Good,EN\nt1,2,Gut, \n"
+                 "t1,1,Malo,Spanish\nt1,1,Mau,p\n")
+    settings = make_settings({"name": "mixed", "path": str(path), "rating_scale": 5, "language": "de",
+                              "columns": {"review_language": "lang"}})
+    load(settings)
+    with open_warehouse(settings.warehouse_path) as con:
+        staged = rows(con, "select review_text, declared_language from stg_reviews order by review_text")
+        problems = rows(con, "select raw_value, column_name, reason from quarantine order by raw_value")
+    assert staged == [("Good", "en"), ("Gut", "de"), ("Muito bom", "pt"), ("Muy bueno", "es")]
+    assert [p[:2] for p in problems] == [("Spanish", "review_language"), ("p", "review_language")]
+    assert all(p[2].startswith("review_language is not an ISO 639-1 code (e.g. es, en); map ")
+               for p in problems)
+
+
+def test_without_a_declared_language_a_review_has_none(tmp_path: Path, make_settings) -> None:
+    path = write(tmp_path / "in" / "reviews.csv", "title_id,rating,review_text\nt1,5,Good\n")
+    load(make_settings({"name": "plain", "path": str(path), "rating_scale": 5}))
+    with open_warehouse(make_settings().warehouse_path) as con:
+        assert rows(con, "select declared_language from stg_reviews") == [(None,)]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    code=st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=2),
+    upper=st.lists(st.booleans(), min_size=2, max_size=2),
+    region=st.none() | st.tuples(st.sampled_from("-_"), st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                                                                  max_size=4)),
+    pad=st.sampled_from(["", " ", "  "]),
+)
+def test_any_code_with_a_region_in_any_case_declares_its_language(
+    code: str, upper: list[bool], region: tuple[str, str] | None, pad: str
+) -> None:
+    """The staging rule (int_reviews_typed) on one typed row, run on an in-memory DuckDB."""
+    written = "".join(c.upper() if u else c for c, u in zip(code, upper)) + ("".join(region) if region else "")
+    assert _declared(pad + written + pad) == (code, [])
+
+
+@pytest.mark.parametrize(("value", "source", "expected"), [
+    (None, None, None), ("", None, None), ("   ", None, None), (None, "es", "es"), (" ", "es", "es"),
+    ("en", "es", "en"),
+])
+def test_a_blank_review_language_is_the_sources_or_none(value, source, expected) -> None:
+    assert _declared(value, source) == (expected, [])
+
+
+@pytest.mark.parametrize("value", ["Spanish", "spa", "e", "12", "-es", "e s"])
+def test_a_review_language_that_is_no_iso_639_1_code_is_a_problem(value: str) -> None:
+    _, problems = _declared(value)
+    assert [(p["column_name"], p["raw_value"]) for p in problems] == [("review_language", value.strip())]
+
+
+def _declared(value: str | None, source: str | None = None) -> tuple[str | None, list[dict]]:
+    """int_reviews_typed's declared_language and problems for one row with this review_language."""
+    from reviewpipe.warehouse import connect, read_model
+
+    with connect() as con:
+        con.execute(
+            "create temp table raw_reviews_batch as select 's' as source, 'f.csv' as file_path, "
+            "1::bigint as row_number, 0 as source_order, null::timestamp as file_modified_at, "
+            "5 as rating_scale, 1.0::double as rating_min, 1.0::double as rating_step, "
+            "[]::varchar[] as failed_fields, 'r1' as review_id, 't1' as title_id, null as author, "
+            "null as review_date, '5' as rating, null as review_title, 'Text' as review_text, "
+            "null as helpful_votes, null as total_votes, "
+            "?::varchar as review_language, ?::varchar as source_language", [value, source])
+        declared, problems = con.execute(
+            f"select declared_language, problems from ({read_model('staging/int_reviews_typed.sql')})"
+        ).fetchone()
+    return (declared if not problems else None), problems

@@ -213,3 +213,19 @@ def test_a_narrowed_rule_publishes_no_stale_score_and_scores_nothing_again(chang
     assert changed["stage_again"].texts == 0
     assert all(r[2] == "unscored" and r[3] is None for r in published if r[0] == "short")
     assert all(r[3] is not None for r in published if r[0] == "german")  # declared English: scored
+
+
+def test_the_scoring_pool_detects_and_scores_as_one_process_does() -> None:
+    """sentiment.analyzer(...) is what the score stage maps over batches: in the pool's processes
+    (pickled, with the run's settings) it gives what analyze_batch gives here."""
+    from reviewpipe import sentiment
+
+    batches = [[(GERMAN[0][2], None), ("A moving and beautiful film.", None)],
+               [("Good", None), (GERMAN[1][2], "en"), ("", None)]]
+    analyze = sentiment.analyzer(["en"], False)
+    expected = [sentiment.analyze_batch(b, ["en"], False) for b in batches]
+    assert list(sentiment.score_batches(batches, 2, fn=analyze)) == expected
+    # the German text given no language is unscored; given English, it is scored in English
+    (german, _, unscored), (given, language, scores) = expected[0][0], expected[1][1]
+    assert german[0] == "de" and unscored is None and language == "en" and scores is not None
+    assert given[0] == "de"  # detected German all the same: the cache keeps what the text is

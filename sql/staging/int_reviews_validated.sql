@@ -57,6 +57,7 @@ final as (
         checked.total_votes,
         checked.text_hash,
         checked.review_word_count,
+        checked.declared_language,
         case when ranked.occurrence > 1
             then [problem('review_id', checked.review_id,
                           'duplicate of the review in ' || ranked.first_file || ' row ' || ranked.first_row)]

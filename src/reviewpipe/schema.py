@@ -89,7 +89,8 @@ TITLES = Table(
 
 REVIEWS = Table(
     "reviews",
-    "One row per usable review, cleaned, with helpfulness and VADER sentiment; of copies of one "
+    "One row per usable review, cleaned, with helpfulness, its language and VADER sentiment (of "
+    "reviews in [sentiment] languages; the others are unscored: null scores); of copies of one "
     "review_id, the first source's, then the copy in the file whose path sorts last, is kept.",
     columns=(
         _field("review_id", "Given by the source (its ends trimmed, its inside as given), or md5 "
@@ -120,18 +121,20 @@ REVIEWS = Table(
                "/ (1 + z²/n), p = helpful/total, n = total; 0 when total_votes = 0, null when it "
                "is unknown."),
         Column("sentiment_compound", "vaderSentiment 3.3.2 compound score of the whole "
-               "review_text, -1..1."),
+               "review_text, -1..1; null when unscored (no text, or a review_language not in "
+               "[sentiment] languages)."),
         Column("sentiment_pos", "VADER's share of positive words in the whole text."),
         Column("sentiment_neu", "VADER's share of neutral words in the whole text."),
         Column("sentiment_neg", "VADER's share of negative words in the whole text."),
         Column("sentiment_label", "From sentiment_compound: positive if >= 0.05, negative if <= "
-               "-0.05, else neutral."),
+               "-0.05, else neutral; unscored when the review has a text no analyzer read."),
         Column("sentence_compound_mean", "Mean VADER compound of the text's sentences (scored "
                "one by one, as VADER's authors advise for paragraphs)."),
         Column("sentence_count", "Number of sentences in review_text."),
         Column("positive_sentence_share", "Share of sentences with compound >= 0.05."),
         Column("negative_sentence_share", "Share of sentences with compound <= -0.05."),
-        Column("sentence_sentiment_label", "From sentence_compound_mean, by the same ±0.05 rule."),
+        Column("sentence_sentiment_label", "From sentence_compound_mean, by the same ±0.05 rule; "
+               "unscored as sentiment_label."),
         Column("sentiment_score", "The measure that stands for the review in per-title figures: "
                "sentence_compound_mean by default ([sentiment] title_measure)."),
         Column("rating_sentiment_mismatch", "True when a rating in the top 30% of the scale "
