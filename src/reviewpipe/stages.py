@@ -133,11 +133,19 @@ def score_stage(settings: Settings, mapper: Mapper | None = None,
                     processes.start()
                 reader_con.execute("create temp table _unscored as " + _UNSCORED.format(
                     pending=_PENDING if narrow else ""), [languages])
-                reader_con.execute("insert into _unscored " + _RESCORED, [languages, undetermined])
                 # rows from before languages, and those done again, go first (a plain insert is much
                 # faster than an insert that replaces, which checks every key against the key index)
-                reader_con.execute("delete from sentiment_scores where review_language is null "
-                                   "or text_hash in (select text_hash from _unscored)")
+                if not narrow:
+                    reader_con.execute("delete from sentiment_scores where review_language is null")
+                rule = [languages, undetermined]
+                reader_con.execute("create temp table _redetected as " + _REDETECTED, rule)
+                reader_con.execute("create temp table _declared as " + _DECLARED, [languages])
+                if scalar(reader_con, "select (select count(*) from _redetected) "
+                                      "+ (select count(*) from _declared)"):
+                    reader_con.execute("create temp table _rescored as " + _RESCORED, rule)
+                    reader_con.execute("delete from sentiment_scores "
+                                       "where text_hash in (select text_hash from _rescored)")
+                    reader_con.execute("insert into _unscored select * from _rescored")
                 todo = scalar(reader_con, "select count(*) from _unscored")
                 scored = 0
                 if todo:
@@ -167,22 +175,35 @@ _PENDING = "and review_id in (select review_id from publish_pending)"
 # Cached texts that a staged review now needs scored in another language than the cache's
 # sentiment_language (scores_language: its source newly declared a language, [sentiment] languages
 # or score_undetermined changed), with that language: they are done again. Over every staged
-# review, since a change of settings restages nothing; but only the cache rows whose
-# sentiment_language could differ from what a review needs are joined: with one language, those it
-# did not score ($1 languages, $2 score_undetermined).
+# review, since a change of settings restages nothing; but only the reviews that could need it are
+# joined, and none when there are none (a join that reads every staged row costs more than the rest
+# of a small run's scoring): those of the cache rows whose detection alone now asks for another
+# language (the rule for an undeclared review; usually none), and those that declare one of
+# [sentiment] languages ($1 languages, $2 score_undetermined).
+_REDETECTED = """
+    select text_hash, review_language, language_guess, sentiment_language
+    from sentiment_scores
+    where scores_language(null, review_language, language_guess, $1, $2) is not null
+      and scores_language(null, review_language, language_guess, $1, $2) is distinct from sentiment_language
+"""
+_DECLARED = """
+    select text_hash, rowid as row_id, declared_language
+    from int_reviews_typed
+    where staged and list_contains($1, declared_language)
+"""
 _RESCORED = """
     select text_hash, min(row_id) as row_id, max(needed) as given
     from (
         select t.text_hash, t.rowid as row_id, c.sentiment_language,
                scores_language(t.declared_language, c.review_language, c.language_guess, $1, $2) as needed
         from int_reviews_typed as t
-        join (select text_hash, review_language, language_guess, sentiment_language
-              from sentiment_scores
-              where review_language is not null
-                and (sentiment_language is null or not list_contains($1, sentiment_language)
-                     or len($1) > 1)) as c
-          on c.text_hash = t.text_hash
+        join _redetected as c on c.text_hash = t.text_hash
         where t.staged
+        union all
+        select d.text_hash, d.row_id, c.sentiment_language, d.declared_language as needed
+        from _declared as d
+        join sentiment_scores as c on c.text_hash = d.text_hash
+        where c.review_language is not null
     )
     where needed is not null and needed is distinct from sentiment_language
     group by text_hash
