@@ -13,7 +13,7 @@ Every state table of the incremental machinery, what writes it, what reads it an
 | `published_state` | `went_live`; `outputs_current` renews the signature of the same bytes | `delta_base` | replaced by `went_live` |
 | `output_signatures` | `went_live` | `outputs_current` (a run with nothing new) | replaced by `went_live` |
 | `runs.inputs_hash` | `runlog.record_run_end` (`inputs_state`) | the ingest stage (nothing new since a run) | never |
-| `sentiment_scores` (the cache) | the score stage | the score stage (what is unscored), the metrics stage | never (scores of a text alone; rows without sentence figures are scored again) |
+| `sentiment_scores` (the cache) | the score stage | the score stage (what is unscored), the metrics stage | by the score stage: rows from before languages (done again), and a text a review now needs scored in another language (`stages._RESCORED`; a text's language and scores depend on the text alone) |
 | `kept_titles`, `kept_agreement_inputs`, `kept_mismatches` | the metrics stage (`keep_metric_rows`: rows not live yet), made live by `went_live` | the metrics stage of a delta run (`untouched_titles_rows`) | a title's live rows when a run that computed it goes live (all after a whole build); rows not live by the next metrics stage |
 | `kept_replaces` | the metrics stage (`keep_metric_rows`) | `went_live` | by `went_live` and the next metrics stage |
 
