@@ -176,10 +176,10 @@ _PENDING = "and review_id in (select review_id from publish_pending)"
 # sentiment_language (scores_language: its source newly declared a language, [sentiment] languages
 # or score_undetermined changed), with that language: they are done again. Over every staged
 # review, since a change of settings restages nothing; but only the reviews that could need it are
-# joined, and none when there are none (a join that reads every staged row costs more than the rest
-# of a small run's scoring): those of the cache rows whose detection alone now asks for another
-# language (the rule for an undeclared review; usually none), and those that declare one of
-# [sentiment] languages ($1 languages, $2 score_undetermined).
+# joined, and none when there are none (a join that reads every staged row's hash costs about as
+# much as finding the new texts, at every run; bench/README.md): those of the cache rows whose
+# detection alone now asks for another language (the rule for an undeclared review; usually none),
+# and those that declare one of [sentiment] languages ($1 languages, $2 score_undetermined).
 _REDETECTED = """
     select text_hash, review_language, language_guess, sentiment_language
     from sentiment_scores
