@@ -326,9 +326,19 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
         reviews, staged_titles, settings.metrics, settings.sentiment, kept=kept,
         merged_partials=lambda scored: _partial_aggregates(scored, settings.runner.partition_rows, mapper),
     )
+    frames["metric_reviews"] = _with_languages(frames["metric_reviews"], reviews)
     with warehouse(settings) as con:  # the rows a delta run keeps, live once this run goes live
         state.keep_metric_rows(con, reviews, frames)
     return frames
+
+
+def _with_languages(per_review: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
+    """The per-review metrics with each review's review_language and language_confidence (published
+    beside them, sql/published/reviews.sql), from the reviews the metrics stage read."""
+    languages = reviews.select("review_id", "review_language", "language_confidence")
+    if per_review["review_id"].equals(languages["review_id"]):  # the same rows, in the same order
+        return per_review.hstack(languages.drop("review_id"))
+    return per_review.join(languages, on="review_id", how="left", maintain_order="left")
 
 
 def _partial_aggregates(

@@ -11,8 +11,6 @@ from reviewpipe.settings import Z_95
 # The per-review metrics that are published (metric_reviews), in their order.
 REVIEW_METRIC_COLUMNS = (
     "review_id",
-    "review_language",  # as the reviews carry them (the metrics stage: declared, else detected)
-    "language_confidence",
     "helpful_ratio",
     "helpful_wilson_lb",
     "sentiment_compound",
