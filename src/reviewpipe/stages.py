@@ -214,7 +214,9 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
         reviews = con.sql(
             f"""
             select r.review_id, r.title_id, r.review_date, r.rating, r.rating_scale, r.rating_min,
-                   r.rating_step, r.helpful_votes, r.total_votes, r.review_word_count, s.* exclude (text_hash)
+                   r.rating_step, r.helpful_votes, r.total_votes, r.review_word_count,
+                   coalesce(r.declared_language, s.review_language) as review_language,
+                   s.* exclude (text_hash, review_language)
             from stg_reviews as r
             left join sentiment_scores as s using (text_hash)
             {touched}
@@ -243,7 +245,7 @@ def _partial_aggregates(
     through `mapper` when one is given; here, in one piece (Polars uses every core on it)."""
     scored = scored.select(
         "title_id", "rating", "rating_scale", "rating_min", "rating_step", "review_date",
-        "helpful_votes", "total_votes",
+        "helpful_votes", "total_votes", "review_word_count", "review_language",
         "sentiment_score", "sentiment_compound", "sentence_compound_mean", "sentiment_label",
     )
     if mapper is None:
