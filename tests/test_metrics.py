@@ -48,6 +48,7 @@ from reviewpipe.metrics import (
     weighted_rating_parameters,
     wilson_lower_bound,
     with_review_metrics,
+    with_share,
 )
 from reviewpipe.sentiment import SCORE_SCHEMA
 from reviewpipe.settings import Z_95, MetricsSettings, SentimentSettings
@@ -239,6 +240,17 @@ def test_a_mean_is_exact_where_a_float_sum_is_not() -> None:
     assert sum([0.1] * 10) / 10 != 0.1  # the float route really is off
     got = stats_of(per_review(reviews, scores)).collect()["whole_text_sentiment_mean"].item()
     assert got == 0.1
+
+
+def test_a_share_of_a_group_is_divided_exactly_whatever_the_number_of_groups() -> None:
+    # 3 of 5 is the double nearest 0.6; Polars' sum().over() of a frame of one group multiplied by
+    # 1/5 instead (0.6000000000000001), so a delta run's one title differed from a whole build's
+    one = pl.LazyFrame({"title_id": ["t2"] * 3, "review_count": [3, 0, 2]})
+    two = pl.concat([one, pl.LazyFrame({"title_id": ["t1"], "review_count": [1]})])
+    for frame in (one, two):
+        got = with_share(frame, "review_count", ["title_id"], "share").collect()
+        assert got.filter(pl.col("title_id") == "t2")["share"].to_list() == [3 / 5, 0.0, 2 / 5]
+        assert got.columns == ["title_id", "review_count", "share"]
 
 
 def test_a_value_half_a_unit_from_two_is_taken_the_same_way_in_every_plan() -> None:

@@ -3,7 +3,7 @@
 No I/O and no globals: every function takes frames (lazy or eager) and parameters, and returns a new
 lazy frame. The grain of each result is in its docstring. By domain:
 
-- `units`: exact sums (values in whole units) and the means and deviations made of them;
+- `units`: exact sums (values in whole units) and the means, deviations and shares made of them;
 - `helpfulness`: helpful ratio, Wilson bound, vote sums, the most helpful reviews, who votes;
 - `ratings`: scales, rating classes, the rating histogram and distribution, their shape;
 - `comparable`: weighted and Bayesian ratings, confidence intervals, the share recommended;
@@ -76,6 +76,7 @@ from reviewpipe.metrics.units import (
     in_units,
     mean_from_units,
     std_from_units,
+    with_share,
 )
 
 __all__ = [
@@ -89,5 +90,5 @@ __all__ = [
     "sentiment_agreement", "sentiment_label", "spearman", "std_from_units", "title_languages",
     "title_scales", "title_stats", "title_summary_from_stats", "top_helpful_reviews", "vote_sums",
     "weighted_rating", "weighted_rating_parameters", "wilson_interval", "wilson_lower_bound",
-    "with_read_order", "with_review_metrics", "with_scale_points",
+    "with_read_order", "with_review_metrics", "with_scale_points", "with_share",
 ]

@@ -66,7 +66,7 @@ def language_sums(scored_reviews: pl.LazyFrame) -> pl.LazyFrame:
         .group_by("title_id", "review_language")
         .agg(
             review_count=pl.len().cast(pl.Int64),
-            scored=pl.col("sentiment_compound").count().cast(pl.Int64),
+            scored=pl.col("sentiment_label").count().cast(pl.Int64),  # as partial_sums counts them
         )
     )
 
@@ -78,8 +78,8 @@ _MEASURES = {"sentiment_score": pl.Float64, "sentiment_compound": pl.Float64,
 
 def partial_aggregates(scored_reviews: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The partial aggregates of one partition of scored reviews: per title, per title and month,
-    per title and language, and the rating histogram. Merge the partitions' with `merge_partials`. Measures the frame lacks
-    count as null (a caller may pass only the scores it has)."""
+    per title and language, and the rating histogram. Merge the partitions' with `merge_partials`.
+    Measures the frame lacks count as null (a caller may pass only the scores it has)."""
     missing = {c: t for c, t in _MEASURES.items() if c not in scored_reviews.columns}
     lazy = scored_reviews.lazy().with_columns(pl.lit(None, t).alias(c) for c, t in missing.items())
     dated = lazy.filter(pl.col("review_date").is_not_null()).with_columns(

@@ -10,7 +10,13 @@ from __future__ import annotations
 import polars as pl
 
 from reviewpipe.metrics.helpfulness import helpful_ratio, known_vote_sums
-from reviewpipe.metrics.units import COMPOUND_UNIT, SCORE_UNIT, mean_from_units, std_from_units
+from reviewpipe.metrics.units import (
+    COMPOUND_UNIT,
+    SCORE_UNIT,
+    mean_from_units,
+    std_from_units,
+    with_share,
+)
 from reviewpipe.schema import TITLE_FIELDS
 from reviewpipe.settings import RATING_UNIT
 
@@ -36,8 +42,8 @@ def merged_titles(titles: pl.LazyFrame) -> pl.LazyFrame:
 TITLE_STATS_COLUMNS = (
     "review_count", "rated_review_count", "rating_mean", "rating_median", "rating_stddev",
     "helpful_votes", "total_votes", "sentiment_mean", "positive_share", "neutral_share",
-    "negative_share", "scored_review_count", "scored_share", "whole_text_sentiment_mean", "sentence_sentiment_mean", "first_review_date",
-    "last_review_date", "helpful_only_votes",
+    "negative_share", "scored_review_count", "scored_share", "whole_text_sentiment_mean",
+    "sentence_sentiment_mean", "first_review_date", "last_review_date", "helpful_only_votes",
 )
 
 
@@ -63,7 +69,8 @@ def title_stats(sums: pl.LazyFrame, histogram: pl.LazyFrame) -> pl.LazyFrame:
             whole_text_sentiment_mean=mean_from_units("compound_units", "compound_n", COMPOUND_UNIT),
             sentence_sentiment_mean=mean_from_units("sentence_units", "sentence_n", SCORE_UNIT),
             scored_review_count=pl.col("scored"),
-            scored_share=pl.when(pl.col("text_reviews") > 0).then(pl.col("scored") / pl.col("text_reviews")),
+            scored_share=pl.when(pl.col("text_reviews") > 0)
+            .then(pl.col("scored") / pl.col("text_reviews")),
         )
         .with_columns(
             *known_vote_sums(),
@@ -136,7 +143,8 @@ def monthly_trends_from_partials(sums: pl.LazyFrame) -> pl.LazyFrame:
         )
         .select(
             "title_id", "month", "review_count", "rated_review_count", "rating_mean",
-            "sentiment_mean", "scored_review_count", "helpful_votes", "total_votes", "helpful_ratio", "helpful_only_votes",
+            "sentiment_mean", "scored_review_count", "helpful_votes", "total_votes", "helpful_ratio",
+            "helpful_only_votes",
         )
         .sort("title_id", "month")
     )
@@ -151,10 +159,8 @@ def title_languages(sums: pl.LazyFrame) -> pl.LazyFrame:
     Ordered by title_id, the most common language first, then review_language.
     """
     return (
-        sums.with_columns(
-            review_share=pl.col("review_count") / pl.col("review_count").sum().over("title_id"),
-            scored_review_count=pl.col("scored"),
-        )
+        with_share(sums, "review_count", ["title_id"], "review_share")
+        .with_columns(scored_review_count=pl.col("scored"))
         .select("title_id", "review_language", "review_count", "review_share", "scored_review_count")
         .sort(["title_id", "review_count", "review_language"], descending=[False, True, False],
               nulls_last=True)
