@@ -12,6 +12,7 @@ final as (
         rated_review_count,
         rating_mean,
         sentiment_mean,
+        scored_review_count,  -- sentiment_mean is over these
         helpful_votes,
         total_votes,
         helpful_ratio,

@@ -29,6 +29,9 @@ final as (
         summary.positive_share,
         summary.neutral_share,
         summary.negative_share,
+        -- sentiment covers [sentiment] languages: every sentiment figure is over the scored reviews
+        summary.scored_review_count,
+        summary.scored_share,
         summary.rating_scale,
         summary.rating_min,
         summary.rating_step,

@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.metrics.units import in_units
+from reviewpipe.metrics.units import in_units, with_share
 from reviewpipe.settings import RATING_UNIT
 
 # --- Rating scales --------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def distribution_from_histogram(histogram: pl.LazyFrame) -> pl.LazyFrame:
         .join(observed, on=["title_id", "rating"], how="left")
         .join(scales, on="title_id", how="left")
         .with_columns(pl.col("review_count").fill_null(0))
-        .with_columns(share=pl.col("review_count") / pl.col("review_count").sum().over("title_id"))
+        .pipe(with_share, "review_count", ["title_id"], "share")
         .select("title_id", "rating", "review_count", "share", *SCALE_COLUMNS)
         .sort("title_id", "rating")
     )

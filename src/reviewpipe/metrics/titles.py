@@ -1,12 +1,22 @@
 """Per title: its merged fields, its figures from the merged partial aggregates (title_stats), the
-title summary, and the monthly trends per title and month."""
+title summary, the monthly trends per title and month, and its reviews' languages.
+
+Sentiment figures count only the scored reviews: those an analyzer read ([sentiment] languages);
+the others have null scores, are left out of every mean and share, and are counted apart
+(scored_review_count against the reviews with a text)."""
 
 from __future__ import annotations
 
 import polars as pl
 
 from reviewpipe.metrics.helpfulness import helpful_ratio, known_vote_sums
-from reviewpipe.metrics.units import COMPOUND_UNIT, SCORE_UNIT, mean_from_units, std_from_units
+from reviewpipe.metrics.units import (
+    COMPOUND_UNIT,
+    SCORE_UNIT,
+    mean_from_units,
+    std_from_units,
+    with_share,
+)
 from reviewpipe.schema import TITLE_FIELDS
 from reviewpipe.settings import RATING_UNIT
 
@@ -32,8 +42,8 @@ def merged_titles(titles: pl.LazyFrame) -> pl.LazyFrame:
 TITLE_STATS_COLUMNS = (
     "review_count", "rated_review_count", "rating_mean", "rating_median", "rating_stddev",
     "helpful_votes", "total_votes", "sentiment_mean", "positive_share", "neutral_share",
-    "negative_share", "whole_text_sentiment_mean", "sentence_sentiment_mean", "first_review_date",
-    "last_review_date", "helpful_only_votes",
+    "negative_share", "scored_review_count", "scored_share", "whole_text_sentiment_mean",
+    "sentence_sentiment_mean", "first_review_date", "last_review_date", "helpful_only_votes",
 )
 
 
@@ -58,6 +68,9 @@ def title_stats(sums: pl.LazyFrame, histogram: pl.LazyFrame) -> pl.LazyFrame:
             sentiment_mean=mean_from_units("sentiment_units", "sentiment_n", SCORE_UNIT),
             whole_text_sentiment_mean=mean_from_units("compound_units", "compound_n", COMPOUND_UNIT),
             sentence_sentiment_mean=mean_from_units("sentence_units", "sentence_n", SCORE_UNIT),
+            scored_review_count=pl.col("scored"),
+            scored_share=pl.when(pl.col("text_reviews") > 0)
+            .then(pl.col("scored") / pl.col("text_reviews")),
         )
         .with_columns(
             *known_vote_sums(),
@@ -75,15 +88,15 @@ def title_summary_from_stats(stats: pl.LazyFrame, titles: pl.LazyFrame) -> pl.La
     title_stats and merged_titles.
 
     grain: one row per title_id known from either (a title without reviews has review_count 0 and
-    null review statistics). sentiment_mean is the mean of each review's sentiment_score (the
-    configured measure, sentence mean by default: it ranks titles closer to their stars); the shares
-    count sentiment_label, the whole-text label, which agrees with the stars' classes more often
-    (docs/sentiment.md).
+    null review statistics and scored_review_count 0). sentiment_mean is the mean of each scored
+    review's sentiment_score (the configured measure, sentence mean by default: it ranks titles
+    closer to their stars); the shares count sentiment_label, the whole-text label, which agrees
+    with the stars' classes more often (docs/sentiment.md), over the scored reviews.
     """
     return (
         titles.select("title_id", "title", "site_rating", "site_votes")
         .join(stats, on="title_id", how="full", coalesce=True)
-        .with_columns(pl.col("review_count", "rated_review_count").fill_null(0))
+        .with_columns(pl.col("review_count", "rated_review_count", "scored_review_count").fill_null(0))
         .select(
             "title_id",
             "title",
@@ -100,6 +113,8 @@ def title_summary_from_stats(stats: pl.LazyFrame, titles: pl.LazyFrame) -> pl.La
             "positive_share",
             "neutral_share",
             "negative_share",
+            "scored_review_count",
+            "scored_share",
             "whole_text_sentiment_mean",
             "sentence_sentiment_mean",
             "first_review_date",
@@ -115,18 +130,38 @@ def monthly_trends_from_partials(sums: pl.LazyFrame) -> pl.LazyFrame:
     from merged partial aggregates per (title_id, month).
 
     grain: one row per (title_id, month) with reviews; month is the first day of the month; reviews
-    without a date are not in any month.
+    without a date are not in any month. sentiment_mean is over the month's scored reviews
+    (scored_review_count).
     """
     return (
         sums.with_columns(known_vote_sums())
         .with_columns(
             rating_mean=mean_from_units("rating_units", "rated_review_count", RATING_UNIT),
             sentiment_mean=mean_from_units("sentiment_units", "sentiment_n", SCORE_UNIT),
+            scored_review_count=pl.col("scored"),
             helpful_ratio=helpful_ratio(pl.col("helpful_votes"), pl.col("total_votes")),
         )
         .select(
             "title_id", "month", "review_count", "rated_review_count", "rating_mean",
-            "sentiment_mean", "helpful_votes", "total_votes", "helpful_ratio", "helpful_only_votes",
+            "sentiment_mean", "scored_review_count", "helpful_votes", "total_votes", "helpful_ratio",
+            "helpful_only_votes",
         )
         .sort("title_id", "month")
+    )
+
+
+def title_languages(sums: pl.LazyFrame) -> pl.LazyFrame:
+    """Per title and review_language: review_count (reviews with a text in it), review_share (of the
+    title's reviews with a text) and scored_review_count; from merged partial aggregates per
+    (title_id, review_language) (partials.language_sums).
+
+    grain: one row per (title_id, review_language) with a text review; a title's shares sum to 1.
+    Ordered by title_id, the most common language first, then review_language.
+    """
+    return (
+        with_share(sums, "review_count", ["title_id"], "review_share")
+        .with_columns(scored_review_count=pl.col("scored"))
+        .select("title_id", "review_language", "review_count", "review_share", "scored_review_count")
+        .sort(["title_id", "review_count", "review_language"], descending=[False, True, False],
+              nulls_last=True)
     )

@@ -34,3 +34,18 @@ def std_from_units(units: str, units_sq: str, n: str, unit: float) -> pl.Expr:
     count, s1 = pl.col(n), pl.col(units).cast(pl.Float64)
     var = ((pl.col(units_sq).cast(pl.Float64) - s1 * s1 / count) / (count - 1)).clip(lower_bound=0.0)
     return pl.when(count > 1).then(var.sqrt() * unit).otherwise(None)
+
+
+def with_share(frame: pl.LazyFrame, count: str, keys: list[str], name: str) -> pl.LazyFrame:
+    """frame, in its order, with `name` = count / the sum of count over the rows of its group (keys).
+
+    The sum is joined back and divided row by row rather than taken with `.over(keys)`: over a frame
+    of one group Polars makes that sum a scalar and multiplies by its inverse (3 of 5 came out
+    0.6000000000000001), so a delta run's share of its one title differed in the last bit from the
+    whole build's."""
+    totals = frame.group_by(keys).agg(pl.col(count).sum().alias("_group_total"))
+    return (
+        frame.join(totals, on=keys, how="left", maintain_order="left", nulls_equal=True)
+        .with_columns((pl.col(count) / pl.col("_group_total")).alias(name))
+        .drop("_group_total")
+    )
