@@ -5,14 +5,14 @@ lid.176.ftz (fastText, 176 languages, quantized, 917 kB), called through fasttex
 py3langid's model (97 languages). docs/language.md gives the measurements behind the choice.
 
 The rule (`detect`), cheapest reading first (fastText's cost grows with the characters it reads,
-py3langid costs ten times fastText's; most texts are settled by step 2):
+py3langid's is several times fastText's; three texts in four are settled by step 2):
 1. the sample: the text's first SAMPLE_CHARS characters, lower-cased (the lite model mistakes
    capitalised Spanish for Portuguese and English words for names), line breaks as spaces;
 2. fastText reads the sample's first PREFIX_CHARS characters (cut after a whole word): when its
    top language has probability SURE or more, that is the text's language;
 3. else fastText reads the whole sample: its top language is the text's when its probability is
-   SURE or more, or SURE_CUT or more when the sample was cut from a longer text (on a full sample
-   the lite model's top language is right even when it is unsure: see docs/language.md);
+   SURE or more, or SURE_CUT or more when the sample was cut from a longer text (on review-length
+   texts the lite model's top language is right even when it is unsure: see docs/language.md);
 4. else py3langid ranks the same sample, and each language's confidence is the mean of the two
    detectors' probabilities (0 where one does not list it in its top TOP): the best language
    is the text's when its confidence is at least FLOOR, else the text's language is "und"
