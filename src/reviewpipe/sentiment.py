@@ -154,8 +154,8 @@ def analyze_batch(
     """
     detections = language.detect([text for text, _ in items])
     chosen = [
-        given or scores_language(None, *detection[::2], languages, score_undetermined)
-        for (_, given), detection in zip(items, detections)
+        given or scores_language(None, found, guess, languages, score_undetermined)
+        for (_, given), (found, _, guess) in zip(items, detections)
     ]
     scores: list[Scores | None] = [None] * len(items)
     for code in dict.fromkeys(c for c in chosen if c is not None):
