@@ -14,7 +14,13 @@ import plotly.io as pio
 import polars as pl
 
 from reviewpipe.metrics import THUMBS_SCALE, rating_class_of
-from reviewpipe.report.text import PARTIAL_MARK, plotly_text, scale_label, shorten, whole_percent_text
+from reviewpipe.report.text import (
+    PARTIAL_MARK,
+    plotly_text,
+    scale_label,
+    shorten,
+    whole_percent_text,
+)
 
 # Trend lines are means over this many months (the month and the ones before it), drawn only where
 # those months hold at least MIN_TREND_REVIEWS reviews: 96 monthly means of a few reviews each
@@ -352,7 +358,7 @@ def _coverage_note(scored: int, texts: int, min_scored_share: float) -> str:
     """A panel's second line: the share of its texts whose sentiment it shows, marked when low."""
     share = scored / texts if texts else 1.0
     mark = f" {PARTIAL_MARK}" if share < min_scored_share else ""
-    return f"sentiment of {whole_percent_text(share)} of {texts:,} texts{mark}"
+    return f"scored: {whole_percent_text(share)} of {texts:,} texts{mark}"
 
 
 def smoothed_trends(monthly: pl.DataFrame) -> pl.DataFrame:
@@ -448,8 +454,9 @@ def trends_figure(monthly: pl.DataFrame, scale: Scale, totals: pl.DataFrame | No
                      + "<br>" + _coverage_note(*covered[title_id], min_scored_share))
     ]
     rows = titles.height
+    # about 65 px between rows of 175 px: the panel above's ticks, then two lines of panel titles
     layout = _panels(rows, 3, panel_titles, horizontal_spacing=0.05,
-                     vertical_spacing=50 / (160 * rows))
+                     vertical_spacing=65 / (175 * rows))
     first: date = monthly["month"].min()  # type: ignore[assignment]
     last: date = monthly["month"].max()  # type: ignore[assignment]
     data = []
@@ -497,6 +504,6 @@ def trends_figure(monthly: pl.DataFrame, scale: Scale, totals: pl.DataFrame | No
             axis |= {"range": [-1.05, 1.05], "zeroline": True}
     for note in layout.get("annotations", []):
         note["font"] = {**note.get("font", {}), "size": 11}
-    base = _base_layout(40 + 160 * rows)
-    layout |= base | {"margin": base["margin"] | {"t": 40}, "bargap": 0}
+    base = _base_layout(50 + 175 * rows)
+    layout |= base | {"margin": base["margin"] | {"t": 50}, "bargap": 0}
     return {"data": data, "layout": layout}
