@@ -194,16 +194,18 @@ def test_the_run_log_records_each_run(sample_run) -> None:
     assert (status, reviews) == ("succeeded", summary.published["reviews"])
 
 
-def test_a_score_cached_before_sentences_were_scored_is_scored_again(sample_run) -> None:
+def test_a_score_cached_before_sentences_or_languages_is_done_again(sample_run) -> None:
     settings, _ = sample_run
     with duckdb.connect(str(settings.warehouse_path)) as con:
         before = con.execute("select * from sentiment_scores order by text_hash limit 2").fetchall()
-        # the cache rows of an older reviewpipe: whole-text scores only
+        # the cache rows of an older reviewpipe: whole-text scores only, no language
         con.execute("update sentiment_scores set sentence_compound_mean = null, sentence_count = null, "
-                    "positive_sentence_share = null, negative_sentence_share = null "
+                    "positive_sentence_share = null, negative_sentence_share = null, "
+                    "review_language = null, language_confidence = null, language_guess = null, "
+                    "sentiment_language = null "
                     "where text_hash in (?, ?)", [before[0][0], before[1][0]])
-    assert stages.score_stage(settings) == 2
-    assert stages.score_stage(settings) == 0
+    assert stages.score_stage(settings).texts == 2
+    assert stages.score_stage(settings).texts == 0
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         assert con.execute("select * from sentiment_scores order by text_hash limit 2").fetchall() == before
 
@@ -223,7 +225,7 @@ def test_the_scoring_processes_start_once_ingest_has_loaded_more_than_a_batch(tm
     assert ahead.pool is None  # shut down with the block
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         texts = con.execute("select count(distinct text_hash) from stg_reviews").fetchone()[0]
-    assert scored == texts > 0
+    assert scored.texts == texts > 0
     # nothing new: no file loaded, no processes started
     with sentiment.PoolAhead(2) as again:
         stages.ingest_stage(settings, "20260101T000001-bbbbbb", on_load=again.loaded)
@@ -236,7 +238,7 @@ def test_the_scoring_processes_start_once_ingest_has_loaded_more_than_a_batch(tm
     with sentiment.PoolAhead(2, min_records=1000) as few:
         stages.ingest_stage(settings, "20260101T000002-cccccc", on_load=few.loaded)
         assert few.pool is None and few.records == 2
-        assert stages.score_stage(settings, ahead=few) == 2
+        assert stages.score_stage(settings, ahead=few).texts == 2
 
 
 # --- Which copy wins: a function of the current files, never of their times (issue 21, item 5) ---

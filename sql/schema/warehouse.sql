@@ -3,7 +3,7 @@
 
 -- raw_reviews: one row per record read from a reviews source, every field as the text it arrived as.
 -- grain: (source, file_path, row_number); row_number counts data records from 1 in file order.
--- Its fields, review_id..total_votes, are reviewpipe.schema's REVIEW_FIELDS, in that order.
+-- Its fields, review_id..review_language, are reviewpipe.schema's REVIEW_FIELDS, in that order.
 create table if not exists raw_reviews (
     source varchar not null,
     file_path varchar not null,
@@ -11,6 +11,7 @@ create table if not exists raw_reviews (
     rating_scale integer not null,    -- the top of the source's scale; 1 is the thumbs scale (0 or 1)
     rating_min double default 1,      -- the scale's lowest point
     rating_step double default 1,     -- the step between two neighbouring points
+    source_language varchar,          -- the source's `language` (settings.Source), as configured
     review_id varchar,
     title_id varchar,
     author varchar,
@@ -20,6 +21,7 @@ create table if not exists raw_reviews (
     review_text varchar,
     helpful_votes varchar,
     total_votes varchar,
+    review_language varchar,
     failed_fields varchar[],          -- fields whose configured expression raised an error here
     source_order integer not null,    -- the source's position in the configuration, for tie-breaks
     file_modified_at timestamp,       -- the file's mtime at its load: kept for old warehouses, decides nothing
@@ -279,3 +281,6 @@ alter table raw_reviews add column if not exists rating_step double default 1;
 -- whether the kept_ tables describe the live published database (null on warehouses from before
 -- them: the next run builds whole, state.delta_base)
 alter table published_state add column if not exists has_kept_rows boolean;
+-- a review's declared language (issue 24): the source's `language` and the review_language field
+alter table raw_reviews add column if not exists source_language varchar;
+alter table raw_reviews add column if not exists review_language varchar;

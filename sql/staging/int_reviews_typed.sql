@@ -33,7 +33,12 @@ typed as (
         clean_line(review_title) as review_title,
         clean_text(review_text) as review_text,
         parse_count(helpful_votes) as helpful_votes,  -- doubles until checked against max_count()
-        parse_count(total_votes) as total_votes
+        parse_count(total_votes) as total_votes,
+        -- the review's own review_language wins over its source's `language`; blank is no language
+        -- (detected). Codes as sites give them: "es-MX", "pt_BR" and "ES" are es, pt and es.
+        coalesce(nullif(trim(review_language), ''), source_language) as raw_review_language,
+        lower(regexp_replace(trim(coalesce(nullif(trim(review_language), ''), source_language)),
+            '[-_].*$', '')) as declared_language
     from raw
 ),
 
@@ -120,6 +125,11 @@ checked as (
                 case when not is_blank(raw_review_date) and review_date is null
                     then problem('review_date', raw_review_date,
                         'review_date is not a date (expected e.g. 2002-09-03 or 3 September 2002)') end,
+                case when raw_review_language is not null and not regexp_full_match(declared_language, '[a-z]{2}')
+                    then problem('review_language', raw_review_language,
+                        'review_language is not an ISO 639-1 code (e.g. es, en); map review_language to a column '
+                        || 'of two-letter codes (a region after - or _ is dropped: es-MX is es), or leave it '
+                        || 'blank for the language to be detected') end,
                 case when not is_holdable_date(review_date)
                     then problem('review_date', raw_review_date, date_out_of_range('review_date')) end
             ], lambda p: p is not null)) as problems
@@ -127,12 +137,12 @@ checked as (
 )
 
 select
-    * exclude (raw_title_id, raw_review_date, raw_rating, raw_helpful_votes, raw_total_votes, parsed_rating)
+    * exclude (raw_title_id, raw_review_date, raw_rating, raw_helpful_votes, raw_total_votes, parsed_rating,
+               raw_review_language)
         replace (count_value(helpful_votes) as helpful_votes, count_value(total_votes) as total_votes,
                  -- a point of the scale as the decimal it is (9.6, not 0 + 96 × 0.1), as metrics lists them
                  round(rating, 3) as rating),
     md5(review_text) as text_hash,  -- key of the sentiment cache; null when there is no text
     word_count(review_text) as review_word_count,
-    cast(null as varchar) as declared_language,  -- the source's language or review_language column (ISO 639-1)
     false as staged
 from checked

@@ -27,7 +27,7 @@ from reviewpipe.runlog import new_run_id, unchanged_message
 from reviewpipe.settings import Settings, Source, load_settings
 from reviewpipe.sources import format_for
 from reviewpipe.stages import ingest_stage
-from reviewpipe.summary import publish_how, require_published
+from reviewpipe.summary import publish_how, require_published, sentiment_line
 from reviewpipe.warehouse import (
     WarehouseLocked,
     configuration_name,
@@ -353,7 +353,7 @@ def print_run(settings: Settings, summary: pipeline.RunSummary) -> None:
     if unchanged:
         console.print(unchanged[0].upper() + unchanged[1:] + ".", highlight=False)
     else:
-        console.print(f"Sentiment: {summary.texts_scored} new texts scored.")
+        console.print(f"Sentiment: {sentiment_line(summary)}.", highlight=False)
     console.print(f"Published database: {summary.published_path}{publish_how(summary)}")
     console.print(f"Exports: {settings.exports_path}/ ({len(summary.exports)} files)")
     if summary.report:

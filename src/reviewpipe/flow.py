@@ -73,8 +73,9 @@ def say_ingest(run: Run, result: Any, seconds: float) -> None:
             get_run_logger().warning("%s: %s", f.path, f.message)
 
 
-def say_score(run: Run, scored: int, seconds: float) -> None:
-    get_run_logger().info("score: %d new texts scored; %.2f s", scored, seconds)
+def say_score(run: Run, scored: Any, seconds: float) -> None:
+    get_run_logger().info("score: %d new texts, %d scored, %d in other languages unscored; %.2f s",
+                          scored.texts, scored.scored, scored.unscored, seconds)
 
 
 def say_metrics(run: Run, frames: dict[str, Any], seconds: float) -> None:

@@ -33,7 +33,8 @@ class RunSummary:
 
     run_id: str
     ingest: stages.IngestSummary | None = None
-    texts_scored: int = 0
+    texts_scored: int = 0  # texts new to the sentiment cache (or done again): detected, scored if read
+    texts_unscored: int = 0  # of those, texts in languages sentiment does not cover
     published: dict[str, int] = field(default_factory=dict)
     reviews_replaced: int | None = None  # a delta publish: reviews replaced in a copy of the live file
     published_path: Path | None = None
@@ -121,12 +122,13 @@ def _keep_ingest(run: Run, ingested: stages.IngestSummary) -> None:
         run.live_copy = stages.LiveCopy(run.settings, run.summary.run_id)
 
 
-def _score(run: Run) -> int:
+def _score(run: Run) -> stages.Scored:
     return stages.score_stage(run.settings, run.mapper, run.ahead, run.progress and run.progress.scored)
 
 
-def _keep_score(run: Run, scored: int) -> None:
-    run.summary.texts_scored = scored
+def _keep_score(run: Run, scored: stages.Scored) -> None:
+    run.summary.texts_scored = scored.texts
+    run.summary.texts_unscored = scored.unscored
 
 
 def _metrics(run: Run) -> dict[str, pl.DataFrame]:

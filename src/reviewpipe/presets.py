@@ -175,13 +175,13 @@ _PRESETS = (
         "amazon_reviews_multi",
         "Multilingual Amazon Reviews Corpus, MARC (dataset_<lang>_<split>.json, JSON lines): "
         "review_id, product_id (the title), reviewer_id, stars \"1\"-\"5\" (strings), review_body, "
-        "review_title, language, product_category. No dates and no votes.",
+        "review_title, language (the review's, ISO 639-1), product_category. No dates and no votes.",
         ("review_id", "product_id", "reviewer_id", "stars", "review_body", "review_title",
          "language", "product_category"),
         {"format": "json", "rating_scale": 5,
          "columns": {"review_id": "review_id", "title_id": "product_id", "author": "reviewer_id",
                      "rating": "stars", "review_title": "review_title",
-                     "review_text": "review_body"}},
+                     "review_text": "review_body", "review_language": "language"}},
     ),
     Preset(
         "op_spam",

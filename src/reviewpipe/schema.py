@@ -109,6 +109,11 @@ REVIEWS = Table(
                "counts helpful votes alone (Yelp, Steam, Google Play)."),
         Column("rating_scale", "Highest rating of the source's scale (10 or 5; 1 on thumbs)."),
         Column("source", "The configured source the review came from."),
+        _field("review_language", "The review's language, ISO 639-1 (es, en): as its source "
+               "declares it (a column mapped onto review_language, else the source's `language`), "
+               "else detected from its text; 'und' when the text is too short or mixed to tell."),
+        Column("language_confidence", "The detector's confidence in review_language (in its best "
+               "guess when 'und'), 0..1; null when declared or without text."),
         Column("helpful_ratio", "helpful_votes / total_votes; null when total_votes is 0 or "
                "unknown."),
         Column("helpful_wilson_lb", "95% Wilson lower bound (p + z²/2n - z·√(p(1-p)/n + z²/4n²)) "

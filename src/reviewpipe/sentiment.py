@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager, nullcontext
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import polars as pl
 import sentencex
@@ -186,19 +186,21 @@ def even_batch_size(texts: int, batch_size: int, workers: int) -> int:
 
 
 def score_batches(
-    batches: Iterable[Sequence[str]], workers: int = 1, pool: ProcessPoolExecutor | None = None
-) -> Iterator[list[Scores]]:
-    """Scores for each batch, in order; with workers > 1 the batches are scored in parallel, in
-    `pool` (a `scoring_pool` of `workers` processes) when given, else in a pool started here.
+    batches: Iterable[Sequence[Any]], workers: int = 1, pool: ProcessPoolExecutor | None = None,
+    fn: Callable[[Sequence[Any]], list[Any]] = score_batch,
+) -> Iterator[list[Any]]:
+    """fn of each batch (scores, or with `analyzer(...)` each text's language and scores), in order;
+    with workers > 1 the batches are done in parallel, in `pool` (a `scoring_pool` of `workers`
+    processes) when given, else in a pool started here.
 
     At most two batches per worker are in flight, so a large corpus is never held in memory at once.
     """
     if workers <= 1:
         for batch in batches:
-            yield score_batch(batch)
+            yield fn(batch)
         return
     with nullcontext(pool) if pool is not None else scoring_pool(workers) as scoring:
-        yield from in_order(lambda batch: scoring.submit(score_batch, list(batch)), batches, 2 * workers)
+        yield from in_order(lambda batch: scoring.submit(fn, list(batch)), batches, 2 * workers)
 
 
 @contextmanager

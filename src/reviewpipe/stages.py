@@ -28,6 +28,7 @@ from reviewpipe.settings import Settings
 from reviewpipe.warehouse import (
     claim_warehouse,
     configuration_name,
+    read_model,
     rows,
     scalar,
 )
@@ -85,15 +86,31 @@ def ingest_stage(
     return IngestSummary(report, staged, inputs)
 
 
+@dataclass(frozen=True)
+class Scored:
+    """What the score stage did: the texts it detected (new to the sentiment cache, or done again),
+    and how many of them an analyzer scored (the others are in languages sentiment does not cover)."""
+
+    texts: int
+    scored: int
+
+    @property
+    def unscored(self) -> int:
+        return self.texts - self.scored
+
+
 def score_stage(settings: Settings, mapper: Mapper | None = None,
                 ahead: sentiment.PoolAhead | None = None,
-                on_scored: Callable[[int, int], object] | None = None) -> int:
-    """Score every staged text not yet in the sentiment cache; the number of texts scored.
+                on_scored: Callable[[int, int], object] | None = None) -> Scored:
+    """Detect the language of every staged text not yet in the sentiment cache and score those an
+    analyzer reads, in one pass; and do again the cached texts that a review now needs scored in
+    another language than they were (see _RESCORED). What was done.
 
-    Texts are scored in batches of [sentiment] batch_size: in a pool of worker processes (`ahead`'s
+    Texts are done in batches of [sentiment] batch_size: in a pool of worker processes (`ahead`'s
     when it was started), or through `mapper` (e.g. on Dask workers) when one is given.
     `on_scored(done, todo)` is called before the first batch and after each batch is stored.
     """
+    languages, undetermined = list(settings.sentiment.languages), settings.sentiment.score_undetermined
     with warehouse(settings) as con:
         workers = sentiment.worker_count(settings.sentiment.workers)
         # unless `ahead` started them during ingest, the scoring processes start while the texts to
@@ -102,89 +119,130 @@ def score_stage(settings: Settings, mapper: Mapper | None = None,
         # Only the reviews staged since the last publish can hold a text the cache lacks: every
         # other review was published, so its text was scored then (an anti-join of every staged
         # text is slow at scale). Not so when staging was rebuilt whole, nor while the cache holds
-        # scores from before sentences were scored (they are scored again, whichever review).
+        # rows from before languages were detected (they are done again, whichever review).
         narrow = not everything and not scalar(
-            con, "select count(*) from sentiment_scores where sentence_count is null")
+            con, "select count(*) from sentiment_scores where review_language is null")
         # a second connection finds the texts to score and streams them while the first inserts
         # their scores (a temp table is its connection's own)
         reader_con = con.cursor()
         try:
+            reader_con.execute(read_model("schema/macros.sql"))
             with nullcontext(ahead) if ahead else sentiment.PoolAhead(workers) as processes:
                 staged = scalar(con, "select count(*) from stg_reviews") if everything else pending
                 if mapper is None and staged > settings.sentiment.batch_size:
                     processes.start()
                 reader_con.execute("create temp table _unscored as " + _UNSCORED.format(
-                    pending=_PENDING if narrow else ""))
+                    pending=_PENDING if narrow else ""), [languages])
+                reader_con.execute("insert into _unscored " + _RESCORED, [languages, undetermined])
+                # rows from before languages, and those done again, go first (a plain insert is much
+                # faster than an insert that replaces, which checks every key against the key index)
+                reader_con.execute("delete from sentiment_scores where review_language is null "
+                                   "or text_hash in (select text_hash from _unscored)")
                 todo = scalar(reader_con, "select count(*) from _unscored")
+                scored = 0
                 if todo:
-                    _score_unscored(con, reader_con, settings, todo, mapper, workers,
-                                    processes.pool if mapper is None else None, on_scored)
+                    scored = _score_unscored(
+                        con, reader_con, settings, todo, mapper, workers,
+                        processes.pool if mapper is None else None, on_scored)
         finally:
             reader_con.close()
-    return todo
+    return Scored(todo, scored)
 
 
 # Distinct texts of staged reviews that the sentiment cache does not hold yet, as the row of
 # int_reviews_typed that holds each (stg_reviews is a view of its staged rows): found from the
 # hashes alone, then fetched by rowid, so that no other text is read (selecting the texts in the
-# same query read every text of stg_reviews).
+# same query read every text of stg_reviews). `given` is the language to score the text in when a
+# review of it declares one of [sentiment] languages ($1); else the detected one decides.
 _UNSCORED = """
-    select text_hash, min(rowid) as row_id
+    select text_hash, min(rowid) as row_id,
+           max(declared_language) filter (where list_contains($1, declared_language)) as given
     from int_reviews_typed
     where staged and text_hash is not null
-      and text_hash not in (select text_hash from sentiment_scores where sentence_count is not null)
+      and text_hash not in (select text_hash from sentiment_scores where review_language is not null)
       {pending}
     group by text_hash
 """
 _PENDING = "and review_id in (select review_id from publish_pending)"
+# Cached texts that a staged review now needs scored in another language than the cache's
+# sentiment_language (scores_language: its source newly declared a language, [sentiment] languages
+# or score_undetermined changed), with that language: they are done again. Over every staged
+# review, since a change of settings restages nothing; but only the cache rows whose
+# sentiment_language could differ from what a review needs are joined: with one language, those it
+# did not score ($1 languages, $2 score_undetermined).
+_RESCORED = """
+    select text_hash, min(row_id) as row_id, max(needed) as given
+    from (
+        select t.text_hash, t.rowid as row_id, c.sentiment_language,
+               scores_language(t.declared_language, c.review_language, c.language_guess, $1, $2) as needed
+        from int_reviews_typed as t
+        join (select text_hash, review_language, language_guess, sentiment_language
+              from sentiment_scores
+              where review_language is not null
+                and (sentiment_language is null or not list_contains($1, sentiment_language)
+                     or len($1) > 1)) as c
+          on c.text_hash = t.text_hash
+        where t.staged
+    )
+    where needed is not null and needed is distinct from sentiment_language
+    group by text_hash
+"""
 _UNSCORED_TEXTS = """
-    select u.text_hash, s.review_text
+    select u.text_hash, s.review_text, u.given
     from _unscored as u
     join int_reviews_typed as s on s.rowid = u.row_id
     order by u.row_id
 """
+# What the cache stores of an analysed text, after its text_hash: its language, then its scores.
+_ANALYSED_SCHEMA = {
+    "review_language": pl.String, "language_confidence": pl.Float64, "language_guess": pl.String,
+    "sentiment_language": pl.String, **sentiment.SCORE_SCHEMA,
+}
 
 
 def _score_unscored(
     con: duckdb.DuckDBPyConnection, reader_con: duckdb.DuckDBPyConnection, settings: Settings, todo: int,
     mapper: Mapper | None, workers: int, pool: ProcessPoolExecutor | None,
     on_scored: Callable[[int, int], object] | None = None,
-) -> None:
+) -> int:
+    """Detect and score _unscored's texts into the sentiment cache; the number an analyzer scored."""
     batch_size = settings.sentiment.batch_size
     # a pool is slow to start; below one batch it would cost more than it saves
     workers = workers if todo > batch_size or pool else 1
     if mapper is None:
         batch_size = sentiment.even_batch_size(todo, batch_size, workers)
-    # rows scored before sentences were are scored again below (a plain insert is much faster
-    # than an insert that replaces, which checks every key against the key index first)
-    con.execute("delete from sentiment_scores where sentence_count is null")
     reader = reader_con.sql(_UNSCORED_TEXTS).to_arrow_reader(batch_size)
     hashes: deque[list[str]] = deque()
 
-    def text_batches() -> Iterator[list[str]]:
+    def text_batches() -> Iterator[list[tuple[str, str | None]]]:
         for batch in reader:
             hashes.append(batch.column("text_hash").to_pylist())
-            yield batch.column("review_text").to_pylist()
+            yield list(zip(batch.column("review_text").to_pylist(), batch.column("given").to_pylist()))
 
+    analyze = sentiment.analyzer(settings.sentiment.languages, settings.sentiment.score_undetermined)
     if mapper is not None:
-        results = mapper(sentiment.score_batch, text_batches())
+        results = mapper(analyze, text_batches())
     else:
-        results = sentiment.score_batches(text_batches(), workers, pool)
-    done = 0
+        results = sentiment.score_batches(text_batches(), workers, pool, fn=analyze)
+    done = scored = 0
     if on_scored is not None:
         on_scored(done, todo)
-    for scores in results:
-        frame = sentiment.scores_frame(scores).with_columns(
-            text_hash=pl.Series(hashes.popleft(), dtype=pl.String)
-        )
-        columns = ", ".join(("text_hash", *sentiment.SCORE_COLUMNS))
+    unscored = (None,) * len(sentiment.SCORE_COLUMNS)
+    columns = ", ".join(("text_hash", *_ANALYSED_SCHEMA))
+    for analysed in results:
+        frame = pl.DataFrame(
+            [(*detection, language, *(scores or unscored)) for detection, language, scores in analysed],
+            schema=_ANALYSED_SCHEMA, orient="row",
+        ).with_columns(text_hash=pl.Series(hashes.popleft(), dtype=pl.String))
         con.register("new_scores", frame)
         con.execute(f"insert into sentiment_scores ({columns}) select {columns} from new_scores")
         con.unregister("new_scores")
         done += frame.height
+        scored += sum(language is not None for _, language, _ in analysed)
         if on_scored is not None:
             on_scored(done, todo)
         hooks.pause("score")
+    return scored
 
 
 def metrics_stage(settings: Settings, mapper: Mapper | None = None,
@@ -209,17 +267,33 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
     """
     base = live_copy.base() if live_copy is not None else None
     touched = "where r.title_id in (select title_id from publish_pending)" if base else ""
+    scores = ", ".join(f"case when is_scored then s.{c} end as {c}" for c in sentiment.SCORE_COLUMNS)
     with warehouse(settings) as con:
-        # each review with its text's scores (the sentiment cache), joined where the data lives
+        # each review with its language and its text's scores (the sentiment cache), joined where
+        # the data lives: the scores only when scores_language names the language they were
+        # scored in (a narrowed [sentiment] languages publishes no stale score)
         reviews = con.sql(
             f"""
-            select r.review_id, r.title_id, r.review_date, r.rating, r.rating_scale, r.rating_min,
-                   r.rating_step, r.helpful_votes, r.total_votes, r.review_word_count, s.* exclude (text_hash)
-            from stg_reviews as r
-            left join sentiment_scores as s using (text_hash)
-            {touched}
-            order by r.review_id
-            """
+            with joined as (
+                select r.review_id, r.title_id, r.review_date, r.rating, r.rating_scale, r.rating_min,
+                       r.rating_step, r.helpful_votes, r.total_votes, r.review_word_count,
+                       r.declared_language, s.*,
+                       scores_language(r.declared_language, s.review_language, s.language_guess,
+                                       $languages, $undetermined) = s.sentiment_language as is_scored
+                from stg_reviews as r
+                left join sentiment_scores as s using (text_hash)
+                {touched}
+            )
+            select review_id, title_id, review_date, rating, rating_scale, rating_min, rating_step,
+                   helpful_votes, total_votes, review_word_count,
+                   coalesce(declared_language, s.review_language) as review_language,
+                   case when declared_language is null then s.language_confidence end as language_confidence,
+                   {scores}
+            from joined as s
+            order by review_id
+            """,
+            params={"languages": list(settings.sentiment.languages),
+                    "undetermined": settings.sentiment.score_undetermined},
         ).pl().rechunk()
         staged_titles = con.sql(
             "select * from stg_titles "

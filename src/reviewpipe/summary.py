@@ -57,13 +57,22 @@ def summary_markdown(summary: RunSummary) -> str:
             f"- quarantined rows: {staged.get('quarantine', 0)} (table `quarantine`)",
         ]
         lines += [f"- unreadable: `{f.path}`: {f.message}" for f in r.files if f.status == "unreadable"]
-    lines += [f"- new texts scored: {summary.texts_scored}", "", "| published table | rows |", "|---|---|"]
+    lines += [f"- sentiment: {sentiment_line(summary)}", "", "| published table | rows |", "|---|---|"]
     lines += [f"| `{table}` | {n} |" for table, n in summary.published.items()]
     if summary.published_path:
         lines += ["", f"Published database: `{summary.published_path}`{publish_how(summary)}"]
     if summary.quality:
         lines += ["", *(f"- {line.strip()}" for line in quality_lines(summary.quality))]
     return "\n".join(lines)
+
+
+def sentiment_line(summary: RunSummary) -> str:
+    """What the score stage did, in words: "1,200 new texts: 1,150 scored, 50 in other languages
+    unscored" (or "1,200 new texts scored" when every one was)."""
+    texts, unscored = summary.texts_scored, summary.texts_unscored
+    if not unscored:
+        return f"{texts:,} new texts scored"
+    return f"{texts:,} new texts: {texts - unscored:,} scored, {unscored:,} in other languages unscored"
 
 
 def publish_how(summary: RunSummary) -> str:

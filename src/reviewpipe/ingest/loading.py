@@ -190,8 +190,11 @@ def write_file(
                 # back from raw_{kind}, so that it scans the prepared rows in parallel
                 fields = ", ".join(FIELDS_BY_KIND[kind])
                 # the scale's points, validated numbers (settings.Source): a review's rating is one
+                # and its declared language (validated: two letters, settings.Source)
+                language = sql_literal(source.language) + "::varchar" if source.language else "null::varchar"
                 points = (f"{float(source.rating_min or 0)!r} as rating_min, "
-                          f"{float(source.rating_step or 1)!r} as rating_step, " if kind == "reviews" else "")
+                          f"{float(source.rating_step or 1)!r} as rating_step, "
+                          f"{language} as source_language, " if kind == "reviews" else "")
                 con.execute(
                     f"""
                     create or replace temp view raw_{kind}_batch as

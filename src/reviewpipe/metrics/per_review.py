@@ -11,6 +11,8 @@ from reviewpipe.settings import Z_95
 # The per-review metrics that are published (metric_reviews), in their order.
 REVIEW_METRIC_COLUMNS = (
     "review_id",
+    "review_language",  # as the reviews carry them (the metrics stage: declared, else detected)
+    "language_confidence",
     "helpful_ratio",
     "helpful_wilson_lb",
     "sentiment_compound",
@@ -40,7 +42,9 @@ def with_review_metrics(
     per-review metrics added: helpfulness, labels, sentiment_score and the mismatch flag.
 
     grain: as `reviews`, in its order. sentiment_score is the measure that stands for the review in
-    per-title figures: the sentence mean ("sentence") or the whole-text compound ("whole").
+    per-title figures: the sentence mean ("sentence") or the whole-text compound ("whole"). An
+    unscored review (no text, or a language no analyzer reads: null scores) gets null labels, score
+    and flag here; the published reviews label the latter 'unscored' (sql/published/reviews.sql).
     """
     score = pl.col("sentence_compound_mean" if measure == "sentence" else "sentiment_compound")
     minimum = pl.col("rating_min") if "rating_min" in reviews.collect_schema().names() else None
