@@ -64,6 +64,7 @@ REVIEWS_SCHEMA: dict[str, Any] = {
     "total_votes": pl.Int64,
     "text_hash": pl.String,
     "review_word_count": pl.Int64,
+    "review_language": pl.String,  # declared, else detected (the cache's review_language)
 }
 # The sentiment cache: text_hash, then reviewpipe.sentiment.SCORE_COLUMNS (whole-text compound,
 # pos, neu, neg; sentence_compound_mean, sentence_count, positive/negative_sentence_share).
@@ -136,16 +137,19 @@ def reviews_frame(
     *,
     dates: list[date | None] | None = None,
     words: list[int] | None = None,
+    languages: list[str | None] | None = None,
 ) -> pl.DataFrame:
     """Staged reviews from rows of
     (review_id, title_id, rating, rating_scale, helpful_votes, total_votes, text_hash);
-    review_date is null and review_word_count 0 unless given, one per row."""
-    base = {k: v for k, v in REVIEWS_SCHEMA.items() if k not in ("review_date", "review_word_count")}
+    review_date and review_language are null and review_word_count 0 unless given, one per row."""
+    given = ("review_date", "review_word_count", "review_language")
+    base = {k: v for k, v in REVIEWS_SCHEMA.items() if k not in given}
     frame = pl.DataFrame(rows, schema=base, orient="row")
     n = frame.height
     return frame.with_columns(
         review_date=pl.Series(dates if dates is not None else [None] * n, dtype=pl.Date),
         review_word_count=pl.Series(words if words is not None else [0] * n, dtype=pl.Int64),
+        review_language=pl.Series(languages if languages is not None else [None] * n, dtype=pl.String),
     ).select(list(REVIEWS_SCHEMA))
 
 
@@ -640,6 +644,7 @@ def test_title_summary_counts_statistics_votes_and_sentiment_shares() -> None:
         ],
         dates=[date(2024, 3, 5), date(2023, 12, 31), None, date(2024, 1, 15), date(2024, 2, 1),
                None],
+        words=[5, 5, 5, 5, 0, 0],
     )
     # the per-review metrics (sentence measure), reduced to what the title summary reads
     review_scores = pl.DataFrame(
@@ -664,22 +669,24 @@ def test_title_summary_counts_statistics_votes_and_sentiment_shares() -> None:
     # t1: 5 reviews, 4 rated (8, 6, 10, 8): mean 32/4 = 8; median of 6, 8, 8, 10 = 8;
     #   sample stddev sqrt((0 + 4 + 4 + 0) / (4 - 1)) = sqrt(8/3) = 1.632993;
     #   helpful 3+0+5+1+0 = 9, total 4+2+5+1+0 = 12;
+    #   4 reviews with a text, all 4 scored (scored_share 1);
     #   sentiment_mean over the 4 scored sentiment_scores (0.5 - 0.3 + 0.03 + 0) / 4 = 0.0575;
     #   shares count the whole-text sentiment_label among the 4 labelled (r5 has none): positive
     #   2/4 = 0.5, neutral 1/4 = 0.25, negative 1/4 = 0.25 (labels of the sentence means would give
     #   .25/.5/.25, and over 5 reviews they would be .4/.2/.2);
     #   whole_text_sentiment_mean (0.6 - 0.4 + 0.2 + 0) / 4 = 0.1; sentence_sentiment_mean 0.0575;
     #   review dates: earliest 2023-12-31 (r2), latest 2024-03-05 (r1); r3's missing date is skipped.
-    # t2: only in titles -> review_count 0, rated 0, every review statistic null.
+    # t2: only in titles -> review_count 0, rated 0, scored 0, every review statistic null.
     # t3: only in reviews -> null title and site figures; one rating 7: mean = median = 7, stddev of
-    #   one value (n - 1 = 0) is null; no labelled review -> null shares, not 0; no date -> null.
+    #   one value (n - 1 = 0) is null; no text: 0 scored of none, scored_share null; no labelled
+    #   review -> null shares, not 0; no date -> null.
     expected = pl.DataFrame(
         [
-            ("t1", "Alpha", 5, 4, 8.0, 8.0, 1.632993, 7.5, 1000, 9, 12, 0.0575, 0.5, 0.25, 0.25,
-             0.1, 0.0575, date(2023, 12, 31), date(2024, 3, 5), None),
-            ("t2", "Beta", 0, 0, None, None, None, 6.0, 20, None, None, None, None, None, None,
-             None, None, None, None, None),
-            ("t3", None, 1, 1, 7.0, 7.0, None, None, None, 0, 0, None, None, None, None,
+            ("t1", "Alpha", 5, 4, 8.0, 8.0, 1.632993, 7.5, 1000, 9, 12, 4, 1.0, 0.0575, 0.5, 0.25,
+             0.25, 0.1, 0.0575, date(2023, 12, 31), date(2024, 3, 5), None),
+            ("t2", "Beta", 0, 0, None, None, None, 6.0, 20, None, None, 0, None, None, None, None,
+             None, None, None, None, None, None),
+            ("t3", None, 1, 1, 7.0, 7.0, None, None, None, 0, 0, 0, None, None, None, None, None,
              None, None, None, None, None),
         ],
         schema={
@@ -694,6 +701,8 @@ def test_title_summary_counts_statistics_votes_and_sentiment_shares() -> None:
             "site_votes": pl.Int64,
             "helpful_votes": pl.Int64,
             "total_votes": pl.Int64,
+            "scored_review_count": pl.Int64,
+            "scored_share": pl.Float64,
             "sentiment_mean": pl.Float64,
             "positive_share": pl.Float64,
             "neutral_share": pl.Float64,
@@ -1476,22 +1485,24 @@ def test_monthly_trends_by_calendar_month() -> None:
         dates=[date(2024, 1, 5), date(2024, 1, 31), date(2024, 2, 1), None, date(2023, 12, 15),
                date(2024, 1, 20)],
     )
+    # the label says which reviews an analyzer scored (c: none)
     review_scores = pl.DataFrame(
-        {"review_id": list("abcdef"), "sentiment_score": [0.5, -0.1, None, 0.9, 0.2, 0.3]}
+        {"review_id": list("abcdef"), "sentiment_score": [0.5, -0.1, None, 0.9, 0.2, 0.3],
+         "sentiment_label": ["positive", "negative", None, "positive", "positive", "positive"]}
     )
     got = monthly_of(with_scores(reviews, review_scores)).collect()
     # months are the first day: 2023-12-15 -> 2023-12-01; 2024-01-05 and 2024-01-31 -> 2024-01-01;
     # 2024-02-01 stays. d has no date and counts nowhere (its 10 and 5 votes would show).
-    # t1 2023-12: e: 1 review, rating 7, score 0.2, 1 of 3 helpful -> 1/3.
-    # t1 2024-01: a, b: ratings (8 + 6)/2 = 7, scores (0.5 - 0.1)/2 = 0.2, 2 of 4 -> 0.5.
-    # t1 2024-02: c: no rating, no score -> null means; 0 votes -> helpful_ratio null, not 0.
-    # t2 2024-01: f: rating 4, score 0.3, no votes -> null ratio.
+    # t1 2023-12: e: 1 review, rating 7, 1 scored, score 0.2, 1 of 3 helpful -> 1/3.
+    # t1 2024-01: a, b: ratings (8 + 6)/2 = 7, 2 scored, scores (0.5 - 0.1)/2 = 0.2, 2 of 4 -> 0.5.
+    # t1 2024-02: c: no rating, no score (0 scored) -> null means; 0 votes -> helpful_ratio null.
+    # t2 2024-01: f: rating 4, 1 scored, score 0.3, no votes -> null ratio.
     expected = pl.DataFrame(
         [
-            ("t1", date(2023, 12, 1), 1, 1, 7.0, 0.2, 1, 3, 1 / 3, None),
-            ("t1", date(2024, 1, 1), 2, 2, 7.0, 0.2, 2, 4, 0.5, None),
-            ("t1", date(2024, 2, 1), 1, 0, None, None, 0, 0, None, None),
-            ("t2", date(2024, 1, 1), 1, 1, 4.0, 0.3, 0, 0, None, None),
+            ("t1", date(2023, 12, 1), 1, 1, 7.0, 1, 0.2, 1, 3, 1 / 3, None),
+            ("t1", date(2024, 1, 1), 2, 2, 7.0, 2, 0.2, 2, 4, 0.5, None),
+            ("t1", date(2024, 2, 1), 1, 0, None, 0, None, 0, 0, None, None),
+            ("t2", date(2024, 1, 1), 1, 1, 4.0, 1, 0.3, 0, 0, None, None),
         ],
         schema={
             "title_id": pl.String,
@@ -1499,6 +1510,7 @@ def test_monthly_trends_by_calendar_month() -> None:
             "review_count": pl.Int64,
             "rated_review_count": pl.Int64,
             "rating_mean": pl.Float64,
+            "scored_review_count": pl.Int64,
             "sentiment_mean": pl.Float64,
             "helpful_votes": pl.Int64,
             "total_votes": pl.Int64,
@@ -1588,7 +1600,7 @@ def review_frames(draw: st.DrawFn) -> pl.DataFrame:
     whole, half, quarter or tenth steps, from 0, 0.5 or 1), ratings points of it or none, votes as
     review_votes gives them, dates over five months or none, word counts."""
     scale_of = {t: draw(rating_scales()) for t in TITLE_IDS}
-    rows, dates, words = [], [], []
+    rows, dates, words, languages = [], [], [], []
     for i in range(draw(st.integers(min_value=0, max_value=40))):
         title = draw(st.sampled_from(TITLE_IDS))
         scale = scale_of[title]
@@ -1598,7 +1610,10 @@ def review_frames(draw: st.DrawFn) -> pl.DataFrame:
         rows.append((f"r{i:03d}", title, rating, scale[0], helpful, total, text_hash))
         dates.append(draw(st.none() | st.dates(date(2023, 11, 1), date(2024, 3, 31))))
         words.append(0 if text_hash is None else draw(st.integers(min_value=1, max_value=500)))
-    frame = reviews_frame(rows, dates=dates, words=words)
+        # a text's language (declared or detected); a source may declare one for a review without
+        # a text too
+        languages.append(draw(st.sampled_from(["en", "de", "und"] if text_hash else [None, "es"])))
+    frame = reviews_frame(rows, dates=dates, words=words, languages=languages)
     return frame.with_columns(
         rating_min=pl.col("title_id").replace_strict({t: s[1] for t, s in scale_of.items()},
                                                      return_dtype=pl.Float64),
@@ -1738,6 +1753,7 @@ ROW_KEYS = {
     "metric_top_helpful_reviews": ["title_id", "ranked_by", "rank"],
     "metric_helpfulness": ["title_id"],
     "metric_monthly_trends": ["title_id", "month"],
+    "metric_title_languages": ["title_id", "review_language"],
     "spearman": ["title_id"],
 }
 
@@ -2188,3 +2204,65 @@ def test_a_title_rated_on_two_scales_is_refused_naming_the_title_and_its_scales(
     assert "t2" not in message and "\n" not in message
     # one scale per title is fine, whatever the scales of other titles
     distribution_of(frame.filter(pl.col("review_id").is_in(["r0", "other"]))).collect()
+
+
+# --- unscored reviews (issue 24): sentiment counts only the reviews an analyzer read -----------------
+
+# the sentiment figures of each frame, after its key; the count of scored reviews first, 0 (not
+# null) where the scored reviews alone have no row
+SENTIMENT_FIGURES = {
+    "metric_title_summary": (["title_id"], [
+        "scored_review_count", "sentiment_mean", "positive_share", "neutral_share", "negative_share",
+        "whole_text_sentiment_mean", "sentence_sentiment_mean"]),
+    "metric_monthly_trends": (["title_id", "month"], ["scored_review_count", "sentiment_mean"]),
+    "metric_sentiment_agreement": (["scope", "title_id", "rating_scale"], [
+        "compared_reviews", "spearman_whole", "spearman_sentence", "label_agreement_whole",
+        "label_agreement_sentence"]),
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(review_frames(), score_frames())
+def test_a_review_no_analyzer_read_counts_in_no_sentiment_figure(
+    reviews: pl.DataFrame, scores: pl.DataFrame
+) -> None:
+    """Reviews whose text no analyzer read (h_unscored: null scores, as a text in a language outside
+    [sentiment] languages has) change no sentiment figure: every per-title and monthly sentiment
+    figure, the agreement and the mismatch list are those of the scored reviews alone. They count
+    among the reviews with a text (scored_share, the languages) and nowhere else."""
+    full = all_metrics(reviews, scores, TITLES)
+    scored_only = reviews.join(scores.select("text_hash"), on="text_hash", how="semi", maintain_order="left")
+    alone = all_metrics(scored_only, scores, TITLES)
+    for name, (keys, figures) in SENTIMENT_FIGURES.items():
+        got = full[name].select(*keys, *figures).sort(keys, nulls_last=True)
+        # the scored reviews' figures; a row they do not have is a row of no scored review: 0, nulls
+        want = (
+            got.select(keys)
+            .join(alone[name].select(*keys, *figures), on=keys, how="left", nulls_equal=True,
+                  maintain_order="left")
+            .with_columns(pl.col(figures[0]).fill_null(0))
+        )
+        assert_identical(f"{name}: unscored reviews left out", got, want)
+    assert_identical("mismatches: unscored reviews left out", full["metric_rating_sentiment_mismatches"],
+                     alone["metric_rating_sentiment_mismatches"])
+    # the summary says how much sentiment covers: scored of the reviews with a text
+    texts = reviews.filter(pl.col("review_word_count") > 0)
+    summary = full["metric_title_summary"]
+    for title_id, scored, share in summary.select("title_id", "scored_review_count", "scored_share").iter_rows():
+        mine = texts.filter(pl.col("title_id") == title_id)
+        assert scored == scored_only.filter(pl.col("title_id") == title_id).height
+        assert share == (scored / mine.height if mine.height else None)
+    # the languages: each text review once, in its language; shares of a title sum to 1; the
+    # scored ones add up to the summary's
+    languages = full["metric_title_languages"]
+    assert sorted(languages.select("title_id", "review_language", "review_count").rows(),
+                  key=repr) == sorted(texts.group_by("title_id", "review_language").len().rows(), key=repr)
+    per_title = languages.group_by("title_id").agg(pl.col("review_share").sum(),
+                                                   pl.col("scored_review_count").sum())
+    for title_id, share_sum, scored in per_title.iter_rows():
+        assert share_sum == pytest.approx(1.0, abs=1e-12)
+        assert scored == summary.filter(pl.col("title_id") == title_id)["scored_review_count"].item()
+    assert languages["review_share"].is_between(0.0, 1.0).all()
+    # the most common language of a title first, ties by language
+    assert_identical("languages order", languages, languages.sort(
+        ["title_id", "review_count", "review_language"], descending=[False, True, False]))

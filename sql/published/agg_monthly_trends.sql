@@ -11,6 +11,7 @@ final as (
         review_count,
         rated_review_count,
         rating_mean,
+        scored_review_count,  -- sentiment_mean is over these
         sentiment_mean,
         helpful_votes,
         total_votes,

@@ -173,6 +173,8 @@ create table if not exists kept_titles (
     rating_stddev double,
     helpful_votes bigint,
     total_votes bigint,
+    scored_review_count bigint,
+    scored_share double,
     sentiment_mean double,
     positive_share double,
     neutral_share double,
@@ -271,6 +273,9 @@ alter table sentiment_scores alter column sentiment_compound drop not null;
 alter table sentiment_scores alter column sentiment_pos drop not null;
 alter table sentiment_scores alter column sentiment_neu drop not null;
 alter table sentiment_scores alter column sentiment_neg drop not null;
+-- what each title's sentiment figures cover (issue 24)
+alter table kept_titles add column if not exists scored_review_count bigint;
+alter table kept_titles add column if not exists scored_share double;
 -- the file's state at its load (ingest.file_state): an unchanged state is not hashed again
 alter table load_log add column if not exists file_state varchar;
 alter table publish_pending add column if not exists title_id varchar;

@@ -52,6 +52,7 @@ PER_TITLE_TABLES = {
     "agg_sentiment_agreement": "scope desc, title_id, rating_scale",
     "agg_helpfulness": "title_id",
     "agg_monthly_trends": "title_id, month",
+    "agg_title_languages": "title_id, review_count desc, review_language",
 }
 # The frames each published model reads, registered under these names.
 METRIC_FRAMES = (
@@ -66,6 +67,7 @@ METRIC_FRAMES = (
     "metric_rating_sentiment_mismatches",
     "metric_helpfulness",
     "metric_monthly_trends",
+    "metric_title_languages",
 )
 
 

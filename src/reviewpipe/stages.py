@@ -317,7 +317,7 @@ def _partial_aggregates(
     through `mapper` when one is given; here, in one piece (Polars uses every core on it)."""
     scored = scored.select(
         "title_id", "rating", "rating_scale", "rating_min", "rating_step", "review_date",
-        "helpful_votes", "total_votes",
+        "helpful_votes", "total_votes", "review_word_count", "review_language",
         "sentiment_score", "sentiment_compound", "sentence_compound_mean", "sentiment_label",
     )
     if mapper is None:

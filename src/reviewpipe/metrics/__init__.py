@@ -11,7 +11,7 @@ lazy frame. The grain of each result is in its docstring. By domain:
 - `agreement`: sentiment labels, words against stars, the mismatched reviews;
 - `per_review`: each review's metrics (helpfulness, labels, score, mismatch flag);
 - `partials`: partial aggregates of a partition of the reviews and their exact merge;
-- `titles`: merged titles, per-title figures, the title summary, the monthly trends;
+- `titles`: merged titles, per-title figures, the title summary, the monthly trends, the languages;
 - `frames`: `metric_frames`, the assembly of every published metric frame that production runs.
 
 This package exports each module's public names: `from reviewpipe import metrics; metrics.X`.
@@ -42,7 +42,12 @@ from reviewpipe.metrics.helpfulness import (
     vote_sums,
     wilson_lower_bound,
 )
-from reviewpipe.metrics.partials import merge_partials, partial_aggregates, partial_sums
+from reviewpipe.metrics.partials import (
+    language_sums,
+    merge_partials,
+    partial_aggregates,
+    partial_sums,
+)
 from reviewpipe.metrics.per_review import REVIEW_METRIC_COLUMNS, with_review_metrics
 from reviewpipe.metrics.ratings import (
     SCALE_COLUMNS,
@@ -61,6 +66,7 @@ from reviewpipe.metrics.titles import (
     TITLE_STATS_COLUMNS,
     merged_titles,
     monthly_trends_from_partials,
+    title_languages,
     title_stats,
     title_summary_from_stats,
 )
@@ -73,14 +79,15 @@ from reviewpipe.metrics.units import (
 )
 
 __all__ = [
-    "AGREEMENT_INPUTS", "COMPOUND_UNIT", "MISMATCH_COLUMNS", "REVIEW_METRIC_COLUMNS", "SCALE_COLUMNS",
-    "SCORE_UNIT", "THUMBS_SCALE", "TITLE_STATS_COLUMNS", "comparable_ratings", "default_rating_min",
-    "distribution_from_histogram", "helpful_ratio", "helpfulness", "in_units", "known_vote_sums",
-    "mean_from_units", "merge_partials", "merged_titles", "metric_frames", "monthly_trends_from_partials",
-    "partial_aggregates", "partial_sums", "rating_class", "rating_class_of", "rating_histogram",
-    "rating_kind", "rating_sentiment_mismatch", "rating_sentiment_mismatches", "rating_shape",
-    "sentiment_agreement", "sentiment_label", "spearman", "std_from_units", "title_scales",
-    "title_stats", "title_summary_from_stats", "top_helpful_reviews", "vote_sums", "weighted_rating",
-    "weighted_rating_parameters", "wilson_interval", "wilson_lower_bound", "with_read_order",
-    "with_review_metrics", "with_scale_points",
+    "AGREEMENT_INPUTS", "COMPOUND_UNIT", "MISMATCH_COLUMNS", "REVIEW_METRIC_COLUMNS",
+    "SCALE_COLUMNS", "SCORE_UNIT", "THUMBS_SCALE", "TITLE_STATS_COLUMNS", "comparable_ratings",
+    "default_rating_min", "distribution_from_histogram", "helpful_ratio", "helpfulness", "in_units",
+    "known_vote_sums", "language_sums", "mean_from_units", "merge_partials", "merged_titles",
+    "metric_frames", "monthly_trends_from_partials", "partial_aggregates", "partial_sums",
+    "rating_class", "rating_class_of", "rating_histogram", "rating_kind",
+    "rating_sentiment_mismatch", "rating_sentiment_mismatches", "rating_shape",
+    "sentiment_agreement", "sentiment_label", "spearman", "std_from_units", "title_languages",
+    "title_scales", "title_stats", "title_summary_from_stats", "top_helpful_reviews", "vote_sums",
+    "weighted_rating", "weighted_rating_parameters", "wilson_interval", "wilson_lower_bound",
+    "with_read_order", "with_review_metrics", "with_scale_points",
 ]

@@ -25,6 +25,7 @@ from reviewpipe.metrics.ratings import (
 from reviewpipe.metrics.titles import (
     merged_titles,
     monthly_trends_from_partials,
+    title_languages,
     title_stats,
     title_summary_from_stats,
 )
@@ -47,8 +48,9 @@ def metric_frames(
     titles.
 
     `reviews`: review_id, title_id, review_date, rating, rating_scale, rating_min, rating_step,
-    helpful_votes, total_votes, review_word_count and the sentiment cache's columns, one row per
-    review in review_id order; `staged_titles`: stg_titles' rows. `merged_partials` gives the scored
+    helpful_votes, total_votes, review_word_count, review_language (declared, else detected) and the
+    sentiment cache's columns (null scores where no analyzer read the text), one row per review in
+    review_id order; `staged_titles`: stg_titles' rows. `merged_partials` gives the scored
     reviews' partial aggregates, merged (merge_partials of partial_aggregates, per partition wherever
     the caller runs them).
 
@@ -118,6 +120,7 @@ def metric_frames(
         "metric_weighted_rating_parameters": parameters,
         "metric_rating_distribution": distribution,
         "metric_monthly_trends": monthly_trends_from_partials(partials["months"].lazy()).collect(),
+        "metric_title_languages": title_languages(partials["languages"].lazy()).collect(),
         "metric_top_helpful_reviews": top,
         "metric_sentiment_agreement": pl.concat([by_title, overall]).sort(
             "scope", "title_id", "rating_scale", nulls_last=True),

@@ -18,7 +18,7 @@ _SUM_COLUMNS = (
     "review_count", "rated_review_count", "rating_units", "rating_units_sq", "helpful_votes",
     "total_votes", "reviews_with_total", "helpful_only_reviews", "helpful_only_votes",
     "sentiment_units", "sentiment_n", "compound_units", "compound_n", "sentence_units",
-    "sentence_n", "scored", "positive", "neutral", "negative",
+    "sentence_n", "text_reviews", "scored", "positive", "neutral", "negative",
 )
 
 
@@ -26,8 +26,10 @@ def partial_sums(scored_reviews: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     """Per key: the counts and exact sums title_stats and monthly_trends_from_partials are made of.
 
     `scored_reviews` are staged reviews with their per-review metrics (with_review_metrics' output:
-    rating, review_date, helpful_votes, total_votes, sentiment_score, sentiment_compound,
-    sentence_compound_mean, sentiment_label).
+    rating, review_date, helpful_votes, total_votes, review_word_count, sentiment_score,
+    sentiment_compound, sentence_compound_mean, sentiment_label). A review an analyzer did not read
+    (its language is not in [sentiment] languages) has null scores and a null label: it counts in
+    text_reviews and in no sentiment sum; `scored` counts the reviews an analyzer scored.
     """
     rating = in_units(pl.col("rating"), RATING_UNIT)
     return scored_reviews.group_by(keys).agg(
@@ -42,6 +44,8 @@ def partial_sums(scored_reviews: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
         compound_n=pl.col("sentiment_compound").count().cast(pl.Int64),
         sentence_units=in_units(pl.col("sentence_compound_mean"), SCORE_UNIT).sum(),
         sentence_n=pl.col("sentence_compound_mean").count().cast(pl.Int64),
+        # staging makes an empty text null, and a text has at least one word
+        text_reviews=(pl.col("review_word_count") > 0).sum().cast(pl.Int64),
         scored=pl.col("sentiment_label").count().cast(pl.Int64),
         positive=(pl.col("sentiment_label") == "positive").sum().cast(pl.Int64),
         neutral=(pl.col("sentiment_label") == "neutral").sum().cast(pl.Int64),
@@ -51,27 +55,45 @@ def partial_sums(scored_reviews: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     )
 
 
+def language_sums(scored_reviews: pl.LazyFrame) -> pl.LazyFrame:
+    """Per title and review_language, over the reviews with a text: review_count, and `scored`, the
+    reviews of them an analyzer scored (a partial aggregate, merged by summing).
+
+    grain: one row per (title_id, review_language) with a text review. review_language is the
+    effective language (declared, else detected; 'und' when undetermined)."""
+    return (
+        scored_reviews.filter(pl.col("review_word_count") > 0)
+        .group_by("title_id", "review_language")
+        .agg(
+            review_count=pl.len().cast(pl.Int64),
+            scored=pl.col("sentiment_compound").count().cast(pl.Int64),
+        )
+    )
+
+
 _MEASURES = {"sentiment_score": pl.Float64, "sentiment_compound": pl.Float64,
-             "sentence_compound_mean": pl.Float64, "sentiment_label": pl.String}
+             "sentence_compound_mean": pl.Float64, "sentiment_label": pl.String,
+             "review_language": pl.String}
 
 
 def partial_aggregates(scored_reviews: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The partial aggregates of one partition of scored reviews: per title, per title and month,
-    and the rating histogram. Merge the partitions' with `merge_partials`. Measures the frame lacks
+    per title and language, and the rating histogram. Merge the partitions' with `merge_partials`. Measures the frame lacks
     count as null (a caller may pass only the scores it has)."""
     missing = {c: t for c, t in _MEASURES.items() if c not in scored_reviews.columns}
     lazy = scored_reviews.lazy().with_columns(pl.lit(None, t).alias(c) for c, t in missing.items())
     dated = lazy.filter(pl.col("review_date").is_not_null()).with_columns(
         month=pl.col("review_date").dt.truncate("1mo")
     )
-    titles, months, histogram = pl.collect_all([
+    titles, months, languages, histogram = pl.collect_all([
         partial_sums(lazy, ["title_id"]), partial_sums(dated, ["title_id", "month"]),
-        rating_histogram(lazy),
+        language_sums(lazy), rating_histogram(lazy),
     ])
-    return {"titles": titles, "months": months, "histogram": histogram}
+    return {"titles": titles, "months": months, "languages": languages, "histogram": histogram}
 
 
 _PARTIAL_KEYS = {"titles": ["title_id"], "months": ["title_id", "month"],
+                 "languages": ["title_id", "review_language"],
                  "histogram": ["title_id", "rating", "rating_scale", "rating_min", "rating_step"]}
 
 

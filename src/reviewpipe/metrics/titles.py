@@ -1,5 +1,9 @@
 """Per title: its merged fields, its figures from the merged partial aggregates (title_stats), the
-title summary, and the monthly trends per title and month."""
+title summary, the monthly trends per title and month, and its reviews' languages.
+
+Sentiment figures count only the scored reviews: those an analyzer read ([sentiment] languages);
+the others have null scores, are left out of every mean and share, and are counted apart
+(scored_review_count against the reviews with a text)."""
 
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ def merged_titles(titles: pl.LazyFrame) -> pl.LazyFrame:
 # The columns of the title summary made of a title's reviews alone (title_stats), in its order.
 TITLE_STATS_COLUMNS = (
     "review_count", "rated_review_count", "rating_mean", "rating_median", "rating_stddev",
-    "helpful_votes", "total_votes", "sentiment_mean", "positive_share", "neutral_share",
+    "helpful_votes", "total_votes", "scored_review_count", "scored_share", "sentiment_mean", "positive_share", "neutral_share",
     "negative_share", "whole_text_sentiment_mean", "sentence_sentiment_mean", "first_review_date",
     "last_review_date", "helpful_only_votes",
 )
@@ -58,6 +62,8 @@ def title_stats(sums: pl.LazyFrame, histogram: pl.LazyFrame) -> pl.LazyFrame:
             sentiment_mean=mean_from_units("sentiment_units", "sentiment_n", SCORE_UNIT),
             whole_text_sentiment_mean=mean_from_units("compound_units", "compound_n", COMPOUND_UNIT),
             sentence_sentiment_mean=mean_from_units("sentence_units", "sentence_n", SCORE_UNIT),
+            scored_review_count=pl.col("scored"),
+            scored_share=pl.when(pl.col("text_reviews") > 0).then(pl.col("scored") / pl.col("text_reviews")),
         )
         .with_columns(
             *known_vote_sums(),
@@ -75,15 +81,15 @@ def title_summary_from_stats(stats: pl.LazyFrame, titles: pl.LazyFrame) -> pl.La
     title_stats and merged_titles.
 
     grain: one row per title_id known from either (a title without reviews has review_count 0 and
-    null review statistics). sentiment_mean is the mean of each review's sentiment_score (the
-    configured measure, sentence mean by default: it ranks titles closer to their stars); the shares
-    count sentiment_label, the whole-text label, which agrees with the stars' classes more often
-    (docs/sentiment.md).
+    null review statistics and scored_review_count 0). sentiment_mean is the mean of each scored
+    review's sentiment_score (the configured measure, sentence mean by default: it ranks titles
+    closer to their stars); the shares count sentiment_label, the whole-text label, which agrees
+    with the stars' classes more often (docs/sentiment.md), over the scored reviews.
     """
     return (
         titles.select("title_id", "title", "site_rating", "site_votes")
         .join(stats, on="title_id", how="full", coalesce=True)
-        .with_columns(pl.col("review_count", "rated_review_count").fill_null(0))
+        .with_columns(pl.col("review_count", "rated_review_count", "scored_review_count").fill_null(0))
         .select(
             "title_id",
             "title",
@@ -96,6 +102,8 @@ def title_summary_from_stats(stats: pl.LazyFrame, titles: pl.LazyFrame) -> pl.La
             "site_votes",
             "helpful_votes",
             "total_votes",
+            "scored_review_count",
+            "scored_share",
             "sentiment_mean",
             "positive_share",
             "neutral_share",
@@ -115,18 +123,39 @@ def monthly_trends_from_partials(sums: pl.LazyFrame) -> pl.LazyFrame:
     from merged partial aggregates per (title_id, month).
 
     grain: one row per (title_id, month) with reviews; month is the first day of the month; reviews
-    without a date are not in any month.
+    without a date are not in any month. sentiment_mean is over the month's scored reviews
+    (scored_review_count).
     """
     return (
         sums.with_columns(known_vote_sums())
         .with_columns(
             rating_mean=mean_from_units("rating_units", "rated_review_count", RATING_UNIT),
             sentiment_mean=mean_from_units("sentiment_units", "sentiment_n", SCORE_UNIT),
+            scored_review_count=pl.col("scored"),
             helpful_ratio=helpful_ratio(pl.col("helpful_votes"), pl.col("total_votes")),
         )
         .select(
             "title_id", "month", "review_count", "rated_review_count", "rating_mean",
-            "sentiment_mean", "helpful_votes", "total_votes", "helpful_ratio", "helpful_only_votes",
+            "scored_review_count", "sentiment_mean", "helpful_votes", "total_votes", "helpful_ratio", "helpful_only_votes",
         )
         .sort("title_id", "month")
+    )
+
+
+def title_languages(sums: pl.LazyFrame) -> pl.LazyFrame:
+    """Per title and review_language: review_count (reviews with a text in it), review_share (of the
+    title's reviews with a text) and scored_review_count; from merged partial aggregates per
+    (title_id, review_language) (partials.language_sums).
+
+    grain: one row per (title_id, review_language) with a text review; a title's shares sum to 1.
+    Ordered by title_id, the most common language first, then review_language.
+    """
+    return (
+        sums.with_columns(
+            review_share=pl.col("review_count") / pl.col("review_count").sum().over("title_id"),
+            scored_review_count=pl.col("scored"),
+        )
+        .select("title_id", "review_language", "review_count", "review_share", "scored_review_count")
+        .sort(["title_id", "review_count", "review_language"], descending=[False, True, False],
+              nulls_last=True)
     )
