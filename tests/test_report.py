@@ -630,10 +630,10 @@ def test_unscored_reviews_count_nowhere_as_neutral(multilingual_published: Path,
                          data.sentiment_by_rating.select("reviews", "text_reviews").rows()))
     assert by_rating == {1.0: (1, 3), 2.0: (1, 1), 4.0: (3, 3), 5.0: (3, 8)}
     with duckdb.connect(str(multilingual_published), read_only=True) as con:
-        unscored = con.sql("""select count(*), count(sentiment_score), count(*) filter (
+        unscored = con.execute("""select count(*), count(sentiment_score), count(*) filter (
                                   where sentiment_label = 'neutral' or sentence_sentiment_label = 'neutral')
                               from reviews where review_language <> 'en'""").fetchone()
-        mean5 = con.sql("select avg(sentiment_score) from reviews where rating = 5 "
+        mean5 = con.execute("select avg(sentiment_score) from reviews where rating = 5 "
                         "and review_language = 'en'").fetchone()[0]
     assert unscored == (7, 0, 0)
     assert data.sentiment_by_rating.filter(pl.col("rating") == 5)["sentiment_mean"][0] == pytest.approx(mean5)
