@@ -51,6 +51,7 @@ from reviewpipe.report.text import (
     whole_percent_text,
 )
 from reviewpipe.settings import Paths, ReportSettings, Settings, Source
+from reviewpipe.state import publish_basis
 
 HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
 HOSTILE_TITLE = "<script>window.__pwned=1</script><b>bold</b>"
@@ -894,3 +895,11 @@ def test_the_browser_shows_the_mark_of_a_partly_scored_title(
         page.screenshot(path=str(tmp_path / "multilingual.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_a_new_min_scored_share_rebuilds_the_report(tmp_path: Path) -> None:
+    # the report is an output: a run after [report] min_scored_share changed is not "nothing new"
+    paths = Paths(warehouse=tmp_path / "w.duckdb", published=tmp_path / "r.duckdb",
+                  exports=tmp_path / "exports", samples=tmp_path / "samples")
+    assert publish_basis(Settings(paths=paths)) != publish_basis(
+        Settings(paths=paths, report={"min_scored_share": 0.5}))
