@@ -845,18 +845,25 @@ def test_trend_lines_are_3_month_means_drawn_only_over_enough_reviews_in_few_poi
                     date(index // 12, index % 12 + 1, 1) in months
 
 
+def open_drawn(context, report: Path):  # type: ignore[no-untyped-def]
+    """The report opened in a new page of context once every chart is drawn, and the list its
+    console errors and page errors go to."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(report.as_uri())
+    charts = page.locator("div.chart").count()
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('div.chart')]"
+        ".filter(d => d.querySelector('.main-svg')).length >= n", arg=charts, timeout=30_000)
+    return page, errors
+
+
 def test_a_mixed_report_draws_in_the_browser(browser, mixed_report: Path, tmp_path: Path) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
     try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(mixed_report.as_uri())
-        charts = page.locator("div.chart").count()
-        page.wait_for_function(
-            "n => [...document.querySelectorAll('div.chart')]"
-            ".filter(d => d.querySelector('.main-svg')).length >= n", arg=charts, timeout=30_000)
+        page, errors = open_drawn(context, mixed_report)
         # the 3-month means of the diner and of all the restaurants are the only trend lines with
         # 10+ reviews behind them
         lines = page.evaluate("""() => [...document.querySelectorAll(
@@ -874,14 +881,7 @@ def test_the_browser_shows_the_mark_of_a_partly_scored_title(
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
     try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(multilingual_report.as_uri())
-        charts = page.locator("div.chart").count()
-        page.wait_for_function(
-            "n => [...document.querySelectorAll('div.chart')]"
-            ".filter(d => d.querySelector('.main-svg')).length >= n", arg=charts, timeout=30_000)
+        page, errors = open_drawn(context, multilingual_report)
         note = page.locator("#leaderboard .partial-note")
         assert note.count() == 1 and note.is_visible()
         assert note.inner_text().startswith("⚠ sentiment from 25% of its reviews")
