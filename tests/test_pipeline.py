@@ -41,7 +41,9 @@ CONTRACT = {
     "titles": ["title_id", "title", "year", "site_rating", "site_votes", "user_review_count",
                "critic_review_count", "genres", "directors"],
     "reviews": ["review_id", "title_id", "author", "review_date", "rating", "review_title", "review_text",
-                "helpful_votes", "total_votes", "rating_scale", "source", "helpful_ratio",
+                "helpful_votes", "total_votes", "rating_scale", "source",
+                "review_language", "language_confidence",  # issue 24: where people read the source
+                "helpful_ratio",
                 "helpful_wilson_lb", "sentiment_compound", "sentiment_pos", "sentiment_neu",
                 "sentiment_neg", "sentiment_label"],
     "agg_title_summary": ["title_id", "title", "review_count", "rated_review_count", "rating_mean",
