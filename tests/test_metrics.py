@@ -682,11 +682,11 @@ def test_title_summary_counts_statistics_votes_and_sentiment_shares() -> None:
     #   review -> null shares, not 0; no date -> null.
     expected = pl.DataFrame(
         [
-            ("t1", "Alpha", 5, 4, 8.0, 8.0, 1.632993, 7.5, 1000, 9, 12, 4, 1.0, 0.0575, 0.5, 0.25,
-             0.25, 0.1, 0.0575, date(2023, 12, 31), date(2024, 3, 5), None),
-            ("t2", "Beta", 0, 0, None, None, None, 6.0, 20, None, None, 0, None, None, None, None,
+            ("t1", "Alpha", 5, 4, 8.0, 8.0, 1.632993, 7.5, 1000, 9, 12, 0.0575, 0.5, 0.25, 0.25, 4,
+             1.0, 0.1, 0.0575, date(2023, 12, 31), date(2024, 3, 5), None),
+            ("t2", "Beta", 0, 0, None, None, None, 6.0, 20, None, None, None, None, None, None, 0,
              None, None, None, None, None, None),
-            ("t3", None, 1, 1, 7.0, 7.0, None, None, None, 0, 0, 0, None, None, None, None, None,
+            ("t3", None, 1, 1, 7.0, 7.0, None, None, None, 0, 0, None, None, None, None, 0, None,
              None, None, None, None, None),
         ],
         schema={
@@ -701,12 +701,12 @@ def test_title_summary_counts_statistics_votes_and_sentiment_shares() -> None:
             "site_votes": pl.Int64,
             "helpful_votes": pl.Int64,
             "total_votes": pl.Int64,
-            "scored_review_count": pl.Int64,
-            "scored_share": pl.Float64,
             "sentiment_mean": pl.Float64,
             "positive_share": pl.Float64,
             "neutral_share": pl.Float64,
             "negative_share": pl.Float64,
+            "scored_review_count": pl.Int64,
+            "scored_share": pl.Float64,
             "whole_text_sentiment_mean": pl.Float64,
             "sentence_sentiment_mean": pl.Float64,
             "first_review_date": pl.Date,
@@ -1499,10 +1499,10 @@ def test_monthly_trends_by_calendar_month() -> None:
     # t2 2024-01: f: rating 4, 1 scored, score 0.3, no votes -> null ratio.
     expected = pl.DataFrame(
         [
-            ("t1", date(2023, 12, 1), 1, 1, 7.0, 1, 0.2, 1, 3, 1 / 3, None),
-            ("t1", date(2024, 1, 1), 2, 2, 7.0, 2, 0.2, 2, 4, 0.5, None),
-            ("t1", date(2024, 2, 1), 1, 0, None, 0, None, 0, 0, None, None),
-            ("t2", date(2024, 1, 1), 1, 1, 4.0, 1, 0.3, 0, 0, None, None),
+            ("t1", date(2023, 12, 1), 1, 1, 7.0, 0.2, 1, 1, 3, 1 / 3, None),
+            ("t1", date(2024, 1, 1), 2, 2, 7.0, 0.2, 2, 2, 4, 0.5, None),
+            ("t1", date(2024, 2, 1), 1, 0, None, None, 0, 0, 0, None, None),
+            ("t2", date(2024, 1, 1), 1, 1, 4.0, 0.3, 1, 0, 0, None, None),
         ],
         schema={
             "title_id": pl.String,
@@ -1510,8 +1510,8 @@ def test_monthly_trends_by_calendar_month() -> None:
             "review_count": pl.Int64,
             "rated_review_count": pl.Int64,
             "rating_mean": pl.Float64,
-            "scored_review_count": pl.Int64,
             "sentiment_mean": pl.Float64,
+            "scored_review_count": pl.Int64,
             "helpful_votes": pl.Int64,
             "total_votes": pl.Int64,
             "helpful_ratio": pl.Float64,

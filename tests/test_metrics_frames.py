@@ -94,15 +94,15 @@ def test_metric_frames_by_hand() -> None:
     #   whole-text labels, 0.6 positive and -0.4 negative; whole-text mean (0.6 - 0.4) / 2 = 0.1;
     #   dates 2024-01-05 .. 2024-02-20; no helpful-only votes -> null; whole points 1..10: stars.
     expected = pl.DataFrame(
-        [("t1", "Alpha", 3, 3, 7.666667, 8.0, 1.527525, 7.5, 1000, 3, 6, 2, 0.666667, 0.15, 0.5, 0.0,
-          0.5, 0.1, 0.15, date(2024, 1, 5), date(2024, 2, 20), None, 10, 1.0, 1.0, "stars")],
+        [("t1", "Alpha", 3, 3, 7.666667, 8.0, 1.527525, 7.5, 1000, 3, 6, 0.15, 0.5, 0.0, 0.5, 2,
+          0.666667, 0.1, 0.15, date(2024, 1, 5), date(2024, 2, 20), None, 10, 1.0, 1.0, "stars")],
         schema={
             "title_id": pl.String, "title": pl.String, "review_count": pl.Int64,
             "rated_review_count": pl.Int64, "rating_mean": pl.Float64, "rating_median": pl.Float64,
             "rating_stddev": pl.Float64, "site_rating": pl.Float64, "site_votes": pl.Int64,
-            "helpful_votes": pl.Int64, "total_votes": pl.Int64, "scored_review_count": pl.Int64,
-            "scored_share": pl.Float64, "sentiment_mean": pl.Float64,
+            "helpful_votes": pl.Int64, "total_votes": pl.Int64, "sentiment_mean": pl.Float64,
             "positive_share": pl.Float64, "neutral_share": pl.Float64, "negative_share": pl.Float64,
+            "scored_review_count": pl.Int64, "scored_share": pl.Float64,
             "whole_text_sentiment_mean": pl.Float64, "sentence_sentiment_mean": pl.Float64,
             "first_review_date": pl.Date, "last_review_date": pl.Date, "helpful_only_votes": pl.Int64,
             "rating_scale": pl.Int32, "rating_min": pl.Float64, "rating_step": pl.Float64,

@@ -208,7 +208,10 @@ def test_a_run_with_few_changes_publishes_exactly_what_a_whole_build_does(tmp_pa
             "warehouse": clean_root / "w.duckdb", "published": clean_root / "p.duckdb",
             "exports": clean_root / "exports"})})
         assert pipeline.run(clean).reviews_replaced is None
-        assert published_rows(settings.published_path) == published_rows(clean.published_path)
+        published = published_rows(settings.published_path)
+        assert published == published_rows(clean.published_path)
+        # the per-title tables replaced by title include the languages (issue 24)
+        assert published["agg_title_languages"]
         exports = sorted(p.name for p in settings.exports_path.glob("agg_*.csv"))
         assert exports and exports == sorted(p.name for p in clean.exports_path.glob("agg_*.csv"))
         for name in exports:
@@ -231,6 +234,9 @@ def test_a_run_with_few_changes_publishes_exactly_what_a_whole_build_does(tmp_pa
     with duckdb.connect(str(settings.published_path), read_only=True) as con:
         assert con.execute("select review_count, site_votes from agg_title_summary "
                            "where title_id = 'tt9'").fetchall() == [(0, 10)]
+        # tt0's languages now count its 10 new texts too (the copy's rows of it were replaced)
+        assert con.execute("select sum(review_count) = (select count(*) from reviews where title_id = 'tt0') "
+                           "from agg_title_languages where title_id = 'tt0'").fetchall() == [(True,)]
     # two reviews edited, one gone, one moved from tt6 to a new title: every review of the file is
     # replaced (10), one is deleted; the titles touched are the file's two, and the moved review's
     # old (tt6, which no other changed review has) and new
@@ -459,3 +465,33 @@ def test_a_live_database_whose_write_ahead_log_holds_writes_is_not_copied(tmp_pa
         if holder is not None:
             holder.kill()
             holder.wait(timeout=30)
+
+
+def test_the_title_languages_and_scored_counts_are_published_and_checked(staged) -> None:
+    """agg_title_languages counts each review with a text once, in its language, with the scored
+    ones, as agg_title_summary does; its check (sql/checks/agg_title_languages_shares.sql) fails a
+    publish whose shares do not sum to 1, whose scored counts disagree with the summary's, or that
+    misses a title's texts."""
+    frames = stages.metrics_stage(staged)
+    publish_live(staged, frames, "r1")
+    with duckdb.connect(str(staged.published_path), read_only=True) as con:
+        # every text here is read by the English analyzer (or undetermined and scored); whatever
+        # language each is given, tt1's two texts and tt2's one are all counted and all scored
+        languages = con.execute("select title_id, sum(review_count), sum(review_share), "
+                                "sum(scored_review_count) from agg_title_languages "
+                                "group by title_id order by title_id").fetchall()
+        summary = con.execute("select title_id, scored_review_count, scored_share "
+                              "from agg_title_summary order by title_id").fetchall()
+        months = con.execute("select title_id, month, review_count, scored_review_count "
+                             "from agg_monthly_trends order by title_id, month").fetchall()
+    assert languages == [("tt1", 2, pytest.approx(1.0), 2), ("tt2", 1, pytest.approx(1.0), 1)]
+    assert summary == [("tt1", 2, 1.0), ("tt2", 1, 1.0)]
+    assert [m[2:] for m in months] == [(1, 1), (1, 1), (1, 1)]
+    broken = {
+        "shares": frames["metric_title_languages"].with_columns(review_share=pl.col("review_share") / 2),
+        "scored": frames["metric_title_languages"].with_columns(scored_review_count=pl.lit(0, pl.Int64)),
+        "a title missing": frames["metric_title_languages"].filter(pl.col("title_id") != "tt2"),
+    }
+    for run, (what, rows) in enumerate(broken.items(), start=2):
+        with pytest.raises(CheckFailed, match="agg_title_languages_shares"):
+            stages.publish_stage(staged, frames | {"metric_title_languages": rows}, f"r{run}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import published_rows, write
 
@@ -60,6 +61,7 @@ def whole_build(settings: Settings, root: Path) -> Settings:
 def test_after_a_delta_run_the_kept_rows_are_a_whole_builds(small, tmp_path: Path) -> None:
     settings = small
     first = kept(settings)
+    first_languages = published_rows(settings.published_path)["agg_title_languages"]
     assert first["has_kept_rows"] == [(True,)] and first["not live"] == []
     assert all(first[t] for t in KEPT_TABLES)  # 4 titles, 40 reviews, some mismatches
     # 2 new reviews of tt0: few enough for a delta run, which computes tt0 alone
@@ -76,6 +78,17 @@ def test_after_a_delta_run_the_kept_rows_are_a_whole_builds(small, tmp_path: Pat
         assert [r for r in after[table] if r[0] != "tt0"] == [r for r in first[table] if r[0] != "tt0"]
     assert [r for r in after["kept_titles"] if r[0] == "tt0"] != [
         r for r in first["kept_titles"] if r[0] == "tt0"]
+    # agg_title_languages is replaced by title like the other per-title tables: tt0's rows count its
+    # 2 new texts (10 + 2, all scored), the other titles' rows are the first run's
+    languages = published_rows(settings.published_path)["agg_title_languages"]
+    assert [r for r in languages if r[0] != "tt0"] == [r for r in first_languages if r[0] != "tt0"]
+    assert sum(r[2] for r in languages if r[0] == "tt0") == 12
+    assert sum(r[4] for r in languages if r[0] == "tt0") == 12
+    # and the summary's coverage of tt0 (its kept_titles row) and of the others (kept)
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        assert con.execute("select title_id, scored_review_count, scored_share from agg_title_summary "
+                           "order by title_id").fetchall() == [
+            ("tt0", 12, 1.0), ("tt1", 10, 1.0), ("tt2", 10, 1.0), ("tt3", 10, 1.0)]
 
 
 def test_a_run_that_fails_after_its_metrics_leaves_the_kept_rows_as_they_were(small, tmp_path: Path) -> None:

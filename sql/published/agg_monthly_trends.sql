@@ -11,8 +11,8 @@ final as (
         review_count,
         rated_review_count,
         rating_mean,
-        scored_review_count,  -- sentiment_mean is over these
         sentiment_mean,
+        scored_review_count,  -- sentiment_mean is over these
         helpful_votes,
         total_votes,
         helpful_ratio,

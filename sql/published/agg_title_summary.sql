@@ -25,13 +25,13 @@ final as (
         summary.site_votes,
         summary.helpful_votes,
         summary.total_votes,
-        -- sentiment covers [sentiment] languages: every sentiment figure is over the scored reviews
-        summary.scored_review_count,
-        summary.scored_share,
         summary.sentiment_mean,
         summary.positive_share,
         summary.neutral_share,
         summary.negative_share,
+        -- sentiment covers [sentiment] languages: every sentiment figure is over the scored reviews
+        summary.scored_review_count,
+        summary.scored_share,
         summary.rating_scale,
         summary.rating_min,
         summary.rating_step,

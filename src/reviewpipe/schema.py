@@ -165,17 +165,17 @@ AGG_TITLE_SUMMARY = Table(
                "total_votes; null when none has one."),
         Column("total_votes", "Sum of those reviews' helpfulness votes (total_votes); null when "
                "no review has one."),
-        Column("scored_review_count", "Reviews with a sentiment score: those whose language is in "
-               "[sentiment] languages (the reviews every sentiment figure here counts); 0 without "
-               "reviews."),
-        Column("scored_share", "scored_review_count / the title's reviews with a text; null when "
-               "none has a text."),
         Column("sentiment_mean", "Mean sentiment_score over the title's scored reviews "
                "(scored_review_count; reviews in languages sentiment does not cover are left out)."),
         Column("positive_share", "Share of the scored reviews labelled positive (sentiment_label, "
                "whole text)."),
         Column("neutral_share", "Share of the scored reviews labelled neutral (sentiment_label)."),
         Column("negative_share", "Share of the scored reviews labelled negative (sentiment_label)."),
+        Column("scored_review_count", "Reviews with a sentiment score: those whose language is in "
+               "[sentiment] languages (the reviews every sentiment figure here counts); 0 without "
+               "reviews."),
+        Column("scored_share", "scored_review_count / the title's reviews with a text; null when "
+               "none has a text."),
         Column("rating_scale", "K, the highest point of the title's rating scale (1 on thumbs)."),
         Column("rating_min", "L, the lowest point of the title's rating scale (0 on thumbs)."),
         Column("rating_step", "The step between two neighbouring points of the scale (1 whole "
@@ -367,9 +367,9 @@ AGG_MONTHLY_TRENDS = Table(
         Column("review_count", "Reviews dated in the month."),
         Column("rated_review_count", "Of those, reviews with a rating."),
         Column("rating_mean", "Mean rating of the month."),
-        Column("scored_review_count", "Of the month's reviews, those with a sentiment score."),
         Column("sentiment_mean", "Mean sentiment_score of the month's scored reviews "
                "(scored_review_count)."),
+        Column("scored_review_count", "Of the month's reviews, those with a sentiment score."),
         Column("helpful_votes", "Sum of the helpful votes of the month's reviews with a known "
                "total; null when none has one."),
         Column("total_votes", "Sum of their helpfulness votes."),

@@ -35,8 +35,8 @@ def merged_titles(titles: pl.LazyFrame) -> pl.LazyFrame:
 # The columns of the title summary made of a title's reviews alone (title_stats), in its order.
 TITLE_STATS_COLUMNS = (
     "review_count", "rated_review_count", "rating_mean", "rating_median", "rating_stddev",
-    "helpful_votes", "total_votes", "scored_review_count", "scored_share", "sentiment_mean", "positive_share", "neutral_share",
-    "negative_share", "whole_text_sentiment_mean", "sentence_sentiment_mean", "first_review_date",
+    "helpful_votes", "total_votes", "sentiment_mean", "positive_share", "neutral_share",
+    "negative_share", "scored_review_count", "scored_share", "whole_text_sentiment_mean", "sentence_sentiment_mean", "first_review_date",
     "last_review_date", "helpful_only_votes",
 )
 
@@ -102,12 +102,12 @@ def title_summary_from_stats(stats: pl.LazyFrame, titles: pl.LazyFrame) -> pl.La
             "site_votes",
             "helpful_votes",
             "total_votes",
-            "scored_review_count",
-            "scored_share",
             "sentiment_mean",
             "positive_share",
             "neutral_share",
             "negative_share",
+            "scored_review_count",
+            "scored_share",
             "whole_text_sentiment_mean",
             "sentence_sentiment_mean",
             "first_review_date",
@@ -136,7 +136,7 @@ def monthly_trends_from_partials(sums: pl.LazyFrame) -> pl.LazyFrame:
         )
         .select(
             "title_id", "month", "review_count", "rated_review_count", "rating_mean",
-            "scored_review_count", "sentiment_mean", "helpful_votes", "total_votes", "helpful_ratio", "helpful_only_votes",
+            "sentiment_mean", "scored_review_count", "helpful_votes", "total_votes", "helpful_ratio", "helpful_only_votes",
         )
         .sort("title_id", "month")
     )
