@@ -6,6 +6,7 @@ import hashlib
 import html
 import io
 import itertools
+import json
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,11 +16,14 @@ import plotly.graph_objects as go
 import plotly.offline
 import polars as pl
 import pytest
-from conftest import write
+from click.testing import CliRunner
+from conftest import SHARED_DATA, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from reviewpipe import pipeline
+from reviewpipe.cli import main
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.metrics import rating_class_of
 from reviewpipe.report import (
@@ -40,7 +44,14 @@ from reviewpipe.report import (
     write_report,
 )
 from reviewpipe.report.data import rank_titles, report_frame
-from reviewpipe.settings import Paths, Settings, Source
+from reviewpipe.report.text import (
+    language_mix_text,
+    languages_text,
+    partial_text,
+    whole_percent_text,
+)
+from reviewpipe.settings import Paths, ReportSettings, Settings, Source
+from reviewpipe.state import publish_basis
 
 HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
 HOSTILE_TITLE = "<script>window.__pwned=1</script><b>bold</b>"
@@ -275,9 +286,13 @@ def test_the_leaderboard_ranks_titles_by_weighted_rating_within_each_scale(repor
 def test_the_header_counts_titles_reviews_and_quarantined_rows(report: Path) -> None:
     page = report.read_text(encoding="utf-8")
     # 3 titles, all reviewed; 10 reviews; nothing quarantined
-    counts = re.findall(r'<div class="count"><b>([\d,]+)</b><span>([^<]+)</span>', page)
+    counts = re.findall(r'<div class="count"><b>([^<]+)</b><span>([^<]+)</span>', page)
+    # every text is English: all of them are scored
     assert counts == [("3", "titles"), ("3", "titles with reviews"), ("10", "reviews"),
-                      ("0", "quarantined rows")]
+                      ("100%", "of reviews with text scored for sentiment"), ("0", "quarantined rows")]
+    assert ("Sentiment covers reviews in English ([sentiment] languages); 100% of the 10 reviews "
+            "with text are scored.") in page
+    assert 'class="partial-note"' not in page
 
 
 def test_an_empty_database_gives_a_page_of_no_data_notes(make_settings, tmp_path: Path) -> None:
@@ -382,7 +397,7 @@ def mixed_report_data(titles: list[dict[str, int]]) -> tuple[ReportData, dict[st
             1.0::double as bayesian_rating, hash(title_id) % 97 / 97 as weighted_rating,
             0.5::double as recommended_share, 0.25::double as recommended_share_low,
             0.75::double as recommended_share_high, 0.1::double as sentiment_mean,
-            false as is_polarized,
+            false as is_polarized, count(*) as scored_review_count, 1.0::double as scored_share,
             max(rating_scale) as rating_scale,
             arg_max(kind, (rating_scale, source)) as rating_kind,
             arg_max(low, (rating_scale, source)) as rating_min,
@@ -392,6 +407,12 @@ def mixed_report_data(titles: list[dict[str, int]]) -> tuple[ReportData, dict[st
         group by title_id
     """, {"kinds": [{"source": s, "kind": k, "low": lo, "step": st_}
                     for s, (k, lo, st_, _) in MIXED_SOURCES.items()]})
+    con.execute("""
+        create table agg_title_languages as
+        select title_id, 'en' as review_language, review_count, 1.0::double as review_share,
+            review_count as scored_review_count
+        from agg_title_summary
+    """)
     rank_titles(con, 50)
     leaderboard = report_frame(con, "leaderboard", {})
     expected = {f"t{i}": min(counts, key=lambda s: (-counts[s], s)) for i, counts in enumerate(titles)}
@@ -405,7 +426,8 @@ def report_data(**frames: pl.DataFrame) -> ReportData:
                                "helpful", "mismatches"), empty)
     return ReportData(
         generated_at=datetime.now(UTC), counts=dict.fromkeys(
-            ("titles", "reviewed_titles", "unrated_titles", "reviews", "quarantined"), 0),
+            ("titles", "reviewed_titles", "unrated_titles", "reviews", "text_reviews", "scored_reviews",
+             "quarantined"), 0),
         distribution=pl.DataFrame(schema={"title_id": pl.String, "rating": pl.Float64,
                                           "review_count": pl.Int64, "share": pl.Float64}),
         **(no_frames | frames),
@@ -488,6 +510,179 @@ def test_helpful_only_reviews_read_n_found_this_helpful_and_are_never_ranked_wit
     assert seen == {f"text {i}" for i in range(len(rows))}
     assert not re.search(r"(\d+) of \1 found", "".join(
         p for p in section.split("<h3>") if "by helpful votes" in p[:200]))
+
+
+# ---------------------------------------------------------------------------------------------
+# What sentiment covers (issue 24): reviews in languages without an analyzer are unscored
+
+SPANISH = SHARED_DATA / "amazon_reviews_multi_es" / "dataset_es_dev.json"
+# German 5-star reviews full of English false friends ("war", "also", "fast", "die", "bad"): VADER
+# read them as negative English, so they were mismatches before they were left unscored
+GERMAN = ["Das Essen war hervorragend und der Service sehr freundlich, also fast perfekt.",
+          "Die Zimmer waren sauber, das Bad war neu und die Lage ist wirklich ausgezeichnet."]
+ENGLISH = {
+    5: "A wonderful film, beautifully acted, and I loved every minute of it.",
+    4: "A good film with a clever story, although the ending felt a little rushed.",
+    2: "A slow and rather dull film; the story never really went anywhere.",
+    1: "A boring film with poor acting and a plot that made no sense at all.",
+}
+# a 5-star review in very negative English words: the one mismatch of the partly scored title
+MISMATCH = "This is terrible. Awful, horrible acting, the worst film I have seen. I hate it."
+
+
+def spanish_reviews(stars: str, n: int) -> list[str]:
+    """The first n texts of amazon_reviews_multi_es with these stars and over 80 characters (long
+    enough that their language is never undetermined)."""
+    texts = []
+    with SPANISH.open(encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if row["stars"] == stars and len(row["review_body"]) > 80:
+                texts.append(row["review_body"])
+                if len(texts) == n:
+                    return texts
+    raise AssertionError(f"amazon_reviews_multi_es has fewer than {n} long {stars}-star texts")
+
+
+@pytest.fixture(scope="module")
+def multilingual_published(tmp_path_factory) -> Path:
+    """A published database of one 5-star source, from the real pipeline: `english` (6 English
+    reviews and 1 Spanish: 86% scored) and `foreign` (2 English, one of them a mismatch, 4 real
+    Spanish reviews of amazon_reviews_multi_es and the 2 German ones: 25% scored)."""
+    if not SPANISH.exists():
+        pytest.skip(f"{SPANISH} is not here (../shared/data)")
+    root = tmp_path_factory.mktemp("multilingual")
+    five, one = spanish_reviews("5", 3), spanish_reviews("1", 2)
+    rows = [("english", r, ENGLISH[r]) for r in (5, 4, 2, 1, 5, 4)] + [("english", 5, five[0])]
+    rows += [("foreign", 4, ENGLISH[4]), ("foreign", 5, MISMATCH)]
+    rows += [("foreign", 5, five[1]), ("foreign", 5, five[2]), ("foreign", 1, one[0]),
+             ("foreign", 1, one[1]), ("foreign", 5, GERMAN[0]), ("foreign", 5, GERMAN[1])]
+    write(root / "films.csv", HEADER + "".join(
+        ",".join(csv_field(str(v)) for v in (title, f"u{i}", f"2021-0{1 + i % 6}-01", rating, 0, 0, "T",
+                                              text)) + "\n"
+        for i, (title, rating, text) in enumerate(rows)))
+    settings = Settings(
+        paths=Paths(warehouse=root / "w.duckdb", published=root / "reports.duckdb",
+                    exports=root / "exports", samples=root / "samples"),
+        sources=[Source(name="films", path=str(root / "films.csv"), rating_scale=5)],
+        sentiment={"workers": 1},
+    )
+    pipeline.run(settings)
+    return settings.published_path
+
+
+@pytest.fixture(scope="module")
+def multilingual_report(multilingual_published: Path) -> Path:
+    # the run wrote it with the default settings; rendered again here, as `reviewpipe report` does
+    return write_report(multilingual_published, multilingual_published.parent / "report.html")
+
+
+def section(page: str, name: str) -> str:
+    """The page's <section id=name>, up to the next section."""
+    start = page.index(f'<section id="{name}">')
+    return page[start:page.index("</section>", start)]
+
+
+def test_the_report_says_which_languages_sentiment_covers_and_how_much(
+    multilingual_published: Path, multilingual_report: Path
+) -> None:
+    page = multilingual_report.read_text(encoding="utf-8")
+    # 8 English reviews of 15 with text are scored: the 5 Spanish and 2 German ones are not
+    sentence = ("Sentiment covers reviews in English ([sentiment] languages); 53% of the 15 reviews "
+                "with text are scored.")
+    assert sentence in page and sentence in section(page, "sentiment")
+    assert "<b>53%</b><span>of reviews with text scored for sentiment</span>" in page
+    with duckdb.connect(str(multilingual_published), read_only=True) as con:
+        languages = dict(con.sql("select review_language, count(*) from reviews group by all").fetchall())
+    assert languages == {"en": 8, "es": 5, "de": 2}
+    board = section(page, "leaderboard")
+    rows = {m.group(1): m.group(0) for m in re.finditer(
+        r'<tr[^>]*>\s*<td class="num">\d+</td>\s*<td class="text">(\w+).*?</tr>', board, re.DOTALL)}
+    # each title's scored share and language mix, most reviews first
+    assert "<td class=\"num\">86%</td>" in rows["english"] and "en 86%, es 14%" in rows["english"]
+    assert "<td class=\"num\">25%</td>" in rows["foreign"] and "es 50%, de 25%, en 25%" in rows["foreign"]
+
+
+def test_a_title_sentiment_covers_too_little_of_is_marked_not_ranked_as_complete(
+    multilingual_report: Path
+) -> None:
+    page = multilingual_report.read_text(encoding="utf-8")
+    board = section(page, "leaderboard")
+    notes = re.findall(r'<div class="partial-note">(.*?)</div>', board)
+    # only `foreign` (25% < 80%) is marked; `english` (86%) is not
+    assert notes == ["⚠ sentiment from 25% of its reviews: 75% are in languages it does not cover "
+                     "(es 50%, de 25%)"]
+    marked = board[board.index('class="partly-scored"'):]
+    assert marked.index("foreign") < marked.index('<span class="partial"') < marked.index("</tr>")
+    # its one mismatch is marked too: it speaks for a quarter of its title's reviews
+    mismatches = section(page, "mismatches")
+    assert mismatches.count('class="partial-note"') == 1 and MISMATCH in mismatches
+    # and the sentiment panel and the trend rows that hold it say so in their titles
+    assert "scored: 53% of 15 texts ⚠" in page
+    assert "scored: 25% of 8 texts ⚠" in page and "scored: 86% of 7 texts" in page
+
+
+def test_unscored_reviews_count_nowhere_as_neutral(multilingual_published: Path,
+                                                   multilingual_report: Path) -> None:
+    data = read_report_data(multilingual_published, 50, generated_at=datetime.now(UTC))
+    # per rating, the boxes and means hold the English reviews alone (1, 1, 1 and 5 of them at
+    # 1, 2, 4 and 5 stars), while every rated text is counted as text: 0 would pull the 5-star mean
+    by_rating = dict(zip(data.sentiment_by_rating["rating"].to_list(),
+                         data.sentiment_by_rating.select("reviews", "text_reviews").rows()))
+    assert by_rating == {1.0: (1, 3), 2.0: (1, 1), 4.0: (3, 3), 5.0: (3, 8)}
+    with duckdb.connect(str(multilingual_published), read_only=True) as con:
+        unscored = con.execute("""select count(*), count(sentiment_score), count(*) filter (
+                                  where sentiment_label = 'neutral' or sentence_sentiment_label = 'neutral')
+                              from reviews where review_language <> 'en'""").fetchone()
+        mean5 = con.execute("select avg(sentiment_score) from reviews where rating = 5 "
+                        "and review_language = 'en'").fetchone()[0]
+    assert unscored == (7, 0, 0)
+    assert data.sentiment_by_rating.filter(pl.col("rating") == 5)["sentiment_mean"][0] == pytest.approx(mean5)
+    # no Spanish or German review is a mismatch, though VADER read the German ones as negative
+    texts = [t for t in data.mismatches["review_text"].to_list()]
+    assert texts == [MISMATCH]
+    page = multilingual_report.read_text(encoding="utf-8")
+    assert all(html.escape(t)[:40] not in section(page, "mismatches") for t in GERMAN)
+
+
+def test_the_marks_follow_report_min_scored_share(multilingual_published: Path, tmp_path: Path) -> None:
+    # through the command, as a user sets it: 0.2 marks no title (foreign has 25%)
+    config = write(tmp_path / "reviewpipe.toml",
+                   f"[paths]\npublished = {str(multilingual_published)!r}\n"
+                   "[report]\nmin_scored_share = 0.2\n")
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", "--config", str(config), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "less than\n    20% of their reviews" in page or "less than 20%" in " ".join(page.split())
+    assert 'class="partial-note"' not in page and "texts ⚠" not in page
+    # 0.9: english (86%) is marked as well
+    page = write_report(multilingual_published, tmp_path / "r2.html",
+                        report=ReportSettings(min_scored_share=0.9)).read_text(encoding="utf-8")
+    assert section(page, "leaderboard").count('class="partial-note"') == 2
+    with pytest.raises(ValidationError, match="min_scored_share"):
+        ReportSettings(min_scored_share=1.5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(share=st.floats(0, 1))
+def test_a_share_in_whole_percent_is_0_or_100_only_when_it_is(share: float) -> None:
+    text = whole_percent_text(share)
+    assert (text == "0%") == (share == 0) and (text == "100%") == (share == 1)
+    assert text in ("<1%", ">99%") or abs(int(text[:-1]) - share * 100) <= 0.5
+
+
+def test_language_texts_name_the_languages_and_their_shares() -> None:
+    assert languages_text(["en"]) == "English"
+    assert languages_text(["en", "es", "xx"]) == "English, Spanish and xx"
+    mix = [{"language": "es", "share": 0.625, "unscored_share": 0.625},
+           {"language": "en", "share": 0.25, "unscored_share": 0.0},
+           {"language": "und", "share": 0.125, "unscored_share": 0.125}]
+    assert language_mix_text(mix) == "es 62%, en 25%, und 12%"
+    # languages whose reviews are all scored are not among the unscored
+    assert partial_text(0.25, mix) == ("sentiment from 25% of its reviews: 75% are in languages it "
+                                       "does not cover (es 62%, und 12%)")
+    assert language_mix_text(None) == ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -650,18 +845,25 @@ def test_trend_lines_are_3_month_means_drawn_only_over_enough_reviews_in_few_poi
                     date(index // 12, index % 12 + 1, 1) in months
 
 
+def open_drawn(context, report: Path):  # type: ignore[no-untyped-def]
+    """The report opened in a new page of context once every chart is drawn, and the list its
+    console errors and page errors go to."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(report.as_uri())
+    charts = page.locator("div.chart").count()
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('div.chart')]"
+        ".filter(d => d.querySelector('.main-svg')).length >= n", arg=charts, timeout=30_000)
+    return page, errors
+
+
 def test_a_mixed_report_draws_in_the_browser(browser, mixed_report: Path, tmp_path: Path) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
     try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(mixed_report.as_uri())
-        charts = page.locator("div.chart").count()
-        page.wait_for_function(
-            "n => [...document.querySelectorAll('div.chart')]"
-            ".filter(d => d.querySelector('.main-svg')).length >= n", arg=charts, timeout=30_000)
+        page, errors = open_drawn(context, mixed_report)
         # the 3-month means of the diner and of all the restaurants are the only trend lines with
         # 10+ reviews behind them
         lines = page.evaluate("""() => [...document.querySelectorAll(
@@ -672,3 +874,32 @@ def test_a_mixed_report_draws_in_the_browser(browser, mixed_report: Path, tmp_pa
         assert_not_blank(page.locator("#histograms").screenshot())
     finally:
         context.close()
+
+
+def test_the_browser_shows_the_mark_of_a_partly_scored_title(
+    browser, multilingual_report: Path, tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    try:
+        page, errors = open_drawn(context, multilingual_report)
+        note = page.locator("#leaderboard .partial-note")
+        assert note.count() == 1 and note.is_visible()
+        assert note.inner_text().startswith("⚠ sentiment from 25% of its reviews")
+        mark = page.locator("#leaderboard tr.partly-scored span.partial")
+        assert mark.is_visible() and mark.get_attribute("title").startswith("sentiment from 25%")
+        # the charts' panel titles carry it too: the sentiment panel and two rows of trends
+        texts = page.evaluate("""() => [...document.querySelectorAll(
+            '#sentiment .js-plotly-plot text, #trends .js-plotly-plot text')].map(t => t.textContent)""")
+        assert sum("⚠" in t for t in texts) == 3, texts
+        assert not errors, errors
+        page.screenshot(path=str(tmp_path / "multilingual.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_a_new_min_scored_share_rebuilds_the_report(tmp_path: Path) -> None:
+    # the report is an output: a run after [report] min_scored_share changed is not "nothing new"
+    paths = Paths(warehouse=tmp_path / "w.duckdb", published=tmp_path / "r.duckdb",
+                  exports=tmp_path / "exports", samples=tmp_path / "samples")
+    assert publish_basis(Settings(paths=paths)) != publish_basis(
+        Settings(paths=paths, report={"min_scored_share": 0.5}))

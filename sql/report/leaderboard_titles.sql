@@ -1,5 +1,6 @@
 -- The leaderboards' titles: titles with rated reviews, ranked within their group (their source
--- and rating scale) by weighted rating, the first max_titles of each group.
+-- and rating scale) by weighted rating, the first max_titles of each group, with their sentiment's
+-- coverage (title_languages).
 -- grain: one row per title; key: title_id
 -- Weighted ratings are only comparable on one scale (C and m are computed per scale), and titles
 -- of one scale in two sources (restaurants and apps out of 5) are different things: each group
@@ -33,6 +34,10 @@ ranked as (
         summary.recommended_share,
         summary.recommended_share_low,
         summary.recommended_share_high,
+        coverage.scored_review_count,
+        coverage.scored_share,
+        coverage.is_partly_scored,
+        coverage.language_mix,
         row_number() over (
             partition by title_sources.source, summary.rating_kind, summary.rating_min,
                 summary.rating_step, summary.rating_scale
@@ -40,6 +45,7 @@ ranked as (
         ) as position
     from summary
     join title_sources using (title_id)
+    join title_languages as coverage using (title_id)
 ),
 
 final as (

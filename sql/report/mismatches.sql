@@ -1,5 +1,6 @@
 -- The first mismatch_rows reviews whose rating and sentiment disagree, in read order, with their
--- title's name. grain: one row per review; key: review_id
+-- title's name and whether its title's sentiment covers too few of its reviews (title_languages).
+-- grain: one row per review; key: review_id
 with mismatches as (
     select * from agg_rating_sentiment_mismatches
 ),
@@ -16,9 +17,13 @@ final as (
         m.rating_scale,
         m.sentiment_score,
         m.mismatch,
+        coverage.scored_share,
+        coverage.is_partly_scored,
+        coverage.language_mix,
         m.review_id
     from mismatches as m
     left join agg_title_summary as s on s.title_id = m.title_id
+    left join title_languages as coverage on coverage.title_id = m.title_id
 )
 
 select * from final

@@ -1,6 +1,7 @@
 -- Per source, its trend_titles titles with most dated reviews, and their source's reviews per month
 -- as sums (the page smooths them over months, which means cannot be): only that source's reviews,
--- so a title's lines are on one scale. grain: one row per (source, title_id, month)
+-- so a title's lines are on one scale. text_review_count and scored_review_count say how much of
+-- it sentiment covers. grain: one row per (source, title_id, month)
 with dated as (
     select title_sources.source, reviews.title_id, count(*) as dated_reviews
     from reviews
@@ -35,6 +36,7 @@ final as (
         count(*) as review_count,
         count(reviews.rating) as rated_review_count,
         sum(reviews.rating) as rating_sum,
+        count(reviews.review_text) as text_review_count,
         count(reviews.sentiment_score) as scored_review_count,
         sum(reviews.sentiment_score) as sentiment_sum
     from reviews

@@ -587,7 +587,8 @@ def report(config: Path | None, out: Path | None, max_titles: int) -> None:
 
     settings = load_settings(config)
     path = write_report(require_published(settings),
-                        out or settings.exports_path / "report.html", max_titles=max_titles)
+                        out or settings.exports_path / "report.html", max_titles=max_titles,
+                        sentiment=settings.sentiment, report=settings.report)
     console.print(str(path), highlight=False)
 
 

@@ -298,6 +298,17 @@ class RunnerSettings(BaseModel):
     partition_rows: int = Field(default=100_000, ge=1)
 
 
+class ReportSettings(BaseModel):
+    """What the HTML report (reviewpipe.report) marks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # A title whose sentiment covers a smaller share of its reviews with text than this (its
+    # scored_share; the others are in languages [sentiment] languages does not list) is marked
+    # wherever the report shows its sentiment beside other titles' (README, "The report"); 0 marks none.
+    min_scored_share: float = Field(default=0.8, ge=0, le=1)
+
+
 class QualitySettings(BaseModel):
     """Limits past which a run publishes nothing new and fails (README, "When a run went wrong")."""
 
@@ -330,6 +341,7 @@ class Settings(BaseSettings):
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
     sql: SqlSettings = Field(default_factory=SqlSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     # a run that finds the warehouse locked by another process waits this long, then fails
     lock_wait_seconds: float = Field(default=30.0, ge=0)
     # DuckDB's memory cap for a run's warehouse connections (DuckDB's own default is 80% of RAM,

@@ -4,6 +4,7 @@ the number of reviews)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -50,11 +51,18 @@ class ReportData:
     helpful: pl.DataFrame
     mismatches: pl.DataFrame
     max_titles: int = 50
+    # what sentiment covers, from the settings of the run ([sentiment], [report]): the page says it
+    languages: tuple[str, ...] = ("en",)
+    score_undetermined: bool = True
+    min_scored_share: float = 0.8
 
 
-def rank_titles(con: duckdb.DuckDBPyConnection, max_titles: int) -> None:
-    """Build the temporary tables title_sources and leaderboard_titles, which the frames read."""
-    for table, params in (("title_sources", {}), ("leaderboard_titles", {"max_titles": max_titles})):
+def rank_titles(con: duckdb.DuckDBPyConnection, max_titles: int, min_scored_share: float = 0.8) -> None:
+    """Build the temporary tables title_sources, title_languages and leaderboard_titles, which the
+    frames read."""
+    for table, params in (("title_sources", {}),
+                          ("title_languages", {"min_scored_share": min_scored_share}),
+                          ("leaderboard_titles", {"max_titles": max_titles})):
         con.execute(f"create or replace temp table {table} as\n" + read_model(f"report/{table}.sql"),
                     params)
 
@@ -76,8 +84,12 @@ def _quoted(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, columns: list[s
     ).drop("review_id")
 
 
-def read_report_data(published: Path, max_titles: int, *, generated_at: datetime) -> ReportData:
-    """The frames the report shows, read from the published database opened read-only."""
+def read_report_data(
+    published: Path, max_titles: int, *, generated_at: datetime, languages: Sequence[str] = ("en",),
+    score_undetermined: bool = True, min_scored_share: float = 0.8,
+) -> ReportData:
+    """The frames the report shows, read from the published database opened read-only; languages,
+    score_undetermined and min_scored_share are the run's settings, which the page states."""
     params = {
         "max_titles": max_titles,
         "trend_titles": TREND_TITLES,
@@ -89,7 +101,7 @@ def read_report_data(published: Path, max_titles: int, *, generated_at: datetime
     # instance per file), such as the run's export, which writes its CSVs while this reads.
     with published_connection(published) as con:
         try:
-            rank_titles(con, max_titles)
+            rank_titles(con, max_titles, min_scored_share)
             frames = {name: report_frame(con, name, params) for name in FRAMES}
             for name, columns in _QUOTING.items():
                 frames[name] = _quoted(con, frames[name], columns)
@@ -105,5 +117,8 @@ def read_report_data(published: Path, max_titles: int, *, generated_at: datetime
         generated_at=generated_at.replace(microsecond=0),
         counts=counts,
         max_titles=max_titles,
+        languages=tuple(languages),
+        score_undetermined=score_undetermined,
+        min_scored_share=min_scored_share,
         **frames,
     )

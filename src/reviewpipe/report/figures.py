@@ -14,7 +14,13 @@ import plotly.io as pio
 import polars as pl
 
 from reviewpipe.metrics import THUMBS_SCALE, rating_class_of
-from reviewpipe.report.text import plotly_text, scale_label, shorten
+from reviewpipe.report.text import (
+    PARTIAL_MARK,
+    plotly_text,
+    scale_label,
+    shorten,
+    whole_percent_text,
+)
 
 # Trend lines are means over this many months (the month and the ones before it), drawn only where
 # those months hold at least MIN_TREND_REVIEWS reviews: 96 monthly means of a few reviews each
@@ -294,14 +300,21 @@ def histogram_figure(board: pl.DataFrame, distribution: pl.DataFrame) -> Figure:
     return {"data": data, "layout": layout}
 
 
-def sentiment_figure(stats: pl.DataFrame) -> Figure:
-    """Per source and rating point: spread (5th–95th percentile box) and mean of sentiment_score."""
+def sentiment_figure(stats: pl.DataFrame, min_scored_share: float = 0.8) -> Figure:
+    """Per source and rating point: spread (5th–95th percentile box) and mean of sentiment_score,
+    each panel titled with the share of its rated texts that are scored (PARTIAL_MARK below
+    min_scored_share)."""
     groups = stats.select("source", "rating_scale").unique().sort(
         "source", "rating_scale", descending=[False, True])
     n = groups.height
     columns = min(n, SENTIMENT_COLUMNS)
     rows = math.ceil(n / columns)
-    titles = [plotly_text(f"{source}: {scale_label(scale)}") for source, scale in groups.iter_rows()]
+    covered = stats.group_by("source", "rating_scale").agg(
+        pl.col("reviews").sum(), pl.col("text_reviews").sum())
+    covered = {(source, scale): (scored, texts) for source, scale, scored, texts in covered.iter_rows()}
+    titles = [plotly_text(f"{source}: {scale_label(scale)}") + "<br>"
+              + _coverage_note(*covered[(source, scale)], min_scored_share)
+              for source, scale in groups.iter_rows()]
     thumbs = [scale == THUMBS_SCALE for _, scale in groups.iter_rows()]
     # about 100 px between rows of 300 px: an axis title, then the next row's panel titles
     layout = _panels(rows, columns, titles, horizontal_spacing=0.06,
@@ -322,7 +335,8 @@ def sentiment_figure(stats: pl.DataFrame) -> Figure:
             "type": "scatter", "x": x, "y": part["sentiment_mean"].to_list(),
             "mode": "lines+markers", "name": "mean", "legendgroup": "mean", "showlegend": k == 1,
             "line": {"color": "#e67e22"}, "customdata": part["reviews"].to_list(),
-            "hovertemplate": "rating %{x}: mean %{y:.3f} over %{customdata:,} reviews<extra></extra>",
+            "hovertemplate": "rating %{x}: mean %{y:.3f} over %{customdata:,} scored reviews"
+                             "<extra></extra>",
         }, k))
     # the whole scale (from 0 or 1, as the lowest rating given says), not just the points given
     lows = stats.group_by("source", "rating_scale").agg(low=pl.col("rating").min().clip(upper_bound=1))
@@ -338,6 +352,13 @@ def sentiment_figure(stats: pl.DataFrame) -> Figure:
     base = _base_layout(80 + 300 * rows)
     layout |= base | {"margin": base["margin"] | {"t": 80}}
     return {"data": data, "layout": layout}
+
+
+def _coverage_note(scored: int, texts: int, min_scored_share: float) -> str:
+    """A panel's second line: the share of its texts whose sentiment it shows, marked when low."""
+    share = scored / texts if texts else 1.0
+    mark = f" {PARTIAL_MARK}" if share < min_scored_share else ""
+    return f"scored: {whole_percent_text(share)} of {texts:,} texts{mark}"
 
 
 def smoothed_trends(monthly: pl.DataFrame) -> pl.DataFrame:
@@ -399,17 +420,21 @@ def totals_figure(totals: pl.DataFrame) -> Figure:
     return {"data": data, "layout": layout}
 
 
-def trends_figure(monthly: pl.DataFrame, scale: Scale, totals: pl.DataFrame | None = None) -> Figure:
+def trends_figure(monthly: pl.DataFrame, scale: Scale, totals: pl.DataFrame | None = None,
+                  min_scored_share: float = 0.8) -> Figure:
     """Small multiples of one source's trend titles: a row per title (first, when totals are given,
     a row of all the source's reviews), with its reviews per month and its 3-month rolling mean
-    rating and sentiment (drawn where the window holds enough reviews)."""
-    sums = TREND_SUMS
+    rating and sentiment (drawn where the window holds enough reviews; its panel says the share of
+    the row's texts that are scored, with PARTIAL_MARK below min_scored_share)."""
+    sums = [*TREND_SUMS, "text_review_count"]
     parts = [monthly.select("source", "title_id", "title_name", "month", *sums)]
     if totals is not None and totals.height:
         # "" is no title's id (staging refuses a blank key)
         parts.insert(0, totals.select("source", pl.lit("").alias("title_id"),
                                      pl.lit("all titles").alias("title_name"), "month", *sums))
     monthly = pl.concat(parts)
+    covered = monthly.group_by("title_id").agg(pl.col("scored_review_count", "text_review_count").sum())
+    covered = {title_id: (scored, texts) for title_id, scored, texts in covered.iter_rows()}
     titles = monthly.select("title_id", "title_name").unique(maintain_order=True)
     lines = smoothed_trends(monthly)
     rating_name = "% recommended" if scale.is_thumbs else "mean rating"
@@ -425,11 +450,13 @@ def trends_figure(monthly: pl.DataFrame, scale: Scale, totals: pl.DataFrame | No
         for title_id, name in titles.iter_rows()
         for text in (plotly_text(shorten(str(name), 40)) + ": reviews per month",
                      f"{rating_name}, {window}" + ("" if drawn[title_id][0] else too_few),
-                     f"mean sentiment_score, {window}" + ("" if drawn[title_id][1] else too_few))
+                     f"mean sentiment_score, {window}" + ("" if drawn[title_id][1] else too_few)
+                     + "<br>" + _coverage_note(*covered[title_id], min_scored_share))
     ]
     rows = titles.height
+    # about 65 px between rows of 175 px: the panel above's ticks, then two lines of panel titles
     layout = _panels(rows, 3, panel_titles, horizontal_spacing=0.05,
-                     vertical_spacing=50 / (160 * rows))
+                     vertical_spacing=65 / (175 * rows))
     first: date = monthly["month"].min()  # type: ignore[assignment]
     last: date = monthly["month"].max()  # type: ignore[assignment]
     data = []
@@ -458,7 +485,7 @@ def trends_figure(monthly: pl.DataFrame, scale: Scale, totals: pl.DataFrame | No
             "y": part["sentiment_mean"].to_list(), "line": {"width": 1.5, "color": "#e67e22"},
             "customdata": part["scored_in_window"].to_list(),
             "hovertemplate": "3 months to %{x|%b %Y}: mean sentiment %{y:.3f} "
-                             "of %{customdata:,} texts<extra></extra>",
+                             "of %{customdata:,} scored texts<extra></extra>",
         }, k + 2))
     # at least a year wide: the months of a source reviewed in one month are bars, not slivers
     pad = timedelta(days=max(16, (365 - (last - first).days) // 2))
@@ -477,6 +504,6 @@ def trends_figure(monthly: pl.DataFrame, scale: Scale, totals: pl.DataFrame | No
             axis |= {"range": [-1.05, 1.05], "zeroline": True}
     for note in layout.get("annotations", []):
         note["font"] = {**note.get("font", {}), "size": 11}
-    base = _base_layout(40 + 160 * rows)
-    layout |= base | {"margin": base["margin"] | {"t": 40}, "bargap": 0}
+    base = _base_layout(50 + 175 * rows)
+    layout |= base | {"margin": base["margin"] | {"t": 50}, "bargap": 0}
     return {"data": data, "layout": layout}

@@ -33,12 +33,19 @@ from reviewpipe.report.figures import (
     trends_figure,
 )
 from reviewpipe.report.text import (
+    PARTIAL_MARK,
+    coverage_text,
+    language_mix_text,
+    languages_text,
     number_text,
+    partial_text,
     percent_text,
     rating_text,
     review_rating_text,
     shorten,
+    whole_percent_text,
 )
+from reviewpipe.settings import ReportSettings, SentimentSettings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # The page quotes excerpts of reviews of this many characters.
@@ -47,11 +54,19 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 NO_SOURCE = "'none'"
 
 
-def write_report(published: Path, out: Path, *, max_titles: int = 50) -> Path:
-    """Write the HTML report of the published database to out (atomically); the path written."""
+def write_report(published: Path, out: Path, *, max_titles: int = 50,
+                 sentiment: SentimentSettings | None = None, report: ReportSettings | None = None) -> Path:
+    """Write the HTML report of the published database to out (atomically); the path written.
+    sentiment and report are the run's settings (defaults when None): the page states which
+    languages sentiment covers, and marks titles it covers less than report.min_scored_share of."""
     if max_titles < 1:
         raise ReviewpipeError(f"max_titles must be at least 1, not {max_titles}")
-    data = read_report_data(published, max_titles, generated_at=datetime.now(UTC))
+    sentiment = sentiment or SentimentSettings()
+    report = report or ReportSettings()
+    data = read_report_data(published, max_titles, generated_at=datetime.now(UTC),
+                            languages=sentiment.languages,
+                            score_undetermined=sentiment.score_undetermined,
+                            min_scored_share=report.min_scored_share)
     page = render_report(data)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out, newline="\n", durable=True) as f:
@@ -105,6 +120,8 @@ def _environment() -> jinja2.Environment:
     env.filters["rating"] = rating_text
     env.filters["percent"] = percent_text
     env.filters["review_rating"] = review_rating_text
+    env.filters["whole_percent"] = whole_percent_text
+    env.filters["language_mix"] = language_mix_text
     env.filters["excerpt"] = lambda text: shorten(text or "", EXCERPT_CHARS)
     return env
 
@@ -114,6 +131,13 @@ def _groups(frame: pl.DataFrame) -> list[pl.DataFrame]:
     if not frame.height:
         return []
     return list(frame.partition_by(GROUP_KEY, maintain_order=True))
+
+
+def _with_partial_notes(rows: list[dict]) -> list[dict]:
+    """rows (of titles, or of reviews with their title's coverage), each with partial_note: why its
+    title is marked (text.partial_text), or None when its sentiment covers enough of it."""
+    return [row | {"partial_note": partial_text(row["scored_share"], row["language_mix"])
+                   if row.get("is_partly_scored") else None} for row in rows]
 
 
 def render_report(data: ReportData) -> str:
@@ -130,11 +154,12 @@ def render_report(data: ReportData) -> str:
             hist = Chart(f"chart-histograms-{i}", histogram_figure(board, data.distribution))
             charts.append(hist)
         boards.append({"source": board["source"][0], "scale": scale, "heading": scale.heading(),
-                       "rows": board.to_dicts(), "chart": lead.div_id,
+                       "rows": _with_partial_notes(board.to_dicts()), "chart": lead.div_id,
                        "histograms": hist.div_id if hist else None})
     sentiment_chart = totals_chart = None
     if data.sentiment_by_rating.height:
-        sentiment_chart = Chart("chart-sentiment", sentiment_figure(data.sentiment_by_rating))
+        sentiment_chart = Chart("chart-sentiment",
+                                sentiment_figure(data.sentiment_by_rating, data.min_scored_share))
         charts.append(sentiment_chart)
     if data.monthly_totals.height:
         totals_chart = Chart("chart-trends-totals", totals_figure(data.monthly_totals))
@@ -149,7 +174,7 @@ def render_report(data: ReportData) -> str:
         totals = None if source in drawn_sources else data.monthly_totals.filter(
             pl.col("source") == source)
         drawn_sources.add(source)
-        chart = Chart(f"chart-trends-{i}", trends_figure(group, scale, totals))
+        chart = Chart(f"chart-trends-{i}", trends_figure(group, scale, totals, data.min_scored_share))
         charts.append(chart)
         trends.append({"source": group["source"][0], "heading": scale.heading(),
                        "chart": chart.div_id})
@@ -177,7 +202,15 @@ def render_report(data: ReportData) -> str:
                   "rows": part.to_dicts()}
                  for part in data.helpful.partition_by("source", "ranked_by", maintain_order=True)]
                 if data.helpful.height else [],
-        mismatches=data.mismatches.to_dicts(),
+        mismatches=_with_partial_notes(data.mismatches.to_dicts()),
+        coverage=coverage_text(data.languages, data.counts.get("text_reviews", 0),
+                               data.counts.get("scored_reviews", 0)),
+        scored_share=(data.counts["scored_reviews"] / data.counts["text_reviews"]
+                      if data.counts.get("text_reviews") else None),
+        languages=languages_text(data.languages),
+        score_undetermined=data.score_undetermined,
+        min_scored_share=data.min_scored_share,
+        partial_mark=PARTIAL_MARK,
         trend_titles=TREND_TITLES,
         trend_window=TREND_WINDOW_MONTHS,
         min_trend_reviews=MIN_TREND_REVIEWS,

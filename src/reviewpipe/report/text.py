@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from reviewpipe.metrics import THUMBS_SCALE
@@ -69,3 +70,60 @@ def percent_text(value: object) -> str:
 def scale_label(scale: int) -> str:
     """A rating scale in words: "thumbs up/down" or "ratings out of 10"."""
     return "thumbs up/down" if scale == THUMBS_SCALE else f"ratings out of {scale}"
+
+
+# ---- languages: what sentiment covers ---------------------------------------------------------------
+
+# Names of the languages a page most often names; any other shows as its ISO 639-1 code.
+LANGUAGE_NAMES = {
+    "ar": "Arabic", "de": "German", "en": "English", "es": "Spanish", "fr": "French",
+    "it": "Italian", "ja": "Japanese", "ko": "Korean", "nl": "Dutch", "pl": "Polish",
+    "pt": "Portuguese", "ru": "Russian", "sv": "Swedish", "tr": "Turkish", "zh": "Chinese",
+}
+# What marks a title (or a panel) whose sentiment covers too few of its reviews, in the tables and
+# the charts alike.
+PARTIAL_MARK = "⚠"
+
+
+def languages_text(codes: Sequence[str]) -> str:
+    """Languages in words, as a sentence lists them: "English", "English and Spanish"."""
+    names = [LANGUAGE_NAMES.get(code, code) for code in codes]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def whole_percent_text(share: float | None) -> str:
+    """A share in whole percent, never rounded to 0% or 100% unless it is: "62%", "<1%", ">99%"."""
+    if share is None or math.isnan(share):
+        return "–"
+    percent = round(share * 100)
+    if percent == 0 and share > 0:
+        return "<1%"
+    if percent == 100 and share < 1:
+        return ">99%"
+    return f"{percent}%"
+
+
+def language_mix_text(mix: Sequence[dict[str, Any]] | None, key: str = "share") -> str:
+    """A title's languages and their shares of its reviews with text, most first: "en 74%, es 24%"
+    (key "unscored_share": the shares of those without a score, languages without any left out)."""
+    return ", ".join(f"{part['language']} {whole_percent_text(part[key])}"
+                     for part in mix or [] if part[key])
+
+
+def coverage_text(languages: Sequence[str], text_reviews: int, scored_reviews: int) -> str:
+    """The sentence that says what sentiment covers: its languages, and the share of the reviews
+    with text it scored."""
+    covered = f"Sentiment covers reviews in {languages_text(languages)} ([sentiment] languages)"
+    if not text_reviews:
+        return covered + "."
+    return (f"{covered}; {whole_percent_text(scored_reviews / text_reviews)} of the "
+            f"{text_reviews:,} reviews with text are scored.")
+
+
+def partial_text(scored_share: float, mix: Sequence[dict[str, Any]] | None) -> str:
+    """Why a title is marked: the share of its reviews its sentiment comes from, and the languages
+    of the others."""
+    unscored = language_mix_text(mix, "unscored_share")
+    return (f"sentiment from {whole_percent_text(scored_share)} of its reviews: "
+            f"{whole_percent_text(1 - scored_share)} are in languages it does not cover"
+            + (f" ({unscored})" if unscored else ""))
