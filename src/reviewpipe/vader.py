@@ -99,7 +99,7 @@ def polarity_scores(texts: Sequence[str]) -> list[Polarity]:
         reference = _lexicons()[4].polarity_scores
         return [_polarity(reference(t)) if i in odd else plain.pop() for i, t in enumerate(texts)]
     docs, tokens = _tokens(_prepared(text, unusual))
-    hits = _valences(_hits(docs, tokens))
+    hits = _valences(_hits(docs, tokens), tokens.distinct)
     sums = _sums(docs, tokens, hits.filter(col.valence != 0))
     return _scores(docs.join(sums, on="doc", how="left"))
 
@@ -196,8 +196,9 @@ def _positions(docs: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
 
 def _hits(docs: pl.DataFrame, tokens: Tokens) -> pl.DataFrame:
     """The tokens that can carry a valence, with their text's n and cap differential (some but not
-    all tokens in ALL CAPS) and the tokens around them: lower-cased `before_k`/`after_k` and caps
-    flags `caps_before_k`, null where the text has no such token."""
+    all tokens in ALL CAPS) and the tokens around them: lower-cased `before_k`/`after_k`, caps
+    flags `caps_before_k` and codes `code_before_k`/`code_after_k` (the hit's own: `code`), null
+    where the text has no such token."""
     codes, distinct = tokens
     valued = distinct["lower"].is_in(_lexicons()[3].implode())
     rows = _positions(docs, valued.gather(codes).arg_true())
@@ -205,21 +206,18 @@ def _hits(docs: pl.DataFrame, tokens: Tokens) -> pl.DataFrame:
                      on="doc", how="left", maintain_order="left")
     row, i, n = rows["row"], rows["i"], rows["n"]
     last = max(len(codes) - 1, 0)
-    around = {"lower": distinct["lower"].gather(codes.gather(row)),
-              "caps": distinct["caps"].gather(codes.gather(row))}
+    code = codes.gather(row)
+    around = {"lower": distinct["lower"].gather(code), "caps": distinct["caps"].gather(code), "code": code}
     for k in (-3, -2, -1, 1, 2):
         inside = ((i + k) >= 0) & ((i + k) < n)
         at = codes.gather((row + k).clip(0, last))
         name = f"before_{-k}" if k < 0 else f"after_{k}"
         around[name] = distinct["lower"].gather(at).zip_with(inside, pl.Series([None], dtype=pl.String))
+        around[f"code_{name}"] = at.zip_with(inside, pl.Series([None], dtype=at.dtype))
         if k < 0:
             around[f"caps_{name}"] = distinct["caps"].gather(at).zip_with(
                 inside, pl.Series([None], dtype=pl.Boolean))
     return rows.with_columns(**around).drop("row")
-
-
-def _in_lexicon(word: pl.Expr) -> pl.Expr:
-    return word.is_in(_lexicons()[1].implode())
 
 
 def _negated(word: pl.Expr) -> pl.Expr:
@@ -227,17 +225,42 @@ def _negated(word: pl.Expr) -> pl.Expr:
     return word.is_in(list(NEGATE)) | word.str.contains("n't", literal=True)
 
 
-def _valences(hits: pl.DataFrame) -> pl.DataFrame:
-    """vaderSentiment's sentiment_valence for each hit, in its order of operations (column valence)."""
+def _word_features(lower: pl.Series) -> pl.DataFrame:
+    """Per distinct lower-cased token (row = its code): its lexicon valence (null for other words),
+    whether it is a lexicon word, its booster scalar (null for other words), whether
+    vaderSentiment's `negated` holds for it and whether it is a word of an idiom n-gram."""
     _, words, values, _, _ = _lexicons()
-    boosters = list(BOOSTER_DICT)
-    booster_values = [float(v) for v in BOOSTER_DICT.values()]
+    word = col.lower
+    return pl.DataFrame({"lower": lower}).select(
+        valence=word.replace_strict(words, values, default=None, return_dtype=pl.Float64),
+        in_lexicon=word.is_in(words.implode()),
+        booster=word.replace_strict(list(BOOSTER_DICT), [float(v) for v in BOOSTER_DICT.values()],
+                                    default=None, return_dtype=pl.Float64),
+        negated=_negated(word),
+        idiom=word.is_in(_IDIOM_WORDS),
+    )
+
+
+def _valences(hits: pl.DataFrame, distinct: pl.DataFrame) -> pl.DataFrame:
+    """vaderSentiment's sentiment_valence for each hit, in its order of operations (column valence)."""
+    # the rules' word lookups, made once per distinct token and gathered by code (null where the
+    # text has no such token): looking up the words of every hit and its neighbours took about half
+    # of this function's time
+    features = _word_features(distinct["lower"])
+    looked_up = {"lexicon": features["valence"].gather(hits["code"]),
+                 "idiom_lower": features["idiom"].gather(hits["code"])}
+    for name, kinds in (("before_1", ("in_lexicon", "booster", "negated", "idiom")),
+                        ("before_2", ("in_lexicon", "booster", "negated", "idiom")),
+                        ("before_3", ("in_lexicon", "booster", "negated", "idiom")),
+                        ("after_1", ("in_lexicon", "idiom"))):
+        for kind in kinds:
+            looked_up[f"{kind}_{name}"] = features[kind].gather(hits[f"code_{name}"])
+    hits = hits.with_columns(**looked_up)
     item, valence = col.lower, col.valence
     b1, b2, b3 = col.before_1, col.before_2, col.before_3
-    hits = hits.with_columns(lexicon=item.replace_strict(words, values, return_dtype=pl.Float64))
     # "no" before a lexicon word scores 0; "no" up to 3 tokens before scales the word's valence
     hits = hits.with_columns(
-        valence=pl.when((item == "no") & _in_lexicon(col.after_1).fill_null(False))
+        valence=pl.when((item == "no") & col.in_lexicon_after_1.fill_null(False))
         .then(0.0).otherwise(col.lexicon))
     hits = hits.with_columns(
         valence=pl.when((b1 == "no").fill_null(False) | (b2 == "no").fill_null(False)
@@ -249,8 +272,8 @@ def _valences(hits: pl.DataFrame) -> pl.DataFrame:
         before = col(f"before_{k}")
         scalar = col.scalar
         hits = hits.with_columns(
-            applies=before.is_not_null() & ~_in_lexicon(before).fill_null(True),
-            scalar=before.replace_strict(boosters, booster_values, default=None, return_dtype=pl.Float64))
+            applies=before.is_not_null() & ~col(f"in_lexicon_before_{k}").fill_null(True),
+            scalar=col(f"booster_before_{k}"))
         hits = hits.with_columns(scalar=pl.when(valence < 0).then(scalar * -1).otherwise(scalar))
         hits = hits.with_columns(scalar=_caps(scalar, col(f"caps_before_{k}"), valence).fill_null(0.0))
         if k > 1:
@@ -259,22 +282,22 @@ def _valences(hits: pl.DataFrame) -> pl.DataFrame:
         hits = hits.with_columns(boosted=valence + scalar)
         boosted = col.boosted
         if k == 1:
-            checked = pl.when(_negated(b1)).then(boosted * N_SCALAR).otherwise(boosted)
+            checked = pl.when(col.negated_before_1).then(boosted * N_SCALAR).otherwise(boosted)
         elif k == 2:
             checked = (pl.when((b2 == "never") & b1.is_in(["so", "this"])).then(boosted * 1.25)
                        .when((b2 == "without") & (b1 == "doubt")).then(boosted)
-                       .when(_negated(b2)).then(boosted * N_SCALAR).otherwise(boosted))
+                       .when(col.negated_before_2).then(boosted * N_SCALAR).otherwise(boosted))
         else:
             checked = (pl.when(((b3 == "never") & b2.is_in(["so", "this"])) | b1.is_in(["so", "this"]))
                        .then(boosted * 1.25)
                        .when((b3 == "without") & ((b2 == "doubt") | (b1 == "doubt"))).then(boosted)
-                       .when(_negated(b3)).then(boosted * N_SCALAR).otherwise(boosted))
+                       .when(col.negated_before_3).then(boosted * N_SCALAR).otherwise(boosted))
         hits = hits.with_columns(boosted=checked)
         if k == 3:
             hits = _idioms(hits)
         hits = hits.with_columns(valence=pl.when(col.applies).then(col.boosted).otherwise(valence))
     # _least_check
-    least = (b1 == "least").fill_null(False) & ~_in_lexicon(b1).fill_null(True)
+    least = (b1 == "least").fill_null(False) & ~col.in_lexicon_before_1.fill_null(True)
     hits = hits.with_columns(
         valence=pl.when(least & b2.is_not_null())
         .then(pl.when((b2 != "at") & (b2 != "very")).then(valence * N_SCALAR).otherwise(valence))
@@ -298,7 +321,7 @@ def _idioms(hits: pl.DataFrame) -> pl.DataFrame:
     Every n-gram it looks up holds two neighbouring words of b3, b2, b1, w0, a1 (below), so only
     the rows where two of them are words of those n-grams are looked up (a small share of a batch
     of reviews; looking up all rows took most of the rules' time)."""
-    b3, b2, b1, w0, a1 = (col(name).is_in(_IDIOM_WORDS).fill_null(False)
+    b3, b2, b1, w0, a1 = (col(f"idiom_{name}").fill_null(False)
                           for name in ("before_3", "before_2", "before_1", "lower", "after_1"))
     rows = hits.select((b1 & w0) | (b2 & b1) | (b3 & b2) | (w0 & a1)).to_series().arg_true()
     if rows.is_empty():
