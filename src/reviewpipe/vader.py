@@ -372,12 +372,14 @@ def _sums(docs: pl.DataFrame, tokens: Tokens, nonzero: pl.DataFrame) -> pl.DataF
                             how="semi")["doc"].unique()
     plain = _sums_in_order(nonzero.filter(~col.doc.is_in(tangled.implode())))
     rows = []
-    for doc, but, positions, values in (
-        with_but.filter(col.doc.is_in(tangled.implode()))
-        .group_by("doc", maintain_order=True).agg(col.but.first(), positions=col.i, values=col.valence)
-        .iter_rows()
-    ):
-        _but_check(but, positions, values)
+    # the tangled docs' rows lie together, in token order (as `nonzero` holds them): each doc's are
+    # a slice of the columns' lists
+    tangled_rows = with_but.filter(col.doc.is_in(tangled.implode()))
+    docs_, buts_, positions_, values_ = (tangled_rows[name].to_list() for name in ("doc", "but", "i", "valence"))
+    firsts = (np.flatnonzero(np.diff(tangled_rows["doc"].to_numpy())) + 1).tolist()
+    for start, end in itertools.pairwise([0, *firsts, len(docs_)] if docs_ else []):
+        doc, values = docs_[start], values_[start:end]
+        _but_check(buts_[start], positions_[start:end], values)
         positive = negative = 0.0
         for value in values:
             if value > 0:
@@ -467,15 +469,29 @@ def round_like_python(values: pl.Series, digits: int) -> pl.Series:
     return out.alias(values.name)
 
 
+# up to this many valences, _but_check finds each one as vaderSentiment does (list.index, O(n²) in
+# the worst case but quickest for a review's few dozen); above it, through an index of the values
+_SCANNED_VALENCES = 100
+
+
 def _but_check(bi: int, positions: list[int], values: list[float]) -> None:
-    """vaderSentiment's _but_check, exactly, on the non-zero valences, in O(n log n) not O(n²).
+    """vaderSentiment's _but_check, exactly, on the non-zero valences, in O(n log n) not O(n²)
+    for more than _SCANNED_VALENCES of them.
 
     The original walks the list and, for each value, scales the *first* position holding an equal
     value (`sentiments.index(value)`): by 0.5 before the first "but", by 1.5 after it, not at it.
-    Zeros stay zeros (0 scaled is 0), so only the non-zero valences take part: per value, the sorted
-    indexes (into `values`) that currently hold it, so each lookup is a dict access. A value is
-    never changed before its turn: lookups only reach back.
+    Zeros stay zeros (0 scaled is 0), so only the non-zero valences take part. A value is never
+    changed before its turn: lookups only reach back. For many valences, per value, the sorted
+    indexes (into `values`) that currently hold it, so each lookup is a dict access.
     """
+    if len(values) <= _SCANNED_VALENCES:
+        for sentiment in values:  # as the original: each position's value at its turn
+            j = values.index(sentiment)
+            if positions[j] < bi:
+                values[j] = sentiment * 0.5
+            elif positions[j] > bi:
+                values[j] = sentiment * 1.5
+        return
     holding: defaultdict[float, list[int]] = defaultdict(list)
     for k, value in enumerate(values):
         holding[value].append(k)
