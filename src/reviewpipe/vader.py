@@ -49,6 +49,7 @@ from vaderSentiment.vaderSentiment import (
 
 # (compound, pos, neu, neg), as polarity_scores' dict holds them
 Polarity = tuple[float, float, float, float]
+POLARITY_SCHEMA = {"compound": pl.Float64, "pos": pl.Float64, "neu": pl.Float64, "neg": pl.Float64}
 
 # Python's str.split() splits at str.isspace() characters: Unicode White_Space (the regex \s) and
 # the four separators U+001C..U+001F (tests/test_vader.py checks every code point)
@@ -89,15 +90,22 @@ def _lexicons() -> tuple[dict[str, str], pl.Series, pl.Series, pl.Series, Sentim
 
 def polarity_scores(texts: Sequence[str]) -> list[Polarity]:
     """vaderSentiment 3.3.2's (compound, pos, neu, neg) for each text, in order."""
+    return polarity_frame(texts).rows()
+
+
+def polarity_frame(texts: Sequence[str]) -> pl.DataFrame:
+    """vaderSentiment 3.3.2's scores of each text, one row per text in order: columns compound,
+    pos, neu, neg (polarity_scores' tuples, as columns)."""
     if not texts:
-        return []
+        return pl.DataFrame(schema=POLARITY_SCHEMA)
     text = pl.Series("text", texts, dtype=pl.String)
     unusual = text.str.contains(UNUSUAL).arg_true()
     odd = set(unusual.filter(text.gather(unusual).str.contains(UNICODE_DIFFERENCES)).to_list())
     if odd:
         plain = polarity_scores([t for i, t in enumerate(texts) if i not in odd])[::-1]
         reference = _lexicons()[4].polarity_scores
-        return [_polarity(reference(t)) if i in odd else plain.pop() for i, t in enumerate(texts)]
+        return pl.DataFrame([_polarity(reference(t)) if i in odd else plain.pop() for i, t in enumerate(texts)],
+                            schema=POLARITY_SCHEMA, orient="row")
     docs, tokens = _tokens(_prepared(text, unusual))
     hits = _valences(_hits(docs, tokens), tokens.distinct)
     sums = _sums(docs, tokens, hits.filter(col.valence != 0))
@@ -417,8 +425,9 @@ def _sums_in_order(nonzero: pl.DataFrame) -> pl.DataFrame:
                                 "negative": pl.Float64, "count": pl.Int64})
 
 
-def _scores(docs: pl.DataFrame) -> list[Polarity]:
-    """score_valence's arithmetic per text, then Python's round (to 4 and 3 decimals)."""
+def _scores(docs: pl.DataFrame) -> pl.DataFrame:
+    """score_valence's arithmetic per text, then Python's round (to 4 and 3 decimals): columns
+    compound, pos, neu, neg."""
     amplifier = (
         pl.min_horizontal(col.exclamations, 4) * 0.292
         + pl.when(col.questions <= 1).then(0.0)
@@ -444,7 +453,7 @@ def _scores(docs: pl.DataFrame) -> list[Polarity]:
     return pl.DataFrame([
         round_like_python(values[name], digits).zip_with(~empty, pl.Series([0.0]))
         for name, digits in (("compound", 4), ("pos", 3), ("neu", 3), ("neg", 3))
-    ]).rows()
+    ])
 
 
 # x * 10^d, for |x| <= 1 and d <= 4, is within about 1e-12 of its exact value: further than this
