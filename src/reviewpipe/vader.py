@@ -13,7 +13,7 @@ rules column by column with Polars:
    lower-cased tokens up to 3 before and 2 after them in their text;
 3. vaderSentiment's `sentiment_valence` rules ("no", caps, boosters, negation, idioms, "least",
    "kind of") run as column expressions over those rows, in vaderSentiment's order of operations,
-   so every float is the same;
+   so every float is the same (the words they look up are looked up once per distinct token);
 4. per text, the "but" rule scales the valences before and after the first "but" (as columns; in
    Python, as vaderSentiment runs it, for the texts where its quirk matters: it scales the *first*
    valence equal to each one, as `list.index` does), the non-zero valences are summed in order
@@ -252,8 +252,8 @@ def _word_features(lower: pl.Series) -> pl.DataFrame:
 def _valences(hits: pl.DataFrame, distinct: pl.DataFrame) -> pl.DataFrame:
     """vaderSentiment's sentiment_valence for each hit, in its order of operations (column valence)."""
     # the rules' word lookups, made once per distinct token and gathered by code (null where the
-    # text has no such token): looking up the words of every hit and its neighbours took about half
-    # of this function's time
+    # text has no such token): a batch's hits and their neighbours repeat the same few thousand words
+    # (bench/README.md, "sentiment scoring (issue 24)")
     features = _word_features(distinct["lower"])
     looked_up = {"lexicon": features["valence"].gather(hits["code"]),
                  "idiom_lower": features["idiom"].gather(hits["code"])}
