@@ -301,6 +301,28 @@ def test_the_frame_scorer_gives_vaders_four_scores(texts: list[str]) -> None:
     assert vader.polarity_scores(texts) == expected
 
 
+def measured_as_defined(text: str) -> tuple:
+    """A text's SCORE_COLUMNS as the docs define them, with vaderSentiment scoring each sentence."""
+    scores = VADER.polarity_scores(text)
+    compounds = [compound(s) for s in sentences(text)]
+    n = len(compounds)
+    if not n:
+        return scores["compound"], scores["pos"], scores["neu"], scores["neg"], None, 0, None, None
+    return (scores["compound"], scores["pos"], scores["neu"], scores["neg"], math.fsum(compounds) / n, n,
+            sum(c >= 0.05 for c in compounds) / n, sum(c <= -0.05 for c in compounds) / n)
+
+
+# batches of texts with and without sentences, so each text's measures must come from its own
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.lists(SENTENCE, max_size=6).map(" ".join), _TRICKY_TEXT,
+                          st.sampled_from(["", " ", "\n"])), min_size=1, max_size=9))
+def test_a_batchs_sentence_measures_are_vader_per_sentence(texts: list[str]) -> None:
+    got = score_batch(texts)
+    assert [[float.hex(v) if isinstance(v, float) else v for v in row] for row in got] == [
+        [float.hex(v) if isinstance(v, float) else v for v in measured_as_defined(t)] for t in texts]
+    assert [type(row[5]) for row in got] == [int] * len(texts)
+
+
 def test_worker_processes_get_the_cores_divided_among_them_as_polars_threads(monkeypatch) -> None:
     import os
 

@@ -7,6 +7,8 @@ code point, so a newer Polars that sees more characters differently fails here, 
 
 from __future__ import annotations
 
+import random
+
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -81,6 +83,34 @@ def test_the_but_rule_scales_the_first_equal_valence_as_vadersentiment_does() ->
     in_place = good * 0.5 + kind * 0.5 + good * 1.5 + ok * 1.5
     quirk = good * 0.5 + kind * 0.5 * 0.5 + good * 1.5 + ok
     assert scores[0][0] == round(normalize(quirk), 4) != round(normalize(in_place), 4)
+
+
+# valences drawn from few values and their halves, so that many equal one already scaled (the
+# case where vaderSentiment's list.index finds another position than the one scaled in place)
+_VALENCE = st.sampled_from([1.9, 0.95, 2.85, -1.5, -0.75, -2.25, 3.1, 1.2, 2.4])
+_VALENCES = st.one_of(st.lists(_VALENCE, max_size=vader._SCANNED_VALENCES),
+                      st.lists(_VALENCE, min_size=vader._SCANNED_VALENCES + 1,
+                               max_size=2 * vader._SCANNED_VALENCES))
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=_VALENCES, rnd=st.randoms(use_true_random=False))
+def test_the_but_check_is_vadersentiments_for_few_and_many_valences(values: list[float], rnd: random.Random) -> None:
+    """Both ways _but_check finds a valence (list.index for a review's few, an index of the values for
+    more than _SCANNED_VALENCES) scale exactly the positions vaderSentiment's _but_check scales."""
+    # tokens: each valence at a position of its own, the "but" anywhere, zeros (neutral words) between
+    positions = sorted(rnd.sample(range(3 * len(values) + 3), len(values)))
+    words = ["x"] * (3 * len(values) + 4)
+    bi = rnd.randrange(len(words))
+    words[bi] = "but"
+    sentiments = [0.0] * len(words)
+    for position, value in zip(positions, values):
+        sentiments[position] = value
+    reference = VADER._but_check(words, sentiments)
+    got = list(values)
+    vader._but_check(bi, positions, got)
+    assert got == [reference[position] for position in positions]
+    assert sum(v != 0 for v in reference) == len(values)
 
 
 def test_empty_batch_blank_texts_and_emoji() -> None:

@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, Self
 
+import numpy as np
 import polars as pl
 import sentencex
 
@@ -93,21 +94,30 @@ def score_batch(texts: Sequence[str]) -> list[Scores]:
     reviewpipe.vader, which gives vaderSentiment's scores for many texts at once.
     """
     parts = [sentences(text) for text in texts]
-    scores = vader.polarity_scores([*texts, *(s for p in parts for s in p)])
+    scores = vader.polarity_frame([*texts, *(s for p in parts for s in p)])
+    # the sentences' compounds only (their other scores are not used), and per text the number of
+    # its sentences at or past each threshold, from running counts
+    compound = scores["compound"].slice(len(texts)).to_numpy()
+    counts = np.array([len(p) for p in parts], dtype=np.int64)
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    at_or_above = np.r_[0, np.cumsum(compound >= POSITIVE_AT)]
+    at_or_below = np.r_[0, np.cumsum(compound <= NEGATIVE_AT)]
+    positives = (at_or_above[ends] - at_or_above[starts]).tolist()
+    negatives = (at_or_below[ends] - at_or_below[starts]).tolist()
+    compounds = compound.tolist()
     out: list[Scores] = []
-    start = len(texts)
-    for (compound, pos, neu, neg), sentence_parts in zip(scores, parts):
-        n = len(sentence_parts)
-        compounds = [score[0] for score in scores[start:start + n]]
-        start += n
+    for (whole, pos, neu, neg), n, start, positive_count, negative_count in zip(
+        scores.head(len(texts)).rows(), counts.tolist(), starts.tolist(), positives, negatives
+    ):
         mean: float | None = None
         positive: float | None = None
         negative: float | None = None
         if n:
-            mean = math.fsum(compounds) / n
-            positive = sum(c >= POSITIVE_AT for c in compounds) / n
-            negative = sum(c <= NEGATIVE_AT for c in compounds) / n
-        out.append((compound, pos, neu, neg, mean, n, positive, negative))
+            mean = math.fsum(compounds[start:start + n]) / n
+            positive = positive_count / n
+            negative = negative_count / n
+        out.append((whole, pos, neu, neg, mean, n, positive, negative))
     return out
 
 

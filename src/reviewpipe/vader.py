@@ -13,7 +13,7 @@ rules column by column with Polars:
    lower-cased tokens up to 3 before and 2 after them in their text;
 3. vaderSentiment's `sentiment_valence` rules ("no", caps, boosters, negation, idioms, "least",
    "kind of") run as column expressions over those rows, in vaderSentiment's order of operations,
-   so every float is the same;
+   so every float is the same (the words they look up are looked up once per distinct token);
 4. per text, the "but" rule scales the valences before and after the first "but" (as columns; in
    Python, as vaderSentiment runs it, for the texts where its quirk matters: it scales the *first*
    valence equal to each one, as `list.index` does), the non-zero valences are summed in order
@@ -49,6 +49,7 @@ from vaderSentiment.vaderSentiment import (
 
 # (compound, pos, neu, neg), as polarity_scores' dict holds them
 Polarity = tuple[float, float, float, float]
+POLARITY_SCHEMA = {"compound": pl.Float64, "pos": pl.Float64, "neu": pl.Float64, "neg": pl.Float64}
 
 # Python's str.split() splits at str.isspace() characters: Unicode White_Space (the regex \s) and
 # the four separators U+001C..U+001F (tests/test_vader.py checks every code point)
@@ -89,17 +90,24 @@ def _lexicons() -> tuple[dict[str, str], pl.Series, pl.Series, pl.Series, Sentim
 
 def polarity_scores(texts: Sequence[str]) -> list[Polarity]:
     """vaderSentiment 3.3.2's (compound, pos, neu, neg) for each text, in order."""
+    return polarity_frame(texts).rows()
+
+
+def polarity_frame(texts: Sequence[str]) -> pl.DataFrame:
+    """vaderSentiment 3.3.2's scores of each text, one row per text in order: columns compound,
+    pos, neu, neg (polarity_scores' tuples, as columns)."""
     if not texts:
-        return []
+        return pl.DataFrame(schema=POLARITY_SCHEMA)
     text = pl.Series("text", texts, dtype=pl.String)
     unusual = text.str.contains(UNUSUAL).arg_true()
     odd = set(unusual.filter(text.gather(unusual).str.contains(UNICODE_DIFFERENCES)).to_list())
     if odd:
         plain = polarity_scores([t for i, t in enumerate(texts) if i not in odd])[::-1]
         reference = _lexicons()[4].polarity_scores
-        return [_polarity(reference(t)) if i in odd else plain.pop() for i, t in enumerate(texts)]
+        return pl.DataFrame([_polarity(reference(t)) if i in odd else plain.pop() for i, t in enumerate(texts)],
+                            schema=POLARITY_SCHEMA, orient="row")
     docs, tokens = _tokens(_prepared(text, unusual))
-    hits = _valences(_hits(docs, tokens))
+    hits = _valences(_hits(docs, tokens), tokens.distinct)
     sums = _sums(docs, tokens, hits.filter(col.valence != 0))
     return _scores(docs.join(sums, on="doc", how="left"))
 
@@ -196,8 +204,9 @@ def _positions(docs: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
 
 def _hits(docs: pl.DataFrame, tokens: Tokens) -> pl.DataFrame:
     """The tokens that can carry a valence, with their text's n and cap differential (some but not
-    all tokens in ALL CAPS) and the tokens around them: lower-cased `before_k`/`after_k` and caps
-    flags `caps_before_k`, null where the text has no such token."""
+    all tokens in ALL CAPS) and the tokens around them: lower-cased `before_k`/`after_k`, caps
+    flags `caps_before_k` and codes `code_before_k`/`code_after_k` (the hit's own: `code`), null
+    where the text has no such token."""
     codes, distinct = tokens
     valued = distinct["lower"].is_in(_lexicons()[3].implode())
     rows = _positions(docs, valued.gather(codes).arg_true())
@@ -205,21 +214,18 @@ def _hits(docs: pl.DataFrame, tokens: Tokens) -> pl.DataFrame:
                      on="doc", how="left", maintain_order="left")
     row, i, n = rows["row"], rows["i"], rows["n"]
     last = max(len(codes) - 1, 0)
-    around = {"lower": distinct["lower"].gather(codes.gather(row)),
-              "caps": distinct["caps"].gather(codes.gather(row))}
+    code = codes.gather(row)
+    around = {"lower": distinct["lower"].gather(code), "caps": distinct["caps"].gather(code), "code": code}
     for k in (-3, -2, -1, 1, 2):
         inside = ((i + k) >= 0) & ((i + k) < n)
         at = codes.gather((row + k).clip(0, last))
         name = f"before_{-k}" if k < 0 else f"after_{k}"
         around[name] = distinct["lower"].gather(at).zip_with(inside, pl.Series([None], dtype=pl.String))
+        around[f"code_{name}"] = at.zip_with(inside, pl.Series([None], dtype=at.dtype))
         if k < 0:
             around[f"caps_{name}"] = distinct["caps"].gather(at).zip_with(
                 inside, pl.Series([None], dtype=pl.Boolean))
     return rows.with_columns(**around).drop("row")
-
-
-def _in_lexicon(word: pl.Expr) -> pl.Expr:
-    return word.is_in(_lexicons()[1].implode())
 
 
 def _negated(word: pl.Expr) -> pl.Expr:
@@ -227,17 +233,42 @@ def _negated(word: pl.Expr) -> pl.Expr:
     return word.is_in(list(NEGATE)) | word.str.contains("n't", literal=True)
 
 
-def _valences(hits: pl.DataFrame) -> pl.DataFrame:
-    """vaderSentiment's sentiment_valence for each hit, in its order of operations (column valence)."""
+def _word_features(lower: pl.Series) -> pl.DataFrame:
+    """Per distinct lower-cased token (row = its code): its lexicon valence (null for other words),
+    whether it is a lexicon word, its booster scalar (null for other words), whether
+    vaderSentiment's `negated` holds for it and whether it is a word of an idiom n-gram."""
     _, words, values, _, _ = _lexicons()
-    boosters = list(BOOSTER_DICT)
-    booster_values = [float(v) for v in BOOSTER_DICT.values()]
+    word = col.lower
+    return pl.DataFrame({"lower": lower}).select(
+        valence=word.replace_strict(words, values, default=None, return_dtype=pl.Float64),
+        in_lexicon=word.is_in(words.implode()),
+        booster=word.replace_strict(list(BOOSTER_DICT), [float(v) for v in BOOSTER_DICT.values()],
+                                    default=None, return_dtype=pl.Float64),
+        negated=_negated(word),
+        idiom=word.is_in(_IDIOM_WORDS),
+    )
+
+
+def _valences(hits: pl.DataFrame, distinct: pl.DataFrame) -> pl.DataFrame:
+    """vaderSentiment's sentiment_valence for each hit, in its order of operations (column valence)."""
+    # the rules' word lookups, made once per distinct token and gathered by code (null where the
+    # text has no such token): a batch's hits and their neighbours repeat the same few thousand words
+    # (bench/README.md, "sentiment scoring (issue 24)")
+    features = _word_features(distinct["lower"])
+    looked_up = {"lexicon": features["valence"].gather(hits["code"]),
+                 "idiom_lower": features["idiom"].gather(hits["code"])}
+    for name, kinds in (("before_1", ("in_lexicon", "booster", "negated", "idiom")),
+                        ("before_2", ("in_lexicon", "booster", "negated", "idiom")),
+                        ("before_3", ("in_lexicon", "booster", "negated", "idiom")),
+                        ("after_1", ("in_lexicon", "idiom"))):
+        for kind in kinds:
+            looked_up[f"{kind}_{name}"] = features[kind].gather(hits[f"code_{name}"])
+    hits = hits.with_columns(**looked_up)
     item, valence = col.lower, col.valence
     b1, b2, b3 = col.before_1, col.before_2, col.before_3
-    hits = hits.with_columns(lexicon=item.replace_strict(words, values, return_dtype=pl.Float64))
     # "no" before a lexicon word scores 0; "no" up to 3 tokens before scales the word's valence
     hits = hits.with_columns(
-        valence=pl.when((item == "no") & _in_lexicon(col.after_1).fill_null(False))
+        valence=pl.when((item == "no") & col.in_lexicon_after_1.fill_null(False))
         .then(0.0).otherwise(col.lexicon))
     hits = hits.with_columns(
         valence=pl.when((b1 == "no").fill_null(False) | (b2 == "no").fill_null(False)
@@ -249,8 +280,8 @@ def _valences(hits: pl.DataFrame) -> pl.DataFrame:
         before = col(f"before_{k}")
         scalar = col.scalar
         hits = hits.with_columns(
-            applies=before.is_not_null() & ~_in_lexicon(before).fill_null(True),
-            scalar=before.replace_strict(boosters, booster_values, default=None, return_dtype=pl.Float64))
+            applies=before.is_not_null() & ~col(f"in_lexicon_before_{k}").fill_null(True),
+            scalar=col(f"booster_before_{k}"))
         hits = hits.with_columns(scalar=pl.when(valence < 0).then(scalar * -1).otherwise(scalar))
         hits = hits.with_columns(scalar=_caps(scalar, col(f"caps_before_{k}"), valence).fill_null(0.0))
         if k > 1:
@@ -259,22 +290,22 @@ def _valences(hits: pl.DataFrame) -> pl.DataFrame:
         hits = hits.with_columns(boosted=valence + scalar)
         boosted = col.boosted
         if k == 1:
-            checked = pl.when(_negated(b1)).then(boosted * N_SCALAR).otherwise(boosted)
+            checked = pl.when(col.negated_before_1).then(boosted * N_SCALAR).otherwise(boosted)
         elif k == 2:
             checked = (pl.when((b2 == "never") & b1.is_in(["so", "this"])).then(boosted * 1.25)
                        .when((b2 == "without") & (b1 == "doubt")).then(boosted)
-                       .when(_negated(b2)).then(boosted * N_SCALAR).otherwise(boosted))
+                       .when(col.negated_before_2).then(boosted * N_SCALAR).otherwise(boosted))
         else:
             checked = (pl.when(((b3 == "never") & b2.is_in(["so", "this"])) | b1.is_in(["so", "this"]))
                        .then(boosted * 1.25)
                        .when((b3 == "without") & ((b2 == "doubt") | (b1 == "doubt"))).then(boosted)
-                       .when(_negated(b3)).then(boosted * N_SCALAR).otherwise(boosted))
+                       .when(col.negated_before_3).then(boosted * N_SCALAR).otherwise(boosted))
         hits = hits.with_columns(boosted=checked)
         if k == 3:
             hits = _idioms(hits)
         hits = hits.with_columns(valence=pl.when(col.applies).then(col.boosted).otherwise(valence))
     # _least_check
-    least = (b1 == "least").fill_null(False) & ~_in_lexicon(b1).fill_null(True)
+    least = (b1 == "least").fill_null(False) & ~col.in_lexicon_before_1.fill_null(True)
     hits = hits.with_columns(
         valence=pl.when(least & b2.is_not_null())
         .then(pl.when((b2 != "at") & (b2 != "very")).then(valence * N_SCALAR).otherwise(valence))
@@ -298,7 +329,7 @@ def _idioms(hits: pl.DataFrame) -> pl.DataFrame:
     Every n-gram it looks up holds two neighbouring words of b3, b2, b1, w0, a1 (below), so only
     the rows where two of them are words of those n-grams are looked up (a small share of a batch
     of reviews; looking up all rows took most of the rules' time)."""
-    b3, b2, b1, w0, a1 = (col(name).is_in(_IDIOM_WORDS).fill_null(False)
+    b3, b2, b1, w0, a1 = (col(f"idiom_{name}").fill_null(False)
                           for name in ("before_3", "before_2", "before_1", "lower", "after_1"))
     rows = hits.select((b1 & w0) | (b2 & b1) | (b3 & b2) | (w0 & a1)).to_series().arg_true()
     if rows.is_empty():
@@ -349,12 +380,14 @@ def _sums(docs: pl.DataFrame, tokens: Tokens, nonzero: pl.DataFrame) -> pl.DataF
                             how="semi")["doc"].unique()
     plain = _sums_in_order(nonzero.filter(~col.doc.is_in(tangled.implode())))
     rows = []
-    for doc, but, positions, values in (
-        with_but.filter(col.doc.is_in(tangled.implode()))
-        .group_by("doc", maintain_order=True).agg(col.but.first(), positions=col.i, values=col.valence)
-        .iter_rows()
-    ):
-        _but_check(but, positions, values)
+    # the tangled docs' rows lie together, in token order (as `nonzero` holds them): each doc's are
+    # a slice of the columns' lists
+    tangled_rows = with_but.filter(col.doc.is_in(tangled.implode()))
+    docs_, buts_, positions_, values_ = (tangled_rows[name].to_list() for name in ("doc", "but", "i", "valence"))
+    firsts = (np.flatnonzero(np.diff(tangled_rows["doc"].to_numpy())) + 1).tolist()
+    for start, end in itertools.pairwise([0, *firsts, len(docs_)] if docs_ else []):
+        doc, values = docs_[start], values_[start:end]
+        _but_check(buts_[start], positions_[start:end], values)
         positive = negative = 0.0
         for value in values:
             if value > 0:
@@ -392,8 +425,9 @@ def _sums_in_order(nonzero: pl.DataFrame) -> pl.DataFrame:
                                 "negative": pl.Float64, "count": pl.Int64})
 
 
-def _scores(docs: pl.DataFrame) -> list[Polarity]:
-    """score_valence's arithmetic per text, then Python's round (to 4 and 3 decimals)."""
+def _scores(docs: pl.DataFrame) -> pl.DataFrame:
+    """score_valence's arithmetic per text, then Python's round (to 4 and 3 decimals): columns
+    compound, pos, neu, neg."""
     amplifier = (
         pl.min_horizontal(col.exclamations, 4) * 0.292
         + pl.when(col.questions <= 1).then(0.0)
@@ -419,7 +453,7 @@ def _scores(docs: pl.DataFrame) -> list[Polarity]:
     return pl.DataFrame([
         round_like_python(values[name], digits).zip_with(~empty, pl.Series([0.0]))
         for name, digits in (("compound", 4), ("pos", 3), ("neu", 3), ("neg", 3))
-    ]).rows()
+    ])
 
 
 # x * 10^d, for |x| <= 1 and d <= 4, is within about 1e-12 of its exact value: further than this
@@ -444,15 +478,29 @@ def round_like_python(values: pl.Series, digits: int) -> pl.Series:
     return out.alias(values.name)
 
 
+# up to this many valences, _but_check finds each one as vaderSentiment does (list.index, O(n²) in
+# the worst case but quickest for a review's few dozen); above it, through an index of the values
+_SCANNED_VALENCES = 100
+
+
 def _but_check(bi: int, positions: list[int], values: list[float]) -> None:
-    """vaderSentiment's _but_check, exactly, on the non-zero valences, in O(n log n) not O(n²).
+    """vaderSentiment's _but_check, exactly, on the non-zero valences, in O(n log n) not O(n²)
+    for more than _SCANNED_VALENCES of them.
 
     The original walks the list and, for each value, scales the *first* position holding an equal
     value (`sentiments.index(value)`): by 0.5 before the first "but", by 1.5 after it, not at it.
-    Zeros stay zeros (0 scaled is 0), so only the non-zero valences take part: per value, the sorted
-    indexes (into `values`) that currently hold it, so each lookup is a dict access. A value is
-    never changed before its turn: lookups only reach back.
+    Zeros stay zeros (0 scaled is 0), so only the non-zero valences take part. A value is never
+    changed before its turn: lookups only reach back. For many valences, per value, the sorted
+    indexes (into `values`) that currently hold it, so each lookup is a dict access.
     """
+    if len(values) <= _SCANNED_VALENCES:
+        for sentiment in values:  # as the original: each position's value at its turn
+            j = values.index(sentiment)
+            if positions[j] < bi:
+                values[j] = sentiment * 0.5
+            elif positions[j] > bi:
+                values[j] = sentiment * 1.5
+        return
     holding: defaultdict[float, list[int]] = defaultdict(list)
     for k, value in enumerate(values):
         holding[value].append(k)
