@@ -142,8 +142,11 @@ def run_phase(name: str, *args: str) -> dict:
 # --- the benchmark ---------------------------------------------------------------------------------
 
 
-def parity(project: Path, baseline_out: Path) -> tuple[int, int]:
-    """(reviews compared, reviews whose four whole-text scores differ) between pipeline and baseline."""
+def parity(project: Path, baseline_out: Path) -> tuple[int, int, int]:
+    """(reviews compared, scored reviews whose four whole-text scores differ, reviews left unscored)
+    between pipeline and baseline. The baseline scores every text with VADER; the pipeline leaves
+    unscored the texts it detects as another language or cannot place (label 'unscored', null scores):
+    they are counted apart, not compared."""
     import duckdb
 
     con = duckdb.connect(str(project / "data" / "reports.duckdb"), read_only=True)
@@ -151,10 +154,12 @@ def parity(project: Path, baseline_out: Path) -> tuple[int, int]:
         return con.execute(
             """
             select count(*),
-                   count(*) filter (where r.sentiment_compound is distinct from b.compound
-                                    or r.sentiment_pos is distinct from b.pos
-                                    or r.sentiment_neu is distinct from b.neu
-                                    or r.sentiment_neg is distinct from b.neg)
+                   count(*) filter (where r.sentiment_label is distinct from 'unscored'
+                                    and (r.sentiment_compound is distinct from b.compound
+                                         or r.sentiment_pos is distinct from b.pos
+                                         or r.sentiment_neu is distinct from b.neu
+                                         or r.sentiment_neg is distinct from b.neg)),
+                   count(*) filter (where r.sentiment_label = 'unscored')
             from read_csv(?, types = {'neg': 'double', 'neu': 'double', 'pos': 'double',
                                       'compound': 'double'}) b
             full join reviews r using (review_id)
@@ -214,7 +219,7 @@ def main() -> None:
     print("baseline done", flush=True)
     sliced = project("slice", slice_landing)
     results["pipeline_slice"] = run_phase("pipeline", str(sliced))
-    compared, differing = parity(sliced, work / "baseline")
+    compared, differing, unscored = parity(sliced, work / "baseline")
     command = project("command", slice_landing)
     results["command_slice"] = run_phase("command", str(command))
     results["command_rerun"] = run_phase("command", str(command))  # nothing new: start-up and all
@@ -229,7 +234,7 @@ def main() -> None:
     results["pipeline_1pct"] = run_phase("pipeline", str(full))
     results["duckdb_count"] = run_phase("count", str(full_landing))
 
-    report = summarize(a, results, slice_rows, new_rows, compared, differing)
+    report = summarize(a, results, slice_rows, new_rows, compared, differing, unscored)
     print_table(report)
     out = a.json or HERE / "results" / f"run-{a.rows}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -239,9 +244,13 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     if differing or compared != slice_rows:
         raise SystemExit(f"parity failed: {differing} of {compared} reviews differ from the baseline")
+    # the corpus is English: more than 1% of it unscored means the language detector has gone wrong
+    if unscored * 100 > compared:
+        raise SystemExit(f"parity failed: {unscored} of {compared} English reviews left unscored")
 
 
-def summarize(a, results: dict, slice_rows: int, new_rows: int, compared: int, differing: int) -> dict:
+def summarize(a, results: dict, slice_rows: int, new_rows: int, compared: int, differing: int,
+              unscored: int) -> dict:
     cold = results["pipeline_cold"]["seconds"]["total"]
     base = results["baseline"]["seconds"]["total"]
     piped = results["pipeline_slice"]["seconds"]["total"]
@@ -264,7 +273,7 @@ def summarize(a, results: dict, slice_rows: int, new_rows: int, compared: int, d
         "one_percent_share_of_cold": results["pipeline_1pct"]["seconds"]["total"] / cold,
         "ingest_over_duckdb_count": results["pipeline_cold"]["seconds"]["ingest"]
         / results["duckdb_count"]["seconds"]["total"],
-        "parity": {"compared": compared, "differing": differing},
+        "parity": {"compared": compared, "differing": differing, "unscored": unscored},
     }
 
 
@@ -301,8 +310,9 @@ def print_table(report: dict) -> None:
           f"with {report['new_rows']:,} new reviews (1%): {report['one_percent_share_of_cold']:.1%}")
     print(f"ingest / DuckDB read_csv count: {report['ingest_over_duckdb_count']:.1f}x")
     p = report["parity"]
-    print(f"whole-text scores equal to the baseline's: {p['compared'] - p['differing']:,} of "
-          f"{p['compared']:,} reviews")
+    print(f"whole-text scores equal to the baseline's: {p['compared'] - p['differing'] - p['unscored']:,} "
+          f"of {p['compared']:,} reviews; {p['unscored']:,} left unscored (detected as another language "
+          "or undetermined), not compared")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,10 @@ def test_the_benchmark_runs_and_its_checks_hold(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     phases = report["phases"]
     assert report["rows"] == 400 and report["slice_rows"] == 200 and report["new_rows"] == 4
-    assert report["parity"] == {"compared": 200, "differing": 0}
+    # every review compared; of those scored, none differs; the few the language detector cannot
+    # place as English ("Oh boy!", a cast list) are counted apart, and run.py fails above 1%
+    assert report["parity"]["compared"] == 200 and report["parity"]["differing"] == 0
+    assert 0 <= report["parity"]["unscored"] <= 2
     assert phases["pipeline_slice"]["reviews"] == 200 and phases["pipeline_cold"]["reviews"] == 400
     assert phases["pipeline_cold"]["texts_scored"] == 400  # every text is distinct
     assert phases["pipeline_rerun"]["files_loaded"] == 0 and phases["pipeline_rerun"]["texts_scored"] == 0
