@@ -9,7 +9,8 @@ py3langid's is several times fastText's; three texts in four are settled by step
 1. the sample: the text's first SAMPLE_CHARS characters, lower-cased (the lite model mistakes
    capitalised Spanish for Portuguese and English words for names), line breaks as spaces;
 2. fastText reads the sample's first PREFIX_CHARS characters (cut after a whole word): when its
-   top language has probability SURE or more, that is the text's language;
+   top language has probability SURE or more (PREFIX_SURE_CUT when the sample was cut from a
+   longer text), that is the text's language;
 3. else fastText reads the whole sample: its top language is the text's when its probability is
    SURE or more, or SURE_CUT or more when the sample was cut from a longer text (on review-length
    texts the lite model's top language is right even when it is unsure: see docs/language.md);
@@ -32,7 +33,8 @@ UNDETERMINED = "und"
 SAMPLE_CHARS = 120
 PREFIX_CHARS = 40
 SURE = 0.9
-SURE_CUT = 0.7
+SURE_CUT = 0.5
+PREFIX_SURE_CUT = 0.8
 FLOOR = 0.5
 TOP = 5
 
@@ -82,7 +84,7 @@ def detect_one(text: str) -> Detection:
     model = _fasttext()
     if len(line) > PREFIX_CHARS:
         first = model.predict(prefix(line) + "\n", 1, 0.0, "strict")
-        if first and first[0][0] >= SURE:
+        if first and first[0][0] >= (PREFIX_SURE_CUT if len(text) > SAMPLE_CHARS else SURE):
             language = _code(first[0][1][9:])
             return language, min(first[0][0], 1.0), language
     fast = model.predict(line + "\n", TOP, 0.0, "strict")
