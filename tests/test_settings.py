@@ -164,3 +164,17 @@ def test_any_scale_whose_step_divides_it_into_at_most_1001_points_is_accepted(
     else:
         assert fits
         assert (source.rating_min, source.rating_step) == (float(low), float(step))
+
+
+@pytest.mark.parametrize("given, code", [("es", "es"), ("ES", "es"), (" es-MX ", "es"), ("pt_BR", "pt"),
+                                         ("", None), ("  ", None)])
+def test_a_sources_language_is_read_as_a_review_language_cell_is(given: str, code: str | None) -> None:
+    assert Source(name="s", path="*.csv", language=given).language == code
+
+
+@pytest.mark.parametrize("given", ["Spanish", "spa", "e", "1a", "es MX"])
+def test_a_sources_language_that_is_not_a_code_is_one_clear_error(tmp_path: Path, given: str) -> None:
+    config = tmp_path / "reviewpipe.toml"
+    config.write_text(f'[[sources]]\nname = "s"\npath = "*.csv"\nlanguage = "{given}"\n')
+    with pytest.raises(ReviewpipeError, match=r"is not an ISO 639-1 code: give the two letters"):
+        load_settings(config)

@@ -88,7 +88,7 @@ class Source(BaseModel):
     preset: str | None = None
     # the language every review of the source is written in (ISO 639-1, e.g. "es"): it wins over
     # the detected language, as does a column mapped onto review_language (which wins over this)
-    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    language: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -106,6 +106,23 @@ class Source(BaseModel):
                 f"source name {value!r} must be lowercase letters, digits and _ (e.g. 'imdb_reviews')"
             )
         return value
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language_is_a_code(cls, value: Any) -> Any:
+        # read as a review_language cell is (sql/staging/int_reviews_typed.sql): "ES", "es-MX" and
+        # "pt_BR" are es, es and pt; blank is none (detected)
+        if value is None:
+            return None
+        code = re.sub(r"[-_].*$", "", str(value).strip()).lower()
+        if not code:
+            return None
+        if not re.fullmatch(r"[a-z]{2}", code):
+            raise ValueError(
+                f"language {value!r} is not an ISO 639-1 code: give the two letters (e.g. \"es\", "
+                "\"en\"; a region after - or _ is dropped), or leave it out for the language to be detected"
+            )
+        return code
 
     @field_validator("rating_scale", mode="before")
     @classmethod
