@@ -432,8 +432,11 @@ def edit(path: Path, how: str) -> None:
             f.write(b"tt0,999999\n")
     elif how == "same size, times set back":  # only the change time shows it
         st, data = path.stat(), bytearray(path.read_bytes())
-        at = max(i for i in range(len(data)) if chr(data[i]).isdigit())
-        data[at] = ord("7") if data[at] != ord("7") else ord("8")
+        # a digit, or in a file without one (an export of no rows: its header) a letter
+        at = max(i for i in range(len(data)) if chr(data[i]).isalnum())
+        data[at] = (ord("7") if data[at] != ord("7") else ord("8")) if chr(data[at]).isdigit() else (
+            ord(chr(data[at]).swapcase()) if chr(data[at]).isalpha() and chr(data[at]).swapcase() != chr(data[at])
+            else ord("x"))
         path.write_bytes(bytes(data))
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     elif how == "delete":

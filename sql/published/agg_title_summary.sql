@@ -12,6 +12,10 @@ shape as (
     select * from metric_rating_shape
 ),
 
+trust as (
+    select * from metric_title_trust
+),
+
 final as (
     select
         summary.title_id,
@@ -54,10 +58,17 @@ final as (
         summary.sentence_sentiment_mean,
         summary.first_review_date,
         summary.last_review_date,
-        summary.helpful_only_votes
+        summary.helpful_only_votes,
+        -- the trust tests (agg_trust_tests): the worst verdict, the failing tests, and the mean
+        -- rating without their subsets, beside rating_mean (never replacing it)
+        trust.trust_verdict,
+        trust.failed_tests,
+        trust.adjusted_rating,
+        trust.adjusted_review_count
     from summary
     left join comparable using (title_id)
     left join shape using (title_id)
+    left join trust using (title_id)
 )
 
 select * from final

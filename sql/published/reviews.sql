@@ -41,6 +41,8 @@ final as (
         scored.sentiment_score,
         scored.rating_sentiment_mismatch,
         staged.review_word_count,
+        staged.reviewer_id,
+        staged.verified_purchase,
         staged.file_path,
         staged.row_number
     from staged

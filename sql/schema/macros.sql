@@ -133,6 +133,29 @@ create or replace temp macro thumbs_rating(t) as (
         when 'positive' then 1.0 when 'negative' then 0.0
     end);
 
+-- A verified-purchase flag as sites export it (Amazon's true/false and Y/N, 1/0, yes/no,
+-- verified/unverified, in any case): true or false; null for blank and for any other text (which is
+-- quarantined when not blank).
+create or replace temp macro parse_flag(t) as (
+    case lower(trim(t))
+        when 'true' then true when 'false' then false
+        when 'y' then true when 'n' then false
+        when 'yes' then true when 'no' then false
+        when '1' then true when '0' then false
+        when 't' then true when 'f' then false
+        when 'verified' then true when 'unverified' then false
+    end);
+
+-- Who wrote a review, for the trust tests: the source's reviewer_id, else its author name unless
+-- that is one of `anonymous` (lower-cased names many people share: "a google user", "amazon
+-- customer"); within the source (two sites' ids are not one person). Null: nobody known.
+create or replace temp macro reviewer_key(source, reviewer_id, author, anonymous) as
+    case
+        when reviewer_id is not null then source || chr(31) || 'id' || chr(31) || reviewer_id
+        when author is not null and not list_contains(anonymous, lower(author))
+            then source || chr(31) || 'name' || chr(31) || author
+    end;
+
 -- A number as a reason shows it: 5, not 5.0; 0.5 and 9.6 as written.
 create or replace temp macro number_text(x) as
     case when x = round(x) then x::bigint::varchar else x::varchar end;

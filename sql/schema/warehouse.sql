@@ -22,6 +22,8 @@ create table if not exists raw_reviews (
     helpful_votes varchar,
     total_votes varchar,
     review_language varchar,
+    reviewer_id varchar,
+    verified_purchase varchar,
     failed_fields varchar[],          -- fields whose configured expression raised an error here
     source_order integer not null,    -- the source's position in the configuration, for tie-breaks
     file_modified_at timestamp,       -- the file's mtime at its load: kept for old warehouses, decides nothing
@@ -289,3 +291,6 @@ alter table published_state add column if not exists has_kept_rows boolean;
 -- a review's declared language (issue 24): the source's `language` and the review_language field
 alter table raw_reviews add column if not exists source_language varchar;
 alter table raw_reviews add column if not exists review_language varchar;
+-- who wrote a review and whether the site verified the purchase (issue 25: the trust tests)
+alter table raw_reviews add column if not exists reviewer_id varchar;
+alter table raw_reviews add column if not exists verified_purchase varchar;

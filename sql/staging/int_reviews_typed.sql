@@ -28,6 +28,9 @@ typed as (
         clean_key(review_id) as given_review_id,  -- keys: ends trimmed, inside as given
         clean_key(title_id) as title_id,
         clean_line(author) as author,
+        clean_key(reviewer_id) as reviewer_id,
+        verified_purchase as raw_verified_purchase,
+        parse_flag(verified_purchase) as verified_purchase,
         parse_date(review_date) as review_date,
         parse_rating(rating) as parsed_rating,
         clean_line(review_title) as review_title,
@@ -130,6 +133,11 @@ checked as (
                         'review_language is not an ISO 639-1 code (e.g. es, en); map review_language to a column '
                         || 'of two-letter codes (a region after - or _ is dropped: es-MX is es), or leave it '
                         || 'blank for the language to be detected') end,
+                case when not is_blank(raw_verified_purchase) and verified_purchase is null
+                    then problem('verified_purchase', raw_verified_purchase,
+                        'verified_purchase is not a yes/no flag (true / false, Y / N, 1 / 0, yes / no, '
+                        || 'verified / unverified, in any case); map verified_purchase to such a column, or '
+                        || 'leave it unmapped') end,
                 case when not is_holdable_date(review_date)
                     then problem('review_date', raw_review_date, date_out_of_range('review_date')) end
             ], lambda p: p is not null)) as problems
@@ -138,7 +146,7 @@ checked as (
 
 select
     * exclude (raw_title_id, raw_review_date, raw_rating, raw_helpful_votes, raw_total_votes, parsed_rating,
-               raw_review_language)
+               raw_review_language, raw_verified_purchase)
         replace (count_value(helpful_votes) as helpful_votes, count_value(total_votes) as total_votes,
                  -- a point of the scale as the decimal it is (9.6, not 0 + 96 × 0.1), as metrics lists them
                  round(rating, 3) as rating),

@@ -58,6 +58,8 @@ final as (
         checked.text_hash,
         checked.review_word_count,
         checked.declared_language,
+        checked.reviewer_id,
+        checked.verified_purchase,
         case when ranked.occurrence > 1
             then [problem('review_id', checked.review_id,
                           'duplicate of the review in ' || ranked.first_file || ' row ' || ranked.first_row)]

@@ -26,7 +26,9 @@ final as (
         row_number,
         text_hash,  -- key of the sentiment cache; null when there is no text
         review_word_count,
-        declared_language  -- the language the source states (its `language` or review_language column)
+        declared_language,  -- the language the source states (its `language` or review_language column)
+        reviewer_id,
+        verified_purchase
     from typed
     where staged
 )

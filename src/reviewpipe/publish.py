@@ -68,6 +68,10 @@ METRIC_FRAMES = (
     "metric_helpfulness",
     "metric_monthly_trends",
     "metric_title_languages",
+    # the trust tests' frames (reviewpipe.trust), always of the whole warehouse
+    "metric_trust_tests",
+    "metric_trust_flagged",
+    "metric_title_trust",
 )
 
 

@@ -140,6 +140,11 @@ REVIEWS = Table(
         Column("rating_sentiment_mismatch", "True when a rating in the top 30% of the scale "
                "comes with sentiment_score <= -0.5, or one in the bottom 40% with >= 0.5."),
         Column("review_word_count", "Words in review_text."),
+        _field("reviewer_id", "The reviewer's account id as the source gives it (Yelp user_id, "
+               "Amazon reviewerID); null when the source maps none. The trust tests tell reviewers "
+               "apart by it, else by author ([trust] anonymous_names are nobody's)."),
+        _field("verified_purchase", "True when the site marks the review a verified purchase "
+               "(true/false, Y/N, 1/0, yes/no in any case); null when the source gives no flag."),
         Column("file_path", "The file the review was loaded from."),
         Column("row_number", "Its record number in that file (1 = first data row)."),
     ),
@@ -220,6 +225,16 @@ AGG_TITLE_SUMMARY = Table(
         Column("helpful_only_votes", "Sum of the helpful votes of the reviews whose source gives "
                "no total (kept out of helpful_votes, so helpful_votes / total_votes stays a "
                "share); null when there are none."),
+        Column("trust_verdict", "The worst verdict of the title's trust tests (agg_trust_tests): "
+               "fail, warn or pass; null when the title has too few rated reviews to test "
+               "([trust] min_title_reviews)."),
+        Column("failed_tests", "The trust tests the title fails, comma-separated in "
+               "agg_trust_tests' order; null when none fails."),
+        Column("adjusted_rating", "Mean rating of the title's rated reviews outside every failing "
+               "test's subset, beside rating_mean (never replacing it); equal to rating_mean when no "
+               "test fails; null when every rated review is in a failing subset or the title is "
+               "not tested."),
+        Column("adjusted_review_count", "The rated reviews adjusted_rating keeps."),
     ),
     key=("title_id",),
 )
@@ -379,6 +394,62 @@ AGG_MONTHLY_TRENDS = Table(
     key=("title_id", "month"),
 )
 
+AGG_TRUST_TESTS = Table(
+    "agg_trust_tests",
+    "Can the ratings be trusted: per title and trust test (README, \"Trust tests\"), the subset of "
+    "its reviews the test picks, whether that subset is unusually large for the title against its "
+    "sources' share (one-sided exact binomial test), whether it rates the title differently from "
+    "the rest (Welch's t-test), both p-values corrected over every title and test of the run "
+    "(Benjamini-Hochberg), and the verdict. Titles with at least [trust] min_title_reviews rated "
+    "reviews; a test whose inputs the title's sources lack (no reviewer ids, no verified flag, no "
+    "texts) has no row.",
+    columns=(
+        Column("title_id", "Title key."),
+        Column("test", "one_review_accounts, single_day_reviewers, burst, copied_text, "
+               "repeated_phrases, incentivized, unverified or rating_deviation."),
+        Column("tested_reviews", "The title's rated reviews the test can see (e.g. those with a "
+               "reviewer for the reviewer tests): n."),
+        Column("subset_reviews", "Of those, the reviews the test picks: x."),
+        Column("subset_share", "x / n."),
+        Column("baseline_share", "The share the test picks among the other titles' reviews of the "
+               "title's sources (each review weighted by its source's share)."),
+        Column("share_p_value", "P(X >= x) for X ~ Binomial(n, baseline_share), corrected "
+               "(Benjamini-Hochberg over all rows); 1 when x is 0."),
+        Column("subset_rating_mean", "Mean rating of the subset; null when it is empty."),
+        Column("rest_rating_mean", "Mean rating of the title's other tested reviews; null when "
+               "there are none."),
+        Column("rating_difference", "subset_rating_mean - rest_rating_mean, on the title's "
+               "scale."),
+        Column("rating_t", "Welch's t of the subset's ratings against the rest's; null with "
+               "fewer than 2 reviews on either side."),
+        Column("rating_p_value", "Two-sided p-value of rating_t (Welch-Satterthwaite degrees of "
+               "freedom), corrected (Benjamini-Hochberg over all rows); null with rating_t."),
+        Column("verdict", "fail: the subset is unusually large (share_p_value < [trust] alpha, "
+               "subset_share >= min_share_ratio x baseline_share, subset_reviews >= "
+               "min_subset_reviews) and rates the title differently (rating_p_value < alpha, "
+               "|rating_difference| >= min_rating_effect of the scale's span); warn: one of the "
+               "two; pass: neither."),
+        Column("parameters", "The parameters the test ran with, as key=value pairs."),
+    ),
+    key=("title_id", "test"),
+    stored_order="title_id, test",
+)
+
+AGG_TRUST_FLAGGED_REVIEWS = Table(
+    "agg_trust_flagged_reviews",
+    "The reviews in a failing trust test's subset (agg_trust_tests' verdict fail): one row per "
+    "review and test, with what the test saw. adjusted_rating leaves these reviews out.",
+    columns=(
+        Column("review_id", "The review (see reviews)."),
+        Column("title_id", "Title key."),
+        Column("test", "The failing test whose subset holds the review."),
+        Column("detail", "What put the review in the subset, in words (e.g. \"one of 41 reviews "
+               "of 2024-03-05\", \"near-copy of a review by another reviewer\")."),
+    ),
+    key=("review_id", "test"),
+    stored_order="title_id, review_id, test",
+)
+
 QUARANTINE = Table(
     "quarantine",
     "Rows, reader-rejected lines and unreadable files that were not loaded, with the reason.",
@@ -431,6 +502,8 @@ TABLES: tuple[Table, ...] = (
     AGG_RATING_SENTIMENT_MISMATCHES,
     AGG_HELPFULNESS,
     AGG_MONTHLY_TRENDS,
+    AGG_TRUST_TESTS,
+    AGG_TRUST_FLAGGED_REVIEWS,
     QUARANTINE,
     LOAD_LOG,
 )

@@ -255,6 +255,81 @@ class MetricsSettings(BaseModel):
     polarized_end_share: float = Field(default=0.2, gt=0, lt=0.5)
 
 
+# Disclosures of a review written for something in return (the incentivized test): lower-case
+# regular expressions, any of which in a review's text puts it in the subset. Edit [trust]
+# disclosure_patterns to change them; the list is in the README ("Trust tests").
+DISCLOSURE_PATTERNS = (
+    r"\b(received|got|given|was given|were given|was sent|sent me)\b[^.!?]{0,40}\b(for free|free of charge|at no (cost|charge)|free sample|complimentary)",
+    r"\bin exchange for (my|an|a) (honest|unbiased|fair|truthful|impartial)",
+    r"\b(at a|for a) (discount|discounted price|reduced price)\b[^.!?]{0,40}\b(review|honest|unbiased)",
+    r"\b(discount|discounted|free)\b[^.!?]{0,30}\bin (exchange|return) for\b",
+    r"\bprovided (to me )?(by|from) the (seller|manufacturer|company|vendor|brand)\b",
+    r"\b(the seller|the manufacturer|the company|the vendor) (sent|provided|gave) me\b",
+    r"\bfor (my|an) (honest|unbiased) (review|opinion|feedback)\b",
+)
+# Author names many people share, which tell nobody apart (lower case): reviews under them count as
+# by unknown reviewers in the reviewer tests, unless the source maps a reviewer_id.
+ANONYMOUS_NAMES = (
+    "a google user", "amazon customer", "kindle customer", "anonymous", "anon", "guest", "user",
+    "customer", "a customer", "an amazon customer", "verified buyer", "verified purchaser",
+    "deleted user", "[deleted]", "steam user",
+)
+
+
+class TrustSettings(BaseModel):
+    """The trust tests (reviewpipe.trust; README, "Trust tests"): which reviews each picks, and when a
+    subset fails."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # False-discovery rate: each of a row's two p-values, Benjamini-Hochberg-corrected over every
+    # title and test of the run, must be below it
+    alpha: float = Field(default=0.01, gt=0, lt=1)
+    # a title with fewer rated reviews is not tested
+    min_title_reviews: int = Field(default=10, ge=4)
+    # a subset fails only with at least this many reviews, at least min_share_ratio times the share
+    # the test picks elsewhere, and a mean rating at least min_rating_effect of the scale's span
+    # (K - L) away from the rest's
+    min_subset_reviews: int = Field(default=5, ge=2)
+    min_share_ratio: float = Field(default=2.0, ge=1)
+    min_rating_effect: float = Field(default=0.1, ge=0, le=1)
+    # burst: a day with at least burst_min_reviews reviews of the title, which its own daily rate
+    # (reviews / days from its first to its last review) makes less likely than burst_p (Poisson)
+    burst_min_reviews: int = Field(default=5, ge=2)
+    burst_p: float = Field(default=1e-6, gt=0, lt=1)
+    # copied_text: texts of at least copy_min_words words whose word-shingle Jaccard similarity
+    # (MinHash estimate) is at least copy_similarity, written by different reviewers
+    copy_similarity: float = Field(default=0.8, gt=0, le=1)
+    copy_min_words: int = Field(default=8, ge=1)
+    # repeated_phrases: phrases of phrase_words words shared by at least phrase_min_reviews reviews
+    # of a title, which the corpus's frequency of the phrase makes less likely than phrase_p
+    phrase_words: int = Field(default=4, ge=3)
+    phrase_min_reviews: int = Field(default=5, ge=2)
+    phrase_p: float = Field(default=1e-6, gt=0, lt=1)
+    # rating_deviation: reviewers with at least deviation_min_reviews rated reviews whose mean
+    # signed distance from each title's consensus (the other reviewers' mean) is at least
+    # deviation_threshold of the scale's span
+    deviation_min_reviews: int = Field(default=5, ge=2)
+    deviation_threshold: float = Field(default=0.3, gt=0, le=1)
+    disclosure_patterns: list[str] = Field(default_factory=lambda: list(DISCLOSURE_PATTERNS))
+    anonymous_names: list[str] = Field(default_factory=lambda: list(ANONYMOUS_NAMES))
+
+    @field_validator("disclosure_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise ValueError(f"[trust] disclosure_patterns: {pattern!r} is not a regular expression: {e}")
+        return value
+
+    @field_validator("anonymous_names")
+    @classmethod
+    def _lower_case(cls, value: list[str]) -> list[str]:
+        return [name.strip().lower() for name in value]
+
+
 class ExportSettings(BaseModel):
     """How published tables are handed out as files."""
 
@@ -359,6 +434,7 @@ class Settings(BaseSettings):
     sql: SqlSettings = Field(default_factory=SqlSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    trust: TrustSettings = Field(default_factory=TrustSettings)
     # a run that finds the warehouse locked by another process waits this long, then fails
     lock_wait_seconds: float = Field(default=30.0, ge=0)
     # DuckDB's memory cap for a run's warehouse connections (DuckDB's own default is 80% of RAM,

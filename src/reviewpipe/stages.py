@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from reviewpipe import hooks, metrics, publish, sentiment, state
+from reviewpipe import hooks, metrics, publish, sentiment, state, trust
 from reviewpipe.ingest import (
     FileLoad,
     IngestReport,
@@ -329,6 +329,9 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
     frames["metric_reviews"] = _with_languages(frames["metric_reviews"], reviews)
     with warehouse(settings) as con:  # the rows a delta run keeps, live once this run goes live
         state.keep_metric_rows(con, reviews, frames)
+        # the trust tests, over the whole warehouse whichever titles changed (a reviewer's second
+        # review or a copy elsewhere changes another title's test); their text signatures are kept
+        frames.update(trust.trust_frames(con, settings))
     return frames
 
 

@@ -55,7 +55,7 @@ def inputs_state(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
 def publish_basis(settings: Settings) -> str:
     """A hash of how data becomes outputs: the settings that shape them and this code and SQL."""
     digest = hashlib.sha256(settings.model_dump_json(
-        include={"sources", "sentiment", "metrics", "exports", "paths", "report"}).encode())
+        include={"sources", "sentiment", "metrics", "exports", "paths", "report", "trust"}).encode())
     digest.update(_code_hash().encode())
     return digest.hexdigest()
 
