@@ -15,7 +15,7 @@ from conftest import write
 from reviewpipe import pipeline
 from reviewpipe.runlog import warehouse
 from reviewpipe.settings import Paths, Settings, Source
-from reviewpipe.trust import TEST_NAMES, subsets
+from reviewpipe.trust import TEST_NAMES, TESTS, subsets
 
 HEADER = "review_id,title_id,reviewer_id,review_date,rating,verified,review_text\n"
 COLUMNS = {"review_id": "review_id", "title_id": "title_id", "reviewer_id": "reviewer_id",
@@ -89,8 +89,9 @@ def runs(tmp_path_factory) -> dict[str, Any]:
     out["t00_summary_before"] = _rows(planted, "select adjusted_rating, adjusted_review_count, failed_tests "
                                                "from agg_title_summary where title_id = 't00'")
     with warehouse(planted) as con:
-        subsets.create_trust_reviews(con, planted)
-        out["members"] = subsets.subset_members(con, planted)
+        subsets.create_trust_reviews(con, planted, [t.tested for t in TESTS])
+        subsets.create_members(con, planted, TEST_NAMES)
+        out["members"] = subsets.members_frame(con, TEST_NAMES)
     write(folder / "later.csv", HEADER + "camp0-again,t05,camp0,2022-01-01,4,Y,a later review\n")
     pipeline.run(planted)
     out["flagged_after"] = _rows(planted, "select review_id, test from agg_trust_flagged_reviews")
