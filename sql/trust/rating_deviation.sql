@@ -27,6 +27,7 @@ own as (
 distances as (
     select
         candidates.reviewer_no,
+        candidates.review_id,
         -- in units of the span: comparable across scales
         (candidates.rating_units - (titles.units - own.units) / (titles.n - own.n)) / 1000.0
             / candidates.rating_span as distance
@@ -37,11 +38,12 @@ distances as (
 ),
 
 reviewers as (
-    select reviewer_no, count(*) as measured, avg(distance) as mean_distance
+    -- averaged in review order: the same bits in every run, whatever order threads add in
+    select reviewer_no, count(*) as measured, avg(distance order by review_id) as mean_distance
     from distances
     group by reviewer_no
     having count(*) >= $deviation_min_reviews
-        and abs(avg(distance)) >= $deviation_threshold
+        and abs(avg(distance order by review_id)) >= $deviation_threshold
 ),
 
 final as (

@@ -62,8 +62,9 @@ baseline as (
     select
         by_source.title_id,
         by_source.test_index,
-        sum(by_source.n * (source_totals.x - by_source.x) / (source_totals.n - by_source.n))
-            filter (where source_totals.n > by_source.n)
+        -- summed in source order: the same bits in every run, whatever order threads add in
+        sum(by_source.n * (source_totals.x - by_source.x) / (source_totals.n - by_source.n)
+            order by by_source.source) filter (where source_totals.n > by_source.n)
             / sum(by_source.n) filter (where source_totals.n > by_source.n) as baseline_share
     from by_source
     join source_totals using (test_index, source)
