@@ -14,6 +14,7 @@ from conftest import write
 from polars.testing import assert_frame_equal
 
 from reviewpipe import pipeline
+from reviewpipe.publish import CheckFailed, run_checks
 from reviewpipe.runlog import warehouse
 from reviewpipe.settings import Paths, Settings, Source
 from reviewpipe.trust import TEST_NAMES, TESTS, subsets, trust_frames
@@ -193,3 +194,26 @@ def test_the_frames_are_the_same_every_time(runs) -> None:
     # sorted as published: by title, then in TESTS' order
     tests = first["metric_trust_tests"]
     assert tests.rows() == sorted(tests.rows(), key=lambda r: (r[0], TEST_NAMES.index(r[1])))
+
+
+@pytest.mark.parametrize(("change", "check"), [
+    # a verdict its figures do not bear out
+    ("update agg_trust_tests set verdict = 'fail' where verdict = 'pass' and rowid = "
+     "(select min(rowid) from agg_trust_tests where verdict = 'pass')", "agg_trust_tests_bounds"),
+    ("update agg_trust_tests set verdict = 'pass' where verdict = 'fail'; "
+     "delete from agg_trust_flagged_reviews", "agg_trust_tests_bounds"),
+    ("update agg_trust_tests set subset_reviews = tested_reviews + 1", "agg_trust_tests_bounds"),
+    # a flagged review of a test its title passes
+    ("update agg_trust_tests set verdict = 'warn', share_p_value = 1 where verdict = 'fail'",
+     "agg_trust_flagged_reviews_bounds"),
+    ("update agg_title_summary set adjusted_rating = rating_mean + 0.5 where failed_tests is null "
+     "and trust_verdict is not null", "agg_trust_title_verdicts"),
+])
+def test_the_trust_checks_find_what_they_check(runs, tmp_path: Path, change: str, check: str) -> None:
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(runs["planted"].published_path.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        run_checks(con)
+        con.execute(change)
+        with pytest.raises(CheckFailed, match=f"data check {check} failed"):
+            run_checks(con)
