@@ -20,9 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import polars as pl
 
-from reviewpipe.settings import Settings
+from reviewpipe.metrics.units import mean_from_units
+from reviewpipe.settings import RATING_UNIT, Settings
+from reviewpipe.trust import stats, subsets, texts
+from reviewpipe.warehouse import read_model
 
 
 @dataclass(frozen=True)
@@ -35,8 +39,9 @@ class Test:
     picks: str
 
 
-# In agg_trust_tests' order. `trust_reviews` (subsets.TRUST_REVIEWS) has reviewer (the reviewer_key:
-# null = unknown), review_date, rating, has_text, verified_purchase.
+# In agg_trust_tests' order. `trust_reviews` (sql/trust/trust_reviews.sql, made by
+# subsets.create_trust_reviews) has reviewer (the reviewer_key: null = unknown), review_date, rating,
+# has_text, verified_purchase.
 TESTS: tuple[Test, ...] = (
     Test("one_review_accounts", "reviewer is not null",
          "reviews by reviewers with no other review in the warehouse"),
@@ -80,12 +85,151 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
     per tested title and test, TESTS_SCHEMA), metric_trust_flagged (the reviews of failing subsets,
     FLAGGED_SCHEMA) and metric_title_trust (per tested title: worst verdict, failing tests, adjusted
     rating, TITLE_TRUST_SCHEMA). Updates the kept text signatures with the texts new since."""
+    subsets.create_trust_reviews(con, settings, [t.tested for t in TESTS])
+    subsets.create_members(con, settings, TEST_NAMES)
+    texts.update_signatures(con, settings)
+    subsets.add_members(con, texts.text_members(con, settings), TEST_NAMES)
+    counts = con.sql(read_model("trust/trust_title_tests.sql"),
+                     params={"min_title_reviews": settings.trust.min_title_reviews,
+                             "test_count": len(TESTS)}).pl()
+    tests = title_tests(counts, settings)
+    failing = tests.filter(pl.col("verdict") == "fail").select(
+        "title_id", test_index=pl.col("test").replace_strict(
+            {t: i for i, t in enumerate(TEST_NAMES)}, return_dtype=pl.Int32))
+    con.register("trust_failing", failing)
+    try:
+        # a failing test's subset: the reviews it can see (rated or not) that it picks
+        con.execute(
+            """
+            create or replace temp table trust_flagged as
+            select members.row_id, members.test_index, min(members.detail) as detail
+            from trust_members as members
+            join trust_reviews as reviews using (row_id)
+            join trust_failing as failing
+                on failing.title_id = reviews.title_id and failing.test_index = members.test_index
+            where (reviews.tested_mask >> members.test_index) & 1 = 1
+            group by members.row_id, members.test_index
+            """
+        )
+    finally:
+        con.unregister("trust_failing")
+    flagged = con.sql(
+        "select reviews.review_id, reviews.title_id, flagged.test_index, flagged.detail "
+        "from trust_flagged as flagged join trust_reviews as reviews using (row_id)"
+    ).pl().select(
+        "review_id", "title_id",
+        pl.col("test_index").replace_strict(dict(enumerate(TEST_NAMES)), return_dtype=pl.String).alias("test"),
+        "detail",
+    )
+    kept = con.sql(
+        """
+        select title_id, count(*) as adjusted_review_count, sum(rating_units)::bigint as rating_units
+        from trust_reviews
+        anti join (select distinct row_id from trust_flagged) using (row_id)
+        where rating_units is not null
+        group by title_id
+        """
+    ).pl()
     return {
-        "metric_trust_tests": pl.DataFrame(schema=TESTS_SCHEMA),
-        "metric_trust_flagged": pl.DataFrame(schema=FLAGGED_SCHEMA),
-        "metric_title_trust": pl.DataFrame(schema=TITLE_TRUST_SCHEMA),
+        "metric_trust_tests": tests,
+        "metric_trust_flagged": flagged.cast(FLAGGED_SCHEMA).select(list(FLAGGED_SCHEMA))
+        .sort("title_id", "review_id", "test"),
+        "metric_title_trust": title_trust(tests, kept),
     }
 
 
+def parameters_by_test(settings: Settings) -> dict[str, str]:
+    """Per test, the parameters it runs with as agg_trust_tests.parameters shows them
+    ("alpha=0.01;min_title_reviews=10;...")."""
+    trust = settings.trust
+    common = ("alpha", "min_title_reviews", "min_subset_reviews", "min_share_ratio", "min_rating_effect")
+    own = {
+        "burst": ("burst_min_reviews", "burst_p"),
+        "copied_text": ("copy_similarity", "copy_min_words"),
+        "repeated_phrases": ("phrase_words", "phrase_min_reviews", "phrase_p"),
+        "rating_deviation": ("deviation_min_reviews", "deviation_threshold"),
+    }
+    return {t.name: ";".join(f"{key}={_number(getattr(trust, key))}" for key in (*common, *own.get(t.name, ())))
+            for t in TESTS}
+
+
+def _number(value: float) -> str:
+    """value as short as reads back to the same double (2, 0.01, 1e-06): the data check
+    agg_trust_tests_bounds reads the parameters back."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
+
+
+def title_tests(counts: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """agg_trust_tests' rows (TESTS_SCHEMA) from trust_title_tests.sql's counts and sums: the means,
+    both questions' statistics, their Benjamini-Hochberg correction over every row, the verdicts;
+    sorted by title and TESTS order."""
+    trust = settings.trust
+    n, x = counts["tested_reviews"].to_numpy().astype(float), counts["subset_reviews"].to_numpy().astype(float)
+    rest = n - x
+    s1 = counts["subset_units"].to_numpy().astype(float)
+    r1 = counts["rest_units"].to_numpy().astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # means as metrics makes rating_mean: the exact sum in units over the count, times the unit
+        subset_mean = np.where(x > 0, s1 / x * RATING_UNIT, np.nan)
+        rest_mean = np.where(rest > 0, r1 / rest * RATING_UNIT, np.nan)
+        subset_var = counts["subset_spread"].to_numpy() / (x * (x - 1)) * RATING_UNIT**2
+        rest_var = counts["rest_spread"].to_numpy() / (rest * (rest - 1)) * RATING_UNIT**2
+    baseline = counts["baseline_share"].to_numpy().astype(float)
+    t, rating_p = stats.welch_t(x, subset_mean, subset_var, rest, rest_mean, rest_var)
+    share_p = stats.benjamini_hochberg(stats.binomial_tail(x, n, baseline))
+    rating_p = stats.benjamini_hochberg(rating_p)
+    share = x / n
+    diff = subset_mean - rest_mean
+    verdict = stats.verdicts(
+        share_p, share, baseline, x, rating_p, diff, counts["rating_span"].to_numpy().astype(float),
+        alpha=trust.alpha, min_share_ratio=trust.min_share_ratio,
+        min_subset_reviews=trust.min_subset_reviews, min_rating_effect=trust.min_rating_effect)
+    order = {name: i for i, name in enumerate(TEST_NAMES)}
+    parameters = parameters_by_test(settings)
+    return (
+        pl.DataFrame({
+            "title_id": counts["title_id"],
+            "test": counts["test_index"].replace_strict(dict(enumerate(TEST_NAMES)), return_dtype=pl.String),
+            "tested_reviews": counts["tested_reviews"], "subset_reviews": counts["subset_reviews"],
+            "subset_share": share, "baseline_share": baseline, "share_p_value": share_p,
+            "subset_rating_mean": subset_mean, "rest_rating_mean": rest_mean, "rating_difference": diff,
+            "rating_t": t, "rating_p_value": rating_p, "verdict": verdict,
+        }, nan_to_null=True)
+        .with_columns(parameters=pl.col("test").replace_strict(parameters, return_dtype=pl.String))
+        .cast(TESTS_SCHEMA)
+        .select(list(TESTS_SCHEMA))
+        .sort("title_id", pl.col("test").replace_strict(order, return_dtype=pl.Int32))
+    )
+
+
+def title_trust(tests: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
+    """Per title with a row in `tests`: its worst verdict, its failing tests (TESTS order,
+    comma-separated; null when none) and the mean rating of its rated reviews in no failing subset
+    (`kept`: title_id, adjusted_review_count, rating_units), made as metrics makes rating_mean
+    (TITLE_TRUST_SCHEMA), sorted by title."""
+    rank = {"pass": 0, "warn": 1, "fail": 2}
+    worst = (
+        tests.group_by("title_id")
+        .agg(
+            pl.col("verdict").replace_strict(rank, return_dtype=pl.Int8).max().alias("_worst"),
+            # `tests` is in TESTS order within a title, and Polars keeps the rows' order within a group
+            pl.col("test").filter(pl.col("verdict") == "fail").str.join(",").alias("failed_tests"),
+        )
+        .with_columns(
+            trust_verdict=pl.col("_worst").replace_strict({v: k for k, v in rank.items()}, return_dtype=pl.String),
+            failed_tests=pl.when(pl.col("failed_tests") != "").then(pl.col("failed_tests")),
+        )
+    )
+    return (
+        worst.join(kept, on="title_id", how="left")
+        .with_columns(adjusted_review_count=pl.col("adjusted_review_count").fill_null(0))
+        .with_columns(adjusted_rating=mean_from_units("rating_units", "adjusted_review_count", RATING_UNIT))
+        .cast(TITLE_TRUST_SCHEMA)
+        .select(list(TITLE_TRUST_SCHEMA))
+        .sort("title_id")
+    )
+
+
 __all__ = ["FLAGGED_SCHEMA", "TESTS", "TESTS_SCHEMA", "TEST_NAMES", "TITLE_TRUST_SCHEMA", "TRUST_FRAMES",
-           "Test", "trust_frames"]
+           "Test", "parameters_by_test", "title_tests", "title_trust", "trust_frames"]
