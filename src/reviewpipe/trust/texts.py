@@ -484,8 +484,9 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     words = _phrase_words(con, holders.select("text_hash", "phrase"), trust.phrase_words)
     return holders.join(words, on="phrase", how="left").select(
         "review_id", test=pl.lit("repeated_phrases"),
-        detail=pl.format("shares \"{}\" with {} reviewers of the title", pl.col("words"),
-                         pl.col("reviewers") - 1),
+        detail=pl.format("shares \"{}\" with {} other reviewer{} of the title", pl.col("words"),
+                         pl.col("reviewers") - 1,
+                         pl.when(pl.col("reviewers") == 2).then(pl.lit("")).otherwise(pl.lit("s"))),
     ).cast(MEMBERS_SCHEMA)
 
 
