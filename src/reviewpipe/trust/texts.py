@@ -38,7 +38,7 @@ SEED = 42
 # bucket of n texts gives at most n * STAR_TEXTS candidate pairs, not n^2 / 2 (a text of a campaign
 # of any size is still paired with copies of it). Candidates are verified BATCH_PAIRS at a time.
 STAR_TEXTS = 50
-BATCH_PAIRS = 200_000
+BATCH_PAIRS = 50_000
 # Phrases kept per text: those whose hash is 0 modulo PHRASE_SAMPLE, so a phrase is kept in every
 # text or in none and its counts stay exact; a campaign template's phrases are found unless none of
 # its phrases is sampled (7/8 ** phrases: 3% for 25 phrases; bench/README.md measures it).
@@ -177,23 +177,28 @@ def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
     shingles = (
         ngram_hashes(text_words(texts.lazy().select("i", "review_text")), SHINGLE_WORDS)
         .select("i", "g").unique()
-        .join(texts.lazy().select("i", "text_hash"), on="i")
-        .select("text_hash", "g")
         .collect()
     )
-    sizes = shingles.group_by("text_hash").len()
+    sizes = shingles.group_by("i").agg(size=pl.len())
+    ids = texts.select("text_hash", "i")
+    numbered = (
+        pairs.join(ids, on="text_hash", how="left")
+        .join(ids.rename({"text_hash": "copy_hash", "i": "j"}), on="copy_hash", how="left")
+    )
     shared = (
-        pairs.join(shingles, on="text_hash")
-        .join(shingles.rename({"text_hash": "copy_hash"}), on=["copy_hash", "g"])
-        .group_by("text_hash", "copy_hash").len("shared")
+        numbered.select("i", "j")
+        .join(shingles, on="i")
+        .join(shingles.rename({"i": "j"}), on=["j", "g"])
+        .group_by("i", "j").agg(shared=pl.len())
     )
     return (
-        pairs.join(shared, on=["text_hash", "copy_hash"], how="left")
-        .join(sizes.rename({"len": "a"}), on="text_hash", how="left")
-        .join(sizes.rename({"text_hash": "copy_hash", "len": "b"}), on="copy_hash", how="left")
-        .with_columns(similarity=(pl.col("shared").fill_null(0)
-                                  / (pl.col("a") + pl.col("b") - pl.col("shared").fill_null(0))).fill_nan(0.0)
-                      .fill_null(0.0))
+        numbered.join(shared, on=["i", "j"], how="left")
+        .join(sizes, on="i", how="left")
+        .join(sizes.rename({"i": "j", "size": "copy_size"}), on="j", how="left")
+        .with_columns(pl.col("shared", "size", "copy_size").fill_null(0))
+        .with_columns(similarity=pl.when(pl.col("size") + pl.col("copy_size") > 0)
+                      .then(pl.col("shared") / (pl.col("size") + pl.col("copy_size") - pl.col("shared")))
+                      .otherwise(0.0))
         .select("text_hash", "copy_hash", "similarity")
     )
 
