@@ -514,10 +514,15 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     con.register("_unlikely", unlikely.select("title_id", "phrase", "reviewers", "p"))
     try:
         holders = con.sql("""
+            with holding as (  -- the texts holding an unlikely phrase, found from the phrases
+                select p.text_hash, p.phrase
+                from text_phrases as p
+                where p.phrase in (select phrase from _unlikely)
+            )
             select r.review_id, r.text_hash, u.phrase, u.reviewers, u.p
-            from _text_reviews as r
-            join text_phrases as p using (text_hash)
-            join _unlikely as u on u.title_id = r.title_id and u.phrase = p.phrase
+            from holding as h
+            join _text_reviews as r using (text_hash)
+            join _unlikely as u on u.title_id = r.title_id and u.phrase = h.phrase
             qualify row_number() over (partition by r.review_id order by u.p, u.phrase) = 1
         """).pl()
     finally:
