@@ -291,6 +291,9 @@ def test_a_second_run_computes_the_new_texts_signatures_alone(tmp_path: Path) ->
     pipeline.run(settings)
     with open_warehouse(settings.paths.warehouse) as con:
         assert texts.update_signatures(con, settings) == 4
+        texts.text_members(con, settings)
+        states = dict(con.execute("select title_id, fingerprint from text_title_state").fetchall())
+        assert set(states) == {"t1"}
         # a mark on a kept row: a run that recomputed it would lose it
         con.execute("update text_signatures set disclosure = 'mark' where text_hash = (select min(text_hash) from text_signatures)")
         assert texts.update_signatures(con, settings) == 0
@@ -308,6 +311,12 @@ def test_a_second_run_computes_the_new_texts_signatures_alone(tmp_path: Path) ->
         assert con.execute("select count(*) from text_copy_pairs where text_hash = ?", [new_hash]).fetchone()[0] == 4
         pairs = con.execute("select count(*), count(distinct (text_hash, copy_hash)) from text_copy_pairs").fetchone()
         assert pairs[0] == pairs[1] == 2 * 10  # 5 templated texts: 10 pairs
+        # t1's reviews did not change: its kept phrase counts are not made again; t2's are new
+        con.execute("update text_title_phrases set reviewers = reviewers + 100 where title_id = 't1'")
+        texts.text_members(con, settings)
+        after = dict(con.execute("select title_id, fingerprint from text_title_state").fetchall())
+        assert after["t1"] == states["t1"] and set(after) == {"t1", "t2"}
+        assert con.execute("select min(reviewers) from text_title_phrases where title_id = 't1'").fetchone()[0] > 100
 
 
 def test_an_edited_disclosure_list_redoes_that_column_alone(tmp_path: Path) -> None:
