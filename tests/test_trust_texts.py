@@ -311,6 +311,11 @@ def test_a_second_run_computes_the_new_texts_signatures_alone(tmp_path: Path) ->
         assert con.execute("select count(*) from text_copy_pairs where text_hash = ?", [new_hash]).fetchone()[0] == 4
         pairs = con.execute("select count(*), count(distinct (text_hash, copy_hash)) from text_copy_pairs").fetchone()
         assert pairs[0] == pairs[1] == 2 * 10  # 5 templated texts: 10 pairs
+        # a run stopped after keeping signatures, before pairing them: the next run pairs them
+        con.execute("delete from text_copy_pairs where text_hash = ? or copy_hash = ?", [new_hash, new_hash])
+        con.execute("update text_signatures set is_paired = false where text_hash = ?", [new_hash])
+        assert texts.update_signatures(con, settings) == 0
+        assert con.execute("select count(*) from text_copy_pairs").fetchone()[0] == 2 * 10
         # t1's reviews did not change: its kept phrase counts are not made again; t2's are new
         con.execute("update text_title_phrases set reviewers = reviewers + 100 where title_id = 't1'")
         texts.text_members(con, settings)

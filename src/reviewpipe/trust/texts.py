@@ -22,7 +22,7 @@ import rensa
 from scipy.stats import poisson
 
 from reviewpipe.settings import Settings
-from reviewpipe.warehouse import scalar
+from reviewpipe.warehouse import scalar, transaction
 
 # The frame text_members gives: one row per review in a text test's subset.
 MEMBERS_SCHEMA = {"review_id": pl.String, "test": pl.String, "detail": pl.String}
@@ -229,7 +229,8 @@ def _state(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
 def update_signatures(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     """Compute and keep the signatures of the staged texts that have none yet, redo the disclosure
     column where the pattern list changed and extend the verified near-copy pairs with the new
-    texts'; how many texts got signatures."""
+    texts'; how many texts got signatures. `con` is in autocommit mode: the texts are read through
+    a cursor of its own, which sees what `con` committed."""
     trust = settings.trust
     sig_version = signature_version(settings)
     if _state(con, "text_signatures") != sig_version:
@@ -260,10 +261,11 @@ def _update_new_texts(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnec
             rows, bands, phrases = signatures(
                 pl.from_arrow(batch), trust.phrase_words, trust.disclosure_patterns)
             rows = rows.with_columns(disclosure_version=pl.lit(patterns_version))
-            for table, frame in (("text_signatures", rows), ("text_bands", bands), ("text_phrases", phrases)):
-                con.register("_frame", frame)
-                con.execute(f"insert into {table} by name select * from _frame")
-                con.unregister("_frame")
+            with transaction(con):  # a text's rows are kept together or not at all
+                for table, frame in (("text_signatures", rows), ("text_bands", bands), ("text_phrases", phrases)):
+                    con.register("_frame", frame)
+                    con.execute(f"insert into {table} by name select * from _frame")
+                    con.unregister("_frame")
     return new
 
 
@@ -297,11 +299,12 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
     make them all again when the signatures or copy_min_words changed."""
     pairs_version = json.dumps([sig_version, settings.trust.copy_min_words])
     if _state(con, "text_copy_pairs") != pairs_version:
-        con.execute("delete from text_copy_pairs")
-        cur.execute("create or replace temp table _pair_texts as select text_hash from text_signatures")
-        con.execute("insert or replace into staging_state values ('text_copy_pairs', ?)", [pairs_version])
-    else:
-        cur.execute("create or replace temp table _pair_texts as select text_hash from _new_texts")
+        with transaction(con):
+            con.execute("delete from text_copy_pairs")
+            con.execute("update text_signatures set is_paired = false")
+            con.execute("insert or replace into staging_state values ('text_copy_pairs', ?)", [pairs_version])
+    # the texts whose pairs are not made yet: new ones, and any a stopped run left
+    cur.execute("create or replace temp table _pair_texts as select text_hash from text_signatures where not is_paired")
     if not scalar(cur, "select count(*) from _pair_texts"):  # nothing new: no bucket is read
         cur.execute("drop table _pair_texts")
         return
@@ -364,6 +367,7 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
         """)
         con.unregister("_checked")
         cur.execute("drop table _pair_rows")
+    con.execute("update text_signatures set is_paired = true where not is_paired")
     cur.execute("drop table _candidates")
     cur.execute("drop table _unchecked")
     cur.execute("drop table _pair_texts")
