@@ -401,3 +401,23 @@ def test_amazon_2018_has_no_other_text_member(fashion) -> None:
     # the variants' copies, which count once per reviewer
     assert others.filter(pl.col("test") == "incentivized").is_empty()
     assert others.filter(pl.col("test") == "repeated_phrases").is_empty()
+
+
+@hypothesis.settings(max_examples=30, deadline=None)
+@hypothesis.given(picks=st.lists(st.sampled_from(DISCLOSING + NOT_DISCLOSING + [TEMPLATE, "ok", "a b"]),
+                                 min_size=1, max_size=40))
+def test_each_texts_signature_row_is_its_own(picks) -> None:
+    frame = pl.DataFrame({"text_hash": [f"h{i}" for i in range(len(picks))], "review_text": picks})
+    rows, bands, phrases = texts.signatures(frame, 4, list(DISCLOSURE_PATTERNS))
+    assert rows["text_hash"].to_list() == frame["text_hash"].to_list()
+    # each row's disclosure and word count are those of its own text (rows follow the input, whatever
+    # a join does to order)
+    alone = [texts.signatures(frame.slice(i, 1), 4, list(DISCLOSURE_PATTERNS))[0].row(0)[1:]
+             for i in range(len(picks))]
+    assert [r[1:] for r in rows.iter_rows()] == alone
+    # a text's bands and phrases are its own too: equal texts have equal ones
+    for table in (bands, phrases):
+        by_text = table.group_by("text_hash").agg(pl.all().sort())
+        kept = dict(zip(by_text["text_hash"], by_text.drop("text_hash").rows()))
+        for i, j in ((i, j) for i in range(len(picks)) for j in range(len(picks)) if picks[i] == picks[j]):
+            assert kept.get(f"h{i}") == kept.get(f"h{j}")

@@ -161,9 +161,9 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str]
     hashes = texts.select("i", "text_hash")
     counts = words.group_by("i").agg(word_count=pl.len().cast(pl.Int32))
     rows = (
-        hashes.join(counts, on="i", how="left")
-        .with_columns(pl.col("word_count").fill_null(0),
-                      disclosure=disclosures(texts["review_text"], patterns))
+        texts.select("i", "text_hash", disclosure=disclosures(texts["review_text"], patterns))
+        .join(counts, on="i", how="left")
+        .with_columns(pl.col("word_count").fill_null(0))
         .sort("i").select("text_hash", "word_count", "disclosure")
     )
     bands = _bands(shingles, texts.height).join(hashes, on="i").select("band", "text_hash")
