@@ -1,24 +1,473 @@
 """The trust tests that read texts: copied_text, repeated_phrases and incentivized.
 
-(Contract of issue 25; the texts engineer fills it in.) Each staged text's MinHash signature and
-phrase hashes are computed once and kept in the warehouse (`text_signatures`, keyed by text_hash),
-updated with the texts new since the last run; the tests then run in SQL over them.
+Each distinct staged text is read once (`update_signatures`): its words (lower case, split at spaces,
+end punctuation off), the LSH bands of a MinHash signature of its 3-word shingles (rensa), a fixed
+sample of its phrases of [trust] phrase_words words and the disclosure it makes, kept in the
+warehouse (`text_signatures`, `text_bands`, `text_phrases`; sql/schema/warehouse.sql) with the near-
+copy pairs its bands lead to, verified (`text_copy_pairs`). A run reads the new texts alone; the
+tests (`text_members`) then run in SQL over these tables and stg_reviews.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+from importlib.metadata import version
+
 import duckdb
+import numpy as np
 import polars as pl
+import rensa
+from scipy.stats import poisson
 
 from reviewpipe.settings import Settings
+from reviewpipe.warehouse import scalar, transaction
 
 # The frame text_members gives: one row per review in a text test's subset.
 MEMBERS_SCHEMA = {"review_id": pl.String, "test": pl.String, "detail": pl.String}
 
+# Near-copies: MinHash of 3-word shingles, 64 permutations cut into 16 bands of 4 rows. Two texts of
+# Jaccard similarity J share a band with probability 1 - (1 - J^4)^16: 0.9998 at 0.8, 0.99 at 0.7,
+# 0.64 at 0.5, 0.015 at 0.2; every candidate pair is then verified on its exact shingle sets.
+SHINGLE_WORDS = 3
+NUM_PERM = 64
+BANDS = 16
+SEED = 42
+# In a band bucket, each text is paired with the bucket's first STAR_TEXTS texts (by hash) only: a
+# bucket of n texts gives at most n * STAR_TEXTS candidate pairs, not n^2 / 2 (a text of a campaign
+# of any size is still paired with copies of it). Candidates are verified BATCH_PAIRS at a time.
+STAR_TEXTS = 50
+BATCH_PAIRS = 50_000
+# Phrases kept per text: those whose hash is 0 modulo PHRASE_SAMPLE, so a phrase is kept in every
+# text or in none and its counts stay exact; a campaign template's phrases are found unless none of
+# its phrases is sampled (7/8 ** phrases: 3% for 25 phrases; bench/README.md measures it).
+PHRASE_SAMPLE = 8
+# Characters taken off the ends of each word: "price." and "price" are one word.
+_PUNCTUATION = ".,!?;:\"()[]{}*<>-_/'`~"
+# Odd multipliers that make a word's position part of an n-gram's hash.
+_POSITION = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
+             0x94D049BB133111EB, 0xBF58476D1CE4E5B9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD)
+BATCH_TEXTS = 50_000
+
+
+def signature_version(settings: Settings) -> str:
+    """The version of the kept signatures: everything that makes them; another one remakes them."""
+    return json.dumps({
+        "words": "lower/split/strip", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
+        "seed": SEED, "phrase_words": settings.trust.phrase_words, "phrase_sample": PHRASE_SAMPLE,
+        # Polars' hash and rensa's MinHash are stable within a version only
+        "polars": pl.__version__, "rensa": version("rensa"),
+    }, sort_keys=True)
+
+
+def disclosure_version(patterns: list[str]) -> str:
+    """md5 of the disclosure pattern list, in order (the first match is the one kept)."""
+    return hashlib.md5(json.dumps(patterns).encode()).hexdigest()
+
+
+def text_words(texts: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per word of each text (i, review_text): i, word (lower case, end punctuation off),
+    h (its hash), in text order; empty words dropped."""
+    return (
+        texts.select("i", word=pl.col("review_text").str.to_lowercase()
+                     .str.replace_all("\n", " ", literal=True).str.split(" "))
+        .explode("word")
+        .with_columns(pl.col("word").str.strip_chars(_PUNCTUATION))
+        .filter(pl.col("word") != "")
+        .with_columns(h=pl.col("word").hash(SEED))
+    )
+
+
+def ngram_hashes(words: pl.LazyFrame, n: int) -> pl.LazyFrame:
+    """One row per n-gram (n consecutive words) of each text in `words` (text_words, with any
+    other columns, e.g. a word's position, kept for its first word): i, g (its hash: the words'
+    hashes, each times its position's multiplier, xor-ed), in text order."""
+    g = pl.col("h") * _POSITION[0]
+    for j in range(1, n):
+        g = g ^ (pl.col("h").shift(-j) * _POSITION[j % len(_POSITION)])
+    return (
+        words.with_columns(g=g, whole=pl.col("i").shift(-(n - 1)) == pl.col("i"))
+        .filter("whole")
+        .drop("whole", "h", "word")
+    )
+
+
+def _bands(shingles: pl.DataFrame, texts: int) -> pl.DataFrame:
+    """The LSH bands (i, band) of the texts with shingles (i, g sorted by i), of `texts` texts."""
+    if shingles.is_empty():
+        return pl.DataFrame(schema={"i": pl.UInt32, "band": pl.UInt64})
+    counts = shingles.group_by("i", maintain_order=True).len()
+    offsets = np.zeros(counts.height + 1, dtype=np.uint64)
+    np.cumsum(counts["len"].to_numpy(), out=offsets[1:])
+    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
+        shingles["g"].to_numpy(), offsets, NUM_PERM, SEED)
+    digests = np.array(matrix.to_rows(), dtype=np.uint64).reshape(-1, BANDS, NUM_PERM // BANDS)
+    band = np.arange(BANDS, dtype=np.uint64) * np.uint64(_POSITION[4])
+    for r in range(NUM_PERM // BANDS):
+        band = band ^ (digests[:, :, r] * np.uint64(_POSITION[r]))
+        band = band ^ (band >> np.uint64(29))
+    return pl.DataFrame({
+        "i": np.repeat(counts["i"].to_numpy(), BANDS),
+        "band": band.reshape(-1),
+    })
+
+
+def disclosures(texts: pl.Series, patterns: list[str]) -> pl.Series:
+    """Per text, what the first of `patterns` (Python `re` syntax) that matches its lower-cased
+    text found; null where none does. Polars' regex engine runs the patterns it reads as `re`
+    does (tests/test_trust_texts.py holds them equal on the real corpora); one it cannot compile
+    (look-arounds, back-references) runs through `re` itself."""
+    lower = texts.str.to_lowercase()
+    found = pl.Series(texts.name, [None] * len(texts), dtype=pl.String)
+    if not patterns or lower.is_empty():
+        return found
+    # one pass of all the patterns at once finds the few texts that disclose; each pattern then
+    # reads those alone (in order: the first that matches is the one kept)
+    try:
+        hits = lower.str.contains("|".join(f"(?:{p})" for p in patterns)).fill_null(False)
+    except pl.exceptions.PolarsError:
+        hits = lower.is_not_null()
+    positions = hits.arg_true()
+    candidates = lower.gather(positions)
+    matched = pl.Series(texts.name, [None] * len(candidates), dtype=pl.String)
+    for pattern in patterns:
+        try:
+            match = candidates.str.extract(f"({pattern})", 1)
+        except pl.exceptions.PolarsError:
+            compiled = re.compile(pattern)
+            match = candidates.map_elements(
+                lambda t, c=compiled: (m.group(0) if (m := c.search(t)) else None), return_dtype=pl.String)
+        matched = matched.fill_null(match)
+    found = found.scatter(positions, matched) if len(positions) else found
+    return found
+
+
+def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str]
+               ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """What is kept of the texts (text_hash, review_text): their text_signatures rows (text_hash,
+    word_count, disclosure), text_bands rows (band, text_hash) and text_phrases rows (text_hash,
+    phrase)."""
+    texts = texts.with_row_index("i")
+    words = text_words(texts.lazy().select("i", "review_text")).collect()
+    # repeated shingles need no removal: a minimum is the same without them
+    shingles = ngram_hashes(words.lazy(), SHINGLE_WORDS).select("i", "g").collect()
+    phrases = (
+        ngram_hashes(words.lazy(), phrase_words)
+        .filter(pl.col("g") % PHRASE_SAMPLE == 0)
+        .select("i", phrase="g").unique()
+        .collect()
+    )
+    hashes = texts.select("i", "text_hash")
+    counts = words.group_by("i").agg(word_count=pl.len().cast(pl.Int32))
+    rows = (
+        texts.select("i", "text_hash", disclosure=disclosures(texts["review_text"], patterns))
+        .join(counts, on="i", how="left")
+        .with_columns(pl.col("word_count").fill_null(0))
+        .sort("i").select("text_hash", "word_count", "disclosure")
+    )
+    bands = _bands(shingles, texts.height).join(hashes, on="i").select("band", "text_hash")
+    return rows, bands, phrases.join(hashes, on="i").select("text_hash", "phrase")
+
+
+def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
+    """The exact Jaccard similarity of the 3-word shingle sets of each pair (text_hash, copy_hash)
+    of texts (text_hash, review_text): pairs with `similarity`."""
+    texts = texts.with_row_index("i")
+    shingles = (
+        ngram_hashes(text_words(texts.lazy().select("i", "review_text")), SHINGLE_WORDS)
+        .select("i", "g").unique()
+        .collect()
+    )
+    sizes = shingles.group_by("i").agg(size=pl.len())
+    ids = texts.select("text_hash", "i")
+    numbered = (
+        pairs.join(ids, on="text_hash", how="left")
+        .join(ids.rename({"text_hash": "copy_hash", "i": "j"}), on="copy_hash", how="left")
+    )
+    shared = (
+        numbered.select("i", "j")
+        .join(shingles, on="i")
+        .join(shingles.rename({"i": "j"}), on=["j", "g"])
+        .group_by("i", "j").agg(shared=pl.len())
+    )
+    return (
+        numbered.join(shared, on=["i", "j"], how="left")
+        .join(sizes, on="i", how="left")
+        .join(sizes.rename({"i": "j", "size": "copy_size"}), on="j", how="left")
+        .with_columns(pl.col("shared", "size", "copy_size").fill_null(0))
+        .with_columns(similarity=pl.when(pl.col("size") + pl.col("copy_size") > 0)
+                      .then(pl.col("shared") / (pl.col("size") + pl.col("copy_size") - pl.col("shared")))
+                      .otherwise(0.0))
+        .select("text_hash", "copy_hash", "similarity")
+    )
+
+
+# Distinct texts of staged reviews that have no signature yet, as the row of int_reviews_typed that
+# holds each: found from the hashes, then fetched by rowid (as stages._UNSCORED does), so that no
+# other text is read.
+_NEW_TEXTS = """
+    create or replace temp table _tt_new_texts as
+    select text_hash, min(rowid) as row_id
+    from int_reviews_typed
+    where staged and text_hash is not null
+      and text_hash not in (select text_hash from text_signatures)
+    group by text_hash
+"""
+_TEXTS_OF = """
+    select u.text_hash, s.review_text
+    from {table} as u
+    join int_reviews_typed as s on s.rowid = u.row_id
+    order by u.row_id
+"""
+
+
+def _state(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
+    return scalar(con, "select version from staging_state where model = ?", [model])
+
 
 def update_signatures(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
-    """Compute and keep the signatures of the staged texts that have none yet; how many."""
-    return 0
+    """Compute and keep the signatures of the staged texts that have none yet, redo the disclosure
+    column where the pattern list changed and extend the verified near-copy pairs with the new
+    texts'; how many texts got signatures. `con` is in autocommit mode: the texts are read through
+    a cursor of its own, which sees what `con` committed."""
+    trust = settings.trust
+    sig_version = signature_version(settings)
+    if _state(con, "text_signatures") != sig_version:
+        for table in ("text_signatures", "text_bands", "text_phrases", "text_copy_pairs"):
+            con.execute(f"delete from {table}")
+        con.execute("insert or replace into staging_state values ('text_signatures', ?)", [sig_version])
+    patterns_version = disclosure_version(trust.disclosure_patterns)
+    # texts are streamed through a cursor of their own, while `con` writes what is made of them
+    cur = con.cursor()
+    try:
+        new = _update_new_texts(con, cur, settings, patterns_version)
+        _update_disclosures(con, cur, trust.disclosure_patterns, patterns_version)
+        _update_copy_pairs(con, cur, settings, sig_version)
+    finally:
+        cur.close()
+    return new
+
+
+def _update_new_texts(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnection, settings: Settings,
+                      patterns_version: str) -> int:
+    """Keep the signatures of the staged texts that have none (listed in cur's _tt_new_texts); how many."""
+    trust = settings.trust
+    cur.execute(_NEW_TEXTS)
+    new = scalar(cur, "select count(*) from _tt_new_texts")
+    if new:
+        reader = cur.sql(_TEXTS_OF.format(table="_tt_new_texts")).to_arrow_reader(BATCH_TEXTS)
+        for batch in reader:
+            rows, bands, phrases = signatures(
+                pl.from_arrow(batch), trust.phrase_words, trust.disclosure_patterns)
+            rows = rows.with_columns(disclosure_version=pl.lit(patterns_version))
+            with transaction(con):  # a text's rows are kept together or not at all
+                for table, frame in (("text_signatures", rows), ("text_bands", bands), ("text_phrases", phrases)):
+                    con.register("_tt_frame", frame)
+                    con.execute(f"insert into {table} by name select * from _tt_frame")
+                    con.unregister("_tt_frame")
+    return new
+
+
+def _update_disclosures(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnection, patterns: list[str],
+                        patterns_version: str) -> None:
+    """Match the texts whose disclosure was found with another pattern list against this one."""
+    cur.execute("""
+        create or replace temp table _tt_redisclose as
+        select s.text_hash, min(t.rowid) as row_id
+        from text_signatures as s
+        join int_reviews_typed as t on t.text_hash = s.text_hash
+        where s.disclosure_version is distinct from $1 and t.staged
+        group by s.text_hash
+    """, [patterns_version])
+    if scalar(cur, "select count(*) from _tt_redisclose"):
+        for batch in cur.sql(_TEXTS_OF.format(table="_tt_redisclose")).to_arrow_reader(BATCH_TEXTS):
+            texts = pl.from_arrow(batch)
+            con.register("_tt_found", texts.select("text_hash", disclosure=disclosures(texts["review_text"], patterns)))
+            con.execute("""
+                update text_signatures as s set disclosure = f.disclosure, disclosure_version = $1
+                from _tt_found as f where s.text_hash = f.text_hash
+            """, [patterns_version])
+            con.unregister("_tt_found")
+    # (texts no staged review holds any more keep their row and their old disclosure: no test reads it)
+    cur.execute("drop table _tt_redisclose")
+
+
+def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnection, settings: Settings,
+                       sig_version: str) -> None:
+    """Extend text_copy_pairs with the verified pairs (band in common) that involve a new text, or
+    make them all again when the signatures or copy_min_words changed."""
+    pairs_version = json.dumps([sig_version, settings.trust.copy_min_words])
+    if _state(con, "text_copy_pairs") != pairs_version:
+        with transaction(con):
+            con.execute("delete from text_copy_pairs")
+            con.execute("update text_signatures set is_paired = false")
+            con.execute("insert or replace into staging_state values ('text_copy_pairs', ?)", [pairs_version])
+    # the texts whose pairs are not made yet: new ones, and any a stopped run left
+    cur.execute("create or replace temp table _tt_pair_texts as select text_hash from text_signatures where not is_paired")
+    if not scalar(cur, "select count(*) from _tt_pair_texts"):  # nothing new: no bucket is read
+        cur.execute("drop table _tt_pair_texts")
+        return
+    # candidates: texts long enough sharing a band, one of them new; in a bucket, each text is paired
+    # with the bucket's first STAR_TEXTS texts (by hash) alone, so a bucket's pairs grow as its size
+    cur.execute("""
+        create or replace temp table _tt_candidates as
+        with long_bands as (
+            select b.band, b.text_hash
+            from text_bands as b
+            join text_signatures as s using (text_hash)
+            where s.word_count >= $min_words
+        ),
+        new_bands as (
+            select band, text_hash from long_bands where text_hash in (select text_hash from _tt_pair_texts)
+        ),
+        buckets as (
+            select band from long_bands where band in (select band from new_bands)
+            group by band having count(*) >= 2
+        ),
+        ranked as (
+            select band, text_hash, text_hash in (select text_hash from _tt_pair_texts) as is_new,
+                   row_number() over (partition by band order by text_hash) as rank
+            from long_bands
+            where band in (select band from buckets)
+        ),
+        final as (
+            select distinct least(a.text_hash, b.text_hash) as text_hash,
+                   greatest(a.text_hash, b.text_hash) as copy_hash
+            from ranked as a
+            join ranked as b on b.band = a.band and b.rank <= $star and b.text_hash <> a.text_hash
+            where a.is_new or b.is_new
+        )
+        select * from final
+    """, {"min_words": settings.trust.copy_min_words, "star": STAR_TEXTS})
+    cur.execute("""
+        create or replace temp table _tt_unchecked as
+        select c.text_hash, c.copy_hash, ntile($batches) over (order by c.text_hash, c.copy_hash) as batch
+        from _tt_candidates as c
+        anti join text_copy_pairs as p on p.text_hash = c.text_hash and p.copy_hash = c.copy_hash
+    """, {"batches": max(1, -(-scalar(cur, "select count(*) from _tt_candidates") // BATCH_PAIRS))})
+    batches = [b for (b,) in cur.execute("select distinct batch from _tt_unchecked order by batch").fetchall()]
+    for batch in batches:  # verified in batches: the texts of one batch's pairs are read at a time
+        cur.execute("""
+            create or replace temp table _tt_pair_rows as
+            select text_hash, min(t.rowid) as row_id
+            from int_reviews_typed as t
+            where t.staged and t.text_hash in (select text_hash from _tt_unchecked where batch = $1
+                                               union select copy_hash from _tt_unchecked where batch = $1)
+            group by text_hash
+        """, [batch])
+        texts = cur.sql(_TEXTS_OF.format(table="_tt_pair_rows")).pl()
+        pairs = cur.sql("select text_hash, copy_hash from _tt_unchecked where batch = $1", params=[batch]).pl()
+        con.register("_tt_checked", shingle_jaccard(pairs, texts))
+        con.execute("""
+            insert into text_copy_pairs
+            select text_hash, copy_hash, similarity from _tt_checked
+            union all
+            select copy_hash, text_hash, similarity from _tt_checked
+        """)
+        con.unregister("_tt_checked")
+        cur.execute("drop table _tt_pair_rows")
+    con.execute("update text_signatures set is_paired = true where not is_paired")
+    cur.execute("drop table _tt_candidates")
+    cur.execute("drop table _tt_unchecked")
+    cur.execute("drop table _tt_pair_texts")
+
+
+# The staged reviews with a text, and who wrote each: the reviewer_key, or the review itself when
+# nobody is known (a review with no known reviewer counts as its own reviewer).
+_TEXT_REVIEWS = """
+    create or replace temp table _tt_reviews as
+    select review_id, title_id, text_hash,
+           coalesce(reviewer_key(source, reviewer_id, author, $anonymous),
+                    'review' || chr(31) || review_id) as reviewer
+    from stg_reviews
+    where text_hash is not null
+"""
+
+# copied_text: per review, the reviews of its own text and of its verified near-copies written by
+# other reviewers (texts of at least copy_min_words words; pairs of at least copy_similarity).
+_COPIED = """
+    with shared as (  -- texts more than one review holds
+        select text_hash from _tt_reviews group by text_hash having count(distinct reviewer) > 1
+    ),
+    pairs as (
+        select p.text_hash, p.copy_hash, p.similarity
+        from text_copy_pairs as p
+        where p.similarity >= $similarity
+    ),
+    links as (
+        select text_hash, text_hash as copy_hash, 1.0 as similarity from shared
+        union all
+        select * from pairs
+    ),
+    long_links as (
+        select l.*
+        from links as l
+        join text_signatures as s using (text_hash)
+        where s.word_count >= $min_words
+    ),
+    by_reviewer as (  -- per text: the reviews of it and its copies, per reviewer
+        select l.text_hash, r.reviewer, count(*) as reviews, count(*) filter (where l.copy_hash = l.text_hash) as exact
+        from long_links as l
+        join _tt_reviews as r on r.text_hash = l.copy_hash
+        group by l.text_hash, r.reviewer
+    ),
+    final as (
+        select r.review_id,
+               sum(b.reviews) as copies, sum(b.exact) as exact_copies, count(*) as reviewers
+        from _tt_reviews as r
+        join by_reviewer as b on b.text_hash = r.text_hash and b.reviewer <> r.reviewer
+        group by r.review_id
+    )
+    select * from final order by review_id
+"""
+
+# repeated_phrases: per title, the sampled phrases that at least 2 of its reviewers share (a
+# reviewer's reviews count once: the same reviewer's copies), kept in text_title_phrases and made
+# again for the titles whose reviews changed (their fingerprint: reviews, reviewers and texts).
+_TITLE_FINGERPRINTS = """
+    create or replace temp table _tt_titles as
+    select title_id, bit_xor(hash(review_id, reviewer, text_hash)) as fingerprint, count(*) as reviews
+    from _tt_reviews
+    group by title_id
+"""
+_CHANGED_TITLES = """
+    create or replace temp table _tt_changed as
+    select t.title_id, t.fingerprint
+    from _tt_titles as t
+    left join text_title_state as k using (title_id)
+    where k.fingerprint is distinct from t.fingerprint
+"""
+_TITLE_PHRASES = """
+    insert into text_title_phrases
+    select r.title_id, p.phrase, count(distinct r.reviewer) as reviewers
+    from _tt_reviews as r
+    join text_phrases as p using (text_hash)
+    where r.title_id in (select title_id from _tt_changed)
+    group by r.title_id, p.phrase
+    having count(distinct r.reviewer) >= 2
+"""
+# df: the reviews of the whole warehouse holding the phrase; N: the reviews with a text.
+_PHRASE_COUNTS = """
+    with candidates as (
+        select title_id, phrase, reviewers from text_title_phrases where reviewers >= $min_reviews
+    ),
+    phrase_df as (
+        select p.phrase, count(*) as df
+        from text_phrases as p
+        join _tt_reviews as r using (text_hash)
+        where p.phrase in (select phrase from candidates)
+        group by p.phrase
+    ),
+    final as (
+        select c.title_id, c.phrase, c.reviewers, d.df, t.reviews as title_reviews,
+               (select count(*) from _tt_reviews) as total
+        from candidates as c
+        join phrase_df as d using (phrase)
+        join _tt_titles as t using (title_id)
+    )
+    select * from final order by title_id, phrase
+"""
 
 
 def text_members(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
@@ -26,4 +475,126 @@ def text_members(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataF
     (MEMBERS_SCHEMA): review_id, test, and the detail in words ("near-copy of 12 reviews by 9 other
     reviewers", "shares \\"great quality for the price\\" with 31 reviews of the title", "discloses:
     \\"received this product free\\""). Call update_signatures first."""
-    return pl.DataFrame(schema=MEMBERS_SCHEMA)
+    trust = settings.trust
+    con.execute(_TEXT_REVIEWS, {"anonymous": list(trust.anonymous_names)})
+    try:
+        frames = [_copied(con, settings), _phrased(con, settings), _incentivized(con)]
+    finally:
+        for table in ("_tt_reviews", "_tt_titles", "_tt_changed"):
+            con.execute(f"drop table if exists {table}")
+    return pl.concat(frames).sort("test", "review_id")
+
+
+def _copied(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
+    """copied_text's members, with the copies in words."""
+    found = con.sql(_COPIED, params={"similarity": settings.trust.copy_similarity,
+                                     "min_words": settings.trust.copy_min_words}).pl()
+    kind = (pl.when(pl.col("exact_copies") == pl.col("copies")).then(pl.lit("copy"))
+            .when(pl.col("exact_copies") == 0).then(pl.lit("near-copy"))
+            .otherwise(pl.lit("copy or near-copy")))
+    return found.select(
+        "review_id", test=pl.lit("copied_text"),
+        detail=pl.format("{} of {} review{} by {} other reviewer{}", kind, pl.col("copies"),
+                         pl.when(pl.col("copies") == 1).then(pl.lit("")).otherwise(pl.lit("s")),
+                         pl.col("reviewers"),
+                         pl.when(pl.col("reviewers") == 1).then(pl.lit("")).otherwise(pl.lit("s"))),
+    ).cast(MEMBERS_SCHEMA)
+
+
+def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
+    """repeated_phrases' members: the reviews of a title holding one of its unlikely phrases, with
+    the most unlikely one's words."""
+    trust = settings.trust
+    _update_title_phrases(con, settings)
+    counts = con.sql(_PHRASE_COUNTS, params={"min_reviews": trust.phrase_min_reviews}).pl()
+    if counts.is_empty():
+        return pl.DataFrame(schema=MEMBERS_SCHEMA)
+    expected = counts["title_reviews"].cast(pl.Float64) * counts["df"] / counts["total"]
+    # P(X >= c) for X ~ Poisson(expected): the survival function at c - 1
+    counts = counts.with_columns(p=pl.Series(poisson.sf(counts["reviewers"].to_numpy() - 1, expected.to_numpy())))
+    unlikely = counts.filter(pl.col("p") < trust.phrase_p)
+    if unlikely.is_empty():
+        return pl.DataFrame(schema=MEMBERS_SCHEMA)
+    con.register("_tt_unlikely", unlikely.select("title_id", "phrase", "reviewers", "p"))
+    try:
+        holders = con.sql("""
+            with holding as (  -- the texts holding an unlikely phrase, found from the phrases
+                select p.text_hash, p.phrase
+                from text_phrases as p
+                where p.phrase in (select phrase from _tt_unlikely)
+            )
+            select r.review_id, r.text_hash, u.phrase, u.reviewers, u.p
+            from holding as h
+            join _tt_reviews as r using (text_hash)
+            join _tt_unlikely as u on u.title_id = r.title_id and u.phrase = h.phrase
+            qualify row_number() over (partition by r.review_id order by u.p, u.phrase) = 1
+        """).pl()
+    finally:
+        con.unregister("_tt_unlikely")
+    words = _phrase_words(con, holders.select("text_hash", "phrase"), trust.phrase_words)
+    return holders.join(words, on="phrase", how="left").select(
+        "review_id", test=pl.lit("repeated_phrases"),
+        detail=pl.format("shares \"{}\" with {} other reviewer{} of the title", pl.col("words"),
+                         pl.col("reviewers") - 1,
+                         pl.when(pl.col("reviewers") == 2).then(pl.lit("")).otherwise(pl.lit("s"))),
+    ).cast(MEMBERS_SCHEMA)
+
+
+def _update_title_phrases(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Make text_title_phrases again for the titles whose reviews changed (all of them when the
+    signatures or [trust] anonymous_names did), and forget the titles gone."""
+    version = json.dumps([signature_version(settings), list(settings.trust.anonymous_names)])
+    if _state(con, "text_title_phrases") != version:
+        con.execute("delete from text_title_phrases")
+        con.execute("delete from text_title_state")
+        con.execute("insert or replace into staging_state values ('text_title_phrases', ?)", [version])
+    con.execute(_TITLE_FINGERPRINTS)
+    con.execute(_CHANGED_TITLES)
+    gone = "(select title_id from _tt_changed) or title_id not in (select title_id from _tt_titles)"
+    if scalar(con, "select count(*) from _tt_changed") or scalar(
+            con, "select count(*) from text_title_state where title_id not in (select title_id from _tt_titles)"):
+        con.execute(f"delete from text_title_phrases where title_id in {gone}")
+        con.execute(f"delete from text_title_state where title_id in {gone}")
+        con.execute(_TITLE_PHRASES)
+        con.execute("insert into text_title_state select title_id, fingerprint from _tt_changed")
+
+
+def _phrase_words(con: duckdb.DuckDBPyConnection, holders: pl.DataFrame, n: int) -> pl.DataFrame:
+    """The words (phrase, words) of each phrase hash, read from one text that holds it."""
+    one = holders.group_by("phrase").agg(pl.col("text_hash").min())
+    con.register("_tt_one", one.select("text_hash").unique())
+    try:
+        texts = con.sql("""
+            select t.text_hash, any_value(t.review_text) as review_text
+            from int_reviews_typed as t
+            where t.staged and t.text_hash in (select text_hash from _tt_one)
+            group by t.text_hash
+        """).pl().with_row_index("i")
+    finally:
+        con.unregister("_tt_one")
+    words = text_words(texts.lazy().select("i", "review_text")).with_columns(
+        pos=pl.int_range(pl.len()).over("i")).collect()
+    grams = ngram_hashes(words.lazy(), n).collect()
+    spans = (
+        grams.join(texts.select("i", "text_hash"), on="i")
+        .join(one.rename({"phrase": "g"}), on=["text_hash", "g"])
+        .group_by("g").agg(pl.col("i").first(), pl.col("pos").first())
+    )
+    return (
+        spans.join(words.select("i", pos_w="pos", word="word"), on="i")
+        .filter(pl.col("pos_w").is_between(pl.col("pos"), pl.col("pos") + n - 1))
+        .sort("g", "pos_w")
+        .group_by("g", maintain_order=True).agg(pl.col("word").str.join(" ").alias("words"))
+        .rename({"g": "phrase"})
+    )
+
+
+def _incentivized(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """incentivized's members: the reviews whose text discloses, with what it says."""
+    return con.sql("""
+        select r.review_id, 'incentivized' as test, 'discloses: "' || s.disclosure || '"' as detail
+        from _tt_reviews as r
+        join text_signatures as s using (text_hash)
+        where s.disclosure is not null
+        order by r.review_id
+    """).pl().cast(MEMBERS_SCHEMA)
