@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import write
+from test_report import browser, open_drawn  # noqa: F401 (a fixture)
 
 from reviewpipe import pipeline
 from reviewpipe.report import write_report
@@ -106,3 +107,214 @@ def run(root: Path, *, planted: bool) -> Settings:
     )
     pipeline.run(settings)
     return settings
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory) -> Settings:
+    return run(tmp_path_factory.mktemp("planted"), planted=True)
+
+
+@pytest.fixture(scope="module")
+def planted_page(planted: Settings) -> str:
+    out = write_report(planted.published_path, planted.exports_path / "trust.html")
+    return out.read_text(encoding="utf-8")
+
+
+def section_text(page: str) -> str:
+    """The trust section's text as it reads: tags dropped, entities decoded, whitespace single."""
+    start = page.index('<section id="trust">')
+    raw = page[start:page.index("</section>", start)]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
+
+
+def title_row(page: str, title_name: str) -> str:
+    """The text of the trust table's row of the title named title_name."""
+    start = page.index('<section id="trust">')
+    rows = re.findall(r"<tr class=\"trust-\w+\">.*?</tr>", page[start:], flags=re.S)
+    [row] = [r for r in rows if html.escape(title_name) in r]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split())
+
+
+def published(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def test_the_planted_title_fails_and_each_failing_test_reads_as_its_row(
+    planted: Settings, planted_page: str
+) -> None:
+    failing = published(planted, """
+        select test, subset_reviews, tested_reviews, subset_share, baseline_share,
+            subset_rating_mean, rest_rating_mean
+        from agg_trust_tests where title_id = ? and verdict = 'fail'""", [PLANTED])
+    # the campaign (40 new accounts in two days, unverified) fails at least the account test
+    assert "one_review_accounts" in {row[0] for row in failing}
+    row = title_row(planted_page, PLANTED_NAME)
+    assert row.split()[1:3] == ["Planted", "<b>Blender</b>"] and " fail " in row
+    for test, x, n, share, baseline, subset_mean, rest_mean in failing:
+        # the subset's five-star count, read from the flagged reviews joined to reviews
+        [(fives,)] = published(planted, """
+            select count(*) filter (where r.rating = 5) from agg_trust_flagged_reviews f
+            join reviews r using (title_id, review_id) where f.title_id = ? and f.test = ?""",
+                               [PLANTED, test])
+        fives_text = "all of them give 5 of 5" if fives == x else f"{fives} of the {x} give 5 of 5"
+        sentence = (f"fail: {trust_test_label(test)} {x} of {n} rated reviews {TRUST_SUBSETS[test]} "
+                    f"({round(share * 100)}%, against {round(baseline * 100)}% for the other titles "
+                    f"in shop); {fives_text}, and they rate it {subset_mean:.2f} against "
+                    f"{rest_mean:.2f} for the rest.")
+        assert sentence in row, (sentence, row)
+    # the tests it passes, on one line, in agg_trust_tests' order
+    passing = [t for (t,) in published(planted, "select test from agg_trust_tests where title_id = ? "
+                                                "and verdict = 'pass'", [PLANTED])]
+    passing.sort(key=TEST_NAMES.index)
+    assert "passes: " + ", ".join(trust_test_label(t) for t in passing) in row
+
+
+def test_the_adjusted_rating_stands_beside_the_published_one(planted: Settings,
+                                                            planted_page: str) -> None:
+    [(mean, adjusted, kept, rated)] = published(planted, """
+        select rating_mean, adjusted_rating, adjusted_review_count, rated_review_count
+        from agg_title_summary where title_id = ?""", [PLANTED])
+    # the campaign's 40 reviews and the honest unverified ones are left out
+    assert kept < rated and adjusted < mean
+    row = title_row(planted_page, PLANTED_NAME)
+    assert f" fail {mean:.2f} {adjusted:.2f} keeps {kept} of {rated} rated " in row, row
+
+
+def test_the_flagged_reviews_to_read_first_are_listed_in_order(planted: Settings,
+                                                              planted_page: str) -> None:
+    # most tests first, then most helpful, then review_id
+    expected = published(planted, """
+        select f.review_id, count(*) as tests, any_value(r.helpful_votes) as helpful,
+            any_value(r.reviewer_id), any_value(r.review_text)
+        from agg_trust_flagged_reviews f join reviews r using (title_id, review_id)
+        where f.title_id = ? group by f.review_id
+        order by tests desc, helpful desc nulls last, f.review_id""", [PLANTED])
+    text = section_text(planted_page)
+    heading = f"Reviews to read first: {PLANTED_NAME} (5 of its {len(expected)} flagged reviews)"
+    assert heading in text
+    listed = text[text.index(heading):]
+    positions = [listed.find(review_id) for review_id, *_ in expected[:5]]
+    assert -1 not in positions and positions == sorted(positions)
+    assert expected[5][0] not in listed
+    for review_id, _, _, reviewer_id, review_text in expected[:5]:
+        assert reviewer_id in listed and review_text[:60] in listed
+    # each review's tests with their details, as agg_trust_flagged_reviews holds them
+    [(detail,)] = published(planted, "select detail from agg_trust_flagged_reviews where "
+                                     "review_id = ? and test = 'one_review_accounts'", [expected[0][0]])
+    assert f"one-review accounts : {detail}" in listed
+
+
+def test_the_header_counts_tested_failing_and_warning_titles(planted: Settings,
+                                                            planted_page: str) -> None:
+    [(tested, fail, warn, passing)] = published(planted, """
+        select count(trust_verdict), count(*) filter (where trust_verdict = 'fail'),
+            count(*) filter (where trust_verdict = 'warn'),
+            count(*) filter (where trust_verdict = 'pass') from agg_title_summary""")
+    # 30 products and 8 films of at least 10 rated reviews; the planted product fails
+    assert (tested, fail) == (38, 1)
+    assert f"{tested} titles tested: {fail} fail a test, {warn} warn, {passing} pass." in \
+        section_text(planted_page)
+
+
+def test_a_source_without_reviewer_ids_says_the_reviewer_tests_could_not_run(
+    planted: Settings, planted_page: str
+) -> None:
+    ran = {t for (t,) in published(planted, "select distinct test from agg_trust_tests where "
+                                            "title_id like 'tt%'")}
+    reviewer_tests = [t for t in TEST_NAMES if TRUST_INPUTS[t] == "with_reviewer"]
+    assert not ran & {*reviewer_tests, "unverified"}
+    text = section_text(planted_page)
+    assert (f"Not run on the titles of films: {words_list([trust_test_label(t) for t in reviewer_tests])}: "
+            "none of the reviews of films has a reviewer id or an author name outside [trust] "
+            "anonymous_names; unverified: none of the reviews of films has a verified-purchase "
+            "flag.") in text
+    # said once per source, and never for the shop, whose reviews name their reviewers
+    assert text.count("Not run on the titles of") == 1
+
+
+def test_max_titles_keeps_the_section_to_the_leaderboards_titles(planted: Settings,
+                                                                tmp_path: Path) -> None:
+    # the planted product is 13th of the shop's leaderboard (its honest reviews rate it low)
+    page = write_report(planted.published_path, tmp_path / "r.html",
+                        max_titles=3).read_text(encoding="utf-8")
+    text = section_text(page)
+    assert "Planted" not in text and "Reviews to read first" not in text
+    assert "1 of the failing titles is beyond the titles shown here (each leaderboard's top 3)." in text
+    assert len(re.findall(r"<tr class=\"trust-", page)) == 6  # 3 films, 3 products
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> Settings:
+    return run(tmp_path_factory.mktemp("clean"), planted=False)
+
+
+def test_a_clean_corpus_shows_no_failing_title(clean: Settings) -> None:
+    [(tested, fail)] = published(clean, "select count(trust_verdict), count(*) filter "
+                                        "(where trust_verdict = 'fail') from agg_title_summary")
+    assert tested == 38 and fail == 0
+    page = write_report(clean.published_path, clean.exports_path / "r.html").read_text(encoding="utf-8")
+    text = section_text(page)
+    assert "38 titles tested: 0 fail a test" in text
+    assert '<tr class="trust-fail">' not in page and '<tr class="trust-pass">' in page
+    assert "Reviews to read first" not in text
+
+
+ROW = {"test": "one_review_accounts", "subset_reviews": 41, "tested_reviews": 55,
+       "subset_share": 41 / 55, "baseline_share": 0.08, "subset_rating_mean": 4.9,
+       "rest_rating_mean": 3.1, "rating_difference": 1.8, "flagged_rated": None,
+       "flagged_on_scale": None, "flagged_top": None, "flagged_bottom": None}
+
+
+def test_a_finding_reads_as_its_row_in_each_sources_terms() -> None:
+    stars = dict(thumbs=False, rating_min=1, rating_scale=5, sources="in yelp")
+    assert trust_finding_text(ROW, **stars) == (
+        "41 of 55 rated reviews come from accounts with no other review (75%, against 8% for the "
+        "other titles in yelp); they rate it 4.90 against 3.10 for the rest.")
+    # a failing subset's flagged reviews give its five-star count, when they are exactly it
+    listed = ROW | {"flagged_rated": 41, "flagged_on_scale": 41, "flagged_top": 38, "flagged_bottom": 1}
+    assert "; 38 of the 41 give 5 of 5, and they rate it 4.90" in trust_finding_text(listed, **stars)
+    # a bombing subset leans to the bottom of the scale
+    bombing = listed | {"subset_rating_mean": 1.2, "rating_difference": -1.9}
+    assert "; 1 of the 41 give 1 of 5, and they rate it 1.20" in trust_finding_text(bombing, **stars)
+    # flagged rows that are not exactly the subset's rated reviews give no count
+    assert "give" not in trust_finding_text(listed | {"flagged_rated": 42}, **stars)
+    assert "give" not in trust_finding_text(listed | {"flagged_on_scale": 40}, **stars)
+    thumbs = ROW | {"subset_rating_mean": 0.95, "rest_rating_mean": 0.4}
+    assert trust_finding_text(thumbs, thumbs=True, rating_min=0, rating_scale=1,
+                              sources="in its sources").endswith(
+        "in its sources); 95.0% of them recommend it against 40.0% of the rest.")
+    assert trust_finding_text(ROW | {"rest_rating_mean": None}, **stars).endswith(
+        "they rate it 4.90 (no other tested review to compare).")
+    assert trust_mean_text(0.5, thumbs=True) == "50.0%"
+
+
+def test_every_test_has_its_words() -> None:
+    assert set(TRUST_SUBSETS) == set(TRUST_INPUTS) == set(TEST_NAMES)
+
+
+# ---------------------------------------------------------------------------------------------
+# In a real browser
+
+
+def test_the_browser_shows_the_trust_section(browser, planted: Settings, planted_page: str,
+                                             tmp_path: Path) -> None:
+    out = write(tmp_path / "trust.html", planted_page)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    try:
+        page, errors = open_drawn(context, out)
+        section = page.locator("#trust")
+        assert section.is_visible()
+        seen = " ".join(section.inner_text().split())
+        assert "titles tested: 1 fail a test" in seen
+        # the first finding is the first failing test in agg_trust_tests' order
+        finding = page.locator("#trust tr.trust-fail ul.findings li").first
+        assert finding.is_visible()
+        assert "fail: one-review accounts 40 of 80 rated reviews come from accounts with no other " \
+            "review" in " ".join(finding.inner_text().split())
+        flagged = page.locator("#trust table.flagged").first
+        assert flagged.is_visible() and "Best blender I have ever owned" in flagged.inner_text()
+        assert PLANTED_NAME in seen and page.evaluate("typeof window.__pwned") == "undefined"
+        assert not errors, errors
+    finally:
+        context.close()

@@ -200,7 +200,8 @@ def trust_finding_text(row: dict[str, Any], *, thumbs: bool, rating_min: float, 
         low = (row["rating_difference"] or 0) < 0
         count = row["flagged_bottom"] if low else row["flagged_top"]
         point = rating_min if low else rating_scale
-        extreme = f"{count:,} of the {x:,} give {point:g} of {rating_scale:g}"
+        extreme = (f"all of them give {point:g} of {rating_scale:g}" if count == x else
+                   f"{count:,} of the {x:,} give {point:g} of {rating_scale:g}")
     if thumbs:
         rates = f"{trust_mean_text(subset_mean, thumbs=True)} of them recommend it"
         rest = (f" against {trust_mean_text(rest_mean, thumbs=True)} of the rest"
@@ -215,7 +216,10 @@ def trust_finding_text(row: dict[str, Any], *, thumbs: bool, rating_min: float, 
 
 
 def p_value_text(value: float | None) -> str:
-    """A corrected p-value as it reads: "0.003", "2e-12", "–" for none."""
+    """A corrected p-value as it reads: "0.003", "2e-12", "≈0" below what a float holds, "–" for
+    none."""
     if value is None or math.isnan(value):
         return "–"
+    if value == 0:
+        return "≈0"
     return f"{value:.2g}" if value >= 1e-3 else f"{value:.0e}"
