@@ -12,9 +12,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import markupsafe
 import pytest
+import test_report
 from conftest import write
-from test_report import browser, open_drawn  # noqa: F401 (a fixture)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_report import open_drawn
 
 from reviewpipe import pipeline
 from reviewpipe.report import write_report
@@ -41,6 +45,7 @@ WORDS = sorted({"".join(_rng.choice("bcdfghklmnprstvz") + _rng.choice("aeiou") f
 # account, on one template with a word or two changed, unverified; its honest reviews rate it low.
 PLANTED = "p-planted"
 PLANTED_NAME = "Planted <b>Blender</b> & $5 off$"
+HOSTILE_REVIEWER = '</script><img src=x onerror="window.__pwned=3">'
 CAMPAIGN = 40
 TEMPLATE = ("Best blender I have ever owned, it crushes ice in seconds and the jar cleans itself "
             "in the dishwasher, five stars from my whole {} family")
@@ -69,8 +74,11 @@ def shop_rows(planted: bool) -> list[list[str]]:
     if planted:
         for i in range(CAMPAIGN):
             day = date(2023, 3, 5) + timedelta(days=i % 2)
-            rows.append([PLANTED, f"new{i:03d}", f"NEW{i:03d}", day.isoformat(), "5",
-                         str(i % 3), "N", "Love it", TEMPLATE.format(rng.choice(WORDS))])
+            # the first account's id is hostile and its review the most helpful: listed first
+            account = HOSTILE_REVIEWER if i == 0 else f"new{i:03d}"
+            rows.append([PLANTED, account, f"NEW{i:03d}", day.isoformat(), "5",
+                         "9" if i == 0 else str(i % 3), "N", "Love it",
+                         TEMPLATE.format(rng.choice(WORDS))])
     return rows
 
 
@@ -199,6 +207,10 @@ def test_the_flagged_reviews_to_read_first_are_listed_in_order(planted: Settings
     assert expected[5][0] not in listed
     for review_id, _, _, reviewer_id, review_text in expected[:5]:
         assert reviewer_id in listed and review_text[:60] in listed
+    # other people's words are escaped: the hostile account id shows as typed
+    assert expected[0][3] == HOSTILE_REVIEWER
+    assert str(markupsafe.escape(HOSTILE_REVIEWER)) in planted_page
+    assert HOSTILE_REVIEWER not in planted_page
     # each review's tests with their details, as agg_trust_flagged_reviews holds them
     [(detail,)] = published(planted, "select detail from agg_trust_flagged_reviews where "
                                      "review_id = ? and test = 'one_review_accounts'", [expected[0][0]])
@@ -289,12 +301,53 @@ def test_a_finding_reads_as_its_row_in_each_sources_terms() -> None:
     assert trust_mean_text(0.5, thumbs=True) == "50.0%"
 
 
+@st.composite
+def trust_rows(draw: st.DrawFn) -> tuple[dict, bool]:
+    """A row of agg_trust_tests (with trust_tests.sql's flagged counts, or none as for a warning
+    subset) on a 1..5 or a thumbs scale; and whether the scale is thumbs."""
+    thumbs = draw(st.booleans())
+    n = draw(st.integers(10, 5000))
+    x = draw(st.integers(0, n))
+    mean = st.floats(0, 1) if thumbs else st.floats(1, 5)
+    subset_mean = draw(mean) if x else None
+    rest_mean = draw(mean) if x < n else None
+    flagged = draw(st.one_of(st.none(), st.integers(max(0, x - 1), x + 1)))
+    top = draw(st.integers(0, x))
+    row = {"test": draw(st.sampled_from(TEST_NAMES)), "subset_reviews": x, "tested_reviews": n,
+           "subset_share": x / n, "baseline_share": draw(st.floats(0, 1)),
+           "subset_rating_mean": subset_mean, "rest_rating_mean": rest_mean,
+           "rating_difference": None if None in (subset_mean, rest_mean) else subset_mean - rest_mean,
+           "flagged_rated": flagged, "flagged_on_scale": flagged if draw(st.booleans()) else x,
+           "flagged_top": top, "flagged_bottom": x - top}
+    return row, thumbs
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=trust_rows())
+def test_a_finding_says_only_what_its_row_holds(case: tuple[dict, bool]) -> None:
+    row, thumbs = case
+    text = trust_finding_text(row, thumbs=thumbs, rating_min=0 if thumbs else 1,
+                              rating_scale=1 if thumbs else 5, sources="in shop")
+    x, n = row["subset_reviews"], row["tested_reviews"]
+    assert text.startswith(f"{x:,} of {n:,} rated reviews {TRUST_SUBSETS[row['test']]} (")
+    assert "None" not in text and "nan" not in text and text.endswith(".")
+    for mean in (row["subset_rating_mean"], row["rest_rating_mean"]):
+        if row["subset_rating_mean"] is not None and mean is not None:
+            assert trust_mean_text(mean, thumbs=thumbs) in text
+    # a count at the scale's end only when the flagged rows are exactly the rated subset
+    exact = (not thumbs and x > 0 and row["subset_rating_mean"] is not None
+             and row["flagged_rated"] == row["flagged_on_scale"] == x)
+    assert (" give " in text) == exact
+
+
 def test_every_test_has_its_words() -> None:
     assert set(TRUST_SUBSETS) == set(TRUST_INPUTS) == set(TEST_NAMES)
 
 
 # ---------------------------------------------------------------------------------------------
 # In a real browser
+
+browser = test_report.browser  # the report tests' fixture: Debian's chromium through Playwright
 
 
 def test_the_browser_shows_the_trust_section(browser, planted: Settings, planted_page: str,

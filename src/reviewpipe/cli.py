@@ -588,7 +588,8 @@ def report(config: Path | None, out: Path | None, max_titles: int) -> None:
     settings = load_settings(config)
     path = write_report(require_published(settings),
                         out or settings.exports_path / "report.html", max_titles=max_titles,
-                        sentiment=settings.sentiment, report=settings.report)
+                        sentiment=settings.sentiment, report=settings.report,
+                        trust=settings.trust)
     console.print(str(path), highlight=False)
 
 
