@@ -90,6 +90,29 @@ def film_rows() -> list[list[str]]:
             for t in range(8) for _ in range(15)]
 
 
+GAME_HEADER = ["title_id", "reviewer_id", "review_date", "rating", "review_text"]
+# A review bombing on a thumbs source: BOMBING "Not Recommended" from new accounts on one day.
+BOMBED = "g-bombed"
+BOMBING = 30
+
+
+def game_rows(planted: bool) -> list[list[str]]:
+    """A game store's thumbs: 6 games, 20 reviews each from a pool of 30 accounts (4 of 5
+    recommend), and, when planted, the bombing of BOMBED."""
+    rng = random.Random(17)
+    rows = []
+    for g in range(6):
+        title = BOMBED if g == 0 else f"g{g}"
+        for r in rng.sample(range(30), 20):
+            day = date(2022, 6, 1) + timedelta(days=rng.randrange(400))
+            rows.append([title, f"gamer{r:02d}", day.isoformat(),
+                         "Recommended" if rng.random() < 0.8 else "Not Recommended", honest_text(rng)])
+    if planted:
+        rows += [[BOMBED, f"bomb{i:02d}", "2023-02-14", "Not Recommended", honest_text(rng)]
+                 for i in range(BOMBING)]
+    return rows
+
+
 def csv_text(header: list[str], rows: list[list[str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -99,9 +122,10 @@ def csv_text(header: list[str], rows: list[list[str]]) -> str:
 
 
 def run(root: Path, *, planted: bool) -> Settings:
-    """A pipeline run on the shop (planted or clean) and the films; its settings."""
+    """A pipeline run on the shop and the games (planted or clean) and the films; its settings."""
     write(root / "shop.csv", csv_text(SHOP_HEADER, shop_rows(planted)))
     write(root / "films.csv", csv_text(FILM_HEADER, film_rows()))
+    write(root / "games.csv", csv_text(GAME_HEADER, game_rows(planted)))
     write(root / "titles.csv", "title_id,title\n" + f'{PLANTED},"{PLANTED_NAME}"\n')
     settings = Settings(
         paths=Paths(warehouse=root / "w.duckdb", published=root / "reports.duckdb",
@@ -110,6 +134,7 @@ def run(root: Path, *, planted: bool) -> Settings:
             Source(name="titles", kind="titles", path=str(root / "titles.csv")),
             Source(name="shop", path=str(root / "shop.csv"), rating_scale=5),
             Source(name="films", path=str(root / "films.csv"), rating_scale=10),
+            Source(name="games", path=str(root / "games.csv"), rating_scale="thumbs"),
         ],
         sentiment={"workers": 1},
     )
@@ -189,6 +214,22 @@ def test_the_adjusted_rating_stands_beside_the_published_one(planted: Settings,
     assert f" fail {mean:.2f} {adjusted:.2f} keeps {kept} of {rated} rated " in row, row
 
 
+def test_a_thumbs_source_reads_in_percent_recommended(planted: Settings, planted_page: str) -> None:
+    [(share, adjusted, kept, rated)] = published(planted, """
+        select recommended_share, adjusted_rating, adjusted_review_count, rated_review_count
+        from agg_title_summary where title_id = ?""", [BOMBED])
+    row = title_row(planted_page, BOMBED)
+    assert f" fail {share:.1%} {adjusted:.1%} keeps {kept} of {rated} rated " in row, row
+    [(x, n, subset_mean, rest_mean)] = published(planted, """
+        select subset_reviews, tested_reviews, subset_rating_mean, rest_rating_mean
+        from agg_trust_tests where title_id = ? and test = 'one_review_accounts'""", [BOMBED])
+    # the bombing's accounts: none of them recommends it; no "give 1 of 1" on thumbs
+    assert (x, subset_mean) == (BOMBING, 0)
+    assert (f"{x} of {n} rated reviews come from accounts with no other review" in row
+            and f"; 0.0% of them recommend it against {rest_mean:.1%} of the rest." in row), row
+    assert " give " not in row
+
+
 def test_the_flagged_reviews_to_read_first_are_listed_in_order(planted: Settings,
                                                               planted_page: str) -> None:
     # most tests first, then most helpful, then review_id
@@ -223,8 +264,9 @@ def test_the_header_counts_tested_failing_and_warning_titles(planted: Settings,
         select count(trust_verdict), count(*) filter (where trust_verdict = 'fail'),
             count(*) filter (where trust_verdict = 'warn'),
             count(*) filter (where trust_verdict = 'pass') from agg_title_summary""")
-    # 30 products and 8 films of at least 10 rated reviews; the planted product fails
-    assert (tested, fail) == (38, 1)
+    # 30 products, 8 films and 6 games of at least 10 rated reviews; the planted product and the
+    # bombed game fail
+    assert (tested, fail) == (44, 2)
     assert f"{tested} titles tested: {fail} fail a test, {warn} warn, {passing} pass." in \
         section_text(planted_page)
 
@@ -241,8 +283,12 @@ def test_a_source_without_reviewer_ids_says_the_reviewer_tests_could_not_run(
             "none of the reviews of films has a reviewer id or an author name outside [trust] "
             "anonymous_names; unverified: none of the reviews of films has a verified-purchase "
             "flag.") in text
-    # said once per source, and never for the shop, whose reviews name their reviewers
-    assert text.count("Not run on the titles of") == 1
+    # said once per source, and never for the shop, whose reviews name their reviewers and carry
+    # a verified flag; the games' reviews carry none
+    assert re.findall(r"Not run on the titles of (\w+): ([^;.]*)", text) == [
+        ("films", words_list([trust_test_label(t) for t in reviewer_tests]) + ": none of the "
+         "reviews of films has a reviewer id or an author name outside [trust] anonymous_names"),
+        ("games", "unverified: none of the reviews of games has a verified-purchase flag")]
 
 
 def test_max_titles_keeps_the_section_to_the_leaderboards_titles(planted: Settings,
@@ -252,8 +298,9 @@ def test_max_titles_keeps_the_section_to_the_leaderboards_titles(planted: Settin
                         max_titles=3).read_text(encoding="utf-8")
     text = section_text(page)
     assert "Planted" not in text and "Reviews to read first" not in text
-    assert "1 of the failing titles is beyond the titles shown here (each leaderboard's top 3)." in text
-    assert len(re.findall(r"<tr class=\"trust-", page)) == 6  # 3 films, 3 products
+    # the bombed game is last of the games
+    assert "2 of the failing titles are beyond the titles shown here (each leaderboard's top 3)." in text
+    assert len(re.findall(r"<tr class=\"trust-", page)) == 9  # 3 films, 3 games, 3 products
 
 
 @pytest.fixture(scope="module")
@@ -264,10 +311,10 @@ def clean(tmp_path_factory) -> Settings:
 def test_a_clean_corpus_shows_no_failing_title(clean: Settings) -> None:
     [(tested, fail)] = published(clean, "select count(trust_verdict), count(*) filter "
                                         "(where trust_verdict = 'fail') from agg_title_summary")
-    assert tested == 38 and fail == 0
+    assert tested == 44 and fail == 0
     page = write_report(clean.published_path, clean.exports_path / "r.html").read_text(encoding="utf-8")
     text = section_text(page)
-    assert "38 titles tested: 0 fail a test" in text
+    assert "44 titles tested: 0 fail a test" in text
     assert '<tr class="trust-fail">' not in page and '<tr class="trust-pass">' in page
     assert "Reviews to read first" not in text
 
@@ -359,13 +406,14 @@ def test_the_browser_shows_the_trust_section(browser, planted: Settings, planted
         section = page.locator("#trust")
         assert section.is_visible()
         seen = " ".join(section.inner_text().split())
-        assert "titles tested: 1 fail a test" in seen
-        # the first finding is the first failing test in agg_trust_tests' order
+        assert "44 titles tested: 2 fail a test" in seen
+        # the first finding is the bombed game's (games come before the shop), its first failing
+        # test in agg_trust_tests' order
         finding = page.locator("#trust tr.trust-fail ul.findings li").first
         assert finding.is_visible()
-        assert "fail: one-review accounts 40 of 80 rated reviews come from accounts with no other " \
+        assert "fail: one-review accounts 30 of 50 rated reviews come from accounts with no other " \
             "review" in " ".join(finding.inner_text().split())
-        flagged = page.locator("#trust table.flagged").first
+        flagged = page.locator("#trust table.flagged").last  # the planted product's
         assert flagged.is_visible() and "Best blender I have ever owned" in flagged.inner_text()
         assert PLANTED_NAME in seen and page.evaluate("typeof window.__pwned") == "undefined"
         assert not errors, errors
