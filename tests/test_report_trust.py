@@ -345,6 +345,9 @@ def test_a_finding_reads_as_its_row_in_each_sources_terms() -> None:
         "in its sources); 95.0% of them recommend it against 40.0% of the rest.")
     assert trust_finding_text(ROW | {"rest_rating_mean": None}, **stars).endswith(
         "they rate it 4.90 (no other tested review to compare).")
+    # a source with no other title gives no baseline
+    assert "(75%, no other title in yelp to compare); they" in trust_finding_text(
+        ROW | {"baseline_share": None}, **stars)
     assert trust_mean_text(0.5, thumbs=True) == "50.0%"
 
 
@@ -361,7 +364,7 @@ def trust_rows(draw: st.DrawFn) -> tuple[dict, bool]:
     flagged = draw(st.one_of(st.none(), st.integers(max(0, x - 1), x + 1)))
     top = draw(st.integers(0, x))
     row = {"test": draw(st.sampled_from(TEST_NAMES)), "subset_reviews": x, "tested_reviews": n,
-           "subset_share": x / n, "baseline_share": draw(st.floats(0, 1)),
+           "subset_share": x / n, "baseline_share": draw(st.none() | st.floats(0, 1)),
            "subset_rating_mean": subset_mean, "rest_rating_mean": rest_mean,
            "rating_difference": None if None in (subset_mean, rest_mean) else subset_mean - rest_mean,
            "flagged_rated": flagged, "flagged_on_scale": flagged if draw(st.booleans()) else x,

@@ -185,9 +185,10 @@ def trust_finding_text(row: dict[str, Any], *, thumbs: bool, rating_min: float, 
     subset's ratings): the subset's size and what it is, its share against the baseline of
     `sources` (the words for the title's sources), and the two mean ratings."""
     x, n = row["subset_reviews"], row["tested_reviews"]
+    baseline = (f"against {whole_percent_text(row['baseline_share'])} for the other titles {sources}"
+                if row["baseline_share"] is not None else f"no other title {sources} to compare")
     text = (f"{x:,} of {n:,} rated reviews {TRUST_SUBSETS[row['test']]} "
-            f"({whole_percent_text(row['subset_share'])}, against "
-            f"{whole_percent_text(row['baseline_share'])} for the other titles {sources})")
+            f"({whole_percent_text(row['subset_share'])}, {baseline})")
     subset_mean, rest_mean = row["subset_rating_mean"], row["rest_rating_mean"]
     if subset_mean is None:
         return text + "."
