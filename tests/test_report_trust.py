@@ -25,6 +25,7 @@ from reviewpipe.report import write_report
 from reviewpipe.report.text import (
     TRUST_INPUTS,
     TRUST_SUBSETS,
+    p_value_text,
     trust_finding_text,
     trust_mean_text,
     trust_test_label,
@@ -349,6 +350,7 @@ def test_a_finding_reads_as_its_row_in_each_sources_terms() -> None:
     assert "(75%, no other title in yelp to compare); they" in trust_finding_text(
         ROW | {"baseline_share": None}, **stars)
     assert trust_mean_text(0.5, thumbs=True) == "50.0%"
+    assert [p_value_text(p) for p in (0.0123, 3e-12, 0.0, None)] == ["0.012", "3e-12", "0", "–"]
 
 
 @st.composite

@@ -217,10 +217,10 @@ def trust_finding_text(row: dict[str, Any], *, thumbs: bool, rating_min: float, 
 
 
 def p_value_text(value: float | None) -> str:
-    """A corrected p-value as it reads: "0.003", "2e-12", "≈0" below what a float holds, "–" for
-    none."""
+    """A corrected p-value as it reads: "0.003", "2e-12", "0", "–" for none (agg_trust_tests'
+    share_p_value is 0 when nothing elsewhere is picked and the title's subset is not empty)."""
     if value is None or math.isnan(value):
         return "–"
     if value == 0:
-        return "≈0"
+        return "0"
     return f"{value:.2g}" if value >= 1e-3 else f"{value:.0e}"
