@@ -28,7 +28,9 @@ from reviewpipe.report.text import (
     p_value_text,
     trust_finding_text,
     trust_mean_text,
+    trust_questions,
     trust_test_label,
+    trust_warning_text,
     words_list,
 )
 from reviewpipe.settings import Paths, Settings, Source
@@ -390,6 +392,35 @@ def test_a_finding_says_only_what_its_row_holds(case: tuple[dict, bool]) -> None
     exact = (not thumbs and x > 0 and row["subset_rating_mean"] is not None
              and row["flagged_rated"] == row["flagged_on_scale"] == x)
     assert (" give " in text) == exact
+
+
+def test_the_verdicts_read_back_from_their_rows_and_parameters(planted: Settings) -> None:
+    # the report says why a test warns from the row and its parameters: that reading gives every
+    # published verdict of the run (shop 1..5, films 1..10, games 0/1)
+    spans = {"p": 4, "t": 9, "g": 1}
+    with duckdb.connect(str(planted.published_path), read_only=True) as con:
+        rows = con.sql("select * from agg_trust_tests").pl().to_dicts()
+    assert len(rows) > 200
+    for row in rows:
+        large, differs = trust_questions(row, spans[row["title_id"][0]])
+        verdict = "fail" if large and differs else "warn" if large or differs else "pass"
+        assert verdict == row["verdict"], row
+
+
+def test_a_warning_says_which_question_it_answers_yes() -> None:
+    params = "alpha=0.01;min_title_reviews=10;min_subset_reviews=5;min_share_ratio=2;min_rating_effect=0.1"
+    row = ROW | {"verdict": "warn", "parameters": params, "share_p_value": 1e-9, "rating_p_value": 0.2}
+    assert trust_warning_text(row, 4) == ("the subset is unusually large, but does not rate the "
+                                          "title differently enough")
+    # rating_difference 1.8 is at least 0.1 of the span 4; the share 75% is not 2 x 40%
+    row |= {"share_p_value": 1e-9, "rating_p_value": 1e-5, "baseline_share": 0.4}
+    assert trust_warning_text(row, 4) == ("the subset rates the title differently, but is not "
+                                          "unusually large")
+    # a difference of 1.8 is less than 0.1 of a span of 20: both answers no, which is no warning,
+    # so the row's verdict is not what its parameters give: no reason rather than a wrong one
+    assert trust_warning_text(row, 20) is None
+    assert trust_warning_text(row | {"parameters": "alpha=0.01"}, 4) is None
+    assert trust_warning_text(row | {"verdict": "fail"}, 4) is None
 
 
 def test_every_test_has_its_words() -> None:

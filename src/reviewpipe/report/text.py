@@ -216,6 +216,36 @@ def trust_finding_text(row: dict[str, Any], *, thumbs: bool, rating_min: float, 
     return f"{text}; {rates}{rest}."
 
 
+def trust_questions(row: dict[str, Any], span: float) -> tuple[bool, bool] | None:
+    """Whether a row of agg_trust_tests answers yes to each question (the subset is unusually
+    large; it rates the title differently), as its verdict's description in agg_trust_tests reads,
+    with the parameters it ran with (`parameters`) and the scale's span; None when a parameter is
+    missing."""
+    params = dict(part.split("=", 1) for part in (row.get("parameters") or "").split(";") if "=" in part)
+    try:
+        alpha, ratio = float(params["alpha"]), float(params["min_share_ratio"])
+        min_subset, effect = int(params["min_subset_reviews"]), float(params["min_rating_effect"])
+    except (KeyError, ValueError):
+        return None
+    share_p, rating_p = row["share_p_value"], row["rating_p_value"]
+    large = (share_p is not None and share_p < alpha and row["baseline_share"] is not None
+             and row["subset_share"] >= ratio * row["baseline_share"]
+             and row["subset_reviews"] >= min_subset)
+    differs = (rating_p is not None and rating_p < alpha and row["rating_difference"] is not None
+               and abs(row["rating_difference"]) >= effect * span)
+    return large, differs
+
+
+def trust_warning_text(row: dict[str, Any], span: float) -> str | None:
+    """Why a warning row warns, in words: which of the two questions it answers yes; None when
+    the row's parameters, read back, do not give its verdict (never a reason it may not have)."""
+    answers = trust_questions(row, span)
+    if row["verdict"] != "warn" or answers is None or answers[0] == answers[1]:
+        return None
+    return ("the subset is unusually large, but does not rate the title differently enough"
+            if answers[0] else "the subset rates the title differently, but is not unusually large")
+
+
 def p_value_text(value: float | None) -> str:
     """A corrected p-value as it reads: "0.003", "2e-12", "0", "–" for none (agg_trust_tests'
     share_p_value is 0 when nothing elsewhere is picked and the title's subset is not empty)."""
