@@ -118,14 +118,26 @@ def disclosures(texts: pl.Series, patterns: list[str]) -> pl.Series:
     (look-arounds, back-references) runs through `re` itself."""
     lower = texts.str.to_lowercase()
     found = pl.Series(texts.name, [None] * len(texts), dtype=pl.String)
+    if not patterns or lower.is_empty():
+        return found
+    # one pass of all the patterns at once finds the few texts that disclose; each pattern then
+    # reads those alone (in order: the first that matches is the one kept)
+    try:
+        hits = lower.str.contains("|".join(f"(?:{p})" for p in patterns)).fill_null(False)
+    except pl.exceptions.PolarsError:
+        hits = lower.is_not_null()
+    positions = hits.arg_true()
+    candidates = lower.gather(positions)
+    matched = pl.Series(texts.name, [None] * len(candidates), dtype=pl.String)
     for pattern in patterns:
         try:
-            match = lower.str.extract(f"({pattern})", 1)
+            match = candidates.str.extract(f"({pattern})", 1)
         except pl.exceptions.PolarsError:
             compiled = re.compile(pattern)
-            match = lower.map_elements(
+            match = candidates.map_elements(
                 lambda t, c=compiled: (m.group(0) if (m := c.search(t)) else None), return_dtype=pl.String)
-        found = found.fill_null(match)
+        matched = matched.fill_null(match)
+    found = found.scatter(positions, matched) if len(positions) else found
     return found
 
 
