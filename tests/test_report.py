@@ -302,7 +302,8 @@ def test_an_empty_database_gives_a_page_of_no_data_notes(make_settings, tmp_path
     settings = make_settings({"name": "rev", "path": str(csv)}, quality={"max_quarantined_share": 1})
     pipeline.run(settings)
     page = write_report(settings.published_path, tmp_path / "report.html").read_text("utf-8")
-    assert page.count('class="nodata"') == 6
+    # one per section (the trust section's included)
+    assert page.count('class="nodata"') == 7
     assert "<script" not in page  # no charts, so no plotly.js either
     assert '<b>2</b><span>quarantined rows</span>' in page
 
@@ -762,6 +763,8 @@ def look_at_the_page(context, report: Path, tmp_path: Path) -> tuple[Path, bytes
     body = page.inner_text("body")
     assert "<script>window.__pwned=1</script><b>bold</b>" in body
     assert HOSTILE_AUTHOR in body
+    # the trust section is drawn too: no title of the fixture has the 10 rated reviews a test needs
+    assert page.locator("#trust").is_visible() and "No title has been tested." in body
     # in the charts too, the title name shows as typed, neither italic nor TeX
     assert any("<i>Italic</i> & $5 off$" in t for t in drawn["texts"]), drawn["texts"]
     shot = tmp_path / "report.png"

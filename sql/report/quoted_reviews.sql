@@ -9,6 +9,7 @@ select
     review_id,
     source,
     author,
+    reviewer_id,
     review_title,
     review_date,
     rating,

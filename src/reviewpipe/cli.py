@@ -576,7 +576,8 @@ def export(config: Path | None, out: Path | None, tables: tuple[str, ...], fmt: 
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="HTML file to write (default: <[paths] exports>/report.html).")
 @click.option("--max-titles", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Titles per group (a source on one rating scale) in the leaderboards and histograms.")
+              help="Titles per group (a source on one rating scale) in the leaderboards, histograms "
+                   "and trust section.")
 @user_errors
 def report(config: Path | None, out: Path | None, max_titles: int) -> None:
     """Write the HTML report of the published database: one self-contained file that opens offline.
@@ -588,7 +589,8 @@ def report(config: Path | None, out: Path | None, max_titles: int) -> None:
     settings = load_settings(config)
     path = write_report(require_published(settings),
                         out or settings.exports_path / "report.html", max_titles=max_titles,
-                        sentiment=settings.sentiment, report=settings.report)
+                        sentiment=settings.sentiment, report=settings.report,
+                        trust=settings.trust)
     console.print(str(path), highlight=False)
 
 

@@ -5,7 +5,7 @@ the number of reviews)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +14,8 @@ import polars as pl
 
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.publish import published_connection
+from reviewpipe.settings import ANONYMOUS_NAMES
+from reviewpipe.trust import TEST_NAMES
 from reviewpipe.warehouse import read_model
 
 # Rows of the review tables (helpful: per source).
@@ -32,9 +34,28 @@ _QUOTING = {
     "helpful": ["author", "review_title", "review_date", "rating", "rating_scale", "review_text"],
     "mismatches": ["source", "review_text"],
 }
+# Flagged reviews listed per failing title in the trust section, and what it shows of each.
+FLAGGED_ROWS = 5
+_QUOTED_FLAGGED = ["author", "reviewer_id", "review_title", "review_date", "rating", "rating_scale",
+                   "review_text"]
+# The trust section's frames, each the rows of sql/report/trust_<name>.sql
+TRUST_FRAMES = ("titles", "tests", "flagged", "inputs")
 # Appended to quoted_reviews.sql once per quoted review: why a chain of conditions and not an IN
 # list or a join is in that file; the values are bound, never pasted.
 _QUOTED_REVIEW = " or (title_id = ? and review_id = ?)"
+
+
+@dataclass(frozen=True)
+class TrustData:
+    """The trust section's rows: its header counts (sql/report/trust_counts.sql), the leaderboards'
+    titles with their verdicts, their tests (agg_trust_tests), the flagged reviews to read first
+    with what the page quotes of them, and what each source's reviews give the tests."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    titles: pl.DataFrame = field(default_factory=pl.DataFrame)
+    tests: pl.DataFrame = field(default_factory=pl.DataFrame)
+    flagged: pl.DataFrame = field(default_factory=pl.DataFrame)
+    inputs: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -55,6 +76,7 @@ class ReportData:
     languages: tuple[str, ...] = ("en",)
     score_undetermined: bool = True
     min_scored_share: float = 0.8
+    trust: TrustData = field(default_factory=TrustData)
 
 
 def rank_titles(con: duckdb.DuckDBPyConnection, max_titles: int, min_scored_share: float = 0.8) -> None:
@@ -73,23 +95,38 @@ def report_frame(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, in
     return con.sql(sql, params={k: v for k, v in params.items() if f"${k}" in sql}).pl()
 
 
-def _quoted(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """frame's reviews with columns of each from `reviews`, in frame's order, without review_id."""
+def _quoted(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, columns: list[str], *,
+            keep_id: bool = False) -> pl.DataFrame:
+    """frame's reviews with columns of each from `reviews`, in frame's order, without review_id
+    unless keep_id."""
     keys = frame.select("title_id", "review_id").rows()
     quoted = con.sql(read_model("report/quoted_reviews.sql") + _QUOTED_REVIEW * len(keys),
                      params=[v for key in keys for v in key]).pl()
     return frame.join(
         quoted.select("title_id", "review_id", *columns), on=["title_id", "review_id"], how="left",
         maintain_order="left",
-    ).drop("review_id")
+    ).drop([] if keep_id else ["review_id"])
+
+
+def read_trust_data(con: duckdb.DuckDBPyConnection, anonymous_names: Sequence[str]) -> TrustData:
+    """The trust section's rows, read through con once rank_titles has built leaderboard_titles;
+    anonymous_names are the run's [trust] anonymous_names (reviews under them name nobody)."""
+    params = {"tests": list(TEST_NAMES), "flagged_rows": FLAGGED_ROWS,
+              "anonymous": [name.strip().lower() for name in anonymous_names]}
+    frames = {name: report_frame(con, f"trust_{name}", params) for name in TRUST_FRAMES}
+    frames["flagged"] = _quoted(con, frames["flagged"], _QUOTED_FLAGGED, keep_id=True)
+    counts = report_frame(con, "trust_counts", {}).row(0, named=True)
+    return TrustData(counts={k: int(v) for k, v in counts.items()}, **frames)
 
 
 def read_report_data(
     published: Path, max_titles: int, *, generated_at: datetime, languages: Sequence[str] = ("en",),
     score_undetermined: bool = True, min_scored_share: float = 0.8,
+    anonymous_names: Sequence[str] = ANONYMOUS_NAMES,
 ) -> ReportData:
     """The frames the report shows, read from the published database opened read-only; languages,
-    score_undetermined and min_scored_share are the run's settings, which the page states."""
+    score_undetermined and min_scored_share are the run's settings, which the page states, and
+    anonymous_names its [trust] anonymous_names."""
     params = {
         "max_titles": max_titles,
         "trend_titles": TREND_TITLES,
@@ -106,6 +143,7 @@ def read_report_data(
             for name, columns in _QUOTING.items():
                 frames[name] = _quoted(con, frames[name], columns)
             counts_frame = report_frame(con, "counts", {})
+            trust = read_trust_data(con, anonymous_names)
         except duckdb.CatalogException as exc:
             raise ReviewpipeError(
                 f"{published} lacks a table or column the report needs "
@@ -120,5 +158,6 @@ def read_report_data(
         languages=tuple(languages),
         score_undetermined=score_undetermined,
         min_scored_share=min_scored_share,
+        trust=trust,
         **frames,
     )

@@ -19,7 +19,13 @@ import polars as pl
 
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.files import atomic_write
-from reviewpipe.report.data import GROUP_KEY, TREND_TITLES, ReportData, read_report_data
+from reviewpipe.report.data import (
+    GROUP_KEY,
+    TREND_TITLES,
+    ReportData,
+    TrustData,
+    read_report_data,
+)
 from reviewpipe.report.figures import (
     MAX_BARS,
     MIN_TREND_REVIEWS,
@@ -33,19 +39,28 @@ from reviewpipe.report.figures import (
     trends_figure,
 )
 from reviewpipe.report.text import (
+    INPUT_WORDS,
     PARTIAL_MARK,
+    TRUST_INPUTS,
     coverage_text,
     language_mix_text,
     languages_text,
     number_text,
+    p_value_text,
     partial_text,
     percent_text,
     rating_text,
     review_rating_text,
     shorten,
+    trust_finding_text,
+    trust_mean_text,
+    trust_test_label,
+    trust_warning_text,
     whole_percent_text,
+    words_list,
 )
-from reviewpipe.settings import ReportSettings, SentimentSettings
+from reviewpipe.settings import ReportSettings, SentimentSettings, TrustSettings
+from reviewpipe.trust import TEST_NAMES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # The page quotes excerpts of reviews of this many characters.
@@ -55,18 +70,22 @@ NO_SOURCE = "'none'"
 
 
 def write_report(published: Path, out: Path, *, max_titles: int = 50,
-                 sentiment: SentimentSettings | None = None, report: ReportSettings | None = None) -> Path:
+                 sentiment: SentimentSettings | None = None, report: ReportSettings | None = None,
+                 trust: TrustSettings | None = None) -> Path:
     """Write the HTML report of the published database to out (atomically); the path written.
-    sentiment and report are the run's settings (defaults when None): the page states which
-    languages sentiment covers, and marks titles it covers less than report.min_scored_share of."""
+    sentiment, report and trust are the run's settings (defaults when None): the page states which
+    languages sentiment covers, marks titles it covers less than report.min_scored_share of, and
+    says which sources' reviews name no reviewer outside trust.anonymous_names."""
     if max_titles < 1:
         raise ReviewpipeError(f"max_titles must be at least 1, not {max_titles}")
     sentiment = sentiment or SentimentSettings()
     report = report or ReportSettings()
+    trust = trust or TrustSettings()
     data = read_report_data(published, max_titles, generated_at=datetime.now(UTC),
                             languages=sentiment.languages,
                             score_undetermined=sentiment.score_undetermined,
-                            min_scored_share=report.min_scored_share)
+                            min_scored_share=report.min_scored_share,
+                            anonymous_names=trust.anonymous_names)
     page = render_report(data)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out, newline="\n", durable=True) as f:
@@ -140,6 +159,82 @@ def _with_partial_notes(rows: list[dict]) -> list[dict]:
                    if row.get("is_partly_scored") else None} for row in rows]
 
 
+def _not_run_text(tests: list[str], source: str, inputs: dict[str, int] | None) -> str:
+    """Why tests (run on none of a group's tested titles) could not run there: what the source's
+    reviews give each test (trust_inputs.sql), the tests that need the same input together."""
+    by_input: dict[str, list[str]] = {}
+    for test in tests:
+        by_input.setdefault(TRUST_INPUTS[test], []).append(trust_test_label(test))
+    parts = []
+    for column, labels in by_input.items():
+        have = (inputs or {}).get(column, 0)
+        words = INPUT_WORDS[column]
+        why = (f"none of the reviews of {source} has {words}" if not have else
+               f"{have:,} of the {(inputs or {}).get('reviews', 0):,} reviews of {source} have {words}")
+        parts.append(f"{words_list(labels)}: {why}")
+    return "; ".join(parts)
+
+
+def _trust_groups(trust: TrustData) -> list[dict]:
+    """The trust section's groups (a source on one scale, as the leaderboards), titles in
+    leaderboard order: each tested title with its verdict, adjusted rating, a sentence per failing
+    or warning test, its passing tests and the tests with no row; the tests run on none of the
+    group's titles, with why (once per source); the flagged reviews of its failing titles."""
+    if not trust.titles.height:
+        return []
+    tests_by_title = ({k: part.to_dicts() for (k,), part in
+                       trust.tests.partition_by("title_id", as_dict=True, maintain_order=True).items()}
+                      if trust.tests.height else {})
+    flagged_by_title = ({k: part.to_dicts() for (k,), part in
+                         trust.flagged.partition_by("title_id", as_dict=True,
+                                                    maintain_order=True).items()}
+                        if trust.flagged.height else {})
+    inputs = {row["source"]: row for row in trust.inputs.to_dicts()}
+    explained: set[str] = set()
+    groups = []
+    for board in _groups(trust.titles):
+        scale = scale_of(board)
+        source = board["source"][0]
+        rows = board.to_dicts()
+        tested = [r for r in rows if r["trust_verdict"] is not None]
+        ran = {t["test"] for r in tested for t in tests_by_title.get(r["title_id"], [])}
+        titles = []
+        for r in tested:
+            tests = tests_by_title.get(r["title_id"], [])
+            sources = (f"in {source}" if r["source_count"] == 1 else "in its sources")
+            findings = [{"test": trust_test_label(t["test"]), "verdict": t["verdict"],
+                         "text": trust_finding_text(t, thumbs=scale.is_thumbs, rating_min=scale.low,
+                                                    rating_scale=scale.top, sources=sources),
+                         "p_values": f"corrected p: share {p_value_text(t['share_p_value'])}, "
+                                     f"rating {p_value_text(t['rating_p_value'])}",
+                         "why": trust_warning_text(t, scale.top - scale.low)}
+                        for t in tests if t["verdict"] in ("fail", "warn")]
+            own = {t["test"] for t in tests}
+            flagged = [f | {"findings": [{"test": trust_test_label(g["test"]), "detail": g["detail"]}
+                                         for g in f["findings"]]}
+                       for f in flagged_by_title.get(r["title_id"], [])]
+            titles.append(r | {
+                "published": trust_mean_text(r["recommended_share" if scale.is_thumbs
+                                               else "rating_mean"], thumbs=scale.is_thumbs)
+                             if r["rating_mean"] is not None else "–",
+                "adjusted": trust_mean_text(r["adjusted_rating"], thumbs=scale.is_thumbs)
+                            if r["adjusted_rating"] is not None else None,
+                "findings": findings,
+                "passes": [trust_test_label(t["test"]) for t in tests if t["verdict"] == "pass"],
+                "no_row": [trust_test_label(t) for t in TEST_NAMES if t in ran and t not in own],
+                "flagged": flagged,
+                "flagged_reviews": flagged[0]["flagged_reviews"] if flagged else 0,
+            })
+        not_run = [t for t in TEST_NAMES if t not in ran]
+        note = None
+        if tested and not_run and source not in explained:
+            explained.add(source)
+            note = _not_run_text(not_run, source, inputs.get(source))
+        groups.append({"source": source, "scale": scale, "heading": scale.heading(),
+                       "titles": titles, "untested": len(rows) - len(tested), "not_run": note})
+    return groups
+
+
 def render_report(data: ReportData) -> str:
     """The whole HTML page for data: inline CSS, plotly.js once, the charts and the tables."""
     boards = []
@@ -211,6 +306,8 @@ def render_report(data: ReportData) -> str:
         score_undetermined=data.score_undetermined,
         min_scored_share=data.min_scored_share,
         partial_mark=PARTIAL_MARK,
+        trust=_trust_groups(data.trust),
+        trust_counts=data.trust.counts,
         trend_titles=TREND_TITLES,
         trend_window=TREND_WINDOW_MONTHS,
         min_trend_reviews=MIN_TREND_REVIEWS,

@@ -127,3 +127,130 @@ def partial_text(scored_share: float, mix: Sequence[dict[str, Any]] | None) -> s
     return (f"sentiment from {whole_percent_text(scored_share)} of its reviews: "
             f"{whole_percent_text(1 - scored_share)} are in languages it does not cover"
             + (f" ({unscored})" if unscored else ""))
+
+
+# ---- trust: the tests' findings in words ------------------------------------------------------------
+
+# What each trust test's subset is (reviewpipe.trust.TESTS), as the verb phrase after "41 of 55
+# rated reviews"; tests/test_report_trust.py checks that every test has one.
+TRUST_SUBSETS = {
+    "one_review_accounts": "come from accounts with no other review",
+    "single_day_reviewers": "come from reviewers whose reviews (two or more) were all written on one "
+                            "day",
+    "burst": "were written on days with far more reviews of the title than its own rate predicts",
+    "copied_text": "are copies or near-copies of a review by another reviewer",
+    "repeated_phrases": "share a phrase with several other reviews of the title, more than the "
+                        "corpus makes likely",
+    "incentivized": "disclose a free or discounted product given in exchange for the review",
+    "unverified": "are not marked by the site as a verified purchase",
+    "rating_deviation": "come from reviewers whose ratings sit far from each title's consensus "
+                        "across their history",
+}
+# What a test needs of a review (trust_inputs.sql's column, in words), to say why it could not run.
+TRUST_INPUTS = {
+    "one_review_accounts": "with_reviewer", "single_day_reviewers": "with_reviewer",
+    "rating_deviation": "with_reviewer", "burst": "with_date", "copied_text": "with_text",
+    "repeated_phrases": "with_text", "incentivized": "with_text",
+    "unverified": "with_verified_flag",
+}
+INPUT_WORDS = {
+    "with_reviewer": "a reviewer id or an author name outside [trust] anonymous_names",
+    "with_date": "a date",
+    "with_text": "a text",
+    "with_verified_flag": "a verified-purchase flag",
+}
+
+
+def trust_test_label(test: str) -> str:
+    """A trust test's name as a sentence says it: "one-review accounts", "copied text"."""
+    return {"one_review_accounts": "one-review accounts",
+            "single_day_reviewers": "single-day reviewers"}.get(test, test.replace("_", " "))
+
+
+def words_list(items: Sequence[str]) -> str:
+    """items as a sentence lists them: "a", "a and b", "a, b and c"."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def trust_mean_text(value: float, *, thumbs: bool) -> str:
+    """A trust subset's (or a title's adjusted) mean rating as it reads: "4.87", or "95.0%"
+    recommended on a thumbs source (ratings 0/1)."""
+    return percent_text(value) if thumbs else f"{value:.2f}"
+
+
+def trust_finding_text(row: dict[str, Any], *, thumbs: bool, rating_min: float, rating_scale: float,
+                       sources: str) -> str:
+    """One sentence from a row of agg_trust_tests (with trust_tests.sql's counts of a failing
+    subset's ratings): the subset's size and what it is, its share against the baseline of
+    `sources` (the words for the title's sources), and the two mean ratings."""
+    x, n = row["subset_reviews"], row["tested_reviews"]
+    baseline = (f"against {whole_percent_text(row['baseline_share'])} for the other titles {sources}"
+                if row["baseline_share"] is not None else f"no other title {sources} to compare")
+    text = (f"{x:,} of {n:,} rated reviews {TRUST_SUBSETS[row['test']]} "
+            f"({whole_percent_text(row['subset_share'])}, {baseline})")
+    subset_mean, rest_mean = row["subset_rating_mean"], row["rest_rating_mean"]
+    if subset_mean is None:
+        return text + "."
+    # The ratings of a failing subset are listed (agg_trust_flagged_reviews): its count at the
+    # scale's end the subset leans to, said only when those rows are exactly the subset's rated
+    # reviews on the title's scale (a warning subset is not listed: no count).
+    extreme = None
+    if not thumbs and row.get("flagged_rated") is not None \
+            and row["flagged_rated"] == row["flagged_on_scale"] == x and x > 0:
+        low = (row["rating_difference"] or 0) < 0
+        count = row["flagged_bottom"] if low else row["flagged_top"]
+        point = rating_min if low else rating_scale
+        extreme = (f"all of them give {point:g} of {rating_scale:g}" if count == x else
+                   f"{count:,} of the {x:,} give {point:g} of {rating_scale:g}")
+    if thumbs:
+        rates = f"{trust_mean_text(subset_mean, thumbs=True)} of them recommend it"
+        rest = (f" against {trust_mean_text(rest_mean, thumbs=True)} of the rest"
+                if rest_mean is not None else " (no other tested review to compare)")
+    else:
+        rates = f"they rate it {trust_mean_text(subset_mean, thumbs=False)}"
+        rest = (f" against {trust_mean_text(rest_mean, thumbs=False)} for the rest"
+                if rest_mean is not None else " (no other tested review to compare)")
+    if extreme:
+        return f"{text}; {extreme}, and {rates}{rest}."
+    return f"{text}; {rates}{rest}."
+
+
+def trust_questions(row: dict[str, Any], span: float) -> tuple[bool, bool] | None:
+    """Whether a row of agg_trust_tests answers yes to each question (the subset is unusually
+    large; it rates the title differently), as its verdict's description in agg_trust_tests reads,
+    with the parameters it ran with (`parameters`) and the scale's span; None when a parameter is
+    missing."""
+    params = dict(part.split("=", 1) for part in (row.get("parameters") or "").split(";") if "=" in part)
+    try:
+        alpha, ratio = float(params["alpha"]), float(params["min_share_ratio"])
+        min_subset, effect = int(params["min_subset_reviews"]), float(params["min_rating_effect"])
+    except (KeyError, ValueError):
+        return None
+    share_p, rating_p = row["share_p_value"], row["rating_p_value"]
+    large = (share_p is not None and share_p < alpha and row["baseline_share"] is not None
+             and row["subset_share"] >= ratio * row["baseline_share"]
+             and row["subset_reviews"] >= min_subset)
+    differs = (rating_p is not None and rating_p < alpha and row["rating_difference"] is not None
+               and abs(row["rating_difference"]) >= effect * span)
+    return large, differs
+
+
+def trust_warning_text(row: dict[str, Any], span: float) -> str | None:
+    """Why a warning row warns, in words: which of the two questions it answers yes; None when
+    the row's parameters, read back, do not give its verdict (never a reason it may not have)."""
+    answers = trust_questions(row, span)
+    if row["verdict"] != "warn" or answers is None or answers[0] == answers[1]:
+        return None
+    return ("the subset is unusually large, but does not rate the title differently enough"
+            if answers[0] else "the subset rates the title differently, but is not unusually large")
+
+
+def p_value_text(value: float | None) -> str:
+    """A corrected p-value as it reads: "0.003", "2e-12", "0", "–" for none (agg_trust_tests'
+    share_p_value is 0 when nothing elsewhere is picked and the title's subset is not empty)."""
+    if value is None or math.isnan(value):
+        return "–"
+    if value == 0:
+        return "0"
+    return f"{value:.2g}" if value >= 1e-3 else f"{value:.0e}"
