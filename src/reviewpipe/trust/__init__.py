@@ -20,9 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import polars as pl
 
-from reviewpipe.settings import Settings
+from reviewpipe.metrics.units import mean_from_units
+from reviewpipe.settings import RATING_UNIT, Settings
+from reviewpipe.trust import stats, subsets, texts
+from reviewpipe.warehouse import read_model
 
 
 @dataclass(frozen=True)
@@ -80,12 +84,137 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
     per tested title and test, TESTS_SCHEMA), metric_trust_flagged (the reviews of failing subsets,
     FLAGGED_SCHEMA) and metric_title_trust (per tested title: worst verdict, failing tests, adjusted
     rating, TITLE_TRUST_SCHEMA). Updates the kept text signatures with the texts new since."""
+    subsets.create_trust_reviews(con, settings)
+    texts.update_signatures(con, settings)
+    members = pl.concat([
+        subsets.subset_members(con, settings).cast(texts.MEMBERS_SCHEMA),
+        texts.text_members(con, settings).select(list(texts.MEMBERS_SCHEMA)).cast(texts.MEMBERS_SCHEMA),
+    ])
+    # per test, the reviews it can see (rated or not): `tested` is this module's SQL, not input
+    con.execute("create or replace temp table trust_tested as\n" + "\nunion all\n".join(
+        f"select '{t.name}' as test, review_id, title_id, source, rating_units, rating_span "
+        f"from trust_reviews where {t.tested}" for t in TESTS))
+    con.register("trust_members", members)
+    try:
+        counts = con.sql(read_model("trust/trust_title_tests.sql"),
+                         params={"min_title_reviews": settings.trust.min_title_reviews}).pl()
+        tests = title_tests(counts, settings)
+        con.register("trust_failing", tests.filter(pl.col("verdict") == "fail").select("title_id", "test"))
+        # a failing test's subset, as the reviews it can see (rated or not) that it picks
+        flagged = con.sql(
+            """
+            select tested.review_id, tested.title_id, tested.test, min(members.detail) as detail
+            from trust_tested as tested
+            join trust_failing using (title_id, test)
+            join trust_members as members using (review_id, test)
+            group by all
+            """
+        ).pl()
+        con.register("trust_flagged", flagged.select("review_id"))
+        kept = con.sql(
+            """
+            select title_id, count(*) as adjusted_review_count, sum(rating_units)::bigint as rating_units
+            from trust_reviews
+            where rating_units is not null
+                and review_id not in (select review_id from trust_flagged)
+            group by title_id
+            """
+        ).pl()
+    finally:
+        for name in ("trust_members", "trust_failing", "trust_flagged"):
+            con.unregister(name)
     return {
-        "metric_trust_tests": pl.DataFrame(schema=TESTS_SCHEMA),
-        "metric_trust_flagged": pl.DataFrame(schema=FLAGGED_SCHEMA),
-        "metric_title_trust": pl.DataFrame(schema=TITLE_TRUST_SCHEMA),
+        "metric_trust_tests": tests,
+        "metric_trust_flagged": flagged.cast(FLAGGED_SCHEMA).select(list(FLAGGED_SCHEMA))
+        .sort("title_id", "review_id", "test"),
+        "metric_title_trust": title_trust(tests, kept),
     }
 
 
+def test_parameters(settings: Settings) -> dict[str, str]:
+    """Per test, the parameters it runs with as agg_trust_tests.parameters shows them
+    ("alpha=0.01;min_title_reviews=10;...")."""
+    trust = settings.trust
+    common = ("alpha", "min_title_reviews", "min_subset_reviews", "min_share_ratio", "min_rating_effect")
+    own = {
+        "burst": ("burst_min_reviews", "burst_p"),
+        "copied_text": ("copy_similarity", "copy_min_words"),
+        "repeated_phrases": ("phrase_words", "phrase_min_reviews", "phrase_p"),
+        "rating_deviation": ("deviation_min_reviews", "deviation_threshold"),
+    }
+    return {t.name: ";".join(f"{key}={getattr(trust, key):g}" for key in (*common, *own.get(t.name, ())))
+            for t in TESTS}
+
+
+def title_tests(counts: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """agg_trust_tests' rows (TESTS_SCHEMA) from trust_title_tests.sql's counts and sums: the means,
+    both questions' statistics, their Benjamini-Hochberg correction over every row, the verdicts;
+    sorted by title and TESTS order."""
+    trust = settings.trust
+    n, x = counts["tested_reviews"].to_numpy().astype(float), counts["subset_reviews"].to_numpy().astype(float)
+    rest = n - x
+    s1 = counts["subset_units"].to_numpy().astype(float)
+    r1 = counts["rest_units"].to_numpy().astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # means as metrics makes rating_mean: the exact sum in units over the count, times the unit
+        subset_mean = np.where(x > 0, s1 / x * RATING_UNIT, np.nan)
+        rest_mean = np.where(rest > 0, r1 / rest * RATING_UNIT, np.nan)
+        subset_var = counts["subset_spread"].to_numpy() / (x * (x - 1)) * RATING_UNIT**2
+        rest_var = counts["rest_spread"].to_numpy() / (rest * (rest - 1)) * RATING_UNIT**2
+    baseline = counts["baseline_share"].to_numpy().astype(float)
+    t, rating_p = stats.welch_t(x, subset_mean, subset_var, rest, rest_mean, rest_var)
+    share_p = stats.benjamini_hochberg(stats.binomial_tail(x, n, baseline))
+    rating_p = stats.benjamini_hochberg(rating_p)
+    share = x / n
+    diff = subset_mean - rest_mean
+    verdict = stats.verdicts(
+        share_p, share, baseline, x, rating_p, diff, counts["rating_span"].to_numpy().astype(float),
+        alpha=trust.alpha, min_share_ratio=trust.min_share_ratio,
+        min_subset_reviews=trust.min_subset_reviews, min_rating_effect=trust.min_rating_effect)
+    order = {name: i for i, name in enumerate(TEST_NAMES)}
+    parameters = test_parameters(settings)
+    return (
+        pl.DataFrame({
+            "title_id": counts["title_id"], "test": counts["test"],
+            "tested_reviews": counts["tested_reviews"], "subset_reviews": counts["subset_reviews"],
+            "subset_share": share, "baseline_share": baseline, "share_p_value": share_p,
+            "subset_rating_mean": subset_mean, "rest_rating_mean": rest_mean, "rating_difference": diff,
+            "rating_t": t, "rating_p_value": rating_p, "verdict": verdict,
+        }, nan_to_null=True)
+        .with_columns(parameters=pl.col("test").replace_strict(parameters, return_dtype=pl.String))
+        .cast(TESTS_SCHEMA)
+        .select(list(TESTS_SCHEMA))
+        .sort("title_id", pl.col("test").replace_strict(order, return_dtype=pl.Int32))
+    )
+
+
+def title_trust(tests: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
+    """Per title with a row in `tests`: its worst verdict, its failing tests (TESTS order,
+    comma-separated; null when none) and the mean rating of its rated reviews in no failing subset
+    (`kept`: title_id, adjusted_review_count, rating_units), made as metrics makes rating_mean
+    (TITLE_TRUST_SCHEMA), sorted by title."""
+    rank = {"pass": 0, "warn": 1, "fail": 2}
+    worst = (
+        tests.group_by("title_id")
+        .agg(
+            pl.col("verdict").replace_strict(rank, return_dtype=pl.Int8).max().alias("_worst"),
+            # `tests` is in TESTS order within a title, and Polars keeps the rows' order within a group
+            pl.col("test").filter(pl.col("verdict") == "fail").str.join(",").alias("failed_tests"),
+        )
+        .with_columns(
+            trust_verdict=pl.col("_worst").replace_strict({v: k for k, v in rank.items()}, return_dtype=pl.String),
+            failed_tests=pl.when(pl.col("failed_tests") != "").then(pl.col("failed_tests")),
+        )
+    )
+    return (
+        worst.join(kept, on="title_id", how="left")
+        .with_columns(adjusted_review_count=pl.col("adjusted_review_count").fill_null(0))
+        .with_columns(adjusted_rating=mean_from_units("rating_units", "adjusted_review_count", RATING_UNIT))
+        .cast(TITLE_TRUST_SCHEMA)
+        .select(list(TITLE_TRUST_SCHEMA))
+        .sort("title_id")
+    )
+
+
 __all__ = ["FLAGGED_SCHEMA", "TESTS", "TESTS_SCHEMA", "TEST_NAMES", "TITLE_TRUST_SCHEMA", "TRUST_FRAMES",
-           "Test", "trust_frames"]
+           "Test", "test_parameters", "title_tests", "title_trust", "trust_frames"]
