@@ -255,9 +255,10 @@ def corpora() -> dict[str, Corpus]:
     imdb = DATA / "imdb_movie_reviews_helpful"
     return {
         "yelp": Corpus("yelp", [yelp / "review_sample.json", yelp / "business_sample.json"], yelp,
-                       YELP_SOURCES, 5, _read_yelp, _write_yelp, _yelp_id, min_target_reviews=5),
+                       YELP_SOURCES, 5, _read_yelp, _write_yelp, _yelp_id, min_target_reviews=8),
         "amazon2018": Corpus("amazon2018", [amazon / "AMAZON_FASHION_5.json"], amazon, AMAZON_SOURCES, 5,
-                             _read_amazon, _write_amazon, _amazon_id, min_target_reviews=10),
+                             _read_amazon, _write_amazon, _amazon_id, min_target_reviews=10,
+                             one_kind_per_scenario=True),
         "imdb": Corpus("imdb", sorted(imdb.glob("*/movieReviews.csv")), imdb, IMDB_SOURCES, 10,
                        _read_imdb, _write_imdb, _imdb_name, min_target_reviews=100,
                        one_kind_per_scenario=True, ring_titles=(3, 3)),
@@ -512,11 +513,11 @@ def published(project: Path) -> dict[str, list[tuple]]:
         con.close()
 
 
-def failing(tables: dict[str, list[tuple]]) -> dict[str, set[str]]:
-    """Per title, its failing tests."""
+def failing(tables: dict[str, list[tuple]], verdicts: tuple[str, ...] = ("fail",)) -> dict[str, set[str]]:
+    """Per title, its tests with one of `verdicts` (failing ones by default)."""
     out: dict[str, set[str]] = {}
     for title, test, verdict in tables["tests"]:
-        if verdict == "fail":
+        if verdict in verdicts:
             out.setdefault(title, set()).add(test)
     return out
 
@@ -539,6 +540,7 @@ def score(planted: list[Planted], clean_ids: set[str], tables: dict[str, list[tu
     new = {rid: title for rid, title in tables["reviews"] if rid not in clean_ids}
     campaign_of_title = {p.title_id: p.campaign for p in planted}
     fails = failing(tables)
+    warns = failing(tables, ("fail", "warn"))
     flagged = {rid for rid, _, _ in tables["flagged"]}
     flagged_tests: dict[str, set[str]] = {}
     for rid, _, test in tables["flagged"]:
@@ -555,6 +557,8 @@ def score(planted: list[Planted], clean_ids: set[str], tables: dict[str, list[tu
         flagged_on = [rid for rid in on_titles if rid in flagged]
         c.update({
             "titles": len(titles), "titles_failing": sum(t in fails for t in titles),
+            "titles_warning": sum(t in warns for t in titles),
+            "warning_tests": dict(Counter(x for t in titles for x in warns.get(t, set()) - fails.get(t, set()))),
             "failing_tests": dict(Counter(x for t in titles for x in fails.get(t, ()))),
             "published_planted": len(ids), "planted_flagged": sum(rid in flagged for rid in ids),
             "flagged_on_titles": len(flagged_on),
@@ -573,36 +577,42 @@ class KindScore:
     detected: int = 0  # campaigns every title of which fails a test
     titles: int = 0
     titles_failing: int = 0
+    titles_warning: int = 0  # titles with a failing or a warning test
     planted: int = 0
     published_planted: int = 0
     planted_flagged: int = 0
     flagged_on_titles: int = 0
     failing_tests: Counter[str] = field(default_factory=Counter)
+    warning_tests: Counter[str] = field(default_factory=Counter)
     sizes: list[int] = field(default_factory=list)
 
     def add(self, c: dict[str, Any]) -> None:
         self.campaigns += 1
         self.detected += c["titles_failing"] == c["titles"]
-        for k in ("titles", "titles_failing", "planted", "published_planted", "planted_flagged",
+        for k in ("titles", "titles_failing", "titles_warning", "planted", "published_planted", "planted_flagged",
                   "flagged_on_titles"):
             setattr(self, k, getattr(self, k) + c[k])
         self.failing_tests.update(c["failing_tests"])
+        self.warning_tests.update(c["warning_tests"])
         self.sizes.append(c["planted"])
 
     def figures(self) -> dict[str, Any]:
         return {
             "campaigns": self.campaigns, "detected": self.detected, "sizes": self.sizes,
             "title_detection": self.titles_failing / self.titles if self.titles else None,
+            "title_fail_or_warn": self.titles_warning / self.titles if self.titles else None,
             "precision": self.planted_flagged / self.flagged_on_titles if self.flagged_on_titles else None,
             "recall": self.planted_flagged / self.published_planted if self.published_planted else None,
             "planted": self.planted, "published_planted": self.published_planted,
             "planted_flagged": self.planted_flagged, "flagged_on_titles": self.flagged_on_titles,
             "failing_tests": dict(self.failing_tests.most_common()),
+            "warning_tests": dict(self.warning_tests.most_common()),
         }
 
 
 def run_corpus(corpus: Corpus, seeds: Iterable[int], work: Path, trust: dict[str, Any],
-               kinds: Iterable[str] = KINDS, log: Callable[[str], None] = print) -> dict[str, Any]:
+               kinds: Iterable[str] = KINDS, log: Callable[[str], None] = print,
+               keep: bool = False) -> dict[str, Any]:
     """The clean run and every seed's scenarios of one corpus, scored."""
     real = corpus.read(corpus)
     m = material(corpus, real)
@@ -634,7 +644,8 @@ def run_corpus(corpus: Corpus, seeds: Iterable[int], work: Path, trust: dict[str
             result["scenarios"].append({"seed": seed, "scenario": s, "seconds": round(seconds, 2),
                                         "planted": len(planted), **scored})
             log(f"{corpus.name} seed {seed}/{s}: {len(planted)} planted, {seconds:.1f} s")
-            shutil.rmtree(project)
+            if not keep:
+                shutil.rmtree(project)
             m.used = set(used)
     result["kinds"] = {k: per_kind[k].figures() for k in KINDS if k in per_kind}
     t = alarms["tested_titles"]
@@ -683,14 +694,17 @@ def _pct(x: float | None) -> str:
 
 def markdown(results: dict[str, Any]) -> str:
     """The harness's table in markdown: per corpus and kind, then false alarms, then op_spam."""
-    rows = ["| corpus | kind | campaigns (sizes) | detected | title detection | precision | recall | failing tests |",
-            "|---|---|---|---:|---:|---:|---:|---|"]
+    rows = ["| corpus | kind | campaigns (sizes) | detected | titles failing | failing or warning | precision "
+            "| recall | failing tests (titles) | warning only (titles) |",
+            "|---|---|---|---:|---:|---:|---:|---:|---|---|"]
     for name, r in results["corpora"].items():
         for kind, k in r["kinds"].items():
             tests = ", ".join(f"{t} {n}" for t, n in k["failing_tests"].items()) or "none"
+            warned = ", ".join(f"{t} {n}" for t, n in k["warning_tests"].items()) or "none"
             rows.append(f"| {name} | {kind} | {k['campaigns']} ({', '.join(map(str, k['sizes']))}) | "
                         f"{k['detected']}/{k['campaigns']} | {_pct(k['title_detection'])} | "
-                        f"{_pct(k['precision'])} | {_pct(k['recall'])} | {tests} |")
+                        f"{_pct(k['title_fail_or_warn'])} | {_pct(k['precision'])} | {_pct(k['recall'])} | "
+                        f"{tests} | {warned} |")
     rows += ["", "| corpus | false alarms, clean corpus | false alarms, untouched titles beside campaigns | failing tests |",
              "|---|---:|---:|---|"]
     for name, r in results["corpora"].items():
