@@ -142,8 +142,15 @@ def test_parameters(settings: Settings) -> dict[str, str]:
         "repeated_phrases": ("phrase_words", "phrase_min_reviews", "phrase_p"),
         "rating_deviation": ("deviation_min_reviews", "deviation_threshold"),
     }
-    return {t.name: ";".join(f"{key}={getattr(trust, key):g}" for key in (*common, *own.get(t.name, ())))
+    return {t.name: ";".join(f"{key}={_number(getattr(trust, key))}" for key in (*common, *own.get(t.name, ())))
             for t in TESTS}
+
+
+def _number(value: float) -> str:
+    """value as short as reads back to the same double (2, 0.01, 1e-06): the data check
+    agg_trust_tests_bounds reads the parameters back."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
 
 
 def title_tests(counts: pl.DataFrame, settings: Settings) -> pl.DataFrame:

@@ -37,7 +37,7 @@ def welch_t(n1: npt.ArrayLike, mean1: npt.ArrayLike, var1: npt.ArrayLike,
         df = (a + b) ** 2 / (a * a / (n1 - 1) + b * b / (n2 - 1))
         p = 2.0 * sps.t.sf(np.abs(t), df)
     flat = se == 0
-    t = np.where(flat, np.where(diff == 0, 0.0, np.sign(diff) * np.inf), t)
+    t = np.where(flat, np.where(diff == 0, 0.0, np.copysign(np.inf, diff)), t)
     p = np.where(flat, np.where(diff == 0, 1.0, 0.0), p)
     too_few = (n1 < 2) | (n2 < 2) | np.isnan(v1) | np.isnan(v2)
     return np.where(too_few, np.nan, t), np.where(too_few, np.nan, np.minimum(p, 1.0))
@@ -53,7 +53,8 @@ def benjamini_hochberg(p: npt.ArrayLike) -> Floats:
     if m == 0:
         return out
     order = known[np.argsort(p[known], kind="stable")]
-    scaled = p[order] * m / np.arange(1, m + 1)
+    # times m / k, not times m then over k: m / k >= 1, so no value comes out below its p
+    scaled = p[order] * (m / np.arange(1, m + 1))
     # the step-up rule: each rank takes the smallest scaled value at or above it
     adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
     out[order] = np.minimum(adjusted, 1.0)

@@ -1,0 +1,47 @@
+-- agg_trust_tests: shares and p-values are shares and probabilities, the subset is of the tested reviews, and a verdict says what its figures say
+-- The rule of the verdicts (README, "Trust tests") is checked against the parameters each row names:
+-- fail only where both questions hold, pass only where neither does. The span of the scale is the
+-- title's (agg_title_summary).
+with tests as (
+    select * from agg_trust_tests
+),
+
+titles as (
+    select title_id, rating_scale - rating_min as span from agg_title_summary
+),
+
+ruled as (
+    select
+        tests.*,
+        titles.span,
+        regexp_extract(parameters, '(^|;)alpha=([^;]+)', 2)::double as alpha,
+        regexp_extract(parameters, '(^|;)min_subset_reviews=([^;]+)', 2)::double as min_subset_reviews,
+        regexp_extract(parameters, '(^|;)min_share_ratio=([^;]+)', 2)::double as min_share_ratio,
+        regexp_extract(parameters, '(^|;)min_rating_effect=([^;]+)', 2)::double as min_rating_effect
+    from tests
+    left join titles using (title_id)
+),
+
+answered as (
+    select
+        *,
+        coalesce(share_p_value < alpha and subset_share >= min_share_ratio * baseline_share
+                 and subset_reviews >= min_subset_reviews, false) as share_holds,
+        coalesce(rating_p_value < alpha and abs(rating_difference) >= min_rating_effect * span, false)
+            as rating_holds
+    from ruled
+)
+
+select title_id, test, tested_reviews, subset_reviews, subset_share, baseline_share, share_p_value,
+    rating_p_value, rating_difference, span, verdict, parameters
+from answered
+where subset_reviews not between 0 and tested_reviews
+    or subset_share not between 0 and 1
+    or baseline_share not between 0 and 1
+    or share_p_value not between 0 and 1
+    or rating_p_value not between 0 and 1
+    or verdict not in ('fail', 'warn', 'pass')
+    or verdict is null
+    or span is null
+    or (verdict = 'fail') <> (share_holds and rating_holds)
+    or (verdict = 'pass') <> (not share_holds and not rating_holds)

@@ -1,0 +1,173 @@
+"""The trust tests through the real pipeline (reviewpipe.trust): a clean corpus passes, planted
+campaigns fail their tests, flagged reviews and adjusted ratings follow, a second run updates the
+reviewer histories."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from conftest import write
+
+from reviewpipe import pipeline
+from reviewpipe.runlog import warehouse
+from reviewpipe.settings import Paths, Settings, Source
+from reviewpipe.trust import TEST_NAMES, subsets
+
+HEADER = "review_id,title_id,reviewer_id,review_date,rating,verified,review_text\n"
+COLUMNS = {"review_id": "review_id", "title_id": "title_id", "reviewer_id": "reviewer_id",
+           "review_date": "review_date", "rating": "rating", "review_text": "review_text"}
+TITLES = [f"t{i:02d}" for i in range(12)]
+# the titles the planted rating_deviation reviewer ("grump") rates 1 star
+GRUMPED = TITLES[:8]
+
+
+def _day(rng: random.Random) -> str:
+    return f"{rng.choice([2019, 2020])}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+
+
+def clean_rows() -> list[str]:
+    """60 reviewers, each reviewing 8 of the 12 titles on days spread over two years (nobody has a
+    single review, nobody reviews on one day only), rating around each title's own quality: 40
+    reviews a title."""
+    rng = random.Random(25)
+    quality = {t: rng.uniform(2.5, 4.5) for t in TITLES}
+    rows = []
+    for u in range(60):
+        for k in range(8):
+            title = TITLES[(u + k * 3) % 12 if k < 4 else (u + k * 3 + 1) % 12]
+            rating = min(5, max(1, round(quality[title] + rng.gauss(0, 1))))
+            rows.append(f"c{u}-{k},{title},u{u},{_day(rng)},{rating},{rng.choice('YYN')},clean text {u} {k}")
+    return rows
+
+
+def planted_rows() -> list[str]:
+    """A campaign on t00: 40 five-star reviews by accounts with no other review, on 40 different
+    days; a one-star day on t01 (30 reviews of 2021-06-01); grump, who rates 8 titles 1 star."""
+    rng = random.Random(7)
+    rows = [f"camp{i},t00,camp{i},2021-{1 + i % 12:02d}-{1 + i // 12:02d},5,Y,campaign text {i}" for i in range(40)]
+    rows += [f"bomb{i},t01,bomber{i},2021-06-01,1,N,bombing text {i}" for i in range(30)]
+    rows += [f"grump{k},{t},grump,{_day(rng)},1,Y,grumpy text {k}" for k, t in enumerate(GRUMPED)]
+    return rows
+
+
+def _settings(root: Path, *, verified: bool) -> Settings:
+    columns = {**COLUMNS, **({"verified_purchase": "verified"} if verified else {})}
+    return Settings(
+        paths=Paths(warehouse=root / "w.duckdb", published=root / "p.duckdb", exports=root / "x"),
+        sources=[Source(name="shop", path=str(root / "in" / "*.csv"), rating_scale=5, columns=columns)],
+        sentiment={"workers": 1},
+    )
+
+
+def _rows(settings: Settings, query: str) -> list[tuple]:
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        return con.execute(query).fetchall()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Any]:
+    """The clean corpus without a verified flag; the clean corpus with the planted campaigns, then
+    again with a second review by camp0 (a delta run); each with its published tables read."""
+    out: dict[str, Any] = {}
+    clean = _settings(tmp_path_factory.mktemp("clean"), verified=False)
+    write(clean.resolve(clean.sources[0].path).parent / "clean.csv", HEADER + "\n".join(clean_rows()) + "\n")
+    pipeline.run(clean)
+    out["clean"] = clean
+    planted = _settings(tmp_path_factory.mktemp("planted"), verified=True)
+    folder = planted.resolve(planted.sources[0].path).parent
+    write(folder / "clean.csv", HEADER + "\n".join(clean_rows() + planted_rows()) + "\n")
+    pipeline.run(planted)
+    out["planted"] = planted
+    out["flagged_before"] = _rows(planted, "select review_id, test from agg_trust_flagged_reviews")
+    out["t00_before"] = _rows(planted, "select tested_reviews, subset_reviews, baseline_share, "
+                                       "subset_rating_mean, verdict from agg_trust_tests "
+                                       "where title_id = 't00' and test = 'one_review_accounts'")
+    out["t00_summary_before"] = _rows(planted, "select adjusted_rating, adjusted_review_count, failed_tests "
+                                               "from agg_title_summary where title_id = 't00'")
+    with warehouse(planted) as con:
+        subsets.create_trust_reviews(con, planted)
+        out["members"] = subsets.subset_members(con, planted)
+    write(folder / "later.csv", HEADER + "camp0-again,t05,camp0,2022-01-01,4,Y,a later review\n")
+    pipeline.run(planted)
+    out["flagged_after"] = _rows(planted, "select review_id, test from agg_trust_flagged_reviews")
+    return out
+
+
+def test_a_clean_corpus_passes_and_keeps_its_ratings(runs) -> None:
+    clean = runs["clean"]
+    tests = _rows(clean, "select title_id, test, verdict from agg_trust_tests")
+    assert {t for _, _, t in tests} <= {"pass", "warn"} and tests
+    # every title is tested (40 rated reviews each, >= min_title_reviews) by the tests it can see
+    assert {title for title, _, _ in tests} == set(TITLES)
+    assert _rows(clean, "select * from agg_trust_flagged_reviews") == []
+    # nothing fails: adjusted_rating is rating_mean itself, to the last bit, and keeps every review
+    summary = _rows(clean, "select title_id, rating_mean, adjusted_rating, rated_review_count, "
+                           "adjusted_review_count, failed_tests from agg_title_summary")
+    assert all(mean == adjusted and n == kept and failed is None
+               for _, mean, adjusted, n, kept, failed in summary)
+
+
+def test_unverified_has_no_rows_when_no_source_maps_the_flag(runs) -> None:
+    assert _rows(runs["clean"], "select * from agg_trust_tests where test = 'unverified'") == []
+    # where it is mapped, every title has one
+    assert len(_rows(runs["planted"], "select * from agg_trust_tests where test = 'unverified'")) == 12
+
+
+def test_the_tests_and_parameters_of_a_row(runs) -> None:
+    tests = _rows(runs["clean"], "select distinct test, parameters from agg_trust_tests order by test")
+    assert {t for t, _ in tests} == set(TEST_NAMES) - {"unverified"}
+    parameters = dict(tests)
+    assert parameters["burst"] == ("alpha=0.01;min_title_reviews=10;min_subset_reviews=5;"
+                                   "min_share_ratio=2;min_rating_effect=0.1;burst_min_reviews=5;burst_p=1e-06")
+
+
+def test_a_campaign_of_one_review_accounts_fails_and_leaves_the_adjusted_rating(runs) -> None:
+    # the title's reviews but the campaign's: the clean reviews and grump's
+    clean = [int(r.split(",")[4]) for r in clean_rows() + planted_rows()
+             if r.split(",")[1] == "t00" and not r.startswith("camp")]
+    # the clean reviewers all have 8 reviews, so nobody else is a one-review account: the baseline
+    # (the other titles' share) is the bombers' 30 of all the other titles' reviews
+    others = len(clean_rows()) + 30 + len(GRUMPED) - len(clean)
+    assert runs["t00_before"] == [(len(clean) + 40, 40, pytest.approx(30 / others), 5.0, "fail")]
+    flagged = {r for r, t in runs["flagged_before"] if t == "one_review_accounts"}
+    assert {r for r in flagged if r.startswith("camp")} == {f"camp{i}" for i in range(40)}
+    # adjusted_rating: the clean reviews' mean, exactly as rating_mean makes it (exact sum over n)
+    assert runs["t00_summary_before"] == [
+        (sum(clean) * 1000 / len(clean) * 1e-3, len(clean), "one_review_accounts")]
+
+
+def test_a_bombing_day_is_a_burst(runs) -> None:
+    planted = runs["planted"]
+    verdicts = dict(_rows(planted, "select test, verdict from agg_trust_tests where title_id = 't01'"))
+    assert verdicts["burst"] == "fail"
+    assert {r for r, t in runs["flagged_before"] if t == "burst"} == {f"bomb{i}" for i in range(30)}
+    detail = _rows(planted, "select distinct detail from agg_trust_flagged_reviews where test = 'burst'")
+    assert detail == [("one of 30 reviews of 2021-06-01, a day the title's rate predicts 0.1",)]
+
+
+def test_rating_deviation_finds_the_planted_reviewer(runs) -> None:
+    members = runs["members"]
+    deviating = members.filter(test="rating_deviation")
+    assert sorted(deviating["review_id"]) == sorted(f"grump{k}" for k in range(8))
+    assert deviating["detail"][0].startswith("the reviewer rates 0.")
+    assert " of the scale below titles' consensus over 8 reviews" in deviating["detail"][0]
+    counts = dict(_rows(runs["planted"], "select title_id, subset_reviews from agg_trust_tests "
+                                         "where test = 'rating_deviation'"))
+    assert counts == {t: int(t in GRUMPED) for t in TITLES}
+
+
+def test_unverified_picks_the_unverified_reviews(runs) -> None:
+    members = runs["members"].filter(test="unverified")
+    expected = {r.split(",")[0] for r in clean_rows() + planted_rows() if r.split(",")[5] == "N"}
+    assert set(members["review_id"]) == expected
+
+
+def test_a_second_review_takes_an_account_out_of_one_review_accounts(runs) -> None:
+    before = {r for r, t in runs["flagged_before"] if t == "one_review_accounts"}
+    after = {r for r, t in runs["flagged_after"] if t == "one_review_accounts"}
+    assert "camp0" in before and "camp0" not in after
+    assert before - after == {"camp0"}
