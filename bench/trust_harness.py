@@ -739,13 +739,14 @@ def misses(results: dict[str, Any]) -> list[str]:
 
 
 def harness(corpus_names: Iterable[str], seeds: Iterable[int], work: Path, trust: dict[str, Any],
-            with_op_spam: bool = True, log: Callable[[str], None] = print) -> dict[str, Any]:
+            with_op_spam: bool = True, log: Callable[[str], None] = print, keep: bool = False,
+            kinds: Iterable[str] = KINDS) -> dict[str, Any]:
     """Every corpus's scores (and op_spam's) as one JSON-able dict."""
     all_corpora = corpora()
     seeds = list(seeds)
     results: dict[str, Any] = {"seeds": seeds, "trust": trust, "corpora": {}}
     for name in corpus_names:
-        results["corpora"][name] = run_corpus(all_corpora[name], seeds, work, trust, log=log)
+        results["corpora"][name] = run_corpus(all_corpora[name], seeds, work, trust, kinds, log, keep)
     if with_op_spam:
         results["op_spam"] = run_op_spam(work, trust)
     results["misses"] = misses(results)
@@ -764,10 +765,12 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpora", nargs="+", default=["yelp", "amazon2018", "imdb"], choices=sorted(corpora()))
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                         help="a [trust] setting for every run, e.g. alpha=0.05")
     parser.add_argument("--no-op-spam", action="store_true")
     parser.add_argument("--workdir", type=Path, help="where the copies go (default: a temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep each scenario's copy (with --workdir)")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "trust_harness.json")
     args = parser.parse_args(argv)
     trust = {k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}
@@ -775,7 +778,7 @@ def main(argv: list[str] | None = None) -> int:
         work = args.workdir or Path(tmp)
         t = time.perf_counter()
         results = harness(args.corpora, args.seeds, work, trust, with_op_spam=not args.no_op_spam,
-                          log=lambda s: print(s, file=sys.stderr))
+                          log=lambda s: print(s, file=sys.stderr), keep=args.keep, kinds=args.kinds)
         results["seconds"] = round(time.perf_counter() - t, 1)
     table = markdown(results)
     print(table)
