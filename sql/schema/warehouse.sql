@@ -294,3 +294,42 @@ alter table raw_reviews add column if not exists review_language varchar;
 -- who wrote a review and whether the site verified the purchase (issue 25: the trust tests)
 alter table raw_reviews add column if not exists reviewer_id varchar;
 alter table raw_reviews add column if not exists verified_purchase varchar;
+
+-- The kept signatures of the trust tests that read texts (reviewpipe.trust.texts, issue 25): computed
+-- once per distinct cleaned text and kept, so a run computes those of its new texts only
+-- (update_signatures: staged texts with no row here). All of a text's rows are made together, under
+-- the signature version staging_state holds for 'text_signatures' (tokenising, shingles, MinHash,
+-- bands, phrase_words, sampling); a changed version empties these tables and they are made again.
+
+-- text_signatures: one row per distinct staged text; key: text_hash (int_reviews_typed.text_hash).
+create table if not exists text_signatures (
+    text_hash varchar not null,       -- md5 of the cleaned review text
+    word_count integer not null,      -- words as the trust tests split them (lower case, end punctuation off)
+    disclosure varchar,               -- what the first matching [trust] disclosure_patterns found; null: none
+    disclosure_version varchar        -- md5 of the pattern list it was matched against: another list redoes this column alone
+);
+
+-- text_bands: the LSH bands of each text's MinHash signature (64 permutations of its 3-word shingles,
+-- 16 bands of 4); grain: (band, text_hash). Texts of fewer than 3 words have none. Two texts with a
+-- band in common are candidate near-copies.
+create table if not exists text_bands (
+    band ubigint not null,            -- hash of the band's number and its 4 minimum hashes
+    text_hash varchar not null
+);
+
+-- text_phrases: a fixed sample of each text's phrases of [trust] phrase_words words (those whose hash
+-- is 0 modulo 8: a phrase is kept in every text or in none); grain: (text_hash, phrase), distinct.
+create table if not exists text_phrases (
+    text_hash varchar not null,
+    phrase ubigint not null           -- hash of the phrase's words (lower case)
+);
+
+-- text_copy_pairs: pairs of distinct texts that share an LSH band, with their exact Jaccard similarity
+-- of 3-word shingle sets; both orders; grain: (text_hash, copy_hash). Extended at each run with the
+-- pairs that involve a new text; made again whole when staging_state's 'text_copy_pairs' version
+-- (the signature version and [trust] copy_min_words: shorter texts are not paired) changes.
+create table if not exists text_copy_pairs (
+    text_hash varchar not null,
+    copy_hash varchar not null,
+    similarity double not null
+);

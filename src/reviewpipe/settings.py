@@ -259,13 +259,21 @@ class MetricsSettings(BaseModel):
 # regular expressions, any of which in a review's text puts it in the subset. Edit [trust]
 # disclosure_patterns to change them; the list is in the README ("Trust tests").
 DISCLOSURE_PATTERNS = (
-    r"\b(received|got|given|was given|were given|was sent|sent me)\b[^.!?]{0,40}\b(for free|free of charge|at no (cost|charge)|free sample|complimentary)",
-    r"\bin exchange for (my|an|a) (honest|unbiased|fair|truthful|impartial)",
+    # Steam's own label on a review of a key the reviewer did not pay for (12% of the Steam corpus)
+    r"^product received for free\b",
+    # a free product with a review in the same sentence: "got it for free" alone is a giveaway, a
+    # free weekend or a comped meal in the real corpora (34 Steam, Yelp and hotel reviews), not a
+    # disclosure
+    r"\b(received|got|given|was sent|sent me)\b[^.!?]{0,40}\b(for free|free of charge|at no (cost|charge)|free sample|complimentary)\b[^.!?]{0,60}\b(review|opinion|feedback|evaluat|test)",
+    r"\bin (exchange|return) for (my|an|a|this) ((honest|unbiased|fair|truthful|impartial|objective) )?(review|opinion|evaluation|feedback)",
     r"\b(at a|for a) (discount|discounted price|reduced price)\b[^.!?]{0,40}\b(review|honest|unbiased)",
     r"\b(discount|discounted|free)\b[^.!?]{0,30}\bin (exchange|return) for\b",
-    r"\bprovided (to me )?(by|from) the (seller|manufacturer|company|vendor|brand)\b",
-    r"\b(the seller|the manufacturer|the company|the vendor) (sent|provided|gave) me\b",
+    r"\b(was|were) provided (to me )?(free )?(by|from) the (seller|manufacturer|company|vendor|brand)\b",
+    # "the company sent me a replacement" is service, not an incentive: a free item or a review must follow
+    r"\b(the seller|the manufacturer|the company|the vendor|the brand) (sent|provided|gave) me\b[^.!?]{0,40}\b(free|review|discount|sample)",
     r"\bfor (my|an) (honest|unbiased) (review|opinion|feedback)\b",
+    # Amazon Vine: free products for chosen reviewers (11 of the fine food corpus's reviews)
+    r"\b(amazon vine|vine (program|voice|member|reviewer))\b",
 )
 # Author names many people share, which tell nobody apart (lower case): reviews under them count as
 # by unknown reviewers in the reviewer tests, unless the source maps a reviewer_id.

@@ -1,24 +1,428 @@
 """The trust tests that read texts: copied_text, repeated_phrases and incentivized.
 
-(Contract of issue 25; the texts engineer fills it in.) Each staged text's MinHash signature and
-phrase hashes are computed once and kept in the warehouse (`text_signatures`, keyed by text_hash),
-updated with the texts new since the last run; the tests then run in SQL over them.
+Each distinct staged text is read once (`update_signatures`): its words (lower case, split at spaces,
+end punctuation off), the LSH bands of a MinHash signature of its 3-word shingles (rensa), a fixed
+sample of its phrases of [trust] phrase_words words and the disclosure it makes, kept in the
+warehouse (`text_signatures`, `text_bands`, `text_phrases`; sql/schema/warehouse.sql) with the near-
+copy pairs its bands lead to, verified (`text_copy_pairs`). A run reads the new texts alone; the
+tests (`text_members`) then run in SQL over these tables and stg_reviews.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+from importlib.metadata import version
+
 import duckdb
+import numpy as np
 import polars as pl
+import rensa
+from scipy.stats import poisson
 
 from reviewpipe.settings import Settings
+from reviewpipe.warehouse import scalar
 
 # The frame text_members gives: one row per review in a text test's subset.
 MEMBERS_SCHEMA = {"review_id": pl.String, "test": pl.String, "detail": pl.String}
 
+# Near-copies: MinHash of 3-word shingles, 64 permutations cut into 16 bands of 4 rows. Two texts of
+# Jaccard similarity J share a band with probability 1 - (1 - J^4)^16: 0.9998 at 0.8, 0.99 at 0.7,
+# 0.64 at 0.5, 0.015 at 0.2; every candidate pair is then verified on its exact shingle sets.
+SHINGLE_WORDS = 3
+NUM_PERM = 64
+BANDS = 16
+SEED = 42
+# A band bucket holding more texts than this is skipped: its pairs would grow as its square (a text
+# so common is a stock phrase rather than a copy; docs/trust.md says how often it happened).
+MAX_BUCKET = 1000
+# Phrases kept per text: those whose hash is 0 modulo PHRASE_SAMPLE, so a phrase is kept in every
+# text or in none and its counts stay exact; a campaign template's phrases are found unless none of
+# its phrases is sampled (7/8 ** phrases: 3% for 25 phrases; bench/README.md measures it).
+PHRASE_SAMPLE = 8
+# Characters taken off the ends of each word: "price." and "price" are one word.
+_PUNCTUATION = ".,!?;:\"()[]{}*<>-_/'`~"
+# Odd multipliers that make a word's position part of an n-gram's hash.
+_POSITION = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
+             0x94D049BB133111EB, 0xBF58476D1CE4E5B9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD)
+BATCH_TEXTS = 50_000
+
+
+def signature_version(settings: Settings) -> str:
+    """The version of the kept signatures: everything that makes them; another one remakes them."""
+    return json.dumps({
+        "words": "lower/split/strip", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
+        "seed": SEED, "phrase_words": settings.trust.phrase_words, "phrase_sample": PHRASE_SAMPLE,
+        # Polars' hash and rensa's MinHash are stable within a version only
+        "polars": pl.__version__, "rensa": version("rensa"),
+    }, sort_keys=True)
+
+
+def disclosure_version(patterns: list[str]) -> str:
+    """md5 of the disclosure pattern list, in order (the first match is the one kept)."""
+    return hashlib.md5(json.dumps(patterns).encode()).hexdigest()
+
+
+def text_words(texts: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per word of each text (i, review_text): i, word (lower case, end punctuation off),
+    h (its hash), in text order; empty words dropped."""
+    return (
+        texts.select("i", word=pl.col("review_text").str.to_lowercase()
+                     .str.replace_all("\n", " ", literal=True).str.split(" "))
+        .explode("word")
+        .with_columns(pl.col("word").str.strip_chars(_PUNCTUATION))
+        .filter(pl.col("word") != "")
+        .with_columns(h=pl.col("word").hash(SEED))
+    )
+
+
+def ngram_hashes(words: pl.LazyFrame, n: int) -> pl.LazyFrame:
+    """One row per n-gram (n consecutive words) of each text in `words` (text_words): i, pos (its
+    first word's position in the text), g (its hash: the words' hashes, each times its position's
+    multiplier, xor-ed)."""
+    g = pl.col("h") * _POSITION[0]
+    for j in range(1, n):
+        g = g ^ (pl.col("h").shift(-j) * _POSITION[j % len(_POSITION)])
+    return (
+        words.with_columns(pos=pl.int_range(pl.len()).over("i"))
+        .with_columns(g=g, whole=pl.col("i").shift(-(n - 1)) == pl.col("i"))
+        .filter("whole")
+        .select("i", "pos", "g")
+    )
+
+
+def _bands(shingles: pl.DataFrame, texts: int) -> pl.DataFrame:
+    """The LSH bands (i, band) of the texts with shingles (i, g sorted by i), of `texts` texts."""
+    if shingles.is_empty():
+        return pl.DataFrame(schema={"i": pl.UInt32, "band": pl.UInt64})
+    counts = shingles.group_by("i", maintain_order=True).len()
+    offsets = np.zeros(counts.height + 1, dtype=np.uint64)
+    np.cumsum(counts["len"].to_numpy(), out=offsets[1:])
+    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
+        shingles["g"].to_numpy(), offsets, NUM_PERM, SEED)
+    digests = np.array(matrix.to_rows(), dtype=np.uint64).reshape(-1, BANDS, NUM_PERM // BANDS)
+    band = np.arange(BANDS, dtype=np.uint64) * np.uint64(_POSITION[4])
+    for r in range(NUM_PERM // BANDS):
+        band = band ^ (digests[:, :, r] * np.uint64(_POSITION[r]))
+        band = band ^ (band >> np.uint64(29))
+    return pl.DataFrame({
+        "i": np.repeat(counts["i"].to_numpy(), BANDS),
+        "band": band.reshape(-1),
+    })
+
+
+def disclosures(texts: pl.Series, patterns: list[str]) -> pl.Series:
+    """Per text, what the first of `patterns` (Python `re` syntax) that matches its lower-cased
+    text found; null where none does. Polars' regex engine runs the patterns it reads as `re`
+    does (tests/test_trust_texts.py holds them equal on the real corpora); one it cannot compile
+    (look-arounds, back-references) runs through `re` itself."""
+    lower = texts.str.to_lowercase()
+    found = pl.Series(texts.name, [None] * len(texts), dtype=pl.String)
+    for pattern in patterns:
+        try:
+            match = lower.str.extract(f"({pattern})", 1)
+        except pl.exceptions.PolarsError:
+            compiled = re.compile(pattern)
+            match = lower.map_elements(
+                lambda t, c=compiled: (m.group(0) if (m := c.search(t)) else None), return_dtype=pl.String)
+        found = found.fill_null(match)
+    return found
+
+
+def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str]
+               ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """What is kept of the texts (text_hash, review_text): their text_signatures rows (text_hash,
+    word_count, disclosure), text_bands rows (band, text_hash) and text_phrases rows (text_hash,
+    phrase)."""
+    texts = texts.with_row_index("i")
+    words = text_words(texts.lazy().select("i", "review_text")).collect()
+    shingles = ngram_hashes(words.lazy(), SHINGLE_WORDS).select("i", "g").unique(maintain_order=True).collect()
+    phrases = (
+        ngram_hashes(words.lazy(), phrase_words)
+        .filter(pl.col("g") % PHRASE_SAMPLE == 0)
+        .select("i", phrase="g").unique()
+        .collect()
+    )
+    hashes = texts.select("i", "text_hash")
+    counts = words.group_by("i").agg(word_count=pl.len().cast(pl.Int32))
+    rows = (
+        hashes.join(counts, on="i", how="left")
+        .with_columns(pl.col("word_count").fill_null(0),
+                      disclosure=disclosures(texts["review_text"], patterns))
+        .sort("i").select("text_hash", "word_count", "disclosure")
+    )
+    bands = _bands(shingles, texts.height).join(hashes, on="i").select("band", "text_hash")
+    return rows, bands, phrases.join(hashes, on="i").select("text_hash", "phrase")
+
+
+def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
+    """The exact Jaccard similarity of the 3-word shingle sets of each pair (text_hash, copy_hash)
+    of texts (text_hash, review_text): pairs with `similarity`."""
+    texts = texts.with_row_index("i")
+    shingles = (
+        ngram_hashes(text_words(texts.lazy().select("i", "review_text")), SHINGLE_WORDS)
+        .select("i", "g").unique()
+        .join(texts.lazy().select("i", "text_hash"), on="i")
+        .select("text_hash", "g")
+        .collect()
+    )
+    sizes = shingles.group_by("text_hash").len()
+    shared = (
+        pairs.join(shingles, on="text_hash")
+        .join(shingles.rename({"text_hash": "copy_hash"}), on=["copy_hash", "g"])
+        .group_by("text_hash", "copy_hash").len("shared")
+    )
+    return (
+        pairs.join(shared, on=["text_hash", "copy_hash"], how="left")
+        .join(sizes.rename({"len": "a"}), on="text_hash", how="left")
+        .join(sizes.rename({"text_hash": "copy_hash", "len": "b"}), on="copy_hash", how="left")
+        .with_columns(similarity=(pl.col("shared").fill_null(0)
+                                  / (pl.col("a") + pl.col("b") - pl.col("shared").fill_null(0))).fill_nan(0.0)
+                      .fill_null(0.0))
+        .select("text_hash", "copy_hash", "similarity")
+    )
+
+
+# Distinct texts of staged reviews that have no signature yet, as the row of int_reviews_typed that
+# holds each: found from the hashes, then fetched by rowid (as stages._UNSCORED does), so that no
+# other text is read.
+_NEW_TEXTS = """
+    create or replace temp table _new_texts as
+    select text_hash, min(rowid) as row_id
+    from int_reviews_typed
+    where staged and text_hash is not null
+      and text_hash not in (select text_hash from text_signatures)
+    group by text_hash
+"""
+_TEXTS_OF = """
+    select u.text_hash, s.review_text
+    from {table} as u
+    join int_reviews_typed as s on s.rowid = u.row_id
+    order by u.row_id
+"""
+
+
+def _state(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
+    return scalar(con, "select version from staging_state where model = ?", [model])
+
 
 def update_signatures(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
-    """Compute and keep the signatures of the staged texts that have none yet; how many."""
-    return 0
+    """Compute and keep the signatures of the staged texts that have none yet, redo the disclosure
+    column where the pattern list changed and extend the verified near-copy pairs with the new
+    texts'; how many texts got signatures."""
+    trust = settings.trust
+    sig_version = signature_version(settings)
+    if _state(con, "text_signatures") != sig_version:
+        for table in ("text_signatures", "text_bands", "text_phrases", "text_copy_pairs"):
+            con.execute(f"delete from {table}")
+        con.execute("insert or replace into staging_state values ('text_signatures', ?)", [sig_version])
+    patterns_version = disclosure_version(trust.disclosure_patterns)
+    # texts are streamed through a cursor of their own, while `con` writes what is made of them
+    cur = con.cursor()
+    try:
+        new = _update_new_texts(con, cur, settings, patterns_version)
+        _update_disclosures(con, cur, trust.disclosure_patterns, patterns_version)
+        _update_copy_pairs(con, cur, settings, sig_version)
+    finally:
+        cur.close()
+    return new
+
+
+def _update_new_texts(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnection, settings: Settings,
+                      patterns_version: str) -> int:
+    """Keep the signatures of the staged texts that have none (listed in cur's _new_texts); how many."""
+    trust = settings.trust
+    cur.execute(_NEW_TEXTS)
+    new = scalar(cur, "select count(*) from _new_texts")
+    if new:
+        reader = cur.sql(_TEXTS_OF.format(table="_new_texts")).to_arrow_reader(BATCH_TEXTS)
+        for batch in reader:
+            rows, bands, phrases = signatures(
+                pl.from_arrow(batch), trust.phrase_words, trust.disclosure_patterns)
+            rows = rows.with_columns(disclosure_version=pl.lit(patterns_version))
+            for table, frame in (("text_signatures", rows), ("text_bands", bands), ("text_phrases", phrases)):
+                con.register("_frame", frame)
+                con.execute(f"insert into {table} by name select * from _frame")
+                con.unregister("_frame")
+    return new
+
+
+def _update_disclosures(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnection, patterns: list[str],
+                        patterns_version: str) -> None:
+    """Match the texts whose disclosure was found with another pattern list against this one."""
+    cur.execute("""
+        create or replace temp table _redisclose as
+        select s.text_hash, min(t.rowid) as row_id
+        from text_signatures as s
+        join int_reviews_typed as t on t.text_hash = s.text_hash
+        where s.disclosure_version is distinct from $1 and t.staged
+        group by s.text_hash
+    """, [patterns_version])
+    if scalar(cur, "select count(*) from _redisclose"):
+        for batch in cur.sql(_TEXTS_OF.format(table="_redisclose")).to_arrow_reader(BATCH_TEXTS):
+            texts = pl.from_arrow(batch)
+            con.register("_found", texts.select("text_hash", disclosure=disclosures(texts["review_text"], patterns)))
+            con.execute("""
+                update text_signatures as s set disclosure = f.disclosure, disclosure_version = $1
+                from _found as f where s.text_hash = f.text_hash
+            """, [patterns_version])
+            con.unregister("_found")
+    # (texts no staged review holds any more keep their row and their old disclosure: no test reads it)
+    cur.execute("drop table _redisclose")
+
+
+def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnection, settings: Settings,
+                       sig_version: str) -> None:
+    """Extend text_copy_pairs with the verified pairs (band in common) that involve a new text, or
+    make them all again when the signatures or copy_min_words changed."""
+    pairs_version = json.dumps([sig_version, settings.trust.copy_min_words])
+    if _state(con, "text_copy_pairs") != pairs_version:
+        con.execute("delete from text_copy_pairs")
+        cur.execute("create or replace temp table _pair_texts as select text_hash from text_signatures")
+        con.execute("insert or replace into staging_state values ('text_copy_pairs', ?)", [pairs_version])
+    else:
+        cur.execute("create or replace temp table _pair_texts as select text_hash from _new_texts")
+    # candidates: texts long enough sharing a band, one of them new, in buckets of at most MAX_BUCKET
+    cur.execute("""
+        create or replace temp table _candidates as
+        with long_bands as (
+            select b.band, b.text_hash
+            from text_bands as b
+            join text_signatures as s using (text_hash)
+            where s.word_count >= $min_words
+        ),
+        new_bands as (
+            select band, text_hash from long_bands where text_hash in (select text_hash from _pair_texts)
+        ),
+        buckets as (
+            select band from long_bands where band in (select band from new_bands)
+            group by band having count(*) between 2 and $max_bucket
+        ),
+        final as (
+            select distinct n.text_hash, o.text_hash as copy_hash
+            from new_bands as n
+            join long_bands as o on o.band = n.band and o.text_hash <> n.text_hash
+            where n.band in (select band from buckets)
+        )
+        select * from final
+    """, {"min_words": settings.trust.copy_min_words, "max_bucket": MAX_BUCKET})
+    # both orders, each pair once
+    cur.execute("""
+        create or replace temp table _unchecked as
+        select distinct least(c.text_hash, c.copy_hash) as text_hash, greatest(c.text_hash, c.copy_hash) as copy_hash
+        from _candidates as c
+        anti join text_copy_pairs as p on p.text_hash = c.text_hash and p.copy_hash = c.copy_hash
+    """)
+    if scalar(cur, "select count(*) from _unchecked"):
+        cur.execute("""
+            create or replace temp table _pair_rows as
+            select text_hash, min(t.rowid) as row_id
+            from int_reviews_typed as t
+            where t.staged and t.text_hash in (select text_hash from _unchecked union select copy_hash from _unchecked)
+            group by text_hash
+        """)
+        texts = cur.sql(_TEXTS_OF.format(table="_pair_rows")).pl()
+        checked = shingle_jaccard(cur.sql("select * from _unchecked").pl(), texts)
+        con.register("_checked", checked)
+        con.execute("""
+            insert into text_copy_pairs
+            select text_hash, copy_hash, similarity from _checked
+            union all
+            select copy_hash, text_hash, similarity from _checked
+        """)
+        con.unregister("_checked")
+        cur.execute("drop table _pair_rows")
+    cur.execute("drop table _candidates")
+    cur.execute("drop table _unchecked")
+    cur.execute("drop table _pair_texts")
+
+
+# The staged reviews with a text, and who wrote each: the reviewer_key, or the review itself when
+# nobody is known (a review with no known reviewer counts as its own reviewer).
+_TEXT_REVIEWS = """
+    create or replace temp table _text_reviews as
+    select review_id, title_id, text_hash,
+           coalesce(reviewer_key(source, reviewer_id, author, $anonymous),
+                    'review' || chr(31) || review_id) as reviewer
+    from stg_reviews
+    where text_hash is not null
+"""
+
+# copied_text: per review, the reviews of its own text and of its verified near-copies written by
+# other reviewers (texts of at least copy_min_words words; pairs of at least copy_similarity).
+_COPIED = """
+    with shared as (  -- texts more than one review holds
+        select text_hash from _text_reviews group by text_hash having count(distinct reviewer) > 1
+    ),
+    pairs as (
+        select p.text_hash, p.copy_hash, p.similarity
+        from text_copy_pairs as p
+        where p.similarity >= $similarity
+    ),
+    links as (
+        select text_hash, text_hash as copy_hash, 1.0 as similarity from shared
+        union all
+        select * from pairs
+    ),
+    long_links as (
+        select l.*
+        from links as l
+        join text_signatures as s using (text_hash)
+        where s.word_count >= $min_words
+    ),
+    by_reviewer as (  -- per text: the reviews of it and its copies, per reviewer
+        select l.text_hash, r.reviewer, count(*) as reviews, count(*) filter (where l.copy_hash = l.text_hash) as exact
+        from long_links as l
+        join _text_reviews as r on r.text_hash = l.copy_hash
+        group by l.text_hash, r.reviewer
+    ),
+    final as (
+        select r.review_id,
+               sum(b.reviews) as copies, sum(b.exact) as exact_copies, count(*) as reviewers
+        from _text_reviews as r
+        join by_reviewer as b on b.text_hash = r.text_hash and b.reviewer <> r.reviewer
+        group by r.review_id
+    )
+    select * from final order by review_id
+"""
+
+# repeated_phrases: per title, the sampled phrases that at least phrase_min_reviews of its reviewers
+# share; a reviewer's reviews count once (the same reviewer's copies on variants), in the title as
+# in the whole warehouse (df: distinct reviewer and text pairs holding the phrase; N: all of them).
+_PHRASE_UNITS = """
+    create or replace temp table _units as
+    select distinct title_id, reviewer, text_hash from _text_reviews
+"""
+_PHRASE_COUNTS = """
+    with title_phrases as (
+        select u.title_id, p.phrase, count(distinct u.reviewer) as reviewers
+        from _units as u
+        join text_phrases as p using (text_hash)
+        group by u.title_id, p.phrase
+        having count(distinct u.reviewer) >= $min_reviews
+    ),
+    phrase_df as (
+        select p.phrase, count(*) as df
+        from (select distinct reviewer, text_hash from _units) as u
+        join text_phrases as p using (text_hash)
+        where p.phrase in (select phrase from title_phrases)
+        group by p.phrase
+    ),
+    title_units as (
+        select title_id, count(*) as units from _units
+        where title_id in (select title_id from title_phrases)
+        group by title_id
+    ),
+    final as (
+        select t.title_id, t.phrase, t.reviewers, d.df, n.units,
+               (select count(*) from (select distinct reviewer, text_hash from _units)) as total
+        from title_phrases as t
+        join phrase_df as d using (phrase)
+        join title_units as n using (title_id)
+    )
+    select * from final order by title_id, phrase
+"""
 
 
 def text_members(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
@@ -26,4 +430,101 @@ def text_members(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataF
     (MEMBERS_SCHEMA): review_id, test, and the detail in words ("near-copy of 12 reviews by 9 other
     reviewers", "shares \\"great quality for the price\\" with 31 reviews of the title", "discloses:
     \\"received this product free\\""). Call update_signatures first."""
-    return pl.DataFrame(schema=MEMBERS_SCHEMA)
+    trust = settings.trust
+    con.execute(_TEXT_REVIEWS, {"anonymous": list(trust.anonymous_names)})
+    try:
+        frames = [_copied(con, settings), _phrased(con, settings), _incentivized(con)]
+    finally:
+        con.execute("drop table if exists _text_reviews")
+        con.execute("drop table if exists _units")
+    return pl.concat(frames).sort("test", "review_id")
+
+
+def _copied(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
+    """copied_text's members, with the copies in words."""
+    found = con.sql(_COPIED, params={"similarity": settings.trust.copy_similarity,
+                                     "min_words": settings.trust.copy_min_words}).pl()
+    kind = (pl.when(pl.col("exact_copies") == pl.col("copies")).then(pl.lit("copy"))
+            .when(pl.col("exact_copies") == 0).then(pl.lit("near-copy"))
+            .otherwise(pl.lit("copy or near-copy")))
+    return found.select(
+        "review_id", test=pl.lit("copied_text"),
+        detail=pl.format("{} of {} review{} by {} other reviewer{}", kind, pl.col("copies"),
+                         pl.when(pl.col("copies") == 1).then(pl.lit("")).otherwise(pl.lit("s")),
+                         pl.col("reviewers"),
+                         pl.when(pl.col("reviewers") == 1).then(pl.lit("")).otherwise(pl.lit("s"))),
+    ).cast(MEMBERS_SCHEMA)
+
+
+def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
+    """repeated_phrases' members: the reviews of a title holding one of its unlikely phrases, with
+    the most unlikely one's words."""
+    trust = settings.trust
+    con.execute(_PHRASE_UNITS)
+    counts = con.sql(_PHRASE_COUNTS, params={"min_reviews": trust.phrase_min_reviews}).pl()
+    if counts.is_empty():
+        return pl.DataFrame(schema=MEMBERS_SCHEMA)
+    expected = counts["units"].cast(pl.Float64) * counts["df"] / counts["total"]
+    # P(X >= c) for X ~ Poisson(expected): the survival function at c - 1
+    counts = counts.with_columns(p=pl.Series(poisson.sf(counts["reviewers"].to_numpy() - 1, expected.to_numpy())))
+    unlikely = counts.filter(pl.col("p") < trust.phrase_p)
+    if unlikely.is_empty():
+        return pl.DataFrame(schema=MEMBERS_SCHEMA)
+    con.register("_unlikely", unlikely.select("title_id", "phrase", "reviewers", "p"))
+    try:
+        holders = con.sql("""
+            select r.review_id, r.text_hash, u.phrase, u.reviewers, u.p
+            from _text_reviews as r
+            join text_phrases as p using (text_hash)
+            join _unlikely as u on u.title_id = r.title_id and u.phrase = p.phrase
+            qualify row_number() over (partition by r.review_id order by u.p, u.phrase) = 1
+        """).pl()
+    finally:
+        con.unregister("_unlikely")
+    words = _phrase_words(con, holders.select("text_hash", "phrase"), trust.phrase_words)
+    return holders.join(words, on="phrase", how="left").select(
+        "review_id", test=pl.lit("repeated_phrases"),
+        detail=pl.format("shares \"{}\" with {} reviewers of the title", pl.col("words"),
+                         pl.col("reviewers") - 1),
+    ).cast(MEMBERS_SCHEMA)
+
+
+def _phrase_words(con: duckdb.DuckDBPyConnection, holders: pl.DataFrame, n: int) -> pl.DataFrame:
+    """The words (phrase, words) of each phrase hash, read from one text that holds it."""
+    one = holders.group_by("phrase").agg(pl.col("text_hash").min())
+    con.register("_one", one.select("text_hash").unique())
+    try:
+        texts = con.sql("""
+            select t.text_hash, any_value(t.review_text) as review_text
+            from int_reviews_typed as t
+            where t.staged and t.text_hash in (select text_hash from _one)
+            group by t.text_hash
+        """).pl().with_row_index("i")
+    finally:
+        con.unregister("_one")
+    words = text_words(texts.lazy().select("i", "review_text")).with_columns(
+        pos=pl.int_range(pl.len()).over("i")).collect()
+    grams = ngram_hashes(words.lazy().drop("pos"), n).collect()
+    spans = (
+        grams.join(texts.select("i", "text_hash"), on="i")
+        .join(one.rename({"phrase": "g"}), on=["text_hash", "g"])
+        .group_by("g").agg(pl.col("i").first(), pl.col("pos").first())
+    )
+    return (
+        spans.join(words.select("i", pos_w="pos", word="word"), on="i")
+        .filter(pl.col("pos_w").is_between(pl.col("pos"), pl.col("pos") + n - 1))
+        .sort("g", "pos_w")
+        .group_by("g", maintain_order=True).agg(pl.col("word").str.join(" ").alias("words"))
+        .rename({"g": "phrase"})
+    )
+
+
+def _incentivized(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """incentivized's members: the reviews whose text discloses, with what it says."""
+    return con.sql("""
+        select r.review_id, 'incentivized' as test, 'discloses: "' || s.disclosure || '"' as detail
+        from _text_reviews as r
+        join text_signatures as s using (text_hash)
+        where s.disclosure is not null
+        order by r.review_id
+    """).pl().cast(MEMBERS_SCHEMA)
