@@ -505,7 +505,7 @@ def published(project: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(project / "data" / "reports.duckdb"), read_only=True)
     try:
         return {
-            "reviews": con.execute("select review_id, title_id from reviews").fetchall(),
+            "reviews": con.execute("select review_id, title_id, rating, rating_scale from reviews").fetchall(),
             "tests": con.execute("select title_id, test, verdict from agg_trust_tests").fetchall(),
             "flagged": con.execute("select review_id, title_id, test from agg_trust_flagged_reviews").fetchall(),
         }
@@ -534,10 +534,17 @@ def false_alarms(tables: dict[str, list[tuple]], untouched: set[str] | None = No
             "failing_tests": dict(Counter(x for t in failed for x in fails[t]))}
 
 
-def score(planted: list[Planted], clean_ids: set[str], tables: dict[str, list[tuple]]) -> dict[str, Any]:
+def score(planted: list[Planted], clean_ids: set[str], tables: dict[str, list[tuple]],
+          min_rating_effect: float = 0.1) -> dict[str, Any]:
     """Per campaign: its titles and which fail, its reviews and how many are flagged; the flagged
     reviews of its titles; plus the false alarms on titles no campaign touched."""
-    new = {rid: title for rid, title in tables["reviews"] if rid not in clean_ids}
+    new = {rid: title for rid, title, _, _ in tables["reviews"] if rid not in clean_ids}
+    real: dict[str, list[float]] = {}
+    span = 1.0
+    for rid, title, rating, scale in tables["reviews"]:
+        if rid in clean_ids and rating is not None:
+            real.setdefault(title, []).append(rating)
+            span = scale - 1 if scale and scale > 1 else 1.0  # 1-K scales; thumbs 0/1 have span 1
     campaign_of_title = {p.title_id: p.campaign for p in planted}
     fails = failing(tables)
     warns = failing(tables, ("fail", "warn"))
@@ -547,13 +554,16 @@ def score(planted: list[Planted], clean_ids: set[str], tables: dict[str, list[tu
         flagged_tests.setdefault(rid, set()).add(test)
     campaigns: dict[str, dict[str, Any]] = {}
     for p in planted:
-        c = campaigns.setdefault(p.campaign, {"kind": p.kind, "titles": set(), "planted": 0})
+        c = campaigns.setdefault(p.campaign, {"kind": p.kind, "titles": set(), "planted": 0, "rating": p.rating})
         c["titles"].add(p.title_id)
         c["planted"] += 1
     for name, c in campaigns.items():
         titles = c["titles"]
         ids = [rid for rid, t in new.items() if campaign_of_title.get(t) == name]
-        on_titles = [rid for rid, t in tables["reviews"] if t in titles]
+        on_titles = [rid for rid, t, _, _ in tables["reviews"] if t in titles]
+        ratings = [x for t in titles for x in real.get(t, [])]
+        real_mean = sum(ratings) / len(ratings) if ratings else None
+        shift = None if real_mean is None else c["rating"] - real_mean
         flagged_on = [rid for rid in on_titles if rid in flagged]
         c.update({
             "titles": len(titles), "titles_failing": sum(t in fails for t in titles),
@@ -562,10 +572,14 @@ def score(planted: list[Planted], clean_ids: set[str], tables: dict[str, list[tu
             "failing_tests": dict(Counter(x for t in titles for x in fails.get(t, ()))),
             "published_planted": len(ids), "planted_flagged": sum(rid in flagged for rid in ids),
             "flagged_on_titles": len(flagged_on),
+            "real_mean": real_mean, "rating_shift": shift,
+            # the verdict rule fails a subset only when its mean is min_rating_effect x span away
+            # from the rest's: a campaign rating the title as its real reviews do cannot fail
+            "moves_rating": shift is not None and abs(shift) >= min_rating_effect * span,
             "flagging_tests": dict(Counter(x for rid in ids for x in flagged_tests.get(rid, ()))),
         })
     touched = set(campaign_of_title)
-    every = {t for _, t in tables["reviews"]}
+    every = {t for _, t, _, _ in tables["reviews"]}
     return {"campaigns": campaigns, "false_alarms": false_alarms(tables, every - touched)}
 
 
@@ -575,6 +589,8 @@ class KindScore:
 
     campaigns: int = 0
     detected: int = 0  # campaigns every title of which fails a test
+    moving: int = 0  # campaigns whose rating is min_rating_effect x span from the titles' real mean
+    moving_detected: int = 0
     titles: int = 0
     titles_failing: int = 0
     titles_warning: int = 0  # titles with a failing or a warning test
@@ -589,6 +605,8 @@ class KindScore:
     def add(self, c: dict[str, Any]) -> None:
         self.campaigns += 1
         self.detected += c["titles_failing"] == c["titles"]
+        self.moving += c["moves_rating"]
+        self.moving_detected += c["moves_rating"] and c["titles_failing"] == c["titles"]
         for k in ("titles", "titles_failing", "titles_warning", "planted", "published_planted", "planted_flagged",
                   "flagged_on_titles"):
             setattr(self, k, getattr(self, k) + c[k])
@@ -599,6 +617,7 @@ class KindScore:
     def figures(self) -> dict[str, Any]:
         return {
             "campaigns": self.campaigns, "detected": self.detected, "sizes": self.sizes,
+            "moving": self.moving, "moving_detected": self.moving_detected,
             "title_detection": self.titles_failing / self.titles if self.titles else None,
             "title_fail_or_warn": self.titles_warning / self.titles if self.titles else None,
             "precision": self.planted_flagged / self.flagged_on_titles if self.flagged_on_titles else None,
@@ -621,7 +640,7 @@ def run_corpus(corpus: Corpus, seeds: Iterable[int], work: Path, trust: dict[str
     (clean / "reviewpipe.toml").write_text(config_text(corpus.sources, trust))
     seconds = run_pipeline(clean)
     clean_tables = published(clean)
-    clean_ids = {rid for rid, _ in clean_tables["reviews"]}
+    clean_ids = {rid for rid, *_ in clean_tables["reviews"]}
     log(f"{corpus.name}: clean run {seconds:.1f} s, {len(clean_ids)} reviews")
     result: dict[str, Any] = {"clean": false_alarms(clean_tables), "scenarios": []}
     per_kind: dict[str, KindScore] = {}
@@ -634,7 +653,7 @@ def run_corpus(corpus: Corpus, seeds: Iterable[int], work: Path, trust: dict[str
             corpus.write(folder, planted)
             (project / "reviewpipe.toml").write_text(config_text(corpus.sources, trust))
             seconds = run_pipeline(project)
-            scored = score(planted, clean_ids, published(project))
+            scored = score(planted, clean_ids, published(project), trust.get("min_rating_effect", 0.1))
             for c in scored["campaigns"].values():
                 per_kind.setdefault(c["kind"], KindScore()).add(c)
             fa = scored["false_alarms"]
@@ -673,7 +692,7 @@ review_id = "concat_ws('-', deceptive, hotel, polarity, md5(text))"
     run_pipeline(project)
     tables = published(project)
     flagged = {rid for rid, _, _ in tables["flagged"]}
-    label = {rid: rid.split("-", 1)[0] for rid, _ in tables["reviews"]}
+    label = {rid: rid.split("-", 1)[0] for rid, *_ in tables["reviews"]}
     counts = Counter(label.values())
     flagged_by = Counter(label[rid] for rid in flagged if rid in label)
     return {
@@ -694,15 +713,16 @@ def _pct(x: float | None) -> str:
 
 def markdown(results: dict[str, Any]) -> str:
     """The harness's table in markdown: per corpus and kind, then false alarms, then op_spam."""
-    rows = ["| corpus | kind | campaigns (sizes) | detected | titles failing | failing or warning | precision "
-            "| recall | failing tests (titles) | warning only (titles) |",
-            "|---|---|---|---:|---:|---:|---:|---:|---|---|"]
+    rows = ["| corpus | kind | campaigns (sizes) | detected | detected, of those moving the rating | titles failing "
+            "| failing or warning | precision | recall | failing tests (titles) | warning only (titles) |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for name, r in results["corpora"].items():
         for kind, k in r["kinds"].items():
             tests = ", ".join(f"{t} {n}" for t, n in k["failing_tests"].items()) or "none"
             warned = ", ".join(f"{t} {n}" for t, n in k["warning_tests"].items()) or "none"
             rows.append(f"| {name} | {kind} | {k['campaigns']} ({', '.join(map(str, k['sizes']))}) | "
-                        f"{k['detected']}/{k['campaigns']} | {_pct(k['title_detection'])} | "
+                        f"{k['detected']}/{k['campaigns']} | {k['moving_detected']}/{k['moving']} | "
+                        f"{_pct(k['title_detection'])} | "
                         f"{_pct(k['title_fail_or_warn'])} | {_pct(k['precision'])} | {_pct(k['recall'])} | "
                         f"{tests} | {warned} |")
     rows += ["", "| corpus | false alarms, clean corpus | false alarms, untouched titles beside campaigns | failing tests |",
