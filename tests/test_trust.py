@@ -11,11 +11,12 @@ from typing import Any
 import duckdb
 import pytest
 from conftest import write
+from polars.testing import assert_frame_equal
 
 from reviewpipe import pipeline
 from reviewpipe.runlog import warehouse
 from reviewpipe.settings import Paths, Settings, Source
-from reviewpipe.trust import TEST_NAMES, subsets
+from reviewpipe.trust import TEST_NAMES, TESTS, subsets, trust_frames
 
 HEADER = "review_id,title_id,reviewer_id,review_date,rating,verified,review_text\n"
 COLUMNS = {"review_id": "review_id", "title_id": "title_id", "reviewer_id": "reviewer_id",
@@ -89,8 +90,11 @@ def runs(tmp_path_factory) -> dict[str, Any]:
     out["t00_summary_before"] = _rows(planted, "select adjusted_rating, adjusted_review_count, failed_tests "
                                                "from agg_title_summary where title_id = 't00'")
     with warehouse(planted) as con:
-        subsets.create_trust_reviews(con, planted)
-        out["members"] = subsets.subset_members(con, planted)
+        # twice over the same warehouse: the frames a re-run publishes must be identical
+        out["frames"] = [trust_frames(con, planted) for _ in range(2)]
+        subsets.create_trust_reviews(con, planted, [t.tested for t in TESTS])
+        subsets.create_members(con, planted, TEST_NAMES)
+        out["members"] = subsets.members_frame(con, TEST_NAMES)
     write(folder / "later.csv", HEADER + "camp0-again,t05,camp0,2022-01-01,4,Y,a later review\n")
     pipeline.run(planted)
     out["flagged_after"] = _rows(planted, "select review_id, test from agg_trust_flagged_reviews")
@@ -171,3 +175,13 @@ def test_a_second_review_takes_an_account_out_of_one_review_accounts(runs) -> No
     after = {r for r, t in runs["flagged_after"] if t == "one_review_accounts"}
     assert "camp0" in before and "camp0" not in after
     assert before - after == {"camp0"}
+
+
+def test_the_frames_are_the_same_every_time(runs) -> None:
+    first, second = runs["frames"]
+    assert list(first) == ["metric_trust_tests", "metric_trust_flagged", "metric_title_trust"]
+    for name in first:
+        assert_frame_equal(first[name], second[name])
+    # sorted as published: by title, then in TESTS' order
+    tests = first["metric_trust_tests"]
+    assert tests.rows() == sorted(tests.rows(), key=lambda r: (r[0], TEST_NAMES.index(r[1])))

@@ -333,3 +333,19 @@ create table if not exists text_copy_pairs (
     copy_hash varchar not null,
     similarity double not null
 );
+
+-- text_title_phrases: per title, the sampled phrases (text_phrases) that at least 2 of its reviewers
+-- share, with how many (a reviewer's reviews count once); grain: (title_id, phrase). The
+-- repeated_phrases test reads it; text_title_state holds each title's fingerprint (its reviews,
+-- reviewers and texts) when its rows were made: a run makes again the rows of the titles whose
+-- fingerprint changed, and all of them when staging_state's 'text_title_phrases' version (the
+-- signature version and [trust] anonymous_names) changes.
+create table if not exists text_title_phrases (
+    title_id varchar not null,
+    phrase ubigint not null,
+    reviewers bigint not null
+);
+create table if not exists text_title_state (
+    title_id varchar not null,
+    fingerprint ubigint not null
+);

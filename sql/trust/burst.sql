@@ -1,6 +1,6 @@
 -- burst: the reviews of the burst days (burst_days the Poisson tail kept, registered by
 -- reviewpipe.trust.subsets).
--- grain: one row per review in the subset; key: review_id.
+-- grain: one row per review in the subset; key: row_id (trust_reviews).
 with reviews as (
     select * from trust_reviews where review_date is not null
 ),
@@ -11,7 +11,7 @@ days as (
 
 final as (
     select
-        reviews.review_id,
+        reviews.row_id,
         'burst' as test,
         'one of ' || days.day_reviews || ' reviews of ' || days.review_date::varchar
             || ', a day the title''s rate predicts ' || round(days.daily_rate, 1)::varchar as detail

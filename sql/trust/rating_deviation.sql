@@ -2,7 +2,7 @@
 -- measured against a consensus whose mean signed distance from it is at least $deviation_threshold
 -- of the scale's span. A title's consensus for a review is the mean rating of the OTHER reviewers'
 -- reviews of the title (titles with at least 2 of them): a reviewer is not their own consensus.
--- grain: one row per review in the subset; key: review_id.
+-- grain: one row per review in the subset; key: row_id (trust_reviews).
 with rated as (
     select * from trust_reviews where rating is not null
 ),
@@ -13,42 +13,48 @@ titles as (
     group by title_id
 ),
 
+-- only reviewers with enough rated reviews can qualify: the rest are left out before the joins
+candidates as (
+    select * from rated where reviewer_rated >= $deviation_min_reviews
+),
+
 own as (
-    select title_id, reviewer, count(*) as n, sum(rating_units) as units
-    from rated
-    where reviewer is not null
-    group by title_id, reviewer
+    select title_id, reviewer_no, count(*) as n, sum(rating_units) as units
+    from candidates
+    group by title_id, reviewer_no
 ),
 
 distances as (
     select
-        rated.reviewer,
+        candidates.reviewer_no,
+        candidates.review_id,
         -- in units of the span: comparable across scales
-        (rated.rating_units - (titles.units - own.units) / (titles.n - own.n)) / 1000.0
-            / rated.rating_span as distance
-    from rated
-    join own using (title_id, reviewer)
+        (candidates.rating_units - (titles.units - own.units) / (titles.n - own.n)) / 1000.0
+            / candidates.rating_span as distance
+    from candidates
+    join own using (title_id, reviewer_no)
     join titles using (title_id)
     where titles.n - own.n >= 2
 ),
 
 reviewers as (
-    select reviewer, count(*) as measured, avg(distance) as mean_distance
+    -- averaged in review order: the same bits in every run, whatever order threads add in
+    select reviewer_no, count(*) as measured, avg(distance order by review_id) as mean_distance
     from distances
-    group by reviewer
+    group by reviewer_no
     having count(*) >= $deviation_min_reviews
-        and abs(avg(distance)) >= $deviation_threshold
+        and abs(avg(distance order by review_id)) >= $deviation_threshold
 ),
 
 final as (
     select
-        reviews.review_id,
+        reviews.row_id,
         'rating_deviation' as test,
         'the reviewer rates ' || round(abs(reviewers.mean_distance), 2)::varchar || ' of the scale '
             || case when reviewers.mean_distance > 0 then 'above' else 'below' end
             || ' titles'' consensus over ' || reviewers.measured || ' reviews' as detail
     from trust_reviews as reviews
-    join reviewers using (reviewer)
+    join reviewers using (reviewer_no)
 )
 
 select * from final

@@ -1,32 +1,59 @@
 -- Per title and test: the rated reviews the test can see (n), those it picks (x), the share its
 -- picks among the other titles' reviews of the title's sources predicts (baseline_share), and each
 -- side's rating sums in exact thousandths of a point (for the means and sample variances).
--- grain: one row per (title_id, test) with at least $min_title_reviews tested rated reviews.
--- Reads trust_tested (per test, the reviews it can see) and trust_members (its subsets).
-with tested as (
-    select * from trust_tested where rating_units is not null
+-- grain: one row per (title_id, test_index) with at least $min_title_reviews tested rated reviews;
+-- test_index: the test's place in reviewpipe.trust.TESTS.
+-- Reads trust_reviews (tested_mask: bit i set when TESTS[i] can see the review) and trust_members
+-- (row_id, test_index: the subsets).
+with picks as (
+    select row_id, bit_or(1::bigint << test_index) as picked_mask
+    from trust_members
+    group by row_id
 ),
 
-members as (
-    select distinct review_id, test from trust_members
+tests as (
+    select range::integer as test_index from range($test_count)
 ),
 
+-- the rated reviews in groups that every test sees alike: same title, source, tests that can see
+-- them and subsets that hold them (a million reviews make a few per title)
+groups as (
+    select
+        reviews.title_id,
+        reviews.source,
+        reviews.tested_mask,
+        coalesce(picks.picked_mask, 0) as picked_mask,
+        max(reviews.rating_span) as rating_span,
+        count(*) as n,
+        sum(reviews.rating_units)::hugeint as u1,
+        sum(reviews.rating_units * reviews.rating_units)::hugeint as u2
+    from trust_reviews as reviews
+    left join picks using (row_id)
+    where reviews.rating_units is not null
+    group by all
+),
+
+-- per group, one row per test that can see it: whether its subset holds the group
 marked as (
-    select tested.*, members.review_id is not null as picked
-    from tested
-    left join members using (review_id, test)
+    select
+        groups.* exclude (tested_mask, picked_mask),
+        tests.test_index,
+        (groups.picked_mask >> tests.test_index) & 1 = 1 as picked
+    from groups
+    cross join tests
+    where (groups.tested_mask >> tests.test_index) & 1 = 1
 ),
 
 by_source as (
-    select title_id, test, source, count(*) as n, count(*) filter (where picked) as x
+    select title_id, test_index, source, sum(n) as n, coalesce(sum(n) filter (where picked), 0) as x
     from marked
-    group by title_id, test, source
+    group by title_id, test_index, source
 ),
 
 source_totals as (
-    select test, source, sum(n) as n, sum(x) as x
+    select test_index, source, sum(n) as n, sum(x) as x
     from by_source
-    group by test, source
+    group by test_index, source
 ),
 
 -- each of the title's reviews weighted by its source's share among the other titles' reviews;
@@ -34,35 +61,36 @@ source_totals as (
 baseline as (
     select
         by_source.title_id,
-        by_source.test,
-        sum(by_source.n * (source_totals.x - by_source.x) / (source_totals.n - by_source.n))
-            filter (where source_totals.n > by_source.n)
+        by_source.test_index,
+        -- summed in source order: the same bits in every run, whatever order threads add in
+        sum(by_source.n * (source_totals.x - by_source.x) / (source_totals.n - by_source.n)
+            order by by_source.source) filter (where source_totals.n > by_source.n)
             / sum(by_source.n) filter (where source_totals.n > by_source.n) as baseline_share
     from by_source
-    join source_totals using (test, source)
-    group by by_source.title_id, by_source.test
+    join source_totals using (test_index, source)
+    group by by_source.title_id, by_source.test_index
 ),
 
 sums as (
     select
         title_id,
-        test,
-        count(*) as tested_reviews,
-        count(*) filter (where picked) as subset_reviews,
+        test_index,
+        sum(n)::bigint as tested_reviews,
+        coalesce(sum(n) filter (where picked), 0)::bigint as subset_reviews,
         max(rating_span) as rating_span,
-        coalesce(sum(rating_units) filter (where picked), 0)::hugeint as s1,
-        coalesce(sum(rating_units * rating_units) filter (where picked), 0)::hugeint as s2,
-        coalesce(sum(rating_units) filter (where not picked), 0)::hugeint as r1,
-        coalesce(sum(rating_units * rating_units) filter (where not picked), 0)::hugeint as r2
+        coalesce(sum(u1) filter (where picked), 0)::hugeint as s1,
+        coalesce(sum(u2) filter (where picked), 0)::hugeint as s2,
+        coalesce(sum(u1) filter (where not picked), 0)::hugeint as r1,
+        coalesce(sum(u2) filter (where not picked), 0)::hugeint as r2
     from marked
-    group by title_id, test
-    having count(*) >= $min_title_reviews
+    group by title_id, test_index
+    having sum(n) >= $min_title_reviews
 ),
 
 sides as (
     select
         title_id,
-        test,
+        test_index,
         tested_reviews,
         subset_reviews,
         rating_span,
@@ -77,7 +105,7 @@ sides as (
 final as (
     select sides.*, baseline.baseline_share
     from sides
-    join baseline using (title_id, test)
+    join baseline using (title_id, test_index)
 )
 
 select * from final

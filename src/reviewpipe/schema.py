@@ -411,10 +411,12 @@ AGG_TRUST_TESTS = Table(
                "reviewer for the reviewer tests): n."),
         Column("subset_reviews", "Of those, the reviews the test picks: x."),
         Column("subset_share", "x / n."),
-        Column("baseline_share", "The share the test picks among the other titles' reviews of the "
-               "title's sources (each review weighted by its source's share)."),
+        Column("baseline_share", "The share the test picks among the other titles' tested reviews "
+               "of the title's sources (each of the title's reviews weighted by its source's share); "
+               "null when no source of the title has another title."),
         Column("share_p_value", "P(X >= x) for X ~ Binomial(n, baseline_share), corrected "
-               "(Benjamini-Hochberg over all rows); 1 when x is 0."),
+               "(Benjamini-Hochberg over all rows); 1 when x is 0, 0 when baseline_share is 0 and x "
+               "is not; null with baseline_share."),
         Column("subset_rating_mean", "Mean rating of the subset; null when it is empty."),
         Column("rest_rating_mean", "Mean rating of the title's other tested reviews; null when "
                "there are none."),

@@ -84,45 +84,51 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
     per tested title and test, TESTS_SCHEMA), metric_trust_flagged (the reviews of failing subsets,
     FLAGGED_SCHEMA) and metric_title_trust (per tested title: worst verdict, failing tests, adjusted
     rating, TITLE_TRUST_SCHEMA). Updates the kept text signatures with the texts new since."""
-    subsets.create_trust_reviews(con, settings)
+    subsets.create_trust_reviews(con, settings, [t.tested for t in TESTS])
+    subsets.create_members(con, settings, TEST_NAMES)
     texts.update_signatures(con, settings)
-    members = pl.concat([
-        subsets.subset_members(con, settings).cast(texts.MEMBERS_SCHEMA),
-        texts.text_members(con, settings).select(list(texts.MEMBERS_SCHEMA)).cast(texts.MEMBERS_SCHEMA),
-    ])
-    # per test, the reviews it can see (rated or not): `tested` is this module's SQL, not input
-    con.execute("create or replace temp table trust_tested as\n" + "\nunion all\n".join(
-        f"select '{t.name}' as test, review_id, title_id, source, rating_units, rating_span "
-        f"from trust_reviews where {t.tested}" for t in TESTS))
-    con.register("trust_members", members)
+    subsets.add_members(con, texts.text_members(con, settings), TEST_NAMES)
+    counts = con.sql(read_model("trust/trust_title_tests.sql"),
+                     params={"min_title_reviews": settings.trust.min_title_reviews,
+                             "test_count": len(TESTS)}).pl()
+    tests = title_tests(counts, settings)
+    failing = tests.filter(pl.col("verdict") == "fail").select(
+        "title_id", test_index=pl.col("test").replace_strict(
+            {t: i for i, t in enumerate(TEST_NAMES)}, return_dtype=pl.Int32))
+    con.register("trust_failing", failing)
     try:
-        counts = con.sql(read_model("trust/trust_title_tests.sql"),
-                         params={"min_title_reviews": settings.trust.min_title_reviews}).pl()
-        tests = title_tests(counts, settings)
-        con.register("trust_failing", tests.filter(pl.col("verdict") == "fail").select("title_id", "test"))
-        # a failing test's subset, as the reviews it can see (rated or not) that it picks
-        flagged = con.sql(
+        # a failing test's subset: the reviews it can see (rated or not) that it picks
+        con.execute(
             """
-            select tested.review_id, tested.title_id, tested.test, min(members.detail) as detail
-            from trust_tested as tested
-            join trust_failing using (title_id, test)
-            join trust_members as members using (review_id, test)
-            group by all
+            create or replace temp table trust_flagged as
+            select members.row_id, members.test_index, min(members.detail) as detail
+            from trust_members as members
+            join trust_reviews as reviews using (row_id)
+            join trust_failing as failing
+                on failing.title_id = reviews.title_id and failing.test_index = members.test_index
+            where (reviews.tested_mask >> members.test_index) & 1 = 1
+            group by members.row_id, members.test_index
             """
-        ).pl()
-        con.register("trust_flagged", flagged.select("review_id"))
-        kept = con.sql(
-            """
-            select title_id, count(*) as adjusted_review_count, sum(rating_units)::bigint as rating_units
-            from trust_reviews
-            where rating_units is not null
-                and review_id not in (select review_id from trust_flagged)
-            group by title_id
-            """
-        ).pl()
+        )
     finally:
-        for name in ("trust_members", "trust_failing", "trust_flagged"):
-            con.unregister(name)
+        con.unregister("trust_failing")
+    flagged = con.sql(
+        "select reviews.review_id, reviews.title_id, flagged.test_index, flagged.detail "
+        "from trust_flagged as flagged join trust_reviews as reviews using (row_id)"
+    ).pl().select(
+        "review_id", "title_id",
+        pl.col("test_index").replace_strict(dict(enumerate(TEST_NAMES)), return_dtype=pl.String).alias("test"),
+        "detail",
+    )
+    kept = con.sql(
+        """
+        select title_id, count(*) as adjusted_review_count, sum(rating_units)::bigint as rating_units
+        from trust_reviews
+        anti join (select distinct row_id from trust_flagged) using (row_id)
+        where rating_units is not null
+        group by title_id
+        """
+    ).pl()
     return {
         "metric_trust_tests": tests,
         "metric_trust_flagged": flagged.cast(FLAGGED_SCHEMA).select(list(FLAGGED_SCHEMA))
@@ -182,7 +188,8 @@ def title_tests(counts: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     parameters = test_parameters(settings)
     return (
         pl.DataFrame({
-            "title_id": counts["title_id"], "test": counts["test"],
+            "title_id": counts["title_id"],
+            "test": counts["test_index"].replace_strict(dict(enumerate(TEST_NAMES)), return_dtype=pl.String),
             "tested_reviews": counts["tested_reviews"], "subset_reviews": counts["subset_reviews"],
             "subset_share": share, "baseline_share": baseline, "share_p_value": share_p,
             "subset_rating_mean": subset_mean, "rest_rating_mean": rest_mean, "rating_difference": diff,

@@ -3,6 +3,8 @@ stg_reviews, sql/trust/)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import polars as pl
 from scipy import stats as sps
@@ -16,17 +18,21 @@ MEMBERS_SCHEMA = {"review_id": pl.String, "test": pl.String, "detail": pl.String
 SUBSET_TESTS = ("one_review_accounts", "single_day_reviewers", "burst", "unverified", "rating_deviation")
 
 
-def create_trust_reviews(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def create_trust_reviews(con: duckdb.DuckDBPyConnection, settings: Settings, tested: Sequence[str]) -> None:
     """Create the temporary table trust_reviews (sql/trust/trust_reviews.sql): every staged review
-    as the tests see it, one row per review."""
-    con.execute(f"create or replace temp table trust_reviews as\n{read_model('trust/trust_reviews.sql')}",
+    as the tests see it, one row per review, with tested_mask: bit i set when the SQL condition
+    tested[i] holds (the tests that can see it)."""
+    # the conditions are reviewpipe.trust.TESTS' own SQL, never configuration
+    mask = " | ".join(f"(case when {cond} then {1 << i} else 0 end)" for i, cond in enumerate(tested)) or "0"
+    con.execute(f"create or replace temp table trust_reviews as\n"
+                f"select *, ({mask})::bigint as tested_mask from (\n{read_model('trust/trust_reviews.sql')}\n)",
                 {"anonymous": list(settings.trust.anonymous_names)})
 
 
 def burst_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
     """Per title and day: the days with at least burst_min_reviews reviews that the title's own
     daily rate makes less likely than burst_p (Poisson tail P(X >= c)): title_id, review_date,
-    day_reviews, daily_rate, day_p."""
+    day_reviews, daily_rate, day_p. Needs trust_reviews."""
     days = con.sql(read_model("trust/burst_days.sql"),
                    params={"burst_min_reviews": settings.trust.burst_min_reviews}).pl()
     tail = sps.poisson.sf(days["day_reviews"].to_numpy() - 1, days["daily_rate"].to_numpy())
@@ -34,21 +40,43 @@ def burst_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFra
         pl.col("day_p") < settings.trust.burst_p)
 
 
-def subset_members(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
-    """The reviews in the subsets of SUBSET_TESTS (MEMBERS_SCHEMA); needs create_trust_reviews."""
+def create_members(con: duckdb.DuckDBPyConnection, settings: Settings, tests: Sequence[str]) -> None:
+    """Create the temporary table trust_members (row_id of trust_reviews, test_index: the test's
+    place in `tests`, detail) with the subsets of SUBSET_TESTS; needs trust_reviews. Kept in DuckDB:
+    at a million reviews a third of them are one-review accounts."""
     trust = settings.trust
-    params = {
-        "one_review_accounts": {},
-        "single_day_reviewers": {},
-        "burst": {},
-        "unverified": {},
-        "rating_deviation": {"deviation_min_reviews": trust.deviation_min_reviews,
-                             "deviation_threshold": trust.deviation_threshold},
-    }
+    params = {"rating_deviation": {"deviation_min_reviews": trust.deviation_min_reviews,
+                                   "deviation_threshold": trust.deviation_threshold}}
+    con.execute("create or replace temp table trust_members "
+                "(row_id bigint not null, test_index integer not null, detail varchar)")
     con.register("trust_burst_days", burst_days(con, settings))
     try:
-        frames = [con.sql(read_model(f"trust/{name}.sql"), params=params[name] or None).pl()
-                  for name in SUBSET_TESTS]
+        for name in SUBSET_TESTS:
+            query = read_model(f"trust/{name}.sql")
+            con.execute(f"insert into trust_members select row_id, {tests.index(name)}, detail from (\n{query}\n)",
+                        params.get(name))
     finally:
         con.unregister("trust_burst_days")
-    return pl.concat([f.cast(MEMBERS_SCHEMA) for f in frames]) if frames else pl.DataFrame(schema=MEMBERS_SCHEMA)
+
+
+def add_members(con: duckdb.DuckDBPyConnection, members: pl.DataFrame, tests: Sequence[str]) -> None:
+    """Add to trust_members the subsets of another module (`members`: review_id, test, detail, as
+    MEMBERS_SCHEMA), by review_id."""
+    con.register("trust_more_members", members.with_columns(
+        test_index=pl.col("test").replace_strict({t: i for i, t in enumerate(tests)}, return_dtype=pl.Int32)))
+    try:
+        con.execute("insert into trust_members select reviews.row_id, more.test_index, more.detail "
+                    "from trust_more_members as more join trust_reviews as reviews using (review_id)")
+    finally:
+        con.unregister("trust_more_members")
+
+
+def members_frame(con: duckdb.DuckDBPyConnection, tests: Sequence[str]) -> pl.DataFrame:
+    """trust_members as MEMBERS_SCHEMA (review_id, test, detail), sorted."""
+    return con.sql(
+        "select reviews.review_id, members.test_index, members.detail "
+        "from trust_members as members join trust_reviews as reviews using (row_id)"
+    ).pl().select(
+        "review_id", pl.col("test_index").replace_strict(dict(enumerate(tests)), return_dtype=pl.String).alias("test"),
+        "detail",
+    ).sort(pl.all())

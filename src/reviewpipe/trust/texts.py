@@ -78,17 +78,16 @@ def text_words(texts: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def ngram_hashes(words: pl.LazyFrame, n: int) -> pl.LazyFrame:
-    """One row per n-gram (n consecutive words) of each text in `words` (text_words): i, pos (its
-    first word's position in the text), g (its hash: the words' hashes, each times its position's
-    multiplier, xor-ed)."""
+    """One row per n-gram (n consecutive words) of each text in `words` (text_words, with any
+    other columns, e.g. a word's position, kept for its first word): i, g (its hash: the words'
+    hashes, each times its position's multiplier, xor-ed), in text order."""
     g = pl.col("h") * _POSITION[0]
     for j in range(1, n):
         g = g ^ (pl.col("h").shift(-j) * _POSITION[j % len(_POSITION)])
     return (
-        words.with_columns(pos=pl.int_range(pl.len()).over("i"))
-        .with_columns(g=g, whole=pl.col("i").shift(-(n - 1)) == pl.col("i"))
+        words.with_columns(g=g, whole=pl.col("i").shift(-(n - 1)) == pl.col("i"))
         .filter("whole")
-        .select("i", "pos", "g")
+        .drop("whole", "h", "word")
     )
 
 
@@ -119,14 +118,26 @@ def disclosures(texts: pl.Series, patterns: list[str]) -> pl.Series:
     (look-arounds, back-references) runs through `re` itself."""
     lower = texts.str.to_lowercase()
     found = pl.Series(texts.name, [None] * len(texts), dtype=pl.String)
+    if not patterns or lower.is_empty():
+        return found
+    # one pass of all the patterns at once finds the few texts that disclose; each pattern then
+    # reads those alone (in order: the first that matches is the one kept)
+    try:
+        hits = lower.str.contains("|".join(f"(?:{p})" for p in patterns)).fill_null(False)
+    except pl.exceptions.PolarsError:
+        hits = lower.is_not_null()
+    positions = hits.arg_true()
+    candidates = lower.gather(positions)
+    matched = pl.Series(texts.name, [None] * len(candidates), dtype=pl.String)
     for pattern in patterns:
         try:
-            match = lower.str.extract(f"({pattern})", 1)
+            match = candidates.str.extract(f"({pattern})", 1)
         except pl.exceptions.PolarsError:
             compiled = re.compile(pattern)
-            match = lower.map_elements(
+            match = candidates.map_elements(
                 lambda t, c=compiled: (m.group(0) if (m := c.search(t)) else None), return_dtype=pl.String)
-        found = found.fill_null(match)
+        matched = matched.fill_null(match)
+    found = found.scatter(positions, matched) if len(positions) else found
     return found
 
 
@@ -137,7 +148,8 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str]
     phrase)."""
     texts = texts.with_row_index("i")
     words = text_words(texts.lazy().select("i", "review_text")).collect()
-    shingles = ngram_hashes(words.lazy(), SHINGLE_WORDS).select("i", "g").unique(maintain_order=True).collect()
+    # repeated shingles need no removal: a minimum is the same without them
+    shingles = ngram_hashes(words.lazy(), SHINGLE_WORDS).select("i", "g").collect()
     phrases = (
         ngram_hashes(words.lazy(), phrase_words)
         .filter(pl.col("g") % PHRASE_SAMPLE == 0)
@@ -387,39 +399,49 @@ _COPIED = """
     select * from final order by review_id
 """
 
-# repeated_phrases: per title, the sampled phrases that at least phrase_min_reviews of its reviewers
-# share; a reviewer's reviews count once (the same reviewer's copies on variants), in the title as
-# in the whole warehouse (df: distinct reviewer and text pairs holding the phrase; N: all of them).
-_PHRASE_UNITS = """
-    create or replace temp table _units as
-    select distinct title_id, reviewer, text_hash from _text_reviews
+# repeated_phrases: per title, the sampled phrases that at least 2 of its reviewers share (a
+# reviewer's reviews count once: the same reviewer's copies), kept in text_title_phrases and made
+# again for the titles whose reviews changed (their fingerprint: reviews, reviewers and texts).
+_TITLE_FINGERPRINTS = """
+    create or replace temp table _titles as
+    select title_id, bit_xor(hash(review_id, reviewer, text_hash)) as fingerprint, count(*) as reviews
+    from _text_reviews
+    group by title_id
 """
+_CHANGED_TITLES = """
+    create or replace temp table _changed as
+    select t.title_id, t.fingerprint
+    from _titles as t
+    left join text_title_state as k using (title_id)
+    where k.fingerprint is distinct from t.fingerprint
+"""
+_TITLE_PHRASES = """
+    insert into text_title_phrases
+    select r.title_id, p.phrase, count(distinct r.reviewer) as reviewers
+    from _text_reviews as r
+    join text_phrases as p using (text_hash)
+    where r.title_id in (select title_id from _changed)
+    group by r.title_id, p.phrase
+    having count(distinct r.reviewer) >= 2
+"""
+# df: the reviews of the whole warehouse holding the phrase; N: the reviews with a text.
 _PHRASE_COUNTS = """
-    with title_phrases as (
-        select u.title_id, p.phrase, count(distinct u.reviewer) as reviewers
-        from _units as u
-        join text_phrases as p using (text_hash)
-        group by u.title_id, p.phrase
-        having count(distinct u.reviewer) >= $min_reviews
+    with candidates as (
+        select title_id, phrase, reviewers from text_title_phrases where reviewers >= $min_reviews
     ),
     phrase_df as (
         select p.phrase, count(*) as df
-        from (select distinct reviewer, text_hash from _units) as u
-        join text_phrases as p using (text_hash)
-        where p.phrase in (select phrase from title_phrases)
+        from text_phrases as p
+        join _text_reviews as r using (text_hash)
+        where p.phrase in (select phrase from candidates)
         group by p.phrase
     ),
-    title_units as (
-        select title_id, count(*) as units from _units
-        where title_id in (select title_id from title_phrases)
-        group by title_id
-    ),
     final as (
-        select t.title_id, t.phrase, t.reviewers, d.df, n.units,
-               (select count(*) from (select distinct reviewer, text_hash from _units)) as total
-        from title_phrases as t
+        select c.title_id, c.phrase, c.reviewers, d.df, t.reviews as title_reviews,
+               (select count(*) from _text_reviews) as total
+        from candidates as c
         join phrase_df as d using (phrase)
-        join title_units as n using (title_id)
+        join _titles as t using (title_id)
     )
     select * from final order by title_id, phrase
 """
@@ -435,8 +457,8 @@ def text_members(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataF
     try:
         frames = [_copied(con, settings), _phrased(con, settings), _incentivized(con)]
     finally:
-        con.execute("drop table if exists _text_reviews")
-        con.execute("drop table if exists _units")
+        for table in ("_text_reviews", "_titles", "_changed"):
+            con.execute(f"drop table if exists {table}")
     return pl.concat(frames).sort("test", "review_id")
 
 
@@ -460,11 +482,11 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     """repeated_phrases' members: the reviews of a title holding one of its unlikely phrases, with
     the most unlikely one's words."""
     trust = settings.trust
-    con.execute(_PHRASE_UNITS)
+    _update_title_phrases(con, settings)
     counts = con.sql(_PHRASE_COUNTS, params={"min_reviews": trust.phrase_min_reviews}).pl()
     if counts.is_empty():
         return pl.DataFrame(schema=MEMBERS_SCHEMA)
-    expected = counts["units"].cast(pl.Float64) * counts["df"] / counts["total"]
+    expected = counts["title_reviews"].cast(pl.Float64) * counts["df"] / counts["total"]
     # P(X >= c) for X ~ Poisson(expected): the survival function at c - 1
     counts = counts.with_columns(p=pl.Series(poisson.sf(counts["reviewers"].to_numpy() - 1, expected.to_numpy())))
     unlikely = counts.filter(pl.col("p") < trust.phrase_p)
@@ -484,9 +506,29 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     words = _phrase_words(con, holders.select("text_hash", "phrase"), trust.phrase_words)
     return holders.join(words, on="phrase", how="left").select(
         "review_id", test=pl.lit("repeated_phrases"),
-        detail=pl.format("shares \"{}\" with {} reviewers of the title", pl.col("words"),
-                         pl.col("reviewers") - 1),
+        detail=pl.format("shares \"{}\" with {} other reviewer{} of the title", pl.col("words"),
+                         pl.col("reviewers") - 1,
+                         pl.when(pl.col("reviewers") == 2).then(pl.lit("")).otherwise(pl.lit("s"))),
     ).cast(MEMBERS_SCHEMA)
+
+
+def _update_title_phrases(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Make text_title_phrases again for the titles whose reviews changed (all of them when the
+    signatures or [trust] anonymous_names did), and forget the titles gone."""
+    version = json.dumps([signature_version(settings), list(settings.trust.anonymous_names)])
+    if _state(con, "text_title_phrases") != version:
+        con.execute("delete from text_title_phrases")
+        con.execute("delete from text_title_state")
+        con.execute("insert or replace into staging_state values ('text_title_phrases', ?)", [version])
+    con.execute(_TITLE_FINGERPRINTS)
+    con.execute(_CHANGED_TITLES)
+    gone = "(select title_id from _changed) or title_id not in (select title_id from _titles)"
+    if scalar(con, "select count(*) from _changed") or scalar(
+            con, "select count(*) from text_title_state where title_id not in (select title_id from _titles)"):
+        con.execute(f"delete from text_title_phrases where title_id in {gone}")
+        con.execute(f"delete from text_title_state where title_id in {gone}")
+        con.execute(_TITLE_PHRASES)
+        con.execute("insert into text_title_state select title_id, fingerprint from _changed")
 
 
 def _phrase_words(con: duckdb.DuckDBPyConnection, holders: pl.DataFrame, n: int) -> pl.DataFrame:
@@ -504,7 +546,7 @@ def _phrase_words(con: duckdb.DuckDBPyConnection, holders: pl.DataFrame, n: int)
         con.unregister("_one")
     words = text_words(texts.lazy().select("i", "review_text")).with_columns(
         pos=pl.int_range(pl.len()).over("i")).collect()
-    grams = ngram_hashes(words.lazy().drop("pos"), n).collect()
+    grams = ngram_hashes(words.lazy(), n).collect()
     spans = (
         grams.join(texts.select("i", "text_hash"), on="i")
         .join(one.rename({"phrase": "g"}), on=["text_hash", "g"])

@@ -1,0 +1,389 @@
+"""The trust tests that read texts (reviewpipe.trust.texts): kept signatures, copied_text,
+repeated_phrases and incentivized, through the real pipeline's warehouse.
+
+Until trust_frames calls them, text_members does not reach the published tables: these tests run the
+pipeline, then open its warehouse and call update_signatures and text_members on it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+from pathlib import Path
+
+import duckdb
+import hypothesis
+import hypothesis.strategies as st
+import polars as pl
+import pytest
+
+from reviewpipe import pipeline
+from reviewpipe.settings import DISCLOSURE_PATTERNS, Settings
+from reviewpipe.trust import texts
+from reviewpipe.warehouse import open_warehouse
+from tests.conftest import SHARED_DATA
+
+FINE_FOOD = SHARED_DATA / "amazon_fine_food_sample" / "Reviews.csv"
+FASHION = SHARED_DATA / "amazon2018_5core" / "AMAZON_FASHION_5.json"
+needs_data = pytest.mark.skipif(not FINE_FOOD.exists() or not FASHION.exists(),
+                                reason="needs ../shared/data (see tests/conftest.py)")
+
+COLUMNS = ["review_id", "title_id", "author", "reviewer_id", "review_date", "rating", "review_text"]
+# A campaign's template: 40 words, the product's adjective filled in (one shingle set differs by the
+# 3 shingles holding it: Jaccard 35 / 41 = 0.85 between any two, above copy_similarity 0.8)
+TEMPLATE = ("I bought this blender for my mother and she says it is the most {} kitchen tool she has "
+            "ever owned, it crushes ice in seconds, the motor runs quiet, cleaning takes a minute and "
+            "the price was fair for what you get here")
+ADJECTIVES = ["useful", "reliable", "wonderful", "handy", "solid", "sturdy", "amazing", "practical",
+              "dependable", "excellent", "superb", "brilliant", "terrific", "splendid", "fantastic",
+              "marvelous", "helpful", "capable", "durable", "efficient", "elegant", "powerful",
+              "versatile", "lovely", "great", "perfect", "fine", "decent", "good", "nice"]
+# Phrases a review may append; the test uses the first with a kept (sampled) phrase of phrase_words
+PHRASES = ["the zipper on the side pocket broke after two days of gentle use",
+           "the left strap came loose from the buckle within one short afternoon walk",
+           "customer service replied within an hour and shipped a spare part for nothing",
+           "my neighbour borrowed it for her garden party and asked where to order one"]
+DISCLOSING = ["I received this product free in exchange for my honest review. It works.",
+              "I got it at a discount for my unbiased review and it is quite good overall."]
+NOT_DISCLOSING = ["Free shipping made this a good deal, and it arrived two days early in a box.",
+                  "I first saw these at the discount store near my house and the quality is fine."]
+
+
+def real_texts(n: int) -> list[str]:
+    """n distinct real review texts of at least 20 words (Amazon fine food), in file order."""
+    rows = duckdb.sql("select distinct Text from read_csv(?, all_varchar = true) where Text is not null",
+                      params=[str(FINE_FOOD)]).fetchall()
+    found = sorted({t for (t,) in rows if len(t.split()) >= 20 and "<" not in t})
+    return found[:n]
+
+
+def sampled_phrase(n: int) -> str:
+    """The first of PHRASES with a phrase of n words that the signatures keep."""
+    for phrase in PHRASES:
+        words = texts.text_words(pl.LazyFrame({"i": [0], "review_text": [phrase]}).with_columns(
+            pl.col("i").cast(pl.UInt32)))
+        if texts.ngram_hashes(words, n).filter(pl.col("g") % texts.PHRASE_SAMPLE == 0).collect().height:
+            return phrase
+    raise AssertionError("no phrase of PHRASES has a sampled n-gram: add one")
+
+
+def write_reviews(path: Path, rows: list[tuple]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
+    return path
+
+
+def members_of(settings: Settings) -> pl.DataFrame:
+    """text_members over the pipeline's warehouse, after update_signatures."""
+    with open_warehouse(settings.paths.warehouse) as con:
+        texts.update_signatures(con, settings)
+        return texts.text_members(con, settings)
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory) -> tuple[Settings, dict[str, list[str]], pl.DataFrame]:
+    """One pipeline run over real texts with planted cases; the settings, the planted review ids by
+    case and text_members of its warehouse."""
+    if not FINE_FOOD.exists():
+        pytest.skip("needs ../shared/data (see tests/conftest.py)")
+    root = tmp_path_factory.mktemp("trust_texts")
+    rng = random.Random(25)
+    real = real_texts(260)
+    rows: list[tuple] = []
+    cases: dict[str, list[str]] = {k: [] for k in (
+        "background", "campaign", "exact", "variants", "near_variants", "anonymous", "phrase",
+        "disclosing", "not_disclosing")}
+
+    def add(case: str, title: str, reviewer: str | None, text: str, author: str | None = None) -> None:
+        review_id = f"{case}{len(cases[case]):03d}"
+        cases[case].append(review_id)
+        rows.append((review_id, title, author or reviewer or "", reviewer or "",
+                     f"2020-{1 + len(rows) % 12:02d}-{1 + len(rows) % 28:02d}", rng.randint(1, 5), text))
+
+    for i, text in enumerate(real[:200]):  # real texts, one reviewer each: none is a copy
+        add("background", f"t{i % 10}", f"u{i}", text)
+    for i, adjective in enumerate(ADJECTIVES):  # a campaign: 30 near-copies under 30 reviewer ids
+        add("campaign", "camp", f"c{i}", TEMPLATE.format(adjective))
+    for i in range(3):  # one real text pasted by 3 reviewers on 3 titles
+        add("exact", f"t{i}", f"e{i}", real[200])
+    for i in range(4):  # one reviewer's text on 4 variants: not a copy by someone else
+        add("variants", f"v{i}", "v", real[201])
+    for i in range(3):  # one reviewer's near-copies on 3 variants (a word added)
+        add("near_variants", f"v{i}", "w", real[203] + " " + ["Indeed.", "Truly.", "Really."][i])
+    for i in range(2):  # nobody known (a shared name, no id): each review its own reviewer
+        add("anonymous", f"t{i + 3}", None, real[202], author="Amazon Customer")
+    phrase = sampled_phrase(Settings().trust.phrase_words)
+    for i in range(12):  # 12 reviewers of one title append one rare phrase to their own real texts
+        add("phrase", "phr", f"p{i}", real[210 + i] + " Sadly " + phrase + ".")
+    for i, text in enumerate(DISCLOSING):
+        add("disclosing", f"t{i}", f"d{i}", text)
+    for i, text in enumerate(NOT_DISCLOSING):
+        add("not_disclosing", f"t{i}", f"n{i}", text)
+    write_reviews(root / "landing" / "reviews.csv", rows)
+    settings = Settings.model_validate({
+        "paths": {"warehouse": root / "warehouse.duckdb", "published": root / "reports.duckdb",
+                  "exports": root / "exports", "samples": root / "samples"},
+        "sources": [{"name": "shop", "path": str(root / "landing" / "*.csv")}],
+        "sentiment": {"workers": 1},
+    })
+    pipeline.run(settings)
+    return settings, cases, members_of(settings)
+
+
+def ids(members: pl.DataFrame, test: str) -> set[str]:
+    return set(members.filter(pl.col("test") == test)["review_id"])
+
+
+def test_the_members_frame_has_the_contract_schema(planted) -> None:
+    _, _, members = planted
+    assert dict(members.schema) == texts.MEMBERS_SCHEMA
+    assert members.filter(pl.col("detail").is_null()).is_empty()
+
+
+def test_planted_near_copies_under_other_reviewers_are_copied_text(planted) -> None:
+    _, cases, members = planted
+    copied = ids(members, "copied_text")
+    # every campaign review is a near-copy of the 29 others (Jaccard 0.85, see TEMPLATE); the
+    # exact copies and the two anonymous reviews of one text are copies by another reviewer
+    assert copied == set(cases["campaign"]) | set(cases["exact"]) | set(cases["anonymous"])
+    detail = dict(members.filter(pl.col("test") == "copied_text").select("review_id", "detail").iter_rows())
+    assert detail[cases["campaign"][0]] == "near-copy of 29 reviews by 29 other reviewers"
+    assert detail[cases["exact"][0]] == "copy of 2 reviews by 2 other reviewers"
+    assert detail[cases["anonymous"][0]] == "copy of 1 review by 1 other reviewer"
+
+
+def test_one_reviewers_copies_on_variants_and_real_texts_are_not_copied_text(planted) -> None:
+    _, cases, members = planted
+    copied = ids(members, "copied_text")
+    for case in ("variants", "near_variants", "background", "phrase"):
+        assert not copied & set(cases[case]), case
+
+
+def test_a_rare_phrase_shared_by_a_titles_reviewers_is_repeated_phrases(planted) -> None:
+    settings, cases, members = planted
+    phrased = members.filter(pl.col("test") == "repeated_phrases")
+    # the campaign's template is a run of phrases 30 reviewers of one title share too
+    assert set(phrased["review_id"]) == set(cases["phrase"]) | set(cases["campaign"])
+    phrase = sampled_phrase(settings.trust.phrase_words)
+    detail = phrased.filter(pl.col("review_id") == cases["phrase"][0])["detail"][0]
+    quoted = re.fullmatch(r'shares "(.+)" with 11 other reviewers of the title', detail)
+    assert quoted and quoted.group(1) in phrase and len(quoted.group(1).split()) == settings.trust.phrase_words
+
+
+def test_incentivized_finds_the_disclosures_and_not_free_shipping(planted) -> None:
+    _, cases, members = planted
+    assert ids(members, "incentivized") == set(cases["disclosing"])
+    details = members.filter(pl.col("test") == "incentivized")["detail"].to_list()
+    assert all(d.startswith('discloses: "') for d in details)
+
+
+def test_the_issues_disclosures_match_and_everyday_words_do_not() -> None:
+    found = texts.disclosures(pl.Series(DISCLOSING + NOT_DISCLOSING + [None]), list(DISCLOSURE_PATTERNS))
+    assert found[:2].is_not_null().all()
+    assert found[2:].is_null().all()
+
+
+def test_polars_reads_the_disclosure_patterns_as_python_re_does_on_real_texts() -> None:
+    if not SHARED_DATA.exists():
+        pytest.skip("needs ../shared/data (see tests/conftest.py)")
+    sources = {
+        "amazon_fine_food_sample/Reviews.csv": "Text",
+        "steam_reviews/steam_reviews.csv": "review",
+        "op_spam_deceptive_hotel/deceptive-opinion.csv": "text",
+        "google_play_netflix/netflix_reviews.csv": "content",
+    }
+    corpus = pl.concat([
+        pl.read_csv(SHARED_DATA / path, infer_schema=False, columns=[column]).rename({column: "t"})
+        for path, column in sources.items()
+    ])["t"].drop_nulls()
+    # plus what the patterns are about, so that matches are compared too
+    corpus = pl.concat([corpus, pl.Series("t", DISCLOSING * 3 + NOT_DISCLOSING)])
+    compiled = [re.compile(p) for p in DISCLOSURE_PATTERNS]
+
+    def python(t: str) -> str | None:
+        for c in compiled:
+            if m := c.search(t.lower()):
+                return m.group(0)
+        return None
+
+    found = texts.disclosures(corpus, list(DISCLOSURE_PATTERNS))
+    assert found.to_list() == [python(t) for t in corpus.to_list()]
+    assert found.is_not_null().sum() > 1000  # Steam's label alone: the comparison saw matches
+
+
+def test_a_pattern_polars_cannot_read_runs_through_python_re() -> None:
+    # a look-behind: Rust's regex has none
+    found = texts.disclosures(pl.Series(["a free gift for review", "free gift"]), [r"(?<=free )gift for review"])
+    assert found.to_list() == ["gift for review", None]
+
+
+def pair_similarity(a: str, b: str) -> tuple[float, bool]:
+    """The exact shingle Jaccard of two texts, and whether they share an LSH band."""
+    frame = pl.DataFrame({"text_hash": ["a", "b"], "review_text": [a, b]})
+    _, bands, _ = texts.signatures(frame, 4, [])
+    shared = bands.group_by("band").agg(pl.col("text_hash").n_unique()).filter(pl.col("text_hash") == 2)
+    pairs = pl.DataFrame({"text_hash": ["a"], "copy_hash": ["b"]})
+    return texts.shingle_jaccard(pairs, frame)["similarity"][0], not shared.is_empty()
+
+
+WORDS = ["good", "bad", "soft", "hard", "blue", "red", "fits", "runs", "small", "large", "wash", "dry",
+         "shoe", "coat", "belt", "bag", "strap", "seam", "color", "size", "price", "gift", "wife", "son"]
+
+
+@hypothesis.settings(derandomize=True, max_examples=60, deadline=None)
+@hypothesis.given(
+    template=st.lists(st.sampled_from(WORDS), min_size=20, max_size=60),
+    changes=st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(WORDS)), max_size=3),
+)
+def test_templated_texts_with_substitutions_above_the_threshold_share_a_band(template, changes) -> None:
+    varied = list(template)
+    for position, word in changes:
+        varied[position % len(varied)] = word
+    similarity, candidates = pair_similarity(" ".join(template), " ".join(varied))
+    # (Derandomized: the chance that a pair of Jaccard >= 0.8 shares no band is below 2.2e-4.)
+    if similarity >= 0.8:
+        assert candidates
+
+
+@needs_data
+@hypothesis.settings(derandomize=True, max_examples=40, deadline=None)
+@hypothesis.given(a=st.integers(0, 199), b=st.integers(0, 199))
+def test_two_real_texts_are_not_near_copies(a, b) -> None:
+    hypothesis.assume(a != b)
+    real = _real()
+    similarity, _ = pair_similarity(real[a], real[b])
+    assert similarity < 0.5
+
+
+_REAL: list[str] = []
+
+
+def _real() -> list[str]:
+    if not _REAL:
+        _REAL.extend(real_texts(200))
+    return _REAL
+
+
+def _small_settings(root: Path, **trust) -> Settings:
+    return Settings.model_validate({
+        "paths": {"warehouse": root / "warehouse.duckdb", "published": root / "reports.duckdb",
+                  "exports": root / "exports", "samples": root / "samples"},
+        "sources": [{"name": "shop", "path": str(root / "landing" / "*.csv")}],
+        "sentiment": {"workers": 1}, "trust": trust,
+    })
+
+
+def _kept(settings: Settings) -> dict[str, list[tuple]]:
+    with open_warehouse(settings.paths.warehouse, read_only=True) as con:
+        return {t: con.execute(f"select * from {t} order by all").fetchall()
+                for t in ("text_signatures", "text_bands", "text_phrases", "text_copy_pairs")}
+
+
+def test_a_second_run_computes_the_new_texts_signatures_alone(tmp_path: Path) -> None:
+    first = [(f"r{i}", "t1", f"u{i}", f"u{i}", "2021-01-01", 4, TEMPLATE.format(w)) for i, w in enumerate(ADJECTIVES[:4])]
+    write_reviews(tmp_path / "landing" / "a.csv", first)
+    settings = _small_settings(tmp_path)
+    pipeline.run(settings)
+    with open_warehouse(settings.paths.warehouse) as con:
+        assert texts.update_signatures(con, settings) == 4
+        # a mark on a kept row: a run that recomputed it would lose it
+        con.execute("update text_signatures set disclosure = 'mark' where text_hash = (select min(text_hash) from text_signatures)")
+        assert texts.update_signatures(con, settings) == 0
+    # two new texts, one near-copy of the first's, and one text already kept
+    second = [("r10", "t2", "x", "x", "2021-02-01", 5, TEMPLATE.format("unusual")),
+              ("r11", "t2", "y", "y", "2021-02-01", 5, "A plain short review of a good coat that fits well"),
+              ("r12", "t2", "z", "z", "2021-02-01", 5, TEMPLATE.format(ADJECTIVES[0]))]
+    write_reviews(tmp_path / "landing" / "b.csv", second)
+    pipeline.run(settings)
+    with open_warehouse(settings.paths.warehouse) as con:
+        assert texts.update_signatures(con, settings) == 2
+        assert con.execute("select count(*) from text_signatures where disclosure = 'mark'").fetchone()[0] == 1
+        # the new near-copy is paired with the 4 old texts, each pair once per order
+        new_hash = con.execute("select text_hash from stg_reviews where review_id = 'r10'").fetchone()[0]
+        assert con.execute("select count(*) from text_copy_pairs where text_hash = ?", [new_hash]).fetchone()[0] == 4
+        pairs = con.execute("select count(*), count(distinct (text_hash, copy_hash)) from text_copy_pairs").fetchone()
+        assert pairs[0] == pairs[1] == 2 * 10  # 5 templated texts: 10 pairs
+
+
+def test_an_edited_disclosure_list_redoes_that_column_alone(tmp_path: Path) -> None:
+    rows = [("r0", "t1", "u0", "u0", "2021-01-01", 4, DISCLOSING[0]),
+            ("r1", "t1", "u1", "u1", "2021-01-01", 4, "The free gift wrap was a nice touch for my son, he loved it")]
+    write_reviews(tmp_path / "landing" / "a.csv", rows)
+    settings = _small_settings(tmp_path)
+    pipeline.run(settings)
+    with open_warehouse(settings.paths.warehouse) as con:
+        texts.update_signatures(con, settings)
+    before = _kept(settings)
+    edited = _small_settings(tmp_path, disclosure_patterns=[r"\bfree gift wrap\b"])
+    with open_warehouse(settings.paths.warehouse) as con:
+        assert texts.update_signatures(con, edited) == 0
+        found = dict(con.execute("select r.review_id, s.disclosure from stg_reviews as r "
+                                 "join text_signatures as s using (text_hash)").fetchall())
+        members = texts.text_members(con, edited)
+    after = _kept(settings)
+    assert found == {"r0": None, "r1": "free gift wrap"}
+    assert members.filter(pl.col("test") == "incentivized")["review_id"].to_list() == ["r1"]
+    for table in ("text_bands", "text_phrases", "text_copy_pairs"):
+        assert after[table] == before[table], table
+    # word counts kept; only the disclosure columns differ
+    assert [r[:2] for r in after["text_signatures"]] == [r[:2] for r in before["text_signatures"]]
+
+
+@pytest.fixture(scope="module")
+def fashion(tmp_path_factory) -> tuple[pl.DataFrame, pl.DataFrame, set[str]]:
+    """A run over the real Amazon 2018 fashion file and 3 planted records that paste one of its
+    texts under new reviewer ids: its staged reviews, text_members, and the copied text."""
+    if not FASHION.exists():
+        pytest.skip("needs ../shared/data (see tests/conftest.py)")
+    root = tmp_path_factory.mktemp("fashion")
+    records = [json.loads(line) for line in FASHION.read_text(encoding="utf-8").splitlines()]
+    # a long text its reviewer copied onto several variants
+    texts_by = {}
+    for r in records:
+        if len(r.get("reviewText", "").split()) >= 20:
+            texts_by.setdefault(r["reviewText"], set()).add(r["asin"])
+    copied = next(t for t, asins in sorted(texts_by.items()) if len(asins) > 1)
+    plants = [dict(records[0], reviewerID=f"PLANTED{i}", reviewText=copied, asin=f"PLANTASIN{i}",
+                   reviewerName=f"Planted {i}") for i in range(3)]
+    landing = root / "landing"
+    landing.mkdir()
+    (landing / "planted.json").write_text("".join(json.dumps(p) + "\n" for p in plants), encoding="utf-8")
+    settings = Settings.model_validate({
+        "paths": {"warehouse": root / "warehouse.duckdb", "published": root / "reports.duckdb",
+                  "exports": root / "exports", "samples": root / "samples"},
+        "sources": [{"name": "fashion", "preset": "amazon_2018", "path": str(FASHION)},
+                    {"name": "planted", "preset": "amazon_2018", "path": str(landing / "planted.json")}],
+        "sentiment": {"workers": 1},
+    })
+    pipeline.run(settings)
+    members = members_of(settings)
+    with open_warehouse(settings.paths.warehouse, read_only=True) as con:
+        staged = con.sql("select review_id, title_id, reviewer_id, review_text from stg_reviews").pl()
+    return staged, members, {copied}
+
+
+def test_amazon_2018s_variant_copies_are_not_copied_text_but_a_paste_by_others_is(fashion) -> None:
+    staged, members, copied = fashion
+    flagged = staged.join(members.filter(pl.col("test") == "copied_text"), on="review_id")
+    # the real file copies one reviewer's review onto every variant (359 reviews on 8 ASINs each):
+    # none of those is a copy by someone else; the planted pastes and the reviews they copied are
+    assert set(flagged["review_text"]) == copied
+    assert set(flagged["reviewer_id"]) >= {"PLANTED0", "PLANTED1", "PLANTED2"}
+    assert flagged.height == staged.filter(pl.col("review_text").is_in(list(copied))).height
+    # and the real file has texts its reviewers repeated on other titles (what is not flagged)
+    repeated = staged.group_by("review_text", "reviewer_id").agg(pl.col("title_id").n_unique())
+    assert repeated.filter(pl.col("title_id") > 1).height > 300
+
+
+def test_amazon_2018_has_no_other_text_member(fashion) -> None:
+    staged, members, copied = fashion
+    others = members.filter(pl.col("test") != "copied_text")
+    # no disclosure in the real file (measured: docs/trust.md); its repeated phrases, if any, are
+    # the variants' copies, which count once per reviewer
+    assert others.filter(pl.col("test") == "incentivized").is_empty()
+    assert others.filter(pl.col("test") == "repeated_phrases").is_empty()
