@@ -114,10 +114,11 @@ def main() -> None:
             timed("1% new: update_signatures", results, lambda: texts.update_signatures(con, settings))
             timed("1% new: text_members", results, lambda: texts.text_members(con, settings).height)
             sizes = con.execute("""select (select count(*) from text_signatures), (select count(*) from text_bands),
-                                          (select count(*) from text_phrases), (select count(*) from text_copy_pairs)
-                                """).fetchone()
+                                          (select count(*) from text_phrases), (select count(*) from text_copy_pairs),
+                                          (select count(*) from text_copy_pairs where similarity >= $1)
+                                """, [settings.trust.copy_similarity]).fetchone()
         print(f"members at cold: {m}; rows kept: signatures {sizes[0]}, bands {sizes[1]}, phrases {sizes[2]}, "
-              f"copy pairs {sizes[3]}; warehouse {settings.paths.warehouse.stat().st_size / 1e6:.0f} MB")
+              f"copy pairs {sizes[3]} (verified, both orders; {sizes[4]} at least copy_similarity); warehouse {settings.paths.warehouse.stat().st_size / 1e6:.0f} MB")
     print(f"load average after: {os.getloadavg()}")
     recall = phrase_recall(pool[0], Settings().trust.phrase_words)
     print("share of templated texts with a kept phrase, by length in words:",

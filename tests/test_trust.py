@@ -14,6 +14,7 @@ from conftest import write
 from polars.testing import assert_frame_equal
 
 from reviewpipe import pipeline
+from reviewpipe.publish import CheckFailed, run_checks
 from reviewpipe.runlog import warehouse
 from reviewpipe.settings import Paths, Settings, Source
 from reviewpipe.trust import TEST_NAMES, TESTS, subsets, trust_frames
@@ -74,8 +75,13 @@ def runs(tmp_path_factory) -> dict[str, Any]:
     """The clean corpus without a verified flag; the clean corpus with the planted campaigns, then
     again with a second review by camp0 (a delta run); each with its published tables read."""
     out: dict[str, Any] = {}
-    clean = _settings(tmp_path_factory.mktemp("clean"), verified=False)
+    root = tmp_path_factory.mktemp("clean")
+    clean = _settings(root, verified=False)
+    # and a site whose reviews are all by "Amazon Customer", a name that tells nobody apart
+    clean.sources.append(Source(name="anon", path=str(root / "anon" / "*.csv"), rating_scale=5))
     write(clean.resolve(clean.sources[0].path).parent / "clean.csv", HEADER + "\n".join(clean_rows()) + "\n")
+    write(root / "anon" / "a.csv", "title_id,author,review_date,rating,review_text\n" + "".join(
+        f"a00,Amazon Customer,2020-01-{1 + i:02d},{1 + i % 5},anonymous text {i}\n" for i in range(12)))
     pipeline.run(clean)
     out["clean"] = clean
     planted = _settings(tmp_path_factory.mktemp("planted"), verified=True)
@@ -106,7 +112,10 @@ def test_a_clean_corpus_passes_and_keeps_its_ratings(runs) -> None:
     tests = _rows(clean, "select title_id, test, verdict from agg_trust_tests")
     assert {t for _, _, t in tests} <= {"pass", "warn"} and tests
     # every title is tested (40 rated reviews each, >= min_title_reviews) by the tests it can see
-    assert {title for title, _, _ in tests} == set(TITLES)
+    assert {title for title, _, _ in tests} == {*TITLES, "a00"}
+    # a00 has nobody known: the tests that need reviewers have no row for it, the others have one
+    assert {test for title, test, _ in tests if title == "a00"} == {
+        "burst", "copied_text", "repeated_phrases", "incentivized"}
     assert _rows(clean, "select * from agg_trust_flagged_reviews") == []
     # nothing fails: adjusted_rating is rating_mean itself, to the last bit, and keeps every review
     summary = _rows(clean, "select title_id, rating_mean, adjusted_rating, rated_review_count, "
@@ -185,3 +194,26 @@ def test_the_frames_are_the_same_every_time(runs) -> None:
     # sorted as published: by title, then in TESTS' order
     tests = first["metric_trust_tests"]
     assert tests.rows() == sorted(tests.rows(), key=lambda r: (r[0], TEST_NAMES.index(r[1])))
+
+
+@pytest.mark.parametrize(("change", "check"), [
+    # a verdict its figures do not bear out
+    ("update agg_trust_tests set verdict = 'fail' where verdict = 'pass' and rowid = "
+     "(select min(rowid) from agg_trust_tests where verdict = 'pass')", "agg_trust_tests_bounds"),
+    ("update agg_trust_tests set verdict = 'pass' where verdict = 'fail'; "
+     "delete from agg_trust_flagged_reviews", "agg_trust_tests_bounds"),
+    ("update agg_trust_tests set subset_reviews = tested_reviews + 1", "agg_trust_tests_bounds"),
+    # a flagged review of a test its title passes
+    ("update agg_trust_tests set verdict = 'warn', share_p_value = 1 where verdict = 'fail'",
+     "agg_trust_flagged_reviews_bounds"),
+    ("update agg_title_summary set adjusted_rating = rating_mean + 0.5 where failed_tests is null "
+     "and trust_verdict is not null", "agg_trust_title_verdicts"),
+])
+def test_the_trust_checks_find_what_they_check(runs, tmp_path: Path, change: str, check: str) -> None:
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(runs["planted"].published_path.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        run_checks(con)
+        con.execute(change)
+        with pytest.raises(CheckFailed, match=f"data check {check} failed"):
+            run_checks(con)

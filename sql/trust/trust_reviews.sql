@@ -1,7 +1,7 @@
 -- The staged reviews as the trust tests see them: who wrote each (reviewer_key: null = nobody
 -- known) with the reviewer's history, its day, its rating on the title's scale, whether it has a
 -- text and a verified flag.
--- grain: one row per staged review; key: review_id (and row_id, a number for this run's joins).
+-- grain: one row per staged review; key: review_id (reviewpipe.trust.subsets adds row_id).
 -- $anonymous: [trust] anonymous_names.
 with staged as (
     select * from stg_reviews
@@ -45,7 +45,6 @@ reviewers as (
 
 final as (
     select
-        row_number() over () as row_id,
         reviews.*,
         reviewers.reviewer_no,
         reviewers.reviewer_rated,

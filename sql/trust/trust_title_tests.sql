@@ -23,6 +23,7 @@ groups as (
         reviews.source,
         reviews.tested_mask,
         coalesce(picks.picked_mask, 0) as picked_mask,
+        -- one scale per title: metrics refuses a title rated on two (metrics.title_scales)
         max(reviews.rating_span) as rating_span,
         count(*) as n,
         sum(reviews.rating_units)::hugeint as u1,

@@ -39,8 +39,9 @@ class Test:
     picks: str
 
 
-# In agg_trust_tests' order. `trust_reviews` (subsets.TRUST_REVIEWS) has reviewer (the reviewer_key:
-# null = unknown), review_date, rating, has_text, verified_purchase.
+# In agg_trust_tests' order. `trust_reviews` (sql/trust/trust_reviews.sql, made by
+# subsets.create_trust_reviews) has reviewer (the reviewer_key: null = unknown), review_date, rating,
+# has_text, verified_purchase.
 TESTS: tuple[Test, ...] = (
     Test("one_review_accounts", "reviewer is not null",
          "reviews by reviewers with no other review in the warehouse"),
@@ -137,7 +138,7 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
     }
 
 
-def test_parameters(settings: Settings) -> dict[str, str]:
+def parameters_by_test(settings: Settings) -> dict[str, str]:
     """Per test, the parameters it runs with as agg_trust_tests.parameters shows them
     ("alpha=0.01;min_title_reviews=10;...")."""
     trust = settings.trust
@@ -185,7 +186,7 @@ def title_tests(counts: pl.DataFrame, settings: Settings) -> pl.DataFrame:
         alpha=trust.alpha, min_share_ratio=trust.min_share_ratio,
         min_subset_reviews=trust.min_subset_reviews, min_rating_effect=trust.min_rating_effect)
     order = {name: i for i, name in enumerate(TEST_NAMES)}
-    parameters = test_parameters(settings)
+    parameters = parameters_by_test(settings)
     return (
         pl.DataFrame({
             "title_id": counts["title_id"],
@@ -231,4 +232,4 @@ def title_trust(tests: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
 
 
 __all__ = ["FLAGGED_SCHEMA", "TESTS", "TESTS_SCHEMA", "TEST_NAMES", "TITLE_TRUST_SCHEMA", "TRUST_FRAMES",
-           "Test", "test_parameters", "title_tests", "title_trust", "trust_frames"]
+           "Test", "parameters_by_test", "title_tests", "title_trust", "trust_frames"]

@@ -34,9 +34,11 @@ SHINGLE_WORDS = 3
 NUM_PERM = 64
 BANDS = 16
 SEED = 42
-# A band bucket holding more texts than this is skipped: its pairs would grow as its square (a text
-# so common is a stock phrase rather than a copy; docs/trust.md says how often it happened).
-MAX_BUCKET = 1000
+# In a band bucket, each text is paired with the bucket's first STAR_TEXTS texts (by hash) only: a
+# bucket of n texts gives at most n * STAR_TEXTS candidate pairs, not n^2 / 2 (a text of a campaign
+# of any size is still paired with copies of it). Candidates are verified BATCH_PAIRS at a time.
+STAR_TEXTS = 50
+BATCH_PAIRS = 50_000
 # Phrases kept per text: those whose hash is 0 modulo PHRASE_SAMPLE, so a phrase is kept in every
 # text or in none and its counts stay exact; a campaign template's phrases are found unless none of
 # its phrases is sampled (7/8 ** phrases: 3% for 25 phrases; bench/README.md measures it).
@@ -175,23 +177,28 @@ def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
     shingles = (
         ngram_hashes(text_words(texts.lazy().select("i", "review_text")), SHINGLE_WORDS)
         .select("i", "g").unique()
-        .join(texts.lazy().select("i", "text_hash"), on="i")
-        .select("text_hash", "g")
         .collect()
     )
-    sizes = shingles.group_by("text_hash").len()
+    sizes = shingles.group_by("i").agg(size=pl.len())
+    ids = texts.select("text_hash", "i")
+    numbered = (
+        pairs.join(ids, on="text_hash", how="left")
+        .join(ids.rename({"text_hash": "copy_hash", "i": "j"}), on="copy_hash", how="left")
+    )
     shared = (
-        pairs.join(shingles, on="text_hash")
-        .join(shingles.rename({"text_hash": "copy_hash"}), on=["copy_hash", "g"])
-        .group_by("text_hash", "copy_hash").len("shared")
+        numbered.select("i", "j")
+        .join(shingles, on="i")
+        .join(shingles.rename({"i": "j"}), on=["j", "g"])
+        .group_by("i", "j").agg(shared=pl.len())
     )
     return (
-        pairs.join(shared, on=["text_hash", "copy_hash"], how="left")
-        .join(sizes.rename({"len": "a"}), on="text_hash", how="left")
-        .join(sizes.rename({"text_hash": "copy_hash", "len": "b"}), on="copy_hash", how="left")
-        .with_columns(similarity=(pl.col("shared").fill_null(0)
-                                  / (pl.col("a") + pl.col("b") - pl.col("shared").fill_null(0))).fill_nan(0.0)
-                      .fill_null(0.0))
+        numbered.join(shared, on=["i", "j"], how="left")
+        .join(sizes, on="i", how="left")
+        .join(sizes.rename({"i": "j", "size": "copy_size"}), on="j", how="left")
+        .with_columns(pl.col("shared", "size", "copy_size").fill_null(0))
+        .with_columns(similarity=pl.when(pl.col("size") + pl.col("copy_size") > 0)
+                      .then(pl.col("shared") / (pl.col("size") + pl.col("copy_size") - pl.col("shared")))
+                      .otherwise(0.0))
         .select("text_hash", "copy_hash", "similarity")
     )
 
@@ -295,7 +302,11 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
         con.execute("insert or replace into staging_state values ('text_copy_pairs', ?)", [pairs_version])
     else:
         cur.execute("create or replace temp table _pair_texts as select text_hash from _new_texts")
-    # candidates: texts long enough sharing a band, one of them new, in buckets of at most MAX_BUCKET
+    if not scalar(cur, "select count(*) from _pair_texts"):  # nothing new: no bucket is read
+        cur.execute("drop table _pair_texts")
+        return
+    # candidates: texts long enough sharing a band, one of them new; in a bucket, each text is paired
+    # with the bucket's first STAR_TEXTS texts (by hash) alone, so a bucket's pairs grow as its size
     cur.execute("""
         create or replace temp table _candidates as
         with long_bands as (
@@ -309,34 +320,42 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
         ),
         buckets as (
             select band from long_bands where band in (select band from new_bands)
-            group by band having count(*) between 2 and $max_bucket
+            group by band having count(*) >= 2
+        ),
+        ranked as (
+            select band, text_hash, text_hash in (select text_hash from _pair_texts) as is_new,
+                   row_number() over (partition by band order by text_hash) as rank
+            from long_bands
+            where band in (select band from buckets)
         ),
         final as (
-            select distinct n.text_hash, o.text_hash as copy_hash
-            from new_bands as n
-            join long_bands as o on o.band = n.band and o.text_hash <> n.text_hash
-            where n.band in (select band from buckets)
+            select distinct least(a.text_hash, b.text_hash) as text_hash,
+                   greatest(a.text_hash, b.text_hash) as copy_hash
+            from ranked as a
+            join ranked as b on b.band = a.band and b.rank <= $star and b.text_hash <> a.text_hash
+            where a.is_new or b.is_new
         )
         select * from final
-    """, {"min_words": settings.trust.copy_min_words, "max_bucket": MAX_BUCKET})
-    # both orders, each pair once
+    """, {"min_words": settings.trust.copy_min_words, "star": STAR_TEXTS})
     cur.execute("""
         create or replace temp table _unchecked as
-        select distinct least(c.text_hash, c.copy_hash) as text_hash, greatest(c.text_hash, c.copy_hash) as copy_hash
+        select c.text_hash, c.copy_hash, ntile($batches) over (order by c.text_hash, c.copy_hash) as batch
         from _candidates as c
         anti join text_copy_pairs as p on p.text_hash = c.text_hash and p.copy_hash = c.copy_hash
-    """)
-    if scalar(cur, "select count(*) from _unchecked"):
+    """, {"batches": max(1, -(-scalar(cur, "select count(*) from _candidates") // BATCH_PAIRS))})
+    batches = [b for (b,) in cur.execute("select distinct batch from _unchecked order by batch").fetchall()]
+    for batch in batches:  # verified in batches: the texts of one batch's pairs are read at a time
         cur.execute("""
             create or replace temp table _pair_rows as
             select text_hash, min(t.rowid) as row_id
             from int_reviews_typed as t
-            where t.staged and t.text_hash in (select text_hash from _unchecked union select copy_hash from _unchecked)
+            where t.staged and t.text_hash in (select text_hash from _unchecked where batch = $1
+                                               union select copy_hash from _unchecked where batch = $1)
             group by text_hash
-        """)
+        """, [batch])
         texts = cur.sql(_TEXTS_OF.format(table="_pair_rows")).pl()
-        checked = shingle_jaccard(cur.sql("select * from _unchecked").pl(), texts)
-        con.register("_checked", checked)
+        pairs = cur.sql("select text_hash, copy_hash from _unchecked where batch = $1", params=[batch]).pl()
+        con.register("_checked", shingle_jaccard(pairs, texts))
         con.execute("""
             insert into text_copy_pairs
             select text_hash, copy_hash, similarity from _checked
@@ -495,10 +514,15 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     con.register("_unlikely", unlikely.select("title_id", "phrase", "reviewers", "p"))
     try:
         holders = con.sql("""
+            with holding as (  -- the texts holding an unlikely phrase, found from the phrases
+                select p.text_hash, p.phrase
+                from text_phrases as p
+                where p.phrase in (select phrase from _unlikely)
+            )
             select r.review_id, r.text_hash, u.phrase, u.reviewers, u.p
-            from _text_reviews as r
-            join text_phrases as p using (text_hash)
-            join _unlikely as u on u.title_id = r.title_id and u.phrase = p.phrase
+            from holding as h
+            join _text_reviews as r using (text_hash)
+            join _unlikely as u on u.title_id = r.title_id and u.phrase = h.phrase
             qualify row_number() over (partition by r.review_id order by u.p, u.phrase) = 1
         """).pl()
     finally:
