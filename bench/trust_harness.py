@@ -106,14 +106,15 @@ def _sentences(text: str) -> list[str]:
 
 # Yelp: JSON lines, CRLF, "/" escaped as "\/", literal UTF-8; reviews and businesses in two files.
 
+def _json_lines(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON-lines file."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
 def _read_yelp(corpus: Corpus) -> list[RealReview]:
-    out = []
-    with open(corpus.root / "review_sample.json", encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            out.append(RealReview(r["business_id"], r["user_id"],
-                                  dt.date.fromisoformat(r["date"][:10]), float(r["stars"]), r["text"]))
-    return out
+    return [RealReview(r["business_id"], r["user_id"], dt.date.fromisoformat(r["date"][:10]), float(r["stars"]),
+                       r["text"]) for r in _json_lines(corpus.root / "review_sample.json")]
 
 
 def _yelp_id(rng: random.Random) -> str:
@@ -148,13 +149,9 @@ path = "corpus/businesses/business_sample.json"
 # and digits; day resolution (unixReviewTime at midnight UTC and reviewTime "09 4, 2015").
 
 def _read_amazon(corpus: Corpus) -> list[RealReview]:
-    out = []
-    with open(corpus.root / "AMAZON_FASHION_5.json", encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            day = dt.datetime.fromtimestamp(int(r["unixReviewTime"]), dt.UTC).date()
-            out.append(RealReview(r["asin"], r["reviewerID"], day, float(r["overall"]), r.get("reviewText") or ""))
-    return out
+    return [RealReview(r["asin"], r["reviewerID"], dt.datetime.fromtimestamp(int(r["unixReviewTime"]), dt.UTC).date(),
+                       float(r["overall"]), r.get("reviewText") or "")
+            for r in _json_lines(corpus.root / "AMAZON_FASHION_5.json")]
 
 
 def _amazon_id(rng: random.Random) -> str:
