@@ -704,6 +704,11 @@ review_id = "concat_ws('-', deceptive, hotel, polarity, md5(text))"
 # --- the table ------------------------------------------------------------------------------------
 
 
+def _counts(counts: dict[str, int]) -> str:
+    """'burst 3, unverified 2': most first, ties by name (rows come in no fixed order)."""
+    return ", ".join(f"{t} {n}" for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) or "none"
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
 
@@ -715,8 +720,7 @@ def markdown(results: dict[str, Any]) -> str:
             "|---|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for name, r in results["corpora"].items():
         for kind, k in r["kinds"].items():
-            tests = ", ".join(f"{t} {n}" for t, n in k["failing_tests"].items()) or "none"
-            warned = ", ".join(f"{t} {n}" for t, n in k["warning_tests"].items()) or "none"
+            tests, warned = _counts(k["failing_tests"]), _counts(k["warning_tests"])
             rows.append(f"| {name} | {kind} | {k['campaigns']} ({', '.join(map(str, k['sizes']))}) | "
                         f"{k['detected']}/{k['campaigns']} | {k['moving_detected']}/{k['moving']} | "
                         f"{_pct(k['title_detection'])} | "
@@ -726,7 +730,7 @@ def markdown(results: dict[str, Any]) -> str:
              "|---|---:|---:|---|"]
     for name, r in results["corpora"].items():
         c, f = r["clean"], r["false_alarms"]
-        tests = ", ".join(f"{t} {n}" for t, n in {**c["failing_tests"], **f["failing_tests"]}.items()) or "none"
+        tests = _counts(Counter(c["failing_tests"]) + Counter(f["failing_tests"]))
         rows.append(f"| {name} | {c['failing_titles']}/{c['tested_titles']} ({_pct(c['rate'])}) | "
                     f"{f['failing_titles']}/{f['tested_titles']} ({_pct(f['rate'])}) | {tests} |")
     if "op_spam" in results:
