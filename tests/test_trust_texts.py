@@ -291,6 +291,9 @@ def test_a_second_run_computes_the_new_texts_signatures_alone(tmp_path: Path) ->
     pipeline.run(settings)
     with open_warehouse(settings.paths.warehouse) as con:
         assert texts.update_signatures(con, settings) == 4
+        texts.text_members(con, settings)
+        states = dict(con.execute("select title_id, fingerprint from text_title_state").fetchall())
+        assert set(states) == {"t1"}
         # a mark on a kept row: a run that recomputed it would lose it
         con.execute("update text_signatures set disclosure = 'mark' where text_hash = (select min(text_hash) from text_signatures)")
         assert texts.update_signatures(con, settings) == 0
@@ -308,6 +311,17 @@ def test_a_second_run_computes_the_new_texts_signatures_alone(tmp_path: Path) ->
         assert con.execute("select count(*) from text_copy_pairs where text_hash = ?", [new_hash]).fetchone()[0] == 4
         pairs = con.execute("select count(*), count(distinct (text_hash, copy_hash)) from text_copy_pairs").fetchone()
         assert pairs[0] == pairs[1] == 2 * 10  # 5 templated texts: 10 pairs
+        # a run stopped after keeping signatures, before pairing them: the next run pairs them
+        con.execute("delete from text_copy_pairs where text_hash = ? or copy_hash = ?", [new_hash, new_hash])
+        con.execute("update text_signatures set is_paired = false where text_hash = ?", [new_hash])
+        assert texts.update_signatures(con, settings) == 0
+        assert con.execute("select count(*) from text_copy_pairs").fetchone()[0] == 2 * 10
+        # t1's reviews did not change: its kept phrase counts are not made again; t2's are new
+        con.execute("update text_title_phrases set reviewers = reviewers + 100 where title_id = 't1'")
+        texts.text_members(con, settings)
+        after = dict(con.execute("select title_id, fingerprint from text_title_state").fetchall())
+        assert after["t1"] == states["t1"] and set(after) == {"t1", "t2"}
+        assert con.execute("select min(reviewers) from text_title_phrases where title_id = 't1'").fetchone()[0] > 100
 
 
 def test_an_edited_disclosure_list_redoes_that_column_alone(tmp_path: Path) -> None:
@@ -387,3 +401,23 @@ def test_amazon_2018_has_no_other_text_member(fashion) -> None:
     # the variants' copies, which count once per reviewer
     assert others.filter(pl.col("test") == "incentivized").is_empty()
     assert others.filter(pl.col("test") == "repeated_phrases").is_empty()
+
+
+@hypothesis.settings(max_examples=30, deadline=None)
+@hypothesis.given(picks=st.lists(st.sampled_from(DISCLOSING + NOT_DISCLOSING + [TEMPLATE, "ok", "a b"]),
+                                 min_size=1, max_size=40))
+def test_each_texts_signature_row_is_its_own(picks) -> None:
+    frame = pl.DataFrame({"text_hash": [f"h{i}" for i in range(len(picks))], "review_text": picks})
+    rows, bands, phrases = texts.signatures(frame, 4, list(DISCLOSURE_PATTERNS))
+    assert rows["text_hash"].to_list() == frame["text_hash"].to_list()
+    # each row's disclosure and word count are those of its own text (rows follow the input, whatever
+    # a join does to order)
+    alone = [texts.signatures(frame.slice(i, 1), 4, list(DISCLOSURE_PATTERNS))[0].row(0)[1:]
+             for i in range(len(picks))]
+    assert [r[1:] for r in rows.iter_rows()] == alone
+    # a text's bands and phrases are its own too: equal texts have equal ones
+    for table in (bands, phrases):
+        by_text = table.group_by("text_hash").agg(pl.all().sort())
+        kept = dict(zip(by_text["text_hash"], by_text.drop("text_hash").rows()))
+        for i, j in ((i, j) for i in range(len(picks)) for j in range(len(picks)) if picks[i] == picks[j]):
+            assert kept.get(f"h{i}") == kept.get(f"h{j}")

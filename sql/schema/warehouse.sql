@@ -306,7 +306,8 @@ create table if not exists text_signatures (
     text_hash varchar not null,       -- md5 of the cleaned review text
     word_count integer not null,      -- words as the trust tests split them (lower case, end punctuation off)
     disclosure varchar,               -- what the first matching [trust] disclosure_patterns found; null: none
-    disclosure_version varchar        -- md5 of the pattern list it was matched against: another list redoes this column alone
+    disclosure_version varchar,       -- md5 of the pattern list it was matched against: another list redoes this column alone
+    is_paired boolean not null default false  -- its text_copy_pairs are made (a run stopped before leaves it for the next)
 );
 
 -- text_bands: the LSH bands of each text's MinHash signature (64 permutations of its 3-word shingles,

@@ -16,6 +16,7 @@ Every state table of the incremental machinery, what writes it, what reads it an
 | `sentiment_scores` (the cache) | the score stage | the score stage (what is unscored), the metrics stage | by the score stage: rows from before languages (done again), and a text a review now needs scored in another language (`stages._RESCORED`; a text's language and scores depend on the text alone) |
 | `kept_titles`, `kept_agreement_inputs`, `kept_mismatches` | the metrics stage (`keep_metric_rows`: rows not live yet), made live by `went_live` | the metrics stage of a delta run (`untouched_titles_rows`) | a title's live rows when a run that computed it goes live (all after a whole build); rows not live by the next metrics stage |
 | `kept_replaces` | the metrics stage (`keep_metric_rows`) | `went_live` | by `went_live` and the next metrics stage |
+| `text_signatures`, `text_bands`, `text_phrases`, `text_copy_pairs`, `text_title_phrases`, `text_title_state` (versions: `staging_state` rows of those names) | the trust text tests (`trust.texts.update_signatures`: the texts with no row; `text_members`: the titles whose reviews changed) | `trust.texts.text_members` | a table whole when its version changes (signature settings, copy_min_words, anonymous_names); a text no staged review holds keeps its rows (no test reads them: every test joins stg_reviews) |
 
 A delta run computes the metrics of the touched titles (publish_pending's) alone and publishes into a
 copy of the live database (`stages.LiveCopy`); the figures spanning titles need every other title's rows,

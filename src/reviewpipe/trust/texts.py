@@ -22,7 +22,7 @@ import rensa
 from scipy.stats import poisson
 
 from reviewpipe.settings import Settings
-from reviewpipe.warehouse import scalar
+from reviewpipe.warehouse import scalar, transaction
 
 # The frame text_members gives: one row per review in a text test's subset.
 MEMBERS_SCHEMA = {"review_id": pl.String, "test": pl.String, "detail": pl.String}
@@ -161,9 +161,9 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str]
     hashes = texts.select("i", "text_hash")
     counts = words.group_by("i").agg(word_count=pl.len().cast(pl.Int32))
     rows = (
-        hashes.join(counts, on="i", how="left")
-        .with_columns(pl.col("word_count").fill_null(0),
-                      disclosure=disclosures(texts["review_text"], patterns))
+        texts.select("i", "text_hash", disclosure=disclosures(texts["review_text"], patterns))
+        .join(counts, on="i", how="left")
+        .with_columns(pl.col("word_count").fill_null(0))
         .sort("i").select("text_hash", "word_count", "disclosure")
     )
     bands = _bands(shingles, texts.height).join(hashes, on="i").select("band", "text_hash")
@@ -207,7 +207,7 @@ def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
 # holds each: found from the hashes, then fetched by rowid (as stages._UNSCORED does), so that no
 # other text is read.
 _NEW_TEXTS = """
-    create or replace temp table _new_texts as
+    create or replace temp table _tt_new_texts as
     select text_hash, min(rowid) as row_id
     from int_reviews_typed
     where staged and text_hash is not null
@@ -229,7 +229,8 @@ def _state(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
 def update_signatures(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     """Compute and keep the signatures of the staged texts that have none yet, redo the disclosure
     column where the pattern list changed and extend the verified near-copy pairs with the new
-    texts'; how many texts got signatures."""
+    texts'; how many texts got signatures. `con` is in autocommit mode: the texts are read through
+    a cursor of its own, which sees what `con` committed."""
     trust = settings.trust
     sig_version = signature_version(settings)
     if _state(con, "text_signatures") != sig_version:
@@ -250,20 +251,21 @@ def update_signatures(con: duckdb.DuckDBPyConnection, settings: Settings) -> int
 
 def _update_new_texts(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnection, settings: Settings,
                       patterns_version: str) -> int:
-    """Keep the signatures of the staged texts that have none (listed in cur's _new_texts); how many."""
+    """Keep the signatures of the staged texts that have none (listed in cur's _tt_new_texts); how many."""
     trust = settings.trust
     cur.execute(_NEW_TEXTS)
-    new = scalar(cur, "select count(*) from _new_texts")
+    new = scalar(cur, "select count(*) from _tt_new_texts")
     if new:
-        reader = cur.sql(_TEXTS_OF.format(table="_new_texts")).to_arrow_reader(BATCH_TEXTS)
+        reader = cur.sql(_TEXTS_OF.format(table="_tt_new_texts")).to_arrow_reader(BATCH_TEXTS)
         for batch in reader:
             rows, bands, phrases = signatures(
                 pl.from_arrow(batch), trust.phrase_words, trust.disclosure_patterns)
             rows = rows.with_columns(disclosure_version=pl.lit(patterns_version))
-            for table, frame in (("text_signatures", rows), ("text_bands", bands), ("text_phrases", phrases)):
-                con.register("_frame", frame)
-                con.execute(f"insert into {table} by name select * from _frame")
-                con.unregister("_frame")
+            with transaction(con):  # a text's rows are kept together or not at all
+                for table, frame in (("text_signatures", rows), ("text_bands", bands), ("text_phrases", phrases)):
+                    con.register("_tt_frame", frame)
+                    con.execute(f"insert into {table} by name select * from _tt_frame")
+                    con.unregister("_tt_frame")
     return new
 
 
@@ -271,24 +273,24 @@ def _update_disclosures(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConn
                         patterns_version: str) -> None:
     """Match the texts whose disclosure was found with another pattern list against this one."""
     cur.execute("""
-        create or replace temp table _redisclose as
+        create or replace temp table _tt_redisclose as
         select s.text_hash, min(t.rowid) as row_id
         from text_signatures as s
         join int_reviews_typed as t on t.text_hash = s.text_hash
         where s.disclosure_version is distinct from $1 and t.staged
         group by s.text_hash
     """, [patterns_version])
-    if scalar(cur, "select count(*) from _redisclose"):
-        for batch in cur.sql(_TEXTS_OF.format(table="_redisclose")).to_arrow_reader(BATCH_TEXTS):
+    if scalar(cur, "select count(*) from _tt_redisclose"):
+        for batch in cur.sql(_TEXTS_OF.format(table="_tt_redisclose")).to_arrow_reader(BATCH_TEXTS):
             texts = pl.from_arrow(batch)
-            con.register("_found", texts.select("text_hash", disclosure=disclosures(texts["review_text"], patterns)))
+            con.register("_tt_found", texts.select("text_hash", disclosure=disclosures(texts["review_text"], patterns)))
             con.execute("""
                 update text_signatures as s set disclosure = f.disclosure, disclosure_version = $1
-                from _found as f where s.text_hash = f.text_hash
+                from _tt_found as f where s.text_hash = f.text_hash
             """, [patterns_version])
-            con.unregister("_found")
+            con.unregister("_tt_found")
     # (texts no staged review holds any more keep their row and their old disclosure: no test reads it)
-    cur.execute("drop table _redisclose")
+    cur.execute("drop table _tt_redisclose")
 
 
 def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnection, settings: Settings,
@@ -297,18 +299,19 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
     make them all again when the signatures or copy_min_words changed."""
     pairs_version = json.dumps([sig_version, settings.trust.copy_min_words])
     if _state(con, "text_copy_pairs") != pairs_version:
-        con.execute("delete from text_copy_pairs")
-        cur.execute("create or replace temp table _pair_texts as select text_hash from text_signatures")
-        con.execute("insert or replace into staging_state values ('text_copy_pairs', ?)", [pairs_version])
-    else:
-        cur.execute("create or replace temp table _pair_texts as select text_hash from _new_texts")
-    if not scalar(cur, "select count(*) from _pair_texts"):  # nothing new: no bucket is read
-        cur.execute("drop table _pair_texts")
+        with transaction(con):
+            con.execute("delete from text_copy_pairs")
+            con.execute("update text_signatures set is_paired = false")
+            con.execute("insert or replace into staging_state values ('text_copy_pairs', ?)", [pairs_version])
+    # the texts whose pairs are not made yet: new ones, and any a stopped run left
+    cur.execute("create or replace temp table _tt_pair_texts as select text_hash from text_signatures where not is_paired")
+    if not scalar(cur, "select count(*) from _tt_pair_texts"):  # nothing new: no bucket is read
+        cur.execute("drop table _tt_pair_texts")
         return
     # candidates: texts long enough sharing a band, one of them new; in a bucket, each text is paired
     # with the bucket's first STAR_TEXTS texts (by hash) alone, so a bucket's pairs grow as its size
     cur.execute("""
-        create or replace temp table _candidates as
+        create or replace temp table _tt_candidates as
         with long_bands as (
             select b.band, b.text_hash
             from text_bands as b
@@ -316,14 +319,14 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
             where s.word_count >= $min_words
         ),
         new_bands as (
-            select band, text_hash from long_bands where text_hash in (select text_hash from _pair_texts)
+            select band, text_hash from long_bands where text_hash in (select text_hash from _tt_pair_texts)
         ),
         buckets as (
             select band from long_bands where band in (select band from new_bands)
             group by band having count(*) >= 2
         ),
         ranked as (
-            select band, text_hash, text_hash in (select text_hash from _pair_texts) as is_new,
+            select band, text_hash, text_hash in (select text_hash from _tt_pair_texts) as is_new,
                    row_number() over (partition by band order by text_hash) as rank
             from long_bands
             where band in (select band from buckets)
@@ -338,41 +341,42 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
         select * from final
     """, {"min_words": settings.trust.copy_min_words, "star": STAR_TEXTS})
     cur.execute("""
-        create or replace temp table _unchecked as
+        create or replace temp table _tt_unchecked as
         select c.text_hash, c.copy_hash, ntile($batches) over (order by c.text_hash, c.copy_hash) as batch
-        from _candidates as c
+        from _tt_candidates as c
         anti join text_copy_pairs as p on p.text_hash = c.text_hash and p.copy_hash = c.copy_hash
-    """, {"batches": max(1, -(-scalar(cur, "select count(*) from _candidates") // BATCH_PAIRS))})
-    batches = [b for (b,) in cur.execute("select distinct batch from _unchecked order by batch").fetchall()]
+    """, {"batches": max(1, -(-scalar(cur, "select count(*) from _tt_candidates") // BATCH_PAIRS))})
+    batches = [b for (b,) in cur.execute("select distinct batch from _tt_unchecked order by batch").fetchall()]
     for batch in batches:  # verified in batches: the texts of one batch's pairs are read at a time
         cur.execute("""
-            create or replace temp table _pair_rows as
+            create or replace temp table _tt_pair_rows as
             select text_hash, min(t.rowid) as row_id
             from int_reviews_typed as t
-            where t.staged and t.text_hash in (select text_hash from _unchecked where batch = $1
-                                               union select copy_hash from _unchecked where batch = $1)
+            where t.staged and t.text_hash in (select text_hash from _tt_unchecked where batch = $1
+                                               union select copy_hash from _tt_unchecked where batch = $1)
             group by text_hash
         """, [batch])
-        texts = cur.sql(_TEXTS_OF.format(table="_pair_rows")).pl()
-        pairs = cur.sql("select text_hash, copy_hash from _unchecked where batch = $1", params=[batch]).pl()
-        con.register("_checked", shingle_jaccard(pairs, texts))
+        texts = cur.sql(_TEXTS_OF.format(table="_tt_pair_rows")).pl()
+        pairs = cur.sql("select text_hash, copy_hash from _tt_unchecked where batch = $1", params=[batch]).pl()
+        con.register("_tt_checked", shingle_jaccard(pairs, texts))
         con.execute("""
             insert into text_copy_pairs
-            select text_hash, copy_hash, similarity from _checked
+            select text_hash, copy_hash, similarity from _tt_checked
             union all
-            select copy_hash, text_hash, similarity from _checked
+            select copy_hash, text_hash, similarity from _tt_checked
         """)
-        con.unregister("_checked")
-        cur.execute("drop table _pair_rows")
-    cur.execute("drop table _candidates")
-    cur.execute("drop table _unchecked")
-    cur.execute("drop table _pair_texts")
+        con.unregister("_tt_checked")
+        cur.execute("drop table _tt_pair_rows")
+    con.execute("update text_signatures set is_paired = true where not is_paired")
+    cur.execute("drop table _tt_candidates")
+    cur.execute("drop table _tt_unchecked")
+    cur.execute("drop table _tt_pair_texts")
 
 
 # The staged reviews with a text, and who wrote each: the reviewer_key, or the review itself when
 # nobody is known (a review with no known reviewer counts as its own reviewer).
 _TEXT_REVIEWS = """
-    create or replace temp table _text_reviews as
+    create or replace temp table _tt_reviews as
     select review_id, title_id, text_hash,
            coalesce(reviewer_key(source, reviewer_id, author, $anonymous),
                     'review' || chr(31) || review_id) as reviewer
@@ -384,7 +388,7 @@ _TEXT_REVIEWS = """
 # other reviewers (texts of at least copy_min_words words; pairs of at least copy_similarity).
 _COPIED = """
     with shared as (  -- texts more than one review holds
-        select text_hash from _text_reviews group by text_hash having count(distinct reviewer) > 1
+        select text_hash from _tt_reviews group by text_hash having count(distinct reviewer) > 1
     ),
     pairs as (
         select p.text_hash, p.copy_hash, p.similarity
@@ -405,13 +409,13 @@ _COPIED = """
     by_reviewer as (  -- per text: the reviews of it and its copies, per reviewer
         select l.text_hash, r.reviewer, count(*) as reviews, count(*) filter (where l.copy_hash = l.text_hash) as exact
         from long_links as l
-        join _text_reviews as r on r.text_hash = l.copy_hash
+        join _tt_reviews as r on r.text_hash = l.copy_hash
         group by l.text_hash, r.reviewer
     ),
     final as (
         select r.review_id,
                sum(b.reviews) as copies, sum(b.exact) as exact_copies, count(*) as reviewers
-        from _text_reviews as r
+        from _tt_reviews as r
         join by_reviewer as b on b.text_hash = r.text_hash and b.reviewer <> r.reviewer
         group by r.review_id
     )
@@ -422,24 +426,24 @@ _COPIED = """
 # reviewer's reviews count once: the same reviewer's copies), kept in text_title_phrases and made
 # again for the titles whose reviews changed (their fingerprint: reviews, reviewers and texts).
 _TITLE_FINGERPRINTS = """
-    create or replace temp table _titles as
+    create or replace temp table _tt_titles as
     select title_id, bit_xor(hash(review_id, reviewer, text_hash)) as fingerprint, count(*) as reviews
-    from _text_reviews
+    from _tt_reviews
     group by title_id
 """
 _CHANGED_TITLES = """
-    create or replace temp table _changed as
+    create or replace temp table _tt_changed as
     select t.title_id, t.fingerprint
-    from _titles as t
+    from _tt_titles as t
     left join text_title_state as k using (title_id)
     where k.fingerprint is distinct from t.fingerprint
 """
 _TITLE_PHRASES = """
     insert into text_title_phrases
     select r.title_id, p.phrase, count(distinct r.reviewer) as reviewers
-    from _text_reviews as r
+    from _tt_reviews as r
     join text_phrases as p using (text_hash)
-    where r.title_id in (select title_id from _changed)
+    where r.title_id in (select title_id from _tt_changed)
     group by r.title_id, p.phrase
     having count(distinct r.reviewer) >= 2
 """
@@ -451,16 +455,16 @@ _PHRASE_COUNTS = """
     phrase_df as (
         select p.phrase, count(*) as df
         from text_phrases as p
-        join _text_reviews as r using (text_hash)
+        join _tt_reviews as r using (text_hash)
         where p.phrase in (select phrase from candidates)
         group by p.phrase
     ),
     final as (
         select c.title_id, c.phrase, c.reviewers, d.df, t.reviews as title_reviews,
-               (select count(*) from _text_reviews) as total
+               (select count(*) from _tt_reviews) as total
         from candidates as c
         join phrase_df as d using (phrase)
-        join _titles as t using (title_id)
+        join _tt_titles as t using (title_id)
     )
     select * from final order by title_id, phrase
 """
@@ -476,7 +480,7 @@ def text_members(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataF
     try:
         frames = [_copied(con, settings), _phrased(con, settings), _incentivized(con)]
     finally:
-        for table in ("_text_reviews", "_titles", "_changed"):
+        for table in ("_tt_reviews", "_tt_titles", "_tt_changed"):
             con.execute(f"drop table if exists {table}")
     return pl.concat(frames).sort("test", "review_id")
 
@@ -511,22 +515,22 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     unlikely = counts.filter(pl.col("p") < trust.phrase_p)
     if unlikely.is_empty():
         return pl.DataFrame(schema=MEMBERS_SCHEMA)
-    con.register("_unlikely", unlikely.select("title_id", "phrase", "reviewers", "p"))
+    con.register("_tt_unlikely", unlikely.select("title_id", "phrase", "reviewers", "p"))
     try:
         holders = con.sql("""
             with holding as (  -- the texts holding an unlikely phrase, found from the phrases
                 select p.text_hash, p.phrase
                 from text_phrases as p
-                where p.phrase in (select phrase from _unlikely)
+                where p.phrase in (select phrase from _tt_unlikely)
             )
             select r.review_id, r.text_hash, u.phrase, u.reviewers, u.p
             from holding as h
-            join _text_reviews as r using (text_hash)
-            join _unlikely as u on u.title_id = r.title_id and u.phrase = h.phrase
+            join _tt_reviews as r using (text_hash)
+            join _tt_unlikely as u on u.title_id = r.title_id and u.phrase = h.phrase
             qualify row_number() over (partition by r.review_id order by u.p, u.phrase) = 1
         """).pl()
     finally:
-        con.unregister("_unlikely")
+        con.unregister("_tt_unlikely")
     words = _phrase_words(con, holders.select("text_hash", "phrase"), trust.phrase_words)
     return holders.join(words, on="phrase", how="left").select(
         "review_id", test=pl.lit("repeated_phrases"),
@@ -546,28 +550,28 @@ def _update_title_phrases(con: duckdb.DuckDBPyConnection, settings: Settings) ->
         con.execute("insert or replace into staging_state values ('text_title_phrases', ?)", [version])
     con.execute(_TITLE_FINGERPRINTS)
     con.execute(_CHANGED_TITLES)
-    gone = "(select title_id from _changed) or title_id not in (select title_id from _titles)"
-    if scalar(con, "select count(*) from _changed") or scalar(
-            con, "select count(*) from text_title_state where title_id not in (select title_id from _titles)"):
+    gone = "(select title_id from _tt_changed) or title_id not in (select title_id from _tt_titles)"
+    if scalar(con, "select count(*) from _tt_changed") or scalar(
+            con, "select count(*) from text_title_state where title_id not in (select title_id from _tt_titles)"):
         con.execute(f"delete from text_title_phrases where title_id in {gone}")
         con.execute(f"delete from text_title_state where title_id in {gone}")
         con.execute(_TITLE_PHRASES)
-        con.execute("insert into text_title_state select title_id, fingerprint from _changed")
+        con.execute("insert into text_title_state select title_id, fingerprint from _tt_changed")
 
 
 def _phrase_words(con: duckdb.DuckDBPyConnection, holders: pl.DataFrame, n: int) -> pl.DataFrame:
     """The words (phrase, words) of each phrase hash, read from one text that holds it."""
     one = holders.group_by("phrase").agg(pl.col("text_hash").min())
-    con.register("_one", one.select("text_hash").unique())
+    con.register("_tt_one", one.select("text_hash").unique())
     try:
         texts = con.sql("""
             select t.text_hash, any_value(t.review_text) as review_text
             from int_reviews_typed as t
-            where t.staged and t.text_hash in (select text_hash from _one)
+            where t.staged and t.text_hash in (select text_hash from _tt_one)
             group by t.text_hash
         """).pl().with_row_index("i")
     finally:
-        con.unregister("_one")
+        con.unregister("_tt_one")
     words = text_words(texts.lazy().select("i", "review_text")).with_columns(
         pos=pl.int_range(pl.len()).over("i")).collect()
     grams = ngram_hashes(words.lazy(), n).collect()
@@ -589,7 +593,7 @@ def _incentivized(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """incentivized's members: the reviews whose text discloses, with what it says."""
     return con.sql("""
         select r.review_id, 'incentivized' as test, 'discloses: "' || s.disclosure || '"' as detail
-        from _text_reviews as r
+        from _tt_reviews as r
         join text_signatures as s using (text_hash)
         where s.disclosure is not null
         order by r.review_id
