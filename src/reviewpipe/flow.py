@@ -83,6 +83,14 @@ def say_metrics(run: Run, frames: dict[str, Any], seconds: float) -> None:
         "metrics: %s; %.2f s", ", ".join(f"{k} {v.height} rows" for k, v in frames.items()), seconds)
 
 
+def say_trust(run: Run, frames: dict[str, Any], seconds: float) -> None:
+    tests = frames["metric_trust_tests"]
+    get_run_logger().info(
+        "trust: %d titles tested, %d tests failing, %d reviews flagged; %.2f s",
+        tests["title_id"].n_unique(), (tests["verdict"] == "fail").sum(),
+        frames["metric_trust_flagged"]["review_id"].n_unique(), seconds)
+
+
 def say_quality(run: Run, quality: Quality, seconds: float) -> None:
     # each reason with its count and example, passed or not (the command prints the same lines)
     for line in quality_lines(quality):
@@ -128,7 +136,7 @@ def say_go_live(run: Run, live: list, seconds: float) -> None:
 # What each stage's task says in the run's log (the artifacts task makes the artifacts).
 SAYS: dict[str, Callable[[Run, Any, float], None]] = {
     "begin": say_begin, "ingest": say_ingest, "score": say_score, "metrics": say_metrics,
-    "quality": say_quality, "publish": say_publish, "report": say_report, "export": say_export,
+    "trust": say_trust, "quality": say_quality, "publish": say_publish, "report": say_report, "export": say_export,
     "artifacts": make_artifacts, "go-live": say_go_live,
 }
 

@@ -2,7 +2,8 @@
 
 With REVIEWPIPE_PAUSE_AT=<point> in the environment, a run that reaches that point says so on stderr
 and sleeps until it is killed. Points: ingest (one file committed, others not), staging (inside the
-staging transaction), score (one batch of scores committed), metrics, publish (the new database
+staging transaction), score (one batch of scores committed), metrics, trust (the trust tests' kept
+signatures written), publish (the new database
 built, not checked), export (exports written under temporary names), go-live (the new database in
 place, the exports not yet). Without the variable, `pause` does nothing.
 """
@@ -13,7 +14,7 @@ import os
 import sys
 import time
 
-POINTS = ("ingest", "staging", "score", "metrics", "publish", "export", "go-live")
+POINTS = ("ingest", "staging", "score", "metrics", "trust", "publish", "export", "go-live")
 
 
 def pause(point: str) -> None:

@@ -139,6 +139,14 @@ def _keep_metrics(run: Run, frames: dict[str, pl.DataFrame]) -> None:
     run.frames = frames
 
 
+def _trust(run: Run) -> dict[str, pl.DataFrame]:
+    return stages.trust_stage(run.settings)
+
+
+def _keep_trust(run: Run, frames: dict[str, pl.DataFrame]) -> None:
+    run.frames = {**run.frames, **frames}
+
+
 def _quality(run: Run) -> quality.Quality:
     return quality.quality_stage(run.settings, run.summary)
 
@@ -193,6 +201,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("ingest", _ingest, _keep_ingest, uses_pool_ahead=True),
     Stage("score", _score, _keep_score, uses_pool_ahead=True),
     Stage("metrics", _metrics, _keep_metrics),
+    Stage("trust", _trust, _keep_trust),
     # past a [quality] limit the run stops here: nothing new is published
     Stage("quality", _quality, _keep_quality, when_nothing_new=True, timed=False, retried=False),
     Stage("publish", _publish, _keep_publish),

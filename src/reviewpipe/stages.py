@@ -329,9 +329,16 @@ def metrics_stage(settings: Settings, mapper: Mapper | None = None,
     frames["metric_reviews"] = _with_languages(frames["metric_reviews"], reviews)
     with warehouse(settings) as con:  # the rows a delta run keeps, live once this run goes live
         state.keep_metric_rows(con, reviews, frames)
-        # the trust tests, over the whole warehouse whichever titles changed (a reviewer's second
-        # review or a copy elsewhere changes another title's test); their text signatures are kept
-        frames.update(trust.trust_frames(con, settings))
+    return frames
+
+
+def trust_stage(settings: Settings) -> dict[str, pl.DataFrame]:
+    """The trust tests' frames (trust.trust_frames, publish.METRIC_FRAMES' metric_trust_*): over the
+    whole warehouse whichever titles changed, since a reviewer's second review or a copy elsewhere
+    changes another title's test; what they keep per text (signatures) is computed for new texts only."""
+    with warehouse(settings) as con:
+        frames = trust.trust_frames(con, settings)
+    hooks.pause("trust")
     return frames
 
 
@@ -419,7 +426,7 @@ def publish_stage(
     delta, replaced = (LiveCopy(settings, run_id) if live_copy is None else live_copy).take()
     if "touched_titles" in frames and not delta:
         # the frames hold the changed titles alone, to be put in a copy this attempt does not have
-        frames = metrics_stage(settings)
+        frames = metrics_stage(settings) | {name: frames[name] for name in trust.TRUST_FRAMES}
     notes = {"agg_title_summary": parameters_note(settings, frames["metric_weighted_rating_parameters"])}
     with warehouse(settings) as con:
         counts = publish.build(con, frames, new_db, notes, delta=delta)
