@@ -46,12 +46,13 @@ def burst_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFra
 
 
 def ring_pairs(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
-    """The ring pairs: per pair of titles with at least ring_min_reviewers co-reviewers
+    """The ring pairs: per pair of titles and windows with at least ring_min_reviewers co-reviewers
     (sql/trust/ring_pairs.sql), those whose count independence makes less likely than ring_p
-    (Poisson tail P(X >= c)): title_a, title_b, co_reviewers, expected, pair_p. Needs
-    trust_ring_titles."""
+    (Poisson tail P(X >= c)): title_a, window_a, title_b, window_b, co_reviewers, expected, pair_p.
+    Needs trust_ring_titles."""
     trust = settings.trust
-    pairs = con.sql(read_model("trust/ring_pairs.sql"), params=_ring_params(settings)).pl()
+    pairs = con.sql(read_model("trust/ring_pairs.sql"),
+                    params=_ring_params(settings, "ring_min_reviewers", "ring_max_titles")).pl()
     tail = sps.poisson.sf(pairs["co_reviewers"].to_numpy() - 1, pairs["expected"].to_numpy())
     return pairs.with_columns(pair_p=pl.Series(tail, dtype=pl.Float64)).filter(pl.col("pair_p") < trust.ring_p)
 
@@ -76,7 +77,8 @@ def create_members(con: duckdb.DuckDBPyConnection, settings: Settings, tests: Se
                 "(row_id bigint not null, test_index integer not null, detail varchar)")
     con.register("trust_burst_days", burst_days(con, settings))
     # review_ring: each reviewer's titles, read by both of its models
-    con.execute(f"create or replace temp table trust_ring_titles as\n{read_model('trust/ring_titles.sql')}")
+    con.execute(f"create or replace temp table trust_ring_titles as\n{read_model('trust/ring_titles.sql')}",
+                _ring_params(settings, "ring_days"))
     con.register("trust_ring_pairs", ring_pairs(con, settings))
     try:
         for name in SUBSET_TESTS:
