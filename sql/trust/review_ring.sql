@@ -6,7 +6,7 @@
 -- ring pairs.
 -- grain: one row per review in the subset; key: row_id (trust_reviews).
 with titles as (
-    select * from trust_ring_titles where reviewer_titles <= $ring_max_titles
+    select * from trust_ring_titles
 ),
 
 ring_pairs as (

@@ -1,14 +1,26 @@
--- review_ring, its reviewers' titles: per known reviewer and title, the first day they reviewed it,
--- their writing of it (the smallest, when several) and how many titles the reviewer has; twice,
--- once in each of two tilings of time into windows of 2 x $ring_days days offset by $ring_days
--- (time_window: the tiling and the window's number), so that reviews of a title within $ring_days days
--- of each other share a window of one tiling. Undated reviews have no window.
+-- review_ring, its reviewers' titles: per reviewer with 3 to $ring_max_titles titles (fewer cannot
+-- be in a ring; more make too many pairs, k(k-1)/2) and per title, the first day they reviewed it
+-- and their writing of it (the smallest, when several); twice, once in each of two tilings of time
+-- into windows of 2 x $ring_days days offset by $ring_days (time_window), so that
+-- reviews of a title within $ring_days days of each other share a window of one tiling. Undated
+-- reviews are left out.
 -- grain: one row per (reviewer_no, title_id, time_window); key: the three.
 with reviews as (
-    select * from trust_reviews where reviewer_no is not null
+    select reviewer_no, title_id, source, review_date, writing
+    from trust_reviews
+    where reviewer_no is not null and review_date is not null
 ),
 
-pairs as (
+-- a reviewer of 3 titles has at least 3 reviews: the others (most of a million reviews' accounts)
+-- are left out before the grouping by title
+several as (
+    select reviewer_no
+    from reviews
+    group by reviewer_no
+    having count(*) >= 3
+),
+
+reviewer_titles as (
     select
         reviewer_no,
         title_id,
@@ -16,12 +28,14 @@ pairs as (
         min(review_date) as first_date,
         min(writing) as writing
     from reviews
+    semi join several using (reviewer_no)
     group by reviewer_no, title_id
 ),
 
 counted as (
-    select *, count(*) over (partition by reviewer_no) as reviewer_titles
-    from pairs
+    select *
+    from reviewer_titles
+    qualify count(*) over (partition by reviewer_no) between 3 and $ring_max_titles
 ),
 
 tilings as (
@@ -31,13 +45,13 @@ tilings as (
 final as (
     select
         counted.*,
-        -- days since 1970 in windows of 2 x ring_days; the second tiling shifted by ring_days
+        tilings.tiling,
+        -- the tiling, and the day's window in it (days since 1970); ring_pairs.sql says it alike
         tilings.tiling * 1000000000
             + (date_diff('day', date '1970-01-01', counted.first_date) + tilings.tiling * $ring_days)
             // (2 * $ring_days) as time_window
     from counted
     cross join tilings
-    where counted.first_date is not null
 )
 
 select * from final

@@ -52,7 +52,7 @@ def ring_pairs(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFra
     Needs trust_ring_titles."""
     trust = settings.trust
     pairs = con.sql(read_model("trust/ring_pairs.sql"),
-                    params=_ring_params(settings, "ring_min_reviewers", "ring_max_titles")).pl()
+                    params=_ring_params(settings, "ring_days", "ring_min_reviewers")).pl()
     tail = sps.poisson.sf(pairs["co_reviewers"].to_numpy() - 1, pairs["expected"].to_numpy())
     return pairs.with_columns(pair_p=pl.Series(tail, dtype=pl.Float64)).filter(pl.col("pair_p") < trust.ring_p)
 
@@ -72,13 +72,13 @@ def create_members(con: duckdb.DuckDBPyConnection, settings: Settings, tests: Se
     trust = settings.trust
     params = {"rating_deviation": {"deviation_min_reviews": trust.deviation_min_reviews,
                                    "deviation_threshold": trust.deviation_threshold},
-              "review_ring": _ring_params(settings, "ring_days", "ring_max_titles")}
+              "review_ring": _ring_params(settings, "ring_days")}
     con.execute("create or replace temp table trust_members "
                 "(row_id bigint not null, test_index integer not null, detail varchar)")
     con.register("trust_burst_days", burst_days(con, settings))
     # review_ring: each reviewer's titles, read by both of its models
     con.execute(f"create or replace temp table trust_ring_titles as\n{read_model('trust/ring_titles.sql')}",
-                _ring_params(settings, "ring_days"))
+                _ring_params(settings, "ring_days", "ring_max_titles"))
     con.register("trust_ring_pairs", ring_pairs(con, settings))
     try:
         for name in SUBSET_TESTS:
