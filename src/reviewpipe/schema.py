@@ -406,7 +406,7 @@ AGG_TRUST_TESTS = Table(
     columns=(
         Column("title_id", "Title key."),
         Column("test", "one_review_accounts, single_day_reviewers, burst, copied_text, "
-               "repeated_phrases, incentivized, unverified or rating_deviation."),
+               "repeated_phrases, incentivized, unverified, rating_deviation or review_ring."),
         Column("tested_reviews", "The title's rated reviews the test can see (e.g. those with a "
                "reviewer for the reviewer tests): n."),
         Column("subset_reviews", "Of those, the reviews the test picks: x."),

@@ -319,6 +319,15 @@ class TrustSettings(BaseModel):
     # deviation_threshold of the scale's span
     deviation_min_reviews: int = Field(default=5, ge=2)
     deviation_threshold: float = Field(default=0.3, gt=0, le=1)
+    # review_ring: a pair of titles of one source is a ring pair when at least ring_min_reviewers
+    # reviewers reviewed each title within one window of time (reviews within ring_days days of each
+    # other share one; distinct writings), a count independence makes less likely than ring_p
+    # (Poisson); a reviewer of two ring pairs is in a ring. Reviewers with more than ring_max_titles
+    # titles are not counted (pairs grow as k²)
+    ring_days: int = Field(default=14, ge=1)
+    ring_min_reviewers: int = Field(default=10, ge=2)
+    ring_p: float = Field(default=1e-6, gt=0, lt=1)
+    ring_max_titles: int = Field(default=50, ge=3)
     disclosure_patterns: list[str] = Field(default_factory=lambda: list(DISCLOSURE_PATTERNS))
     anonymous_names: list[str] = Field(default_factory=lambda: list(ANONYMOUS_NAMES))
 

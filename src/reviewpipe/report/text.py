@@ -145,11 +145,13 @@ TRUST_SUBSETS = {
     "unverified": "are not marked by the site as a verified purchase",
     "rating_deviation": "come from reviewers whose ratings sit far from each title's consensus "
                         "across their history",
+    "review_ring": "come from accounts of a ring: reviewers who reviewed at least three titles "
+                   "together, within days, more often than chance",
 }
 # What a test needs of a review (trust_inputs.sql's column, in words), to say why it could not run.
 TRUST_INPUTS = {
     "one_review_accounts": "with_reviewer", "single_day_reviewers": "with_reviewer",
-    "rating_deviation": "with_reviewer", "burst": "with_date", "copied_text": "with_text",
+    "rating_deviation": "with_reviewer", "review_ring": "with_reviewer", "burst": "with_date", "copied_text": "with_text",
     "repeated_phrases": "with_text", "incentivized": "with_text",
     "unverified": "with_verified_flag",
 }

@@ -61,6 +61,9 @@ TESTS: tuple[Test, ...] = (
     Test("rating_deviation", "reviewer is not null",
          "reviews by reviewers whose ratings sit far from each title's consensus across their "
          "history"),
+    Test("review_ring", "reviewer is not null",
+         "reviews by accounts of a ring: reviewers who reviewed at least three titles together with "
+         "more reviewers, close in time, than chance allows"),
 )
 TEST_NAMES: tuple[str, ...] = tuple(t.name for t in TESTS)
 
@@ -148,6 +151,7 @@ def parameters_by_test(settings: Settings) -> dict[str, str]:
         "copied_text": ("copy_similarity", "copy_min_words"),
         "repeated_phrases": ("phrase_words", "phrase_min_reviews", "phrase_p"),
         "rating_deviation": ("deviation_min_reviews", "deviation_threshold"),
+        "review_ring": ("ring_days", "ring_min_reviewers", "ring_p", "ring_max_titles"),
     }
     return {t.name: ";".join(f"{key}={_number(getattr(trust, key))}" for key in (*common, *own.get(t.name, ())))
             for t in TESTS}

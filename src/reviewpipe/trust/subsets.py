@@ -15,7 +15,8 @@ from reviewpipe.warehouse import read_model
 # The frame of subset members: one row per review in a test's subset (as texts.MEMBERS_SCHEMA).
 MEMBERS_SCHEMA = {"review_id": pl.String, "test": pl.String, "detail": pl.String}
 # The tests of this module, each a model sql/trust/<name>.sql over trust_reviews.
-SUBSET_TESTS = ("one_review_accounts", "single_day_reviewers", "burst", "unverified", "rating_deviation")
+SUBSET_TESTS = ("one_review_accounts", "single_day_reviewers", "burst", "unverified", "rating_deviation",
+                "review_ring")
 
 
 def create_trust_reviews(con: duckdb.DuckDBPyConnection, settings: Settings, tested: Sequence[str]) -> None:
@@ -44,16 +45,41 @@ def burst_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFra
         pl.col("day_p") < settings.trust.burst_p)
 
 
+def ring_pairs(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
+    """The ring pairs: per pair of titles and windows with at least ring_min_reviewers co-reviewers
+    (sql/trust/ring_pairs.sql), those whose count independence makes less likely than ring_p
+    (Poisson tail P(X >= c)): title_a, window_a, title_b, window_b, co_reviewers, expected, pair_p.
+    Needs trust_ring_titles."""
+    trust = settings.trust
+    pairs = con.sql(read_model("trust/ring_pairs.sql"),
+                    params=_ring_params(settings, "ring_days", "ring_min_reviewers")).pl()
+    tail = sps.poisson.sf(pairs["co_reviewers"].to_numpy() - 1, pairs["expected"].to_numpy())
+    return pairs.with_columns(pair_p=pl.Series(tail, dtype=pl.Float64)).filter(pl.col("pair_p") < trust.ring_p)
+
+
+def _ring_params(settings: Settings, *names: str) -> dict[str, int]:
+    """The [trust] ring_ settings the ring models bind, by name (all when none named)."""
+    trust = settings.trust
+    params = {"ring_days": trust.ring_days, "ring_min_reviewers": trust.ring_min_reviewers,
+              "ring_max_titles": trust.ring_max_titles}
+    return {k: v for k, v in params.items() if not names or k in names}
+
+
 def create_members(con: duckdb.DuckDBPyConnection, settings: Settings, tests: Sequence[str]) -> None:
     """Create the temporary table trust_members (row_id of trust_reviews, test_index: the test's
     place in `tests`, detail) with the subsets of SUBSET_TESTS; needs trust_reviews. Kept in DuckDB:
     at a million reviews a third of them are one-review accounts."""
     trust = settings.trust
     params = {"rating_deviation": {"deviation_min_reviews": trust.deviation_min_reviews,
-                                   "deviation_threshold": trust.deviation_threshold}}
+                                   "deviation_threshold": trust.deviation_threshold},
+              "review_ring": _ring_params(settings, "ring_days")}
     con.execute("create or replace temp table trust_members "
                 "(row_id bigint not null, test_index integer not null, detail varchar)")
     con.register("trust_burst_days", burst_days(con, settings))
+    # review_ring: each reviewer's titles, read by both of its models
+    con.execute(f"create or replace temp table trust_ring_titles as\n{read_model('trust/ring_titles.sql')}",
+                _ring_params(settings, "ring_days", "ring_max_titles"))
+    con.register("trust_ring_pairs", ring_pairs(con, settings))
     try:
         for name in SUBSET_TESTS:
             query = read_model(f"trust/{name}.sql")
@@ -61,6 +87,7 @@ def create_members(con: duckdb.DuckDBPyConnection, settings: Settings, tests: Se
                         params.get(name))
     finally:
         con.unregister("trust_burst_days")
+        con.unregister("trust_ring_pairs")
 
 
 def add_members(con: duckdb.DuckDBPyConnection, members: pl.DataFrame, tests: Sequence[str]) -> None:
