@@ -1,6 +1,7 @@
 -- Per title and test: the rated reviews the test can see (n), those it picks (x), the share its
--- picks among the other titles' reviews of the title's sources predicts (baseline_share), and each
--- side's rating sums in exact thousandths of a point (for the means and sample variances).
+-- picks among the other titles' reviews of the title's sources predicts (baseline_share), each
+-- side's rating sum in exact thousandths of a point (for the means), and the Mann-Whitney U of the
+-- subset against the rest with its tie sum, from the counts of each side per rating point.
 -- grain: one row per (title_id, test_index) with at least $min_title_reviews tested rated reviews;
 -- test_index: the test's place in reviewpipe.trust.TESTS.
 -- Reads trust_reviews (tested_mask: bit i set when TESTS[i] can see the review) and trust_members
@@ -16,18 +17,17 @@ tests as (
 ),
 
 -- the rated reviews in groups that every test sees alike: same title, source, tests that can see
--- them and subsets that hold them (a million reviews make a few per title)
+-- them, subsets that hold them and rating (a million reviews make a few dozen per title)
 groups as (
     select
         reviews.title_id,
         reviews.source,
         reviews.tested_mask,
         coalesce(picks.picked_mask, 0) as picked_mask,
+        reviews.rating_units,
         -- one scale per title: metrics refuses a title rated on two (metrics.title_scales)
         max(reviews.rating_span) as rating_span,
-        count(*) as n,
-        sum(reviews.rating_units)::hugeint as u1,
-        sum(reviews.rating_units * reviews.rating_units)::hugeint as u2
+        count(*) as n
     from trust_reviews as reviews
     left join picks using (row_id)
     where reviews.rating_units is not null
@@ -72,40 +72,49 @@ baseline as (
     group by by_source.title_id, by_source.test_index
 ),
 
+-- per title, test and rating point: the subset's reviews there (s) and the rest's (r)
+points as (
+    select
+        title_id,
+        test_index,
+        rating_units,
+        max(rating_span) as rating_span,
+        coalesce(sum(n) filter (where picked), 0)::bigint as s,
+        coalesce(sum(n) filter (where not picked), 0)::bigint as r
+    from marked
+    group by title_id, test_index, rating_units
+),
+
+-- and the rest's reviews below the point: a subset review there beats each of them
+below as (
+    select
+        *,
+        coalesce(sum(r) over (partition by title_id, test_index order by rating_units
+                              rows between unbounded preceding and 1 preceding), 0)::bigint as r_below
+    from points
+),
+
 sums as (
     select
         title_id,
         test_index,
-        sum(n)::bigint as tested_reviews,
-        coalesce(sum(n) filter (where picked), 0)::bigint as subset_reviews,
+        sum(s + r)::bigint as tested_reviews,
+        sum(s)::bigint as subset_reviews,
         max(rating_span) as rating_span,
-        coalesce(sum(u1) filter (where picked), 0)::hugeint as s1,
-        coalesce(sum(u2) filter (where picked), 0)::hugeint as s2,
-        coalesce(sum(u1) filter (where not picked), 0)::hugeint as r1,
-        coalesce(sum(u2) filter (where not picked), 0)::hugeint as r2
-    from marked
+        sum(s::hugeint * rating_units)::bigint as subset_units,
+        sum(r::hugeint * rating_units)::bigint as rest_units,
+        -- 2·U1 = Σ_k s_k·(2·rest below k + rest at k): whole, so exact (ties count half a win)
+        sum(s::hugeint * (2 * r_below + r))::double as subset_u_twice,
+        -- Σ (t³ - t) over the points, t the reviews of both sides there: the tie correction
+        sum((s + r)::hugeint * (s + r) * (s + r) - (s + r))::double as tie_sum
+    from below
     group by title_id, test_index
-    having sum(n) >= $min_title_reviews
-),
-
-sides as (
-    select
-        title_id,
-        test_index,
-        tested_reviews,
-        subset_reviews,
-        rating_span,
-        s1::bigint as subset_units,
-        r1::bigint as rest_units,
-        -- n·Σu² - (Σu)², exact in 128 bits: the sample variance's numerator times n (units²)
-        (subset_reviews * s2 - s1 * s1)::double as subset_spread,
-        ((tested_reviews - subset_reviews) * r2 - r1 * r1)::double as rest_spread
-    from sums
+    having sum(s + r) >= $min_title_reviews
 ),
 
 final as (
-    select sides.*, baseline.baseline_share
-    from sides
+    select sums.*, baseline.baseline_share
+    from sums
     join baseline using (title_id, test_index)
 )
 

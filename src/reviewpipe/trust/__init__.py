@@ -3,7 +3,7 @@
 Each test picks a subset of a title's reviews (`TESTS`) and asks two questions: is the subset
 unusually large for the title, against the share the test picks among the other titles' reviews of
 its sources (a one-sided exact binomial test), and does it rate the title differently from the rest
-(Welch's t-test)? Both p-values are corrected over every title and test of the run
+(the Mann-Whitney U test)? Both p-values are corrected over every title and test of the run
 (Benjamini-Hochberg), so that a clean corpus does not light up by chance. A subset that is both,
 with effects large enough to matter ([trust] settings), fails; one of the two warns.
 
@@ -11,7 +11,7 @@ By module:
 - `subsets`: the tests that need reviewers, dates and flags (SQL over stg_reviews);
 - `texts`: the tests that read texts: MinHash signatures kept per text (`text_signatures`, updated
   with new texts only), near-copies across reviewers, repeated phrases, incentivized disclosures;
-- `stats`: the statistics (exact binomial tail, Welch's t, Benjamini-Hochberg) and the verdicts;
+- `stats`: the statistics (exact binomial tail, Mann-Whitney U, Benjamini-Hochberg) and the verdicts;
 - here: `trust_frames`, the frames the published tables are made of.
 """
 
@@ -69,7 +69,8 @@ TESTS_SCHEMA = {
     "title_id": pl.String, "test": pl.String, "tested_reviews": pl.Int64, "subset_reviews": pl.Int64,
     "subset_share": pl.Float64, "baseline_share": pl.Float64, "share_p_value": pl.Float64,
     "subset_rating_mean": pl.Float64, "rest_rating_mean": pl.Float64,
-    "rating_difference": pl.Float64, "rating_t": pl.Float64, "rating_p_value": pl.Float64,
+    "rating_difference": pl.Float64, "rating_z": pl.Float64, "rating_auc": pl.Float64,
+    "rating_p_value": pl.Float64,
     "verdict": pl.String, "parameters": pl.String,
 }
 FLAGGED_SCHEMA = {"review_id": pl.String, "title_id": pl.String, "test": pl.String, "detail": pl.String}
@@ -161,7 +162,7 @@ def _number(value: float) -> str:
 
 
 def title_tests(counts: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """agg_trust_tests' rows (TESTS_SCHEMA) from trust_title_tests.sql's counts and sums: the means,
+    """agg_trust_tests' rows (TESTS_SCHEMA) from trust_title_tests.sql's counts, sums and U: the means,
     both questions' statistics, their Benjamini-Hochberg correction over every row, the verdicts;
     sorted by title and TESTS order."""
     trust = settings.trust
@@ -173,10 +174,11 @@ def title_tests(counts: pl.DataFrame, settings: Settings) -> pl.DataFrame:
         # means as metrics makes rating_mean: the exact sum in units over the count, times the unit
         subset_mean = np.where(x > 0, s1 / x * RATING_UNIT, np.nan)
         rest_mean = np.where(rest > 0, r1 / rest * RATING_UNIT, np.nan)
-        subset_var = counts["subset_spread"].to_numpy() / (x * (x - 1)) * RATING_UNIT**2
-        rest_var = counts["rest_spread"].to_numpy() / (rest * (rest - 1)) * RATING_UNIT**2
+        u1 = counts["subset_u_twice"].to_numpy() / 2
+        # the effect: the chance that a subset rating beats a rest rating, ties half
+        auc = u1 / (x * rest)
     baseline = counts["baseline_share"].to_numpy().astype(float)
-    t, rating_p = stats.welch_t(x, subset_mean, subset_var, rest, rest_mean, rest_var)
+    z, rating_p = stats.mann_whitney(x, rest, u1, counts["tie_sum"].to_numpy())
     share_p = stats.benjamini_hochberg(stats.binomial_tail(x, n, baseline))
     rating_p = stats.benjamini_hochberg(rating_p)
     share = x / n
@@ -194,7 +196,8 @@ def title_tests(counts: pl.DataFrame, settings: Settings) -> pl.DataFrame:
             "tested_reviews": counts["tested_reviews"], "subset_reviews": counts["subset_reviews"],
             "subset_share": share, "baseline_share": baseline, "share_p_value": share_p,
             "subset_rating_mean": subset_mean, "rest_rating_mean": rest_mean, "rating_difference": diff,
-            "rating_t": t, "rating_p_value": rating_p, "verdict": verdict,
+            "rating_z": z, "rating_auc": auc, "rating_p_value": rating_p,
+            "verdict": verdict,
         }, nan_to_null=True)
         .with_columns(parameters=pl.col("test").replace_strict(parameters, return_dtype=pl.String))
         .cast(TESTS_SCHEMA)
