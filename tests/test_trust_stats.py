@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 
 from reviewpipe.settings import RATING_UNIT, Settings
-from reviewpipe.trust import stats, title_tests
-from reviewpipe.warehouse import read_model
+from reviewpipe.trust import stats, title_counts, title_tests
 
 # a rating in units, as trust_reviews has it (thousandths of a point)
 RATING_UNITS_PER_POINT = round(1 / RATING_UNIT)
@@ -137,8 +136,8 @@ def test_a_failing_row_is_significant_with_both_effects(share_p, share, base, x,
 
 @st.composite
 def titles(draw) -> list[tuple[int, int, list[float], list[float]]]:
-    """A few titles of one scale: (scale low, high, subset ratings, rest ratings), at least 10 rated
-    reviews each (min_title_reviews), either side maybe empty."""
+    """A few titles of one scale: (scale low, high, subset ratings, rest ratings, unseen ratings), at
+    least 10 rated reviews seen each (min_title_reviews), either side maybe empty."""
     low, high = draw(scales)
     out = []
     for _ in range(draw(st.integers(1, 6))):
@@ -146,21 +145,25 @@ def titles(draw) -> list[tuple[int, int, list[float], list[float]]]:
         side = st.lists(st.sampled_from(points).map(float), max_size=40)
         subset, rest = draw(side), draw(side)
         pad = max(0, 10 - len(subset) - len(rest))
-        out.append((low, high, subset, rest + [float(points[0])] * pad))
+        # and reviews the test cannot see (tested_mask 0), which count on neither side
+        out.append((low, high, subset, rest + [float(points[0])] * pad, draw(side)))
     return out
 
 
 @settings(max_examples=60, deadline=None)
 @given(drawn=titles())
 def test_the_rating_question_of_the_sql_counts_is_scipys_then_corrected(drawn) -> None:
-    # the real SQL (counts per rating point, U and ties) and title_tests over trust_reviews and
-    # trust_members as the pipeline makes them, one test (index 0) seeing every review
+    # the real SQL (counts per rating point) and numpy (U and ties), and title_tests over
+    # trust_reviews and trust_members as the pipeline makes them, one test (index 0) seeing every
+    # review
     rows, members = [], []
-    for title, (low, high, subset, rest) in enumerate(drawn):
-        for k, rating in enumerate(subset + rest):
+    for title, (low, high, subset, rest, unseen) in enumerate(drawn):
+        for k, rating in enumerate(subset + rest + unseen):
             row_id = len(rows)
-            rows.append((row_id, f"t{title}", "src", 1, round(rating * RATING_UNITS_PER_POINT), float(high - low)))
-            if k < len(subset):
+            tested = int(k < len(subset) + len(rest))
+            rows.append((row_id, f"t{title}", "src", tested, round(rating * RATING_UNITS_PER_POINT),
+                         float(high - low)))
+            if k < len(subset) or (not tested and k % 2):  # unseen ones picked or not
                 members.append((row_id, 0, "picked"))
     con = duckdb.connect()
     con.execute("create temp table trust_reviews (row_id bigint, title_id varchar, source varchar, "
@@ -170,12 +173,10 @@ def test_the_rating_question_of_the_sql_counts_is_scipys_then_corrected(drawn) -
     if members:
         con.executemany("insert into trust_members values (?, ?, ?)", members)
     config = Settings()
-    counts = con.sql(read_model("trust/trust_title_tests.sql"),
-                     params={"min_title_reviews": config.trust.min_title_reviews, "test_count": 1}).pl()
-    got = title_tests(counts, config).sort("title_id")
+    got = title_tests(title_counts(con, config, 1), config).sort("title_id")
     assert got["title_id"].to_list() == [f"t{i}" for i in range(len(drawn))]
     raw, expected_z_sign, expected_auc = [], [], []
-    for _, _, subset, rest in drawn:
+    for _, _, subset, rest, _ in drawn:
         if not subset or not rest:
             raw.append(np.nan), expected_z_sign.append(None), expected_auc.append(None)
             continue

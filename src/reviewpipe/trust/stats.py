@@ -22,6 +22,24 @@ def binomial_tail(x: npt.ArrayLike, n: npt.ArrayLike, p0: npt.ArrayLike) -> Floa
     return np.where(np.isnan(p0), np.nan, p)
 
 
+def rank_counts(point_title: npt.ArrayLike, subset: npt.ArrayLike, rest: npt.ArrayLike,
+                titles: int) -> tuple[Floats, Floats]:
+    """(2·U, tie sum) per title 0..titles-1 from each side's count per rating point: U = Σ_k s_k·(rest
+    below k + r_k / 2), the pairs the subset wins, ties half (doubled: a whole number), and
+    Σ_k (t_k³ - t_k), t_k = s_k + r_k. The points are sorted by title (point_title, from 0 up,
+    every title with a point), then by rating."""
+    point_title = np.asarray(point_title, dtype=np.int64)
+    s, r = np.asarray(subset, dtype=np.float64), np.asarray(rest, dtype=np.float64)
+    # the rest before each point over all titles, less what the title's earlier titles hold
+    # (whole numbers below 2^53: exact)
+    before = np.cumsum(r) - r
+    first = np.searchsorted(point_title, np.arange(titles))
+    below = before - before[first][point_title]
+    u_twice = np.bincount(point_title, weights=s * (2.0 * below + r), minlength=titles)
+    t = s + r
+    return u_twice, np.bincount(point_title, weights=t * t * t - t, minlength=titles)
+
+
 def mann_whitney(n1: npt.ArrayLike, n2: npt.ArrayLike, u1: npt.ArrayLike,
                  tie_sum: npt.ArrayLike) -> tuple[Floats, Floats]:
     """(z, two-sided p) of the Mann-Whitney U test of side 1 against side 2, row by row, from each
