@@ -52,7 +52,7 @@ def mann_whitney(n1: npt.ArrayLike, n2: npt.ArrayLike, u1: npt.ArrayLike,
     n1, n2, u1, ties = (np.asarray(a, dtype=np.float64) for a in (n1, n2, u1, tie_sum))
     n = n1 + n2
     with np.errstate(divide="ignore", invalid="ignore"):
-        # scipy's form, operation for operation, so that p agrees with it to the last bits
+        # scipy's form, operation for operation, so that p agrees with it (the tests: to 1e-12)
         spread = (n + 1) - ties / (n * (n - 1))
         s = np.sqrt(n1 * n2 / 12 * spread)
         centred = u1 - n1 * n2 / 2
