@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from conftest import write
 from polars.testing import assert_frame_equal
+from scipy import stats as sps
 
 from reviewpipe import pipeline
 from reviewpipe.publish import CheckFailed, run_checks
@@ -93,6 +94,8 @@ def runs(tmp_path_factory) -> dict[str, Any]:
     out["t00_before"] = _rows(planted, "select tested_reviews, subset_reviews, baseline_share, "
                                        "subset_rating_mean, verdict from agg_trust_tests "
                                        "where title_id = 't00' and test = 'one_review_accounts'")
+    out["t00_rating_before"] = _rows(planted, "select rating_z, rating_auc from agg_trust_tests "
+                                              "where title_id = 't00' and test = 'one_review_accounts'")
     out["t00_summary_before"] = _rows(planted, "select adjusted_rating, adjusted_review_count, failed_tests "
                                                "from agg_title_summary where title_id = 't00'")
     with warehouse(planted) as con:
@@ -134,7 +137,7 @@ def test_the_tests_and_parameters_of_a_row(runs) -> None:
     tests = _rows(runs["clean"], "select distinct test, parameters from agg_trust_tests order by test")
     assert {t for t, _ in tests} == set(TEST_NAMES) - {"unverified"}
     parameters = dict(tests)
-    assert parameters["burst"] == ("alpha=0.01;min_title_reviews=10;min_subset_reviews=5;"
+    assert parameters["burst"] == ("alpha=0.05;min_title_reviews=10;min_subset_reviews=5;"
                                    "min_share_ratio=2;min_rating_effect=0.1;burst_min_reviews=5;burst_p=1e-06")
 
 
@@ -151,6 +154,17 @@ def test_a_campaign_of_one_review_accounts_fails_and_leaves_the_adjusted_rating(
     # adjusted_rating: the clean reviews' mean, exactly as rating_mean makes it (exact sum over n)
     assert runs["t00_summary_before"] == [
         (sum(clean) * 1000 / len(clean) * 1e-3, len(clean), "one_review_accounts")]
+
+
+def test_the_rating_question_is_mann_whitneys_on_the_titles_ratings(runs) -> None:
+    # t00's 40 five-star campaign reviews against its other ratings, with scipy on the raw ratings
+    rest = [float(r.split(",")[4]) for r in clean_rows() + planted_rows()
+            if r.split(",")[1] == "t00" and not r.startswith("camp")]
+    expected = sps.mannwhitneyu([5.0] * 40, rest, method="asymptotic", use_continuity=True)
+    [(z, auc)] = runs["t00_rating_before"]
+    assert auc == expected.statistic / (40 * len(rest))
+    # z: the standardized U (continuity-corrected), positive as the campaign rates higher
+    assert z > 0 and 2 * sps.norm.sf(z) == pytest.approx(expected.pvalue, rel=1e-9)
 
 
 def test_a_bombing_day_is_a_burst(runs) -> None:
@@ -203,6 +217,7 @@ def test_the_frames_are_the_same_every_time(runs) -> None:
     ("update agg_trust_tests set verdict = 'pass' where verdict = 'fail'; "
      "delete from agg_trust_flagged_reviews", "agg_trust_tests_bounds"),
     ("update agg_trust_tests set subset_reviews = tested_reviews + 1", "agg_trust_tests_bounds"),
+    ("update agg_trust_tests set rating_auc = 1 - rating_auc where rating_z > 0", "agg_trust_tests_bounds"),
     # a flagged review of a test its title passes
     ("update agg_trust_tests set verdict = 'warn', share_p_value = 1 where verdict = 'fail'",
      "agg_trust_flagged_reviews_bounds"),

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import math
 
+import duckdb
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from reviewpipe.trust import stats
+from reviewpipe.settings import RATING_UNIT, Settings
+from reviewpipe.trust import stats, title_counts, title_tests
 
-ratings = st.lists(st.integers(1, 5).map(float), min_size=2, max_size=40)
-
+# a rating in units, as trust_reviews has it (thousandths of a point)
+RATING_UNITS_PER_POINT = round(1 / RATING_UNIT)
 
 @settings(max_examples=200, deadline=None)
 @given(n=st.integers(1, 300), data=st.data(), p0=st.floats(0.001, 0.999))
@@ -30,25 +32,68 @@ def test_the_binomial_tail_at_its_edges() -> None:
     assert p[0] == 1.0 and p[1] == 0.0 and p[2] == 1.0 and math.isnan(p[3])
 
 
-@pytest.mark.filterwarnings("ignore:Precision loss")  # scipy's, on nearly unanimous samples
-@settings(max_examples=200, deadline=None)
-@given(a=ratings, b=ratings)
-def test_welch_t_from_counts_means_and_variances_is_scipys(a: list[float], b: list[float]) -> None:
-    t, p = stats.welch_t([len(a)], [np.mean(a)], [np.var(a, ddof=1)],
-                         [len(b)], [np.mean(b)], [np.var(b, ddof=1)])
-    expected = sps.ttest_ind(a, b, equal_var=False)
-    if np.var(a) == 0 and np.var(b) == 0:
-        # scipy says nothing (NaN); here a difference of unanimous sides is certain, none is nothing
-        same = np.mean(a) == np.mean(b)
-        assert p[0] == (1.0 if same else 0.0) and (t[0] == 0 if same else math.isinf(t[0]))
-    else:
-        assert t[0] == pytest.approx(expected.statistic, rel=1e-9)
-        assert p[0] == pytest.approx(expected.pvalue, rel=1e-7, abs=1e-300)
+# ratings as points of a scale, with heavy ties: 1..5 stars, 1..10, thumbs (0/1)
+scales = st.sampled_from([(1, 5), (1, 10), (0, 1)])
 
 
-def test_welch_t_needs_two_reviews_a_side() -> None:
-    t, p = stats.welch_t([1, 2], [5.0, 5.0], [float("nan"), 0.5], [10, 1], [3.0, 3.0], [1.0, float("nan")])
-    assert np.isnan(t).all() and np.isnan(p).all()
+@st.composite
+def two_samples(draw, min_size: int = 1) -> tuple[list[float], list[float]]:
+    """Two samples of one scale's points, each side often on a few points only."""
+    low, high = draw(scales)
+    points = draw(st.lists(st.integers(low, high), min_size=1, max_size=high - low + 1, unique=True))
+    side = st.lists(st.sampled_from(points).map(float), min_size=min_size, max_size=60)
+    return draw(side), draw(side)
+
+
+def _u_and_ties(a: list[float], b: list[float]) -> tuple[float, float]:
+    """(U of a against b by counting pairs, Σ (t³ - t) over the values of both): by hand."""
+    x, y = np.asarray(a)[:, None], np.asarray(b)[None, :]
+    u = float((x > y).sum() + 0.5 * (x == y).sum())
+    _, t = np.unique(np.concatenate([a, b]), return_counts=True)
+    return u, float((t.astype(float) ** 3 - t).sum())
+
+
+@settings(max_examples=300, deadline=None)
+@given(samples=two_samples())
+def test_mann_whitney_from_u_and_ties_is_scipys(samples: tuple[list[float], list[float]]) -> None:
+    a, b = samples
+    u, ties = _u_and_ties(a, b)
+    z, p = stats.mann_whitney([len(a)], [len(b)], [u], [ties])
+    if len(set(a) | set(b)) == 1:
+        # scipy says nothing (NaN: s is 0); every rating on one point tells the sides apart not at all
+        assert z[0] == 0.0 and p[0] == 1.0
+        return
+    expected = sps.mannwhitneyu(a, b, method="asymptotic", use_continuity=True)
+    assert expected.statistic == u
+    assert p[0] == pytest.approx(expected.pvalue, rel=1e-12, abs=1e-300)
+    # z: scipy's standardized max(U1, U2) (less 0.5), signed as the subset's side, never past 0
+    mu = len(a) * len(b) / 2
+    assert z[0] * np.sign(u - mu) >= 0 and (u != mu or z[0] == 0)
+    one_sided = sps.mannwhitneyu(a, b, method="asymptotic", use_continuity=True,
+                                 alternative="greater" if u > mu else "less")
+    if abs(u - mu) > 0.5:
+        assert sps.norm.sf(abs(z[0])) == pytest.approx(one_sided.pvalue, rel=1e-9, abs=1e-300)
+
+
+def test_mann_whitney_edges() -> None:
+    # an empty side: nothing; one point on both sides (7 ratings: 7³ - 7): no evidence
+    z, p = stats.mann_whitney([0, 5, 3], [4, 0, 4], [0, 0, 6], [0, 0, 336])
+    assert np.isnan(z[:2]).all() and np.isnan(p[:2]).all()
+    assert (z[2], p[2]) == (0.0, 1.0)
+    # one review against one: the continuity correction takes the whole difference (z 0, p 1);
+    # two fives against a one: the subset rates higher, z > 0
+    z, p = stats.mann_whitney([1, 2], [1, 1], [1, 2], [0, 6])
+    assert (z[0], p[0]) == (0.0, 1.0)
+    assert z[1] > 0 and p[1] == pytest.approx(sps.mannwhitneyu([5, 5], [1], method="asymptotic").pvalue)
+
+
+def test_a_campaign_against_a_small_rest_is_significant() -> None:
+    # the issue's case: 76 five-star reviews against the title's 8 real ones (mean 3.4); Welch's t
+    # could not reject on ~7 degrees of freedom, the ranks can
+    rest = [5.0, 4.0, 4.0, 4.0, 3.0, 2.0, 3.0, 2.0]
+    u, ties = _u_and_ties([5.0] * 76, rest)
+    z, p = stats.mann_whitney([76], [8], [u], [ties])
+    assert z[0] > 0 and p[0] < 1e-6
 
 
 def test_benjamini_hochberg_by_hand() -> None:
@@ -87,3 +132,66 @@ def test_a_failing_row_is_significant_with_both_effects(share_p, share, base, x,
     assert verdict == ("fail" if share_q and rating_q else "warn" if share_q or rating_q else "pass")
     if verdict == "fail":
         assert share_p < 0.01 and rating_p < 0.01 and share >= 2 * base and abs(diff) >= 0.1 * span
+
+
+@st.composite
+def titles(draw) -> list[tuple[int, int, list[float], list[float]]]:
+    """A few titles of one scale: (scale low, high, subset ratings, rest ratings, unseen ratings), at
+    least 10 rated reviews seen each (min_title_reviews), either side maybe empty."""
+    low, high = draw(scales)
+    out = []
+    for _ in range(draw(st.integers(1, 6))):
+        points = draw(st.lists(st.integers(low, high), min_size=1, max_size=high - low + 1, unique=True))
+        side = st.lists(st.sampled_from(points).map(float), max_size=40)
+        subset, rest = draw(side), draw(side)
+        pad = max(0, 10 - len(subset) - len(rest))
+        # and reviews the test cannot see (tested_mask 0), which count on neither side
+        out.append((low, high, subset, rest + [float(points[0])] * pad, draw(side)))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(drawn=titles())
+def test_the_rating_question_of_the_sql_counts_is_scipys_then_corrected(drawn) -> None:
+    # the real SQL (counts per rating point) and numpy (U and ties), and title_tests over
+    # trust_reviews and trust_members as the pipeline makes them, one test (index 0) seeing every
+    # review
+    rows, members = [], []
+    for title, (low, high, subset, rest, unseen) in enumerate(drawn):
+        for k, rating in enumerate(subset + rest + unseen):
+            row_id = len(rows)
+            tested = int(k < len(subset) + len(rest))
+            rows.append((row_id, f"t{title}", "src", tested, round(rating * RATING_UNITS_PER_POINT),
+                         float(high - low)))
+            if k < len(subset) or (not tested and k % 2):  # unseen ones picked or not
+                members.append((row_id, 0, "picked"))
+    con = duckdb.connect()
+    con.execute("create temp table trust_reviews (row_id bigint, title_id varchar, source varchar, "
+                "tested_mask bigint, rating_units bigint, rating_span double)")
+    con.executemany("insert into trust_reviews values (?, ?, ?, ?, ?, ?)", rows)
+    con.execute("create temp table trust_members (row_id bigint, test_index integer, detail varchar)")
+    if members:
+        con.executemany("insert into trust_members values (?, ?, ?)", members)
+    config = Settings()
+    got = title_tests(title_counts(con, config, 1), config).sort("title_id")
+    assert got["title_id"].to_list() == [f"t{i}" for i in range(len(drawn))]
+    raw, expected_z_sign, expected_auc = [], [], []
+    for _, _, subset, rest, _ in drawn:
+        if not subset or not rest:
+            raw.append(np.nan), expected_z_sign.append(None), expected_auc.append(None)
+            continue
+        u, _ = _u_and_ties(subset, rest)
+        flat = len(set(subset) | set(rest)) == 1
+        raw.append(1.0 if flat else sps.mannwhitneyu(subset, rest, method="asymptotic").pvalue)
+        expected_z_sign.append(0.0 if abs(u - len(subset) * len(rest) / 2) <= 0.5
+                               else np.sign(u - len(subset) * len(rest) / 2))
+        expected_auc.append(u / (len(subset) * len(rest)))
+    # BH as before, over every row with a p
+    corrected = stats.benjamini_hochberg(raw)
+    for row, p, sign, auc in zip(got.iter_rows(named=True), corrected, expected_z_sign, expected_auc):
+        if sign is None:
+            assert row["rating_p_value"] is None and row["rating_z"] is None and row["rating_auc"] is None
+            continue
+        assert row["rating_p_value"] == pytest.approx(p, rel=1e-12, abs=1e-300)
+        assert np.sign(row["rating_z"]) == sign
+        assert row["rating_auc"] == auc

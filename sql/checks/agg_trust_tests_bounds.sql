@@ -1,4 +1,4 @@
--- agg_trust_tests: shares and p-values are shares and probabilities, the subset is of the tested reviews, and a verdict says what its figures say
+-- agg_trust_tests: shares, p-values and rating_auc are shares and probabilities, the subset is of the tested reviews, the rating statistics agree, and a verdict says what its figures say
 -- The rule of the verdicts (README, "Trust tests") is checked against the parameters each row names:
 -- fail only where both questions hold, pass only where neither does. The span of the scale is the
 -- title's (agg_title_summary).
@@ -33,13 +33,20 @@ answered as (
 )
 
 select title_id, test, tested_reviews, subset_reviews, subset_share, baseline_share, share_p_value,
-    rating_p_value, rating_difference, span, verdict, parameters
+    rating_z, rating_auc, rating_p_value, rating_difference, span, verdict, parameters
 from answered
 where subset_reviews not between 0 and tested_reviews
     or subset_share not between 0 and 1
     or baseline_share not between 0 and 1
     or share_p_value not between 0 and 1
     or rating_p_value not between 0 and 1
+    or rating_auc not between 0 and 1
+    -- the rating question answers with its statistic, its effect and its p-value, or not at all
+    or (rating_z is null) <> (rating_p_value is null)
+    or (rating_auc is null) <> (rating_p_value is null)
+    -- z > 0 is the subset rating higher: more than half its pairs with the rest won
+    or (rating_z > 0 and rating_auc <= 0.5)
+    or (rating_z < 0 and rating_auc >= 0.5)
     or verdict not in ('fail', 'warn', 'pass')
     or verdict is null
     or span is null

@@ -18,7 +18,8 @@ final as (
         subset_rating_mean,
         rest_rating_mean,
         rating_difference,
-        rating_t,
+        rating_z,
+        rating_auc,
         rating_p_value,  -- corrected (Benjamini-Hochberg over every row)
         verdict,
         parameters

@@ -1,36 +1,25 @@
 -- Per title and test: the rated reviews the test can see (n), those it picks (x), the share its
 -- picks among the other titles' reviews of the title's sources predicts (baseline_share), and each
--- side's rating sums in exact thousandths of a point (for the means and sample variances).
+-- side's rating sum in exact thousandths of a point (for the means).
 -- grain: one row per (title_id, test_index) with at least $min_title_reviews tested rated reviews;
 -- test_index: the test's place in reviewpipe.trust.TESTS.
--- Reads trust_reviews (tested_mask: bit i set when TESTS[i] can see the review) and trust_members
--- (row_id, test_index: the subsets).
-with picks as (
-    select row_id, bit_or(1::bigint << test_index) as picked_mask
-    from trust_members
-    group by row_id
-),
-
-tests as (
+-- Reads trust_rating_groups (sql/trust/trust_rating_groups.sql: the rated reviews grouped by
+-- title, source, tested_mask, picked_mask and rating).
+with tests as (
     select range::integer as test_index from range($test_count)
 ),
 
--- the rated reviews in groups that every test sees alike: same title, source, tests that can see
--- them and subsets that hold them (a million reviews make a few per title)
+-- the rating points summed away: the sums below need the groups' counts and rating sums only
 groups as (
     select
-        reviews.title_id,
-        reviews.source,
-        reviews.tested_mask,
-        coalesce(picks.picked_mask, 0) as picked_mask,
-        -- one scale per title: metrics refuses a title rated on two (metrics.title_scales)
-        max(reviews.rating_span) as rating_span,
-        count(*) as n,
-        sum(reviews.rating_units)::hugeint as u1,
-        sum(reviews.rating_units * reviews.rating_units)::hugeint as u2
-    from trust_reviews as reviews
-    left join picks using (row_id)
-    where reviews.rating_units is not null
+        title_id,
+        source,
+        tested_mask,
+        picked_mask,
+        max(rating_span) as rating_span,
+        sum(n) as n,
+        sum(n * rating_units)::hugeint as u1
+    from trust_rating_groups
     group by all
 ),
 
@@ -79,33 +68,16 @@ sums as (
         sum(n)::bigint as tested_reviews,
         coalesce(sum(n) filter (where picked), 0)::bigint as subset_reviews,
         max(rating_span) as rating_span,
-        coalesce(sum(u1) filter (where picked), 0)::hugeint as s1,
-        coalesce(sum(u2) filter (where picked), 0)::hugeint as s2,
-        coalesce(sum(u1) filter (where not picked), 0)::hugeint as r1,
-        coalesce(sum(u2) filter (where not picked), 0)::hugeint as r2
+        coalesce(sum(u1) filter (where picked), 0)::bigint as subset_units,
+        coalesce(sum(u1) filter (where not picked), 0)::bigint as rest_units
     from marked
     group by title_id, test_index
     having sum(n) >= $min_title_reviews
 ),
 
-sides as (
-    select
-        title_id,
-        test_index,
-        tested_reviews,
-        subset_reviews,
-        rating_span,
-        s1::bigint as subset_units,
-        r1::bigint as rest_units,
-        -- n·Σu² - (Σu)², exact in 128 bits: the sample variance's numerator times n (units²)
-        (subset_reviews * s2 - s1 * s1)::double as subset_spread,
-        ((tested_reviews - subset_reviews) * r2 - r1 * r1)::double as rest_spread
-    from sums
-),
-
 final as (
-    select sides.*, baseline.baseline_share
-    from sides
+    select sums.*, baseline.baseline_share
+    from sums
     join baseline using (title_id, test_index)
 )
 

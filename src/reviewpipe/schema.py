@@ -399,8 +399,8 @@ AGG_TRUST_TESTS = Table(
     "Can the ratings be trusted: per title and trust test (README, \"Trust tests\"), the subset of "
     "its reviews the test picks, whether that subset is unusually large for the title against its "
     "sources' share (one-sided exact binomial test), whether it rates the title differently from "
-    "the rest (Welch's t-test), both p-values corrected over every title and test of the run "
-    "(Benjamini-Hochberg), and the verdict. Titles with at least [trust] min_title_reviews rated "
+    "the rest (two-sided Mann-Whitney U test), both p-values corrected over every title and test "
+    "of the run (Benjamini-Hochberg), and the verdict. Titles with at least [trust] min_title_reviews rated "
     "reviews; a test whose inputs the title's sources lack (no reviewer ids, no verified flag, no "
     "texts) has no row.",
     columns=(
@@ -422,10 +422,14 @@ AGG_TRUST_TESTS = Table(
                "there are none."),
         Column("rating_difference", "subset_rating_mean - rest_rating_mean, on the title's "
                "scale."),
-        Column("rating_t", "Welch's t of the subset's ratings against the rest's; null with "
-               "fewer than 2 reviews on either side."),
-        Column("rating_p_value", "Two-sided p-value of rating_t (Welch-Satterthwaite degrees of "
-               "freedom), corrected (Benjamini-Hochberg over all rows); null with rating_t."),
+        Column("rating_z", "Mann-Whitney U of the subset's ratings against the rest's, "
+               "standardized (normal approximation with tie and continuity corrections): positive "
+               "when the subset rates higher; 0 when every rating is on one point; null when the "
+               "subset or the rest is empty."),
+        Column("rating_auc", "U / (subset_reviews x rest): the probability that a subset rating is "
+               "above a rest rating, ties counting half (0.5: no difference); null with rating_z."),
+        Column("rating_p_value", "Two-sided p-value of rating_z, corrected (Benjamini-Hochberg over "
+               "all rows); 1 when every rating is on one point; null with rating_z."),
         Column("verdict", "fail: the subset is unusually large (share_p_value < [trust] alpha, "
                "subset_share >= min_share_ratio x baseline_share, subset_reviews >= "
                "min_subset_reviews) and rates the title differently (rating_p_value < alpha, "

@@ -291,8 +291,10 @@ class TrustSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # False-discovery rate: each of a row's two p-values, Benjamini-Hochberg-corrected over every
-    # title and test of the run, must be below it
-    alpha: float = Field(default=0.01, gt=0, lt=1)
+    # title and test of the run, must be below it. 5%, the rate BH is usually run at: against 0.01
+    # the planted-campaign harness found twice the campaigns on Yelp and Amazon with no more false
+    # alarms (docs/trust.md, "Measured"); the effect floors keep chance findings harmless
+    alpha: float = Field(default=0.05, gt=0, lt=1)
     # a title with fewer rated reviews is not tested
     min_title_reviews: int = Field(default=10, ge=4)
     # a subset fails only with at least this many reviews, at least min_share_ratio times the share

@@ -3,7 +3,7 @@
 Each test picks a subset of a title's reviews (`TESTS`) and asks two questions: is the subset
 unusually large for the title, against the share the test picks among the other titles' reviews of
 its sources (a one-sided exact binomial test), and does it rate the title differently from the rest
-(Welch's t-test)? Both p-values are corrected over every title and test of the run
+(the Mann-Whitney U test)? Both p-values are corrected over every title and test of the run
 (Benjamini-Hochberg), so that a clean corpus does not light up by chance. A subset that is both,
 with effects large enough to matter ([trust] settings), fails; one of the two warns.
 
@@ -11,7 +11,7 @@ By module:
 - `subsets`: the tests that need reviewers, dates and flags (SQL over stg_reviews);
 - `texts`: the tests that read texts: MinHash signatures kept per text (`text_signatures`, updated
   with new texts only), near-copies across reviewers, repeated phrases, incentivized disclosures;
-- `stats`: the statistics (exact binomial tail, Welch's t, Benjamini-Hochberg) and the verdicts;
+- `stats`: the statistics (exact binomial tail, Mann-Whitney U, Benjamini-Hochberg) and the verdicts;
 - here: `trust_frames`, the frames the published tables are made of.
 """
 
@@ -72,7 +72,8 @@ TESTS_SCHEMA = {
     "title_id": pl.String, "test": pl.String, "tested_reviews": pl.Int64, "subset_reviews": pl.Int64,
     "subset_share": pl.Float64, "baseline_share": pl.Float64, "share_p_value": pl.Float64,
     "subset_rating_mean": pl.Float64, "rest_rating_mean": pl.Float64,
-    "rating_difference": pl.Float64, "rating_t": pl.Float64, "rating_p_value": pl.Float64,
+    "rating_difference": pl.Float64, "rating_z": pl.Float64, "rating_auc": pl.Float64,
+    "rating_p_value": pl.Float64,
     "verdict": pl.String, "parameters": pl.String,
 }
 FLAGGED_SCHEMA = {"review_id": pl.String, "title_id": pl.String, "test": pl.String, "detail": pl.String}
@@ -92,10 +93,7 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
     subsets.create_members(con, settings, TEST_NAMES)
     texts.update_signatures(con, settings)
     subsets.add_members(con, texts.text_members(con, settings), TEST_NAMES)
-    counts = con.sql(read_model("trust/trust_title_tests.sql"),
-                     params={"min_title_reviews": settings.trust.min_title_reviews,
-                             "test_count": len(TESTS)}).pl()
-    tests = title_tests(counts, settings)
+    tests = title_tests(title_counts(con, settings, len(TESTS)), settings)
     failing = tests.filter(pl.col("verdict") == "fail").select(
         "title_id", test_index=pl.col("test").replace_strict(
             {t: i for i, t in enumerate(TEST_NAMES)}, return_dtype=pl.Int32))
@@ -141,6 +139,49 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
     }
 
 
+def title_counts(con: duckdb.DuckDBPyConnection, settings: Settings, test_count: int) -> pl.DataFrame:
+    """Per title and test (test_index < test_count) with enough tested rated reviews: the counts,
+    rating sums and baseline of trust_title_tests.sql, with subset_u_twice (2·U of the subset's
+    ratings against the rest's) and tie_sum (Σ (t³ - t) over the rating points), sorted by title and
+    test. Reads trust_reviews and trust_members."""
+    con.execute("create or replace temp table trust_rating_groups as\n"
+                + read_model("trust/trust_rating_groups.sql"))
+    counts = con.sql(read_model("trust/trust_title_tests.sql"),
+                     params={"min_title_reviews": settings.trust.min_title_reviews,
+                             "test_count": test_count}).pl()
+    return (counts.join(rating_ranks(con, test_count), on=["title_id", "test_index"], how="left")
+            .sort("title_id", "test_index"))
+
+
+def rating_ranks(con: duckdb.DuckDBPyConnection, test_count: int) -> pl.DataFrame:
+    """Per title of trust_rating_groups and test: title_id, test_index, subset_u_twice and tie_sum
+    (stats.rank_counts) from each side's count per rating point."""
+    groups = con.sql("select title_id, rating_units, tested_mask, picked_mask, n from trust_rating_groups "
+                     "order by title_id, rating_units").pl()
+    title_id = groups["title_id"]
+    new_title = (title_id != title_id.shift(1)).fill_null(True).to_numpy()
+    new_point = new_title | (groups["rating_units"] != groups["rating_units"].shift(1)).fill_null(True).to_numpy()
+    # a point is a (title, rating) of the groups, sorted: its number for each group, its title's
+    point = np.cumsum(new_point) - 1
+    point_title = (np.cumsum(new_title) - 1)[new_point]
+    titles = int(new_title.sum())
+    tested_mask, picked_mask = groups["tested_mask"].to_numpy(), groups["picked_mask"].to_numpy()
+    n = groups["n"].to_numpy().astype(np.float64)
+    frames = []
+    # a loop over the tests, not the rows: each a few numpy passes over the groups
+    for i in range(test_count):
+        seen = n * ((tested_mask >> i) & 1)
+        picked = seen * ((picked_mask >> i) & 1)
+        subset = np.bincount(point, weights=picked, minlength=point_title.size)
+        rest = np.bincount(point, weights=seen - picked, minlength=point_title.size)
+        u_twice, ties = stats.rank_counts(point_title, subset, rest, titles)
+        frames.append(pl.DataFrame({"title_id": title_id.filter(pl.Series(new_title)),
+                                    "test_index": pl.Series([i] * titles, dtype=pl.Int32),
+                                    "subset_u_twice": u_twice, "tie_sum": ties}))
+    schema = {"title_id": pl.String, "test_index": pl.Int32, "subset_u_twice": pl.Float64, "tie_sum": pl.Float64}
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+
+
 def parameters_by_test(settings: Settings) -> dict[str, str]:
     """Per test, the parameters it runs with as agg_trust_tests.parameters shows them
     ("alpha=0.01;min_title_reviews=10;...")."""
@@ -165,9 +206,9 @@ def _number(value: float) -> str:
 
 
 def title_tests(counts: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """agg_trust_tests' rows (TESTS_SCHEMA) from trust_title_tests.sql's counts and sums: the means,
-    both questions' statistics, their Benjamini-Hochberg correction over every row, the verdicts;
-    sorted by title and TESTS order."""
+    """agg_trust_tests' rows (TESTS_SCHEMA) from title_counts' counts, sums and U: the means, both
+    questions' statistics, their Benjamini-Hochberg correction over every row, the verdicts; sorted
+    by title and TESTS order."""
     trust = settings.trust
     n, x = counts["tested_reviews"].to_numpy().astype(float), counts["subset_reviews"].to_numpy().astype(float)
     rest = n - x
@@ -177,10 +218,11 @@ def title_tests(counts: pl.DataFrame, settings: Settings) -> pl.DataFrame:
         # means as metrics makes rating_mean: the exact sum in units over the count, times the unit
         subset_mean = np.where(x > 0, s1 / x * RATING_UNIT, np.nan)
         rest_mean = np.where(rest > 0, r1 / rest * RATING_UNIT, np.nan)
-        subset_var = counts["subset_spread"].to_numpy() / (x * (x - 1)) * RATING_UNIT**2
-        rest_var = counts["rest_spread"].to_numpy() / (rest * (rest - 1)) * RATING_UNIT**2
+        u1 = counts["subset_u_twice"].to_numpy() / 2
+        # the effect: the chance that a subset rating beats a rest rating, ties half
+        auc = u1 / (x * rest)
     baseline = counts["baseline_share"].to_numpy().astype(float)
-    t, rating_p = stats.welch_t(x, subset_mean, subset_var, rest, rest_mean, rest_var)
+    z, rating_p = stats.mann_whitney(x, rest, u1, counts["tie_sum"].to_numpy())
     share_p = stats.benjamini_hochberg(stats.binomial_tail(x, n, baseline))
     rating_p = stats.benjamini_hochberg(rating_p)
     share = x / n
@@ -198,7 +240,8 @@ def title_tests(counts: pl.DataFrame, settings: Settings) -> pl.DataFrame:
             "tested_reviews": counts["tested_reviews"], "subset_reviews": counts["subset_reviews"],
             "subset_share": share, "baseline_share": baseline, "share_p_value": share_p,
             "subset_rating_mean": subset_mean, "rest_rating_mean": rest_mean, "rating_difference": diff,
-            "rating_t": t, "rating_p_value": rating_p, "verdict": verdict,
+            "rating_z": z, "rating_auc": auc, "rating_p_value": rating_p,
+            "verdict": verdict,
         }, nan_to_null=True)
         .with_columns(parameters=pl.col("test").replace_strict(parameters, return_dtype=pl.String))
         .cast(TESTS_SCHEMA)
@@ -236,4 +279,5 @@ def title_trust(tests: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
 
 
 __all__ = ["FLAGGED_SCHEMA", "TESTS", "TESTS_SCHEMA", "TEST_NAMES", "TITLE_TRUST_SCHEMA", "TRUST_FRAMES",
-           "Test", "parameters_by_test", "title_tests", "title_trust", "trust_frames"]
+           "Test", "parameters_by_test", "rating_ranks", "title_counts", "title_tests", "title_trust",
+           "trust_frames"]

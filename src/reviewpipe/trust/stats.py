@@ -1,11 +1,12 @@
 """The trust tests' statistics, vectorized over every (title, test) row of a run: the share question
-(one-sided exact binomial tail), the rating question (Welch's t-test from each side's count, mean and
-sample variance), Benjamini-Hochberg correction and the verdicts."""
+(one-sided exact binomial tail), the rating question (the Mann-Whitney U test, from counts per
+rating point), Benjamini-Hochberg correction and the verdicts."""
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from scipy import special
 from scipy import stats as sps
 
 Floats = npt.NDArray[np.float64]
@@ -21,26 +22,50 @@ def binomial_tail(x: npt.ArrayLike, n: npt.ArrayLike, p0: npt.ArrayLike) -> Floa
     return np.where(np.isnan(p0), np.nan, p)
 
 
-def welch_t(n1: npt.ArrayLike, mean1: npt.ArrayLike, var1: npt.ArrayLike,
-            n2: npt.ArrayLike, mean2: npt.ArrayLike, var2: npt.ArrayLike) -> tuple[Floats, Floats]:
-    """(t, two-sided p) of Welch's t-test of side 1 against side 2, row by row, from each side's
-    count, mean and sample variance (n - 1), with Welch-Satterthwaite degrees of freedom.
+def rank_counts(point_title: npt.ArrayLike, subset: npt.ArrayLike, rest: npt.ArrayLike,
+                titles: int) -> tuple[Floats, Floats]:
+    """(2·U, tie sum) per title 0..titles-1 from each side's count per rating point: U = Σ_k s_k·(rest
+    below k + r_k / 2), the pairs the subset wins, ties half (doubled: a whole number), and
+    Σ_k (t_k³ - t_k), t_k = s_k + r_k. The points are sorted by title (point_title, from 0 up,
+    every title with a point), then by rating."""
+    point_title = np.asarray(point_title, dtype=np.int64)
+    s, r = np.asarray(subset, dtype=np.float64), np.asarray(rest, dtype=np.float64)
+    # the rest before each point over all titles, less what the title's earlier titles hold
+    # (whole numbers below 2^53: exact)
+    before = np.cumsum(r) - r
+    first = np.searchsorted(point_title, np.arange(titles))
+    below = before - before[first][point_title]
+    u_twice = np.bincount(point_title, weights=s * (2.0 * below + r), minlength=titles)
+    t = s + r
+    return u_twice, np.bincount(point_title, weights=t * t * t - t, minlength=titles)
 
-    NaN for both with fewer than 2 values on a side. Both variances 0 (each side unanimous): a
-    difference is certain (t = ±inf, p = 0), none is no evidence (t = 0, p = 1)."""
-    n1, m1, v1, n2, m2, v2 = (np.asarray(a, dtype=np.float64) for a in (n1, mean1, var1, n2, mean2, var2))
+
+def mann_whitney(n1: npt.ArrayLike, n2: npt.ArrayLike, u1: npt.ArrayLike,
+                 tie_sum: npt.ArrayLike) -> tuple[Floats, Floats]:
+    """(z, two-sided p) of the Mann-Whitney U test of side 1 against side 2, row by row, from each
+    side's count, side 1's U (pairs it wins, ties counting half) and the tie sum Σ (t³ - t) over the
+    tied groups of both sides together: the normal approximation with tie and continuity
+    corrections, as scipy.stats.mannwhitneyu(method="asymptotic", use_continuity=True) gives.
+
+    z is positive when side 1 rates higher, moved 0.5 towards 0 (the continuity correction; 0 when
+    that crosses it). NaN for both with an empty side; every value on one point: z = 0, p = 1."""
+    n1, n2, u1, ties = (np.asarray(a, dtype=np.float64) for a in (n1, n2, u1, tie_sum))
+    n = n1 + n2
     with np.errstate(divide="ignore", invalid="ignore"):
-        a, b = v1 / n1, v2 / n2
-        se = np.sqrt(a + b)
-        diff = m1 - m2
-        t = diff / se
-        df = (a + b) ** 2 / (a * a / (n1 - 1) + b * b / (n2 - 1))
-        p = 2.0 * sps.t.sf(np.abs(t), df)
-    flat = se == 0
-    t = np.where(flat, np.where(diff == 0, 0.0, np.copysign(np.inf, diff)), t)
-    p = np.where(flat, np.where(diff == 0, 1.0, 0.0), p)
-    too_few = (n1 < 2) | (n2 < 2) | np.isnan(v1) | np.isnan(v2)
-    return np.where(too_few, np.nan, t), np.where(too_few, np.nan, np.minimum(p, 1.0))
+        # scipy's form, operation for operation, so that p agrees with it (the tests: to 1e-12)
+        spread = (n + 1) - ties / (n * (n - 1))
+        s = np.sqrt(n1 * n2 / 12 * spread)
+        centred = u1 - n1 * n2 / 2
+        # two-sided: scipy takes max(U1, U2) - mu = |U1 - mu|, less 0.5, over s
+        z_abs = (np.abs(centred) - 0.5) / s
+        p = np.minimum(2.0 * special.ndtr(-z_abs), 1.0)
+        z = np.copysign(np.maximum(z_abs, 0.0), centred)
+    # one point on both sides: spread is 0 (up to rounding: n³ passes 2^53) and nothing tells the
+    # sides apart; with two points or more it is at least 3 (all but one review on one point)
+    flat = spread < 1
+    z, p = np.where(flat, 0.0, z), np.where(flat, 1.0, p)
+    empty = (n1 < 1) | (n2 < 1)
+    return np.where(empty, np.nan, z), np.where(empty, np.nan, p)
 
 
 def benjamini_hochberg(p: npt.ArrayLike) -> Floats:
