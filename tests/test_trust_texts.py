@@ -429,3 +429,30 @@ def test_each_texts_signature_row_is_its_own(picks) -> None:
         kept = dict(zip(by_text["text_id"], by_text.drop("text_id").rows()))
         for i, j in ((i, j) for i in range(len(picks)) for j in range(len(picks)) if picks[i] == picks[j]):
             assert kept.get(7 + i) == kept.get(7 + j)
+
+
+def test_a_warehouse_of_the_layout_before_text_ids_is_rebuilt_once(tmp_path: Path) -> None:
+    rows = [(f"r{i}", "t1", f"u{i}", f"u{i}", "2021-01-01", 4, TEMPLATE.format(w)) for i, w in enumerate(ADJECTIVES[:4])]
+    write_reviews(tmp_path / "landing" / "a.csv", rows)
+    settings = _small_settings(tmp_path)
+    pipeline.run(settings)
+    with open_warehouse(settings.paths.warehouse) as con:
+        members = texts.text_members(con, settings)
+        # the kept layout of round 1: bands and phrases named their text by its md5, under another version
+        con.execute("update staging_state set version = 'round 1' where model = 'text_signatures'")
+        con.execute("alter table text_signatures drop column text_id")
+        for table, column in (("text_bands", "band"), ("text_phrases", "phrase")):
+            con.execute(f"drop table {table}")
+            con.execute(f"create table {table} ({column} ubigint not null, text_hash varchar not null)")
+            con.execute(f"insert into {table} values (1, 'an old md5')")
+    with open_warehouse(settings.paths.warehouse) as con:  # opening it alters the old tables
+        # the changed version makes every text's rows again, once
+        assert texts.update_signatures(con, settings) == 4
+        assert texts.update_signatures(con, settings) == 0
+        for table, column in (("text_bands", "band"), ("text_phrases", "phrase")):
+            assert [c[0] for c in con.execute(f"describe {table}").fetchall()] == [column, "text_id"]
+            assert con.execute(f"select count(*) from {table} where text_id is null").fetchone()[0] == 0
+        assert con.execute("select count(distinct text_id) from text_signatures").fetchone()[0] == 4
+        # the tests find what they found before
+        assert texts.text_members(con, settings).equals(members)
+        assert members.filter(pl.col("test") == "copied_text").height == 4

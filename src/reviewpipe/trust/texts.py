@@ -394,12 +394,11 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
 # nobody is known (a review with no known reviewer counts as its own reviewer).
 _TEXT_REVIEWS = """
     create or replace temp table _tt_reviews as
-    select r.review_id, r.title_id, r.text_hash, s.text_id,
-           coalesce(reviewer_key(r.source, r.reviewer_id, r.author, $anonymous),
-                    'review' || chr(31) || r.review_id) as reviewer
-    from stg_reviews as r
-    left join text_signatures as s using (text_hash)
-    where r.text_hash is not null
+    select review_id, title_id, text_hash,
+           coalesce(reviewer_key(source, reviewer_id, author, $anonymous),
+                    'review' || chr(31) || review_id) as reviewer
+    from stg_reviews
+    where text_hash is not null
 """
 
 # copied_text: per review, the reviews of its own text and of its verified near-copies written by
@@ -460,6 +459,7 @@ _TITLE_PHRASES = """
     insert into text_title_phrases
     select r.title_id, p.phrase, count(distinct r.reviewer) as reviewers
     from _tt_reviews as r
+    join text_signatures as s using (text_hash)  -- text_phrases names a text by its text_id
     join text_phrases as p using (text_id)
     where r.title_id in (select title_id from _tt_changed)
     group by r.title_id, p.phrase
@@ -473,7 +473,8 @@ _PHRASE_COUNTS = """
     phrase_df as (
         select p.phrase, count(*) as df
         from text_phrases as p
-        join _tt_reviews as r using (text_id)
+        join text_signatures as s using (text_id)
+        join _tt_reviews as r using (text_hash)
         where p.phrase in (select phrase from candidates)
         group by p.phrase
     ),
@@ -537,13 +538,14 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     try:
         holders = con.sql("""
             with holding as (  -- the texts holding an unlikely phrase, found from the phrases
-                select p.text_id, p.phrase
+                select s.text_hash, p.phrase
                 from text_phrases as p
+                join text_signatures as s using (text_id)
                 where p.phrase in (select phrase from _tt_unlikely)
             )
             select r.review_id, r.text_hash, u.phrase, u.reviewers, u.p
             from holding as h
-            join _tt_reviews as r using (text_id)
+            join _tt_reviews as r using (text_hash)
             join _tt_unlikely as u on u.title_id = r.title_id and u.phrase = h.phrase
             qualify row_number() over (partition by r.review_id order by u.p, u.phrase) = 1
         """).pl()
