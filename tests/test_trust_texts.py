@@ -284,11 +284,18 @@ def _kept(settings: Settings) -> dict[str, list[tuple]]:
                 for t in ("text_signatures", "text_bands", "text_phrases", "text_copy_pairs")}
 
 
-def test_a_second_run_computes_the_new_texts_signatures_alone(tmp_path: Path) -> None:
+def _four_templated_texts_run(root: Path) -> Settings:
+    """The settings of a project under root after one run over 4 reviews of title t1 by 4 reviewers,
+    the template filled in with 4 adjectives."""
     first = [(f"r{i}", "t1", f"u{i}", f"u{i}", "2021-01-01", 4, TEMPLATE.format(w)) for i, w in enumerate(ADJECTIVES[:4])]
-    write_reviews(tmp_path / "landing" / "a.csv", first)
-    settings = _small_settings(tmp_path)
+    write_reviews(root / "landing" / "a.csv", first)
+    settings = _small_settings(root)
     pipeline.run(settings)
+    return settings
+
+
+def test_a_second_run_computes_the_new_texts_signatures_alone(tmp_path: Path) -> None:
+    settings = _four_templated_texts_run(tmp_path)
     with open_warehouse(settings.paths.warehouse) as con:
         # the run's trust tests kept the 4 texts' signatures: nothing is left to compute
         assert con.execute("select count(*) from text_signatures").fetchone()[0] == 4
@@ -432,10 +439,7 @@ def test_each_texts_signature_row_is_its_own(picks) -> None:
 
 
 def test_a_warehouse_of_the_layout_before_text_ids_is_rebuilt_once(tmp_path: Path) -> None:
-    rows = [(f"r{i}", "t1", f"u{i}", f"u{i}", "2021-01-01", 4, TEMPLATE.format(w)) for i, w in enumerate(ADJECTIVES[:4])]
-    write_reviews(tmp_path / "landing" / "a.csv", rows)
-    settings = _small_settings(tmp_path)
-    pipeline.run(settings)
+    settings = _four_templated_texts_run(tmp_path)
     with open_warehouse(settings.paths.warehouse) as con:
         members = texts.text_members(con, settings)
         # the kept layout of round 1: bands and phrases named their text by its md5, under another version

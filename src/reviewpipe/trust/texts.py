@@ -30,7 +30,7 @@ MEMBERS_SCHEMA = {"review_id": pl.String, "test": pl.String, "detail": pl.String
 
 # Near-copies: MinHash of 3-word shingles, 60 permutations cut into 12 bands of 5 rows. Two texts of
 # Jaccard similarity J share a band with probability 1 - (1 - J^5)^12: 0.9991 at 0.85, 0.991 at 0.8,
-# 0.90 at 0.7, 0.32 at 0.5, 0.004 at 0.2; every candidate pair is then verified on its exact shingle
+# 0.89 at 0.7, 0.32 at 0.5, 0.004 at 0.2; every candidate pair is then verified on its exact shingle
 # sets. (16 bands of 4 looked at twice as many pairs below 0.5, and verifying them cost.)
 SHINGLE_WORDS = 3
 NUM_PERM = 60
