@@ -117,8 +117,14 @@ def main() -> None:
                                           (select count(*) from text_phrases), (select count(*) from text_copy_pairs),
                                           (select count(*) from text_copy_pairs where similarity >= $1)
                                 """, [settings.trust.copy_similarity]).fetchone()
+            con.execute("checkpoint")
+            # the blocks (256 KiB each) each kept table takes in the file, after a checkpoint
+            kept_mb = {t: con.execute("select count(distinct block_id) from pragma_storage_info(?) where block_id >= 0",
+                                      [t]).fetchone()[0] * 0.262144
+                       for t in ("text_signatures", "text_bands", "text_phrases", "text_copy_pairs", "int_reviews_typed")}
         print(f"members at cold: {m}; rows kept: signatures {sizes[0]}, bands {sizes[1]}, phrases {sizes[2]}, "
               f"copy pairs {sizes[3]} (verified, both orders; {sizes[4]} at least copy_similarity); warehouse {settings.paths.warehouse.stat().st_size / 1e6:.0f} MB")
+        print("MB per table: " + ", ".join(f"{t} {mb:.0f}" for t, mb in kept_mb.items()))
     print(f"load average after: {os.getloadavg()}")
     recall = phrase_recall(pool[0], Settings().trust.phrase_words)
     print("share of templated texts with a kept phrase, by length in words:",

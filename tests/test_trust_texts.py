@@ -226,7 +226,7 @@ def pair_similarity(a: str, b: str) -> tuple[float, bool]:
     """The exact shingle Jaccard of two texts, and whether they share an LSH band."""
     frame = pl.DataFrame({"text_hash": ["a", "b"], "review_text": [a, b]})
     _, bands, _ = texts.signatures(frame, 4, [])
-    shared = bands.group_by("band").agg(pl.col("text_hash").n_unique()).filter(pl.col("text_hash") == 2)
+    shared = bands.group_by("band").agg(pl.col("text_id").n_unique()).filter(pl.col("text_id") == 2)
     pairs = pl.DataFrame({"text_hash": ["a"], "copy_hash": ["b"]})
     return texts.shingle_jaccard(pairs, frame)["similarity"][0], not shared.is_empty()
 
@@ -284,11 +284,18 @@ def _kept(settings: Settings) -> dict[str, list[tuple]]:
                 for t in ("text_signatures", "text_bands", "text_phrases", "text_copy_pairs")}
 
 
-def test_a_second_run_computes_the_new_texts_signatures_alone(tmp_path: Path) -> None:
+def _four_templated_texts_run(root: Path) -> Settings:
+    """The settings of a project under root after one run over 4 reviews of title t1 by 4 reviewers,
+    the template filled in with 4 adjectives."""
     first = [(f"r{i}", "t1", f"u{i}", f"u{i}", "2021-01-01", 4, TEMPLATE.format(w)) for i, w in enumerate(ADJECTIVES[:4])]
-    write_reviews(tmp_path / "landing" / "a.csv", first)
-    settings = _small_settings(tmp_path)
+    write_reviews(root / "landing" / "a.csv", first)
+    settings = _small_settings(root)
     pipeline.run(settings)
+    return settings
+
+
+def test_a_second_run_computes_the_new_texts_signatures_alone(tmp_path: Path) -> None:
+    settings = _four_templated_texts_run(tmp_path)
     with open_warehouse(settings.paths.warehouse) as con:
         # the run's trust tests kept the 4 texts' signatures: nothing is left to compute
         assert con.execute("select count(*) from text_signatures").fetchone()[0] == 4
@@ -309,6 +316,9 @@ def test_a_second_run_computes_the_new_texts_signatures_alone(tmp_path: Path) ->
         assert con.execute("select count(*) from text_signatures").fetchone()[0] == 6
         assert texts.update_signatures(con, settings) == 0
         assert con.execute("select count(*) from text_signatures where disclosure = 'mark'").fetchone()[0] == 1
+        # the new texts are numbered on from the kept ones
+        assert con.execute("select count(distinct text_id), min(text_id), max(text_id) from text_signatures"
+                           ).fetchone() == (6, 1, 6)
         # the new near-copy is paired with the 4 old texts, each pair once per order
         new_hash = con.execute("select text_hash from stg_reviews where review_id = 'r10'").fetchone()[0]
         assert con.execute("select count(*) from text_copy_pairs where text_hash = ?", [new_hash]).fetchone()[0] == 4
@@ -347,8 +357,8 @@ def test_an_edited_disclosure_list_redoes_that_column_alone(tmp_path: Path) -> N
     assert members.filter(pl.col("test") == "incentivized")["review_id"].to_list() == ["r1"]
     for table in ("text_bands", "text_phrases", "text_copy_pairs"):
         assert after[table] == before[table], table
-    # word counts kept; only the disclosure columns differ
-    assert [r[:2] for r in after["text_signatures"]] == [r[:2] for r in before["text_signatures"]]
+    # ids and word counts kept; only the disclosure columns differ
+    assert [r[:3] for r in after["text_signatures"]] == [r[:3] for r in before["text_signatures"]]
 
 
 @pytest.fixture(scope="module")
@@ -411,16 +421,42 @@ def test_amazon_2018_has_no_other_text_member(fashion) -> None:
                                  min_size=1, max_size=40))
 def test_each_texts_signature_row_is_its_own(picks) -> None:
     frame = pl.DataFrame({"text_hash": [f"h{i}" for i in range(len(picks))], "review_text": picks})
-    rows, bands, phrases = texts.signatures(frame, 4, list(DISCLOSURE_PATTERNS))
+    rows, bands, phrases = texts.signatures(frame, 4, list(DISCLOSURE_PATTERNS), first_id=7)
     assert rows["text_hash"].to_list() == frame["text_hash"].to_list()
+    # the texts are numbered from first_id in their order
+    assert rows["text_id"].to_list() == list(range(7, 7 + len(picks)))
     # each row's disclosure and word count are those of its own text (rows follow the input, whatever
     # a join does to order)
-    alone = [texts.signatures(frame.slice(i, 1), 4, list(DISCLOSURE_PATTERNS))[0].row(0)[1:]
+    alone = [texts.signatures(frame.slice(i, 1), 4, list(DISCLOSURE_PATTERNS))[0].row(0)[2:]
              for i in range(len(picks))]
-    assert [r[1:] for r in rows.iter_rows()] == alone
+    assert [r[2:] for r in rows.iter_rows()] == alone
     # a text's bands and phrases are its own too: equal texts have equal ones
     for table in (bands, phrases):
-        by_text = table.group_by("text_hash").agg(pl.all().sort())
-        kept = dict(zip(by_text["text_hash"], by_text.drop("text_hash").rows()))
+        by_text = table.group_by("text_id").agg(pl.all().sort())
+        kept = dict(zip(by_text["text_id"], by_text.drop("text_id").rows()))
         for i, j in ((i, j) for i in range(len(picks)) for j in range(len(picks)) if picks[i] == picks[j]):
-            assert kept.get(f"h{i}") == kept.get(f"h{j}")
+            assert kept.get(7 + i) == kept.get(7 + j)
+
+
+def test_a_warehouse_of_the_layout_before_text_ids_is_rebuilt_once(tmp_path: Path) -> None:
+    settings = _four_templated_texts_run(tmp_path)
+    with open_warehouse(settings.paths.warehouse) as con:
+        members = texts.text_members(con, settings)
+        # the kept layout of round 1: bands and phrases named their text by its md5, under another version
+        con.execute("update staging_state set version = 'round 1' where model = 'text_signatures'")
+        con.execute("alter table text_signatures drop column text_id")
+        for table, column in (("text_bands", "band"), ("text_phrases", "phrase")):
+            con.execute(f"drop table {table}")
+            con.execute(f"create table {table} ({column} ubigint not null, text_hash varchar not null)")
+            con.execute(f"insert into {table} values (1, 'an old md5')")
+    with open_warehouse(settings.paths.warehouse) as con:  # opening it alters the old tables
+        # the changed version makes every text's rows again, once
+        assert texts.update_signatures(con, settings) == 4
+        assert texts.update_signatures(con, settings) == 0
+        for table, column in (("text_bands", "band"), ("text_phrases", "phrase")):
+            assert [c[0] for c in con.execute(f"describe {table}").fetchall()] == [column, "text_id"]
+            assert con.execute(f"select count(*) from {table} where text_id is null").fetchone()[0] == 0
+        assert con.execute("select count(distinct text_id) from text_signatures").fetchone()[0] == 4
+        # the tests find what they found before
+        assert texts.text_members(con, settings).equals(members)
+        assert members.filter(pl.col("test") == "copied_text").height == 4

@@ -304,26 +304,33 @@ alter table raw_reviews add column if not exists verified_purchase varchar;
 -- text_signatures: one row per distinct staged text; key: text_hash (int_reviews_typed.text_hash).
 create table if not exists text_signatures (
     text_hash varchar not null,       -- md5 of the cleaned review text
+    text_id integer,                  -- the text's number (1, 2, ... in the order texts are read): text_bands and text_phrases name it
     word_count integer not null,      -- words as the trust tests split them (lower case, end punctuation off)
     disclosure varchar,               -- what the first matching [trust] disclosure_patterns found; null: none
     disclosure_version varchar,       -- md5 of the pattern list it was matched against: another list redoes this column alone
     is_paired boolean not null default false  -- its text_copy_pairs are made (a run stopped before leaves it for the next)
 );
+-- (warehouses from before text ids: the signature version's change empties these tables)
+alter table text_signatures add column if not exists text_id integer;
 
--- text_bands: the LSH bands of each text's MinHash signature (64 permutations of its 3-word shingles,
--- 16 bands of 4); grain: (band, text_hash). Texts of fewer than 3 words have none. Two texts with a
+-- text_bands: the LSH bands of each text's MinHash signature (60 permutations of its 3-word shingles,
+-- 12 bands of 5); grain: (band, text_id). Texts of fewer than 3 words have none. Two texts with a
 -- band in common are candidate near-copies.
 create table if not exists text_bands (
-    band ubigint not null,            -- hash of the band's number and its 4 minimum hashes
-    text_hash varchar not null
+    band ubigint not null,            -- hash of the band's number and its 5 minimum hashes
+    text_id integer not null          -- text_signatures.text_id (a 4-byte number, not the 32-character md5)
 );
+alter table text_bands add column if not exists text_id integer;
+alter table text_bands drop column if exists text_hash;
 
 -- text_phrases: a fixed sample of each text's phrases of [trust] phrase_words words (those whose hash
--- is 0 modulo 8: a phrase is kept in every text or in none); grain: (text_hash, phrase), distinct.
+-- is 0 modulo 8: a phrase is kept in every text or in none); grain: (text_id, phrase), distinct.
 create table if not exists text_phrases (
-    text_hash varchar not null,
+    text_id integer not null,         -- text_signatures.text_id
     phrase ubigint not null           -- hash of the phrase's words (lower case)
 );
+alter table text_phrases add column if not exists text_id integer;
+alter table text_phrases drop column if exists text_hash;
 
 -- text_copy_pairs: pairs of distinct texts that share an LSH band, with their exact Jaccard similarity
 -- of 3-word shingle sets; both orders; grain: (text_hash, copy_hash). Extended at each run with the

@@ -11,6 +11,7 @@ tests (`text_members`) then run in SQL over these tables and stg_reviews.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from importlib.metadata import version
@@ -27,12 +28,13 @@ from reviewpipe.warehouse import scalar, transaction
 # The frame text_members gives: one row per review in a text test's subset.
 MEMBERS_SCHEMA = {"review_id": pl.String, "test": pl.String, "detail": pl.String}
 
-# Near-copies: MinHash of 3-word shingles, 64 permutations cut into 16 bands of 4 rows. Two texts of
-# Jaccard similarity J share a band with probability 1 - (1 - J^4)^16: 0.9998 at 0.8, 0.99 at 0.7,
-# 0.64 at 0.5, 0.015 at 0.2; every candidate pair is then verified on its exact shingle sets.
+# Near-copies: MinHash of 3-word shingles, 60 permutations cut into 12 bands of 5 rows. Two texts of
+# Jaccard similarity J share a band with probability 1 - (1 - J^5)^12: 0.9991 at 0.85, 0.991 at 0.8,
+# 0.89 at 0.7, 0.32 at 0.5, 0.004 at 0.2; every candidate pair is then verified on its exact shingle
+# sets. (16 bands of 4 looked at twice as many pairs below 0.5, and verifying them cost.)
 SHINGLE_WORDS = 3
-NUM_PERM = 64
-BANDS = 16
+NUM_PERM = 60
+BANDS = 12
 SEED = 42
 # In a band bucket, each text is paired with the bucket's first STAR_TEXTS texts (by hash) only: a
 # bucket of n texts gives at most n * STAR_TEXTS candidate pairs, not n^2 / 2 (a text of a campaign
@@ -54,7 +56,7 @@ BATCH_TEXTS = 50_000
 def signature_version(settings: Settings) -> str:
     """The version of the kept signatures: everything that makes them; another one remakes them."""
     return json.dumps({
-        "words": "lower/split/strip", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
+        "words": "lower/split/strip", "layout": "text_id", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
         "seed": SEED, "phrase_words": settings.trust.phrase_words, "phrase_sample": PHRASE_SAMPLE,
         # Polars' hash and rensa's MinHash are stable within a version only
         "polars": pl.__version__, "rensa": version("rensa"),
@@ -93,8 +95,8 @@ def ngram_hashes(words: pl.LazyFrame, n: int) -> pl.LazyFrame:
     )
 
 
-def _bands(shingles: pl.DataFrame, texts: int) -> pl.DataFrame:
-    """The LSH bands (i, band) of the texts with shingles (i, g sorted by i), of `texts` texts."""
+def _bands(shingles: pl.DataFrame) -> pl.DataFrame:
+    """The LSH bands (i, band) of the texts with shingles (i, g sorted by i)."""
     if shingles.is_empty():
         return pl.DataFrame(schema={"i": pl.UInt32, "band": pl.UInt64})
     counts = shingles.group_by("i", maintain_order=True).len()
@@ -102,7 +104,10 @@ def _bands(shingles: pl.DataFrame, texts: int) -> pl.DataFrame:
     np.cumsum(counts["len"].to_numpy(), out=offsets[1:])
     matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
         shingles["g"].to_numpy(), offsets, NUM_PERM, SEED)
-    digests = np.array(matrix.to_rows(), dtype=np.uint64).reshape(-1, BANDS, NUM_PERM // BANDS)
+    # rensa 0.5.0 gives its matrix no buffer: its rows come out as Python lists, read flat (fromiter
+    # skips np.array's nested-list conversion)
+    digests = np.fromiter(itertools.chain.from_iterable(matrix.to_rows()), dtype=np.uint64,
+                          count=counts.height * NUM_PERM).reshape(-1, BANDS, NUM_PERM // BANDS)
     band = np.arange(BANDS, dtype=np.uint64) * np.uint64(_POSITION[4])
     for r in range(NUM_PERM // BANDS):
         band = band ^ (digests[:, :, r] * np.uint64(_POSITION[r]))
@@ -143,11 +148,11 @@ def disclosures(texts: pl.Series, patterns: list[str]) -> pl.Series:
     return found
 
 
-def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str]
+def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], first_id: int = 1
                ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """What is kept of the texts (text_hash, review_text): their text_signatures rows (text_hash,
-    word_count, disclosure), text_bands rows (band, text_hash) and text_phrases rows (text_hash,
-    phrase)."""
+    """What is kept of the texts (text_hash, review_text), numbered from first_id in their order:
+    their text_signatures rows (text_hash, text_id, word_count, disclosure), text_bands rows (band,
+    text_id) and text_phrases rows (text_id, phrase)."""
     texts = texts.with_row_index("i")
     words = text_words(texts.lazy().select("i", "review_text")).collect()
     # repeated shingles need no removal: a minimum is the same without them
@@ -158,16 +163,16 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str]
         .select("i", phrase="g").unique()
         .collect()
     )
-    hashes = texts.select("i", "text_hash")
+    text_id = (pl.col("i").cast(pl.Int64) + first_id).cast(pl.Int32).alias("text_id")
     counts = words.group_by("i").agg(word_count=pl.len().cast(pl.Int32))
     rows = (
         texts.select("i", "text_hash", disclosure=disclosures(texts["review_text"], patterns))
         .join(counts, on="i", how="left")
         .with_columns(pl.col("word_count").fill_null(0))
-        .sort("i").select("text_hash", "word_count", "disclosure")
+        .sort("i").select("text_hash", text_id, "word_count", "disclosure")
     )
-    bands = _bands(shingles, texts.height).join(hashes, on="i").select("band", "text_hash")
-    return rows, bands, phrases.join(hashes, on="i").select("text_hash", "phrase")
+    bands = _bands(shingles).select("band", text_id)
+    return rows, bands, phrases.select(text_id, "phrase")
 
 
 def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
@@ -256,10 +261,15 @@ def _update_new_texts(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnec
     cur.execute(_NEW_TEXTS)
     new = scalar(cur, "select count(*) from _tt_new_texts")
     if new:
+        # the new texts are numbered on from the last kept one (a stopped batch kept nothing: its
+        # rows are written in one transaction)
+        first_id = scalar(con, "select coalesce(max(text_id), 0) + 1 from text_signatures")
         reader = cur.sql(_TEXTS_OF.format(table="_tt_new_texts")).to_arrow_reader(BATCH_TEXTS)
         for batch in reader:
+            texts = pl.from_arrow(batch)
             rows, bands, phrases = signatures(
-                pl.from_arrow(batch), trust.phrase_words, trust.disclosure_patterns)
+                texts, trust.phrase_words, trust.disclosure_patterns, first_id)
+            first_id += texts.height
             rows = rows.with_columns(disclosure_version=pl.lit(patterns_version))
             with transaction(con):  # a text's rows are kept together or not at all
                 for table, frame in (("text_signatures", rows), ("text_bands", bands), ("text_phrases", phrases)):
@@ -304,39 +314,46 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
             con.execute("update text_signatures set is_paired = false")
             con.execute("insert or replace into staging_state values ('text_copy_pairs', ?)", [pairs_version])
     # the texts whose pairs are not made yet: new ones, and any a stopped run left
-    cur.execute("create or replace temp table _tt_pair_texts as select text_hash from text_signatures where not is_paired")
+    cur.execute("create or replace temp table _tt_pair_texts as select text_id from text_signatures where not is_paired")
     if not scalar(cur, "select count(*) from _tt_pair_texts"):  # nothing new: no bucket is read
         cur.execute("drop table _tt_pair_texts")
         return
     # candidates: texts long enough sharing a band, one of them new; in a bucket, each text is paired
-    # with the bucket's first STAR_TEXTS texts (by hash) alone, so a bucket's pairs grow as its size
+    # with the bucket's first STAR_TEXTS texts (by text_id: the first read, so that a bucket's centres
+    # stay as it grows) alone, so a bucket's pairs grow as its size
     cur.execute("""
         create or replace temp table _tt_candidates as
         with long_bands as (
-            select b.band, b.text_hash
+            select b.band, b.text_id
             from text_bands as b
-            join text_signatures as s using (text_hash)
+            join text_signatures as s using (text_id)
             where s.word_count >= $min_words
         ),
         new_bands as (
-            select band, text_hash from long_bands where text_hash in (select text_hash from _tt_pair_texts)
+            select band, text_id from long_bands where text_id in (select text_id from _tt_pair_texts)
         ),
         buckets as (
             select band from long_bands where band in (select band from new_bands)
             group by band having count(*) >= 2
         ),
         ranked as (
-            select band, text_hash, text_hash in (select text_hash from _tt_pair_texts) as is_new,
-                   row_number() over (partition by band order by text_hash) as rank
+            select band, text_id, text_id in (select text_id from _tt_pair_texts) as is_new,
+                   row_number() over (partition by band order by text_id) as rank
             from long_bands
             where band in (select band from buckets)
         ),
-        final as (
-            select distinct least(a.text_hash, b.text_hash) as text_hash,
-                   greatest(a.text_hash, b.text_hash) as copy_hash
+        id_pairs as (
+            select distinct a.text_id as a_id, b.text_id as b_id
             from ranked as a
-            join ranked as b on b.band = a.band and b.rank <= $star and b.text_hash <> a.text_hash
+            join ranked as b on b.band = a.band and b.rank <= $star and b.text_id <> a.text_id
             where a.is_new or b.is_new
+        ),
+        final as (
+            select distinct least(sa.text_hash, sb.text_hash) as text_hash,
+                   greatest(sa.text_hash, sb.text_hash) as copy_hash
+            from id_pairs as p
+            join text_signatures as sa on sa.text_id = p.a_id
+            join text_signatures as sb on sb.text_id = p.b_id
         )
         select * from final
     """, {"min_words": settings.trust.copy_min_words, "star": STAR_TEXTS})
@@ -442,7 +459,8 @@ _TITLE_PHRASES = """
     insert into text_title_phrases
     select r.title_id, p.phrase, count(distinct r.reviewer) as reviewers
     from _tt_reviews as r
-    join text_phrases as p using (text_hash)
+    join text_signatures as s using (text_hash)  -- text_phrases names a text by its text_id
+    join text_phrases as p using (text_id)
     where r.title_id in (select title_id from _tt_changed)
     group by r.title_id, p.phrase
     having count(distinct r.reviewer) >= 2
@@ -455,6 +473,7 @@ _PHRASE_COUNTS = """
     phrase_df as (
         select p.phrase, count(*) as df
         from text_phrases as p
+        join text_signatures as s using (text_id)
         join _tt_reviews as r using (text_hash)
         where p.phrase in (select phrase from candidates)
         group by p.phrase
@@ -519,8 +538,9 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     try:
         holders = con.sql("""
             with holding as (  -- the texts holding an unlikely phrase, found from the phrases
-                select p.text_hash, p.phrase
+                select s.text_hash, p.phrase
                 from text_phrases as p
+                join text_signatures as s using (text_id)
                 where p.phrase in (select phrase from _tt_unlikely)
             )
             select r.review_id, r.text_hash, u.phrase, u.reviewers, u.p
