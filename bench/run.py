@@ -171,6 +171,12 @@ def parity(project: Path, baseline_out: Path) -> tuple[int, int, int]:
 
 
 def main() -> None:
+    if "--trust-harness" in sys.argv[1:]:
+        # issue 25's planted-campaign harness: its own options follow (bench/trust_harness.py --help)
+        sys.path.insert(0, str(HERE))
+        import trust_harness
+
+        raise SystemExit(trust_harness.main([a for a in sys.argv[1:] if a != "--trust-harness"]))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=20_000, help="reviews in the corpus")
     parser.add_argument("--baseline-rows", type=int, default=None,
@@ -179,6 +185,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="where the corpus and warehouses go")
     parser.add_argument("--json", type=Path, default=None, help="where to write the results")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--trust-harness", action="store_true",
+                        help="run the trust tests' planted-campaign harness instead (bench/trust_harness.py; "
+                             "its options follow, e.g. --seeds 1 2)")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
     a = parser.parse_args()
