@@ -319,11 +319,13 @@ create table if not exists text_bands (
 );
 
 -- text_phrases: a fixed sample of each text's phrases of [trust] phrase_words words (those whose hash
--- is 0 modulo 8: a phrase is kept in every text or in none); grain: (text_hash, phrase), distinct.
+-- is 0 modulo 2: a phrase is kept in every text or in none); grain: (text_hash, phrase), distinct.
 create table if not exists text_phrases (
     text_hash varchar not null,
-    phrase ubigint not null           -- hash of the phrase's words (lower case)
+    phrase ubigint not null,          -- hash of the phrase's words (lower case)
+    is_named boolean not null default false  -- a word of it is capitalised inside a sentence here
 );
+alter table text_phrases add column if not exists is_named boolean default false;
 
 -- text_copy_pairs: pairs of distinct texts that share an LSH band, with their exact Jaccard similarity
 -- of 3-word shingle sets; both orders; grain: (text_hash, copy_hash). Extended at each run with the
