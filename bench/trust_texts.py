@@ -122,7 +122,7 @@ def main() -> None:
               f"copy pairs {sizes[3]} (verified, both orders; {sizes[4]} at least copy_similarity); warehouse {settings.paths.warehouse.stat().st_size / 1e6:.0f} MB")
     print(f"load average after: {os.getloadavg()}")
     trust = Settings().trust
-    for least in sorted({1, trust.phrase_min_per_review}):
+    for least in (1, 2):  # repeated_phrases asks a review for two phrases
         recall = phrase_recall(pool[0], trust.phrase_words, least)
         print(f"share of templated texts with at least {least} kept phrase(s), by length in words:",
               ", ".join(f"{k}: {v:.2f}" for k, v in recall.items()))

@@ -87,12 +87,13 @@ def phrased(run: dict[str, Any]) -> pl.DataFrame:
 
 @pytest.mark.acceptance
 def test_the_avengers_cast_is_not_a_failing_subset(run) -> None:
-    # its reviews name the cast (leave-out: most holders capitalise a word of the phrase) and share
-    # one or two ordinary phrases at most ("the special effects were"): no review holds two unlikely
-    # phrases that are not names, or too few for a subset that fails
+    # its reviews name the cast (left out: most holders capitalise a word of the phrase) and share
+    # ordinary phrases of its topic ("on the big screen", "the best superhero movie") one by one, not
+    # in pairs 5 reviewers hold together: 14 reviews of 1,995 are left (in the harness's copy), too
+    # few for a subset that fails (48 with two phrases asked, without "together": a warn)
     verdict, size = run["tests"].get("The Avengers", ("none", 0))
     assert verdict != "fail", (verdict, size)
-    assert size < 50
+    assert size <= 25
     assert not any(v == "fail" for t, (v, _) in run["tests"].items() if t != "Pulp Fiction"), run["tests"]
 
 

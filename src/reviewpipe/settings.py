@@ -311,11 +311,11 @@ class TrustSettings(BaseModel):
     copy_min_words: int = Field(default=8, ge=1)
     # repeated_phrases: phrases of phrase_words words shared by at least phrase_min_reviews reviews
     # of a title, which the corpus's frequency of the phrase makes less likely than phrase_p (names
-    # left out); a review is in the subset when it holds phrase_min_per_review of them
+    # left out); a review is in the subset when it holds two of them that phrase_min_reviews
+    # reviewers of the title hold together
     phrase_words: int = Field(default=4, ge=3)
     phrase_min_reviews: int = Field(default=5, ge=2)
     phrase_p: float = Field(default=1e-6, gt=0, lt=1)
-    phrase_min_per_review: int = Field(default=2, ge=1)
     # rating_deviation: reviewers with at least deviation_min_reviews rated reviews whose mean
     # signed distance from each title's consensus (the other reviewers' mean) is at least
     # deviation_threshold of the scale's span

@@ -146,7 +146,7 @@ def parameters_by_test(settings: Settings) -> dict[str, str]:
     own = {
         "burst": ("burst_min_reviews", "burst_p"),
         "copied_text": ("copy_similarity", "copy_min_words"),
-        "repeated_phrases": ("phrase_words", "phrase_min_reviews", "phrase_p", "phrase_min_per_review"),
+        "repeated_phrases": ("phrase_words", "phrase_min_reviews", "phrase_p"),
         "rating_deviation": ("deviation_min_reviews", "deviation_threshold"),
     }
     return {t.name: ";".join(f"{key}={_number(getattr(trust, key))}" for key in (*common, *own.get(t.name, ())))

@@ -42,7 +42,8 @@ BATCH_PAIRS = 50_000
 # Phrases kept per text: those whose hash is 0 modulo PHRASE_SAMPLE, so a phrase is kept in every
 # text or in none and its counts stay exact. Half of them, not an eighth: repeated_phrases asks a
 # review for two unlikely phrases, and a template of 10 words (7 phrases) keeps two or more with
-# probability 0.94 at half, 0.56 at a quarter and 0.18 at an eighth (docs/trust.md).
+# probability 0.94 at half, 0.56 at a quarter and 0.21 at an eighth (0.92 measured at half on runs
+# of real words: docs/trust.md).
 PHRASE_SAMPLE = 2
 # "I" and its contractions are capitalised mid-sentence without being names.
 _I_WORDS = ["i", "i'm", "i've", "i'd", "i'll"]
@@ -520,8 +521,9 @@ def _copied(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
 
 
 def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
-    """repeated_phrases' members: the reviews of a title holding at least phrase_min_per_review of
-    its unlikely phrases that are not names, with the most unlikely one's words."""
+    """repeated_phrases' members: the reviews of a title holding two of its unlikely phrases that
+    are not names and that phrase_min_reviews of its reviewers hold together, with the most
+    unlikely one's words."""
     trust = settings.trust
     _update_title_phrases(con, settings)
     counts = con.sql(_PHRASE_COUNTS, params={"min_reviews": trust.phrase_min_reviews}).pl()
@@ -542,16 +544,38 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
                 select p.text_hash, p.phrase
                 from text_phrases as p
                 where p.phrase in (select phrase from _tt_unlikely)
+            ),
+            held as (
+                select r.review_id, r.title_id, r.reviewer, r.text_hash, u.phrase, u.reviewers, u.p
+                from holding as h
+                join _tt_reviews as r using (text_hash)
+                join _tt_unlikely as u on u.title_id = r.title_id and u.phrase = h.phrase
+            ),
+            held_pairs as (  -- two unlikely phrases of one review
+                select a.review_id, a.title_id, a.reviewer, a.phrase as first, b.phrase as second
+                from held as a
+                join held as b on b.review_id = a.review_id and b.phrase > a.phrase
+            ),
+            together as (  -- pairs that enough reviewers of the title hold together: a template's
+                select title_id, first, second
+                from held_pairs
+                group by title_id, first, second
+                having count(distinct reviewer) >= $min_reviews
+            ),
+            templated as (
+                select distinct h.review_id
+                from held_pairs as h
+                join together as t using (title_id, first, second)
+            ),
+            final as (
+                select review_id, text_hash, phrase, reviewers, p,
+                       count(*) over (partition by review_id) as phrases
+                from held
+                where review_id in (select review_id from templated)
+                qualify row_number() over (partition by review_id order by p, phrase) = 1
             )
-            select r.review_id, r.text_hash, u.phrase, u.reviewers, u.p,
-                   count(*) over (partition by r.review_id) as phrases
-            from holding as h
-            join _tt_reviews as r using (text_hash)
-            join _tt_unlikely as u on u.title_id = r.title_id and u.phrase = h.phrase
-            -- a template's copies share many phrases, an honest review one or two of its title's
-            qualify count(*) over (partition by r.review_id) >= $min_phrases
-                and row_number() over (partition by r.review_id order by u.p, u.phrase) = 1
-        """, params={"min_phrases": trust.phrase_min_per_review}).pl()
+            select * from final
+        """, params={"min_reviews": trust.phrase_min_reviews}).pl()
     finally:
         con.unregister("_tt_unlikely")
     words = _phrase_words(con, holders.select("text_hash", "phrase"), trust.phrase_words)
