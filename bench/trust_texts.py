@@ -71,8 +71,8 @@ def timed(what: str, results: list, fn):
     return value
 
 
-def phrase_recall(pool: list[str], n: int, trials: int = 2000, seed: int = 3) -> dict[int, float]:
-    """Per template length (words), the share of templates with at least one kept phrase."""
+def phrase_recall(pool: list[str], n: int, least: int = 1, trials: int = 2000, seed: int = 3) -> dict[int, float]:
+    """Per template length (words), the share of templates with at least `least` distinct kept phrases."""
     rng = random.Random(seed)
     words = " ".join(pool[:20000]).split()
     shares = {}
@@ -82,7 +82,8 @@ def phrase_recall(pool: list[str], n: int, trials: int = 2000, seed: int = 3) ->
                                "review_text": [" ".join(words[s:s + length]) for s in starts]}
                               ).with_columns(pl.col("i").cast(pl.UInt32))
         kept = (texts.ngram_hashes(texts.text_words(frame_), n)
-                .filter(pl.col("g") % texts.PHRASE_SAMPLE == 0).select("i").unique().collect().height)
+                .filter(pl.col("g") % texts.PHRASE_SAMPLE == 0).select("i", "g").unique()
+                .group_by("i").len().filter(pl.col("len") >= least).collect().height)
         shares[length] = kept / trials
     return shares
 
@@ -126,9 +127,11 @@ def main() -> None:
               f"copy pairs {sizes[3]} (verified, both orders; {sizes[4]} at least copy_similarity); warehouse {settings.paths.warehouse.stat().st_size / 1e6:.0f} MB")
         print("MB per table: " + ", ".join(f"{t} {mb:.0f}" for t, mb in kept_mb.items()))
     print(f"load average after: {os.getloadavg()}")
-    recall = phrase_recall(pool[0], Settings().trust.phrase_words)
-    print("share of templated texts with a kept phrase, by length in words:",
-          ", ".join(f"{k}: {v:.2f}" for k, v in recall.items()))
+    trust = Settings().trust
+    for least in (1, 2):  # repeated_phrases asks a review for two phrases
+        recall = phrase_recall(pool[0], trust.phrase_words, least)
+        print(f"share of templated texts with at least {least} kept phrase(s), by length in words:",
+              ", ".join(f"{k}: {v:.2f}" for k, v in recall.items()))
 
 
 if __name__ == "__main__":

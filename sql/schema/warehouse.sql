@@ -324,13 +324,15 @@ alter table text_bands add column if not exists text_id integer;
 alter table text_bands drop column if exists text_hash;
 
 -- text_phrases: a fixed sample of each text's phrases of [trust] phrase_words words (those whose hash
--- is 0 modulo 8: a phrase is kept in every text or in none); grain: (text_id, phrase), distinct.
+-- is 0 modulo 2: a phrase is kept in every text or in none); grain: (text_id, phrase), distinct.
 create table if not exists text_phrases (
     text_id integer not null,         -- text_signatures.text_id
-    phrase ubigint not null           -- hash of the phrase's words (lower case)
+    phrase ubigint not null,          -- hash of the phrase's words (lower case)
+    is_named boolean not null default false  -- a word of it is capitalised inside a sentence here
 );
 alter table text_phrases add column if not exists text_id integer;
 alter table text_phrases drop column if exists text_hash;
+alter table text_phrases add column if not exists is_named boolean default false;
 
 -- text_copy_pairs: pairs of distinct texts that share an LSH band, with their exact Jaccard similarity
 -- of 3-word shingle sets; both orders; grain: (text_hash, copy_hash). Extended at each run with the

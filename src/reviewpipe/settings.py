@@ -312,7 +312,9 @@ class TrustSettings(BaseModel):
     copy_similarity: float = Field(default=0.8, gt=0, le=1)
     copy_min_words: int = Field(default=8, ge=1)
     # repeated_phrases: phrases of phrase_words words shared by at least phrase_min_reviews reviews
-    # of a title, which the corpus's frequency of the phrase makes less likely than phrase_p
+    # of a title, which the corpus's frequency of the phrase makes less likely than phrase_p (names
+    # left out); a review is in the subset when it holds two of them that phrase_min_reviews
+    # reviewers of the title hold together
     phrase_words: int = Field(default=4, ge=3)
     phrase_min_reviews: int = Field(default=5, ge=2)
     phrase_p: float = Field(default=1e-6, gt=0, lt=1)

@@ -42,9 +42,16 @@ SEED = 42
 STAR_TEXTS = 50
 BATCH_PAIRS = 50_000
 # Phrases kept per text: those whose hash is 0 modulo PHRASE_SAMPLE, so a phrase is kept in every
-# text or in none and its counts stay exact; a campaign template's phrases are found unless none of
-# its phrases is sampled (7/8 ** phrases: 3% for 25 phrases; bench/README.md measures it).
-PHRASE_SAMPLE = 8
+# text or in none and its counts stay exact. Half of them, not an eighth: repeated_phrases asks a
+# review for two unlikely phrases, and a template of 10 words (7 phrases) keeps two or more with
+# probability 0.94 at half, 0.56 at a quarter and 0.21 at an eighth (0.92 measured at half on runs
+# of real words: docs/trust.md).
+PHRASE_SAMPLE = 2
+# "I" and its contractions are capitalised mid-sentence without being names.
+_I_WORDS = ["i", "i'm", "i've", "i'd", "i'll"]
+# A phrase is a name's (a title's cast, its product's brand) when, in at least this share of the
+# texts holding it, one of its words is written capitalised inside a sentence.
+NAMED_SHARE = 0.5
 # Characters taken off the ends of each word: "price." and "price" are one word.
 _PUNCTUATION = ".,!?;:\"()[]{}*<>-_/'`~"
 # Odd multipliers that make a word's position part of an n-gram's hash.
@@ -58,6 +65,7 @@ def signature_version(settings: Settings) -> str:
     return json.dumps({
         "words": "lower/split/strip", "layout": "text_id", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
         "seed": SEED, "phrase_words": settings.trust.phrase_words, "phrase_sample": PHRASE_SAMPLE,
+        "named": "capitalised inside a sentence",
         # Polars' hash and rensa's MinHash are stable within a version only
         "polars": pl.__version__, "rensa": version("rensa"),
     }, sort_keys=True)
@@ -68,17 +76,25 @@ def disclosure_version(patterns: list[str]) -> str:
     return hashlib.md5(json.dumps(patterns).encode()).hexdigest()
 
 
-def text_words(texts: pl.LazyFrame) -> pl.LazyFrame:
+def text_words(texts: pl.LazyFrame, cased: bool = False) -> pl.LazyFrame:
     """One row per word of each text (i, review_text): i, word (lower case, end punctuation off),
-    h (its hash), in text order; empty words dropped."""
-    return (
-        texts.select("i", word=pl.col("review_text").str.to_lowercase()
-                     .str.replace_all("\n", " ", literal=True).str.split(" "))
-        .explode("word")
-        .with_columns(pl.col("word").str.strip_chars(_PUNCTUATION))
-        .filter(pl.col("word") != "")
-        .with_columns(h=pl.col("word").hash(SEED))
+    h (its hash), in text order; empty words dropped. With `cased`, also `named`: the word is
+    written capitalised inside a sentence (not after . ! ? and not "I"), as names are."""
+    words = (
+        texts.select("i", token=pl.col("review_text").str.replace_all("\n", " ", literal=True).str.split(" "))
+        .explode("token")
+        .filter(pl.col("token") != "")
     )
+    if cased:
+        # a word opens a sentence when it opens the text or follows a token ending a sentence
+        opens = (pl.col("i").shift(1) != pl.col("i")).fill_null(True) | pl.col("token").shift(1).str.contains(
+            r"[.!?][\"')\]]*$").fill_null(True)
+        words = words.with_columns(named=pl.col("token").str.strip_chars(_PUNCTUATION).str.contains(r"^\p{Lu}")
+                                   & ~opens)
+    words = words.with_columns(word=pl.col("token").str.to_lowercase().str.strip_chars(_PUNCTUATION)).drop("token")
+    if cased:
+        words = words.with_columns(named=pl.col("named") & ~pl.col("word").is_in(_I_WORDS))
+    return words.filter(pl.col("word") != "").with_columns(h=pl.col("word").hash(SEED))
 
 
 def ngram_hashes(words: pl.LazyFrame, n: int) -> pl.LazyFrame:
@@ -152,15 +168,18 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
                ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """What is kept of the texts (text_hash, review_text), numbered from first_id in their order:
     their text_signatures rows (text_hash, text_id, word_count, disclosure), text_bands rows (band,
-    text_id) and text_phrases rows (text_id, phrase)."""
+    text_id) and text_phrases rows (text_id, phrase, is_named: a word of the phrase is written
+    capitalised inside a sentence in this text)."""
     texts = texts.with_row_index("i")
-    words = text_words(texts.lazy().select("i", "review_text")).collect()
+    words = text_words(texts.lazy().select("i", "review_text"), cased=True).collect()
     # repeated shingles need no removal: a minimum is the same without them
     shingles = ngram_hashes(words.lazy(), SHINGLE_WORDS).select("i", "g").collect()
     phrases = (
-        ngram_hashes(words.lazy(), phrase_words)
+        ngram_hashes(words.lazy().with_columns(
+            named=pl.any_horizontal(pl.col("named").shift(-j) for j in range(phrase_words))), phrase_words)
         .filter(pl.col("g") % PHRASE_SAMPLE == 0)
-        .select("i", phrase="g").unique()
+        .group_by("i", "g").agg(is_named=pl.col("named").any())
+        .rename({"g": "phrase"})
         .collect()
     )
     text_id = (pl.col("i").cast(pl.Int64) + first_id).cast(pl.Int32).alias("text_id")
@@ -172,7 +191,7 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
         .sort("i").select("text_hash", text_id, "word_count", "disclosure")
     )
     bands = _bands(shingles).select("band", text_id)
-    return rows, bands, phrases.select(text_id, "phrase")
+    return rows, bands, phrases.select(text_id, "phrase", "is_named")
 
 
 def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
@@ -465,13 +484,14 @@ _TITLE_PHRASES = """
     group by r.title_id, p.phrase
     having count(distinct r.reviewer) >= 2
 """
-# df: the reviews of the whole warehouse holding the phrase; N: the reviews with a text.
+# df: the reviews of the whole warehouse holding the phrase (named: those where it holds a word
+# capitalised inside a sentence); N: the reviews with a text.
 _PHRASE_COUNTS = """
     with candidates as (
         select title_id, phrase, reviewers from text_title_phrases where reviewers >= $min_reviews
     ),
     phrase_df as (
-        select p.phrase, count(*) as df
+        select p.phrase, count(*) as df, count(*) filter (where p.is_named) as named
         from text_phrases as p
         join text_signatures as s using (text_id)
         join _tt_reviews as r using (text_hash)
@@ -479,7 +499,7 @@ _PHRASE_COUNTS = """
         group by p.phrase
     ),
     final as (
-        select c.title_id, c.phrase, c.reviewers, d.df, t.reviews as title_reviews,
+        select c.title_id, c.phrase, c.reviewers, d.df, d.named, t.reviews as title_reviews,
                (select count(*) from _tt_reviews) as total
         from candidates as c
         join phrase_df as d using (phrase)
@@ -521,8 +541,9 @@ def _copied(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
 
 
 def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
-    """repeated_phrases' members: the reviews of a title holding one of its unlikely phrases, with
-    the most unlikely one's words."""
+    """repeated_phrases' members: the reviews of a title holding two of its unlikely phrases that
+    are not names and that phrase_min_reviews of its reviewers hold together, with the most
+    unlikely one's words."""
     trust = settings.trust
     _update_title_phrases(con, settings)
     counts = con.sql(_PHRASE_COUNTS, params={"min_reviews": trust.phrase_min_reviews}).pl()
@@ -531,7 +552,9 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     expected = counts["title_reviews"].cast(pl.Float64) * counts["df"] / counts["total"]
     # P(X >= c) for X ~ Poisson(expected): the survival function at c - 1
     counts = counts.with_columns(p=pl.Series(poisson.sf(counts["reviewers"].to_numpy() - 1, expected.to_numpy())))
-    unlikely = counts.filter(pl.col("p") < trust.phrase_p)
+    # a name (its cast, its brand) is what one title's honest reviews share: most of the texts holding
+    # the phrase write a word of it capitalised inside a sentence
+    unlikely = counts.filter(pl.col("p") < trust.phrase_p, pl.col("named") < NAMED_SHARE * pl.col("df"))
     if unlikely.is_empty():
         return pl.DataFrame(schema=MEMBERS_SCHEMA)
     con.register("_tt_unlikely", unlikely.select("title_id", "phrase", "reviewers", "p"))
@@ -542,21 +565,49 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
                 from text_phrases as p
                 join text_signatures as s using (text_id)
                 where p.phrase in (select phrase from _tt_unlikely)
+            ),
+            held as (
+                select r.review_id, r.title_id, r.reviewer, r.text_hash, u.phrase, u.reviewers, u.p
+                from holding as h
+                join _tt_reviews as r using (text_hash)
+                join _tt_unlikely as u on u.title_id = r.title_id and u.phrase = h.phrase
+            ),
+            held_pairs as (  -- two unlikely phrases of one review
+                select a.review_id, a.title_id, a.reviewer, a.phrase as first, b.phrase as second
+                from held as a
+                join held as b on b.review_id = a.review_id and b.phrase > a.phrase
+            ),
+            together as (  -- pairs that enough reviewers of the title hold together: a template's
+                select title_id, first, second
+                from held_pairs
+                group by title_id, first, second
+                having count(distinct reviewer) >= $min_reviews
+            ),
+            templated as (
+                select distinct h.review_id
+                from held_pairs as h
+                join together as t using (title_id, first, second)
+            ),
+            final as (
+                select review_id, text_hash, phrase, reviewers, p,
+                       count(*) over (partition by review_id) as phrases
+                from held
+                where review_id in (select review_id from templated)
+                qualify row_number() over (partition by review_id order by p, phrase) = 1
             )
-            select r.review_id, r.text_hash, u.phrase, u.reviewers, u.p
-            from holding as h
-            join _tt_reviews as r using (text_hash)
-            join _tt_unlikely as u on u.title_id = r.title_id and u.phrase = h.phrase
-            qualify row_number() over (partition by r.review_id order by u.p, u.phrase) = 1
-        """).pl()
+            select * from final
+        """, params={"min_reviews": trust.phrase_min_reviews}).pl()
     finally:
         con.unregister("_tt_unlikely")
     words = _phrase_words(con, holders.select("text_hash", "phrase"), trust.phrase_words)
     return holders.join(words, on="phrase", how="left").select(
         "review_id", test=pl.lit("repeated_phrases"),
-        detail=pl.format("shares \"{}\" with {} other reviewer{} of the title", pl.col("words"),
+        detail=pl.format("shares \"{}\" with {} other reviewer{} of the title{}", pl.col("words"),
                          pl.col("reviewers") - 1,
-                         pl.when(pl.col("reviewers") == 2).then(pl.lit("")).otherwise(pl.lit("s"))),
+                         pl.when(pl.col("reviewers") == 2).then(pl.lit("")).otherwise(pl.lit("s")),
+                         pl.when(pl.col("phrases") == 1).then(pl.lit(""))
+                         .otherwise(pl.format(", and {} more unlikely phrase{}", pl.col("phrases") - 1,
+                                              pl.when(pl.col("phrases") == 2).then(pl.lit("")).otherwise(pl.lit("s"))))),
     ).cast(MEMBERS_SCHEMA)
 
 
