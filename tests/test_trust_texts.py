@@ -454,8 +454,9 @@ def test_a_warehouse_of_the_layout_before_text_ids_is_rebuilt_once(tmp_path: Pat
         # the changed version makes every text's rows again, once
         assert texts.update_signatures(con, settings) == 4
         assert texts.update_signatures(con, settings) == 0
-        for table, column in (("text_bands", "band"), ("text_phrases", "phrase")):
-            assert [c[0] for c in con.execute(f"describe {table}").fetchall()] == [column, "text_id"]
+        for table, columns in (("text_bands", ["band", "text_id"]), ("text_phrases", ["phrase", "text_id", "is_named"])):
+            assert [c[0] for c in con.execute(f"describe {table}").fetchall()] == columns
+            column = columns[0]
             assert con.execute(f"select count(*) from {table} where text_id is null").fetchone()[0] == 0
         assert con.execute("select count(distinct text_id) from text_signatures").fetchone()[0] == 4
         # the tests find what they found before
