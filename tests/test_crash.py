@@ -103,7 +103,7 @@ def test_runs_killed_at_every_stage_lose_nothing_and_the_next_run_recovers(tmp_p
         assert leftovers == [], leftovers
     assert killed == len(POINTS) == 8
     # the sample's 3,000 rows less 8 bad ones (its exact_duplicate, without an id, is a review)
-    assert len(published_rows(settings.published_path)["reviews"]) == 2992 + 7 * 700
+    assert len(published_rows(settings.published_path)["reviews"]) == 2992 + len(POINTS) * 700
 
 
 def shutil_rmtree(path: Path) -> None:
