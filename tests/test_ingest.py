@@ -1132,7 +1132,8 @@ def _declared(value: str | None, source: str | None = None) -> tuple[str | None,
             "[]::varchar[] as failed_fields, 'r1' as review_id, 't1' as title_id, null as author, "
             "null as review_date, '5' as rating, null as review_title, 'Text' as review_text, "
             "null as helpful_votes, null as total_votes, "
-            "?::varchar as review_language, ?::varchar as source_language", [value, source])
+            "?::varchar as review_language, ?::varchar as source_language, "
+            "null::varchar as reviewer_id, null::varchar as verified_purchase", [value, source])
         declared, problems = con.execute(
             f"select declared_language, problems from ({read_model('staging/int_reviews_typed.sql')})"
         ).fetchone()

@@ -53,8 +53,10 @@ NOT_DISCLOSING = ["Free shipping made this a good deal, and it arrived two days 
 
 def real_texts(n: int) -> list[str]:
     """n distinct real review texts of at least 20 words (Amazon fine food), in file order."""
-    rows = duckdb.sql("select distinct Text from read_csv(?, all_varchar = true) where Text is not null",
-                      params=[str(FINE_FOOD)]).fetchall()
+    # a connection of its own: DuckDB's default one may hold another test's unfinished result
+    with duckdb.connect() as con:
+        rows = con.execute("select distinct Text from read_csv(?, all_varchar = true) where Text is not null",
+                           [str(FINE_FOOD)]).fetchall()
     found = sorted({t for (t,) in rows if len(t.split()) >= 20 and "<" not in t})
     return found[:n]
 

@@ -154,8 +154,8 @@ _PRESETS = (
         "The products named in Amazon Customer Reviews Dataset files (the amazon_tsv layout), as "
         "titles: product_id, product_title, product_category (genres).",
         ("marketplace", "customer_id", "review_id", "product_id", "product_title",
-         "product_category", "star_rating", "helpful_votes", "total_votes", "review_headline",
-         "review_body", "review_date"),
+         "product_category", "star_rating", "helpful_votes", "total_votes", "verified_purchase",
+         "review_headline", "review_body", "review_date"),
         {"kind": "titles", "format": "tsv", "rating_scale": 5,
          "columns": {"title_id": "product_id", "title": "product_title",
                      "genres": "product_category"}},
