@@ -128,10 +128,18 @@ RULE = {"alpha": 0.01, "min_share_ratio": 2.0, "min_subset_reviews": 5, "min_rat
 def test_a_failing_row_is_significant_with_both_effects(share_p, share, base, x, rating_p, diff, span) -> None:
     verdict = stats.verdicts([share_p], [share], [base], [x], [rating_p], [diff], [span], **RULE)[0]
     share_q = share_p < 0.01 and share >= 2 * base and x >= 5
-    rating_q = rating_p < 0.01 and abs(diff) >= 0.1 * span
+    rating_q = rating_p < 0.01 and abs(diff) >= (0.1 - 1e-9) * span
     assert verdict == ("fail" if share_q and rating_q else "warn" if share_q or rating_q else "pass")
     if verdict == "fail":
-        assert share_p < 0.01 and rating_p < 0.01 and share >= 2 * base and abs(diff) >= 0.1 * span
+        assert share_p < 0.01 and rating_p < 0.01 and share >= 2 * base and abs(diff) >= (0.1 - 1e-9) * span
+
+
+def test_a_difference_at_the_floor_reaches_it_in_floating_point() -> None:
+    # 1.4 - 1.0 is 0.3999999999999999 in doubles: a difference of 0.4 on a span of 4 is 0.1 of it
+    diff = 1.4 - 1.0
+    assert diff < 0.1 * 4
+    assert stats.verdicts([1e-9], [0.5], [0.1], [20], [1e-9], [diff], [4.0], **RULE)[0] == "fail"
+    assert stats.verdicts([1e-9], [0.5], [0.1], [20], [1e-9], [0.39], [4.0], **RULE)[0] == "warn"
 
 
 @st.composite

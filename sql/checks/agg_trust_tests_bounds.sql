@@ -1,7 +1,8 @@
 -- agg_trust_tests: shares, p-values and rating_auc are shares and probabilities, the subset is of the tested reviews, the rating statistics agree, and a verdict says what its figures say
 -- The rule of the verdicts (README, "Trust tests") is checked against the parameters each row names:
 -- fail only where both questions hold, pass only where neither does. The span of the scale is the
--- title's (agg_title_summary).
+-- title's (agg_title_summary). A difference within 1e-9 of the span below the floor reaches it
+-- (stats.EFFECT_TOLERANCE: the means are floating point).
 with tests as (
     select * from agg_trust_tests
 ),
@@ -27,7 +28,7 @@ answered as (
         *,
         coalesce(share_p_value < alpha and subset_share >= min_share_ratio * baseline_share
                  and subset_reviews >= min_subset_reviews, false) as share_holds,
-        coalesce(rating_p_value < alpha and abs(rating_difference) >= min_rating_effect * span, false)
+        coalesce(rating_p_value < alpha and abs(rating_difference) >= (min_rating_effect - 1e-9) * span, false)
             as rating_holds
     from ruled
 )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reviewpipe.metrics import THUMBS_SCALE
+from reviewpipe.trust.stats import EFFECT_TOLERANCE
 
 
 def plotly_text(value: object) -> str:
@@ -234,7 +235,7 @@ def trust_questions(row: dict[str, Any], span: float) -> tuple[bool, bool] | Non
              and row["subset_share"] >= ratio * row["baseline_share"]
              and row["subset_reviews"] >= min_subset)
     differs = (rating_p is not None and rating_p < alpha and row["rating_difference"] is not None
-               and abs(row["rating_difference"]) >= effect * span)
+               and abs(row["rating_difference"]) >= (effect - EFFECT_TOLERANCE) * span)
     return large, differs
 
 

@@ -86,6 +86,10 @@ def benjamini_hochberg(p: npt.ArrayLike) -> Floats:
     return out
 
 
+# How far below min_rating_effect x span a difference still counts as reaching it (floating point).
+EFFECT_TOLERANCE = 1e-9
+
+
 def verdicts(share_p: npt.ArrayLike, subset_share: npt.ArrayLike, baseline_share: npt.ArrayLike,
              subset_reviews: npt.ArrayLike, rating_p: npt.ArrayLike, rating_difference: npt.ArrayLike,
              span: npt.ArrayLike, *, alpha: float, min_share_ratio: float, min_subset_reviews: int,
@@ -98,6 +102,8 @@ def verdicts(share_p: npt.ArrayLike, subset_share: npt.ArrayLike, baseline_share
         np.asarray(a, dtype=np.float64)
         for a in (share_p, subset_share, baseline_share, subset_reviews, rating_p, rating_difference, span))
     with np.errstate(invalid="ignore"):
+        # the means are floating point: 1.4 - 1.0 is 0.3999999999999999, so a difference at the floor
+        # is read within EFFECT_TOLERANCE of the span (no real difference of means is that close to it)
         share_q = (share_p < alpha) & (share >= min_share_ratio * base) & (x >= min_subset_reviews)
-        rating_q = (rating_p < alpha) & (np.abs(diff) >= min_rating_effect * span)
+        rating_q = (rating_p < alpha) & (np.abs(diff) >= (min_rating_effect - EFFECT_TOLERANCE) * span)
     return np.where(share_q & rating_q, "fail", np.where(share_q | rating_q, "warn", "pass"))
