@@ -13,7 +13,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib.metadata import version
 
 import duckdb
@@ -58,6 +61,9 @@ _PUNCTUATION = ".,!?;:\"()[]{}*<>-_/'`~"
 _POSITION = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
              0x94D049BB133111EB, 0xBF58476D1CE4E5B9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD)
 BATCH_TEXTS = 50_000
+# Batches of texts whose signatures are made at once, one a thread: one a core, at most 2 (the
+# project's VM has 2; each batch in hand holds its texts' words and shingles).
+SIGNATURE_THREADS = max(1, min(2, os.cpu_count() or 1))
 
 
 def signature_version(settings: Settings) -> str:
@@ -100,16 +106,16 @@ def _cased_words(texts: pl.DataFrame) -> pl.DataFrame:
     spaced = texts["review_text"].str.replace_all("\n", " ", literal=True)
     tokens = pl.DataFrame({
         "i": texts["i"], "token": spaced.str.to_lowercase().str.split(" "), "cased": spaced.str.split(" "),
-        # in an ASCII text a word starts with a capital letter only where lower-casing changes it
-        "ascii": spaced.str.len_bytes() == spaced.str.len_chars(),
     }).explode(["token", "cased"]).filter(pl.col("token") != "")
     word = tokens["token"].str.strip_chars(_PUNCTUATION)
     i = tokens["i"]
     # a word opens a sentence when it opens the text or follows a token ending a sentence (a token
-    # of punctuation alone counts); only the words that may be capitalised (lower-casing changes
-    # the token, or the text is not ASCII) are read with the regexes, and the token before each
+    # of punctuation alone counts); only the words that may start with a capital letter are read
+    # with the regexes, and the token before each: an ASCII token starts with one only where
+    # lower-casing changes it (a capital of another script may have no lower case: ℝ)
     opens_text = (i != i.shift(1)).fill_null(True)
-    maybe = ((tokens["cased"] != tokens["token"]) | ~tokens["ascii"]) & ~opens_text
+    token = tokens["token"]
+    maybe = ((tokens["cased"] != token) | (token.str.len_bytes() != token.str.len_chars())) & ~opens_text
     at = maybe.arg_true()
     named = pl.Series("named", np.zeros(len(tokens), dtype=np.bool_))
     if len(at):
@@ -328,18 +334,31 @@ def _update_new_texts(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnec
         # rows are written in one transaction)
         first_id = scalar(con, "select coalesce(max(text_id), 0) + 1 from text_signatures")
         reader = cur.sql(_TEXTS_OF.format(table="_tt_new_texts")).to_arrow_reader(BATCH_TEXTS)
-        for batch in reader:
-            texts = pl.from_arrow(batch)
-            rows, bands, phrases = signatures(
-                texts, trust.phrase_words, trust.disclosure_patterns, first_id)
-            first_id += texts.height
-            rows = rows.with_columns(disclosure_version=pl.lit(patterns_version))
-            with transaction(con):  # a text's rows are kept together or not at all
-                for table, frame in (("text_signatures", rows), ("text_bands", bands), ("text_phrases", phrases)):
-                    con.register("_tt_frame", frame)
-                    con.execute(f"insert into {table} by name select * from _tt_frame")
-                    con.unregister("_tt_frame")
+        # batches are made SIGNATURE_THREADS at a time (Polars, numpy and DuckDB's reading let go of
+        # the GIL) and kept in reading order by this thread, the one that writes through `con`
+        with ThreadPoolExecutor(SIGNATURE_THREADS) as pool:
+            made: deque[Future] = deque()
+            for batch in reader:
+                texts = pl.from_arrow(batch)
+                made.append(pool.submit(signatures, texts, trust.phrase_words, trust.disclosure_patterns, first_id))
+                first_id += texts.height
+                if len(made) >= SIGNATURE_THREADS:
+                    _keep_signatures(con, made.popleft().result(), patterns_version)
+            while made:
+                _keep_signatures(con, made.popleft().result(), patterns_version)
     return new
+
+
+def _keep_signatures(con: duckdb.DuckDBPyConnection, made: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
+                     patterns_version: str) -> None:
+    """Insert one batch's signatures (rows, bands, phrases) in one transaction."""
+    rows, bands, phrases = made
+    rows = rows.with_columns(disclosure_version=pl.lit(patterns_version))
+    with transaction(con):  # a text's rows are kept together or not at all
+        for table, frame in (("text_signatures", rows), ("text_bands", bands), ("text_phrases", phrases)):
+            con.register("_tt_frame", frame)
+            con.execute(f"insert into {table} by name select * from _tt_frame")
+            con.unregister("_tt_frame")
 
 
 def _update_disclosures(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnection, patterns: list[str],
