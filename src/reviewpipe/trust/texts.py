@@ -237,7 +237,7 @@ def _distinct_phrases(phrases: pl.DataFrame) -> pl.DataFrame:
     twice = ordered.filter(ordered == ordered.shift(1))
     if twice.is_empty():
         return phrases.rename({"named": "is_named"})
-    repeated = key.is_in(twice)
+    repeated = key.is_in(twice.implode())
     return pl.concat([
         phrases.filter(~repeated).rename({"named": "is_named"}),
         phrases.filter(repeated).group_by("i", "g").agg(is_named=pl.col("named").any()),
