@@ -464,3 +464,54 @@ def test_a_warehouse_of_the_layout_before_text_ids_is_rebuilt_once(tmp_path: Pat
         # the tests find what they found before
         assert texts.text_members(con, settings).equals(members)
         assert members.filter(pl.col("test") == "copied_text").height == 4
+
+
+# The word rule spelled out on one text, in Python, for the property below: tokens split at spaces
+# (a line break is a space), empty tokens dropped; a word is a token lower-cased with end punctuation
+# off (dropped when nothing is left); it is named when, cased and stripped, it starts with a capital
+# letter (Unicode Lu), it is not the text's first token, the token before it does not end a sentence
+# (. ! ? then closing quotes or brackets) and it is not "I" or a contraction of it.
+def reference_words(text: str) -> list[tuple[str, bool]]:
+    import unicodedata
+    tokens = [t for t in text.replace("\n", " ").split(" ") if t != ""]
+    words = []
+    for k, token in enumerate(tokens):
+        word = token.lower().strip(texts._PUNCTUATION)
+        stripped = token.strip(texts._PUNCTUATION)
+        capital = bool(stripped) and unicodedata.category(stripped[0]) == "Lu"
+        opens = k == 0 or re.search(r"[.!?][\"')\]]*$", tokens[k - 1]) is not None
+        if word:
+            words.append((word, capital and not opens and word not in texts._I_WORDS))
+    return words
+
+
+# letters that lower-casing changes, one it does not (ℝ: a capital with no lower case), Greek (a
+# final sigma), accented and non-Latin letters, the end punctuation and the sentence ends
+_ALPHABET = list("aBcDeIiΣσΑλℝéÉжЖ.,!?;:\"'()[]-_/`~ ") + ["\n", "I'm", "i've", "Bob", "x."]
+
+
+@hypothesis.settings(derandomize=True, max_examples=300, deadline=None)
+@hypothesis.given(text_list=st.lists(st.lists(st.sampled_from(_ALPHABET), max_size=40).map("".join),
+                                     min_size=1, max_size=6))
+def test_the_cased_words_follow_the_word_rule(text_list) -> None:
+    # the signature pass reads the regexes of `named` on a few words alone (those lower-casing
+    # changes, and non-ASCII ones); what it finds must be the rule read on every word
+    frame = pl.LazyFrame({"i": list(range(len(text_list))), "review_text": text_list}).with_columns(
+        pl.col("i").cast(pl.UInt32))
+    got = texts.text_words(frame, cased=True).collect()
+    expected = [(i, w, n) for i, t in enumerate(text_list) for w, n in reference_words(t)]
+    assert list(zip(got["i"].to_list(), got["word"].to_list(), got["named"].to_list())) == expected
+    # the plain words are the same words with the same hashes
+    plain = texts.text_words(frame).collect()
+    assert plain.select("i", "word", "h").equals(got.select("i", "word", "h"))
+
+
+def test_repeated_phrases_of_a_text_are_kept_once_named_if_any_is() -> None:
+    # text 0 holds phrase 10 twice (named once) and 20 once; text 1 holds 10 once; text 2 holds 30
+    # twice, named neither time
+    rows = pl.DataFrame({"i": [0, 0, 0, 1, 2, 2], "g": [10, 20, 10, 10, 30, 30],
+                         "named": [False, False, True, False, False, False]},
+                        schema={"i": pl.UInt32, "g": pl.UInt64, "named": pl.Boolean})
+    got = texts._distinct_phrases(rows).sort("i", "g")
+    assert got.to_dicts() == [{"i": 0, "g": 10, "is_named": True}, {"i": 0, "g": 20, "is_named": False},
+                              {"i": 1, "g": 10, "is_named": False}, {"i": 2, "g": 30, "is_named": False}]

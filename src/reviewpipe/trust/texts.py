@@ -13,7 +13,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib.metadata import version
 
 import duckdb
@@ -58,6 +61,9 @@ _PUNCTUATION = ".,!?;:\"()[]{}*<>-_/'`~"
 _POSITION = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
              0x94D049BB133111EB, 0xBF58476D1CE4E5B9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD)
 BATCH_TEXTS = 50_000
+# Batches of texts whose signatures are made at once, one a thread: one a core, at most 2 (the
+# project's VM has 2; each batch in hand holds its texts' words and shingles).
+SIGNATURE_THREADS = max(1, min(2, os.cpu_count() or 1))
 
 
 def signature_version(settings: Settings) -> str:
@@ -80,21 +86,47 @@ def text_words(texts: pl.LazyFrame, cased: bool = False) -> pl.LazyFrame:
     """One row per word of each text (i, review_text): i, word (lower case, end punctuation off),
     h (its hash), in text order; empty words dropped. With `cased`, also `named`: the word is
     written capitalised inside a sentence (not after . ! ? and not "I"), as names are."""
-    words = (
-        texts.select("i", token=pl.col("review_text").str.replace_all("\n", " ", literal=True).str.split(" "))
+    if cased:
+        return _cased_words(texts.collect()).lazy()
+    # lower-cased whole (one call per text, not per word): the same words, as lower-casing maps no
+    # character to a space
+    return (
+        texts.select("i", token=pl.col("review_text").str.replace_all("\n", " ", literal=True)
+                     .str.to_lowercase().str.split(" "))
         .explode("token")
         .filter(pl.col("token") != "")
+        .select("i", word=pl.col("token").str.strip_chars(_PUNCTUATION))
+        .filter(pl.col("word") != "")
+        .with_columns(h=pl.col("word").hash(SEED))
     )
-    if cased:
-        # a word opens a sentence when it opens the text or follows a token ending a sentence
-        opens = (pl.col("i").shift(1) != pl.col("i")).fill_null(True) | pl.col("token").shift(1).str.contains(
-            r"[.!?][\"')\]]*$").fill_null(True)
-        words = words.with_columns(named=pl.col("token").str.strip_chars(_PUNCTUATION).str.contains(r"^\p{Lu}")
-                                   & ~opens)
-    words = words.with_columns(word=pl.col("token").str.to_lowercase().str.strip_chars(_PUNCTUATION)).drop("token")
-    if cased:
-        words = words.with_columns(named=pl.col("named") & ~pl.col("word").is_in(_I_WORDS))
-    return words.filter(pl.col("word") != "").with_columns(h=pl.col("word").hash(SEED))
+
+
+def _cased_words(texts: pl.DataFrame) -> pl.DataFrame:
+    """text_words with `named`, of a frame (i, review_text)."""
+    spaced = texts["review_text"].str.replace_all("\n", " ", literal=True)
+    tokens = pl.DataFrame({
+        "i": texts["i"], "token": spaced.str.to_lowercase().str.split(" "), "cased": spaced.str.split(" "),
+    }).explode(["token", "cased"]).filter(pl.col("token") != "")
+    word = tokens["token"].str.strip_chars(_PUNCTUATION)
+    i = tokens["i"]
+    # a word opens a sentence when it opens the text or follows a token ending a sentence (a token
+    # of punctuation alone counts); only the words that may start with a capital letter are read
+    # with the regexes, and the token before each: an ASCII token starts with one only where
+    # lower-casing changes it (a capital of another script may have no lower case: ℝ)
+    opens_text = (i != i.shift(1)).fill_null(True)
+    token = tokens["token"]
+    maybe = ((tokens["cased"] != token) | (token.str.len_bytes() != token.str.len_chars())) & ~opens_text
+    at = maybe.arg_true()
+    named = pl.Series("named", np.zeros(len(tokens), dtype=np.bool_))
+    if len(at):
+        found = (
+            tokens["cased"].gather(at).str.strip_chars(_PUNCTUATION).str.contains(r"^\p{Lu}")
+            & ~tokens["cased"].gather(at - 1).str.contains(r"[.!?][\"')\]]*$")
+            & ~word.gather(at).is_in(_I_WORDS)
+        )
+        named = named.scatter(at, found)
+    words = pl.DataFrame({"i": i, "word": word, "named": named}).filter(pl.col("word") != "")
+    return words.select("i", "word", h=pl.col("word").hash(SEED), named="named")
 
 
 def ngram_hashes(words: pl.LazyFrame, n: int) -> pl.LazyFrame:
@@ -115,21 +147,23 @@ def _bands(shingles: pl.DataFrame) -> pl.DataFrame:
     """The LSH bands (i, band) of the texts with shingles (i, g sorted by i)."""
     if shingles.is_empty():
         return pl.DataFrame(schema={"i": pl.UInt32, "band": pl.UInt64})
-    counts = shingles.group_by("i", maintain_order=True).len()
-    offsets = np.zeros(counts.height + 1, dtype=np.uint64)
-    np.cumsum(counts["len"].to_numpy(), out=offsets[1:])
+    # the shingles are in text order: a text's count from bincount, not a group_by
+    per_text = np.bincount(shingles["i"].to_numpy())
+    held = np.flatnonzero(per_text)
+    offsets = np.zeros(len(held) + 1, dtype=np.uint64)
+    np.cumsum(per_text[held], out=offsets[1:])
     matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
         shingles["g"].to_numpy(), offsets, NUM_PERM, SEED)
-    # rensa 0.5.0 gives its matrix no buffer: its rows come out as Python lists, read flat (fromiter
-    # skips np.array's nested-list conversion)
+    # rensa 0.5.0 (the latest, 2026-12) gives its matrix no buffer: its rows come out as Python
+    # lists, read flat (fromiter skips np.array's nested-list conversion)
     digests = np.fromiter(itertools.chain.from_iterable(matrix.to_rows()), dtype=np.uint64,
-                          count=counts.height * NUM_PERM).reshape(-1, BANDS, NUM_PERM // BANDS)
+                          count=len(held) * NUM_PERM).reshape(-1, BANDS, NUM_PERM // BANDS)
     band = np.arange(BANDS, dtype=np.uint64) * np.uint64(_POSITION[4])
     for r in range(NUM_PERM // BANDS):
         band = band ^ (digests[:, :, r] * np.uint64(_POSITION[r]))
         band = band ^ (band >> np.uint64(29))
     return pl.DataFrame({
-        "i": np.repeat(counts["i"].to_numpy(), BANDS),
+        "i": np.repeat(held.astype(np.uint32), BANDS),
         "band": band.reshape(-1),
     })
 
@@ -178,20 +212,36 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
         ngram_hashes(words.lazy().with_columns(
             named=pl.any_horizontal(pl.col("named").shift(-j) for j in range(phrase_words))), phrase_words)
         .filter(pl.col("g") % PHRASE_SAMPLE == 0)
-        .group_by("i", "g").agg(is_named=pl.col("named").any())
-        .rename({"g": "phrase"})
+        .select("i", "g", "named")
         .collect()
     )
+    phrases = _distinct_phrases(phrases).rename({"g": "phrase"})
     text_id = (pl.col("i").cast(pl.Int64) + first_id).cast(pl.Int32).alias("text_id")
-    counts = words.group_by("i").agg(word_count=pl.len().cast(pl.Int32))
-    rows = (
-        texts.select("i", "text_hash", disclosure=disclosures(texts["review_text"], patterns))
-        .join(counts, on="i", how="left")
-        .with_columns(pl.col("word_count").fill_null(0))
-        .sort("i").select("text_hash", text_id, "word_count", "disclosure")
+    # words are in text order, numbered 0..height-1: their counts from bincount, not a group_by
+    counts = np.bincount(words["i"].to_numpy(), minlength=texts.height).astype(np.int32)
+    rows = texts.select(
+        "text_hash", text_id, word_count=pl.Series(counts),
+        disclosure=disclosures(texts["review_text"], patterns),
     )
     bands = _bands(shingles).select("band", text_id)
     return rows, bands, phrases.select(text_id, "phrase", "is_named")
+
+
+def _distinct_phrases(phrases: pl.DataFrame) -> pl.DataFrame:
+    """The distinct (i, g) of phrases (i, g, named), with is_named: any of its rows named."""
+    # a phrase is rarely twice in one text: sorting one 64-bit key of (i, g) finds the keys held
+    # twice, and a group_by reads the rows of these alone (equal (i, g) give equal keys; a key two
+    # pairs share only sends both to the group_by)
+    key = (phrases["i"].cast(pl.UInt64) * _POSITION[5]) ^ phrases["g"]
+    ordered = key.sort()
+    twice = ordered.filter(ordered == ordered.shift(1))
+    if twice.is_empty():
+        return phrases.rename({"named": "is_named"})
+    repeated = key.is_in(twice.implode())
+    return pl.concat([
+        phrases.filter(~repeated).rename({"named": "is_named"}),
+        phrases.filter(repeated).group_by("i", "g").agg(is_named=pl.col("named").any()),
+    ])
 
 
 def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
@@ -284,18 +334,31 @@ def _update_new_texts(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnec
         # rows are written in one transaction)
         first_id = scalar(con, "select coalesce(max(text_id), 0) + 1 from text_signatures")
         reader = cur.sql(_TEXTS_OF.format(table="_tt_new_texts")).to_arrow_reader(BATCH_TEXTS)
-        for batch in reader:
-            texts = pl.from_arrow(batch)
-            rows, bands, phrases = signatures(
-                texts, trust.phrase_words, trust.disclosure_patterns, first_id)
-            first_id += texts.height
-            rows = rows.with_columns(disclosure_version=pl.lit(patterns_version))
-            with transaction(con):  # a text's rows are kept together or not at all
-                for table, frame in (("text_signatures", rows), ("text_bands", bands), ("text_phrases", phrases)):
-                    con.register("_tt_frame", frame)
-                    con.execute(f"insert into {table} by name select * from _tt_frame")
-                    con.unregister("_tt_frame")
+        # batches are made SIGNATURE_THREADS at a time (Polars, numpy and DuckDB's reading let go of
+        # the GIL) and kept in reading order by this thread, the one that writes through `con`
+        with ThreadPoolExecutor(SIGNATURE_THREADS) as pool:
+            made: deque[Future] = deque()
+            for batch in reader:
+                texts = pl.from_arrow(batch)
+                made.append(pool.submit(signatures, texts, trust.phrase_words, trust.disclosure_patterns, first_id))
+                first_id += texts.height
+                if len(made) >= SIGNATURE_THREADS:
+                    _keep_signatures(con, made.popleft().result(), patterns_version)
+            while made:
+                _keep_signatures(con, made.popleft().result(), patterns_version)
     return new
+
+
+def _keep_signatures(con: duckdb.DuckDBPyConnection, made: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
+                     patterns_version: str) -> None:
+    """Insert one batch's signatures (rows, bands, phrases) in one transaction."""
+    rows, bands, phrases = made
+    rows = rows.with_columns(disclosure_version=pl.lit(patterns_version))
+    with transaction(con):  # a text's rows are kept together or not at all
+        for table, frame in (("text_signatures", rows), ("text_bands", bands), ("text_phrases", phrases)):
+            con.register("_tt_frame", frame)
+            con.execute(f"insert into {table} by name select * from _tt_frame")
+            con.unregister("_tt_frame")
 
 
 def _update_disclosures(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnection, patterns: list[str],
