@@ -60,6 +60,8 @@ _POSITION = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4E
 BATCH_TEXTS = 50_000
 # Keys read from DuckDB at a time (_repeated_keys).
 BATCH_KEYS = 1_000_000
+# Keys sorted at a time (_repeated_keys): 128 MB, twice that while sorting.
+SORT_KEYS = 16_000_000
 
 
 def signature_version(settings: Settings) -> str:
@@ -502,8 +504,6 @@ _TITLE_PHRASES = """
     group by t.title_id, p.phrase
     having count(distinct t.reviewer) >= 2
 """
-# The keys are sorted in this many parts (by their top bits) one at a time, to bound the memory.
-KEY_PARTS_BITS = 3
 # df: the reviews of the whole warehouse holding the phrase (named: those where it holds a word
 # capitalised inside a sentence); N: the reviews with a text.
 _PHRASE_COUNTS = """
@@ -660,23 +660,23 @@ def _repeated_keys(con: duckdb.DuckDBPyConnection) -> np.ndarray:
     """The (title, phrase) keys of _PAIR_KEYS that occur at least twice, distinct. Most pairs are one
     review's (14.8M rows at 200,000 bench reviews, 0.15M of them repeated): a sort of the 8-byte keys
     finds the repeated ones for a fraction of what grouping the pairs costs, and only those are counted
-    exactly (_TITLE_PHRASES)."""
-    shift = np.uint64(64 - KEY_PARTS_BITS)
-    parts: list[list[np.ndarray]] = [[] for _ in range(1 << KEY_PARTS_BITS)]
-    for batch in con.sql(_PAIR_KEYS).to_arrow_reader(BATCH_KEYS):
-        keys = batch.column(0).to_numpy()
-        part = keys >> shift
-        for i in np.unique(part):
-            parts[i].append(keys[part == i])
-    repeated = []
-    for chunks in parts:
-        if not chunks:
-            continue
-        keys = pl.Series(np.concatenate(chunks)).sort().to_numpy()
-        chunks.clear()
+    exactly (_TITLE_PHRASES). More than SORT_KEYS keys are sorted in parts (by their top bits), to
+    bound the memory."""
+    # through Polars: pyarrow's own to_numpy imports pandas (0.8 s)
+    chunks = [pl.from_arrow(batch.column(0)).to_numpy()
+              for batch in con.sql(_PAIR_KEYS).to_arrow_reader(BATCH_KEYS)]
+    bits = (-(-sum(len(c) for c in chunks) // SORT_KEYS) - 1).bit_length()
+    repeated = [np.zeros(0, dtype=np.uint64)]
+    for part in range(1 << bits):
+        if bits:
+            shift = np.uint64(64 - bits)
+            keys = np.concatenate([c[(c >> shift) == part] for c in chunks])
+        else:
+            keys = np.concatenate(chunks) if chunks else repeated[0]
+        keys = pl.Series(keys).sort().to_numpy()
         same = keys[1:] == keys[:-1]
         repeated.append(np.unique(keys[1:][same]))
-    return np.concatenate(repeated) if repeated else np.zeros(0, dtype=np.uint64)
+    return np.concatenate(repeated)
 
 
 def _phrase_words(con: duckdb.DuckDBPyConnection, holders: pl.DataFrame, n: int) -> pl.DataFrame:
