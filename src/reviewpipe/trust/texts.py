@@ -58,8 +58,6 @@ _PUNCTUATION = ".,!?;:\"()[]{}*<>-_/'`~"
 _POSITION = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
              0x94D049BB133111EB, 0xBF58476D1CE4E5B9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD)
 BATCH_TEXTS = 50_000
-# Keys read from DuckDB at a time (_repeated_keys).
-BATCH_KEYS = 1_000_000
 # Keys sorted at a time (_repeated_keys): 128 MB, twice that while sorting.
 SORT_KEYS = 16_000_000
 
@@ -656,24 +654,19 @@ def _update_title_phrases(con: duckdb.DuckDBPyConnection, settings: Settings) ->
         con.execute("insert into text_title_state select title_id, fingerprint from _tt_changed")
 
 
-def _repeated_keys(con: duckdb.DuckDBPyConnection) -> np.ndarray:
+def _repeated_keys(con: duckdb.DuckDBPyConnection, sort_keys: int = SORT_KEYS) -> np.ndarray:
     """The (title, phrase) keys of _PAIR_KEYS that occur at least twice, distinct. Most pairs are one
     review's (14.8M rows at 200,000 bench reviews, 0.15M of them repeated): a sort of the 8-byte keys
     finds the repeated ones for a fraction of what grouping the pairs costs, and only those are counted
-    exactly (_TITLE_PHRASES). More than SORT_KEYS keys are sorted in parts (by their top bits), to
+    exactly (_TITLE_PHRASES). More than sort_keys keys are sorted in parts (by their top bits), to
     bound the memory."""
-    # through Polars: pyarrow's own to_numpy imports pandas (0.8 s)
-    chunks = [pl.from_arrow(batch.column(0)).to_numpy()
-              for batch in con.sql(_PAIR_KEYS).to_arrow_reader(BATCH_KEYS)]
-    bits = (-(-sum(len(c) for c in chunks) // SORT_KEYS) - 1).bit_length()
+    # read whole (a streamed result runs the join on one thread, and every key is held anyway)
+    every = con.sql(_PAIR_KEYS).pl()["k"]
+    bits = (-(-every.len() // sort_keys) - 1).bit_length()
+    top = every.to_numpy() >> np.uint64(64 - bits) if bits else None
     repeated = [np.zeros(0, dtype=np.uint64)]
     for part in range(1 << bits):
-        if bits:
-            shift = np.uint64(64 - bits)
-            keys = np.concatenate([c[(c >> shift) == part] for c in chunks])
-        else:
-            keys = np.concatenate(chunks) if chunks else repeated[0]
-        keys = pl.Series(keys).sort().to_numpy()
+        keys = (every.filter(pl.Series(top == part)) if bits else every).sort().to_numpy()
         same = keys[1:] == keys[:-1]
         repeated.append(np.unique(keys[1:][same]))
     return np.concatenate(repeated)
