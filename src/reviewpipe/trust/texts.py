@@ -502,6 +502,15 @@ _TITLE_PHRASES = """
     group by t.title_id, p.phrase
     having count(distinct t.reviewer) >= 2
 """
+# The kept phrase rows of the phrases some title's reviewers share often enough to be tested
+# (candidates), read once: _PHRASE_COUNTS and the members' query read them, not the whole table.
+_CANDIDATE_ROWS = """
+    create or replace temp table _tt_candidate_rows as
+    select s.text_hash, p.phrase, p.is_named
+    from text_phrases as p
+    join text_signatures as s using (text_id)
+    where p.phrase in (select phrase from text_title_phrases where reviewers >= $min_reviews)
+"""
 # df: the reviews of the whole warehouse holding the phrase (named: those where it holds a word
 # capitalised inside a sentence); N: the reviews with a text.
 _PHRASE_COUNTS = """
@@ -510,10 +519,8 @@ _PHRASE_COUNTS = """
     ),
     phrase_df as (
         select p.phrase, count(*) as df, count(*) filter (where p.is_named) as named
-        from text_phrases as p
-        join text_signatures as s using (text_id)
+        from _tt_candidate_rows as p
         join _tt_reviews as r using (text_hash)
-        where p.phrase in (select phrase from candidates)
         group by p.phrase
     ),
     final as (
@@ -537,7 +544,7 @@ def text_members(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataF
     try:
         frames = [_copied(con, settings), _phrased(con, settings), _incentivized(con)]
     finally:
-        for table in ("_tt_reviews", "_tt_titles", "_tt_changed", "_tt_title_texts"):
+        for table in ("_tt_reviews", "_tt_titles", "_tt_changed", "_tt_title_texts", "_tt_candidate_rows"):
             con.execute(f"drop table if exists {table}")
     return pl.concat(frames).sort("test", "review_id")
 
@@ -564,6 +571,7 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     unlikely one's words."""
     trust = settings.trust
     _update_title_phrases(con, settings)
+    con.execute(_CANDIDATE_ROWS, {"min_reviews": trust.phrase_min_reviews})
     counts = con.sql(_PHRASE_COUNTS, params={"min_reviews": trust.phrase_min_reviews}).pl()
     if counts.is_empty():
         return pl.DataFrame(schema=MEMBERS_SCHEMA)
@@ -578,11 +586,10 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     con.register("_tt_unlikely", unlikely.select("title_id", "phrase", "reviewers", "p"))
     try:
         holders = con.sql("""
-            with holding as (  -- the texts holding an unlikely phrase, found from the phrases
-                select s.text_hash, p.phrase
-                from text_phrases as p
-                join text_signatures as s using (text_id)
-                where p.phrase in (select phrase from _tt_unlikely)
+            with holding as (  -- the texts holding an unlikely phrase (unlikely ones are candidates)
+                select text_hash, phrase
+                from _tt_candidate_rows
+                where phrase in (select phrase from _tt_unlikely)
             ),
             held as (
                 select r.review_id, r.title_id, r.reviewer, r.text_hash, u.phrase, u.reviewers, u.p
