@@ -21,7 +21,7 @@ import pytest
 
 from reviewpipe import pipeline
 from reviewpipe.settings import DISCLOSURE_PATTERNS, Settings
-from reviewpipe.trust import texts
+from reviewpipe.trust import TESTS, subsets, texts
 from reviewpipe.warehouse import open_warehouse
 from tests.conftest import SHARED_DATA
 
@@ -145,6 +145,16 @@ def test_the_members_frame_has_the_contract_schema(planted) -> None:
     _, _, members = planted
     assert dict(members.schema) == texts.MEMBERS_SCHEMA
     assert members.filter(pl.col("detail").is_null()).is_empty()
+
+
+def test_the_members_read_from_trust_reviews_are_those_read_from_stg_reviews(planted) -> None:
+    # trust_frames reads the reviewers from trust_reviews; the planted cases hold an anonymous name
+    # (each review its own reviewer), one reviewer's copies and a campaign, where they would differ
+    settings, _, members = planted
+    with open_warehouse(settings.paths.warehouse) as con:
+        subsets.create_trust_reviews(con, settings, [t.tested for t in TESTS])
+        assert texts.text_members(con, settings, of_trust_reviews=True).equals(members)
+    assert set(members["test"]) == {"copied_text", "repeated_phrases", "incentivized"}
 
 
 def test_planted_near_copies_under_other_reviewers_are_copied_text(planted) -> None:

@@ -421,6 +421,14 @@ _TEXT_REVIEWS = """
     from stg_reviews
     where text_hash is not null
 """
+# The same rows from trust_reviews (sql/trust/trust_reviews.sql), made already by trust_frames with the
+# same reviewer_key: not computed again over stg_reviews.
+_TEXT_REVIEWS_OF_TRUST = """
+    create or replace temp table _tt_reviews as
+    select review_id, title_id, text_hash, coalesce(reviewer, 'review' || chr(31) || review_id) as reviewer
+    from trust_reviews
+    where text_hash is not null
+"""
 
 # copied_text: per review, the reviews of its own text and of its verified near-copies written by
 # other reviewers (texts of at least copy_min_words words; pairs of at least copy_similarity).
@@ -534,13 +542,19 @@ _PHRASE_COUNTS = """
 """
 
 
-def text_members(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
+def text_members(con: duckdb.DuckDBPyConnection, settings: Settings, of_trust_reviews: bool = False
+                 ) -> pl.DataFrame:
     """The staged reviews in the subsets of copied_text, repeated_phrases and incentivized
     (MEMBERS_SCHEMA): review_id, test, and the detail in words ("near-copy of 12 reviews by 9 other
     reviewers", "shares \\"great quality for the price\\" with 31 reviews of the title", "discloses:
-    \\"received this product free\\""). Call update_signatures first."""
+    \\"received this product free\\""). Call update_signatures first. With `of_trust_reviews`, the
+    reviews and their reviewers are read from the trust_reviews that subsets.create_trust_reviews
+    made (of these settings, since), not from stg_reviews."""
     trust = settings.trust
-    con.execute(_TEXT_REVIEWS, {"anonymous": list(trust.anonymous_names)})
+    if of_trust_reviews:
+        con.execute(_TEXT_REVIEWS_OF_TRUST)
+    else:
+        con.execute(_TEXT_REVIEWS, {"anonymous": list(trust.anonymous_names)})
     try:
         frames = [_copied(con, settings), _phrased(con, settings), _incentivized(con)]
     finally:
