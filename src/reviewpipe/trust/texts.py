@@ -683,7 +683,7 @@ def _repeated_keys(con: duckdb.DuckDBPyConnection, sort_keys: int = SORT_KEYS) -
     bound the memory."""
     # read whole (a streamed result runs the join on one thread, and every key is held anyway)
     every = con.sql(_PAIR_KEYS).pl()["k"]
-    bits = (-(-every.len() // sort_keys) - 1).bit_length()
+    bits = (max(1, -(-every.len() // sort_keys)) - 1).bit_length()  # 2^bits parts
     top = every.to_numpy() >> np.uint64(64 - bits) if bits else None
     repeated = [np.zeros(0, dtype=np.uint64)]
     for part in range(1 << bits):
