@@ -677,7 +677,7 @@ def _update_title_phrases(con: duckdb.DuckDBPyConnection, settings: Settings) ->
 
 def _repeated_keys(con: duckdb.DuckDBPyConnection, sort_keys: int = SORT_KEYS) -> np.ndarray:
     """The (title, phrase) keys of _PAIR_KEYS that occur at least twice, distinct. Most pairs are one
-    review's (14.8M rows at 200,000 bench reviews, 0.15M of them repeated): a sort of the 8-byte keys
+    review's (14.8M rows at 200,000 bench reviews, 0.16M of them repeated): a sort of the 8-byte keys
     finds the repeated ones for a fraction of what grouping the pairs costs, and only those are counted
     exactly (_TITLE_PHRASES). More than sort_keys keys are sorted in parts (by their top bits), to
     bound the memory."""
