@@ -21,7 +21,7 @@ import pytest
 
 from reviewpipe import pipeline
 from reviewpipe.settings import DISCLOSURE_PATTERNS, Settings
-from reviewpipe.trust import texts
+from reviewpipe.trust import TESTS, subsets, texts
 from reviewpipe.warehouse import open_warehouse
 from tests.conftest import SHARED_DATA
 
@@ -145,6 +145,16 @@ def test_the_members_frame_has_the_contract_schema(planted) -> None:
     _, _, members = planted
     assert dict(members.schema) == texts.MEMBERS_SCHEMA
     assert members.filter(pl.col("detail").is_null()).is_empty()
+
+
+def test_the_members_read_from_trust_reviews_are_those_read_from_stg_reviews(planted) -> None:
+    # trust_frames reads the reviewers from trust_reviews; the planted cases hold an anonymous name
+    # (each review its own reviewer), one reviewer's copies and a campaign, where they would differ
+    settings, _, members = planted
+    with open_warehouse(settings.paths.warehouse) as con:
+        subsets.create_trust_reviews(con, settings, [t.tested for t in TESTS])
+        assert texts.text_members(con, settings, of_trust_reviews=True).equals(members)
+    assert set(members["test"]) == {"copied_text", "repeated_phrases", "incentivized"}
 
 
 def test_planted_near_copies_under_other_reviewers_are_copied_text(planted) -> None:
@@ -515,3 +525,71 @@ def test_repeated_phrases_of_a_text_are_kept_once_named_if_any_is() -> None:
     got = texts._distinct_phrases(rows).sort("i", "g")
     assert got.to_dicts() == [{"i": 0, "g": 10, "is_named": True}, {"i": 0, "g": 20, "is_named": False},
                               {"i": 1, "g": 10, "is_named": False}, {"i": 2, "g": 30, "is_named": False}]
+
+
+# The per-title phrase counts as first written: every review's phrases grouped by (title, phrase),
+# reviewers counted distinct; what the repeated-key pass (_TITLE_TEXTS, _repeated_keys,
+# _TITLE_PHRASES) must give.
+_GROUPED_TITLE_PHRASES = """
+    select r.title_id, p.phrase, count(distinct r.reviewer) as reviewers
+    from _tt_reviews as r
+    join text_signatures as s using (text_hash)
+    join text_phrases as p using (text_id)
+    where r.title_id in (select title_id from _tt_changed)
+    group by r.title_id, p.phrase
+    having count(distinct r.reviewer) >= 2
+    order by all
+"""
+
+
+def _title_phrases(reviews: list[tuple[str, str, int]], phrases: list[tuple[int, int]], changed: list[str],
+                   sort_keys: int = texts.SORT_KEYS) -> tuple[list[tuple], list[tuple]]:
+    """(the repeated-key pass's rows, the grouped rows) of text_title_phrases for reviews (title_id,
+    reviewer, text number) holding phrases (text number, phrase), over the titles `changed`; the keys
+    sorted sort_keys at a time."""
+    with duckdb.connect() as con:
+        con.execute("create temp table _tt_reviews (title_id varchar, reviewer varchar, text_hash varchar)")
+        if reviews:
+            con.executemany("insert into _tt_reviews values (?, ?, 'h' || ?)", reviews)
+        con.execute("create table text_signatures as select distinct text_hash, "
+                    "substr(text_hash, 2)::integer as text_id from _tt_reviews")
+        con.execute("create table text_phrases (text_id integer, phrase ubigint)")
+        if phrases:
+            con.executemany("insert into text_phrases values (?, ?)", phrases)
+        con.execute("create temp table _tt_changed (title_id varchar)")
+        if changed:
+            con.executemany("insert into _tt_changed values (?)", [(t,) for t in changed])
+        con.execute("create table text_title_phrases (title_id varchar, phrase ubigint, reviewers bigint)")
+        con.execute(texts._TITLE_TEXTS)
+        con.register("_tt_repeated", pl.DataFrame({"k": texts._repeated_keys(con, sort_keys)}, schema={"k": pl.UInt64}))
+        con.execute(texts._TITLE_PHRASES)
+        return (con.execute("select * from text_title_phrases order by all").fetchall(),
+                con.execute(_GROUPED_TITLE_PHRASES).fetchall())
+
+
+@hypothesis.settings(derandomize=True, max_examples=80, deadline=None)
+@hypothesis.given(
+    # few titles, reviewers, texts and phrases: shared texts, one reviewer's two texts, a text in two
+    # titles and phrases in many texts all happen; phrases anywhere in 64 bits (the sort's parts)
+    reviews=st.lists(st.tuples(st.sampled_from(["t1", "t2", "t3"]), st.sampled_from(["a", "b", "c", "d"]),
+                               st.integers(1, 6)), max_size=25),
+    phrases=st.lists(st.tuples(st.integers(1, 6), st.sampled_from([0, 2, 4, 2**63, 2**64 - 2, 2**40 + 6])),
+                     max_size=30, unique=True),
+    changed=st.lists(st.sampled_from(["t1", "t2", "t3"]), unique=True),
+    sort_keys=st.sampled_from([2, 5, texts.SORT_KEYS]),
+)
+def test_the_repeated_keys_count_the_title_phrases_as_grouping_them_does(reviews, phrases, changed,
+                                                                         sort_keys) -> None:
+    # sort_keys: the keys sorted whole, or in 2 to 16 parts
+    found, grouped = _title_phrases(reviews, phrases, changed, sort_keys)
+    assert found == grouped
+
+
+def test_a_pair_of_two_reviewers_is_counted_and_one_reviewers_two_texts_are_not() -> None:
+    # t1: "a" holds phrase 8 in two texts (one reviewer: not kept); "b" and "c" share text 3 (kept, 2);
+    # t2: "a" and "b" hold phrase 8 in texts 1 and 4 (kept, 2), phrase 10 is "a"'s alone
+    reviews = [("t1", "a", 1), ("t1", "a", 2), ("t1", "b", 3), ("t1", "c", 3), ("t2", "a", 1), ("t2", "b", 4)]
+    phrases = [(1, 8), (2, 8), (3, 12), (4, 8), (1, 10)]
+    found, grouped = _title_phrases(reviews, phrases, ["t1", "t2"])
+    assert found == [("t1", 12, 2), ("t2", 8, 2)]
+    assert found == grouped

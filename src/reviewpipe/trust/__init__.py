@@ -92,7 +92,7 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
     subsets.create_trust_reviews(con, settings, [t.tested for t in TESTS])
     subsets.create_members(con, settings, TEST_NAMES)
     texts.update_signatures(con, settings)
-    subsets.add_members(con, texts.text_members(con, settings), TEST_NAMES)
+    subsets.add_members(con, texts.text_members(con, settings, of_trust_reviews=True), TEST_NAMES)
     tests = title_tests(title_counts(con, settings, len(TESTS)), settings)
     failing = tests.filter(pl.col("verdict") == "fail").select(
         "title_id", test_index=pl.col("test").replace_strict(

@@ -64,6 +64,8 @@ BATCH_TEXTS = 50_000
 # Batches of texts whose signatures are made at once, one a thread: one a core, at most 2 (the
 # project's VM has 2; each batch in hand holds its texts' words and shingles).
 SIGNATURE_THREADS = max(1, min(2, os.cpu_count() or 1))
+# Keys sorted at a time (_repeated_keys): 128 MB, twice that while sorting.
+SORT_KEYS = 16_000_000
 
 
 def signature_version(settings: Settings) -> str:
@@ -482,6 +484,14 @@ _TEXT_REVIEWS = """
     from stg_reviews
     where text_hash is not null
 """
+# The same rows from trust_reviews (sql/trust/trust_reviews.sql), made already by trust_frames with the
+# same reviewer_key: not computed again over stg_reviews.
+_TEXT_REVIEWS_OF_TRUST = """
+    create or replace temp table _tt_reviews as
+    select review_id, title_id, text_hash, coalesce(reviewer, 'review' || chr(31) || review_id) as reviewer
+    from trust_reviews
+    where text_hash is not null
+"""
 
 # copied_text: per review, the reviews of its own text and of its verified near-copies written by
 # other reviewers (texts of at least copy_min_words words; pairs of at least copy_similarity).
@@ -537,15 +547,40 @@ _CHANGED_TITLES = """
     left join text_title_state as k using (title_id)
     where k.fingerprint is distinct from t.fingerprint
 """
-_TITLE_PHRASES = """
-    insert into text_title_phrases
-    select r.title_id, p.phrase, count(distinct r.reviewer) as reviewers
+# The reviews of the changed titles with their text's number; th: a 64-bit hash of the title, whose
+# xor with a phrase is the (title, phrase) pair's key (_repeated_keys).
+_TITLE_TEXTS = """
+    create or replace temp table _tt_title_texts as
+    select r.title_id, hash(r.title_id) as th, s.text_id, r.reviewer
     from _tt_reviews as r
     join text_signatures as s using (text_hash)  -- text_phrases names a text by its text_id
-    join text_phrases as p using (text_id)
     where r.title_id in (select title_id from _tt_changed)
-    group by r.title_id, p.phrase
-    having count(distinct r.reviewer) >= 2
+"""
+# One key per review of a changed title and sampled phrase of its text.
+_PAIR_KEYS = """
+    select xor(t.th, p.phrase) as k
+    from _tt_title_texts as t
+    join text_phrases as p using (text_id)
+"""
+# The pairs whose key is repeated, counted exactly: a pair two reviewers share has two rows of one
+# key; a key two pairs share by chance is only counted for nothing.
+_TITLE_PHRASES = """
+    insert into text_title_phrases
+    select t.title_id, p.phrase, count(distinct t.reviewer) as reviewers
+    from _tt_title_texts as t
+    join text_phrases as p using (text_id)
+    where xor(t.th, p.phrase) in (select k from _tt_repeated)
+    group by t.title_id, p.phrase
+    having count(distinct t.reviewer) >= 2
+"""
+# The kept phrase rows of the phrases some title's reviewers share often enough to be tested
+# (candidates), read once: _PHRASE_COUNTS and the members' query read them, not the whole table.
+_CANDIDATE_ROWS = """
+    create or replace temp table _tt_candidate_rows as
+    select s.text_hash, p.phrase, p.is_named
+    from text_phrases as p
+    join text_signatures as s using (text_id)
+    where p.phrase in (select phrase from text_title_phrases where reviewers >= $min_reviews)
 """
 # df: the reviews of the whole warehouse holding the phrase (named: those where it holds a word
 # capitalised inside a sentence); N: the reviews with a text.
@@ -555,10 +590,8 @@ _PHRASE_COUNTS = """
     ),
     phrase_df as (
         select p.phrase, count(*) as df, count(*) filter (where p.is_named) as named
-        from text_phrases as p
-        join text_signatures as s using (text_id)
+        from _tt_candidate_rows as p
         join _tt_reviews as r using (text_hash)
-        where p.phrase in (select phrase from candidates)
         group by p.phrase
     ),
     final as (
@@ -572,17 +605,23 @@ _PHRASE_COUNTS = """
 """
 
 
-def text_members(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
+def text_members(con: duckdb.DuckDBPyConnection, settings: Settings, of_trust_reviews: bool = False
+                 ) -> pl.DataFrame:
     """The staged reviews in the subsets of copied_text, repeated_phrases and incentivized
     (MEMBERS_SCHEMA): review_id, test, and the detail in words ("near-copy of 12 reviews by 9 other
     reviewers", "shares \\"great quality for the price\\" with 31 reviews of the title", "discloses:
-    \\"received this product free\\""). Call update_signatures first."""
+    \\"received this product free\\""). Call update_signatures first. With `of_trust_reviews`, the
+    reviews and their reviewers are read from the trust_reviews that subsets.create_trust_reviews
+    made (of these settings, since), not from stg_reviews."""
     trust = settings.trust
-    con.execute(_TEXT_REVIEWS, {"anonymous": list(trust.anonymous_names)})
+    if of_trust_reviews:
+        con.execute(_TEXT_REVIEWS_OF_TRUST)
+    else:
+        con.execute(_TEXT_REVIEWS, {"anonymous": list(trust.anonymous_names)})
     try:
         frames = [_copied(con, settings), _phrased(con, settings), _incentivized(con)]
     finally:
-        for table in ("_tt_reviews", "_tt_titles", "_tt_changed"):
+        for table in ("_tt_reviews", "_tt_titles", "_tt_changed", "_tt_title_texts", "_tt_candidate_rows"):
             con.execute(f"drop table if exists {table}")
     return pl.concat(frames).sort("test", "review_id")
 
@@ -609,6 +648,7 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     unlikely one's words."""
     trust = settings.trust
     _update_title_phrases(con, settings)
+    con.execute(_CANDIDATE_ROWS, {"min_reviews": trust.phrase_min_reviews})
     counts = con.sql(_PHRASE_COUNTS, params={"min_reviews": trust.phrase_min_reviews}).pl()
     if counts.is_empty():
         return pl.DataFrame(schema=MEMBERS_SCHEMA)
@@ -623,11 +663,10 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     con.register("_tt_unlikely", unlikely.select("title_id", "phrase", "reviewers", "p"))
     try:
         holders = con.sql("""
-            with holding as (  -- the texts holding an unlikely phrase, found from the phrases
-                select s.text_hash, p.phrase
-                from text_phrases as p
-                join text_signatures as s using (text_id)
-                where p.phrase in (select phrase from _tt_unlikely)
+            with holding as (  -- the texts holding an unlikely phrase (unlikely ones are candidates)
+                select text_hash, phrase
+                from _tt_candidate_rows
+                where phrase in (select phrase from _tt_unlikely)
             ),
             held as (
                 select r.review_id, r.title_id, r.reviewer, r.text_hash, u.phrase, u.reviewers, u.p
@@ -689,8 +728,32 @@ def _update_title_phrases(con: duckdb.DuckDBPyConnection, settings: Settings) ->
             con, "select count(*) from text_title_state where title_id not in (select title_id from _tt_titles)"):
         con.execute(f"delete from text_title_phrases where title_id in {gone}")
         con.execute(f"delete from text_title_state where title_id in {gone}")
-        con.execute(_TITLE_PHRASES)
+        con.execute(_TITLE_TEXTS)
+        con.register("_tt_repeated", pl.DataFrame({"k": _repeated_keys(con)}, schema={"k": pl.UInt64}))
+        try:
+            con.execute(_TITLE_PHRASES)
+        finally:
+            con.unregister("_tt_repeated")
+            con.execute("drop table if exists _tt_title_texts")
         con.execute("insert into text_title_state select title_id, fingerprint from _tt_changed")
+
+
+def _repeated_keys(con: duckdb.DuckDBPyConnection, sort_keys: int = SORT_KEYS) -> np.ndarray:
+    """The (title, phrase) keys of _PAIR_KEYS that occur at least twice, distinct. Most pairs are one
+    review's (14.8M rows at 200,000 bench reviews, 0.16M of them repeated): a sort of the 8-byte keys
+    finds the repeated ones for a fraction of what grouping the pairs costs, and only those are counted
+    exactly (_TITLE_PHRASES). More than sort_keys keys are sorted in parts (by their top bits), to
+    bound the memory."""
+    # read whole (a streamed result runs the join on one thread, and every key is held anyway)
+    every = con.sql(_PAIR_KEYS).pl()["k"]
+    bits = (max(1, -(-every.len() // sort_keys)) - 1).bit_length()  # 2^bits parts
+    top = every.to_numpy() >> np.uint64(64 - bits) if bits else None
+    repeated = [np.zeros(0, dtype=np.uint64)]
+    for part in range(1 << bits):
+        keys = (every.filter(pl.Series(top == part)) if bits else every).sort().to_numpy()
+        same = keys[1:] == keys[:-1]
+        repeated.append(np.unique(keys[1:][same]))
+    return np.concatenate(repeated)
 
 
 def _phrase_words(con: duckdb.DuckDBPyConnection, holders: pl.DataFrame, n: int) -> pl.DataFrame:
