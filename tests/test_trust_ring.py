@@ -118,3 +118,17 @@ def test_amazon_2018_variant_copies_are_not_a_ring(tmp_path) -> None:
                                 "from agg_trust_tests where test = 'review_ring'")
     tested, with_members = rows[0]
     assert tested > 0 and with_members == 0
+
+
+def test_a_rings_titles_are_not_each_others_baseline(shop) -> None:
+    rows = dict(_published(shop, "select title_id, baseline_share from agg_trust_tests where test = 'review_ring'"))
+    # the ring's 180 reviews are the only ring reviews: each ring title's baseline leaves out the
+    # other ring titles (a campaign over several titles does not raise the yardstick of any of
+    # them), so nothing is left in it; counted in, they were 150 of the others' reviews
+    assert {rows[t] for t in RING_TITLES} == {0.0}
+    # any other title's baseline is the ring's reviews among every other title's reviews
+    sizes = dict(_published(shop, "select title_id, count(*) from reviews where rating is not null group by all"))
+    ring_reviews = 30 * len(RING_TITLES)
+    total = sum(sizes.values())
+    assert {t: rows[t] for t in TITLES if t not in RING_TITLES} == {
+        t: pytest.approx(ring_reviews / (total - sizes[t])) for t in TITLES if t not in RING_TITLES}
