@@ -36,9 +36,15 @@ around as (
         coalesce(sum(near.day_reviews), 0) as near_reviews,
         coalesce(sum(near.day_reviews * near.day_reviews), 0) as near_squares
     from days
+    -- each day around, by its offset: an equality join on (title, day), not a range join
+    cross join (
+        select range as offset_days
+        from range(-$burst_neighbourhood_days, $burst_neighbourhood_days + 1)
+        where abs(range) >= 2
+    ) as offsets
     left join all_days as near
         on near.title_id = days.title_id
-        and abs(date_diff('day', days.review_date, near.review_date)) between 2 and $burst_neighbourhood_days
+        and near.review_date = days.review_date + offsets.offset_days::integer
     group by days.title_id, days.review_date
 ),
 
