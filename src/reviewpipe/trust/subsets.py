@@ -57,8 +57,10 @@ def burst_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFra
         # negative binomial of that mean and variance: n = mean² / (variance - mean), p = mean / variance
         spread = sps.nbinom.sf(count - 1, mean * mean / (variance - mean), mean / variance)
     tail = np.where(variance > mean, spread, sps.poisson.sf(count - 1, mean))
-    return days.select("title_id", "review_date", "day_reviews", daily_rate=pl.Series(mean, dtype=pl.Float64)).with_columns(
-        day_p=pl.Series(tail, dtype=pl.Float64)).filter(pl.col("day_p") < trust.burst_p)
+    return days.select(
+        "title_id", "review_date", "day_reviews",
+        daily_rate=pl.Series(mean, dtype=pl.Float64), day_p=pl.Series(tail, dtype=pl.Float64),
+    ).filter(pl.col("day_p") < trust.burst_p)
 
 
 def ring_pairs(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
