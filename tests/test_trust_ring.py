@@ -1,6 +1,6 @@
 """review_ring through the real pipeline: a planted ring of accounts reviewing the same titles
 within days fails; natural co-reviewers years apart do not; Amazon 2018's one review copied onto a
-product's variants is not a ring (the real file)."""
+product's variants is not a ring (the real file); a ring's titles are not in each other's baseline."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from conftest import SHARED_DATA, write
 
 from reviewpipe import pipeline
 from reviewpipe.settings import Paths, Settings, Source
-from reviewpipe.trust import TEST_NAMES, parameters_by_test
+from reviewpipe.trust import TEST_NAMES, parameters_by_test, title_counts
+from reviewpipe.trust.subsets import create_baseline_excluded
 
 HEADER = "review_id,title_id,reviewer_id,review_date,rating,review_text\n"
 COLUMNS = {"review_id": "review_id", "title_id": "title_id", "reviewer_id": "reviewer_id",
@@ -118,3 +119,45 @@ def test_amazon_2018_variant_copies_are_not_a_ring(tmp_path) -> None:
                                 "from agg_trust_tests where test = 'review_ring'")
     tested, with_members = rows[0]
     assert tested > 0 and with_members == 0
+
+
+def test_a_rings_titles_are_not_each_others_baseline(shop) -> None:
+    rows = dict(_published(shop, "select title_id, baseline_share from agg_trust_tests where test = 'review_ring'"))
+    # the ring's 180 reviews are the only ring reviews: each ring title's baseline leaves out the
+    # other ring titles (a campaign over several titles does not raise the yardstick of any of
+    # them), so nothing is left in it; counted in, they were 150 of the others' reviews
+    assert {rows[t] for t in RING_TITLES} == {0.0}
+    # any other title's baseline is the ring's reviews among every other title's reviews
+    sizes = dict(_published(shop, "select title_id, count(*) from reviews where rating is not null group by all"))
+    ring_reviews = 30 * len(RING_TITLES)
+    total = sum(sizes.values())
+    assert {t: rows[t] for t in TITLES if t not in RING_TITLES} == {
+        t: pytest.approx(ring_reviews / (total - sizes[t])) for t in TITLES if t not in RING_TITLES}
+
+
+def test_a_ring_titles_baseline_leaves_out_its_own_ring_only() -> None:
+    # two rings on hand-made rows (the SQL of trust_title_tests and ring_baseline_excluded): ring A
+    # (6 accounts) on a1 and a2, ring B (4 accounts) on b1 and b2, and c without a ring; 12 other
+    # reviews a title. A ring title's baseline holds the other ring, not its own
+    ring = TEST_NAMES.index("review_ring")
+    rows, members = [], []
+    accounts = {"a1": [f"a{i}" for i in range(6)], "a2": [f"a{i}" for i in range(6)],
+                "b1": [f"b{i}" for i in range(4)], "b2": [f"b{i}" for i in range(4)], "c": []}
+    for title, ring_accounts in accounts.items():
+        for reviewer in ring_accounts + [f"{title}-u{i}" for i in range(12)]:
+            row_id = len(rows)
+            rows.append((row_id, title, "src", reviewer, 1 << ring, 5000, 4.0))
+            if reviewer in ring_accounts:
+                members.append((row_id, ring, "ring"))
+    con = duckdb.connect()
+    con.execute("create temp table trust_reviews (row_id bigint, title_id varchar, source varchar, "
+                "reviewer_no varchar, tested_mask bigint, rating_units bigint, rating_span double)")
+    con.executemany("insert into trust_reviews values (?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute("create temp table trust_members (row_id bigint, test_index integer, detail varchar)")
+    con.executemany("insert into trust_members values (?, ?, ?)", members)
+    create_baseline_excluded(con, TEST_NAMES)
+    counts = title_counts(con, Settings(), len(TEST_NAMES)).filter(test_index=ring)
+    baseline = dict(zip(counts["title_id"], counts["baseline_share"], strict=True))
+    # a1: b1, b2 and c are left (4 + 4 ring reviews among 16 + 16 + 12); b1: a1, a2 and c
+    assert baseline == {"a1": 8 / 44, "a2": 8 / 44, "b1": 12 / 48, "b2": 12 / 48,
+                        "c": (12 + 8) / (18 + 18 + 16 + 16)}

@@ -4,7 +4,9 @@
 -- grain: one row per (title_id, test_index) with at least $min_title_reviews tested rated reviews;
 -- test_index: the test's place in reviewpipe.trust.TESTS.
 -- Reads trust_rating_groups (sql/trust/trust_rating_groups.sql: the rated reviews grouped by
--- title, source, tested_mask, picked_mask and rating).
+-- title, source, tested_mask, picked_mask and rating) and trust_baseline_excluded (title_id,
+-- test_index, other_title_id: titles left out of a title's baseline for a test; review_ring's,
+-- sql/trust/ring_baseline_excluded.sql).
 with tests as (
     select range::integer as test_index from range($test_count)
 ),
@@ -46,19 +48,46 @@ source_totals as (
     group by test_index, source
 ),
 
+-- the titles left out of a title's baseline for a test (a ring's other titles for review_ring: a
+-- campaign over several titles does not raise the yardstick of any of them), summed per source
+excluded as (
+    select
+        excluded.title_id,
+        excluded.test_index,
+        by_source.source,
+        sum(by_source.n) as n,
+        sum(by_source.x) as x
+    from trust_baseline_excluded as excluded
+    join by_source
+        on by_source.title_id = excluded.other_title_id and by_source.test_index = excluded.test_index
+    group by all
+),
+
+-- the other titles' reviews of each source, the excluded ones left out
+others as (
+    select
+        by_source.title_id,
+        by_source.test_index,
+        by_source.source,
+        by_source.n,
+        source_totals.n - by_source.n - coalesce(excluded.n, 0) as other_n,
+        source_totals.x - by_source.x - coalesce(excluded.x, 0) as other_x
+    from by_source
+    join source_totals using (test_index, source)
+    left join excluded using (title_id, test_index, source)
+),
+
 -- each of the title's reviews weighted by its source's share among the other titles' reviews;
 -- a source with no other title's review tells nothing and is left out (null when none is left)
 baseline as (
     select
-        by_source.title_id,
-        by_source.test_index,
+        title_id,
+        test_index,
         -- summed in source order: the same bits in every run, whatever order threads add in
-        sum(by_source.n * (source_totals.x - by_source.x) / (source_totals.n - by_source.n)
-            order by by_source.source) filter (where source_totals.n > by_source.n)
-            / sum(by_source.n) filter (where source_totals.n > by_source.n) as baseline_share
-    from by_source
-    join source_totals using (test_index, source)
-    group by by_source.title_id, by_source.test_index
+        sum(n * other_x / other_n order by source) filter (where other_n > 0)
+            / sum(n) filter (where other_n > 0) as baseline_share
+    from others
+    group by title_id, test_index
 ),
 
 sums as (

@@ -304,9 +304,12 @@ class TrustSettings(BaseModel):
     min_share_ratio: float = Field(default=2.0, ge=1)
     min_rating_effect: float = Field(default=0.1, ge=0, le=1)
     # burst: a day with at least burst_min_reviews reviews of the title, which its own daily rate
-    # (reviews / days from its first to its last review) makes less likely than burst_p (Poisson)
+    # (reviews / days from its first to its last review) and the days within
+    # burst_neighbourhood_days around it (their mean and spread: negative binomial) make less likely
+    # than burst_p. 14: a release or launch wave lasts weeks, and a wave's peak is not a burst
     burst_min_reviews: int = Field(default=5, ge=2)
     burst_p: float = Field(default=1e-6, gt=0, lt=1)
+    burst_neighbourhood_days: int = Field(default=14, ge=3)
     # copied_text: texts of at least copy_min_words words whose word-shingle Jaccard similarity
     # (MinHash estimate) is at least copy_similarity, written by different reviewers
     copy_similarity: float = Field(default=0.8, gt=0, le=1)

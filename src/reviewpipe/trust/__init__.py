@@ -146,6 +146,9 @@ def title_counts(con: duckdb.DuckDBPyConnection, settings: Settings, test_count:
     test. Reads trust_reviews and trust_members."""
     con.execute("create or replace temp table trust_rating_groups as\n"
                 + read_model("trust/trust_rating_groups.sql"))
+    # the titles left out of baselines (subsets.create_baseline_excluded): none unless made
+    con.execute("create temp table if not exists trust_baseline_excluded "
+                "(title_id varchar, test_index integer, other_title_id varchar)")
     counts = con.sql(read_model("trust/trust_title_tests.sql"),
                      params={"min_title_reviews": settings.trust.min_title_reviews,
                              "test_count": test_count}).pl()
@@ -188,7 +191,7 @@ def parameters_by_test(settings: Settings) -> dict[str, str]:
     trust = settings.trust
     common = ("alpha", "min_title_reviews", "min_subset_reviews", "min_share_ratio", "min_rating_effect")
     own = {
-        "burst": ("burst_min_reviews", "burst_p"),
+        "burst": ("burst_min_reviews", "burst_p", "burst_neighbourhood_days"),
         "copied_text": ("copy_similarity", "copy_min_words"),
         "repeated_phrases": ("phrase_words", "phrase_min_reviews", "phrase_p"),
         "rating_deviation": ("deviation_min_reviews", "deviation_threshold"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import duckdb
+import numpy as np
 import polars as pl
 from scipy import stats as sps
 
@@ -35,14 +36,31 @@ def create_trust_reviews(con: duckdb.DuckDBPyConnection, settings: Settings, tes
 
 
 def burst_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
-    """Per title and day: the days with at least burst_min_reviews reviews that the title's own
-    daily rate makes less likely than burst_p (Poisson tail P(X >= c)): title_id, review_date,
-    day_reviews, daily_rate, day_p. Needs trust_reviews."""
+    """Per title and day: the days with at least burst_min_reviews reviews that both the title's
+    own daily rate and the days around it make less likely than burst_p: title_id, review_date,
+    day_reviews, daily_rate (the rate the day is judged against), day_p. Needs trust_reviews.
+
+    The expected count is the larger of the title's whole-life rate and the mean of its days within
+    burst_neighbourhood_days (sql/trust/burst_days.sql: the day and the days next to it left out);
+    when those days' counts vary more than their mean (a release fortnight: opening days of 80
+    among days of 20), the count is negative binomial with their variance, else Poisson. Reviews
+    come in waves (a film's release, a product's launch, news): a day is a burst when it stands out
+    of its own fortnight, not only of the title's whole life, and a wave's peak is not a campaign."""
+    trust = settings.trust
     days = con.sql(read_model("trust/burst_days.sql"),
-                   params={"burst_min_reviews": settings.trust.burst_min_reviews}).pl()
-    tail = sps.poisson.sf(days["day_reviews"].to_numpy() - 1, days["daily_rate"].to_numpy())
-    return days.with_columns(day_p=pl.Series(tail, dtype=pl.Float64)).filter(
-        pl.col("day_p") < settings.trust.burst_p)
+                   params={"burst_min_reviews": trust.burst_min_reviews,
+                           "burst_neighbourhood_days": trust.burst_neighbourhood_days}).pl()
+    count = days["day_reviews"].to_numpy()
+    mean = np.maximum(days["daily_rate"].to_numpy(), days["near_mean"].to_numpy())
+    variance = np.maximum(days["near_variance"].to_numpy(), mean)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # negative binomial of that mean and variance: n = mean² / (variance - mean), p = mean / variance
+        spread = sps.nbinom.sf(count - 1, mean * mean / (variance - mean), mean / variance)
+    tail = np.where(variance > mean, spread, sps.poisson.sf(count - 1, mean))
+    return days.select(
+        "title_id", "review_date", "day_reviews",
+        daily_rate=pl.Series(mean, dtype=pl.Float64), day_p=pl.Series(tail, dtype=pl.Float64),
+    ).filter(pl.col("day_p") < trust.burst_p)
 
 
 def ring_pairs(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
@@ -88,6 +106,17 @@ def create_members(con: duckdb.DuckDBPyConnection, settings: Settings, tests: Se
     finally:
         con.unregister("trust_burst_days")
         con.unregister("trust_ring_pairs")
+    create_baseline_excluded(con, tests)
+
+
+def create_baseline_excluded(con: duckdb.DuckDBPyConnection, tests: Sequence[str]) -> None:
+    """Create the temporary table trust_baseline_excluded (title_id, test_index, other_title_id):
+    the titles left out of a title's baseline for a test, read by trust_title_tests.sql. Today
+    review_ring's: a ring title's other ring titles (sql/trust/ring_baseline_excluded.sql). Needs
+    trust_members with SUBSET_TESTS' subsets."""
+    con.execute("create or replace temp table trust_baseline_excluded as\n"
+                + read_model("trust/ring_baseline_excluded.sql"),
+                {"ring_test_index": tests.index("review_ring")})
 
 
 def add_members(con: duckdb.DuckDBPyConnection, members: pl.DataFrame, tests: Sequence[str]) -> None:
