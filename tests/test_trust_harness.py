@@ -52,9 +52,10 @@ def _figures(results: dict[str, Any]) -> str:
     return "\n" + h.markdown(results)
 
 
-# Issue 25 is open: these campaigns (seed 1) miss a target today (docs/trust.md, "Final figures").
+# Issue 25 is open: these campaigns (seed 1) miss a target today (docs/trust.md, "Final figures";
+# Amazon 2018's incentivized campaign meets them since the disclosure list was widened, "Incentivized").
 # Strict: once one is met, its mark fails the test, to be taken away.
-NOT_YET_MET = {("amazon2018", "incentivized"), ("yelp", "ring"), ("amazon2018", "ring")}
+NOT_YET_MET = {("yelp", "ring"), ("amazon2018", "ring")}
 
 
 @pytest.mark.parametrize(("corpus", "kind"), [
