@@ -757,3 +757,13 @@ def test_the_trust_line_counts_titles_and_reviews_once(tmp_path: Path) -> None:
     con.execute("create table agg_trust_flagged_reviews (review_id varchar, title_id varchar, test varchar)")
     con.close()
     assert trust_line(empty) == "no title has enough rated reviews to test ([trust] min_title_reviews)"
+
+
+def test_the_run_artifact_carries_the_trust_line() -> None:
+    from reviewpipe.pipeline import RunSummary
+    from reviewpipe.summary import summary_markdown
+
+    lines = summary_markdown(RunSummary("r1", trust="4 titles tested: 2 fail a test")).splitlines()
+    assert "- trust: 4 titles tested: 2 fail a test" in lines
+    # a run that tested nothing says nothing of trust
+    assert not any(li.startswith("- trust") for li in summary_markdown(RunSummary("r2")).splitlines())
