@@ -46,7 +46,7 @@ def trust_line(database: Path, worst: int = 3) -> str:
         "select coalesce(s.title, s.title_id), s.failed_tests, s.rating_mean, s.adjusted_rating, "
         "count(distinct f.review_id) as flagged from agg_title_summary as s "
         "join agg_trust_flagged_reviews as f using (title_id) where s.trust_verdict = 'fail' "
-        f"group by s.title_id, s.title, s.failed_tests, s.rating_mean, s.adjusted_rating "
+        "group by s.title_id, s.title, s.failed_tests, s.rating_mean, s.adjusted_rating "
         f"order by flagged desc, s.title_id limit {int(worst)}",
     )
     if titles:
