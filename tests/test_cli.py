@@ -695,3 +695,75 @@ def test_prefects_info_lines_stay_off_the_terminal_unless_asked_for(monkeypatch)
     finally:
         load_flow()  # Prefect's own logging set-up again, for the tests after this one
     assert logging.WARNING not in console_levels()
+
+
+def test_the_run_says_what_the_trust_tests_found(sample_run: SampleRun) -> None:
+    project, done = sample_run
+    assert done.returncode == 0, done.stderr
+    con = duckdb.connect(str(project / "data" / "reports.duckdb"), read_only=True)
+    try:
+        tested, fail, warn, passed = con.execute(
+            "select count(trust_verdict), count(*) filter (trust_verdict = 'fail'), "
+            "count(*) filter (trust_verdict = 'warn'), count(*) filter (trust_verdict = 'pass') "
+            "from agg_title_summary").fetchone()
+        flagged = con.execute("select count(distinct review_id) from agg_trust_flagged_reviews").fetchone()[0]
+    finally:
+        con.close()
+    # the sample's ten titles all have enough rated reviews to be tested, and its invented reviews
+    # hold no campaign: no title fails (its sentences are worded apart, sample._worded; written word
+    # for word, Northern Harvest's 171 positive reviews failed repeated_phrases)
+    assert tested == 10 and fail == 0 and flagged == 0
+    line = _trust_line(done.stdout)
+    assert line.startswith(f"Trust: {tested} titles tested: {fail} fail a test, {warn} warn, {passed} pass; "
+                           f"{flagged} reviews flagged (agg_trust_flagged_reviews)"), line
+
+
+def _trust_line(stdout: str) -> str:
+    """The run's "Trust: ..." line, joined back where the terminal wrapped it."""
+    lines = stdout.splitlines()
+    start = next(i for i, li in enumerate(lines) if li.startswith("Trust: "))
+    end = next(i for i in range(start + 1, len(lines) + 1) if i == len(lines) or lines[i - 1].endswith("."))
+    return " ".join(li.strip() for li in lines[start:end])
+
+
+def test_the_trust_line_counts_titles_and_reviews_once(tmp_path: Path) -> None:
+    from reviewpipe.summary import trust_line
+
+    database = tmp_path / "reports.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute("create table agg_title_summary (title_id varchar, title varchar, trust_verdict varchar, "
+                "failed_tests varchar, rating_mean double, adjusted_rating double)")
+    con.execute("insert into agg_title_summary values "
+                "('t1', 'One', 'fail', 'burst,incentivized', 4.5, 3.25), ('t2', null, 'fail', 'burst', 2.0, 2.5), "
+                "('t3', 'Three', 'warn', null, 3.0, 3.0), ('t4', 'Four', 'pass', null, 4.0, 4.0), "
+                "('t5', 'Five', null, null, 5.0, null)")
+    con.execute("create table agg_trust_flagged_reviews (review_id varchar, title_id varchar, test varchar)")
+    # r1 is in two failing subsets: one review flagged; t2 has three flagged reviews, t1 two
+    con.execute("insert into agg_trust_flagged_reviews values ('r1', 't1', 'burst'), ('r1', 't1', 'incentivized'), "
+                "('r2', 't1', 'burst'), ('r3', 't2', 'burst'), ('r4', 't2', 'burst'), ('r5', 't2', 'burst')")
+    con.close()
+    # t5 is untested (no verdict); most flagged first, a title without a name by its id
+    assert trust_line(database) == (
+        "4 titles tested: 2 fail a test, 1 warn, 1 pass; 5 reviews flagged (agg_trust_flagged_reviews); "
+        "most flagged: t2 (burst: 3 reviews; rating 2.00 -> 2.50), One (burst,incentivized: 2 reviews; "
+        "rating 4.50 -> 3.25)")
+    assert trust_line(database, worst=1).endswith("most flagged: t2 (burst: 3 reviews; rating 2.00 -> 2.50)")
+
+    empty = tmp_path / "empty.duckdb"
+    con = duckdb.connect(str(empty))
+    con.execute("create table agg_title_summary (title_id varchar, title varchar, trust_verdict varchar, "
+                "failed_tests varchar, rating_mean double, adjusted_rating double)")
+    con.execute("insert into agg_title_summary values ('t1', 'One', null, null, 4.0, null)")
+    con.execute("create table agg_trust_flagged_reviews (review_id varchar, title_id varchar, test varchar)")
+    con.close()
+    assert trust_line(empty) == "no title has enough rated reviews to test ([trust] min_title_reviews)"
+
+
+def test_the_run_artifact_carries_the_trust_line() -> None:
+    from reviewpipe.pipeline import RunSummary
+    from reviewpipe.summary import summary_markdown
+
+    lines = summary_markdown(RunSummary("r1", trust="4 titles tested: 2 fail a test")).splitlines()
+    assert "- trust: 4 titles tested: 2 fail a test" in lines
+    # a run that tested nothing says nothing of trust
+    assert not any(li.startswith("- trust") for li in summary_markdown(RunSummary("r2")).splitlines())

@@ -52,9 +52,11 @@ def _figures(results: dict[str, Any]) -> str:
     return "\n" + h.markdown(results)
 
 
-# Issue 25 is open: these campaigns (seed 1) miss a target today (docs/trust.md, "Final figures").
+# Issue 25 is open: these campaigns (seed 1) miss a target today (docs/trust.md, "Final figures";
+# Amazon 2018's incentivized campaign meets them since the disclosure list was widened, "Incentivized";
+# Amazon 2018's ring since a ring title's baseline leaves out the ring's other titles, "review_ring").
 # Strict: once one is met, its mark fails the test, to be taken away.
-NOT_YET_MET = {("amazon2018", "incentivized"), ("yelp", "ring")}
+NOT_YET_MET = {("yelp", "ring")}
 
 
 @pytest.mark.parametrize(("corpus", "kind"), [

@@ -53,3 +53,7 @@ where subset_reviews not between 0 and tested_reviews
     or span is null
     or (verdict = 'fail') <> (share_holds and rating_holds)
     or (verdict = 'pass') <> (not share_holds and not rating_holds)
+    -- the parameters a verdict is re-derived from are all named, and incentivized names its pattern list
+    or alpha is null or min_subset_reviews is null or min_share_ratio is null or min_rating_effect is null
+    or (test = 'incentivized'
+        and not regexp_matches(parameters, '(^|;)disclosure_patterns=[0-9]+:[0-9a-f]{8}(;|$)'))

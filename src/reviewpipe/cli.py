@@ -358,6 +358,8 @@ def print_run(settings: Settings, summary: pipeline.RunSummary) -> None:
     console.print(f"Exports: {settings.exports_path}/ ({len(summary.exports)} files)")
     if summary.report:
         console.print(f"Report: {summary.report}")
+    if summary.trust:
+        console.print(f"Trust: {summary.trust}.", highlight=False, soft_wrap=True)
     cols, preview = summary.preview
     console.print(data_table(cols, preview, title="Titles by review count"))
     if summary.quality:

@@ -23,7 +23,13 @@ from reviewpipe.errors import ReviewpipeError
 from reviewpipe.ingest import FileLoad, Mapper
 from reviewpipe.runlog import new_database_path, new_run_id
 from reviewpipe.settings import Settings
-from reviewpipe.summary import current_outputs, summary_markdown, title_leaderboard, title_preview
+from reviewpipe.summary import (
+    current_outputs,
+    summary_markdown,
+    title_leaderboard,
+    title_preview,
+    trust_line,
+)
 from reviewpipe.warehouse import RunInProgress, run_lock
 
 
@@ -40,6 +46,7 @@ class RunSummary:
     published_path: Path | None = None
     exports: list[Path] = field(default_factory=list)
     preview: tuple[list[str], list[tuple]] = ([], [])
+    trust: str | None = None  # what the trust tests found (summary.trust_line)
     report: Path | None = None
     skipped: str | None = None  # why the run did nothing (another run was writing; overlap = "skip")
     seconds: dict[str, float] = field(default_factory=dict)
@@ -179,7 +186,9 @@ def _export(run: Run) -> list[tuple[Path, Path]]:
 
 def _keep_export(run: Run, files: list[tuple[Path, Path]]) -> None:
     run.exported = files
-    run.summary.preview = title_preview(new_database_path(run.settings, run.summary.run_id))
+    database = new_database_path(run.settings, run.summary.run_id)
+    run.summary.preview = title_preview(database)
+    run.summary.trust = trust_line(database)
 
 
 def _artifacts(run: Run) -> tuple[str, tuple[list[str], list[tuple]]]:

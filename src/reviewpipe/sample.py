@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,91 +129,94 @@ _ASPECTS = (
 
 # Review sentences by tone. VADER must read positive and negative ones clearly, so they lean on
 # plain sentiment words; neutral ones avoid them (including "like", which VADER scores positive).
+# "[a|b|c]" is a choice of wording, made for each review apart (_worded): people do not write one
+# sentence word for word, and a sample whose reviews did would share whole phrases by the hundred,
+# which the trust test repeated_phrases rightly reads as a campaign.
 _POSITIVE = (
-    "I loved every minute of {title}.",
-    "{Aspect} is absolutely wonderful.",
-    "{performer} gives a brilliant, heartfelt performance.",
-    "One of the best films I have seen in years.",
-    "The story is beautiful and genuinely moving.",
-    "{director} directs with real confidence and warmth.",
-    "I laughed, I cried, and I would happily watch it again.",
-    "{Aspect} is superb from start to finish.",
-    "A delightful surprise that deserves a much bigger audience.",
-    "Every scene feels carefully crafted and full of life.",
-    "The chemistry between {performer} and {performer2} is a joy to watch.",
-    "Highly recommended to anyone who loves great cinema.",
-    "It is smart, funny and surprisingly tender.",
-    "{Aspect} alone makes it worth seeing.",
-    "The ending left me grinning for days.",
-    "A true masterpiece of its kind.",
-    "Excellent writing, excellent acting, excellent everything.",
-    "I can't stop thinking about how good it was.",
-    "{performer} has never been better.",
-    "Gorgeous to look at and a pleasure to listen to.",
-    "My whole family enjoyed it, which almost never happens.",
-    "Ten minutes in, I knew this would be a favorite.",
-    "A warm, generous film that trusts its audience.",
-    "The final act is thrilling and deeply satisfying.",
+    "I [loved|adored|really enjoyed] every [minute|moment|second] of {title}.",
+    "{Aspect} is [absolutely|truly|simply|just] [wonderful|lovely|marvellous|terrific].",
+    "{performer} gives a [brilliant|superb|wonderful], [heartfelt|warm|moving] [performance|turn].",
+    "One of the [best|finest|most enjoyable] [films|movies|pictures] I have [seen|watched|come across] in [years|ages|a long time].",
+    "The story is [beautiful|lovely|gorgeous] and [genuinely|truly|deeply] [moving|touching|affecting].",
+    "{director} directs with [real|great|obvious] [confidence|assurance|skill] and [warmth|heart|love].",
+    "I laughed, I cried, and I would [happily|gladly|joyfully] [watch|see] it [again|a second time|twice].",
+    "{Aspect} is [superb|excellent|outstanding|terrific] [from start to finish|throughout|all the way through|the whole way].",
+    "A [delightful|wonderful|lovely] surprise that [deserves|has earned|merits] a [much|far] [bigger|wider|larger] audience.",
+    "Every scene feels [carefully|lovingly|beautifully] [crafted|made|built] and full of [life|joy|heart].",
+    "The chemistry between {performer} and {performer2} is a [joy|delight|treat|pleasure] to [watch|see|behold].",
+    "[Highly|Warmly|Strongly] recommended to [anyone|everyone|all] who [loves|enjoys|cares about] [great|good|fine] cinema.",
+    "It is [smart|clever|witty], [funny|hilarious|charming] and [surprisingly|wonderfully|unexpectedly] [tender|sweet|gentle].",
+    "{Aspect} [alone|by itself|on its own] makes it worth [seeing|watching|the ticket].",
+    "The ending left me [grinning|smiling|beaming] for [days|hours|a week].",
+    "A [true|real|genuine] masterpiece [of its kind|in its genre|of a film].",
+    "[Excellent|Superb|Wonderful] writing, [excellent|superb|wonderful] acting, [excellent|superb|wonderful] everything.",
+    "I can't stop thinking about how [good|great|wonderful] it [was|is].",
+    "{performer} has [never been better|rarely been this good|never been this good].",
+    "[Gorgeous|Beautiful|Lovely] to [look at|watch] and a [pleasure|joy|delight] to [listen to|hear].",
+    "My whole [family|household|gang] [enjoyed|loved|adored] it, which [almost never|hardly ever|rarely] happens.",
+    "[Ten|Five|Fifteen] minutes in, I knew this would be a [favorite|favourite|keeper].",
+    "A [warm|kind|gentle], [generous|big-hearted|loving] film that [trusts|respects] its audience.",
+    "The final act is [thrilling|exhilarating|exciting] and [deeply|truly|wonderfully] [satisfying|rewarding].",
 )
 _NEGATIVE = (
-    "What a terrible waste of two hours.",
-    "{Aspect} is dull and lifeless.",
-    "{performer} looks bored in every single scene.",
-    "One of the worst films I have ever sat through.",
-    "The plot is a ridiculous mess that makes no sense.",
-    "I hated almost everything about it.",
-    "{director} seems to have no idea what story to tell.",
-    "{Aspect} is frankly awful.",
-    "Painfully slow, badly written and utterly forgettable.",
-    "I nearly walked out halfway through, it was that bad.",
-    "The dialogue is so bad it made me cringe.",
-    "Avoid this one, it is a huge disappointment.",
-    "Boring, pretentious and far too long.",
-    "The ending is stupid and insulting.",
-    "Even {performer} cannot save this horrible script.",
-    "I wanted to enjoy it, but it was a miserable chore.",
-    "The jokes fall flat and the drama is unbearable.",
-    "Lazy, ugly and completely pointless.",
-    "A sad, cynical cash grab.",
-    "I regret wasting money on it.",
-    "The characters are annoying and the twists are predictable.",
-    "{Aspect} is a disaster.",
-    "Honestly the most disappointing film of the year.",
-    "It wastes a good cast on a terrible idea.",
+    "What a [terrible|awful|dreadful] waste of [two hours|an evening|my time].",
+    "{Aspect} is [dull|boring|tedious] and [lifeless|flat|dead].",
+    "{performer} looks [bored|miserable|lost] in every [single|last] scene.",
+    "One of the [worst|weakest|most awful] [films|movies|pictures] I have ever [sat through|endured|suffered through].",
+    "The plot is a [ridiculous|stupid|pathetic] mess that makes no sense.",
+    "I [hated|loathed|despised] [almost|nearly|just about] everything about it.",
+    "{director} seems to have no idea what story to [tell|tell here|tell us].",
+    "{Aspect} is [frankly|honestly|simply] [awful|terrible|dreadful].",
+    "[Painfully|Horribly|Awfully] slow, [badly|poorly|terribly] written and [utterly|totally|completely] forgettable.",
+    "I [nearly|almost] walked out [halfway through|at the midpoint|after an hour], it was that [bad|awful|terrible].",
+    "The dialogue is so [bad|awful|terrible] it made me [cringe|wince|groan].",
+    "Avoid this one, it is a [huge|massive|total] disappointment.",
+    "[Boring|Tedious|Dull], [pretentious|smug|self-important] and [far|way|much] too long.",
+    "The ending is [stupid|dumb|idiotic] and [insulting|infuriating|offensive].",
+    "Even {performer} cannot save this [horrible|terrible|awful] script.",
+    "I wanted to [enjoy|love] it, but it was a [miserable|painful|depressing] [chore|slog|ordeal].",
+    "The jokes fall flat and the drama is [unbearable|insufferable|painful].",
+    "[Lazy|Sloppy|Careless], [ugly|hideous|drab] and [completely|totally|utterly] pointless.",
+    "A [sad|sorry|miserable], [cynical|greedy|soulless] cash grab.",
+    "I [regret|resent] [wasting|throwing away|spending] money on it.",
+    "The characters are [annoying|irritating|grating] and the twists are [predictable|obvious|stupid].",
+    "{Aspect} is a [disaster|catastrophe|mess].",
+    "[Honestly|Frankly|Truly] the most [disappointing|frustrating|dismal] film of the year.",
+    "It wastes a [good|decent|fine] cast on a [terrible|horrible|dreadful] idea.",
 )
 _MIXED = (
-    "{Aspect} is lovely, but the story drags badly.",
-    "Great performances cannot fully rescue a weak script.",
-    "The first half is gripping; the second half falls apart.",
-    "It looks beautiful, yet it feels strangely empty.",
-    "{performer} is excellent, though the supporting cast is weak.",
-    "Some scenes are brilliant and others are painfully dull.",
-    "I admired it more than I enjoyed it.",
-    "A good film buried inside a bloated, messy one.",
-    "Funny in places, boring in others.",
-    "The ideas are interesting but the execution is clumsy.",
-    "Not bad, not great, just fine.",
-    "{Aspect} is strong, but {aspect2} is a letdown.",
+    "{Aspect} is [lovely|fine|nice], but the story drags [badly|terribly|painfully].",
+    "[Great|Strong|Fine] performances cannot [fully|quite|really] rescue a [weak|poor|thin] script.",
+    "The first half is [gripping|exciting|great]; the second half [falls apart|collapses|fizzles out].",
+    "It looks [beautiful|gorgeous|lovely], yet it feels [strangely|oddly|curiously] empty.",
+    "{performer} is [excellent|great|superb], though the supporting cast is [weak|poor|bland].",
+    "Some scenes are [brilliant|wonderful|great] and others are [painfully|terribly|awfully] dull.",
+    "I [admired|respected] it more than I [enjoyed|loved] it.",
+    "A good film [buried|lost|trapped] inside a [bloated|overlong|swollen], messy one.",
+    "[Funny|Amusing|Witty] in places, [boring|dull|tedious] in others.",
+    "The ideas are [interesting|intriguing|clever] but the execution is [clumsy|awkward|sloppy].",
+    "Not bad, not great, just [fine|okay|alright].",
+    "{Aspect} is [strong|great|good], but {aspect2} is a [letdown|disappointment|weak spot].",
 )
 _NEUTRAL = (
-    "I watched {title} on a Sunday afternoon.",
-    "The film runs about two hours.",
-    "It came out in {year} and was directed by {director}.",
-    "{performer} plays a schoolteacher who moves to a small coastal town.",
-    "Most of the story takes place over a single winter.",
-    "I saw it at a local festival screening.",
+    "I watched {title} on a [Sunday afternoon|weeknight|rainy Saturday].",
+    "The film runs [about|roughly|close to] two hours.",
+    "It [came out|was released|opened] in {year}[ and was directed by {director}|; {director} directed it|, with {director} directing].",
+    "{performer} plays a [schoolteacher|postman|nurse] who moves to a [small|quiet|little] coastal town.",
+    "Most of the story takes place over a [single|long|cold] winter.",
+    "I saw it at a [local|small|regional] festival [screening|showing].",
     "The cast includes {performer} and {performer2}.",
-    "There is a subplot about a missing letter.",
-    "It is shot mostly in black and white.",
-    "I went in knowing nothing about it.",
-    "The runtime includes a long epilogue.",
-    "My review is based on the original cut.",
-    "This was my second viewing.",
-    "The film is partly in French with subtitles.",
-    "It reminded me of the films my parents used to watch.",
-    "Watched it on a long flight.",
-    "{Aspect} follows a fairly traditional approach.",
-    "The story is told in three chapters.",
+    "There is a subplot about a [missing|misplaced|unsent] letter.",
+    "It is shot [mostly|largely|almost entirely] in black and white.",
+    "I went in knowing [nothing|very little|next to nothing] about it.",
+    "The runtime includes a [long|lengthy|quiet] epilogue.",
+    "My review is based on the [original|first|theatrical] cut.",
+    "This was my [second|third] viewing.",
+    "The film is [partly|mostly|largely] in French with subtitles.",
+    "It reminded me of the films my [parents|grandparents] used to watch.",
+    "Watched it on a [long|late|night] flight.",
+    "{Aspect} follows a [fairly|rather|mostly] traditional approach.",
+    "The story is told in [three|four] chapters.",
     "It was adapted from a novel I have not read.",
     "{director} also co-wrote the screenplay.",
 )
@@ -293,6 +297,9 @@ def write_sample(
     rng = random.Random(seed)
     titles = _make_titles(rng, n_titles)
     maker = _ReviewMaker(rng, titles, _make_authors(rng, max(20, n_reviews // 2)))
+    # the wording of each sentence (_worded) from a generator of its own: the rows, ratings, authors
+    # and dates are what the seed made before wordings were chosen
+    maker.wording = random.Random(f"wording {seed}")
 
     n_good = n_reviews - len(BAD_ROWS)
     specials = _assign_specials(rng, n_good)
@@ -440,6 +447,7 @@ class _ReviewMaker:
         self.authors, self.author_weights = authors
         self.used: set[tuple[str, str]] = set()  # membership only
         self.guests = 0
+        self.wording = random.Random(0)  # write_sample gives it the seed's
 
     def review(self, year: int | None, special: str) -> list[str]:
         """Return one valid review row as CSV fields, optionally in a given year."""
@@ -509,7 +517,7 @@ class _ReviewMaker:
             "Aspect": aspect[0].upper() + aspect[1:],
             "aspect2": aspect2,
         }
-        filled = [s.format(**slots) for s in sentences]
+        filled = [_worded(self.wording, s).format(**slots) for s in sentences]
 
         if special == "entities":
             filled.insert(rng.randrange(len(filled) + 1), _ENTITY_SENTENCE)
@@ -530,6 +538,14 @@ class _ReviewMaker:
         if special.startswith("formula"):
             text = rng.choice(_FORMULA_PREFIXES[special[-1]]) + text
         return text
+
+
+def _worded(rng: random.Random, template: str) -> str:
+    """The template with each "[a|b|c]" replaced by one of its wordings, picked by rng."""
+    return _CHOICE.sub(lambda m: rng.choice(m.group(1).split("|")), template)
+
+
+_CHOICE = re.compile(r"\[([^\[\]]*)\]")
 
 
 def _rating(rng: random.Random, quality: float) -> int:

@@ -435,7 +435,10 @@ AGG_TRUST_TESTS = Table(
                "min_subset_reviews) and rates the title differently (rating_p_value < alpha, "
                "|rating_difference| >= min_rating_effect of the scale's span); warn: one of the "
                "two; pass: neither."),
-        Column("parameters", "The parameters the test ran with, as key=value pairs."),
+        Column("parameters", "The parameters the test ran with, as key=value pairs separated by ';'; "
+               "incentivized's disclosure_patterns is its [trust] disclosure_patterns list as "
+               "<count>:<the first 8 hex digits of the md5 of the list> (e.g. 15:1a2b3c4d): another "
+               "list, another value."),
     ),
     key=("title_id", "test"),
     stored_order="title_id, test",

@@ -256,24 +256,41 @@ class MetricsSettings(BaseModel):
 
 
 # Disclosures of a review written for something in return (the incentivized test): lower-case
-# regular expressions, any of which in a review's text puts it in the subset. Edit [trust]
-# disclosure_patterns to change them; the list is in the README ("Trust tests").
+# regular expressions, any of which in a review's text puts it in the subset (the first that matches
+# is the detail shown). Edit [trust] disclosure_patterns to change them; the list is in the README
+# ("Trust tests"), and docs/trust.md ("Incentivized") counts what each matches in every real corpus.
 DISCLOSURE_PATTERNS = (
     # Steam's own label on a review of a key the reviewer did not pay for (12% of the Steam corpus)
     r"^product received for free\b",
     # a free product with a review in the same sentence: "got it for free" alone is a giveaway, a
     # free weekend or a comped meal in the real corpora (34 Steam, Yelp and hotel reviews), not a
-    # disclosure
-    r"\b(received|got|given|was sent|sent me)\b[^.!?]{0,40}\b(for free|free of charge|at no (cost|charge)|free sample|complimentary)\b[^.!?]{0,60}\b(review|opinion|feedback|evaluat|test)",
+    # disclosure. "receive" too: a family picked to receive a product free to review it (Fine Food)
+    r"\b(receive|received|got|given|was sent|sent me)\b[^.!?]{0,40}\b(for free|free of charge|at no (cost|charge)|free sample|complimentary)\b[^.!?]{0,60}\b(review|opinion|feedback|evaluat|test)",
     r"\bin (exchange|return) for (my|an|a|this) ((honest|unbiased|fair|truthful|impartial|objective) )?(review|opinion|evaluation|feedback)",
-    r"\b(at a|for a) (discount|discounted price|reduced price)\b[^.!?]{0,40}\b(review|honest|unbiased)",
+    # a review promised in exchange for a copy of the film (aclImdb)
+    r"\bin (exchange|return) for (a|an|my|the) (free |complimentary |review )?(copy|sample|screener)\b",
+    r"\b(at a|for a) (discount|discounted (price|rate)|reduced (price|rate))\b[^.!?]{0,40}\b(review|honest|unbiased)",
     r"\b(discount|discounted|free)\b[^.!?]{0,30}\bin (exchange|return) for\b",
     r"\b(was|were) provided (to me )?(free )?(by|from) the (seller|manufacturer|company|vendor|brand)\b",
     # "the company sent me a replacement" is service, not an incentive: a free item or a review must follow
     r"\b(the seller|the manufacturer|the company|the vendor|the brand) (sent|provided|gave) me\b[^.!?]{0,40}\b(free|review|discount|sample)",
+    # samples received from the maker to try, the review based on them (Fine Food)
+    r"\b(received|got|was sent|were sent|was given|been sent|been given)\b[^.!?]{0,50}\b(from|by) the (company|manufacturer|maker|seller|vendor|brand)\b[^.!?]{0,30}\bto (try|test|review|sample|taste|evaluate)\b",
+    # a product "provided to me free" (the usual wording; none in the real corpora); "the hotel
+    # provided free wifi" is a perk: "to me" and a free or discounted item must be said
+    r"\b(provided|given|sent|supplied) to me (for free|free of charge|free|at no (cost|charge)|at a (discount|reduced price)|complimentary)\b",
+    # "for review purposes" alone is a critic's (an IMDb reviewer seeing a film for review purposes):
+    # a free or received item must come first
+    r"\b(free|free of charge|at no (cost|charge)|complimentary|discount|discounted|provided|received|sent|given)\b[^.!?]{0,40}\b(for|to) ((testing|test|evaluation) (and|&) )?(review|reviewing|testing|evaluation)( (and|&) (review|testing|evaluation))? purposes\b",
     r"\bfor (my|an) (honest|unbiased) (review|opinion|feedback)\b",
-    # Amazon Vine: free products for chosen reviewers (11 of the fine food corpus's reviews)
-    r"\b(amazon vine|vine (program|voice|member|reviewer))\b",
+    # Amazon Vine: free products for chosen reviewers (13 Fine Food reviews name it: Amazon Vine, the
+    # Vine program, a Vine kit, a taste offered because of Vine); a bare "vine" is a plant, a
+    # grapevine or Twitter's Vine (Yelp, IMDb, Steam)
+    r"\b(amazon vine|vine (program|voice|member|reviewer|kit|item|product|sample)s?\b|(because of|through|via|from) (the )?vine\b)",
+    # product-testing clubs whose members get products free to review (two Fine Food reviewers are
+    # BzzAgents), and Yelp's free Elite events (one Yelp review)
+    r"\b(bzz ?agent|influenster|voxbox|tomoson|smiley ?360)\b",
+    r"\byelp elite (event|party|soiree|dinner|tasting)\b",
 )
 # Author names many people share, which tell nobody apart (lower case): reviews under them count as
 # by unknown reviewers in the reviewer tests, unless the source maps a reviewer_id.

@@ -21,7 +21,44 @@ def current_outputs(settings: Settings, summary: RunSummary) -> RunSummary:
     summary.exports = sorted(p for p in settings.exports_path.glob(f"agg_*.{settings.exports.format}"))
     summary.report = settings.exports_path / "report.html"
     summary.preview = title_preview(settings.published_path)
+    summary.trust = trust_line(settings.published_path)
     return summary
+
+
+def trust_line(database: Path, worst: int = 3) -> str:
+    """What the trust tests found in a published database, in one line: titles tested, how many fail,
+    warn and pass (agg_title_summary.trust_verdict), the reviews of failing subsets
+    (agg_trust_flagged_reviews, each review once) and the `worst` failing titles, most flagged
+    reviews first, with their failing tests and their rating without them."""
+    _, counts = publish.query_published(
+        database,
+        "select count(trust_verdict), count(*) filter (trust_verdict = 'fail'), "
+        "count(*) filter (trust_verdict = 'warn'), count(*) filter (trust_verdict = 'pass'), "
+        "(select count(distinct review_id) from agg_trust_flagged_reviews) from agg_title_summary",
+    )
+    tested, fail, warn, passed, flagged = counts[0]
+    if not tested:
+        return "no title has enough rated reviews to test ([trust] min_title_reviews)"
+    line = (f"{tested} titles tested: {fail} fail a test, {warn} warn, {passed} pass; "
+            f"{flagged} reviews flagged (agg_trust_flagged_reviews)")
+    _, titles = publish.query_published(
+        database,
+        "select coalesce(s.title, s.title_id), s.failed_tests, s.rating_mean, s.adjusted_rating, "
+        "count(distinct f.review_id) as flagged from agg_title_summary as s "
+        "join agg_trust_flagged_reviews as f using (title_id) where s.trust_verdict = 'fail' "
+        "group by s.title_id, s.title, s.failed_tests, s.rating_mean, s.adjusted_rating "
+        f"order by flagged desc, s.title_id limit {int(worst)}",
+    )
+    if titles:
+        line += "; most flagged: " + ", ".join(
+            f"{title} ({tests}: {n} reviews; rating {_rating(mean)} -> {_rating(adjusted)})"
+            for title, tests, mean, adjusted, n in titles)
+    return line
+
+
+def _rating(value: float | None) -> str:
+    """A rating for reading: two decimals, "-" when there is none."""
+    return "-" if value is None else f"{value:.2f}"
 
 
 def title_preview(database: Path, limit: int = 10) -> tuple[list[str], list[tuple]]:
@@ -57,7 +94,10 @@ def summary_markdown(summary: RunSummary) -> str:
             f"- quarantined rows: {staged.get('quarantine', 0)} (table `quarantine`)",
         ]
         lines += [f"- unreadable: `{f.path}`: {f.message}" for f in r.files if f.status == "unreadable"]
-    lines += [f"- sentiment: {sentiment_line(summary)}", "", "| published table | rows |", "|---|---|"]
+    lines += [f"- sentiment: {sentiment_line(summary)}"]
+    if summary.trust:
+        lines += [f"- trust: {summary.trust}"]
+    lines += ["", "| published table | rows |", "|---|---|"]
     lines += [f"| `{table}` | {n} |" for table, n in summary.published.items()]
     if summary.published_path:
         lines += ["", f"Published database: `{summary.published_path}`{publish_how(summary)}"]

@@ -187,7 +187,9 @@ def rating_ranks(con: duckdb.DuckDBPyConnection, test_count: int) -> pl.DataFram
 
 def parameters_by_test(settings: Settings) -> dict[str, str]:
     """Per test, the parameters it runs with as agg_trust_tests.parameters shows them
-    ("alpha=0.01;min_title_reviews=10;...")."""
+    ("alpha=0.01;min_title_reviews=10;..."). incentivized names its pattern list by its length and
+    the first 8 hex digits of its md5 (texts.disclosure_version, the one text_signatures keeps):
+    "disclosure_patterns=15:1a2b3c4d", so that an edited list shows in the table."""
     trust = settings.trust
     common = ("alpha", "min_title_reviews", "min_subset_reviews", "min_share_ratio", "min_rating_effect")
     own = {
@@ -197,8 +199,12 @@ def parameters_by_test(settings: Settings) -> dict[str, str]:
         "rating_deviation": ("deviation_min_reviews", "deviation_threshold"),
         "review_ring": ("ring_days", "ring_min_reviewers", "ring_p", "ring_max_titles"),
     }
-    return {t.name: ";".join(f"{key}={_number(getattr(trust, key))}" for key in (*common, *own.get(t.name, ())))
-            for t in TESTS}
+    named = {t.name: [f"{key}={_number(getattr(trust, key))}" for key in (*common, *own.get(t.name, ()))]
+             for t in TESTS}
+    patterns = trust.disclosure_patterns
+    named["incentivized"].append(
+        f"disclosure_patterns={len(patterns)}:{texts.disclosure_version(patterns)[:8]}")
+    return {name: ";".join(pairs) for name, pairs in named.items()}
 
 
 def _number(value: float) -> str:
