@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
-from scipy import stats as sps
 
 Floats = npt.NDArray[np.float64]
 
@@ -15,6 +13,9 @@ Floats = npt.NDArray[np.float64]
 def binomial_tail(x: npt.ArrayLike, n: npt.ArrayLike, p0: npt.ArrayLike) -> Floats:
     """P(X >= x) for X ~ Binomial(n, p0), row by row; 1 where x is 0 (nothing to explain), 0 where
     p0 is 0 and x > 0 (the subset holds what never happens elsewhere); NaN where p0 is NaN."""
+    # imported here, not with the module: scipy.stats is 0.9 s of every command's start
+    from scipy import stats as sps
+
     x, n, p0 = (np.asarray(a, dtype=np.float64) for a in (x, n, p0))
     with np.errstate(invalid="ignore"):
         p = sps.binom.sf(x - 1, n, p0)
@@ -49,6 +50,9 @@ def mann_whitney(n1: npt.ArrayLike, n2: npt.ArrayLike, u1: npt.ArrayLike,
 
     z is positive when side 1 rates higher, moved 0.5 towards 0 (the continuity correction; 0 when
     that crosses it). NaN for both with an empty side; every value on one point: z = 0, p = 1."""
+    # imported here, not with the module: scipy costs every command's start
+    from scipy import special
+
     n1, n2, u1, ties = (np.asarray(a, dtype=np.float64) for a in (n1, n2, u1, tie_sum))
     n = n1 + n2
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import duckdb
 import numpy as np
 import polars as pl
-from scipy import stats as sps
 
 from reviewpipe.settings import Settings
 from reviewpipe.warehouse import read_model
@@ -46,6 +45,9 @@ def burst_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFra
     among days of 20), the count is negative binomial with their variance, else Poisson. Reviews
     come in waves (a film's release, a product's launch, news): a day is a burst when it stands out
     of its own fortnight, not only of the title's whole life, and a wave's peak is not a campaign."""
+    # imported here, not with the module: scipy.stats is 0.9 s of every command's start
+    from scipy import stats as sps
+
     trust = settings.trust
     days = con.sql(read_model("trust/burst_days.sql"),
                    params={"burst_min_reviews": trust.burst_min_reviews,
@@ -68,6 +70,9 @@ def ring_pairs(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFra
     (sql/trust/ring_pairs.sql), those whose count independence makes less likely than ring_p
     (Poisson tail P(X >= c)): title_a, window_a, title_b, window_b, co_reviewers, expected, pair_p.
     Needs trust_ring_titles."""
+    # imported here, not with the module: scipy.stats is 0.9 s of every command's start
+    from scipy import stats as sps
+
     trust = settings.trust
     pairs = con.sql(read_model("trust/ring_pairs.sql"),
                     params=_ring_params(settings, "ring_days", "ring_min_reviewers")).pl()
