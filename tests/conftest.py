@@ -101,7 +101,7 @@ def prefect_server():
 
 # The modules that take longest, longest first: seconds of one worker (setup + call, summed over the
 # module), measured with `pytest --durations=0` at issue 25 on the 2-core VM (bench/README.md, "The
-# test suite's schedule"). Under --dist loadfile a module is one unit of work on one worker, and a
+# test suite at issue 25"). Under --dist loadfile a module is one unit of work on one worker, and a
 # worker takes its next module before it ends the one it runs: started last, a long module keeps the
 # suite waiting on one core while the other has nothing left. Started first, longest first (the
 # longest-processing-time rule), the short modules fill in at the end. Only the order: every test
