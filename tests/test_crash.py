@@ -26,13 +26,6 @@ from reviewpipe.settings import load_settings
 
 BIN = Path(sys.executable).parent
 HEADER = "title_id,author,review_date,rating,helpful_votes,total_votes,review_title,review_text\n"
-# Each round's new reviews: more than one scoring batch (BATCH), so that the score point falls after
-# the first of several batches. Small on purpose: every round also builds the clean reference from an
-# empty warehouse over all the files so far, and that build grows with them (700 a round in batches
-# of 500: 431 s against 301 s, bench/README.md "The test suite at issue 25"; the sizes are not what
-# it checks).
-BATCH = 100
-NEW_ROWS = 140
 
 
 def config(root: Path, name: str) -> Path:
@@ -40,8 +33,8 @@ def config(root: Path, name: str) -> Path:
     path.write_text(
         f'[paths]\nwarehouse = "{name}/warehouse.duckdb"\npublished = "{name}/reports.duckdb"\n'
         f'exports = "{name}/exports"\nsamples = "samples"\n'
-        # batches of BATCH texts: the score point falls after the first of several batches
-        f"[sentiment]\nworkers = 1\nbatch_size = {BATCH}\n"
+        # batches of 500 texts: the score point falls after the first of several batches
+        "[sentiment]\nworkers = 1\nbatch_size = 500\n"
     )
     return path
 
@@ -59,11 +52,11 @@ def test_runs_killed_at_every_stage_lose_nothing_and_the_next_run_recovers(tmp_p
     pipeline.run(settings)  # the last good run before the first crash
     killed = 0
     for round_number, point in enumerate(POINTS, start=1):
-        # new reviews arrive: NEW_ROWS of them, so that scoring takes more than one batch
+        # new reviews arrive: 700 of them, so that scoring takes more than one batch
         (tmp_path / "samples" / f"reviews_new_{round_number}.csv").write_text(HEADER + "".join(
             f"tt900000{1 + i % 9},crash{round_number}_{i},2024-0{1 + i % 9}-1{i % 10},{1 + i % 10},"
             f"{i % 4},{i % 4 + 2},Round {round_number},Review {i} of round {round_number} was "
-            f"{'wonderful and moving' if i % 3 else 'a dull and tiresome mess'}.\n" for i in range(NEW_ROWS)))
+            f"{'wonderful and moving' if i % 3 else 'a dull and tiresome mess'}.\n" for i in range(700)))
         published_before = published_rows(settings.published_path)
         db_before = hashlib.sha256(settings.published_path.read_bytes()).hexdigest()
         exports_before = digests(settings.exports_path)
@@ -110,7 +103,7 @@ def test_runs_killed_at_every_stage_lose_nothing_and_the_next_run_recovers(tmp_p
         assert leftovers == [], leftovers
     assert killed == len(POINTS) == 8
     # the sample's 3,000 rows less 8 bad ones (its exact_duplicate, without an id, is a review)
-    assert len(published_rows(settings.published_path)["reviews"]) == 2992 + len(POINTS) * NEW_ROWS
+    assert len(published_rows(settings.published_path)["reviews"]) == 2992 + len(POINTS) * 700
 
 
 def shutil_rmtree(path: Path) -> None:
