@@ -99,10 +99,43 @@ def prefect_server():
         yield
 
 
+# The modules that take longest, longest first: seconds of one worker (setup + call, summed over the
+# module), measured with `pytest --durations=0` at issue 25 on the 2-core VM (bench/README.md, "The
+# test suite at issue 25"). Under --dist loadfile a module is one unit of work on one worker, and a
+# worker takes its next module before it ends the one it runs: started last, a long module keeps the
+# suite waiting on one core while the other has nothing left. Started first, longest first (the
+# longest-processing-time rule), the short modules fill in at the end. Only the order: every test
+# runs, a module missing here (a new one) runs after these, modules holding a slow test first.
+LONGEST_FIRST = (
+    "test_pipeline.py",  # ~600 s at load 12-15: many tests, each its own small runs
+    "test_cli.py",  # ~540 s: ~40 `reviewpipe` commands, each a new process
+    "test_broken_inputs.py",  # its 50 MB review alone ~170 s
+    "test_crash.py",  # one test: 25 runs, 8 of them `reviewpipe run` processes killed
+    "test_concurrency.py",
+    "test_flow.py",
+    "test_acceptance_vader.py",
+    "test_fuzz_readers.py",
+    "test_ingest.py",
+    "test_dask.py",
+    "test_serve.py",
+    "test_trust_harness.py",  # one module fixture: 9 pipeline runs on real corpora, ~140 s
+    "test_acceptance.py",
+    "test_bench.py",
+    "test_reaper.py",
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, modules holding a test marked slow run first (in their usual order), so
-    that no worker starts a long module when the others have nothing left to do."""
+    """Under pytest-xdist, the modules of LONGEST_FIRST run first, in its order; then the other
+    modules holding a test marked slow, then the rest (each group in its usual order)."""
     if not hasattr(config, "workerinput"):
         return
     slow = {item.module for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.module not in slow)  # stable: the order within stays
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        if name in LONGEST_FIRST:
+            return LONGEST_FIRST.index(name)
+        return len(LONGEST_FIRST) + (item.module not in slow)
+
+    items.sort(key=rank)  # stable: the order within a module stays
