@@ -248,29 +248,26 @@ def _distinct_phrases(phrases: pl.DataFrame) -> pl.DataFrame:
 
 def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
     """The exact Jaccard similarity of the 3-word shingle sets of each pair (text_hash, copy_hash)
-    of texts (text_hash, review_text): pairs with `similarity`."""
+    of texts (text_hash, review_text): pairs with `similarity`.
+
+    Each text is read once, however many pairs hold it: its shingle hashes as one set (a list of
+    distinct 64-bit hashes), and each pair's intersection is counted on the two lists. A shingle is
+    its 64-bit hash here as in the bands: two distinct shingles of one pair's texts with one hash
+    (about 1e-15 for two texts of 100 shingles) would count as one; the similarity is otherwise the
+    sets' own."""
     texts = texts.with_row_index("i")
-    shingles = (
-        ngram_hashes(text_words(texts.lazy().select("i", "review_text")), SHINGLE_WORDS)
-        .select("i", "g").unique()
+    shingles = ngram_hashes(text_words(texts.lazy().select("i", "review_text")), SHINGLE_WORDS).select("i", "g")
+    sets = (
+        texts.lazy().select("text_hash", "i")
+        .join(shingles.group_by("i").agg(shingles=pl.col("g").unique()), on="i", how="left")
+        .select("text_hash", "shingles", size=pl.col("shingles").list.len().fill_null(0))
         .collect()
     )
-    sizes = shingles.group_by("i").agg(size=pl.len())
-    ids = texts.select("text_hash", "i")
-    numbered = (
-        pairs.join(ids, on="text_hash", how="left")
-        .join(ids.rename({"text_hash": "copy_hash", "i": "j"}), on="copy_hash", how="left")
-    )
-    shared = (
-        numbered.select("i", "j")
-        .join(shingles, on="i")
-        .join(shingles.rename({"i": "j"}), on=["j", "g"])
-        .group_by("i", "j").agg(shared=pl.len())
-    )
     return (
-        numbered.join(shared, on=["i", "j"], how="left")
-        .join(sizes, on="i", how="left")
-        .join(sizes.rename({"i": "j", "size": "copy_size"}), on="j", how="left")
+        pairs.join(sets, on="text_hash", how="left")
+        .join(sets.rename({"text_hash": "copy_hash", "shingles": "copy_shingles", "size": "copy_size"}),
+              on="copy_hash", how="left")
+        .with_columns(shared=pl.col("shingles").list.set_intersection("copy_shingles").list.len())
         .with_columns(pl.col("shared", "size", "copy_size").fill_null(0))
         .with_columns(similarity=pl.when(pl.col("size") + pl.col("copy_size") > 0)
                       .then(pl.col("shared") / (pl.col("size") + pl.col("copy_size") - pl.col("shared")))
