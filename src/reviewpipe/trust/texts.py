@@ -22,6 +22,7 @@ from importlib.metadata import version
 import duckdb
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import rensa
 from scipy.stats import poisson
 
@@ -50,6 +51,10 @@ BATCH_PAIRS = 50_000
 # probability 0.94 at half, 0.56 at a quarter and 0.21 at an eighth (0.92 measured at half on runs
 # of real words: docs/trust.md).
 PHRASE_SAMPLE = 2
+# A kept phrase's hash is even (0 modulo PHRASE_SAMPLE, an even number): text_phrases sets its last
+# bit where the phrase is named in the text (is_named), so one 64-bit value a phrase holds both.
+NAMED_BIT = 1
+assert PHRASE_SAMPLE % 2 == 0, "text_phrases keeps is_named in a kept phrase's last bit"
 # "I" and its contractions are capitalised mid-sentence without being names.
 _I_WORDS = ["i", "i'm", "i've", "i'd", "i'll"]
 # A phrase is a name's (a title's cast, its product's brand) when, in at least this share of the
@@ -71,7 +76,7 @@ SORT_KEYS = 16_000_000
 def signature_version(settings: Settings) -> str:
     """The version of the kept signatures: everything that makes them; another one remakes them."""
     return json.dumps({
-        "words": "lower/split/strip", "layout": "text_id", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
+        "words": "lower/split/strip", "layout": "text_id, phrase lists, named bit", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
         "seed": SEED, "phrase_words": settings.trust.phrase_words, "phrase_sample": PHRASE_SAMPLE,
         "named": "capitalised inside a sentence",
         # Polars' hash and rensa's MinHash are stable within a version only
@@ -204,8 +209,9 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
                ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """What is kept of the texts (text_hash, review_text), numbered from first_id in their order:
     their text_signatures rows (text_hash, text_id, word_count, disclosure), text_bands rows (band,
-    text_id) and text_phrases rows (text_id, phrase, is_named: a word of the phrase is written
-    capitalised inside a sentence in this text)."""
+    text_id) and text_phrases rows (text_id, phrases: its distinct kept phrases' hashes, each with
+    its last bit set where a word of the phrase is written capitalised inside a sentence in this
+    text: NAMED_BIT), one per text with a phrase."""
     texts = texts.with_row_index("i")
     words = text_words(texts.lazy().select("i", "review_text"), cased=True).collect()
     # repeated shingles need no removal: a minimum is the same without them
@@ -226,11 +232,26 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
         disclosure=disclosures(texts["review_text"], patterns),
     )
     bands = _bands(shingles).select("band", text_id)
-    return rows, bands, phrases.select(text_id, "phrase", "is_named")
+    return rows, bands, _phrase_lists(phrases, texts.height).select(text_id, "phrases")
+
+
+def _phrase_lists(phrases: pl.DataFrame, height: int) -> pl.DataFrame:
+    """One row (i, phrases) per text with a phrase, of the rows (i, phrase, is_named) in text order:
+    its list of phrase hashes, the last bit set where named, cut from the flat column by offsets (no
+    grouping)."""
+    per_text = np.bincount(phrases["i"].to_numpy(), minlength=height)
+    offsets = np.zeros(height + 1, dtype=np.int64)
+    np.cumsum(per_text, out=offsets[1:])
+    values = (phrases["phrase"] | phrases["is_named"].cast(pl.UInt64) * NAMED_BIT).to_numpy()
+    lists = pl.from_arrow(pa.table({
+        "phrases": pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(values, pa.uint64())),
+    }))
+    return lists.with_columns(i=pl.Series(np.arange(height, dtype=np.uint32))).filter(pl.Series(per_text > 0))
 
 
 def _distinct_phrases(phrases: pl.DataFrame) -> pl.DataFrame:
-    """The distinct (i, g) of phrases (i, g, named), with is_named: any of its rows named."""
+    """The distinct (i, g) of phrases (i, g, named: in text order), with is_named: any of its rows
+    named; in text order (by i)."""
     # a phrase is rarely twice in one text: sorting one 64-bit key of (i, g) finds the keys held
     # twice, and a group_by reads the rows of these alone (equal (i, g) give equal keys; a key two
     # pairs share only sends both to the group_by)
@@ -240,10 +261,9 @@ def _distinct_phrases(phrases: pl.DataFrame) -> pl.DataFrame:
     if twice.is_empty():
         return phrases.rename({"named": "is_named"})
     repeated = key.is_in(twice.implode())
-    return pl.concat([
-        phrases.filter(~repeated).rename({"named": "is_named"}),
-        phrases.filter(repeated).group_by("i", "g").agg(is_named=pl.col("named").any()),
-    ])
+    # both parts sorted by i: merged, the whole is in text order
+    return phrases.filter(~repeated).rename({"named": "is_named"}).merge_sorted(
+        phrases.filter(repeated).group_by("i", "g").agg(is_named=pl.col("named").any()).sort("i", "g"), key="i")
 
 
 def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
@@ -350,7 +370,9 @@ def _update_new_texts(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnec
 
 def _keep_signatures(con: duckdb.DuckDBPyConnection, made: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
                      patterns_version: str) -> None:
-    """Insert one batch's signatures (rows, bands, phrases) in one transaction."""
+    """Insert one batch's signatures (rows, bands, phrases) in one transaction. (text_phrases holds
+    a text's phrases as one row of lists: 14.9 million (text, phrase) rows at 200,000 bench texts
+    cost 2-3x as much to insert as their 0.2 million list rows; bench/README.md, round 4.)"""
     rows, bands, phrases = made
     rows = rows.with_columns(disclosure_version=pl.lit(patterns_version))
     with transaction(con):  # a text's rows are kept together or not at all
@@ -554,28 +576,37 @@ _TITLE_TEXTS = """
     where r.title_id in (select title_id from _tt_changed)
 """
 # One key per review of a changed title and sampled phrase of its text.
+# (text_phrases' values: a phrase's hash with its last bit set where it is named; (v >> 1) << 1 is
+# the phrase, v & 1 = 1 its is_named.)
 _PAIR_KEYS = """
-    select xor(t.th, p.phrase) as k
-    from _tt_title_texts as t
-    join text_phrases as p using (text_id)
+    select xor(th, (v >> 1) << 1) as k
+    from (select t.th, unnest(p.phrases) as v from _tt_title_texts as t join text_phrases as p using (text_id))
 """
 # The pairs whose key is repeated, counted exactly: a pair two reviewers share has two rows of one
 # key; a key two pairs share by chance is only counted for nothing.
 _TITLE_PHRASES = """
     insert into text_title_phrases
-    select t.title_id, p.phrase, count(distinct t.reviewer) as reviewers
-    from _tt_title_texts as t
-    join text_phrases as p using (text_id)
-    where xor(t.th, p.phrase) in (select k from _tt_repeated)
-    group by t.title_id, p.phrase
-    having count(distinct t.reviewer) >= 2
+    with held as (  -- the changed titles' texts joined first, their lists unnested then
+        select title_id, th, reviewer, (v >> 1) << 1 as phrase
+        from (select t.title_id, t.th, t.reviewer, unnest(p.phrases) as v
+              from _tt_title_texts as t join text_phrases as p using (text_id))
+    )
+    select title_id, phrase, count(distinct reviewer) as reviewers
+    from held
+    where xor(th, phrase) in (select k from _tt_repeated)
+    group by title_id, phrase
+    having count(distinct reviewer) >= 2
 """
 # The kept phrase rows of the phrases some title's reviewers share often enough to be tested
 # (candidates), read once: _PHRASE_COUNTS and the members' query read them, not the whole table.
 _CANDIDATE_ROWS = """
     create or replace temp table _tt_candidate_rows as
+    with held as (  -- a text's phrases, unnested, and their named bits
+        select text_id, (v >> 1) << 1 as phrase, v & 1 = 1 as is_named
+        from (select text_id, unnest(phrases) as v from text_phrases)
+    )
     select s.text_hash, p.phrase, p.is_named
-    from text_phrases as p
+    from held as p
     join text_signatures as s using (text_id)
     where p.phrase in (select phrase from text_title_phrases where reviewers >= $min_reviews)
 """
