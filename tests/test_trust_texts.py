@@ -519,6 +519,28 @@ def test_the_phrase_lists_hold_each_texts_distinct_phrases() -> None:
     assert set(got) == {5, 7} and flat.filter(pl.col("i") == 0)["g"].is_duplicated().any() and any(got[5].values())
 
 
+def test_the_candidate_pairs_are_the_same_found_either_way(tmp_path: Path) -> None:
+    # _CANDIDATES looks up the buckets of the new texts' bands first when few texts are new, and
+    # groups every band when many are: the same pairs, whichever texts are new
+    settings = _four_templated_texts_run(tmp_path)
+    with open_warehouse(settings.paths.warehouse) as con:
+        ids = [i for (i,) in con.execute("select text_id from text_signatures order by text_id").fetchall()]
+        params = {"min_words": settings.trust.copy_min_words, "star": texts.STAR_TEXTS}
+        for new in ([], ids[:1], ids[1:3], ids):
+            con.execute("create or replace temp table _tt_pair_texts (text_id integer)")
+            if new:
+                con.executemany("insert into _tt_pair_texts values (?)", [(i,) for i in new])
+            found = []
+            for pairing, kept in ((1, 100), (1, 1)):  # few new, many new
+                sql = texts._candidates_sql(pairing, kept)
+                con.execute(sql, params)
+                found.append(con.execute("select * from _tt_candidates order by all").fetchall())
+            assert found[0] == found[1]
+            # a pair involves a new text: none when none is, all 6 of the 4 near-copies when all are
+            assert len(found[0]) == {0: 0, 4: 6}.get(len(new), len(found[0]))
+        assert "new_bands)" in texts._candidates_sql(1, 100) and "new_bands)" not in texts._candidates_sql(1, 3)
+
+
 # The word rule spelled out on one text, in Python, for the property below: tokens split at spaces
 # (a line break is a space), empty tokens dropped; a word is a token lower-cased with end punctuation
 # off (dropped when nothing is left); it is named when, cased and stripped, it starts with a capital
