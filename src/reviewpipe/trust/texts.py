@@ -242,9 +242,10 @@ def _phrase_lists(phrases: pl.DataFrame, height: int) -> pl.DataFrame:
     per_text = np.bincount(phrases["i"].to_numpy(), minlength=height)
     offsets = np.zeros(height + 1, dtype=np.int64)
     np.cumsum(per_text, out=offsets[1:])
-    values = (phrases["phrase"] | phrases["is_named"].cast(pl.UInt64) * NAMED_BIT).to_numpy()
+    values = phrases["phrase"] | phrases["is_named"].cast(pl.UInt64) * NAMED_BIT
+    # the arrays handed to pyarrow through Polars (a first pa.array in a process takes 0.2 s)
     lists = pl.from_arrow(pa.table({
-        "phrases": pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(values, pa.uint64())),
+        "phrases": pa.LargeListArray.from_arrays(pl.Series(offsets).to_arrow(), values.to_arrow()),
     }))
     return lists.with_columns(i=pl.Series(np.arange(height, dtype=np.uint32))).filter(pl.Series(per_text > 0))
 
@@ -617,14 +618,16 @@ _TITLE_PHRASES = """
 # (candidates), read once: _PHRASE_COUNTS and the members' query read them, not the whole table.
 _CANDIDATE_ROWS = """
     create or replace temp table _tt_candidate_rows as
-    with held as (  -- a text's phrases, unnested, and their named bits
-        select text_id, (v >> 1) << 1 as phrase, v & 1 = 1 as is_named
-        from (select text_id, unnest(phrases) as v from text_phrases)
+    with held as (  -- the kept values, unnested: the candidates' alone are read on
+        select text_id, unnest(phrases) as v from text_phrases
+    ),
+    hits as materialized (
+        select text_id, v from held
+        where (v >> 1) << 1 in (select phrase from text_title_phrases where reviewers >= $min_reviews)
     )
-    select s.text_hash, p.phrase, p.is_named
-    from held as p
+    select s.text_hash, (h.v >> 1) << 1 as phrase, h.v & 1 = 1 as is_named
+    from hits as h
     join text_signatures as s using (text_id)
-    where p.phrase in (select phrase from text_title_phrases where reviewers >= $min_reviews)
 """
 # df: the reviews of the whole warehouse holding the phrase (named: those where it holds a word
 # capitalised inside a sentence); N: the reviews with a text.
