@@ -603,16 +603,19 @@ _PAIR_KEYS = """
 # key; a key two pairs share by chance is only counted for nothing.
 _TITLE_PHRASES = """
     insert into text_title_phrases
-    with held as (  -- the changed titles' texts joined first, their lists unnested then
-        select title_id, th, reviewer, (v >> 1) << 1 as phrase
-        from (select t.title_id, t.th, t.reviewer, unnest(p.phrases) as v
-              from _tt_title_texts as t join text_phrases as p using (text_id))
+    with held as (  -- each (text, title) once, its list unnested: no reviewer string rides along
+        select d.text_id, d.th, (unnest(p.phrases) >> 1) << 1 as phrase
+        from (select distinct text_id, th from _tt_title_texts) as d
+        join text_phrases as p using (text_id)
+    ),
+    hits as materialized (
+        select text_id, th, phrase from held where xor(th, phrase) in (select k from _tt_repeated)
     )
-    select title_id, phrase, count(distinct reviewer) as reviewers
-    from held
-    where xor(th, phrase) in (select k from _tt_repeated)
-    group by title_id, phrase
-    having count(distinct reviewer) >= 2
+    select t.title_id, h.phrase, count(distinct t.reviewer) as reviewers
+    from hits as h
+    join _tt_title_texts as t on t.text_id = h.text_id and t.th = h.th
+    group by t.title_id, h.phrase
+    having count(distinct t.reviewer) >= 2
 """
 # The kept phrase rows of the phrases some title's reviewers share often enough to be tested
 # (candidates), read once: _PHRASE_COUNTS and the members' query read them, not the whole table.
