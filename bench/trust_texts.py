@@ -115,7 +115,7 @@ def main() -> None:
             timed("1% new: update_signatures", results, lambda: texts.update_signatures(con, settings))
             timed("1% new: text_members", results, lambda: texts.text_members(con, settings).height)
             sizes = con.execute("""select (select count(*) from text_signatures), (select count(*) from text_bands),
-                                          (select count(*) from text_phrases), (select count(*) from text_copy_pairs),
+                                          (select coalesce(sum(len(phrases)), 0) from text_phrases), (select count(*) from text_copy_pairs),
                                           (select count(*) from text_copy_pairs where similarity >= $1)
                                 """, [settings.trust.copy_similarity]).fetchone()
             con.execute("checkpoint")
@@ -123,7 +123,7 @@ def main() -> None:
             kept_mb = {t: con.execute("select count(distinct block_id) from pragma_storage_info(?) where block_id >= 0",
                                       [t]).fetchone()[0] * 0.262144
                        for t in ("text_signatures", "text_bands", "text_phrases", "text_copy_pairs", "int_reviews_typed")}
-        print(f"members at cold: {m}; rows kept: signatures {sizes[0]}, bands {sizes[1]}, phrases {sizes[2]}, "
+        print(f"members at cold: {m}; rows kept: signatures {sizes[0]}, bands {sizes[1]}, phrases {sizes[2]} (in lists), "
               f"copy pairs {sizes[3]} (verified, both orders; {sizes[4]} at least copy_similarity); warehouse {settings.paths.warehouse.stat().st_size / 1e6:.0f} MB")
         print("MB per table: " + ", ".join(f"{t} {mb:.0f}" for t, mb in kept_mb.items()))
     print(f"load average after: {os.getloadavg()}")

@@ -466,7 +466,7 @@ def test_a_warehouse_of_the_layout_before_text_ids_is_rebuilt_once(tmp_path: Pat
         # the changed version makes every text's rows again, once
         assert texts.update_signatures(con, settings) == 4
         assert texts.update_signatures(con, settings) == 0
-        for table, columns in (("text_bands", ["band", "text_id"]), ("text_phrases", ["phrase", "text_id", "is_named"])):
+        for table, columns in (("text_bands", ["band", "text_id"]), ("text_phrases", ["text_id", "phrases"])):
             assert [c[0] for c in con.execute(f"describe {table}").fetchall()] == columns
             column = columns[0]
             assert con.execute(f"select count(*) from {table} where text_id is null").fetchone()[0] == 0
@@ -474,6 +474,71 @@ def test_a_warehouse_of_the_layout_before_text_ids_is_rebuilt_once(tmp_path: Pat
         # the tests find what they found before
         assert texts.text_members(con, settings).equals(members)
         assert members.filter(pl.col("test") == "copied_text").height == 4
+
+
+def test_a_warehouse_of_phrase_rows_is_rebuilt_once_as_phrase_lists(tmp_path: Path) -> None:
+    settings = _four_templated_texts_run(tmp_path)
+    with open_warehouse(settings.paths.warehouse) as con:
+        members = texts.text_members(con, settings)
+        # the kept layout of round 3: a row per (text, phrase), under another version
+        con.execute("update staging_state set version = 'round 3' where model = 'text_signatures'")
+        con.execute("drop table text_phrases")
+        con.execute("create table text_phrases (text_id integer not null, phrase ubigint not null, "
+                    "is_named boolean not null default false)")
+        con.execute("insert into text_phrases values (1, 2, true), (1, 4, false)")
+    with open_warehouse(settings.paths.warehouse) as con:  # opening it alters the old table
+        assert texts.update_signatures(con, settings) == 4
+        assert texts.update_signatures(con, settings) == 0
+        assert [c[0] for c in con.execute("describe text_phrases").fetchall()] == ["text_id", "phrases"]
+        # a row per text with its list; no old row is left
+        assert con.execute("select count(*), count(distinct text_id), bool_and(len(phrases) > 0) "
+                           "from text_phrases").fetchone() == (4, 4, True)
+        assert texts.text_members(con, settings).equals(members)
+
+
+def test_the_phrase_lists_hold_each_texts_distinct_phrases() -> None:
+    # the lists are cut from the flat rows by offsets: each text's own rows, in order; a text with
+    # no phrase has no row
+    frame = pl.DataFrame({"text_hash": ["a", "b", "c", "d"], "review_text": [
+        "Great value for the money and the Acme handle feels great value for the money",
+        "ok", "The Acme handle feels solid and the price is a great value for the money", ""]})
+    _, _, phrases = texts.signatures(frame, 3, [], first_id=5)
+    words = texts.text_words(frame.with_row_index("i").lazy().select("i", "review_text"), cased=True)
+    flat = (
+        texts.ngram_hashes(words.with_columns(named=pl.any_horizontal(pl.col("named").shift(-j) for j in range(3))), 3)
+        .filter(pl.col("g") % texts.PHRASE_SAMPLE == 0).select("i", "g", "named").collect())
+    expected: dict[int, dict[int, bool]] = {}
+    for i, g, named in flat.iter_rows():  # each (text, phrase) once, named if any of its rows is
+        held = expected.setdefault(5 + i, {})
+        held[g] = held.get(g, False) or named
+    # the kept value: the (even) phrase hash, its last bit set where named
+    got = {t: {v - v % 2: v % 2 == 1 for v in p} for t, p in phrases.iter_rows()}
+    assert got == expected
+    assert all(len({v - v % 2 for v in p}) == len(p) for _, p in phrases.iter_rows())
+    # text a holds a phrase twice; b and d hold none
+    assert set(got) == {5, 7} and flat.filter(pl.col("i") == 0)["g"].is_duplicated().any() and any(got[5].values())
+
+
+def test_the_candidate_pairs_are_the_same_found_either_way(tmp_path: Path) -> None:
+    # _CANDIDATES looks up the buckets of the new texts' bands first when few texts are new, and
+    # groups every band when many are: the same pairs, whichever texts are new
+    settings = _four_templated_texts_run(tmp_path)
+    with open_warehouse(settings.paths.warehouse) as con:
+        ids = [i for (i,) in con.execute("select text_id from text_signatures order by text_id").fetchall()]
+        params = {"min_words": settings.trust.copy_min_words, "star": texts.STAR_TEXTS}
+        for new in ([], ids[:1], ids[1:3], ids):
+            con.execute("create or replace temp table _tt_pair_texts (text_id integer)")
+            if new:
+                con.executemany("insert into _tt_pair_texts values (?)", [(i,) for i in new])
+            found = []
+            for pairing, kept in ((1, 100), (1, 1)):  # few new, many new
+                sql = texts._candidates_sql(pairing, kept)
+                con.execute(sql, params)
+                found.append(con.execute("select * from _tt_candidates order by all").fetchall())
+            assert found[0] == found[1]
+            # a pair involves a new text: none when none is, all 6 of the 4 near-copies when all are
+            assert len(found[0]) == {0: 0, 4: 6}.get(len(new), len(found[0]))
+        assert "new_bands)" in texts._candidates_sql(1, 100) and "new_bands)" not in texts._candidates_sql(1, 3)
 
 
 # The word rule spelled out on one text, in Python, for the property below: tokens split at spaces
@@ -534,7 +599,7 @@ _GROUPED_TITLE_PHRASES = """
     select r.title_id, p.phrase, count(distinct r.reviewer) as reviewers
     from _tt_reviews as r
     join text_signatures as s using (text_hash)
-    join text_phrases as p using (text_id)
+    join (select text_id, unnest(phrases) as phrase from text_phrases) as p using (text_id)
     where r.title_id in (select title_id from _tt_changed)
     group by r.title_id, p.phrase
     having count(distinct r.reviewer) >= 2
@@ -553,9 +618,11 @@ def _title_phrases(reviews: list[tuple[str, str, int]], phrases: list[tuple[int,
             con.executemany("insert into _tt_reviews values (?, ?, 'h' || ?)", reviews)
         con.execute("create table text_signatures as select distinct text_hash, "
                     "substr(text_hash, 2)::integer as text_id from _tt_reviews")
-        con.execute("create table text_phrases (text_id integer, phrase ubigint)")
+        con.execute("create temp table _flat (text_id integer, phrase ubigint)")
         if phrases:
-            con.executemany("insert into text_phrases values (?, ?)", phrases)
+            con.executemany("insert into _flat values (?, ?)", phrases)
+        # the kept layout: a text's phrases as one list
+        con.execute("create table text_phrases as select text_id, list(phrase) as phrases from _flat group by text_id")
         con.execute("create temp table _tt_changed (title_id varchar)")
         if changed:
             con.executemany("insert into _tt_changed values (?)", [(t,) for t in changed])

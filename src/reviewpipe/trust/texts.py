@@ -22,6 +22,7 @@ from importlib.metadata import version
 import duckdb
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import rensa
 from scipy.stats import poisson
 
@@ -50,6 +51,10 @@ BATCH_PAIRS = 50_000
 # probability 0.94 at half, 0.56 at a quarter and 0.21 at an eighth (0.92 measured at half on runs
 # of real words: docs/trust.md).
 PHRASE_SAMPLE = 2
+# A kept phrase's hash is even (0 modulo PHRASE_SAMPLE, an even number): text_phrases sets its last
+# bit where the phrase is named in the text (is_named), so one 64-bit value a phrase holds both.
+NAMED_BIT = 1
+assert PHRASE_SAMPLE % 2 == 0, "text_phrases keeps is_named in a kept phrase's last bit"
 # "I" and its contractions are capitalised mid-sentence without being names.
 _I_WORDS = ["i", "i'm", "i've", "i'd", "i'll"]
 # A phrase is a name's (a title's cast, its product's brand) when, in at least this share of the
@@ -71,7 +76,7 @@ SORT_KEYS = 16_000_000
 def signature_version(settings: Settings) -> str:
     """The version of the kept signatures: everything that makes them; another one remakes them."""
     return json.dumps({
-        "words": "lower/split/strip", "layout": "text_id", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
+        "words": "lower/split/strip", "layout": "text_id, phrase lists, named bit", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
         "seed": SEED, "phrase_words": settings.trust.phrase_words, "phrase_sample": PHRASE_SAMPLE,
         "named": "capitalised inside a sentence",
         # Polars' hash and rensa's MinHash are stable within a version only
@@ -204,8 +209,9 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
                ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """What is kept of the texts (text_hash, review_text), numbered from first_id in their order:
     their text_signatures rows (text_hash, text_id, word_count, disclosure), text_bands rows (band,
-    text_id) and text_phrases rows (text_id, phrase, is_named: a word of the phrase is written
-    capitalised inside a sentence in this text)."""
+    text_id) and text_phrases rows (text_id, phrases: its distinct kept phrases' hashes, each with
+    its last bit set where a word of the phrase is written capitalised inside a sentence in this
+    text: NAMED_BIT), one per text with a phrase."""
     texts = texts.with_row_index("i")
     words = text_words(texts.lazy().select("i", "review_text"), cased=True).collect()
     # repeated shingles need no removal: a minimum is the same without them
@@ -226,11 +232,27 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
         disclosure=disclosures(texts["review_text"], patterns),
     )
     bands = _bands(shingles).select("band", text_id)
-    return rows, bands, phrases.select(text_id, "phrase", "is_named")
+    return rows, bands, _phrase_lists(phrases, texts.height).select(text_id, "phrases")
+
+
+def _phrase_lists(phrases: pl.DataFrame, height: int) -> pl.DataFrame:
+    """One row (i, phrases) per text with a phrase, of the rows (i, phrase, is_named) in text order:
+    its list of phrase hashes, the last bit set where named, cut from the flat column by offsets (no
+    grouping)."""
+    per_text = np.bincount(phrases["i"].to_numpy(), minlength=height)
+    offsets = np.zeros(height + 1, dtype=np.int64)
+    np.cumsum(per_text, out=offsets[1:])
+    values = phrases["phrase"] | phrases["is_named"].cast(pl.UInt64) * NAMED_BIT
+    # the arrays handed to pyarrow through Polars (a first pa.array in a process takes 0.2 s)
+    lists = pl.from_arrow(pa.table({
+        "phrases": pa.LargeListArray.from_arrays(pl.Series(offsets).to_arrow(), values.to_arrow()),
+    }))
+    return lists.with_columns(i=pl.Series(np.arange(height, dtype=np.uint32))).filter(pl.Series(per_text > 0))
 
 
 def _distinct_phrases(phrases: pl.DataFrame) -> pl.DataFrame:
-    """The distinct (i, g) of phrases (i, g, named), with is_named: any of its rows named."""
+    """The distinct (i, g) of phrases (i, g, named: in text order), with is_named: any of its rows
+    named; in text order (by i)."""
     # a phrase is rarely twice in one text: sorting one 64-bit key of (i, g) finds the keys held
     # twice, and a group_by reads the rows of these alone (equal (i, g) give equal keys; a key two
     # pairs share only sends both to the group_by)
@@ -240,37 +262,33 @@ def _distinct_phrases(phrases: pl.DataFrame) -> pl.DataFrame:
     if twice.is_empty():
         return phrases.rename({"named": "is_named"})
     repeated = key.is_in(twice.implode())
-    return pl.concat([
-        phrases.filter(~repeated).rename({"named": "is_named"}),
-        phrases.filter(repeated).group_by("i", "g").agg(is_named=pl.col("named").any()),
-    ])
+    # both parts sorted by i: merged, the whole is in text order
+    return phrases.filter(~repeated).rename({"named": "is_named"}).merge_sorted(
+        phrases.filter(repeated).group_by("i", "g").agg(is_named=pl.col("named").any()).sort("i", "g"), key="i")
 
 
 def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
     """The exact Jaccard similarity of the 3-word shingle sets of each pair (text_hash, copy_hash)
-    of texts (text_hash, review_text): pairs with `similarity`."""
+    of texts (text_hash, review_text): pairs with `similarity`.
+
+    Each text is read once, however many pairs hold it: its shingle hashes as one set (a list of
+    distinct 64-bit hashes), and each pair's intersection is counted on the two lists. A shingle is
+    its 64-bit hash here as in the bands: two distinct shingles of one pair's texts with one hash
+    (about 1e-15 for two texts of 100 shingles) would count as one; the similarity is otherwise the
+    sets' own."""
     texts = texts.with_row_index("i")
-    shingles = (
-        ngram_hashes(text_words(texts.lazy().select("i", "review_text")), SHINGLE_WORDS)
-        .select("i", "g").unique()
+    shingles = ngram_hashes(text_words(texts.lazy().select("i", "review_text")), SHINGLE_WORDS).select("i", "g")
+    sets = (
+        texts.lazy().select("text_hash", "i")
+        .join(shingles.group_by("i").agg(shingles=pl.col("g").unique()), on="i", how="left")
+        .select("text_hash", "shingles", size=pl.col("shingles").list.len().fill_null(0))
         .collect()
     )
-    sizes = shingles.group_by("i").agg(size=pl.len())
-    ids = texts.select("text_hash", "i")
-    numbered = (
-        pairs.join(ids, on="text_hash", how="left")
-        .join(ids.rename({"text_hash": "copy_hash", "i": "j"}), on="copy_hash", how="left")
-    )
-    shared = (
-        numbered.select("i", "j")
-        .join(shingles, on="i")
-        .join(shingles.rename({"i": "j"}), on=["j", "g"])
-        .group_by("i", "j").agg(shared=pl.len())
-    )
     return (
-        numbered.join(shared, on=["i", "j"], how="left")
-        .join(sizes, on="i", how="left")
-        .join(sizes.rename({"i": "j", "size": "copy_size"}), on="j", how="left")
+        pairs.join(sets, on="text_hash", how="left")
+        .join(sets.rename({"text_hash": "copy_hash", "shingles": "copy_shingles", "size": "copy_size"}),
+              on="copy_hash", how="left")
+        .with_columns(shared=pl.col("shingles").list.set_intersection("copy_shingles").list.len())
         .with_columns(pl.col("shared", "size", "copy_size").fill_null(0))
         .with_columns(similarity=pl.when(pl.col("size") + pl.col("copy_size") > 0)
                       .then(pl.col("shared") / (pl.col("size") + pl.col("copy_size") - pl.col("shared")))
@@ -353,7 +371,9 @@ def _update_new_texts(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnec
 
 def _keep_signatures(con: duckdb.DuckDBPyConnection, made: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
                      patterns_version: str) -> None:
-    """Insert one batch's signatures (rows, bands, phrases) in one transaction."""
+    """Insert one batch's signatures (rows, bands, phrases) in one transaction. (text_phrases holds
+    a text's phrases as one row of lists: 14.9 million (text, phrase) rows at 200,000 bench texts
+    cost 2-3x as much to insert as their 0.2 million list rows; bench/README.md, round 4.)"""
     rows, bands, phrases = made
     rows = rows.with_columns(disclosure_version=pl.lit(patterns_version))
     with transaction(con):  # a text's rows are kept together or not at all
@@ -387,6 +407,55 @@ def _update_disclosures(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConn
     cur.execute("drop table _tt_redisclose")
 
 
+_CANDIDATES = """
+    create or replace temp table _tt_candidates as
+    with long_bands as (
+        select b.band, b.text_id
+        from text_bands as b
+        join text_signatures as s using (text_id)
+        where s.word_count >= $min_words
+    ),
+    new_bands as (
+        select band, text_id from long_bands where text_id in (select text_id from _tt_pair_texts)
+    ),
+    buckets as (
+        select band from long_bands {only_new}
+        group by band having count(*) >= 2
+    ),
+    ranked as (
+        select band, text_id, text_id in (select text_id from _tt_pair_texts) as is_new,
+               row_number() over (partition by band order by text_id) as rank
+        from long_bands
+        where band in (select band from buckets)
+    ),
+    id_pairs as (
+        select distinct a.text_id as a_id, b.text_id as b_id
+        from ranked as a
+        join ranked as b on b.band = a.band and b.rank <= $star and b.text_id <> a.text_id
+        where a.is_new or b.is_new
+    ),
+    final as (
+        select distinct least(sa.text_hash, sb.text_hash) as text_hash,
+               greatest(sa.text_hash, sb.text_hash) as copy_hash
+        from id_pairs as p
+        join text_signatures as sa on sa.text_id = p.a_id
+        join text_signatures as sb on sb.text_id = p.b_id
+    )
+    select * from final
+"""
+
+
+def _candidates_sql(pairing: int, kept: int) -> str:
+    """_CANDIDATES for `pairing` texts to pair of `kept`: when they are a third of the texts or more
+    (the first run, a remake), the buckets are found by grouping every long text's bands, without
+    looking up which hold a new text first (that lookup builds a table of the new texts' bands: as
+    costly as the grouping when most are new; 0.31 against 0.64-0.89 s CPU at 200,000 bench texts,
+    all new); otherwise the bands the new texts hold alone are grouped (0.08 against 0.31 s at 1% new). The
+    pairs are the same: a bucket holding no new text gives none (id_pairs)."""
+    only_new = "" if pairing * 3 >= kept else "where band in (select band from new_bands)"
+    return _CANDIDATES.format(only_new=only_new)
+
+
 def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnection, settings: Settings,
                        sig_version: str) -> None:
     """Extend text_copy_pairs with the verified pairs (band in common) that involve a new text, or
@@ -405,42 +474,9 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
     # candidates: texts long enough sharing a band, one of them new; in a bucket, each text is paired
     # with the bucket's first STAR_TEXTS texts (by text_id: the first read, so that a bucket's centres
     # stay as it grows) alone, so a bucket's pairs grow as its size
-    cur.execute("""
-        create or replace temp table _tt_candidates as
-        with long_bands as (
-            select b.band, b.text_id
-            from text_bands as b
-            join text_signatures as s using (text_id)
-            where s.word_count >= $min_words
-        ),
-        new_bands as (
-            select band, text_id from long_bands where text_id in (select text_id from _tt_pair_texts)
-        ),
-        buckets as (
-            select band from long_bands where band in (select band from new_bands)
-            group by band having count(*) >= 2
-        ),
-        ranked as (
-            select band, text_id, text_id in (select text_id from _tt_pair_texts) as is_new,
-                   row_number() over (partition by band order by text_id) as rank
-            from long_bands
-            where band in (select band from buckets)
-        ),
-        id_pairs as (
-            select distinct a.text_id as a_id, b.text_id as b_id
-            from ranked as a
-            join ranked as b on b.band = a.band and b.rank <= $star and b.text_id <> a.text_id
-            where a.is_new or b.is_new
-        ),
-        final as (
-            select distinct least(sa.text_hash, sb.text_hash) as text_hash,
-                   greatest(sa.text_hash, sb.text_hash) as copy_hash
-            from id_pairs as p
-            join text_signatures as sa on sa.text_id = p.a_id
-            join text_signatures as sb on sb.text_id = p.b_id
-        )
-        select * from final
-    """, {"min_words": settings.trust.copy_min_words, "star": STAR_TEXTS})
+    cur.execute(_candidates_sql(scalar(cur, "select count(*) from _tt_pair_texts"),
+                                scalar(cur, "select count(*) from text_signatures")),
+                {"min_words": settings.trust.copy_min_words, "star": STAR_TEXTS})
     cur.execute("""
         create or replace temp table _tt_unchecked as
         select c.text_hash, c.copy_hash, ntile($batches) over (order by c.text_hash, c.copy_hash) as batch
@@ -557,30 +593,44 @@ _TITLE_TEXTS = """
     where r.title_id in (select title_id from _tt_changed)
 """
 # One key per review of a changed title and sampled phrase of its text.
+# (text_phrases' values: a phrase's hash with its last bit set where it is named; (v >> 1) << 1 is
+# the phrase, v & 1 = 1 its is_named.)
 _PAIR_KEYS = """
-    select xor(t.th, p.phrase) as k
-    from _tt_title_texts as t
-    join text_phrases as p using (text_id)
+    select xor(th, (v >> 1) << 1) as k
+    from (select t.th, unnest(p.phrases) as v from _tt_title_texts as t join text_phrases as p using (text_id))
 """
 # The pairs whose key is repeated, counted exactly: a pair two reviewers share has two rows of one
 # key; a key two pairs share by chance is only counted for nothing.
 _TITLE_PHRASES = """
     insert into text_title_phrases
-    select t.title_id, p.phrase, count(distinct t.reviewer) as reviewers
-    from _tt_title_texts as t
-    join text_phrases as p using (text_id)
-    where xor(t.th, p.phrase) in (select k from _tt_repeated)
-    group by t.title_id, p.phrase
+    with held as (  -- each (text, title) once, its list unnested: no reviewer string rides along
+        select d.text_id, d.th, (unnest(p.phrases) >> 1) << 1 as phrase
+        from (select distinct text_id, th from _tt_title_texts) as d
+        join text_phrases as p using (text_id)
+    ),
+    hits as materialized (
+        select text_id, th, phrase from held where xor(th, phrase) in (select k from _tt_repeated)
+    )
+    select t.title_id, h.phrase, count(distinct t.reviewer) as reviewers
+    from hits as h
+    join _tt_title_texts as t on t.text_id = h.text_id and t.th = h.th
+    group by t.title_id, h.phrase
     having count(distinct t.reviewer) >= 2
 """
 # The kept phrase rows of the phrases some title's reviewers share often enough to be tested
 # (candidates), read once: _PHRASE_COUNTS and the members' query read them, not the whole table.
 _CANDIDATE_ROWS = """
     create or replace temp table _tt_candidate_rows as
-    select s.text_hash, p.phrase, p.is_named
-    from text_phrases as p
+    with held as (  -- the kept values, unnested: the candidates' alone are read on
+        select text_id, unnest(phrases) as v from text_phrases
+    ),
+    hits as materialized (
+        select text_id, v from held
+        where (v >> 1) << 1 in (select phrase from text_title_phrases where reviewers >= $min_reviews)
+    )
+    select s.text_hash, (h.v >> 1) << 1 as phrase, h.v & 1 = 1 as is_named
+    from hits as h
     join text_signatures as s using (text_id)
-    where p.phrase in (select phrase from text_title_phrases where reviewers >= $min_reviews)
 """
 # df: the reviews of the whole warehouse holding the phrase (named: those where it holds a word
 # capitalised inside a sentence); N: the reviews with a text.
