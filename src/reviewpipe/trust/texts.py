@@ -24,7 +24,6 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import rensa
-from scipy.stats import poisson
 
 from reviewpipe.settings import Settings
 from reviewpipe.warehouse import scalar, transaction
@@ -696,6 +695,9 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     """repeated_phrases' members: the reviews of a title holding two of its unlikely phrases that
     are not names and that phrase_min_reviews of its reviewers hold together, with the most
     unlikely one's words."""
+    # imported here, not with the module: scipy.stats is 0.9 s of every command's start
+    from scipy.stats import poisson
+
     trust = settings.trust
     _update_title_phrases(con, settings)
     con.execute(_CANDIDATE_ROWS, {"min_reviews": trust.phrase_min_reviews})
