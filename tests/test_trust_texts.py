@@ -503,20 +503,18 @@ def test_the_phrase_lists_hold_each_texts_distinct_phrases() -> None:
         "Great value for the money and the Acme handle feels great value for the money",
         "ok", "The Acme handle feels solid and the price is a great value for the money", ""]})
     _, _, phrases = texts.signatures(frame, 3, [], first_id=5)
-    words = texts.text_words(frame.with_row_index("i").lazy().select("i", "review_text"), cased=True)
-    flat = (
-        texts.ngram_hashes(words.with_columns(named=pl.any_horizontal(pl.col("named").shift(-j) for j in range(3))), 3)
-        .filter(pl.col("g") % texts.PHRASE_SAMPLE == 0).select("i", "g", "named").collect())
-    expected: dict[int, dict[int, bool]] = {}
-    for i, g, named in flat.iter_rows():  # each (text, phrase) once, named if any of its rows is
-        held = expected.setdefault(5 + i, {})
-        held[g] = held.get(g, False) or named
-    # the kept value: the (even) phrase hash, its last bit set where named
-    got = {t: {v - v % 2: v % 2 == 1 for v in p} for t, p in phrases.iter_rows()}
-    assert got == expected
-    assert all(len({v - v % 2 for v in p}) == len(p) for _, p in phrases.iter_rows())
+    words = texts.text_words(frame.with_row_index("i").lazy().select("i", "review_text"))
+    flat = (texts.ngram_hashes(words, 3).filter(pl.col("g") % texts.PHRASE_SAMPLE == 0).select("i", "g").collect())
+    expected: dict[int, list[int]] = {}
+    for i, g in flat.iter_rows():  # each (text, phrase) once, in the order first held
+        held = expected.setdefault(5 + i, [])
+        if g not in held:
+            held.append(g)
+    got = {t: p for t, p in phrases.iter_rows()}
+    assert {t: sorted(p) for t, p in got.items()} == {t: sorted(p) for t, p in expected.items()}
+    assert all(len(set(p)) == len(p) and all(v % texts.PHRASE_SAMPLE == 0 for v in p) for p in got.values())
     # text a holds a phrase twice; b and d hold none
-    assert set(got) == {5, 7} and flat.filter(pl.col("i") == 0)["g"].is_duplicated().any() and any(got[5].values())
+    assert set(got) == {5, 7} and flat.filter(pl.col("i") == 0)["g"].is_duplicated().any()
 
 
 def test_the_candidate_pairs_are_the_same_found_either_way(tmp_path: Path) -> None:
@@ -581,15 +579,13 @@ def test_the_cased_words_follow_the_word_rule(text_list) -> None:
     assert plain.select("i", "word", "h").equals(got.select("i", "word", "h"))
 
 
-def test_repeated_phrases_of_a_text_are_kept_once_named_if_any_is() -> None:
-    # text 0 holds phrase 10 twice (named once) and 20 once; text 1 holds 10 once; text 2 holds 30
-    # twice, named neither time
-    rows = pl.DataFrame({"i": [0, 0, 0, 1, 2, 2], "g": [10, 20, 10, 10, 30, 30],
-                         "named": [False, False, True, False, False, False]},
-                        schema={"i": pl.UInt32, "g": pl.UInt64, "named": pl.Boolean})
-    got = texts._distinct_phrases(rows).sort("i", "g")
-    assert got.to_dicts() == [{"i": 0, "g": 10, "is_named": True}, {"i": 0, "g": 20, "is_named": False},
-                              {"i": 1, "g": 10, "is_named": False}, {"i": 2, "g": 30, "is_named": False}]
+def test_repeated_phrases_of_a_text_are_kept_once() -> None:
+    # text 0 holds phrase 10 twice and 20 once; text 1 holds 10 once; text 2 holds 30 twice
+    rows = pl.DataFrame({"i": [0, 0, 0, 1, 2, 2], "g": [10, 20, 10, 10, 30, 30]},
+                        schema={"i": pl.UInt32, "g": pl.UInt64})
+    got = texts._distinct_phrases(rows)
+    assert got["i"].is_sorted()
+    assert got.sort("i", "g").to_dicts() == [{"i": 0, "g": 10}, {"i": 0, "g": 20}, {"i": 1, "g": 10}, {"i": 2, "g": 30}]
 
 
 # The per-title phrase counts as first written: every review's phrases grouped by (title, phrase),

@@ -328,9 +328,7 @@ alter table text_bands drop column if exists text_hash;
 -- phrase (a row a text: 75x fewer rows to write than a row a phrase); grain: text_id. Readers unnest it.
 create table if not exists text_phrases (
     text_id integer not null,         -- text_signatures.text_id
-    phrases ubigint[] not null        -- each distinct phrase's hash of its words (lower case; even), in text
-                                      -- order, its last bit set where a word of it is capitalised inside
-                                      -- a sentence here (is_named): (v >> 1) << 1 is the phrase, v & 1 = 1 is_named
+    phrases ubigint[] not null        -- each distinct phrase's hash of its words (lower case; even), in text order
 );
 -- (warehouses of the layouts before: a row per (text, phrase); the signature version's change empties the table)
 alter table text_phrases add column if not exists text_id integer;

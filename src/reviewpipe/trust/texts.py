@@ -50,14 +50,13 @@ BATCH_PAIRS = 50_000
 # probability 0.94 at half, 0.56 at a quarter and 0.21 at an eighth (0.92 measured at half on runs
 # of real words: docs/trust.md).
 PHRASE_SAMPLE = 2
-# A kept phrase's hash is even (0 modulo PHRASE_SAMPLE, an even number): text_phrases sets its last
-# bit where the phrase is named in the text (is_named), so one 64-bit value a phrase holds both.
-NAMED_BIT = 1
-assert PHRASE_SAMPLE % 2 == 0, "text_phrases keeps is_named in a kept phrase's last bit"
 # "I" and its contractions are capitalised mid-sentence without being names.
 _I_WORDS = ["i", "i'm", "i've", "i'd", "i'll"]
 # A phrase is a name's (a title's cast, its product's brand) when, in at least this share of the
-# texts holding it, one of its words is written capitalised inside a sentence.
+# reviews holding it, one of its words is written capitalised inside a sentence. It is read for the
+# phrases found unlikely alone (_named_counts), from the texts holding them: reading the case of every
+# word of every text in the signature pass was a fifth of its time (0.55 of 2.5 s CPU at 50,000 bench
+# texts), for the handful of phrases a run finds unlikely (6 at 1,000,000 bench texts).
 NAMED_SHARE = 0.5
 # Characters taken off the ends of each word: "price." and "price" are one word.
 _PUNCTUATION = ".,!?;:\"()[]{}*<>-_/'`~"
@@ -68,6 +67,10 @@ _POSITION = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4E
 # 50,000 bench texts); at 25,000 the cold pass at 1,000,000 texts peaked at 3.3 GB of RSS instead of
 # 4.1 GB, in the same time.
 BATCH_TEXTS = 25_000
+# Texts whose signatures are written in one transaction (whole batches): an insert of fewer rows
+# than DuckDB's row group (122,880) goes through the write-ahead log, written twice; a stopped run
+# keeps whole transactions only, and the next numbers its texts on from the last kept one.
+KEEP_TEXTS = 125_000
 # Batches of texts whose signatures are made at once, one a thread: one a core, at most 2 (the
 # project's VM has 2; each batch in hand holds its texts' words and shingles).
 SIGNATURE_THREADS = max(1, min(2, os.cpu_count() or 1))
@@ -78,9 +81,8 @@ SORT_KEYS = 16_000_000
 def signature_version(settings: Settings) -> str:
     """The version of the kept signatures: everything that makes them; another one remakes them."""
     return json.dumps({
-        "words": "lower/split/strip", "layout": "text_id, phrase lists, named bit", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
+        "words": "lower/split/strip", "layout": "text_id, phrase lists", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
         "seed": SEED, "phrase_words": settings.trust.phrase_words, "phrase_sample": PHRASE_SAMPLE,
-        "named": "capitalised inside a sentence",
         # Polars' hash and rensa's MinHash are stable within a version only
         "polars": pl.__version__, "rensa": version("rensa"),
     }, sort_keys=True)
@@ -211,18 +213,16 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
                ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """What is kept of the texts (text_hash, review_text), numbered from first_id in their order:
     their text_signatures rows (text_hash, text_id, word_count, disclosure), text_bands rows (band,
-    text_id) and text_phrases rows (text_id, phrases: its distinct kept phrases' hashes, each with
-    its last bit set where a word of the phrase is written capitalised inside a sentence in this
-    text: NAMED_BIT), one per text with a phrase."""
+    text_id) and text_phrases rows (text_id, phrases: its distinct kept phrases' hashes), one per
+    text with a phrase."""
     texts = texts.with_row_index("i")
-    words = text_words(texts.lazy().select("i", "review_text"), cased=True).collect()
+    words = text_words(texts.lazy().select("i", "review_text")).collect()
     # repeated shingles need no removal: a minimum is the same without them
     shingles = ngram_hashes(words.lazy(), SHINGLE_WORDS).select("i", "g").collect()
     phrases = (
-        ngram_hashes(words.lazy().with_columns(
-            named=pl.any_horizontal(pl.col("named").shift(-j) for j in range(phrase_words))), phrase_words)
+        ngram_hashes(words.lazy(), phrase_words)
         .filter(pl.col("g") % PHRASE_SAMPLE == 0)
-        .select("i", "g", "named")
+        .select("i", "g")
         .collect()
     )
     phrases = _distinct_phrases(phrases).rename({"g": "phrase"})
@@ -238,13 +238,12 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
 
 
 def _phrase_lists(phrases: pl.DataFrame, height: int) -> pl.DataFrame:
-    """One row (i, phrases) per text with a phrase, of the rows (i, phrase, is_named) in text order:
-    its list of phrase hashes, the last bit set where named, cut from the flat column by offsets (no
-    grouping)."""
+    """One row (i, phrases) per text with a phrase, of the rows (i, phrase) in text order: its list
+    of phrase hashes, cut from the flat column by offsets (no grouping)."""
     per_text = np.bincount(phrases["i"].to_numpy(), minlength=height)
     offsets = np.zeros(height + 1, dtype=np.int64)
     np.cumsum(per_text, out=offsets[1:])
-    values = phrases["phrase"] | phrases["is_named"].cast(pl.UInt64) * NAMED_BIT
+    values = phrases["phrase"]
     # the arrays handed to pyarrow through Polars (a first pa.array in a process takes 0.2 s)
     lists = pl.from_arrow(pa.table({
         "phrases": pa.LargeListArray.from_arrays(pl.Series(offsets).to_arrow(), values.to_arrow()),
@@ -253,8 +252,7 @@ def _phrase_lists(phrases: pl.DataFrame, height: int) -> pl.DataFrame:
 
 
 def _distinct_phrases(phrases: pl.DataFrame) -> pl.DataFrame:
-    """The distinct (i, g) of phrases (i, g, named: in text order), with is_named: any of its rows
-    named; in text order (by i)."""
+    """The distinct (i, g) of phrases (i, g: in text order), in text order (by i)."""
     # a phrase is rarely twice in one text: sorting one 64-bit key of (i, g) finds the keys held
     # twice, and a group_by reads the rows of these alone (equal (i, g) give equal keys; a key two
     # pairs share only sends both to the group_by)
@@ -262,11 +260,11 @@ def _distinct_phrases(phrases: pl.DataFrame) -> pl.DataFrame:
     ordered = key.sort()
     twice = ordered.filter(ordered == ordered.shift(1))
     if twice.is_empty():
-        return phrases.rename({"named": "is_named"})
+        return phrases
     repeated = key.is_in(twice.implode())
     # both parts sorted by i: merged, the whole is in text order
-    return phrases.filter(~repeated).rename({"named": "is_named"}).merge_sorted(
-        phrases.filter(repeated).group_by("i", "g").agg(is_named=pl.col("named").any()).sort("i", "g"), key="i")
+    return phrases.filter(~repeated).merge_sorted(
+        phrases.filter(repeated).unique(["i", "g"]).sort("i", "g"), key="i")
 
 
 def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
@@ -360,23 +358,29 @@ def _update_new_texts(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnec
         # the GIL) and kept in reading order by this thread, the one that writes through `con`
         with ThreadPoolExecutor(SIGNATURE_THREADS) as pool:
             made: deque[Future] = deque()
+            done: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = []
             for batch in reader:
                 texts = pl.from_arrow(batch)
                 made.append(pool.submit(signatures, texts, trust.phrase_words, trust.disclosure_patterns, first_id))
                 first_id += texts.height
                 if len(made) >= SIGNATURE_THREADS:
-                    _keep_signatures(con, made.popleft().result(), patterns_version)
+                    done.append(made.popleft().result())
+                    if sum(rows.height for rows, _, _ in done) >= KEEP_TEXTS:
+                        _keep_signatures(con, done, patterns_version)
+                        done = []
             while made:
-                _keep_signatures(con, made.popleft().result(), patterns_version)
+                done.append(made.popleft().result())
+            if done:
+                _keep_signatures(con, done, patterns_version)
     return new
 
 
-def _keep_signatures(con: duckdb.DuckDBPyConnection, made: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
+def _keep_signatures(con: duckdb.DuckDBPyConnection, made: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]],
                      patterns_version: str) -> None:
-    """Insert one batch's signatures (rows, bands, phrases) in one transaction. (text_phrases holds
+    """Insert batches' signatures (rows, bands, phrases) in one transaction. (text_phrases holds
     a text's phrases as one row of lists: 14.9 million (text, phrase) rows at 200,000 bench texts
     cost 2-3x as much to insert as their 0.2 million list rows; bench/README.md, round 4.)"""
-    rows, bands, phrases = made
+    rows, bands, phrases = (pl.concat(frames) for frames in zip(*made))
     rows = rows.with_columns(disclosure_version=pl.lit(patterns_version))
     with transaction(con):  # a text's rows are kept together or not at all
         for table, frame in (("text_signatures", rows), ("text_bands", bands), ("text_phrases", phrases)):
@@ -595,10 +599,8 @@ _TITLE_TEXTS = """
     where r.title_id in (select title_id from _tt_changed)
 """
 # One key per review of a changed title and sampled phrase of its text.
-# (text_phrases' values: a phrase's hash with its last bit set where it is named; (v >> 1) << 1 is
-# the phrase, v & 1 = 1 its is_named.)
 _PAIR_KEYS = """
-    select xor(th, (v >> 1) << 1) as k
+    select xor(th, v) as k
     from (select t.th, unnest(p.phrases) as v from _tt_title_texts as t join text_phrases as p using (text_id))
 """
 # The pairs whose key is repeated, counted exactly: a pair two reviewers share has two rows of one
@@ -606,7 +608,7 @@ _PAIR_KEYS = """
 _TITLE_PHRASES = """
     insert into text_title_phrases
     with held as (  -- each (text, title) once, its list unnested: no reviewer string rides along
-        select d.text_id, d.th, (unnest(p.phrases) >> 1) << 1 as phrase
+        select d.text_id, d.th, unnest(p.phrases) as phrase
         from (select distinct text_id, th from _tt_title_texts) as d
         join text_phrases as p using (text_id)
     ),
@@ -623,31 +625,30 @@ _TITLE_PHRASES = """
 # (candidates), read once: _PHRASE_COUNTS and the members' query read them, not the whole table.
 _CANDIDATE_ROWS = """
     create or replace temp table _tt_candidate_rows as
-    with held as (  -- the kept values, unnested: the candidates' alone are read on
-        select text_id, unnest(phrases) as v from text_phrases
+    with held as (  -- the kept phrases, unnested: the candidates' alone are read on
+        select text_id, unnest(phrases) as phrase from text_phrases
     ),
     hits as materialized (
-        select text_id, v from held
-        where (v >> 1) << 1 in (select phrase from text_title_phrases where reviewers >= $min_reviews)
+        select text_id, phrase from held
+        where phrase in (select phrase from text_title_phrases where reviewers >= $min_reviews)
     )
-    select s.text_hash, (h.v >> 1) << 1 as phrase, h.v & 1 = 1 as is_named
+    select s.text_hash, h.phrase
     from hits as h
     join text_signatures as s using (text_id)
 """
-# df: the reviews of the whole warehouse holding the phrase (named: those where it holds a word
-# capitalised inside a sentence); N: the reviews with a text.
+# df: the reviews of the whole warehouse holding the phrase; N: the reviews with a text.
 _PHRASE_COUNTS = """
     with candidates as (
         select title_id, phrase, reviewers from text_title_phrases where reviewers >= $min_reviews
     ),
     phrase_df as (
-        select p.phrase, count(*) as df, count(*) filter (where p.is_named) as named
+        select p.phrase, count(*) as df
         from _tt_candidate_rows as p
         join _tt_reviews as r using (text_hash)
         group by p.phrase
     ),
     final as (
-        select c.title_id, c.phrase, c.reviewers, d.df, d.named, t.reviews as title_reviews,
+        select c.title_id, c.phrase, c.reviewers, d.df, t.reviews as title_reviews,
                (select count(*) from _tt_reviews) as total
         from candidates as c
         join phrase_df as d using (phrase)
@@ -710,9 +711,13 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     expected = counts["title_reviews"].cast(pl.Float64) * counts["df"] / counts["total"]
     # P(X >= c) for X ~ Poisson(expected): the survival function at c - 1
     counts = counts.with_columns(p=pl.Series(poisson.sf(counts["reviewers"].to_numpy() - 1, expected.to_numpy())))
-    # a name (its cast, its brand) is what one title's honest reviews share: most of the texts holding
-    # the phrase write a word of it capitalised inside a sentence
-    unlikely = counts.filter(pl.col("p") < trust.phrase_p, pl.col("named") < NAMED_SHARE * pl.col("df"))
+    # a name (its cast, its brand) is what one title's honest reviews share: most of the reviews
+    # holding the phrase write a word of it capitalised inside a sentence
+    unlikely = counts.filter(pl.col("p") < trust.phrase_p)
+    if not unlikely.is_empty():
+        named = _named_counts(con, unlikely["phrase"].unique(), trust.phrase_words)
+        unlikely = (unlikely.join(named, on="phrase", how="left")
+                    .filter(pl.col("named").fill_null(0) < NAMED_SHARE * pl.col("df")))
     if unlikely.is_empty():
         return pl.DataFrame(schema=MEMBERS_SCHEMA)
     con.register("_tt_unlikely", unlikely.select("title_id", "phrase", "reviewers", "p"))
@@ -766,6 +771,45 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
                          .otherwise(pl.format(", and {} more unlikely phrase{}", pl.col("phrases") - 1,
                                               pl.when(pl.col("phrases") == 2).then(pl.lit("")).otherwise(pl.lit("s"))))),
     ).cast(MEMBERS_SCHEMA)
+
+
+def _named_counts(con: duckdb.DuckDBPyConnection, phrases: pl.Series, n: int) -> pl.DataFrame:
+    """Per phrase of `phrases` (kept phrase hashes of _tt_candidate_rows): named, the reviews of
+    _tt_reviews whose text writes a word of it capitalised inside a sentence (text_words' `named`),
+    read from the texts holding it."""
+    con.register("_tt_named_phrases", pl.DataFrame({"phrase": phrases}, schema={"phrase": pl.UInt64}))
+    try:
+        con.execute("""
+            create or replace temp table _tt_named_rows as
+            select t.text_hash, min(t.rowid) as row_id
+            from int_reviews_typed as t
+            where t.staged and t.text_hash in (
+                select text_hash from _tt_candidate_rows where phrase in (select phrase from _tt_named_phrases))
+            group by t.text_hash
+        """)
+        texts = con.sql(_TEXTS_OF.format(table="_tt_named_rows")).pl().with_row_index("i")
+    finally:
+        con.unregister("_tt_named_phrases")
+        con.execute("drop table if exists _tt_named_rows")
+    words = text_words(texts.lazy().select("i", "review_text"), cased=True)
+    found = (
+        ngram_hashes(words.with_columns(named=pl.any_horizontal(pl.col("named").shift(-j) for j in range(n))), n)
+        .filter(pl.col("named"), pl.col("g").is_in(phrases.implode()))
+        .select("i", phrase="g").unique()
+        .join(texts.lazy().select("i", "text_hash"), on="i")
+        .select("text_hash", "phrase")
+        .collect()
+    )
+    con.register("_tt_named", found)
+    try:
+        return con.sql("""
+            select n.phrase, count(*) as named
+            from _tt_named as n
+            join _tt_reviews as r using (text_hash)
+            group by n.phrase
+        """).pl()
+    finally:
+        con.unregister("_tt_named")
 
 
 def _update_title_phrases(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
