@@ -81,7 +81,7 @@ SORT_KEYS = 16_000_000
 def signature_version(settings: Settings) -> str:
     """The version of the kept signatures: everything that makes them; another one remakes them."""
     return json.dumps({
-        "words": "lower/split/strip", "layout": "text_id, phrase lists", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
+        "words": "lower/split/strip", "layout": "text_id, phrase lists, repeats kept", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
         "seed": SEED, "phrase_words": settings.trust.phrase_words, "phrase_sample": PHRASE_SAMPLE,
         # Polars' hash and rensa's MinHash are stable within a version only
         "polars": pl.__version__, "rensa": version("rensa"),
@@ -213,8 +213,8 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
                ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """What is kept of the texts (text_hash, review_text), numbered from first_id in their order:
     their text_signatures rows (text_hash, text_id, word_count, disclosure), text_bands rows (band,
-    text_id) and text_phrases rows (text_id, phrases: its distinct kept phrases' hashes), one per
-    text with a phrase."""
+    text_id) and text_phrases rows (text_id, phrases: its kept phrases' hashes in text order, a
+    phrase held twice twice), one per text with a phrase."""
     texts = texts.with_row_index("i")
     words = text_words(texts.lazy().select("i", "review_text")).collect()
     # repeated shingles need no removal: a minimum is the same without them
@@ -225,7 +225,10 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
         .select("i", "g")
         .collect()
     )
-    phrases = _distinct_phrases(phrases).rename({"g": "phrase"})
+    # a phrase twice in one text stays twice in its list (0.2% of the bench's phrases): making them
+    # distinct here was 15% of this pass's CPU; the readers count reviewers distinct, and
+    # _CANDIDATE_ROWS, what df and the members read, makes them distinct for the candidates alone
+    phrases = phrases.rename({"g": "phrase"})
     text_id = (pl.col("i").cast(pl.Int64) + first_id).cast(pl.Int32).alias("text_id")
     # words are in text order, numbered 0..height-1: their counts from bincount, not a group_by
     counts = np.bincount(words["i"].to_numpy(), minlength=texts.height).astype(np.int32)
@@ -249,22 +252,6 @@ def _phrase_lists(phrases: pl.DataFrame, height: int) -> pl.DataFrame:
         "phrases": pa.LargeListArray.from_arrays(pl.Series(offsets).to_arrow(), values.to_arrow()),
     }))
     return lists.with_columns(i=pl.Series(np.arange(height, dtype=np.uint32))).filter(pl.Series(per_text > 0))
-
-
-def _distinct_phrases(phrases: pl.DataFrame) -> pl.DataFrame:
-    """The distinct (i, g) of phrases (i, g: in text order), in text order (by i)."""
-    # a phrase is rarely twice in one text: sorting one 64-bit key of (i, g) finds the keys held
-    # twice, and a group_by reads the rows of these alone (equal (i, g) give equal keys; a key two
-    # pairs share only sends both to the group_by)
-    key = (phrases["i"].cast(pl.UInt64) * _POSITION[5]) ^ phrases["g"]
-    ordered = key.sort()
-    twice = ordered.filter(ordered == ordered.shift(1))
-    if twice.is_empty():
-        return phrases
-    repeated = key.is_in(twice.implode())
-    # both parts sorted by i: merged, the whole is in text order
-    return phrases.filter(~repeated).merge_sorted(
-        phrases.filter(repeated).unique(["i", "g"]).sort("i", "g"), key="i")
 
 
 def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
@@ -632,7 +619,7 @@ _CANDIDATE_ROWS = """
         select text_id, phrase from held
         where phrase in (select phrase from text_title_phrases where reviewers >= $min_reviews)
     )
-    select s.text_hash, h.phrase
+    select distinct s.text_hash, h.phrase
     from hits as h
     join text_signatures as s using (text_id)
 """
