@@ -263,14 +263,24 @@ def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
     its 64-bit hash here as in the bands: two distinct shingles of one pair's texts with one hash
     (about 1e-15 for two texts of 100 shingles) would count as one; the similarity is otherwise the
     sets' own."""
+    return pair_similarity(pairs, shingle_sets(texts))
+
+
+def shingle_sets(texts: pl.DataFrame) -> pl.DataFrame:
+    """Per text (text_hash, review_text): text_hash, shingles (the distinct hashes of its 3-word
+    shingles, as a list) and size (how many)."""
     texts = texts.with_row_index("i")
     shingles = ngram_hashes(text_words(texts.lazy().select("i", "review_text")), SHINGLE_WORDS).select("i", "g")
-    sets = (
+    return (
         texts.lazy().select("text_hash", "i")
         .join(shingles.group_by("i").agg(shingles=pl.col("g").unique()), on="i", how="left")
         .select("text_hash", "shingles", size=pl.col("shingles").list.len().fill_null(0))
         .collect()
     )
+
+
+def pair_similarity(pairs: pl.DataFrame, sets: pl.DataFrame) -> pl.DataFrame:
+    """shingle_jaccard of the pairs (text_hash, copy_hash), their texts' shingle_sets given."""
     return (
         pairs.join(sets, on="text_hash", how="left")
         .join(sets.rename({"text_hash": "copy_hash", "shingles": "copy_shingles", "size": "copy_size"}),
@@ -477,18 +487,23 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
         anti join text_copy_pairs as p on p.text_hash = c.text_hash and p.copy_hash = c.copy_hash
     """, {"batches": max(1, -(-scalar(cur, "select count(*) from _tt_candidates") // BATCH_PAIRS))})
     batches = [b for (b,) in cur.execute("select distinct batch from _tt_unchecked order by batch").fetchall()]
-    for batch in batches:  # verified in batches: the texts of one batch's pairs are read at a time
-        cur.execute("""
-            create or replace temp table _tt_pair_rows as
-            select text_hash, min(t.rowid) as row_id
-            from int_reviews_typed as t
-            where t.staged and t.text_hash in (select text_hash from _tt_unchecked where batch = $1
-                                               union select copy_hash from _tt_unchecked where batch = $1)
-            group by text_hash
-        """, [batch])
-        texts = cur.sql(_TEXTS_OF.format(table="_tt_pair_rows")).pl()
+    # the candidates' texts are read once, and each made its set of shingles once, however many
+    # batches hold it (142,000 texts for 183,000 pairs at 1,000,000 bench texts: 170 MB of sets);
+    # read a batch at a time, every batch scanned the whole table's texts
+    cur.execute("""
+        create or replace temp table _tt_pair_rows as
+        select text_hash, min(t.rowid) as row_id
+        from int_reviews_typed as t
+        where t.staged and t.text_hash in (select text_hash from _tt_unchecked union select copy_hash from _tt_unchecked)
+        group by text_hash
+    """)
+    sets = pl.concat([shingle_sets(pl.from_arrow(b)) for b in
+                      cur.sql(_TEXTS_OF.format(table="_tt_pair_rows")).to_arrow_reader(BATCH_TEXTS)]
+                     or [shingle_sets(pl.DataFrame(schema={"text_hash": pl.String, "review_text": pl.String}))])
+    cur.execute("drop table _tt_pair_rows")
+    for batch in batches:  # verified in batches of pairs
         pairs = cur.sql("select text_hash, copy_hash from _tt_unchecked where batch = $1", params=[batch]).pl()
-        con.register("_tt_checked", shingle_jaccard(pairs, texts))
+        con.register("_tt_checked", pair_similarity(pairs, sets))
         con.execute("""
             insert into text_copy_pairs
             select text_hash, copy_hash, similarity from _tt_checked
@@ -496,7 +511,6 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
             select copy_hash, text_hash, similarity from _tt_checked
         """)
         con.unregister("_tt_checked")
-        cur.execute("drop table _tt_pair_rows")
     con.execute("update text_signatures set is_paired = true where not is_paired")
     cur.execute("drop table _tt_candidates")
     cur.execute("drop table _tt_unchecked")
