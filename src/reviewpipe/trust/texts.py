@@ -74,7 +74,7 @@ KEEP_TEXTS = 125_000
 # Batches of texts whose signatures are made at once, one a thread: one a core, at most 2 (the
 # project's VM has 2; each batch in hand holds its texts' words and shingles).
 SIGNATURE_THREADS = max(1, min(2, os.cpu_count() or 1))
-# Keys sorted at a time (_repeated_keys): 128 MB, twice that while sorting.
+# Keys read and sorted at a time (_repeated_keys): 128 MB, twice that while sorting.
 SORT_KEYS = 16_000_000
 
 
@@ -602,7 +602,7 @@ _TITLE_TEXTS = """
 # One key per review of a changed title and sampled phrase of its text.
 _PAIR_KEYS = """
     select xor(th, v) as k
-    from (select t.th, unnest(p.phrases) as v from _tt_title_texts as t join text_phrases as p using (text_id))
+    from (select t.th, unnest(p.phrases) as v from _tt_title_texts as t join text_phrases as p using (text_id) {where})
 """
 # The pairs whose key is repeated, counted exactly: a pair two reviewers share has two rows of one
 # key; a key two pairs share by chance is only counted for nothing.
@@ -842,36 +842,20 @@ def _repeated_keys(con: duckdb.DuckDBPyConnection, sort_keys: int = SORT_KEYS) -
     """The (title, phrase) keys of _PAIR_KEYS that occur at least twice, distinct. Most pairs are one
     review's (14.8M rows at 200,000 bench reviews, 0.16M of them repeated): a sort of the 8-byte keys
     finds the repeated ones for a fraction of what grouping the pairs costs, and only those are counted
-    exactly (_TITLE_PHRASES). More than sort_keys keys are sorted in parts (by their top bits), to
-    bound the memory."""
-    # read whole (a streamed result runs the join on one thread), then dealt into the parts Arrow
-    # batch by batch, each batch let go once dealt: the keys are held about once, not three times
-    # (the result, a column of top bits, the parts: 1.7 GB at 75 million keys, 1,000,000 bench texts)
-    table = con.sql(_PAIR_KEYS).to_arrow_table()
-    total = table.num_rows
-    batches = table.column("k").chunks
-    del table
+    exactly (_TITLE_PHRASES). More than sort_keys keys are read and sorted in parts, the titles split
+    by the top bits of their hash: a (title, phrase) pair's keys all fall in its title's part (a key
+    two titles' pairs share by chance, which only costs an exact count for nothing, may not)."""
+    total = scalar(con, "select coalesce(sum(len(p.phrases)), 0) "
+                        "from _tt_title_texts as t join text_phrases as p using (text_id)")
     bits = (max(1, -(-total // sort_keys)) - 1).bit_length()  # 2^bits parts
-    parts: list[list[np.ndarray]] = [[] for _ in range(1 << bits)]
-    batches.reverse()
-    while batches:
-        batch = batches.pop()
-        keys = np.frombuffer(batch.buffers()[1], dtype=np.uint64, count=len(batch), offset=batch.offset * 8)
-        if not bits:
-            parts[0].append(keys)
-            continue
-        top = keys >> np.uint64(64 - bits)
-        for part in range(1 << bits):
-            parts[part].append(keys[top == part])
-        del batch, keys, top
     repeated = [np.zeros(0, dtype=np.uint64)]
     for part in range(1 << bits):
-        keys = pl.Series(np.concatenate(parts[part]) if parts[part] else np.zeros(0, dtype=np.uint64)).sort()
-        parts[part] = []
-        ordered = keys.to_numpy()
-        same = ordered[1:] == ordered[:-1]
-        repeated.append(np.unique(ordered[1:][same]))
-        del keys, ordered
+        # read whole (a streamed result runs the join on one thread)
+        where = f"where t.th >> {64 - bits} = {part}" if bits else ""
+        keys = con.sql(_PAIR_KEYS.format(where=where)).pl()["k"].sort().to_numpy()
+        same = keys[1:] == keys[:-1]
+        repeated.append(np.unique(keys[1:][same]))
+        del keys, same
     return np.concatenate(repeated)
 
 
