@@ -307,11 +307,12 @@ create table if not exists text_signatures (
     text_id integer,                  -- the text's number (1, 2, ... in the order texts are read): text_bands and text_phrases name it
     word_count integer not null,      -- words as the trust tests split them (lower case, end punctuation off)
     disclosure varchar,               -- what the first matching [trust] disclosure_patterns found; null: none
-    disclosure_version varchar,       -- md5 of the pattern list it was matched against: another list redoes this column alone
-    is_paired boolean not null default false  -- its text_copy_pairs are made (a run stopped before leaves it for the next)
+    disclosure_version varchar        -- md5 of the pattern list it was matched against: another list redoes this column alone
 );
 -- (warehouses from before text ids: the signature version's change empties these tables)
 alter table text_signatures add column if not exists text_id integer;
+-- (a text's pairs made are the text ids up to staging_state's 'text_copy_pairs_through', no longer a flag)
+alter table text_signatures drop column if exists is_paired;
 
 -- text_bands: the LSH bands of each text's MinHash signature (60 permutations of its 3-word shingles,
 -- 12 bands of 5); grain: (band, text_id). Texts of fewer than 3 words have none. Two texts with a

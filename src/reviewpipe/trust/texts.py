@@ -327,6 +327,8 @@ def update_signatures(con: duckdb.DuckDBPyConnection, settings: Settings) -> int
     if _state(con, "text_signatures") != sig_version:
         for table in ("text_signatures", "text_bands", "text_phrases", "text_copy_pairs"):
             con.execute(f"delete from {table}")
+        # the texts are numbered from 1 again: none of them is paired
+        con.execute("delete from staging_state where model = 'text_copy_pairs_through'")
         con.execute("insert or replace into staging_state values ('text_signatures', ?)", [sig_version])
     patterns_version = disclosure_version(trust.disclosure_patterns)
     # texts are streamed through a cursor of their own, while `con` writes what is made of them
@@ -467,10 +469,15 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
     if _state(con, "text_copy_pairs") != pairs_version:
         with transaction(con):
             con.execute("delete from text_copy_pairs")
-            con.execute("update text_signatures set is_paired = false")
+            con.execute("delete from staging_state where model = 'text_copy_pairs_through'")
             con.execute("insert or replace into staging_state values ('text_copy_pairs', ?)", [pairs_version])
-    # the texts whose pairs are not made yet: new ones, and any a stopped run left
-    cur.execute("create or replace temp table _tt_pair_texts as select text_id from text_signatures where not is_paired")
+    # the texts whose pairs are not made yet: new ones, and any a stopped run left. Those made are the
+    # text ids up to the one staging_state's 'text_copy_pairs_through' holds (texts are numbered on,
+    # never again; a flag per text cost an update of every text's row in a first run, 1,000,000 at
+    # the bench's 1M, and the checkpoint it set off: 2-3 s)
+    through = int(_state(con, "text_copy_pairs_through") or 0)
+    cur.execute("create or replace temp table _tt_pair_texts as select text_id from text_signatures where text_id > $1",
+                [through])
     if not scalar(cur, "select count(*) from _tt_pair_texts"):  # nothing new: no bucket is read
         cur.execute("drop table _tt_pair_texts")
         return
@@ -511,7 +518,8 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
             select copy_hash, text_hash, similarity from _tt_checked
         """)
         con.unregister("_tt_checked")
-    con.execute("update text_signatures set is_paired = true where not is_paired")
+    con.execute("insert or replace into staging_state values ('text_copy_pairs_through', ?)",
+                [str(scalar(cur, "select max(text_id) from _tt_pair_texts"))])
     cur.execute("drop table _tt_candidates")
     cur.execute("drop table _tt_unchecked")
     cur.execute("drop table _tt_pair_texts")
