@@ -362,7 +362,7 @@ def _update_new_texts(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnec
                 texts = pl.from_arrow(batch)
                 made.append(pool.submit(signatures, texts, trust.phrase_words, trust.disclosure_patterns, first_id))
                 first_id += texts.height
-                if len(made) >= SIGNATURE_THREADS:
+                if len(made) > SIGNATURE_THREADS:  # one batch waits: the threads work while this one writes
                     done.append(made.popleft().result())
                     if sum(rows.height for rows, _, _ in done) >= KEEP_TEXTS:
                         _keep_signatures(con, done, patterns_version)
