@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from reviewpipe.settings import Settings
+from reviewpipe.trust import stats
 from reviewpipe.warehouse import read_model
 
 # The frame of subset members: one row per review in a test's subset (as texts.MEMBERS_SCHEMA).
@@ -45,9 +46,6 @@ def burst_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFra
     among days of 20), the count is negative binomial with their variance, else Poisson. Reviews
     come in waves (a film's release, a product's launch, news): a day is a burst when it stands out
     of its own fortnight, not only of the title's whole life, and a wave's peak is not a campaign."""
-    # imported here, not with the module: scipy.stats is 0.9 s of every command's start
-    from scipy import stats as sps
-
     trust = settings.trust
     days = con.sql(read_model("trust/burst_days.sql"),
                    params={"burst_min_reviews": trust.burst_min_reviews,
@@ -57,8 +55,8 @@ def burst_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFra
     variance = np.maximum(days["near_variance"].to_numpy(), mean)
     with np.errstate(divide="ignore", invalid="ignore"):
         # negative binomial of that mean and variance: n = mean² / (variance - mean), p = mean / variance
-        spread = sps.nbinom.sf(count - 1, mean * mean / (variance - mean), mean / variance)
-    tail = np.where(variance > mean, spread, sps.poisson.sf(count - 1, mean))
+        spread = stats.negative_binomial_tail(count, mean * mean / (variance - mean), mean / variance)
+    tail = np.where(variance > mean, spread, stats.poisson_tail(count, mean))
     return days.select(
         "title_id", "review_date", "day_reviews",
         daily_rate=pl.Series(mean, dtype=pl.Float64), day_p=pl.Series(tail, dtype=pl.Float64),
@@ -70,13 +68,10 @@ def ring_pairs(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFra
     (sql/trust/ring_pairs.sql), those whose count independence makes less likely than ring_p
     (Poisson tail P(X >= c)): title_a, window_a, title_b, window_b, co_reviewers, expected, pair_p.
     Needs trust_ring_titles."""
-    # imported here, not with the module: scipy.stats is 0.9 s of every command's start
-    from scipy import stats as sps
-
     trust = settings.trust
     pairs = con.sql(read_model("trust/ring_pairs.sql"),
                     params=_ring_params(settings, "ring_days", "ring_min_reviewers")).pl()
-    tail = sps.poisson.sf(pairs["co_reviewers"].to_numpy() - 1, pairs["expected"].to_numpy())
+    tail = stats.poisson_tail(pairs["co_reviewers"].to_numpy(), pairs["expected"].to_numpy())
     return pairs.with_columns(pair_p=pl.Series(tail, dtype=pl.Float64)).filter(pl.col("pair_p") < trust.ring_p)
 
 

@@ -26,6 +26,7 @@ import pyarrow as pa
 import rensa
 
 from reviewpipe.settings import Settings
+from reviewpipe.trust import stats
 from reviewpipe.warehouse import scalar, transaction
 
 # The frame text_members gives: one row per review in a text test's subset.
@@ -708,9 +709,6 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
     """repeated_phrases' members: the reviews of a title holding two of its unlikely phrases that
     are not names and that phrase_min_reviews of its reviewers hold together, with the most
     unlikely one's words."""
-    # imported here, not with the module: scipy.stats is 0.9 s of every command's start
-    from scipy.stats import poisson
-
     trust = settings.trust
     _update_title_phrases(con, settings)
     con.execute(_CANDIDATE_ROWS, {"min_reviews": trust.phrase_min_reviews})
@@ -719,7 +717,7 @@ def _phrased(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame
         return pl.DataFrame(schema=MEMBERS_SCHEMA)
     expected = counts["title_reviews"].cast(pl.Float64) * counts["df"] / counts["total"]
     # P(X >= c) for X ~ Poisson(expected): the survival function at c - 1
-    counts = counts.with_columns(p=pl.Series(poisson.sf(counts["reviewers"].to_numpy() - 1, expected.to_numpy())))
+    counts = counts.with_columns(p=pl.Series(stats.poisson_tail(counts["reviewers"].to_numpy(), expected.to_numpy())))
     # a name (its cast, its brand) is what one title's honest reviews share: most of the reviews
     # holding the phrase write a word of it capitalised inside a sentence
     unlikely = counts.filter(pl.col("p") < trust.phrase_p)
