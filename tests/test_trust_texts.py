@@ -646,3 +646,43 @@ def test_a_pair_of_two_reviewers_is_counted_and_one_reviewers_two_texts_are_not(
     found, grouped = _title_phrases(reviews, phrases, ["t1", "t2"])
     assert found == [("t1", 12, 2), ("t2", 8, 2)]
     assert found == grouped
+
+
+_NAME_WORDS = ["Tom", "tom", "Hanks", "hanks", "is", "great.", "The", "the", "film", "I", "Acme", "acme", "!"]
+
+
+@hypothesis.settings(derandomize=True, max_examples=60, deadline=None)
+@hypothesis.given(text_list=st.lists(st.lists(st.sampled_from(_NAME_WORDS), min_size=1, max_size=12).map(" ".join),
+                                     min_size=1, max_size=5),
+                  copies=st.lists(st.integers(1, 3), min_size=5, max_size=5))
+def test_named_counts_are_the_reviews_writing_the_phrase_as_a_name(text_list, copies) -> None:
+    # _named_counts reads the case of the unlikely phrases' words from the texts holding them (no
+    # longer kept per text): per phrase, the reviews (a text may be several reviews') whose text
+    # holds it with a word capitalised inside a sentence, by the word rule spelled out above
+    n = 2
+    hashes = [f"h{i}" for i in range(len(text_list))]
+    frame = pl.DataFrame({"i": list(range(len(text_list))), "review_text": text_list}).with_columns(pl.col("i").cast(pl.UInt32))
+    grams = texts.ngram_hashes(texts.text_words(frame.lazy()).with_columns(pos=pl.int_range(pl.len()).over("i")), n).collect()
+    expected: dict[int, int] = {}
+    held: set[tuple[str, int]] = set()
+    for i, text in enumerate(text_list):
+        named = [flag for _, flag in reference_words(text)]
+        as_name = set()
+        for g, pos in grams.filter(pl.col("i") == i).select("g", "pos").iter_rows():
+            held.add((hashes[i], g))
+            if any(named[pos:pos + n]):
+                as_name.add(g)
+        for g in as_name:
+            expected[g] = expected.get(g, 0) + copies[i]
+    with duckdb.connect() as con:
+        con.execute("create table int_reviews_typed (text_hash varchar, review_text varchar, staged boolean)")
+        con.executemany("insert into int_reviews_typed values (?, ?, true)", list(zip(hashes, text_list)))
+        con.execute("create temp table _tt_reviews (review_id varchar, text_hash varchar)")
+        con.executemany("insert into _tt_reviews values (?, ?)",
+                        [(f"r{i}-{k}", hashes[i]) for i in range(len(text_list)) for k in range(copies[i])])
+        con.execute("create temp table _tt_candidate_rows (text_hash varchar, phrase ubigint)")
+        if held:
+            con.executemany("insert into _tt_candidate_rows values (?, ?)", sorted(held))
+        phrases = pl.Series("phrase", sorted({g for _, g in held}), dtype=pl.UInt64)
+        got = texts._named_counts(con, phrases, n)
+    assert dict(got.select("phrase", "named").iter_rows()) == expected

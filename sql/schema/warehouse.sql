@@ -329,7 +329,7 @@ alter table text_bands drop column if exists text_hash;
 -- phrase (a row a text: 75x fewer rows to write than a row a phrase); grain: text_id. Readers unnest it.
 create table if not exists text_phrases (
     text_id integer not null,         -- text_signatures.text_id
-    phrases ubigint[] not null        -- each distinct phrase's hash of its words (lower case; even), in text order
+    phrases ubigint[] not null        -- each kept phrase's hash of its words (lower case; even), in text order (a phrase held twice, twice)
 );
 -- (warehouses of the layouts before: a row per (text, phrase); the signature version's change empties the table)
 alter table text_phrases add column if not exists text_id integer;

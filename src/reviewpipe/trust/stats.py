@@ -38,7 +38,7 @@ def poisson_tail(count: npt.ArrayLike, mean: npt.ArrayLike) -> Floats:
 def negative_binomial_tail(count: npt.ArrayLike, n: npt.ArrayLike, p: npt.ArrayLike) -> Floats:
     """P(X >= count) for X ~ NegativeBinomial(n, p) (failures before the n-th success, n real),
     row by row (1 where count <= 0): the regularized incomplete beta I_{1-p}(count, n), as
-    scipy.stats.nbinom.sf(count - 1, n, p) is (equal to 1e-13 relative; tests/test_trust_stats.py)."""
+    scipy.stats.nbinom.sf(count - 1, n, p) is (equal to 1e-12 relative; tests/test_trust_stats.py)."""
     from scipy import special
 
     count, n, p = (np.asarray(a, dtype=np.float64) for a in (count, n, p))

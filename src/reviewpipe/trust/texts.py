@@ -496,7 +496,8 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
     """, {"batches": max(1, -(-scalar(cur, "select count(*) from _tt_candidates") // BATCH_PAIRS))})
     batches = [b for (b,) in cur.execute("select distinct batch from _tt_unchecked order by batch").fetchall()]
     # the candidates' texts are read once, and each made its set of shingles once, however many
-    # batches hold it (142,000 texts for 183,000 pairs at 1,000,000 bench texts: 170 MB of sets);
+    # batches hold it (142,000 texts for 183,000 pairs at 1,000,000 bench texts: 170 MB of sets,
+    # growing with the candidates, not the pairs' batches);
     # read a batch at a time, every batch scanned the whole table's texts
     cur.execute("""
         create or replace temp table _tt_pair_rows as
