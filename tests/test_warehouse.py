@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 import subprocess
 import sys
 import unicodedata
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewpipe.errors import ReviewpipeError
-from reviewpipe.warehouse import connect, open_warehouse, rows, scalar
+from reviewpipe.warehouse import _CATALOG, connect, open_warehouse, read_model, rows, scalar
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +137,52 @@ def test_open_warehouse_creates_the_schema(tmp_path: Path) -> None:
     with open_warehouse(tmp_path / "w.duckdb") as c:
         tables = {r[0] for r in rows(c, "select table_name from duckdb_tables()")}
     assert {"raw_reviews", "raw_titles", "raw_rejects", "load_log", "sentiment_scores", "runs"} <= tables
+
+
+def _catalog(path: Path) -> list[tuple]:
+    with connect(path, read_only=True) as c:
+        return rows(c, "select table_name, column_name, data_type from duckdb_columns() "
+                       "where database_name = current_database() and schema_name = 'main' "
+                       "order by table_name, column_index")
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_a_schema_script_skipped_when_current_changes_nothing_the_script_would(tmp_path_factory, data) -> None:
+    """open_warehouse skips the schema script while the catalog is what it made (ensure_schema).
+    After tables or columns are dropped or other tables made, the catalog an open leaves is the one
+    running the script itself leaves, and it is stamped so the next open skips the script."""
+    folder = tmp_path_factory.mktemp("schema")
+    path = folder / "w.duckdb"
+    with open_warehouse(path):
+        pass
+    whole = _catalog(path)
+    tables = sorted({t for t, _, _ in whole})
+    with connect(path) as c:
+        for _ in range(data.draw(st.integers(0, 3), label="changes")):
+            table = data.draw(st.sampled_from(tables), label="table")
+            change = data.draw(st.sampled_from(["drop table", "drop column", "other table"]), label="change")
+            try:
+                if change == "drop table":
+                    c.execute(f"drop table if exists {table}")
+                elif change == "drop column":
+                    column = data.draw(st.sampled_from([col for t, col, _ in whole if t == table]), label="column")
+                    c.execute(f"alter table if exists {table} drop column if exists {column}")
+                else:
+                    c.execute(f"create table if not exists other_{table} (x integer)")
+            except duckdb.CatalogException:
+                pass  # a key's column, a table's last one
+    shutil.copy(path, folder / "script.duckdb")
+    with connect(folder / "script.duckdb") as c:  # what running the script makes of this catalog
+        c.execute(read_model("schema/warehouse.sql"))
+    with open_warehouse(path) as c:
+        kept = scalar(c, "select version from staging_state where model = 'warehouse_schema'")
+    assert _catalog(path) == _catalog(folder / "script.duckdb")
+    with connect(path, read_only=True) as c:
+        assert kept.split(" ")[1] == scalar(c, _CATALOG)
+    if not data.draw(st.booleans(), label="changes after") and kept:
+        with open_warehouse(path) as c:  # nothing changed: the stamp stays
+            assert scalar(c, "select version from staging_state where model = 'warehouse_schema'") == kept
 
 
 # --- a corrupt warehouse, the run lock's holder, the warehouse's owner (issue 21, items 12-14) ---

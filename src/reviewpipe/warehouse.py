@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import getpass
+import hashlib
 import html
 import json
 import os
@@ -135,7 +136,7 @@ def open_warehouse(
     con = connect(path, read_only=read_only, wait=wait, memory_limit=memory_limit)
     try:
         if not read_only:
-            con.execute(read_model("schema/warehouse.sql"))
+            ensure_schema(con)
         yield con
     except duckdb.Error as exc:
         if not any(c in str(exc) for c in _CORRUPT):
@@ -143,6 +144,36 @@ def open_warehouse(
         raise corrupt_warehouse(path, exc, _attached_others(con)) from exc
     finally:
         con.close()
+
+
+# The warehouse's catalog as the schema script leaves it: every table and view of the main schema, its
+# columns and their types, in order.
+_CATALOG = """
+    select md5(string_agg(table_name || '.' || column_name || ':' || data_type, ',' order by table_name, column_index))
+    from duckdb_columns() where database_name = current_database() and schema_name = 'main'
+"""
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Run sql/schema/warehouse.sql unless the catalog is what it made last time.
+
+    The script only creates what is missing and adds or drops columns that are missing or present,
+    so run on a catalog it has just made it changes nothing. staging_state's 'warehouse_schema'
+    holds the script's md5 and the catalog's (_CATALOG) as it left them: when both still hold, the
+    script is skipped (its 60-odd statements were 20 ms of each of a run's ten connections); any
+    change (another script, a table made, dropped or altered since) runs it again.
+    """
+    script = read_model("schema/warehouse.sql")
+    try:
+        kept = scalar(con, "select version from staging_state where model = 'warehouse_schema'")
+    except duckdb.CatalogException:  # a new warehouse: no staging_state yet
+        kept = None
+    script_md5 = hashlib.md5(script.encode()).hexdigest()
+    if kept == f"{script_md5} {scalar(con, _CATALOG)}":
+        return
+    con.execute(script)
+    con.execute("insert or replace into staging_state values ('warehouse_schema', ?)",
+                [f"{script_md5} {scalar(con, _CATALOG)}"])
 
 
 def _attached_others(con: duckdb.DuckDBPyConnection) -> list[str] | None:
