@@ -186,15 +186,23 @@ def csv_dialect(con: duckdb.DuckDBPyConnection, source: Source, path: str) -> di
     options = {**_FORMAT_DEFAULTS[source.format], **csv_buffer(source, path), **source.options}
     # lines that do not fit (bad bytes, a cut-off row) are left to read_csv, which stores them as rejects
     sniff_options = {"ignore_errors": True, **options}
-    named = "".join(f", {key} := ?" for key in sniff_options)
-    found = con.execute(
-        f"select {', '.join(_SNIFFED)} from sniff_csv(?{named})", [path, *sniff_options.values()]
-    ).fetchone()
+    found = _sniff(con, path, sniff_options)
+    if found and found[1] == "'" and "quote" not in options:
+        # The sniffer takes ' for the quote when fields start and end with it: a review of '' or of
+        # 'Tis ... it's' would lose its apostrophes, silently. Quotes are " (RFC 4180) unless the
+        # source's options say quote = "'".
+        found = _sniff(con, path, {**sniff_options, "quote": '"'})
     dialect: dict[str, Any] = {}
     for option, value in zip(_SNIFFED.values(), found or (), strict=False):
         if option not in options:
             dialect[option] = "" if value == "(empty)" else int(value) if option == "skip" else value
     return dialect
+
+
+def _sniff(con: duckdb.DuckDBPyConnection, path: str, options: dict[str, Any]) -> tuple | None:
+    """sniff_csv's row (_SNIFFED's columns) for a file read with `options`."""
+    named = "".join(f", {key} := ?" for key in options)
+    return con.execute(f"select {', '.join(_SNIFFED)} from sniff_csv(?{named})", [path, *options.values()]).fetchone()
 
 
 def reader_sql(source: Source, dialect: dict[str, Any] | None = None) -> tuple[str, list[Any]]:
