@@ -146,17 +146,27 @@ def _catalog(path: Path) -> list[tuple]:
                        "order by table_name, column_index")
 
 
-@settings(max_examples=20, deadline=None)
+@pytest.fixture(scope="module")
+def schema_template(tmp_path_factory) -> Path:
+    """A new warehouse: the schema script's catalog, stamped."""
+    path = tmp_path_factory.mktemp("template") / "w.duckdb"
+    with open_warehouse(path):
+        pass
+    return path
+
+
+@settings(max_examples=15, deadline=None)
 @given(data=st.data())
-def test_a_schema_script_skipped_when_current_changes_nothing_the_script_would(tmp_path_factory, data) -> None:
+def test_a_schema_script_skipped_when_current_changes_nothing_the_script_would(
+    tmp_path_factory, schema_template: Path, data
+) -> None:
     """open_warehouse skips the schema script while the catalog is what it made (ensure_schema).
     After tables or columns are dropped or other tables made, the catalog an open leaves is the one
     running the script itself leaves, and it is stamped so the next open skips the script."""
     folder = tmp_path_factory.mktemp("schema")
     path = folder / "w.duckdb"
-    with open_warehouse(path):
-        pass
-    whole = _catalog(path)
+    shutil.copy(schema_template, path)
+    whole = _catalog(schema_template)
     tables = sorted({t for t, _, _ in whole})
     with connect(path) as c:
         for _ in range(data.draw(st.integers(0, 3), label="changes")):
@@ -174,15 +184,23 @@ def test_a_schema_script_skipped_when_current_changes_nothing_the_script_would(t
                 pass  # a key's column, a table's last one
     shutil.copy(path, folder / "script.duckdb")
     with connect(folder / "script.duckdb") as c:  # what running the script makes of this catalog
-        c.execute(read_model("schema/warehouse.sql"))
-    with open_warehouse(path) as c:
-        kept = scalar(c, "select version from staging_state where model = 'warehouse_schema'")
+        try:
+            c.execute(read_model("schema/warehouse.sql"))
+        except duckdb.Error as exc:  # a catalog the script itself cannot take (a column it names dropped)
+            with pytest.raises(type(exc)), open_warehouse(path):
+                pass
+            return
+    with open_warehouse(path):
+        pass
     assert _catalog(path) == _catalog(folder / "script.duckdb")
     with connect(path, read_only=True) as c:
+        try:
+            kept = scalar(c, "select version from staging_state where model = 'warehouse_schema'")
+        except duckdb.Error:  # staging_state itself broken: no stamp, the script runs at every open
+            return
         assert kept.split(" ")[1] == scalar(c, _CATALOG)
-    if not data.draw(st.booleans(), label="changes after") and kept:
-        with open_warehouse(path) as c:  # nothing changed: the stamp stays
-            assert scalar(c, "select version from staging_state where model = 'warehouse_schema'") == kept
+    with open_warehouse(path) as c:  # nothing changed since: the stamp stays, the script is skipped
+        assert scalar(c, "select version from staging_state where model = 'warehouse_schema'") == kept
 
 
 # --- a corrupt warehouse, the run lock's holder, the warehouse's owner (issue 21, items 12-14) ---

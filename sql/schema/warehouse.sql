@@ -1,5 +1,6 @@
 -- The working warehouse: what ingest loaded, what it rejected, what it has scored, and the run log.
--- Created if missing at every connection; staging, metrics and publishing rebuild everything else.
+-- Created if missing when a run opens the warehouse (warehouse.ensure_schema: skipped while the catalog
+-- is what this script last made); staging, metrics and publishing rebuild everything else.
 
 -- raw_reviews: one row per record read from a reviews source, every field as the text it arrived as.
 -- grain: (source, file_path, row_number); row_number counts data records from 1 in file order.

@@ -164,16 +164,19 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     change (another script, a table made, dropped or altered since) runs it again.
     """
     script = read_model("schema/warehouse.sql")
+    script_md5 = hashlib.md5(script.encode()).hexdigest()
     try:
         kept = scalar(con, "select version from staging_state where model = 'warehouse_schema'")
-    except duckdb.CatalogException:  # a new warehouse: no staging_state yet
+    except duckdb.Error:  # a new warehouse (no staging_state yet), or one whose staging_state is not the schema's
         kept = None
-    script_md5 = hashlib.md5(script.encode()).hexdigest()
     if kept == f"{script_md5} {scalar(con, _CATALOG)}":
         return
     con.execute(script)
-    con.execute("insert or replace into staging_state values ('warehouse_schema', ?)",
-                [f"{script_md5} {scalar(con, _CATALOG)}"])
+    try:
+        con.execute("insert or replace into staging_state values ('warehouse_schema', ?)",
+                    [f"{script_md5} {scalar(con, _CATALOG)}"])
+    except duckdb.Error:  # no stamp: the script runs at every open, as it did before the stamp
+        pass
 
 
 def _attached_others(con: duckdb.DuckDBPyConnection) -> list[str] | None:
