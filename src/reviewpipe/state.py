@@ -6,7 +6,7 @@ Every state table of the incremental machinery, what writes it, what reads it an
 | state | written by | read by | cleared |
 |---|---|---|---|
 | `load_log` (fingerprint, file_state) | ingest, per file loaded (`ingest._log`) | ingest (an unchanged file is skipped), `inputs_state`, the quality gate, the published `load_log` | a source's rows by `ingest.forget_source` (`--full-refresh`, a warehouse taken over) |
-| `staging_state` | ingest: the model versions of `int_reviews_typed` and `stg_reviews`, the sources' order | ingest (`stage`: restage the touched ids alone or all) | the `stg_reviews` row when `int_reviews_typed` is rebuilt or a source forgotten: staging is rebuilt whole |
+| `staging_state` | ingest: the model versions of `int_reviews_typed` and `stg_reviews`, the sources' order; `warehouse_schema`: the schema script's md5 and the catalog it left (warehouse.ensure_schema skips the script while both hold) | ingest (`stage`: restage the touched ids alone or all) | the `stg_reviews` row when `int_reviews_typed` is rebuilt or a source forgotten: staging is rebuilt whole |
 | `staging_touched` | ingest, in each file's transaction (`ingest._touch_file`, `_renumber_sources`) | `ingest.stage` | by `ingest.stage`, once restaged |
 | `int_reviews_typed.staged` | `ingest.stage` (`_mark_staged`): the rows `stg_reviews` shows | `stg_reviews`, `ingest._touch_file`, the score stage | rebuilt with the table |
 | `publish_pending` | staging (`note_titles_before_restaging`, `note_restaged`) | `pending_reviews`, `delta_base`, the score stage (what to score), the metrics stage (the touched titles), `publish` (the reviews replaced) | by `went_live` |
