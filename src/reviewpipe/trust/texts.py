@@ -306,11 +306,15 @@ _NEW_TEXTS = """
       and text_hash not in (select text_hash from text_signatures)
     group by text_hash
 """
+# (`rowid in`, not a join on rowid: with the file out of the OS cache, a join fetching 4,930 scattered
+# rows read the whole text column first, 1.8 s at 1,000,000 bench texts, where `in` took 0.02 s; all
+# 1,000,000 texts 1.7 against 0.95 s. Once cached, both alike. Each row is its text's row_id, so its
+# text_hash is the table's.)
 _TEXTS_OF = """
-    select u.text_hash, s.review_text
-    from {table} as u
-    join int_reviews_typed as s on s.rowid = u.row_id
-    order by u.row_id
+    select text_hash, review_text
+    from int_reviews_typed
+    where rowid in (select row_id from {table})
+    order by rowid
 """
 
 
