@@ -167,16 +167,16 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     script_md5 = hashlib.md5(script.encode()).hexdigest()
     try:
         kept = scalar(con, "select version from staging_state where model = 'warehouse_schema'")
-    except duckdb.Error:  # a new warehouse (no staging_state yet), or one whose staging_state is not the schema's
-        kept = None
+    except (duckdb.CatalogException, duckdb.BinderException):  # a new warehouse (no staging_state yet),
+        kept = None  # or one whose staging_state is not the schema's
     if kept == f"{script_md5} {scalar(con, _CATALOG)}":
         return
     con.execute(script)
     try:
         con.execute("insert or replace into staging_state values ('warehouse_schema', ?)",
                     [f"{script_md5} {scalar(con, _CATALOG)}"])
-    except duckdb.Error:  # no stamp: the script runs at every open, as it did before the stamp
-        pass
+    except (duckdb.CatalogException, duckdb.BinderException):  # no stamp: the script runs at every
+        pass  # open, as it did before the stamp (a corrupt block still raises: open_warehouse names it)
 
 
 def _attached_others(con: duckdb.DuckDBPyConnection) -> list[str] | None:
