@@ -29,8 +29,9 @@ from reviewpipe.report.text import (
     trust_finding_text,
     trust_mean_text,
     trust_questions,
+    trust_reason_text,
     trust_test_label,
-    trust_warning_text,
+    trust_verdict,
     words_list,
 )
 from reviewpipe.settings import Paths, Settings, Source
@@ -402,25 +403,46 @@ def test_the_verdicts_read_back_from_their_rows_and_parameters(planted: Settings
         rows = con.sql("select * from agg_trust_tests").pl().to_dicts()
     assert len(rows) > 200
     for row in rows:
-        large, differs = trust_questions(row, spans[row["title_id"][0]])
-        verdict = "fail" if large and differs else "warn" if large or differs else "pass"
-        assert verdict == row["verdict"], row
+        answers = trust_questions(row, spans[row["title_id"][0]])
+        assert answers is not None and trust_verdict(answers) == row["verdict"], row
 
 
 def test_a_warning_says_which_question_it_answers_yes() -> None:
-    params = "alpha=0.01;min_title_reviews=10;min_subset_reviews=5;min_share_ratio=2;min_rating_effect=0.1"
+    params = ("alpha=0.01;min_title_reviews=10;min_subset_reviews=5;min_share_ratio=2;min_rating_effect=0.1;"
+              "dominant_share=0.9;dominant_min_reviews=20")
     row = ROW | {"verdict": "warn", "parameters": params, "share_p_value": 1e-9, "rating_p_value": 0.2}
-    assert trust_warning_text(row, 4) == ("the subset is unusually large, but does not rate the "
-                                          "title differently enough")
+    assert trust_reason_text(row, 4) == ("the subset is unusually large, but does not rate the "
+                                         "title differently enough")
     # rating_difference 1.8 is at least 0.1 of the span 4; the share 75% is not 2 x 40%
     row |= {"share_p_value": 1e-9, "rating_p_value": 1e-5, "baseline_share": 0.4}
-    assert trust_warning_text(row, 4) == ("the subset rates the title differently, but is not "
-                                          "unusually large")
+    assert trust_reason_text(row, 4) == ("the subset rates the title differently, but is not "
+                                         "unusually large")
     # a difference of 1.8 is less than 0.1 of a span of 20: both answers no, which is no warning,
     # so the row's verdict is not what its parameters give: no reason rather than a wrong one
-    assert trust_warning_text(row, 20) is None
-    assert trust_warning_text(row | {"parameters": "alpha=0.01"}, 4) is None
-    assert trust_warning_text(row | {"verdict": "fail"}, 4) is None
+    assert trust_reason_text(row, 20) is None
+    assert trust_reason_text(row | {"parameters": "alpha=0.01"}, 4) is None
+    assert trust_reason_text(row | {"verdict": "fail"}, 4) is None
+
+
+def test_a_dominant_subset_fails_and_says_why() -> None:
+    # 41 of 55 tested reviews (75%), unusually large (2 x 10%), rating no differently (p 0.2): at
+    # a dominant_share of 0.5 it fails, and says it is most of the reviews; at 0.9 it warns
+    row = ROW | {"share_p_value": 1e-9, "rating_p_value": 0.2, "baseline_share": 0.1}
+    dominant = row | {"verdict": "fail", "parameters": ("alpha=0.01;min_subset_reviews=5;min_share_ratio=2;"
+                                                        "min_rating_effect=0.1;dominant_share=0.5;dominant_min_reviews=20")}
+    assert trust_questions(dominant, 4) == (True, False, True)
+    assert trust_reason_text(dominant, 4) == ("the subset is most of the title's tested reviews, so the "
+                                              "rating is mostly its own, whatever it rates")
+    assert trust_reason_text(dominant | {"verdict": "warn"}, 4) is None
+    share_only = dominant | {"verdict": "warn", "parameters": dominant["parameters"].replace("0.5", "0.9")}
+    assert trust_questions(share_only, 4) == (True, False, False)
+    assert trust_reason_text(share_only, 4).startswith("the subset is unusually large")
+    # fewer reviews than dominant_min_reviews (41 < 50) are not dominant, whatever their share
+    few = dominant | {"verdict": "warn", "parameters": dominant["parameters"].replace("=20", "=50")}
+    assert trust_questions(few, 4) == (True, False, False)
+    # failing on both questions: the finding says both, no reason is added
+    both = dominant | {"rating_p_value": 1e-5}
+    assert trust_questions(both, 4) == (True, True, True) and trust_reason_text(both, 4) is None
 
 
 def test_every_test_has_its_words() -> None:

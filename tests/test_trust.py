@@ -138,7 +138,8 @@ def test_the_tests_and_parameters_of_a_row(runs) -> None:
     assert {t for t, _ in tests} == set(TEST_NAMES) - {"unverified"}
     parameters = dict(tests)
     assert parameters["burst"] == ("alpha=0.05;min_title_reviews=10;min_subset_reviews=5;"
-                                   "min_share_ratio=2;min_rating_effect=0.1;burst_min_reviews=5;burst_p=1e-06;burst_neighbourhood_days=14")
+                                   "min_share_ratio=2;min_rating_effect=0.1;dominant_share=0.5;dominant_min_reviews=20;"
+                                   "burst_min_reviews=5;burst_p=1e-06;burst_neighbourhood_days=14")
 
 
 def test_a_campaign_of_one_review_accounts_fails_and_leaves_the_adjusted_rating(runs) -> None:

@@ -52,11 +52,12 @@ def _figures(results: dict[str, Any]) -> str:
     return "\n" + h.markdown(results)
 
 
-# Issue 25 is open: these campaigns (seed 1) miss a target today (docs/trust.md, "Final figures";
-# Amazon 2018's incentivized campaign meets them since the disclosure list was widened, "Incentivized";
-# Amazon 2018's ring since a ring title's baseline leaves out the ring's other titles, "review_ring").
-# Strict: once one is met, its mark fails the test, to be taken away.
-NOT_YET_MET = {("yelp", "ring")}
+# Campaigns (seed 1) that miss a target, marked strict xfail: once one is met, its mark fails the
+# test, to be taken away. None today: Amazon 2018's incentivized campaign meets them since the
+# disclosure list was widened (docs/trust.md, "Incentivized"), Amazon 2018's ring since a ring
+# title's baseline leaves out the ring's other titles ("review_ring"), Yelp's ring since a subset
+# that is most of a title fails whatever it rates ("Dominant subsets").
+NOT_YET_MET: set[tuple[str, str]] = set()
 
 
 @pytest.mark.parametrize(("corpus", "kind"), [

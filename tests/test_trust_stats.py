@@ -138,28 +138,37 @@ def test_benjamini_hochberg_is_monotone_at_least_p_at_most_1(p: list[float]) -> 
     assert adjusted == pytest.approx(sps.false_discovery_control(p, method="bh"))
 
 
-RULE = {"alpha": 0.01, "min_share_ratio": 2.0, "min_subset_reviews": 5, "min_rating_effect": 0.1}
+RULE = {"alpha": 0.01, "min_share_ratio": 2.0, "min_subset_reviews": 5, "min_rating_effect": 0.1,
+        "dominant_share": 0.5, "dominant_min_reviews": 20}
 
 
 @settings(max_examples=300, deadline=None)
 @given(share_p=st.floats(0, 1), share=st.floats(0, 1), base=st.floats(0, 1), x=st.integers(0, 50),
        rating_p=st.one_of(st.just(float("nan")), st.floats(0, 1)), diff=st.floats(-4, 4),
        span=st.sampled_from([1.0, 4.0, 9.0]))
-def test_a_failing_row_is_significant_with_both_effects(share_p, share, base, x, rating_p, diff, span) -> None:
+def test_a_failing_row_is_unusually_large_and_rates_differently_or_dominates(share_p, share, base, x, rating_p, diff, span) -> None:
     verdict = stats.verdicts([share_p], [share], [base], [x], [rating_p], [diff], [span], **RULE)[0]
     share_q = share_p < 0.01 and share >= 2 * base and x >= 5
     rating_q = rating_p < 0.01 and abs(diff) >= (0.1 - 1e-9) * span
-    assert verdict == ("fail" if share_q and rating_q else "warn" if share_q or rating_q else "pass")
+    dominant = share_q and share >= 0.5 and x >= 20
+    assert verdict == ("fail" if (share_q and rating_q) or dominant else "warn" if share_q or rating_q else "pass")
     if verdict == "fail":
-        assert share_p < 0.01 and rating_p < 0.01 and share >= 2 * base and abs(diff) >= (0.1 - 1e-9) * span
+        # unusually large, and either rating differently or most of the title's tested reviews
+        assert share_p < 0.01 and share >= 2 * base and x >= 5
+        assert (rating_p < 0.01 and abs(diff) >= (0.1 - 1e-9) * span) or (share >= 0.5 and x >= 20)
+    # a dominant_share of 1 leaves only a subset of every tested review dominant
+    strict = stats.verdicts([share_p], [share], [base], [x], [rating_p], [diff], [span],
+                            **RULE | {"dominant_share": 1.0})[0]
+    assert strict == ("fail" if (share_q and rating_q) or (share_q and share >= 1.0 and x >= 20)
+                      else "warn" if share_q or rating_q else "pass")
 
 
 def test_a_difference_at_the_floor_reaches_it_in_floating_point() -> None:
     # 1.4 - 1.0 is 0.3999999999999999 in doubles: a difference of 0.4 on a span of 4 is 0.1 of it
     diff = 1.4 - 1.0
     assert diff < 0.1 * 4
-    assert stats.verdicts([1e-9], [0.5], [0.1], [20], [1e-9], [diff], [4.0], **RULE)[0] == "fail"
-    assert stats.verdicts([1e-9], [0.5], [0.1], [20], [1e-9], [0.39], [4.0], **RULE)[0] == "warn"
+    assert stats.verdicts([1e-9], [0.4], [0.1], [20], [1e-9], [diff], [4.0], **RULE)[0] == "fail"
+    assert stats.verdicts([1e-9], [0.4], [0.1], [20], [1e-9], [0.39], [4.0], **RULE)[0] == "warn"
 
 
 @st.composite

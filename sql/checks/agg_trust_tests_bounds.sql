@@ -1,6 +1,7 @@
 -- agg_trust_tests: shares, p-values and rating_auc are shares and probabilities, the subset is of the tested reviews, the rating statistics agree, and a verdict says what its figures say
 -- The rule of the verdicts (README, "Trust tests") is checked against the parameters each row names:
--- fail only where both questions hold, pass only where neither does. The span of the scale is the
+-- fail only where both questions hold or the share question holds for a subset of at least
+-- dominant_min_reviews reviews and dominant_share of the tested reviews, pass only where neither does. The span of the scale is the
 -- title's (agg_title_summary). A difference within 1e-9 of the span below the floor reaches it
 -- (stats.EFFECT_TOLERANCE: the means are floating point).
 with tests as (
@@ -18,7 +19,9 @@ ruled as (
         regexp_extract(parameters, '(^|;)alpha=([^;]+)', 2)::double as alpha,
         regexp_extract(parameters, '(^|;)min_subset_reviews=([^;]+)', 2)::double as min_subset_reviews,
         regexp_extract(parameters, '(^|;)min_share_ratio=([^;]+)', 2)::double as min_share_ratio,
-        regexp_extract(parameters, '(^|;)min_rating_effect=([^;]+)', 2)::double as min_rating_effect
+        regexp_extract(parameters, '(^|;)min_rating_effect=([^;]+)', 2)::double as min_rating_effect,
+        regexp_extract(parameters, '(^|;)dominant_share=([^;]+)', 2)::double as dominant_share,
+        regexp_extract(parameters, '(^|;)dominant_min_reviews=([^;]+)', 2)::double as dominant_min_reviews
     from tests
     left join titles using (title_id)
 ),
@@ -51,9 +54,11 @@ where subset_reviews not between 0 and tested_reviews
     or verdict not in ('fail', 'warn', 'pass')
     or verdict is null
     or span is null
-    or (verdict = 'fail') <> (share_holds and rating_holds)
+    or (verdict = 'fail') <> (share_holds and (rating_holds or (subset_share >= dominant_share
+                                                             and subset_reviews >= dominant_min_reviews)))
     or (verdict = 'pass') <> (not share_holds and not rating_holds)
     -- the parameters a verdict is re-derived from are all named, and incentivized names its pattern list
     or alpha is null or min_subset_reviews is null or min_share_ratio is null or min_rating_effect is null
+    or dominant_share is null or dominant_min_reviews is null
     or (test = 'incentivized'
         and not regexp_matches(parameters, '(^|;)disclosure_patterns=[0-9]+:[0-9a-f]{8}(;|$)'))

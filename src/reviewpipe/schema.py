@@ -433,8 +433,9 @@ AGG_TRUST_TESTS = Table(
         Column("verdict", "fail: the subset is unusually large (share_p_value < [trust] alpha, "
                "subset_share >= min_share_ratio x baseline_share, subset_reviews >= "
                "min_subset_reviews) and rates the title differently (rating_p_value < alpha, "
-               "|rating_difference| >= min_rating_effect of the scale's span); warn: one of the "
-               "two; pass: neither."),
+               "|rating_difference| >= min_rating_effect of the scale's span), or is unusually "
+               "large and at least dominant_min_reviews reviews and dominant_share of the tested "
+               "reviews, whatever it rates; warn: one of the two questions otherwise; pass: neither."),
         Column("parameters", "The parameters the test ran with, as key=value pairs separated by ';'; "
                "incentivized's disclosure_patterns is its [trust] disclosure_patterns list as "
                "<count>:<the first 8 hex digits of the md5 of the list> (e.g. 15:1a2b3c4d): another "

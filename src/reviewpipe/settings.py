@@ -320,6 +320,13 @@ class TrustSettings(BaseModel):
     min_subset_reviews: int = Field(default=5, ge=2)
     min_share_ratio: float = Field(default=2.0, ge=1)
     min_rating_effect: float = Field(default=0.1, ge=0, le=1)
+    # ... or, unusually large, at least dominant_min_reviews reviews and dominant_share of the
+    # title's tested reviews, whatever it rates: the title's rating is then mostly the subset's, and
+    # the few other reviews cannot vouch for it (a ring of 37 accounts among 47 reviews, rating 5.0
+    # against 4.8 for the other ten). 20 reviews: a small title's ten reviews on one day are not
+    # one (Amazon 2018's clean titles: docs/trust.md, "Dominant subsets")
+    dominant_share: float = Field(default=0.5, gt=0, le=1)
+    dominant_min_reviews: int = Field(default=20, ge=2)
     # burst: a day with at least burst_min_reviews reviews of the title, which its own daily rate
     # (reviews / days from its first to its last review) and the days within
     # burst_neighbourhood_days around it (their mean and spread: negative binomial) make less likely

@@ -54,8 +54,8 @@ from reviewpipe.report.text import (
     shorten,
     trust_finding_text,
     trust_mean_text,
+    trust_reason_text,
     trust_test_label,
-    trust_warning_text,
     whole_percent_text,
     words_list,
 )
@@ -207,7 +207,7 @@ def _trust_groups(trust: TrustData) -> list[dict]:
                                                     rating_scale=scale.top, sources=sources),
                          "p_values": f"corrected p: share {p_value_text(t['share_p_value'])}, "
                                      f"rating {p_value_text(t['rating_p_value'])}",
-                         "why": trust_warning_text(t, scale.top - scale.low)}
+                         "why": trust_reason_text(t, scale.top - scale.low)}
                         for t in tests if t["verdict"] in ("fail", "warn")]
             own = {t["test"] for t in tests}
             flagged = [f | {"findings": [{"test": trust_test_label(g["test"]), "detail": g["detail"]}

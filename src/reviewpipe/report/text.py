@@ -219,15 +219,17 @@ def trust_finding_text(row: dict[str, Any], *, thumbs: bool, rating_min: float, 
     return f"{text}; {rates}{rest}."
 
 
-def trust_questions(row: dict[str, Any], span: float) -> tuple[bool, bool] | None:
+def trust_questions(row: dict[str, Any], span: float) -> tuple[bool, bool, bool] | None:
     """Whether a row of agg_trust_tests answers yes to each question (the subset is unusually
-    large; it rates the title differently), as its verdict's description in agg_trust_tests reads,
-    with the parameters it ran with (`parameters`) and the scale's span; None when a parameter is
-    missing."""
+    large; it rates the title differently) and whether its subset, unusually large, is at least
+    dominant_min_reviews reviews and dominant_share of the title's tested reviews, as its verdict's description in agg_trust_tests
+    reads, with the parameters it ran with (`parameters`) and the scale's span; None when a
+    parameter is missing."""
     params = dict(part.split("=", 1) for part in (row.get("parameters") or "").split(";") if "=" in part)
     try:
         alpha, ratio = float(params["alpha"]), float(params["min_share_ratio"])
         min_subset, effect = int(params["min_subset_reviews"]), float(params["min_rating_effect"])
+        dominant_share, dominant_min = float(params["dominant_share"]), int(params["dominant_min_reviews"])
     except (KeyError, ValueError):
         return None
     share_p, rating_p = row["share_p_value"], row["rating_p_value"]
@@ -236,17 +238,31 @@ def trust_questions(row: dict[str, Any], span: float) -> tuple[bool, bool] | Non
              and row["subset_reviews"] >= min_subset)
     differs = (rating_p is not None and rating_p < alpha and row["rating_difference"] is not None
                and abs(row["rating_difference"]) >= (effect - EFFECT_TOLERANCE) * span)
-    return large, differs
+    return large, differs, (large and row["subset_share"] >= dominant_share
+                            and row["subset_reviews"] >= dominant_min)
 
 
-def trust_warning_text(row: dict[str, Any], span: float) -> str | None:
-    """Why a warning row warns, in words: which of the two questions it answers yes; None when
-    the row's parameters, read back, do not give its verdict (never a reason it may not have)."""
+def trust_verdict(answers: tuple[bool, bool, bool]) -> str:
+    """The verdict trust_questions' answers give (stats.verdicts' rule)."""
+    large, differs, dominant = answers
+    return "fail" if (large and differs) or dominant else "warn" if large or differs else "pass"
+
+
+def trust_reason_text(row: dict[str, Any], span: float) -> str | None:
+    """Why a row warns, or fails without rating the title differently, in words: which question
+    it answers yes; None when the row's parameters, read back, do not give its verdict (never a
+    reason it may not have) or when it fails on both questions (its finding says both)."""
     answers = trust_questions(row, span)
-    if row["verdict"] != "warn" or answers is None or answers[0] == answers[1]:
+    if answers is None or trust_verdict(answers) != row["verdict"]:
+        return None
+    large, differs, dominant = answers
+    if row["verdict"] == "fail":
+        return ("the subset is most of the title's tested reviews, so the rating is mostly its own, "
+                "whatever it rates" if dominant and not differs else None)
+    if row["verdict"] != "warn":
         return None
     return ("the subset is unusually large, but does not rate the title differently enough"
-            if answers[0] else "the subset rates the title differently, but is not unusually large")
+            if large else "the subset rates the title differently, but is not unusually large")
 
 
 def p_value_text(value: float | None) -> str:

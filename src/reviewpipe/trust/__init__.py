@@ -191,7 +191,8 @@ def parameters_by_test(settings: Settings) -> dict[str, str]:
     the first 8 hex digits of its md5 (texts.disclosure_version, the one text_signatures keeps):
     "disclosure_patterns=15:1a2b3c4d", so that an edited list shows in the table."""
     trust = settings.trust
-    common = ("alpha", "min_title_reviews", "min_subset_reviews", "min_share_ratio", "min_rating_effect")
+    common = ("alpha", "min_title_reviews", "min_subset_reviews", "min_share_ratio", "min_rating_effect",
+              "dominant_share", "dominant_min_reviews")
     own = {
         "burst": ("burst_min_reviews", "burst_p", "burst_neighbourhood_days"),
         "copied_text": ("copy_similarity", "copy_min_words"),
@@ -239,7 +240,8 @@ def title_tests(counts: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     verdict = stats.verdicts(
         share_p, share, baseline, x, rating_p, diff, counts["rating_span"].to_numpy().astype(float),
         alpha=trust.alpha, min_share_ratio=trust.min_share_ratio,
-        min_subset_reviews=trust.min_subset_reviews, min_rating_effect=trust.min_rating_effect)
+        min_subset_reviews=trust.min_subset_reviews, min_rating_effect=trust.min_rating_effect,
+        dominant_share=trust.dominant_share, dominant_min_reviews=trust.dominant_min_reviews)
     order = {name: i for i, name in enumerate(TEST_NAMES)}
     parameters = parameters_by_test(settings)
     return (
