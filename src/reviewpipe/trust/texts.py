@@ -1,7 +1,7 @@
 """The trust tests that read texts: copied_text, repeated_phrases and incentivized.
 
 Each distinct staged text is read once (`update_signatures`): its words (lower case, split at spaces,
-end punctuation off), the LSH bands of a MinHash signature of its 3-word shingles (rensa), a fixed
+end punctuation off), the LSH bands of a MinHash signature of its 3-word shingles, a fixed
 sample of its phrases of [trust] phrase_words words and the disclosure it makes, kept in the
 warehouse (`text_signatures`, `text_bands`, `text_phrases`; sql/schema/warehouse.sql) with the near-
 copy pairs its bands lead to, verified (`text_copy_pairs`). A run reads the new texts alone; the
@@ -11,19 +11,16 @@ tests (`text_members`) then run in SQL over these tables and stg_reviews.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import os
 import re
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from importlib.metadata import version
 
 import duckdb
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import rensa
 
 from reviewpipe.settings import Settings
 from reviewpipe.trust import stats
@@ -32,10 +29,18 @@ from reviewpipe.warehouse import scalar, transaction
 # The frame text_members gives: one row per review in a text test's subset.
 MEMBERS_SCHEMA = {"review_id": pl.String, "test": pl.String, "detail": pl.String}
 
-# Near-copies: MinHash of 3-word shingles, 60 permutations cut into 12 bands of 5 rows. Two texts of
-# Jaccard similarity J share a band with probability 1 - (1 - J^5)^12: 0.9991 at 0.85, 0.991 at 0.8,
-# 0.89 at 0.7, 0.32 at 0.5, 0.004 at 0.2; every candidate pair is then verified on its exact shingle
-# sets. (16 bands of 4 looked at twice as many pairs below 0.5, and verifying them cost.)
+# Near-copies: a MinHash signature of 3-word shingles, 60 values cut into 12 bands of 5. Two texts of
+# Jaccard similarity J share a band with probability about 1 - (1 - J^5)^12: 0.9991 at 0.85, 0.991 at
+# 0.8, 0.89 at 0.7, 0.32 at 0.5, 0.004 at 0.2; every candidate pair is then verified on its exact
+# shingle sets. (16 bands of 4 looked at twice as many pairs below 0.5, and verifying them cost.)
+# The signature is one-permutation MinHash with optimal densification (Li, Owen and Zhang 2012;
+# Shrivastava 2017: each value agrees between two texts with probability J, as a permutation's
+# minimum does): each shingle's hash, mixed, falls in one of NUM_PERM bins and a bin keeps its
+# smallest; an empty bin takes the value of the first occupied bin of a sequence of bins fixed per
+# bin (_DENSIFY), the same for every text. One pass over the shingles, in numpy: rensa 0.5.0's
+# 60-permutation digest took 1 s CPU at 1,000,000 bench texts, but reading it out (its matrix has no
+# buffer: rows as Python lists) 4.6 s; this takes about 3.5 s, one third of it densifying
+# (bench/README.md, "Round 6").
 SHINGLE_WORDS = 3
 NUM_PERM = 60
 BANDS = 12
@@ -84,8 +89,9 @@ def signature_version(settings: Settings) -> str:
     return json.dumps({
         "words": "lower/split/strip", "layout": "text_id, phrase lists, repeats kept", "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
         "seed": SEED, "phrase_words": settings.trust.phrase_words, "phrase_sample": PHRASE_SAMPLE,
-        # Polars' hash and rensa's MinHash are stable within a version only
-        "polars": pl.__version__, "rensa": version("rensa"),
+        "minhash": "one permutation, optimal densification",
+        # Polars' hash is stable within a version only
+        "polars": pl.__version__,
     }, sort_keys=True)
 
 
@@ -155,21 +161,73 @@ def ngram_hashes(words: pl.LazyFrame, n: int) -> pl.LazyFrame:
     )
 
 
-def _bands(shingles: pl.DataFrame) -> pl.DataFrame:
-    """The LSH bands (i, band) of the texts with shingles (i, g sorted by i)."""
+def _mix(x: np.ndarray, seed: int) -> np.ndarray:
+    """A 64-bit mix of each value (splitmix64's finaliser of x xor seed): every bit of the result
+    depends on every bit of the input."""
+    x = x ^ np.uint64(seed)
+    x *= np.uint64(0x9E3779B97F4A7C15)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+# The densification's sequences: _DENSIFY[j, a] is the bin an empty bin j reads at its a-th try (a
+# text with one occupied bin of 60 needs 60 tries on average; past 4,096 the sequence starts over).
+# Tries are made 1, 2, 4, then up to DENSIFY_TRIES at a time: most empty bins find an occupied one
+# at once, a text with few shingles needs hundreds of tries (one numpy pass a try was a third of
+# the signature's time).
+_DENSIFY = (_mix(np.arange(NUM_PERM * 4096, dtype=np.uint64), SEED + 1) % np.uint64(NUM_PERM)).astype(
+    np.int64).reshape(NUM_PERM, 4096)
+_SEQUENCES = _DENSIFY.ravel()
+DENSIFY_TRIES = 16
+
+
+def minhash(i: np.ndarray, g: np.ndarray, texts: int) -> tuple[np.ndarray, np.ndarray]:
+    """The MinHash signatures of the texts 0..texts-1 with shingles (i, g: their text and hash):
+    the texts with a shingle, in order, and their signatures (one row of NUM_PERM uint64 each)."""
+    empty = np.iinfo(np.uint64).max
+    # the shingle hashes are 64-bit hashes of their words already: one multiply and shift mixes
+    # them with the seed (the high bits choose the bin)
+    x = (g.astype(np.uint64) ^ np.uint64(SEED)) * np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(31)
+    # the bin: the high 32 bits scaled to 0..NUM_PERM-1 (no modulo bias worth a bit at 60 bins)
+    cell = (((x >> np.uint64(32)) * np.uint64(NUM_PERM)) >> np.uint64(32)).view(np.int64)
+    cell += i.astype(np.int64) * NUM_PERM
+    bins = np.full(texts * NUM_PERM, empty, dtype=np.uint64)
+    np.minimum.at(bins, cell, x)
+    bins = bins.reshape(texts, NUM_PERM)
+    occupied = bins != empty
+    held = np.flatnonzero(occupied.any(axis=1))
+    bins, occupied = bins[held].ravel(), occupied[held].ravel()
+    cells = np.flatnonzero(~occupied)
+    row = cells - cells % NUM_PERM  # the cell's row's first cell
+    sequence = (cells - row) * _DENSIFY.shape[1]  # its bin's sequence in _DENSIFY, flat
+    values = np.empty(cells.size, dtype=np.uint64)
+    pending = np.arange(cells.size)
+    tried, step = 0, 1
+    while pending.size:  # each empty bin reads the occupied bins of its sequence (never a filled one)
+        tries = min(step, _DENSIFY.shape[1] - tried % _DENSIFY.shape[1])
+        source = row[pending][:, None] + _SEQUENCES[(sequence[pending] + tried % _DENSIFY.shape[1])[:, None]
+                                                    + np.arange(tries)]
+        found = occupied[source]
+        hit = found.any(axis=1)
+        values[pending[hit]] = bins[source[hit, found[hit].argmax(axis=1)]]
+        pending = pending[~hit]
+        tried += tries
+        step = min(2 * step, DENSIFY_TRIES)
+    bins[cells] = values
+    return held, bins.reshape(-1, NUM_PERM)
+
+
+def _bands(shingles: pl.DataFrame, texts: int) -> pl.DataFrame:
+    """The LSH bands (i, band) of the texts 0..texts-1 with shingles (i, g)."""
     if shingles.is_empty():
         return pl.DataFrame(schema={"i": pl.UInt32, "band": pl.UInt64})
-    # the shingles are in text order: a text's count from bincount, not a group_by
-    per_text = np.bincount(shingles["i"].to_numpy())
-    held = np.flatnonzero(per_text)
-    offsets = np.zeros(len(held) + 1, dtype=np.uint64)
-    np.cumsum(per_text[held], out=offsets[1:])
-    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
-        shingles["g"].to_numpy(), offsets, NUM_PERM, SEED)
-    # rensa 0.5.0 (the latest, 2026-12) gives its matrix no buffer: its rows come out as Python
-    # lists, read flat (fromiter skips np.array's nested-list conversion)
-    digests = np.fromiter(itertools.chain.from_iterable(matrix.to_rows()), dtype=np.uint64,
-                          count=len(held) * NUM_PERM).reshape(-1, BANDS, NUM_PERM // BANDS)
+    held, digests = minhash(shingles["i"].to_numpy(), shingles["g"].to_numpy(), texts)
+    digests = digests.reshape(-1, BANDS, NUM_PERM // BANDS)
     band = np.arange(BANDS, dtype=np.uint64) * np.uint64(_POSITION[4])
     for r in range(NUM_PERM // BANDS):
         band = band ^ (digests[:, :, r] * np.uint64(_POSITION[r]))
@@ -237,7 +295,7 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
         "text_hash", text_id, word_count=pl.Series(counts),
         disclosure=disclosures(texts["review_text"], patterns),
     )
-    bands = _bands(shingles).select("band", text_id)
+    bands = _bands(shingles, texts.height).select("band", text_id)
     return rows, bands, _phrase_lists(phrases, texts.height).select(text_id, "phrases")
 
 
