@@ -49,10 +49,14 @@ def clean_rows() -> list[str]:
 
 def planted_rows() -> list[str]:
     """A campaign on t00: 40 five-star reviews by accounts with no other review, on 40 different
-    days; a one-star day on t01 (30 reviews of 2021-06-01); grump, who rates 8 titles 1 star."""
+    days; a one-star day on t01 (30 reviews of 2021-06-01), and a five-star day of its own fans (6
+    clean reviewers who had not reviewed it, 2021-03-01); grump, who rates 8 titles 1 star."""
     rng = random.Random(7)
     rows = [f"camp{i},t00,camp{i},2021-{1 + i % 12:02d}-{1 + i // 12:02d},5,Y,campaign text {i}" for i in range(40)]
     rows += [f"bomb{i},t01,bomber{i},2021-06-01,1,N,bombing text {i}" for i in range(30)]
+    reviewed_t01 = {r.split(",")[2] for r in clean_rows() if r.split(",")[1] == "t01"}
+    fans = [f"u{u}" for u in range(60) if f"u{u}" not in reviewed_t01][:6]
+    rows += [f"fan{i},t01,{fan},2021-03-01,5,Y,fan text {i}" for i, fan in enumerate(fans)]
     rows += [f"grump{k},{t},grump,{_day(rng)},1,Y,grumpy text {k}" for k, t in enumerate(GRUMPED)]
     return rows
 
@@ -146,9 +150,9 @@ def test_a_campaign_of_one_review_accounts_fails_and_leaves_the_adjusted_rating(
     # the title's reviews but the campaign's: the clean reviews and grump's
     clean = [int(r.split(",")[4]) for r in clean_rows() + planted_rows()
              if r.split(",")[1] == "t00" and not r.startswith("camp")]
-    # the clean reviewers all have 8 reviews, so nobody else is a one-review account: the baseline
-    # (the other titles' share) is the bombers' 30 of all the other titles' reviews
-    others = len(clean_rows()) + 30 + len(GRUMPED) - len(clean)
+    # the clean reviewers all have 8 reviews or more, so nobody else is a one-review account: the
+    # baseline (the other titles' share) is the bombers' 30 of all the other titles' reviews
+    others = sum(r.split(",")[1] != "t00" for r in clean_rows() + planted_rows())
     assert runs["t00_before"] == [(len(clean) + 40, 40, pytest.approx(30 / others), 5.0, "fail")]
     flagged = {r for r, t in runs["flagged_before"] if t == "one_review_accounts"}
     assert {r for r in flagged if r.startswith("camp")} == {f"camp{i}" for i in range(40)}
@@ -168,11 +172,20 @@ def test_the_rating_question_is_mann_whitneys_on_the_titles_ratings(runs) -> Non
     assert z > 0 and 2 * sps.norm.sf(z) == pytest.approx(expected.pvalue, rel=1e-9)
 
 
-def test_a_bombing_day_is_a_burst(runs) -> None:
+def test_a_bombing_day_is_a_burst_and_a_fans_day_beside_it_is_not_flagged(runs) -> None:
     planted = runs["planted"]
     verdicts = dict(_rows(planted, "select test, verdict from agg_trust_tests where title_id = 't01'"))
     assert verdicts["burst"] == "fail"
+    # both days are bursts: the subset holds the fans' 6 reviews too, and rates the title lower
+    [(subset, difference)] = _rows(planted, "select subset_reviews, rating_difference from agg_trust_tests "
+                                            "where title_id = 't01' and test = 'burst'")
+    assert subset == 36 and difference < 0
+    # but only the day leaning the way the subset fails is flagged, and left out of adjusted_rating
     assert {r for r, t in runs["flagged_before"] if t == "burst"} == {f"bomb{i}" for i in range(30)}
+    kept = [int(r.split(",")[4]) for r in clean_rows() + planted_rows()
+            if r.split(",")[1] == "t01" and not r.startswith("bomb")]
+    assert _rows(planted, "select adjusted_rating, adjusted_review_count from agg_title_summary "
+                          "where title_id = 't01'") == [(sum(kept) * 1000 / len(kept) * 1e-3, len(kept))]
     detail = _rows(planted, "select distinct detail from agg_trust_flagged_reviews where test = 'burst'")
     assert detail == [("one of 30 reviews of 2021-06-01, a day the title's rate predicts 0.1",)]
 

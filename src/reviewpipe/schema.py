@@ -448,7 +448,9 @@ AGG_TRUST_TESTS = Table(
 AGG_TRUST_FLAGGED_REVIEWS = Table(
     "agg_trust_flagged_reviews",
     "The reviews in a failing trust test's subset (agg_trust_tests' verdict fail): one row per "
-    "review and test, with what the test saw. adjusted_rating leaves these reviews out.",
+    "review and test, with what the test saw; of a failing burst subset that rates the title "
+    "differently (and is not most of it), the days whose own mean rating leans the way the subset "
+    "does. adjusted_rating leaves these reviews out.",
     columns=(
         Column("review_id", "The review (see reviews)."),
         Column("title_id", "Title key."),

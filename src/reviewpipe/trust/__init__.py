@@ -93,11 +93,13 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
     subsets.create_members(con, settings, TEST_NAMES)
     texts.update_signatures(con, settings)
     subsets.add_members(con, texts.text_members(con, settings, of_trust_reviews=True), TEST_NAMES)
-    tests = title_tests(title_counts(con, settings, len(TESTS)), settings)
+    counts = title_counts(con, settings, len(TESTS))
+    tests = title_tests(counts, settings)
     failing = tests.filter(pl.col("verdict") == "fail").select(
         "title_id", test_index=pl.col("test").replace_strict(
             {t: i for i, t in enumerate(TEST_NAMES)}, return_dtype=pl.Int32))
     con.register("trust_failing", failing)
+    con.register("trust_burst_sides", burst_sides(counts, tests, settings))
     try:
         # a failing test's subset: the reviews it can see (rated or not) that it picks
         con.execute(
@@ -112,8 +114,36 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
             group by members.row_id, members.test_index
             """
         )
+        # burst: a day leaning against its failing subset's difference is not flagged (burst_sides)
+        con.execute(
+            """
+            delete from trust_flagged
+            where test_index = $burst and row_id in (
+                with days as (
+                    select reviews.title_id, reviews.review_date, sides.side, sides.rest_units, sides.rest_n,
+                           sum(reviews.rating_units) as day_units, count(reviews.rating_units) as day_n
+                    from trust_flagged as flagged
+                    join trust_reviews as reviews using (row_id)
+                    join trust_burst_sides as sides using (title_id)
+                    where flagged.test_index = $burst
+                    group by all
+                ),
+                against as (  -- the day's mean on the other side of the rest's, or on it (exact sums)
+                    select title_id, review_date from days
+                    where day_n > 0 and sign(day_units * rest_n - rest_units * day_n) <> side
+                )
+                select flagged.row_id
+                from trust_flagged as flagged
+                join trust_reviews as reviews using (row_id)
+                join against using (title_id, review_date)
+                where flagged.test_index = $burst
+            )
+            """,
+            {"burst": TEST_NAMES.index("burst")},
+        )
     finally:
         con.unregister("trust_failing")
+        con.unregister("trust_burst_sides")
     flagged = con.sql(
         "select reviews.review_id, reviews.title_id, flagged.test_index, flagged.detail "
         "from trust_flagged as flagged join trust_reviews as reviews using (row_id)"
@@ -137,6 +167,29 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
         .sort("title_id", "review_id", "test"),
         "metric_title_trust": title_trust(tests, kept),
     }
+
+
+def burst_sides(counts: pl.DataFrame, tests: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """Per title whose burst test fails on both questions (not for being dominant): title_id, side
+    (1 when its burst days rate it higher than the rest, -1 lower) and the rest's rating units and
+    count. Of its burst days, only those whose own mean rating lies on that side of the rest's are
+    flagged (and left out of adjusted_rating): a film's release-day praise beside a one-star
+    bombing day is a burst too, but not the one that moves the rating. A dominant subset is most of
+    the title: all of its days are flagged."""
+    trust = settings.trust
+    burst = TEST_NAMES.index("burst")
+    rows = counts.filter(pl.col("test_index") == burst).join(
+        tests.filter(pl.col("test") == "burst", pl.col("verdict") == "fail").select("title_id", "subset_share"),
+        on="title_id")
+    rest_n = pl.col("tested_reviews") - pl.col("subset_reviews")
+    return rows.filter(
+        ~((pl.col("subset_share") >= trust.dominant_share) & (pl.col("subset_reviews") >= trust.dominant_min_reviews))
+    ).select(
+        "title_id",
+        # exact: the subset's mean against the rest's, cross-multiplied in whole rating units
+        side=(pl.col("subset_units") * rest_n - pl.col("rest_units") * pl.col("subset_reviews")).sign().cast(pl.Int64),
+        rest_units=pl.col("rest_units").cast(pl.Int64), rest_n=rest_n.cast(pl.Int64),
+    ).filter(pl.col("side") != 0)  # (no difference: the rating question did not hold; kept whole)
 
 
 def title_counts(con: duckdb.DuckDBPyConnection, settings: Settings, test_count: int) -> pl.DataFrame:
@@ -290,5 +343,5 @@ def title_trust(tests: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
 
 
 __all__ = ["FLAGGED_SCHEMA", "TESTS", "TESTS_SCHEMA", "TEST_NAMES", "TITLE_TRUST_SCHEMA", "TRUST_FRAMES",
-           "Test", "parameters_by_test", "rating_ranks", "title_counts", "title_tests", "title_trust",
+           "Test", "burst_sides", "parameters_by_test", "rating_ranks", "title_counts", "title_tests", "title_trust",
            "trust_frames"]
