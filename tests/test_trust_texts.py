@@ -287,6 +287,14 @@ def test_a_minhash_value_agrees_between_two_texts_as_often_as_their_jaccard(size
     assert abs(agree - exact) < 0.025, (agree, exact)
 
 
+def test_every_densification_sequence_reaches_every_bin() -> None:
+    # an empty bin reads its sequence (wrapping) until it meets an occupied bin: every sequence
+    # holding every bin is what makes that end for a text with a single occupied bin
+    assert all(set(row.tolist()) == set(range(texts.NUM_PERM)) for row in texts._DENSIFY)
+    held, signatures = texts.minhash(np.zeros(1, dtype=np.uint32), np.array([7], dtype=np.uint64), 1)
+    assert held.tolist() == [0] and len(set(signatures[0].tolist())) == 1
+
+
 @hypothesis.settings(derandomize=True, max_examples=60, deadline=None)
 @hypothesis.given(sets=st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=30), min_size=1, max_size=6),
                   order=st.randoms(use_true_random=False))
