@@ -174,7 +174,8 @@ def _mix(x: np.ndarray, seed: int) -> np.ndarray:
 
 
 # The densification's sequences: _DENSIFY[j, a] is the bin an empty bin j reads at its a-th try (a
-# text with one occupied bin of 60 needs 60 tries on average; past 4,096 the sequence starts over).
+# text with one occupied bin of 60 needs 60 tries on average; past 4,096 the sequence starts over;
+# every sequence holds every bin, so the search ends: tests/test_trust_texts.py).
 # Tries are made 1, 2, 4, then up to DENSIFY_TRIES at a time: most empty bins find an occupied one
 # at once, a text with few shingles needs hundreds of tries (one numpy pass a try was a third of
 # the signature's time).
