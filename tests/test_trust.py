@@ -5,12 +5,16 @@ reviewer histories."""
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pytest
 from conftest import write
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from scipy import stats as sps
 
@@ -18,7 +22,7 @@ from reviewpipe import pipeline
 from reviewpipe.publish import CheckFailed, run_checks
 from reviewpipe.runlog import warehouse
 from reviewpipe.settings import Paths, Settings, Source
-from reviewpipe.trust import TEST_NAMES, TESTS, subsets, trust_frames
+from reviewpipe.trust import TEST_NAMES, TESTS, subsets, trust_frames, unflag_days_against
 
 HEADER = "review_id,title_id,reviewer_id,review_date,rating,verified,review_text\n"
 COLUMNS = {"review_id": "review_id", "title_id": "title_id", "reviewer_id": "reviewer_id",
@@ -188,6 +192,55 @@ def test_a_bombing_day_is_a_burst_and_a_fans_day_beside_it_is_not_flagged(runs) 
                           "where title_id = 't01'") == [(sum(kept) * 1000 / len(kept) * 1e-3, len(kept))]
     detail = _rows(planted, "select distinct detail from agg_trust_flagged_reviews where test = 'burst'")
     assert detail == [("one of 30 reviews of 2021-06-01, a day the title's rate predicts 0.1",)]
+
+
+_UNITS = st.sampled_from([1000, 2000, 3000, 4000, 5000])
+
+
+@st.composite
+def _rest(draw) -> tuple[int, int, int]:
+    """A title's side, and its rest's rating units and count: a mean of whole stars, or one unit off."""
+    n = draw(st.integers(1, 60))
+    return draw(st.sampled_from([-1, 1])), draw(_UNITS) * n + draw(st.integers(-1, 1)), n
+
+
+@settings(max_examples=200, deadline=None)
+@given(reviews=st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(1, 4), st.one_of(st.none(), _UNITS),
+                                  st.sampled_from(["burst", "other", "both"])), max_size=40),
+       sides=st.dictionaries(st.sampled_from(["a", "b"]), _rest()))
+def test_a_burst_day_stays_flagged_exactly_when_it_leans_the_titles_way(reviews, sides) -> None:
+    # reviews (title, day, rating units or none, the tests flagging it: burst, another, both);
+    # sides: a title's side and its rest's units and count. A day's mean often ties the rest's
+    # (whole stars) or misses it by one unit over up to 60 reviews: a tie leans neither way and is
+    # not flagged. Another test's flags are never taken out.
+    burst, other = TEST_NAMES.index("burst"), TEST_NAMES.index("one_review_accounts")
+    flags = {"burst": [burst], "other": [other], "both": [burst, other]}
+    with duckdb.connect() as con:
+        con.execute("create temp table trust_reviews (row_id bigint, title_id varchar, review_date date, "
+                    "rating_units bigint)")
+        con.execute("create temp table trust_flagged (row_id bigint, test_index integer, detail varchar)")
+        for row_id, (title, day, units, by) in enumerate(reviews):
+            con.execute("insert into trust_reviews values (?, ?, ?, ?)", [row_id, title, f"2024-01-0{day}", units])
+            for test in flags[by]:
+                con.execute("insert into trust_flagged values (?, ?, 'd')", [row_id, test])
+        frame = pl.DataFrame([(t, *v) for t, v in sides.items()], orient="row",
+                             schema={"title_id": pl.String, "side": pl.Int64, "rest_units": pl.Int64,
+                                     "rest_n": pl.Int64})
+        con.register("trust_burst_sides", frame)
+        unflag_days_against(con)
+        kept = set(con.execute("select row_id, test_index from trust_flagged").fetchall())
+    expected = set()
+    for row_id, (title, day, _, by) in enumerate(reviews):
+        for test in flags[by]:
+            rated = [u for t, d, u, b in reviews if (t, d) == (title, day) and burst in flags[b] and u is not None]
+            leans = True
+            if test == burst and title in sides and rated:
+                side, rest_units, rest_n = sides[title]
+                difference = Fraction(sum(rated), len(rated)) - Fraction(rest_units, rest_n)
+                leans = (difference > 0) - (difference < 0) == side
+            if leans:
+                expected.add((row_id, test))
+    assert kept == expected, (reviews, sides)
 
 
 def test_rating_deviation_finds_the_planted_reviewer(runs) -> None:

@@ -221,10 +221,10 @@ def trust_finding_text(row: dict[str, Any], *, thumbs: bool, rating_min: float, 
 
 def trust_questions(row: dict[str, Any], span: float) -> tuple[bool, bool, bool] | None:
     """Whether a row of agg_trust_tests answers yes to each question (the subset is unusually
-    large; it rates the title differently) and whether its subset, unusually large, is at least
-    dominant_min_reviews reviews and dominant_share of the title's tested reviews, as its verdict's description in agg_trust_tests
-    reads, with the parameters it ran with (`parameters`) and the scale's span; None when a
-    parameter is missing."""
+    large; it rates the title differently) and whether its subset, unusually large, is dominant (at
+    least dominant_min_reviews reviews and dominant_share of the title's tested reviews), as its
+    verdict's description in agg_trust_tests reads, with the parameters it ran with (`parameters`)
+    and the scale's span; None when a parameter is missing."""
     params = dict(part.split("=", 1) for part in (row.get("parameters") or "").split(";") if "=" in part)
     try:
         alpha, ratio = float(params["alpha"]), float(params["min_share_ratio"])

@@ -114,33 +114,8 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
             group by members.row_id, members.test_index
             """
         )
-        # burst: a day leaning against its failing subset's difference is not flagged (burst_sides)
-        con.execute(
-            """
-            delete from trust_flagged
-            where test_index = $burst and row_id in (
-                with days as (
-                    select reviews.title_id, reviews.review_date, sides.side, sides.rest_units, sides.rest_n,
-                           sum(reviews.rating_units) as day_units, count(reviews.rating_units) as day_n
-                    from trust_flagged as flagged
-                    join trust_reviews as reviews using (row_id)
-                    join trust_burst_sides as sides using (title_id)
-                    where flagged.test_index = $burst
-                    group by all
-                ),
-                against as (  -- the day's mean on the other side of the rest's, or on it (exact sums)
-                    select title_id, review_date from days
-                    where day_n > 0 and sign(day_units * rest_n - rest_units * day_n) <> side
-                )
-                select flagged.row_id
-                from trust_flagged as flagged
-                join trust_reviews as reviews using (row_id)
-                join against using (title_id, review_date)
-                where flagged.test_index = $burst
-            )
-            """,
-            {"burst": TEST_NAMES.index("burst")},
-        )
+        # burst: the days leaning against their failing subset's difference are not flagged
+        unflag_days_against(con)
     finally:
         con.unregister("trust_failing")
         con.unregister("trust_burst_sides")
@@ -182,14 +157,47 @@ def burst_sides(counts: pl.DataFrame, tests: pl.DataFrame, settings: Settings) -
         tests.filter(pl.col("test") == "burst", pl.col("verdict") == "fail").select("title_id", "subset_share"),
         on="title_id")
     rest_n = pl.col("tested_reviews") - pl.col("subset_reviews")
-    return rows.filter(
-        ~((pl.col("subset_share") >= trust.dominant_share) & (pl.col("subset_reviews") >= trust.dominant_min_reviews))
-    ).select(
+    dominating = stats.dominant(rows["subset_share"], rows["subset_reviews"], dominant_share=trust.dominant_share,
+                                dominant_min_reviews=trust.dominant_min_reviews)
+    return rows.filter(pl.Series(~dominating)).select(
         "title_id",
         # exact: the subset's mean against the rest's, cross-multiplied in whole rating units
         side=(pl.col("subset_units") * rest_n - pl.col("rest_units") * pl.col("subset_reviews")).sign().cast(pl.Int64),
         rest_units=pl.col("rest_units").cast(pl.Int64), rest_n=rest_n.cast(pl.Int64),
     ).filter(pl.col("side") != 0)  # (no difference: the rating question did not hold; kept whole)
+
+
+def unflag_days_against(con: duckdb.DuckDBPyConnection) -> None:
+    """Take out of trust_flagged the burst reviews of the days leaning against their title's side
+    (trust_burst_sides, burst_sides): a day whose rated reviews' mean lies on the other side of the
+    rest's mean, or on it (compared exactly, cross-multiplied in rating units). A day without a
+    rated review stays flagged. Needs trust_flagged, trust_reviews and trust_burst_sides."""
+    con.execute(
+        """
+        delete from trust_flagged
+        where test_index = $burst and row_id in (
+            with days as (
+                select reviews.title_id, reviews.review_date, sides.side, sides.rest_units, sides.rest_n,
+                       sum(reviews.rating_units) as day_units, count(reviews.rating_units) as day_n
+                from trust_flagged as flagged
+                join trust_reviews as reviews using (row_id)
+                join trust_burst_sides as sides using (title_id)
+                where flagged.test_index = $burst
+                group by all
+            ),
+            against as (
+                select title_id, review_date from days
+                where day_n > 0 and sign(day_units * rest_n - rest_units * day_n) <> side
+            )
+            select flagged.row_id
+            from trust_flagged as flagged
+            join trust_reviews as reviews using (row_id)
+            join against using (title_id, review_date)
+            where flagged.test_index = $burst
+        )
+        """,
+        {"burst": TEST_NAMES.index("burst")},
+    )
 
 
 def title_counts(con: duckdb.DuckDBPyConnection, settings: Settings, test_count: int) -> pl.DataFrame:
@@ -344,4 +352,4 @@ def title_trust(tests: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
 
 __all__ = ["FLAGGED_SCHEMA", "TESTS", "TESTS_SCHEMA", "TEST_NAMES", "TITLE_TRUST_SCHEMA", "TRUST_FRAMES",
            "Test", "burst_sides", "parameters_by_test", "rating_ranks", "title_counts", "title_tests", "title_trust",
-           "trust_frames"]
+           "trust_frames", "unflag_days_against"]

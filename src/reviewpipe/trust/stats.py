@@ -125,10 +125,8 @@ def verdicts(share_p: npt.ArrayLike, subset_share: npt.ArrayLike, baseline_share
     """'fail', 'warn' or 'pass' per row: fail when both the share question (corrected p < alpha, the
     subset at least min_share_ratio times the baseline share and min_subset_reviews reviews) and the
     rating question (corrected p < alpha, |difference| at least min_rating_effect of the span) hold,
-    or when the share question holds for a subset of at least dominant_min_reviews reviews and
-    dominant_share of the title's tested reviews (the rating is then mostly the subset's, and the
-    few others cannot vouch for it); warn
-    when one question holds otherwise; pass when neither does (a NaN input answers no)."""
+    or when the share question holds for a `dominant` subset; warn when one question holds
+    otherwise; pass when neither does (a NaN input answers no)."""
     share_p, share, base, x, rating_p, diff, span = (
         np.asarray(a, dtype=np.float64)
         for a in (share_p, subset_share, baseline_share, subset_reviews, rating_p, rating_difference, span))
@@ -137,5 +135,16 @@ def verdicts(share_p: npt.ArrayLike, subset_share: npt.ArrayLike, baseline_share
         # is read within EFFECT_TOLERANCE of the span (no real difference of means is that close to it)
         share_q = (share_p < alpha) & (share >= min_share_ratio * base) & (x >= min_subset_reviews)
         rating_q = (rating_p < alpha) & (np.abs(diff) >= (min_rating_effect - EFFECT_TOLERANCE) * span)
-        dominant = share_q & (share >= dominant_share) & (x >= dominant_min_reviews)
-    return np.where((share_q & rating_q) | dominant, "fail", np.where(share_q | rating_q, "warn", "pass"))
+        dominating = share_q & dominant(share, x, dominant_share=dominant_share,
+                                        dominant_min_reviews=dominant_min_reviews)
+    return np.where((share_q & rating_q) | dominating, "fail", np.where(share_q | rating_q, "warn", "pass"))
+
+
+def dominant(subset_share: npt.ArrayLike, subset_reviews: npt.ArrayLike, *, dominant_share: float,
+             dominant_min_reviews: int) -> npt.NDArray[np.bool_]:
+    """Whether a subset is most of its title: at least dominant_min_reviews reviews and
+    dominant_share of the title's tested reviews (the rating is then mostly the subset's, and the
+    few other reviews cannot vouch for it)."""
+    share, x = np.asarray(subset_share, dtype=np.float64), np.asarray(subset_reviews, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return (share >= dominant_share) & (x >= dominant_min_reviews)
