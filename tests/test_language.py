@@ -9,6 +9,7 @@ construction (see their SOURCE.txt). bench/language.py measures the same and mor
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import re
 from pathlib import Path
@@ -260,3 +261,91 @@ def test_the_mix_of_spanish_and_english_gets_the_right_language(corpora, detecte
     right = sum(1 for truth, found in pairs if truth == found) / len(pairs)
     assert len(pairs) > 20_000
     assert right >= 0.98, right
+
+
+# --- py3langid's model, decompressed once into the cache folder -------------------------------------
+
+def _identifier_slots(identifier) -> dict:
+    """Every attribute of a py3langid identifier (it has __slots__, no __dict__)."""
+    names = [s for c in type(identifier).__mro__ for s in getattr(c, "__slots__", ())]
+    return {name: getattr(identifier, name) for name in names}
+
+
+def _assert_same_identifier(got, expected) -> None:
+    import numpy as np
+
+    mine, theirs = _identifier_slots(got), _identifier_slots(expected)
+    assert mine.keys() == theirs.keys() and len(mine) >= 10
+    for name, value in theirs.items():
+        parts = value if isinstance(value, tuple) else (value,)
+        for a, b in zip(mine[name] if isinstance(value, tuple) else (mine[name],), parts, strict=True):
+            if isinstance(b, np.ndarray):
+                assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b), name
+            else:
+                assert type(a) is type(b) and a == b, name
+
+
+@pytest.fixture
+def library_identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch):
+    """An empty cache folder of this test's own; the process's identifier loaded afresh before and after."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    language._langid.cache_clear()
+    yield tmp_path / "cache" / "reviewpipe"
+    language._langid.cache_clear()
+
+
+def test_the_cached_model_is_py3langids_own_and_read_without_decompressing(
+        own_cache, library_identifier, monkeypatch) -> None:
+    first = language._langid()
+    (cached,) = own_cache.glob("py3langid-*.npz")
+    assert not list(own_cache.glob(".*.tmp"))  # no temporary file left
+    _assert_same_identifier(first, library_identifier)
+    # a second process reads the cached copy: decompressing again would fail here
+    language._langid.cache_clear()
+    monkeypatch.setattr(language, "_decompress", lambda *a: pytest.fail("decompressed again"))
+    _assert_same_identifier(language._langid(), library_identifier)
+    assert list(own_cache.glob("py3langid-*.npz")) == [cached]
+
+
+@pytest.mark.parametrize("damage", ["cut", "garbage", "empty"])
+def test_a_damaged_cached_model_is_made_again(own_cache, library_identifier, damage) -> None:
+    language._langid()
+    (cached,) = own_cache.glob("py3langid-*.npz")
+    data = cached.read_bytes()
+    cached.write_bytes({"cut": data[: len(data) // 2], "garbage": b"not a zip" * 100, "empty": b""}[damage])
+    language._langid.cache_clear()
+    _assert_same_identifier(language._langid(), library_identifier)
+    assert cached.read_bytes() == data
+
+
+def test_without_a_cache_folder_to_write_the_compressed_model_is_read(
+        tmp_path, monkeypatch, library_identifier) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    language._langid.cache_clear()
+    try:
+        _assert_same_identifier(language._langid(), library_identifier)
+    finally:
+        language._langid.cache_clear()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=language.SAMPLE_CHARS))
+def test_the_cached_model_ranks_every_text_as_py3langid_does(text: str) -> None:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    library = _library_identifier_once(MODEL_FILE, LanguageIdentifier)
+    assert language._langid().rank(text) == library.rank(text)
+
+
+@functools.cache
+def _library_identifier_once(model_file, identifier_class):
+    return identifier_class.from_model_file(model_file, norm_probs=True)

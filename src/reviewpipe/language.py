@@ -25,10 +25,17 @@ one language is taken to be in it (step 2), whatever follows.
 
 from __future__ import annotations
 
+import lzma
+import os
+import shutil
+import tempfile
+import zipfile
+from array import array
 from collections.abc import Sequence
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 UNDETERMINED = "und"
 SAMPLE_CHARS = 120
@@ -59,9 +66,74 @@ def _fasttext():  # type: ignore[no-untyped-def]
 
 @cache
 def _langid():  # type: ignore[no-untyped-def]
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    model = _cached_model(MODEL_DIR / MODEL_FILE)
+    if model is None:
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    # as py3langid 0.4.0's from_model_file makes it of modelio.load_model's arrays (the model's
+    # layout is py3langid's: the version is pinned, and tests/test_language.py holds the two equal)
+    return LanguageIdentifier(
+        model["ptc"], model["pc"], model["classes"].tolist(), _stdlib_array(model["nextmove"]),
+        model["out_feat"].tolist(), norm_probs=True, tk_row=_stdlib_array(model["nextmove_row"]))
+
+
+# py3langid's model ships as an LZMA-compressed npz (4.6 MB): decompressing it took 0.5-0.6 s of
+# every process that detects languages (each scoring process of a run, a run scoring in-process).
+# Its decompressed npz (68 MB) is kept once in the user's cache folder ($XDG_CACHE_HOME, else
+# ~/.cache: reviewpipe/), named by the model file's size and time, and read from there (0.1 s). No
+# cache folder to write (a read-only home): the compressed model is read, as before.
+MODEL_KEYS = frozenset({"ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat"})
+
+
+def cache_dir() -> Path:
+    """Where reviewpipe keeps what it derives from its installed packages (never downloads)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "reviewpipe"
+
+
+def _cached_model(compressed: Path) -> dict[str, Any] | None:
+    """py3langid's model arrays from the decompressed copy in cache_dir(), made first if missing
+    or unreadable; None when no copy can be read or written."""
+    import numpy as np
+
+    try:
+        stat = compressed.stat()
+        path = cache_dir() / f"py3langid-{stat.st_size}-{stat.st_mtime_ns}.npz"
+        for attempt in range(2):
+            if attempt or not path.exists():
+                _decompress(compressed, path)
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    if MODEL_KEYS.issubset(data.files):
+                        return {key: data[key] for key in MODEL_KEYS}
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+                pass  # cut short or damaged: made again, once
+    except OSError:
+        pass
+    return None
+
+
+def _decompress(compressed: Path, path: Path) -> None:
+    """Write compressed's LZMA content to path: through a temporary file renamed into place, so
+    that a process reading it never sees part of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out, lzma.open(compressed) as source:
+            shutil.copyfileobj(source, out, length=1 << 20)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _stdlib_array(values: Any) -> array:
+    """A numpy array of unsigned integers as the standard library's array of their width (what
+    py3langid's identifier indexes)."""
+    out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
+    out.frombytes(values.tobytes())
+    return out
 
 
 def load() -> None:
