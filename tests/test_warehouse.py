@@ -308,3 +308,49 @@ def test_a_configuration_is_its_config_file_however_it_is_named(tmp_path: Path, 
     assert configuration_name(config) == name
     assert configuration_name(None) != name and str(tmp_path) in configuration_name(None)
     assert configuration_name(tmp_path / "other.toml") != name
+
+
+_MACROS = """
+    select function_name, parameters, macro_definition from duckdb_functions()
+    where function_type = 'macro' and schema_name = 'main' and database_name = ?
+    order by all
+"""
+
+
+def test_the_warehouse_keeps_the_macros_its_writable_connections_use(tmp_path: Path, monkeypatch) -> None:
+    """open_warehouse's writable connections make no macros: the warehouse keeps them
+    (ensure_schema), each as sql/schema/macros.sql defines it; after macros.sql or the kept
+    macros change, the next writable open makes them again."""
+    path = tmp_path / "w.duckdb"
+    with connect() as memory:  # the macros as a connection makes them for itself
+        defined = rows(memory, _MACROS, ["temp"])
+    names = re.findall(r"create or replace temp macro (\w+)", read_model("schema/macros.sql"))
+    assert sorted({n for n, _, _ in defined}) == sorted(set(names)) and len(names) >= 30
+    with open_warehouse(path) as con:
+        assert rows(con, _MACROS, ["temp"]) == []  # none made for it
+        assert rows(con, _MACROS, ["w"]) == defined
+        assert scalar(con, "select clean_text('  a&amp;b  ')") == "a&b"
+    # a macro dropped and another's body changed by hand, with the stamp changed (as a new
+    # release's macros.sql changes it): the next writable open puts them back
+    with connect(path, macros=False) as con:
+        con.execute("drop macro clean_text")
+        con.execute("create or replace macro is_blank(t) as false")
+        con.execute("update staging_state set version = 'older' where model = 'warehouse_schema'")
+    with open_warehouse(path) as con:
+        assert rows(con, _MACROS, ["w"]) == defined
+        assert scalar(con, "select is_blank('  ')") is True
+    # another macros.sql (a new release's) is made at the next writable open: its text is stamped
+    from reviewpipe import warehouse
+
+    kept = warehouse.persistent_macros()
+    monkeypatch.setattr(warehouse, "persistent_macros", lambda: kept + "\ncreate or replace macro added_later() as 7;")
+    with open_warehouse(path) as con:
+        assert scalar(con, "select added_later()") == 7
+    monkeypatch.undo()
+    # read-only connections make their own, as before (a warehouse from before kept none)
+    with connect(path, macros=False) as con:
+        for (name,) in rows(con, "select distinct function_name from duckdb_functions() "
+                                 "where function_type = 'macro' and database_name = 'w'"):
+            con.execute(f"drop macro {name}")
+    with open_warehouse(path, read_only=True) as con:
+        assert scalar(con, "select clean_text('  a&amp;b  ')") == "a&b"

@@ -28,7 +28,6 @@ from reviewpipe.settings import Settings
 from reviewpipe.warehouse import (
     claim_warehouse,
     configuration_name,
-    read_model,
     rows,
     scalar,
 )
@@ -126,7 +125,6 @@ def score_stage(settings: Settings, mapper: Mapper | None = None,
         # their scores (a temp table is its connection's own)
         reader_con = con.cursor()
         try:
-            reader_con.execute(read_model("schema/macros.sql"))
             with nullcontext(ahead) if ahead else sentiment.PoolAhead(workers) as processes:
                 staged = scalar(con, "select count(*) from stg_reviews") if everything else pending
                 if mapper is None and staged > settings.sentiment.batch_size:

@@ -42,7 +42,7 @@ def read_model(relative: str) -> str:
     return (sql_dir() / relative).read_text(encoding="utf-8")
 
 
-def _register_functions(con: duckdb.DuckDBPyConnection) -> None:
+def _register_functions(con: duckdb.DuckDBPyConnection, macros: bool = True) -> None:
     # The inet extension has an html_unescape, but it cannot be downloaded on air-gapped machines;
     # the standard library's decoder knows every HTML5 named and numeric entity.
     try:
@@ -51,7 +51,15 @@ def _register_functions(con: duckdb.DuckDBPyConnection) -> None:
         )
     except duckdb.CatalogException:
         pass  # another open connection of this process to the same file registered it already
-    con.execute(read_model("schema/macros.sql"))
+    if macros:
+        con.execute(read_model("schema/macros.sql"))
+
+
+def persistent_macros() -> str:
+    """sql/schema/macros.sql with its macros kept in the database, not the connection: what
+    ensure_schema runs with the schema script, so that the warehouse's own connections need not
+    make them at every open (14 ms each, about ten opens a run)."""
+    return read_model("schema/macros.sql").replace("create or replace temp macro ", "create or replace macro ")
 
 
 class WarehouseLocked(TransientError):
@@ -60,12 +68,14 @@ class WarehouseLocked(TransientError):
 
 def connect(
     path: Path | str = ":memory:", *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS,
-    memory_limit: str | None = None,
+    memory_limit: str | None = None, macros: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """A connection with the project's functions; waits for a lock held by another process, then fails.
 
     `memory_limit` caps DuckDB's memory (its default is 80% of RAM, most of it cache); beyond it
-    DuckDB spills to a temporary folder beside the database file.
+    DuckDB spills to a temporary folder beside the database file. Without `macros`, the macros of
+    sql/schema/macros.sql are not made for the connection (open_warehouse's writable connections
+    find them kept in the warehouse: ensure_schema).
     """
     config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
     if memory_limit:
@@ -87,7 +97,7 @@ def connect(
                     "Close that DuckDB session or wait for that run to finish, then run again."
                 ) from exc
             time.sleep(_LOCK_POLL_SECONDS)
-    _register_functions(con)
+    _register_functions(con, macros)
     return con
 
 
@@ -133,7 +143,8 @@ def open_warehouse(
     """
     if read_only and not path.exists():
         raise ReviewpipeError(f"no warehouse at {path} yet; run `reviewpipe run` first")
-    con = connect(path, read_only=read_only, wait=wait, memory_limit=memory_limit)
+    # a writable connection's macros are the warehouse's own (ensure_schema keeps them current)
+    con = connect(path, read_only=read_only, wait=wait, memory_limit=memory_limit, macros=read_only)
     try:
         if not read_only:
             ensure_schema(con)
@@ -147,7 +158,8 @@ def open_warehouse(
 
 
 # The warehouse's catalog as the schema script leaves it: every table and view of the main schema, its
-# columns and their types, in order.
+# columns and their types, in order. (Not its macros: listing them through duckdb_functions() took
+# 25 ms, more than making them. A macro dropped by hand is made again when the script next runs.)
 _CATALOG = """
     select md5(string_agg(table_name || '.' || column_name || ':' || data_type, ',' order by table_name, column_index))
     from duckdb_columns() where database_name = current_database() and schema_name = 'main'
@@ -155,7 +167,8 @@ _CATALOG = """
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Run sql/schema/warehouse.sql unless the catalog is what it made last time.
+    """Run sql/schema/warehouse.sql, and make the macros of sql/schema/macros.sql kept in the
+    warehouse (persistent_macros), unless the catalog is what they made last time.
 
     The script only creates what is missing and adds or drops columns that are missing or present,
     so run on a catalog it has just made it changes nothing. staging_state's 'warehouse_schema'
@@ -163,7 +176,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     script is skipped (its 60-odd statements were 20 ms of each of a run's ten connections); any
     change (another script, a table made, dropped or altered since) runs it again.
     """
-    script = read_model("schema/warehouse.sql")
+    # the macros first: the schema's views and defaults may call them
+    script = persistent_macros() + "\n" + read_model("schema/warehouse.sql")
     script_md5 = hashlib.md5(script.encode()).hexdigest()
     try:
         kept = scalar(con, "select version from staging_state where model = 'warehouse_schema'")
