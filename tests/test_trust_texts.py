@@ -735,5 +735,18 @@ def test_named_counts_are_the_reviews_writing_the_phrase_as_a_name(text_list, co
         if held:
             con.executemany("insert into _tt_candidate_rows values (?, ?)", sorted(held))
         phrases = pl.Series("phrase", sorted({g for _, g in held}), dtype=pl.UInt64)
+        con.execute("create table text_named_phrases (text_hash varchar, phrase ubigint, named boolean)")
         got = texts._named_counts(con, phrases, n)
+        assert dict(got.select("phrase", "named").iter_rows()) == expected
+        # each (text, phrase) is kept with its answer: a second run reads no text and counts the same,
+        # and so does one that finds part of them kept (the others' texts new since)
+        assert con.execute("select count(*) from text_named_phrases").fetchall() == [(len(held),)]
+        con.execute("update int_reviews_typed set review_text = 'never read again'")
+        assert dict(texts._named_counts(con, phrases, n).select("phrase", "named").iter_rows()) == expected
+        con.execute("update int_reviews_typed set review_text = t from (values " + ", ".join(
+            f"('{h}', '{t}')" for h, t in zip(hashes, text_list)) + ") as v(h, t) where text_hash = h")
+        con.execute("delete from text_named_phrases where text_hash in (select text_hash from text_named_phrases "
+                    "order by all limit (select count(*) // 2 from text_named_phrases))")
+        got = texts._named_counts(con, phrases, n)
+        assert con.execute("select count(*) from text_named_phrases").fetchall() == [(len(held),)]
     assert dict(got.select("phrase", "named").iter_rows()) == expected

@@ -364,3 +364,14 @@ create table if not exists text_title_state (
     title_id varchar not null,
     fingerprint ubigint not null
 );
+
+-- text_named_phrases: per text and sampled phrase that a run found unlikely for a title, whether
+-- the text writes a word of the phrase capitalised inside a sentence, as names are
+-- (reviewpipe.trust.texts._named_counts); grain: (text_hash, phrase). A property of the text
+-- alone: made once per pair, for the texts new to it; emptied when staging_state's
+-- 'text_named_phrases' version (the signature version and the word rule) changes.
+create table if not exists text_named_phrases (
+    text_hash varchar not null,
+    phrase ubigint not null,
+    named boolean not null
+);
