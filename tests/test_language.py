@@ -349,3 +349,18 @@ def test_the_cached_model_ranks_every_text_as_py3langid_does(text: str) -> None:
 @functools.cache
 def _library_identifier_once(model_file, identifier_class):
     return identifier_class.from_model_file(model_file, norm_probs=True)
+
+
+def test_without_a_home_the_compressed_model_is_read(monkeypatch, library_identifier) -> None:
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    language._langid.cache_clear()
+    try:
+        _assert_same_identifier(language._langid(), library_identifier)
+    finally:
+        language._langid.cache_clear()

@@ -81,8 +81,8 @@ def _langid():  # type: ignore[no-untyped-def]
 # py3langid's model ships as an LZMA-compressed npz (4.6 MB): decompressing it took 0.5-0.6 s of
 # every process that detects languages (each scoring process of a run, a run scoring in-process).
 # Its decompressed npz (68 MB) is kept once in the user's cache folder ($XDG_CACHE_HOME, else
-# ~/.cache: reviewpipe/), named by the model file's size and time, and read from there (0.1 s). No
-# cache folder to write (a read-only home): the compressed model is read, as before.
+# ~/.cache: reviewpipe/), named by the model file's size and time, and read from there (0.15 s). No
+# cache folder to write (a read-only home, no home at all): the compressed model is read, as before.
 MODEL_KEYS = frozenset({"ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat"})
 
 
@@ -109,7 +109,7 @@ def _cached_model(compressed: Path) -> dict[str, Any] | None:
                         return {key: data[key] for key in MODEL_KEYS}
             except (OSError, ValueError, EOFError, zipfile.BadZipFile):
                 pass  # cut short or damaged: made again, once
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: Path.home() when there is no home to find
         pass
     return None
 
