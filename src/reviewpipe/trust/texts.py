@@ -16,7 +16,6 @@ import os
 import re
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import suppress
 
 import duckdb
 import numpy as np
@@ -902,9 +901,8 @@ def _named_counts(con: duckdb.DuckDBPyConnection, phrases: pl.Series, n: int) ->
             group by k.phrase
         """).pl()
     finally:
-        for name in ("_tt_named_phrases", "_tt_named"):
-            with suppress(Exception):
-                con.unregister(name)
+        for name in ("_tt_named_phrases", "_tt_named"):  # (a name never registered: nothing to do)
+            con.unregister(name)
         con.execute("drop table if exists _tt_named_rows")
         con.execute("drop table if exists _tt_named_new")
 
