@@ -25,6 +25,7 @@ from reviewpipe.ingest import (
 )
 from reviewpipe.runlog import go_live_journal, new_database_path, warehouse
 from reviewpipe.settings import Settings
+from reviewpipe.trust import texts as trust_texts
 from reviewpipe.warehouse import (
     claim_warehouse,
     configuration_name,
@@ -238,7 +239,12 @@ def _score_unscored(
             hashes.append(batch.column("text_hash").to_pylist())
             yield list(zip(batch.column("review_text").to_pylist(), batch.column("given").to_pylist()))
 
-    analyze = sentiment.analyzer(settings.sentiment.languages, settings.sentiment.score_undetermined)
+    # the trust tests' signatures of the same texts are made in the same pass (analyze_and_sign):
+    # the scorer's tokens give their words
+    trust_texts.current_signatures(con, settings)
+    patterns = settings.trust.disclosure_patterns
+    analyze = sentiment.analyzer(settings.sentiment.languages, settings.sentiment.score_undetermined,
+                                 signing=(settings.trust.phrase_words, patterns))
     if mapper is not None:
         results = mapper(analyze, text_batches())
     else:
@@ -248,19 +254,28 @@ def _score_unscored(
         on_scored(done, todo)
     unscored = (None,) * len(sentiment.SCORE_COLUMNS)
     columns = ", ".join(("text_hash", *_ANALYSED_SCHEMA))
-    for analysed in results:
+    signed: list[tuple[list[str], sentiment.Signatures]] = []
+    for analysed, signatures in results:
+        batch = hashes.popleft()
         frame = pl.DataFrame(
             [(*detection, language, *(scores or unscored)) for detection, language, scores in analysed],
             schema=_ANALYSED_SCHEMA, orient="row",
-        ).with_columns(text_hash=pl.Series(hashes.popleft(), dtype=pl.String))
+        ).with_columns(text_hash=pl.Series(batch, dtype=pl.String))
         con.register("new_scores", frame)
         con.execute(f"insert into sentiment_scores ({columns}) select {columns} from new_scores")
         con.unregister("new_scores")
+        signed.append((batch, signatures))
+        # kept a transaction of whole batches at a time (trust.texts.KEEP_TEXTS: fewer rows than a
+        # row group go through the write-ahead log); a stopped run's are made by the trust stage
+        if sum(len(b) for b, _ in signed) >= trust_texts.KEEP_TEXTS:
+            trust_texts.keep_made_signatures(con, signed, patterns)
+            signed = []
         done += frame.height
         scored += sum(language is not None for _, language, _ in analysed)
         if on_scored is not None:
             on_scored(done, todo)
         hooks.pause("score")
+    trust_texts.keep_made_signatures(con, signed, patterns)
     return scored
 
 
