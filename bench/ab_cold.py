@@ -1,6 +1,12 @@
 """Cold runs of two checkouts of reviewpipe on one benchmark corpus, alternating: the cost of a change.
 
     python bench/ab_cold.py BEFORE_CHECKOUT AFTER_CHECKOUT [--rows 1000000] [--rounds 2] [--workdir DIR]
+        [--before-config TOML]
+
+The cost of a stage that a setting turns off, at one commit: the same checkout twice, the setting
+in --before-config (appended to the before runs' reviewpipe.toml), e.g. the trust tests:
+
+    python bench/ab_cold.py . . --before-config $'[trust]\nenabled = false'
 
 Each round runs `bench/run.py --phase pipeline` of each checkout (its own src/ first on PYTHONPATH) on
 a fresh project over the same corpus (bench/corpus.py, seed 7), in turn, so that the machine's drift
@@ -29,6 +35,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--before-config", default="", help="TOML appended to the before runs' configuration")
     a = parser.parse_args()
     sys.path.insert(0, str(HERE))
     import corpus
@@ -44,7 +51,8 @@ def main() -> None:
             project = work / f"{name}-{round_}"
             shutil.rmtree(project, ignore_errors=True)
             project.mkdir(parents=True)
-            (project / "reviewpipe.toml").write_text(config_text(landing))
+            extra = f"\n{a.before_config}\n" if name == "before" and a.before_config else ""
+            (project / "reviewpipe.toml").write_text(config_text(landing) + extra)
             done = subprocess.run(
                 [sys.executable, str(tree / "bench" / "run.py"), "--phase", "pipeline", str(project)],
                 env={**os.environ, "PYTHONPATH": str(tree / "src")}, capture_output=True, text=True, check=True,

@@ -825,3 +825,23 @@ def test_the_score_stage_keeps_the_signatures_the_trust_stage_would_make(tmp_pat
 def _kept_after(made: dict[str, list[tuple]], settings: Settings) -> dict[str, list[tuple]]:
     """`made` with text_copy_pairs as the warehouse holds it now (made again by update_signatures)."""
     return {**made, "text_copy_pairs": _kept(settings)["text_copy_pairs"]}
+
+
+def test_with_the_trust_tests_off_nothing_of_them_is_made_and_every_output_says_so(tmp_path: Path) -> None:
+    """[trust] enabled = false: the score stage makes no signature, the trust tables are published
+    empty, and the run's summary and the report say the tests are off (not that no title qualified)."""
+    rows = [(f"r{i}", "t1", f"u{i}", f"u{i}", "2021-01-01", 5, TEMPLATE.format(w)) for i, w in enumerate(ADJECTIVES[:12])]
+    write_reviews(tmp_path / "landing" / "a.csv", rows)
+    settings = _small_settings(tmp_path, enabled=False)
+    summary = pipeline.run(settings)
+    assert summary.trust == "off ([trust] enabled = false): no test ran"
+    assert _kept(settings)["text_signatures"] == []
+    with duckdb.connect(str(settings.paths.published), read_only=True) as con:
+        assert con.execute("select count(*) from agg_trust_tests").fetchone() == (0,)
+        assert con.execute("select count(trust_verdict) from agg_title_summary").fetchone() == (0,)
+    page = (settings.paths.exports / "report.html").read_text(encoding="utf-8")
+    assert "The trust tests are off ([trust] enabled = false): none ran." in page
+    # turned on again, the next run tests the title (12 reviews: enough) and makes the signatures
+    summary = pipeline.run(_small_settings(tmp_path))
+    assert summary.trust.startswith("1 titles tested")
+    assert len(_kept(settings)["text_signatures"]) == 12

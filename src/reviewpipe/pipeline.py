@@ -188,7 +188,7 @@ def _keep_export(run: Run, files: list[tuple[Path, Path]]) -> None:
     run.exported = files
     database = new_database_path(run.settings, run.summary.run_id)
     run.summary.preview = title_preview(database)
-    run.summary.trust = trust_line(database)
+    run.summary.trust = trust_line(database, enabled=run.settings.trust.enabled)
 
 
 def _artifacts(run: Run) -> tuple[str, tuple[list[str], list[tuple]]]:

@@ -241,10 +241,12 @@ def _score_unscored(
 
     # the trust tests' signatures of the same texts are made in the same pass (analyze_and_sign):
     # the scorer's tokens give their words
-    trust_texts.current_signatures(con, settings)
     patterns = settings.trust.disclosure_patterns
+    signing = (settings.trust.phrase_words, patterns) if settings.trust.enabled else None
+    if signing:
+        trust_texts.current_signatures(con, settings)
     analyze = sentiment.analyzer(settings.sentiment.languages, settings.sentiment.score_undetermined,
-                                 signing=(settings.trust.phrase_words, patterns))
+                                 signing=signing)
     if mapper is not None:
         results = mapper(analyze, text_batches())
     else:
@@ -255,7 +257,8 @@ def _score_unscored(
     unscored = (None,) * len(sentiment.SCORE_COLUMNS)
     columns = ", ".join(("text_hash", *_ANALYSED_SCHEMA))
     signed: list[tuple[list[str], sentiment.Signatures]] = []
-    for analysed, signatures in results:
+    for result in results:
+        analysed, signatures = result if signing else (result, None)
         batch = hashes.popleft()
         frame = pl.DataFrame(
             [(*detection, language, *(scores or unscored)) for detection, language, scores in analysed],
@@ -264,7 +267,8 @@ def _score_unscored(
         con.register("new_scores", frame)
         con.execute(f"insert into sentiment_scores ({columns}) select {columns} from new_scores")
         con.unregister("new_scores")
-        signed.append((batch, signatures))
+        if signatures is not None:
+            signed.append((batch, signatures))
         # kept a transaction of whole batches at a time (trust.texts.KEEP_TEXTS: fewer rows than a
         # row group go through the write-ahead log); a stopped run's are made by the trust stage
         if sum(len(b) for b, _ in signed) >= trust_texts.KEEP_TEXTS:
@@ -349,6 +353,8 @@ def trust_stage(settings: Settings) -> dict[str, pl.DataFrame]:
     """The trust tests' frames (trust.trust_frames, publish.METRIC_FRAMES' metric_trust_*): over the
     whole warehouse whichever titles changed, since a reviewer's second review or a copy elsewhere
     changes another title's test; what they keep per text (signatures) is computed for new texts only."""
+    if not settings.trust.enabled:  # [trust] enabled = false: the tables are published empty
+        return trust.empty_frames()
     with warehouse(settings) as con:
         frames = trust.trust_frames(con, settings)
     hooks.pause("trust")

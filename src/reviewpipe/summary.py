@@ -21,15 +21,18 @@ def current_outputs(settings: Settings, summary: RunSummary) -> RunSummary:
     summary.exports = sorted(p for p in settings.exports_path.glob(f"agg_*.{settings.exports.format}"))
     summary.report = settings.exports_path / "report.html"
     summary.preview = title_preview(settings.published_path)
-    summary.trust = trust_line(settings.published_path)
+    summary.trust = trust_line(settings.published_path, enabled=settings.trust.enabled)
     return summary
 
 
-def trust_line(database: Path, worst: int = 3) -> str:
+def trust_line(database: Path, worst: int = 3, enabled: bool = True) -> str:
     """What the trust tests found in a published database, in one line: titles tested, how many fail,
     warn and pass (agg_title_summary.trust_verdict), the reviews of failing subsets
     (agg_trust_flagged_reviews, each review once) and the `worst` failing titles, most flagged
-    reviews first, with their failing tests and their rating without them."""
+    reviews first, with their failing tests and their rating without them. With enabled false
+    ([trust] enabled), that the tests are off."""
+    if not enabled:
+        return "off ([trust] enabled = false): no test ran"
     _, counts = publish.query_published(
         database,
         "select count(trust_verdict), count(*) filter (trust_verdict = 'fail'), "

@@ -56,6 +56,7 @@ class TrustData:
     tests: pl.DataFrame = field(default_factory=pl.DataFrame)
     flagged: pl.DataFrame = field(default_factory=pl.DataFrame)
     inputs: pl.DataFrame = field(default_factory=pl.DataFrame)
+    enabled: bool = True  # [trust] enabled: false, no test ran
 
 
 @dataclass(frozen=True)
@@ -108,25 +109,27 @@ def _quoted(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, columns: list[s
     ).drop([] if keep_id else ["review_id"])
 
 
-def read_trust_data(con: duckdb.DuckDBPyConnection, anonymous_names: Sequence[str]) -> TrustData:
+def read_trust_data(con: duckdb.DuckDBPyConnection, anonymous_names: Sequence[str], enabled: bool = True
+                    ) -> TrustData:
     """The trust section's rows, read through con once rank_titles has built leaderboard_titles;
-    anonymous_names are the run's [trust] anonymous_names (reviews under them name nobody)."""
+    anonymous_names and enabled are the run's [trust] anonymous_names (reviews under them name
+    nobody) and enabled."""
     params = {"tests": list(TEST_NAMES), "flagged_rows": FLAGGED_ROWS,
               "anonymous": [name.strip().lower() for name in anonymous_names]}
     frames = {name: report_frame(con, f"trust_{name}", params) for name in TRUST_FRAMES}
     frames["flagged"] = _quoted(con, frames["flagged"], _QUOTED_FLAGGED, keep_id=True)
     counts = report_frame(con, "trust_counts", {}).row(0, named=True)
-    return TrustData(counts={k: int(v) for k, v in counts.items()}, **frames)
+    return TrustData(counts={k: int(v) for k, v in counts.items()}, enabled=enabled, **frames)
 
 
 def read_report_data(
     published: Path, max_titles: int, *, generated_at: datetime, languages: Sequence[str] = ("en",),
     score_undetermined: bool = True, min_scored_share: float = 0.8,
-    anonymous_names: Sequence[str] = ANONYMOUS_NAMES,
+    anonymous_names: Sequence[str] = ANONYMOUS_NAMES, trust_enabled: bool = True,
 ) -> ReportData:
     """The frames the report shows, read from the published database opened read-only; languages,
     score_undetermined and min_scored_share are the run's settings, which the page states, and
-    anonymous_names its [trust] anonymous_names."""
+    anonymous_names and trust_enabled its [trust] anonymous_names and enabled."""
     params = {
         "max_titles": max_titles,
         "trend_titles": TREND_TITLES,
@@ -143,7 +146,7 @@ def read_report_data(
             for name, columns in _QUOTING.items():
                 frames[name] = _quoted(con, frames[name], columns)
             counts_frame = report_frame(con, "counts", {})
-            trust = read_trust_data(con, anonymous_names)
+            trust = read_trust_data(con, anonymous_names, trust_enabled)
         except duckdb.CatalogException as exc:
             raise ReviewpipeError(
                 f"{published} lacks a table or column the report needs "

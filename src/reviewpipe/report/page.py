@@ -85,7 +85,7 @@ def write_report(published: Path, out: Path, *, max_titles: int = 50,
                             languages=sentiment.languages,
                             score_undetermined=sentiment.score_undetermined,
                             min_scored_share=report.min_scored_share,
-                            anonymous_names=trust.anonymous_names)
+                            anonymous_names=trust.anonymous_names, trust_enabled=trust.enabled)
     page = render_report(data)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out, newline="\n", durable=True) as f:
@@ -308,6 +308,7 @@ def render_report(data: ReportData) -> str:
         partial_mark=PARTIAL_MARK,
         trust=_trust_groups(data.trust),
         trust_counts=data.trust.counts,
+        trust_enabled=data.trust.enabled,
         trend_titles=TREND_TITLES,
         trend_window=TREND_WINDOW_MONTHS,
         min_trend_reviews=MIN_TREND_REVIEWS,

@@ -144,6 +144,13 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
     }
 
 
+def empty_frames() -> dict[str, pl.DataFrame]:
+    """trust_frames' frames with no row: what a run with [trust] enabled = false publishes."""
+    return {"metric_trust_tests": pl.DataFrame(schema=TESTS_SCHEMA),
+            "metric_trust_flagged": pl.DataFrame(schema=FLAGGED_SCHEMA),
+            "metric_title_trust": pl.DataFrame(schema=TITLE_TRUST_SCHEMA)}
+
+
 def burst_sides(counts: pl.DataFrame, tests: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     """Per title whose burst test fails on both questions (not for being dominant): title_id, side
     (1 when its burst days rate it higher than the rest, -1 lower) and the rest's rating units and
@@ -351,5 +358,5 @@ def title_trust(tests: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
 
 
 __all__ = ["FLAGGED_SCHEMA", "TESTS", "TESTS_SCHEMA", "TEST_NAMES", "TITLE_TRUST_SCHEMA", "TRUST_FRAMES",
-           "Test", "burst_sides", "parameters_by_test", "rating_ranks", "title_counts", "title_tests", "title_trust",
+           "Test", "burst_sides", "empty_frames", "parameters_by_test", "rating_ranks", "title_counts", "title_tests", "title_trust",
            "trust_frames", "unflag_days_against"]
