@@ -43,7 +43,7 @@ def test_a_run_on_a_dask_cluster_publishes_the_same_tables_as_a_local_run(
     ran = Counter(t["key"].rsplit("-", 1)[0] for t in stream.data)
     workers = {t["worker"] for t in stream.data}
     assert ran["read_file"] == summary.ingest.report.count("loaded") == 9, ran
-    assert ran["analyze_and_sign_texts"] == -(-summary.texts_scored // 400), ran
+    assert ran["analyze_texts"] == -(-summary.texts_scored // 400), ran
     assert ran["aggregate_reviews"] == -(-summary.published["reviews"] // 250), ran
     assert len(workers) == 2
 

@@ -19,9 +19,8 @@ import hypothesis.strategies as st
 import numpy as np
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 
-from reviewpipe import pipeline, sentiment, stages
+from reviewpipe import pipeline
 from reviewpipe.settings import DISCLOSURE_PATTERNS, Settings
 from reviewpipe.trust import TESTS, subsets, texts
 from reviewpipe.warehouse import open_warehouse
@@ -753,83 +752,9 @@ def test_named_counts_are_the_reviews_writing_the_phrase_as_a_name(text_list, co
     assert dict(got.select("phrase", "named").iter_rows()) == expected
 
 
-# Tokens a generated text is made of: words in any case, punctuation at either end or alone, a
-# contraction, non-ASCII letters, an emoji (vaderSentiment replaces it with its name), whitespace other
-# than a space (the scorer splits at it, the trust words do not), a character vaderSentiment scores
-# itself (UNICODE_DIFFERENCES: the scorer gives no tokens for its batch) and disclosure words.
-TOKENS = ["great", "GREAT", "Great", "coat", "price.", "(fits)", "--", "!!!", "I'm", "don't", "it's",
-          "café", "ÉTÉ", "naïve", "\U0001F600", "good\U0001F44D", "a\tb", "x\ny", "nbsp\u00a0sp",
-          "ok", "\u10fc", "free", "in", "exchange", "for", "my", "honest", "review", "'quoted'", "e.g.", ""]
-
-
-@hypothesis.settings(derandomize=True, max_examples=80, deadline=None)
-@hypothesis.given(
-    batch=st.lists(st.lists(st.sampled_from(TOKENS), max_size=40).map(" ".join), min_size=1, max_size=12),
-    given=st.lists(st.sampled_from([None, "en"]), min_size=12, max_size=12),
-)
-def test_signatures_made_from_the_scorers_tokens_are_those_of_the_texts_split_again(batch, given) -> None:
-    """The score stage makes the trust signatures of the texts it scores from its own tokens
-    (sentiment.analyze_and_sign); they must be exactly what signature_frames makes splitting the
-    texts itself, for any mix of texts (the scorer splits at every whitespace character and names
-    emojis: those texts are split again) and of languages (a text no analyzer reads is split again)."""
-    patterns = list(DISCLOSURE_PATTERNS)
-    items = list(zip(batch, given))
-    analysed, made = sentiment.analyze_and_sign(items, ("en",), True, 4, tuple(patterns))
-    expected = texts.signature_frames(pl.Series(batch, dtype=pl.String), 4, patterns)
-    for ours, theirs in zip(made, expected):
-        assert_frame_equal(ours, theirs)
-    # and the scores are analyze_batch's
-    assert analysed == sentiment.analyze_batch(items, ("en",), True)
-
-
-@needs_data
-def test_the_words_of_real_texts_from_the_scorers_tokens_are_text_words() -> None:
-    """On 200 real texts, scored as one batch and as every third one: the words made from the
-    scorer's tokens are text_words' (this batch holds ASCII texts and others)."""
-    batch = _real()
-    split = texts.text_words(pl.LazyFrame({"review_text": batch}).with_row_index("i")).collect()
-    for step in (1, 3):
-        rows = pl.Series(range(0, len(batch), step), dtype=pl.UInt32)
-        _, tokens = sentiment.score_batch_and_tokens([batch[i] for i in rows])
-        assert tokens is not None
-        made = texts.words_from_tokens(tokens, rows)
-        assert len(made.done) > 0.8 * len(rows)  # most real texts are plain ASCII
-        expected = split.filter(pl.col("i").is_in(pl.Series(made.done).implode())).select("i", "h")
-        assert_frame_equal(made.words.sort("i", maintain_order=True), expected)
-
-
-def test_the_score_stage_keeps_the_signatures_the_trust_stage_would_make(tmp_path: Path) -> None:
-    """After ingest and score alone, every staged text has its signature (made in the scoring
-    processes' pass), numbered in the order the trust stage reads texts; the trust stage then makes
-    none, and made by the trust stage alone they are the same rows."""
-    rows = [(f"r{i}", f"t{i % 3}", f"u{i}", f"u{i}", "2021-01-01", 4, text) for i, text in enumerate(
-        [TEMPLATE.format(w) for w in ADJECTIVES[:6]] + DISCLOSING + NOT_DISCLOSING
-        + ["Tr\u00e8s bon caf\u00e9, j'ai ador\u00e9 \U0001F600 vraiment", "Gut.\tSehr gut!", "ok",
-           TEMPLATE.format(ADJECTIVES[0])])]
-    write_reviews(tmp_path / "landing" / "a.csv", rows)
-    settings = _small_settings(tmp_path)
-    stages.ingest_stage(settings, "r1")
-    stages.score_stage(settings)
-    made = _kept(settings)
-    distinct = len({r[-1] for r in rows})
-    assert len(made["text_signatures"]) == distinct
-    with open_warehouse(settings.paths.warehouse) as con:
-        assert texts.update_signatures(con, settings) == 0
-        for table in ("text_signatures", "text_bands", "text_phrases", "text_copy_pairs"):
-            con.execute(f"delete from {table}")
-        con.execute("delete from staging_state where model = 'text_copy_pairs_through'")
-        assert texts.update_signatures(con, settings) == distinct
-    assert _kept(settings) == _kept_after(made, settings)
-
-
-def _kept_after(made: dict[str, list[tuple]], settings: Settings) -> dict[str, list[tuple]]:
-    """`made` with text_copy_pairs as the warehouse holds it now (made again by update_signatures)."""
-    return {**made, "text_copy_pairs": _kept(settings)["text_copy_pairs"]}
-
-
 def test_with_the_trust_tests_off_nothing_of_them_is_made_and_every_output_says_so(tmp_path: Path) -> None:
-    """[trust] enabled = false: the score stage makes no signature, the trust tables are published
-    empty, and the run's summary and the report say the tests are off (not that no title qualified)."""
+    """[trust] enabled = false: no signature is made, the trust tables are published empty, and the
+    run's summary and the report say the tests are off (not that no title qualified)."""
     rows = [(f"r{i}", "t1", f"u{i}", f"u{i}", "2021-01-01", 5, TEMPLATE.format(w)) for i, w in enumerate(ADJECTIVES[:12])]
     write_reviews(tmp_path / "landing" / "a.csv", rows)
     settings = _small_settings(tmp_path, enabled=False)

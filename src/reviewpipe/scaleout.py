@@ -38,12 +38,6 @@ def analyze_texts(items: list[tuple[str, str | None]], languages: tuple[str, ...
     return sentiment.analyze_batch(items, languages, score_undetermined)
 
 
-def analyze_and_sign_texts(items: list[tuple[str, str | None]], languages: tuple[str, ...],
-                           score_undetermined: bool, phrase_words: int, disclosure_patterns: tuple[str, ...]
-                           ) -> tuple[list[sentiment.Analysed], sentiment.Signatures]:
-    return sentiment.analyze_and_sign(items, languages, score_undetermined, phrase_words, disclosure_patterns)
-
-
 def aggregate_reviews(scored_reviews: pl.DataFrame) -> dict[str, pl.DataFrame]:
     return metrics.partial_aggregates(scored_reviews)
 
@@ -52,7 +46,6 @@ def aggregate_reviews(scored_reviews: pl.DataFrame) -> dict[str, pl.DataFrame]:
 TASKS: dict[Callable[[Any], Any], Task] = {
     ingest.read_file_apart: task(read_file, name="read-file", cache_policy=NO_CACHE),
     sentiment.analyze_batch: task(analyze_texts, name="analyze-texts", cache_policy=NO_CACHE),
-    sentiment.analyze_and_sign: task(analyze_and_sign_texts, name="analyze-and-sign-texts", cache_policy=NO_CACHE),
     metrics.partial_aggregates: task(aggregate_reviews, name="aggregate-reviews", cache_policy=NO_CACHE),
 }
 

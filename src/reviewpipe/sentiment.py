@@ -93,14 +93,8 @@ def score_batch(texts: Sequence[str]) -> list[Scores]:
     sentence it does not. The texts and all their sentences are scored in one batch by
     reviewpipe.vader, which gives vaderSentiment's scores for many texts at once.
     """
-    return score_batch_and_tokens(texts)[0]
-
-
-def score_batch_and_tokens(texts: Sequence[str]) -> tuple[list[Scores], vader.TextTokens | None]:
-    """score_batch's scores, and the texts' tokens as the scorer split them (vader.TextTokens; None
-    when vaderSentiment scored one of the batch's texts or sentences itself)."""
     parts = [sentences(text) for text in texts]
-    scores, tokens = vader.polarity_frame_and_tokens([*texts, *(s for p in parts for s in p)], len(texts))
+    scores = vader.polarity_frame([*texts, *(s for p in parts for s in p)])
     # the sentences' compounds only (their other scores are not used), and per text the number of
     # its sentences at or past each threshold, from running counts
     compound = scores["compound"].slice(len(texts)).to_numpy()
@@ -124,7 +118,7 @@ def score_batch_and_tokens(texts: Sequence[str]) -> tuple[list[Scores], vader.Te
             positive = positive_count / n
             negative = negative_count / n
         out.append((whole, pos, neu, neg, mean, n, positive, negative))
-    return out, tokens
+    return out
 
 
 # ---- languages: which analyzer scores a text ---------------------------------------------------------
@@ -168,71 +162,22 @@ def analyze_batch(
     the others are scored when scores_language(None, ...) of their detection names a language.
     Texts are scored in one call per analyzer.
     """
-    return _analyzed(items, languages, score_undetermined)[0]
-
-
-# The analyzers that also give the tokens they split the texts into (for the trust signatures).
-_TOKENIZING: dict[Analyzer, Callable[[Sequence[str]], tuple[list[Scores], vader.TextTokens | None]]] = {
-    score_batch: score_batch_and_tokens,
-}
-
-
-def _analyzed(
-    items: Sequence[tuple[str, str | None]], languages: Sequence[str], score_undetermined: bool
-) -> tuple[list[Analysed], list[tuple[pl.Series, vader.TextTokens]]]:
-    """analyze_batch's list, and the tokens of the texts an analyzer split (their positions in
-    `items`, vader.TextTokens)."""
     detections = language.detect([text for text, _ in items])
     chosen = [
         given or scores_language(None, found, guess, languages, score_undetermined)
         for (_, given), (found, _, guess) in zip(items, detections)
     ]
     scores: list[Scores | None] = [None] * len(items)
-    tokenized: list[tuple[pl.Series, vader.TextTokens]] = []
     for code in dict.fromkeys(c for c in chosen if c is not None):
         positions = [i for i, c in enumerate(chosen) if c == code]
-        texts = [items[i][0] for i in positions]
-        tokenizing = _TOKENIZING.get(ANALYZERS[code])
-        if tokenizing is None:
-            rows = ANALYZERS[code](texts)
-        else:
-            rows, tokens = tokenizing(texts)
-            if tokens is not None:
-                tokenized.append((pl.Series(positions, dtype=pl.UInt32), tokens))
-        for i, row in zip(positions, rows):
+        for i, row in zip(positions, ANALYZERS[code]([items[i][0] for i in positions])):
             scores[i] = row
-    return list(zip(detections, chosen, scores)), tokenized
+    return list(zip(detections, chosen, scores))
 
 
-# What analyze_and_sign makes of a batch's texts for the trust tests: trust.texts.signature_frames'
-# frames (rows, bands, phrase lists; each text named by its place in the batch).
-Signatures = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
-
-
-def analyze_and_sign(
-    items: Sequence[tuple[str, str | None]], languages: Sequence[str] = ("en",), score_undetermined: bool = True,
-    phrase_words: int = 4, disclosure_patterns: Sequence[str] = (),
-) -> tuple[list[Analysed], Signatures]:
-    """analyze_batch's list, and the trust tests' signatures of every text of the batch
-    (trust.texts.signature_frames), their words made from the scorer's tokens where it split the
-    text: the words are split once per text, here, where the texts are read anyway (the trust
-    stage splitting them again was half the signatures' cost; bench/README.md, round 8)."""
-    from reviewpipe.trust import texts as trust_texts  # only the signing processes need it
-
-    analysed, tokenized = _analyzed(items, languages, score_undetermined)
-    review_text = pl.Series("review_text", [text for text, _ in items], dtype=pl.String)
-    return analysed, trust_texts.signature_frames(review_text, phrase_words, list(disclosure_patterns), tokenized)
-
-
-def analyzer(languages: Sequence[str], score_undetermined: bool,
-             signing: tuple[int, Sequence[str]] | None = None) -> Callable[[Sequence[tuple[str, str | None]]], Any]:
-    """analyze_batch with the run's settings, as one picklable function of a batch (for a pool or
-    Dask); with `signing` ([trust] phrase_words, disclosure_patterns), analyze_and_sign."""
-    if signing is None:
-        return functools.partial(analyze_batch, languages=tuple(languages), score_undetermined=score_undetermined)
-    phrase_words, patterns = signing
-    return functools.partial(analyze_and_sign, languages=tuple(languages), score_undetermined=score_undetermined,
-                             phrase_words=phrase_words, disclosure_patterns=tuple(patterns))
+def analyzer(languages: Sequence[str], score_undetermined: bool) -> Callable[[Sequence[tuple[str, str | None]]], list[Analysed]]:
+    """analyze_batch with the run's settings, as one picklable function of a batch (for a pool or Dask)."""
+    return functools.partial(analyze_batch, languages=tuple(languages), score_undetermined=score_undetermined)
 
 
 def worker_count(configured: int) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from contextlib import closing, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,6 @@ from reviewpipe.ingest import (
 )
 from reviewpipe.runlog import go_live_journal, new_database_path, warehouse
 from reviewpipe.settings import Settings
-from reviewpipe.trust import texts as trust_texts
 from reviewpipe.warehouse import (
     claim_warehouse,
     configuration_name,
@@ -239,14 +238,7 @@ def _score_unscored(
             hashes.append(batch.column("text_hash").to_pylist())
             yield list(zip(batch.column("review_text").to_pylist(), batch.column("given").to_pylist()))
 
-    # the trust tests' signatures of the same texts are made in the same pass (analyze_and_sign):
-    # the scorer's tokens give their words
-    patterns = settings.trust.disclosure_patterns
-    signing = (settings.trust.phrase_words, patterns) if settings.trust.enabled else None
-    if signing:
-        trust_texts.current_signatures(con, settings)
-    analyze = sentiment.analyzer(settings.sentiment.languages, settings.sentiment.score_undetermined,
-                                 signing=signing)
+    analyze = sentiment.analyzer(settings.sentiment.languages, settings.sentiment.score_undetermined)
     if mapper is not None:
         results = mapper(analyze, text_batches())
     else:
@@ -256,46 +248,19 @@ def _score_unscored(
         on_scored(done, todo)
     unscored = (None,) * len(sentiment.SCORE_COLUMNS)
     columns = ", ".join(("text_hash", *_ANALYSED_SCHEMA))
-    signed: list[tuple[list[str], sentiment.Signatures]] = []
-    # the signatures are kept by a thread of their own, through a connection of their own, while
-    # this one stores the next batches' scores: kept here, each transaction of them held the
-    # writer (and the scoring processes, waiting for it to take their results) for about half a
-    # second (bench/README.md, round 9); one transaction at a time, so that texts are numbered in
-    # order
-    with ThreadPoolExecutor(1) as keeper, closing(con.cursor()) as keep_con:
-        keeping: Future | None = None
-        try:
-            for result in results:
-                analysed, signatures = result if signing else (result, None)
-                batch = hashes.popleft()
-                frame = pl.DataFrame(
-                    [(*detection, language, *(scores or unscored)) for detection, language, scores in analysed],
-                    schema=_ANALYSED_SCHEMA, orient="row",
-                ).with_columns(text_hash=pl.Series(batch, dtype=pl.String))
-                con.register("new_scores", frame)
-                con.execute(f"insert into sentiment_scores ({columns}) select {columns} from new_scores")
-                con.unregister("new_scores")
-                if signatures is not None:
-                    signed.append((batch, signatures))
-                # kept a transaction of whole batches at a time (trust.texts.KEEP_TEXTS: fewer rows
-                # than a row group go through the write-ahead log); a stopped run's are made by the
-                # trust stage
-                if sum(len(b) for b, _ in signed) >= trust_texts.KEEP_TEXTS:
-                    if keeping is not None:
-                        keeping.result()
-                    keeping = keeper.submit(trust_texts.keep_made_signatures, keep_con, signed, patterns)
-                    signed = []
-                done += frame.height
-                scored += sum(language is not None for _, language, _ in analysed)
-                if on_scored is not None:
-                    on_scored(done, todo)
-                hooks.pause("score")
-        finally:  # the keeper is done before its connection closes, whatever happened here
-            if keeping is not None:
-                wait([keeping])
-        if keeping is not None:
-            keeping.result()
-        trust_texts.keep_made_signatures(keep_con, signed, patterns)
+    for analysed in results:
+        frame = pl.DataFrame(
+            [(*detection, language, *(scores or unscored)) for detection, language, scores in analysed],
+            schema=_ANALYSED_SCHEMA, orient="row",
+        ).with_columns(text_hash=pl.Series(hashes.popleft(), dtype=pl.String))
+        con.register("new_scores", frame)
+        con.execute(f"insert into sentiment_scores ({columns}) select {columns} from new_scores")
+        con.unregister("new_scores")
+        done += frame.height
+        scored += sum(language is not None for _, language, _ in analysed)
+        if on_scored is not None:
+            on_scored(done, todo)
+        hooks.pause("score")
     return scored
 
 

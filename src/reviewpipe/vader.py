@@ -96,28 +96,8 @@ def polarity_scores(texts: Sequence[str]) -> list[Polarity]:
 def polarity_frame(texts: Sequence[str]) -> pl.DataFrame:
     """vaderSentiment 3.3.2's scores of each text, one row per text in order: columns compound,
     pos, neu, neg (polarity_scores' tuples, as columns)."""
-    return polarity_frame_and_tokens(texts, 0)[0]
-
-
-class TextTokens(NamedTuple):
-    """The tokens of the first texts of a batch as the scorer split them, for other readers of
-    words (the trust tests' signatures): per text its token count (n), each token's code in text
-    order (codes: an index into `token`, each distinct token as written) and the texts among them
-    that hold a character outside printable ASCII (`unusual`, positions): those were split after
-    vaderSentiment's emoji replacement and at every whitespace character, so their tokens are not
-    the text's own words split at spaces."""
-
-    n: pl.Series
-    codes: pl.Series
-    token: pl.Series
-    unusual: pl.Series
-
-
-def polarity_frame_and_tokens(texts: Sequence[str], first: int) -> tuple[pl.DataFrame, TextTokens | None]:
-    """polarity_frame's scores, and the tokens of the first `first` texts (TextTokens); None for
-    the tokens when vaderSentiment scored a text of the batch itself (UNICODE_DIFFERENCES)."""
     if not texts:
-        return pl.DataFrame(schema=POLARITY_SCHEMA), None
+        return pl.DataFrame(schema=POLARITY_SCHEMA)
     text = pl.Series("text", texts, dtype=pl.String)
     unusual = text.str.contains(UNUSUAL).arg_true()
     odd = set(unusual.filter(text.gather(unusual).str.contains(UNICODE_DIFFERENCES)).to_list())
@@ -125,15 +105,11 @@ def polarity_frame_and_tokens(texts: Sequence[str], first: int) -> tuple[pl.Data
         plain = polarity_scores([t for i, t in enumerate(texts) if i not in odd])[::-1]
         reference = _lexicons()[4].polarity_scores
         return pl.DataFrame([_polarity(reference(t)) if i in odd else plain.pop() for i, t in enumerate(texts)],
-                            schema=POLARITY_SCHEMA, orient="row"), None
+                            schema=POLARITY_SCHEMA, orient="row")
     docs, tokens = _tokens(_prepared(text, unusual))
     hits = _valences(_hits(docs, tokens), tokens.distinct)
     sums = _sums(docs, tokens, hits.filter(col.valence != 0))
-    scores = _scores(docs.join(sums, on="doc", how="left"))
-    first = min(first, len(texts))
-    n = docs["n"].head(first)
-    return scores, TextTokens(n, tokens.codes.head(int(n.sum())), tokens.distinct["token"],
-                              unusual.filter(unusual < first))
+    return _scores(docs.join(sums, on="doc", how="left"))
 
 
 def _polarity(scores: dict[str, float]) -> Polarity:
@@ -177,8 +153,8 @@ def _replace_emojis(text: str, emojis: dict[str, str]) -> str:
 
 class Tokens(NamedTuple):
     """The tokens of a batch of texts, in text order: each token's code (UInt32), an index into
-    `distinct`, which holds each distinct token's lower-cased form (lower), whether it is in ALL
-    CAPS (caps) and the token as written (token)."""
+    `distinct`, which holds each distinct token's lower-cased form (lower) and whether it is in ALL
+    CAPS (caps)."""
 
     codes: pl.Series
     distinct: pl.DataFrame
@@ -204,7 +180,7 @@ def _tokens(text: pl.Series) -> tuple[pl.DataFrame, Tokens]:
         present.to_physical(), present.cast(pl.String))
     stripped = token.str.strip_chars(string.punctuation)
     word = pl.select(pl.when(stripped.str.len_chars() <= 2).then(token).otherwise(stripped)).to_series()
-    distinct = pl.DataFrame({"lower": word.str.to_lowercase(), "caps": word.str.contains(ALL_CAPS), "token": token})
+    distinct = pl.DataFrame({"lower": word.str.to_lowercase(), "caps": word.str.contains(ALL_CAPS)})
     # a text's ALL-CAPS tokens: the running count after its last token less the count before its first
     caps = pl.concat([pl.Series([0], dtype=pl.Int64),
                       distinct["caps"].gather(codes).cast(pl.Int64).cum_sum()])

@@ -15,9 +15,7 @@ import json
 import os
 import re
 from collections import deque
-from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 import numpy as np
@@ -27,9 +25,6 @@ import pyarrow as pa
 from reviewpipe.settings import Settings
 from reviewpipe.trust import literals, stats
 from reviewpipe.warehouse import scalar, transaction
-
-if TYPE_CHECKING:
-    from reviewpipe import vader
 
 # The frame text_members gives: one row per review in a text test's subset.
 MEMBERS_SCHEMA = {"review_id": pl.String, "test": pl.String, "detail": pl.String}
@@ -161,7 +156,7 @@ def ngram_hashes(words: pl.LazyFrame, n: int) -> pl.LazyFrame:
     return (
         words.with_columns(g=g, whole=pl.col("i").shift(-(n - 1)) == pl.col("i"))
         .filter("whole")
-        .drop("whole", "h", "word", strict=False)
+        .drop("whole", "h", "word")
     )
 
 
@@ -294,37 +289,8 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
     their text_signatures rows (text_hash, text_id, word_count, disclosure), text_bands rows (band,
     text_id) and text_phrases rows (text_id, phrases: its kept phrases' hashes in text order, a
     phrase held twice twice), one per text with a phrase."""
-    return numbered(signature_frames(texts["review_text"], phrase_words, patterns), texts["text_hash"], first_id)
-
-
-def numbered(frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], text_hash: pl.Series, first_id: int
-             ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """signature_frames' frames of a batch as signatures gives them: each text's row i named by its
-    hash (text_hash[i]) and numbered first_id + i."""
-    rows, bands, phrases = frames
-    text_id = (pl.col("i").cast(pl.Int64) + first_id).cast(pl.Int32).alias("text_id")
-    return (rows.select(text_hash=text_hash.gather(rows["i"]), text_id=text_id, word_count="word_count",
-                        disclosure="disclosure"),
-            bands.select("band", text_id), phrases.select(text_id, "phrases"))
-
-
-def signature_frames(review_text: pl.Series, phrase_words: int, patterns: list[str],
-                     tokenized: Sequence[tuple[pl.Series, vader.TextTokens]] = ()
-                     ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """What is kept of each text of `review_text` (i: its row): (i, word_count, disclosure) per
-    text, the LSH bands (band, i) and the phrase lists (i, phrases), one per text with a phrase.
-
-    `tokenized` holds the scorer's tokens of some texts (their rows, vader.TextTokens): their words
-    are made from those tokens (words_from_tokens), each distinct token once, not by splitting the
-    texts again; the same words text_words gives (tests/test_trust_texts.py)."""
-    texts = pl.DataFrame({"review_text": review_text}).with_row_index("i")
-    parts = [words_from_tokens(tokens, rows) for rows, tokens in tokenized]
-    split = np.ones(texts.height, dtype=np.bool_)
-    for part in parts:
-        split[part.done] = False
-    words = text_words(texts.filter(pl.Series(split)).lazy().select("i", "review_text")).collect()
-    if parts:  # each text's words stay together and in order; the texts are not in order
-        words = pl.concat([*(part.words for part in parts), words.select("i", "h")])
+    texts = texts.with_row_index("i")
+    words = text_words(texts.lazy().select("i", "review_text")).collect()
     # repeated shingles need no removal: a minimum is the same without them
     shingles = ngram_hashes(words.lazy(), SHINGLE_WORDS).select("i", "g").collect()
     phrases = (
@@ -333,39 +299,19 @@ def signature_frames(review_text: pl.Series, phrase_words: int, patterns: list[s
         .select("i", "g")
         .collect()
     )
-    if parts:  # _phrase_lists cuts the lists from a column in text order
-        phrases = phrases.sort("i", maintain_order=True)
     # a phrase twice in one text stays twice in its list (0.2% of the bench's phrases): making them
     # distinct here was 15% of this pass's CPU; the readers count reviewers distinct, and
     # _CANDIDATE_ROWS, what df and the members read, makes them distinct for the candidates alone
     phrases = phrases.rename({"g": "phrase"})
-    # words are numbered 0..height-1: their counts from bincount, not a group_by
+    text_id = (pl.col("i").cast(pl.Int64) + first_id).cast(pl.Int32).alias("text_id")
+    # words are in text order, numbered 0..height-1: their counts from bincount, not a group_by
     counts = np.bincount(words["i"].to_numpy(), minlength=texts.height).astype(np.int32)
-    rows = texts.select("i", word_count=pl.Series(counts), disclosure=disclosures(review_text, patterns))
-    return rows, _bands(shingles, texts.height), _phrase_lists(phrases, texts.height).select("i", "phrases")
-
-
-class TokenWords(NamedTuple):
-    """words_from_tokens' words (i, h, as text_words gives them) and the rows they cover (done)."""
-
-    words: pl.DataFrame
-    done: np.ndarray
-
-
-def words_from_tokens(tokens: vader.TextTokens, rows: pl.Series) -> TokenWords:
-    """text_words' words (i, h) of the texts the scorer split (tokens; the texts' rows in the
-    batch), made from its tokens: each distinct token lower-cased, stripped and hashed once, then
-    gathered for every token. Only the texts whose tokens are their words split at spaces (not
-    tokens.unusual: an emoji's name, a tab) are covered: the others are left to text_words."""
-    word = tokens.token.str.to_lowercase().str.strip_chars(_PUNCTUATION)
-    n = tokens.n.to_numpy()
-    usual = np.ones(n.size, dtype=np.bool_)
-    usual[tokens.unusual.to_numpy()] = False
-    doc = np.repeat(np.arange(n.size), n)
-    kept = (word != "").fill_null(False).gather(tokens.codes).to_numpy() & usual[doc]
-    row = rows.to_numpy().astype(np.uint32)
-    words = pl.DataFrame({"i": row[doc], "h": word.hash(SEED).gather(tokens.codes)}).filter(pl.Series(kept))
-    return TokenWords(words, row[usual])
+    rows = texts.select(
+        "text_hash", text_id, word_count=pl.Series(counts),
+        disclosure=disclosures(texts["review_text"], patterns),
+    )
+    bands = _bands(shingles, texts.height).select("band", text_id)
+    return rows, bands, _phrase_lists(phrases, texts.height).select(text_id, "phrases")
 
 
 def _phrase_lists(phrases: pl.DataFrame, height: int) -> pl.DataFrame:
@@ -449,9 +395,12 @@ def _state(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
     return scalar(con, "select version from staging_state where model = ?", [model])
 
 
-def current_signatures(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
-    """The signature_version of these settings, the kept signatures made of it: those of another
-    version (another phrase_words, another Polars) are deleted, with what was made of them."""
+def update_signatures(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+    """Compute and keep the signatures of the staged texts that have none yet, redo the disclosure
+    column where the pattern list changed and extend the verified near-copy pairs with the new
+    texts'; how many texts got signatures. `con` is in autocommit mode: the texts are read through
+    a cursor of its own, which sees what `con` committed."""
+    trust = settings.trust
     sig_version = signature_version(settings)
     if _state(con, "text_signatures") != sig_version:
         for table in ("text_signatures", "text_bands", "text_phrases", "text_copy_pairs"):
@@ -459,47 +408,6 @@ def current_signatures(con: duckdb.DuckDBPyConnection, settings: Settings) -> st
         # the texts are numbered from 1 again: none of them is paired
         con.execute("delete from staging_state where model = 'text_copy_pairs_through'")
         con.execute("insert or replace into staging_state values ('text_signatures', ?)", [sig_version])
-    return sig_version
-
-
-def keep_made_signatures(con: duckdb.DuckDBPyConnection, made: list[tuple[list[str], tuple[pl.DataFrame, ...]]],
-                         patterns: list[str]) -> int:
-    """Keep the signatures the score stage made (sentiment.analyze_and_sign) of batches of texts
-    (each: the texts' hashes in batch order, signature_frames' frames), in one transaction, for the
-    texts that have none yet, numbered on from the last kept one in the batches' order; how many.
-    current_signatures first: they are made with these settings."""
-    hashes = pl.Series("text_hash", [h for batch, _ in made for h in batch], dtype=pl.String)
-    if hashes.is_empty():
-        return 0
-    offsets = np.cumsum([0, *(len(batch) for batch, _ in made)])
-    rows, bands, phrases = (pl.concat([frame.with_columns(pl.col("i").cast(pl.Int64) + int(offset))
-                                       for frame, offset in zip(frames, offsets)])
-                            for frames in zip(*(frames for _, frames in made)))
-    con.register("_tt_made", pl.DataFrame({"text_hash": hashes}))
-    try:  # a text done again (another language) or kept by a stopped run is kept already
-        new = con.sql("select text_hash not in (select text_hash from text_signatures) as new "
-                      "from _tt_made").pl()["new"]
-    finally:
-        con.unregister("_tt_made")
-    i = pl.Series("i", np.flatnonzero((new & hashes.is_first_distinct()).to_numpy()), dtype=pl.Int64)
-    if i.is_empty():
-        return 0
-    # the new texts numbered 0.. in order, as if they were one batch of their own
-    place = pl.DataFrame({"i": i, "new_i": pl.int_range(len(i), dtype=pl.Int64, eager=True)})
-    frames = tuple(frame.join(place, on="i", maintain_order="left").drop("i").rename({"new_i": "i"})
-                   for frame in (rows, bands, phrases))
-    first_id = scalar(con, "select coalesce(max(text_id), 0) + 1 from text_signatures")
-    _keep_signatures(con, [numbered(frames, hashes.gather(i), first_id)], disclosure_version(patterns))
-    return len(i)
-
-
-def update_signatures(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
-    """Compute and keep the signatures of the staged texts that have none yet, redo the disclosure
-    column where the pattern list changed and extend the verified near-copy pairs with the new
-    texts'; how many texts got signatures. `con` is in autocommit mode: the texts are read through
-    a cursor of its own, which sees what `con` committed."""
-    trust = settings.trust
-    sig_version = current_signatures(con, settings)
     patterns_version = disclosure_version(trust.disclosure_patterns)
     # texts are streamed through a cursor of their own, while `con` writes what is made of them
     cur = con.cursor()
