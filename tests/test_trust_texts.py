@@ -573,7 +573,8 @@ def test_the_candidate_pairs_are_the_same_found_either_way(tmp_path: Path) -> No
     settings = _four_templated_texts_run(tmp_path)
     with open_warehouse(settings.paths.warehouse) as con:
         ids = [i for (i,) in con.execute("select text_id from text_signatures order by text_id").fetchall()]
-        params = {"min_words": settings.trust.copy_min_words, "star": texts.STAR_TEXTS}
+        params = {"min_words": settings.trust.copy_min_words, "star": texts.STAR_TEXTS,
+                  "similarity": settings.trust.copy_similarity}
         for new in ([], ids[:1], ids[1:3], ids):
             con.execute("create or replace temp table _tt_pair_texts (text_id integer)")
             if new:
@@ -770,3 +771,43 @@ def test_with_the_trust_tests_off_nothing_of_them_is_made_and_every_output_says_
     summary = pipeline.run(_small_settings(tmp_path))
     assert summary.trust.startswith("1 titles tested")
     assert len(_kept(settings)["text_signatures"]) == 12
+
+
+@hypothesis.settings(derandomize=True, max_examples=60, deadline=None)
+@hypothesis.given(batch=st.lists(st.lists(st.sampled_from(["a", "b", "c", "the", "coat", "fits", "A.", "fits!"]),
+                                          max_size=30).map(" ".join), min_size=1, max_size=10))
+def test_a_texts_shingle_count_is_the_size_of_the_set_its_pairs_are_verified_on(batch) -> None:
+    """The candidates are cut by shingle counts (Jaccard <= the smaller set's size over the larger's):
+    exact only if each text's kept count is the size of the set shingle_sets verifies it on
+    (repeated shingles once; "a b a b a" has 2)."""
+    frame = pl.DataFrame({"text_hash": [f"h{i}" for i in range(len(batch))], "review_text": batch})
+    rows, _, _ = texts.signatures(frame, 4, [])
+    sets = texts.shingle_sets(frame)  # (rows in any order)
+    assert dict(zip(rows["text_hash"], rows["shingle_count"])) == dict(zip(sets["text_hash"], sets["size"]))
+
+
+def test_pairs_whose_sizes_rule_out_a_copy_are_not_verified_and_the_copies_stay(tmp_path: Path) -> None:
+    """A text of 42 distinct shingles and two copies with words added, each under another reviewer:
+    52 shingles (42/52 = 0.808 may reach copy_similarity 0.8: verified and kept, a copy) and 53
+    (42/53 = 0.792 cannot: not verified, not kept)."""
+    base = TEMPLATE.format("useful")  # 44 words: 42 shingles
+    more = "and then some other words were added here to make it longer"
+    rows = [("r0", "t1", "u0", "u0", "2021-01-01", 4, base),
+            ("r1", "t1", "u1", "u1", "2021-01-01", 4, base + " " + " ".join(more.split()[:10])),
+            ("r2", "t1", "u2", "u2", "2021-01-01", 4, base + " " + " ".join(more.split()[:11]))]
+    write_reviews(tmp_path / "landing" / "a.csv", rows)
+    settings = _small_settings(tmp_path)
+    pipeline.run(settings)
+    with open_warehouse(settings.paths.warehouse, read_only=True) as con:
+        counts = dict(con.execute("select r.review_id, s.shingle_count from stg_reviews as r "
+                                  "join text_signatures as s using (text_hash)").fetchall())
+        pairs = {tuple(sorted((a, b))): sim for a, b, sim in con.execute(
+            "select ra.review_id, rb.review_id, p.similarity from text_copy_pairs as p "
+            "join stg_reviews as ra on ra.text_hash = p.text_hash join stg_reviews as rb on rb.text_hash = p.copy_hash"
+        ).fetchall()}
+    assert counts == {"r0": 42, "r1": 52, "r2": 53}
+    assert pairs[("r0", "r1")] == pytest.approx(42 / 52)  # all of r0's shingles are r1's
+    assert ("r0", "r2") not in pairs  # 42 / 53 < 0.8: not a candidate, whatever the bands say
+    assert pairs[("r1", "r2")] == pytest.approx(52 / 53)
+    members = members_of(settings)
+    assert set(members.filter(pl.col("test") == "copied_text")["review_id"]) == {"r0", "r1", "r2"}

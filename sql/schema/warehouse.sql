@@ -307,11 +307,14 @@ create table if not exists text_signatures (
     text_hash varchar not null,       -- md5 of the cleaned review text
     text_id integer,                  -- the text's number (1, 2, ... in the order texts are read): text_bands and text_phrases name it
     word_count integer not null,      -- words as the trust tests split them (lower case, end punctuation off)
+    shingle_count integer,            -- distinct 3-word shingles (their hashes): a pair of texts whose counts differ too much is no copy
     disclosure varchar,               -- what the first matching [trust] disclosure_patterns found; null: none
     disclosure_version varchar        -- md5 of the pattern list it was matched against: another list redoes this column alone
 );
 -- (warehouses from before text ids: the signature version's change empties these tables)
 alter table text_signatures add column if not exists text_id integer;
+-- (warehouses from before shingle counts: the signature version's change makes them)
+alter table text_signatures add column if not exists shingle_count integer;
 -- (a text's pairs made are the text ids up to staging_state's 'text_copy_pairs_through', no longer a flag)
 alter table text_signatures drop column if exists is_paired;
 
