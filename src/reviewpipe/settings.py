@@ -307,8 +307,8 @@ class TrustSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # false: no trust test runs (the score stage makes no signatures, the trust stage reads nothing;
-    # the agg_trust_ tables are published empty and the report and summary say the tests are off)
+    # false: no trust test runs (the trust stage reads and keeps nothing; the agg_trust_ tables are
+    # published empty and the report and the run's summary say the tests are off)
     enabled: bool = True
     # False-discovery rate: each of a row's two p-values, Benjamini-Hochberg-corrected over every
     # title and test of the run, must be below it. 5%, the rate BH is usually run at: against 0.01

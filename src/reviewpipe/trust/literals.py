@@ -1,7 +1,7 @@
 """The literal strings that any match of a regular expression holds: a prefilter for the disclosure
-patterns. One pass of Aho-Corasick over every text finds which of them a text holds; a pattern then
-runs on the texts holding one of its strings alone, not on every text (15 passes of the regex engine
-over every text were most of the disclosures' cost).
+patterns. One pass of an alternation of every pattern's strings finds the texts that hold one (the
+regex engine's literal search); the patterns then run on those texts alone, not on every text (15
+passes of the regex engine over every text were most of the disclosures' cost; texts.disclosures).
 
 A pattern is read with Python's own parser (re._parser, the syntax [trust] disclosure_patterns are
 written in). The strings found for it are a set such that every match of the pattern holds one of
