@@ -16,6 +16,7 @@ import polars as pl
 
 from reviewpipe.settings import DISCLOSURE_PATTERNS
 from reviewpipe.trust import literals, texts
+from tests.test_trust_texts import first_disclosure
 
 PIECES = ["ab", "free", "x", "a", "b", " ", ".", "Ab", "review"]
 
@@ -106,13 +107,5 @@ def test_the_shipped_patterns_each_require_strings_and_a_disclosure_holds_them()
 def test_the_prefiltered_disclosures_are_each_texts_first_match_by_python_re(batch: list[str]) -> None:
     """disclosures (prefiltered) against the plain rule, text by text with Python's re: the first
     pattern that matches the lower-cased text, and what it matched."""
-    compiled = [re.compile(p) for p in DISCLOSURE_PATTERNS]
-
-    def first_match(text: str) -> str | None:
-        for c in compiled:
-            if m := c.search(text.lower()):
-                return m.group(0)
-        return None
-
     found = texts.disclosures(pl.Series(batch, dtype=pl.String), list(DISCLOSURE_PATTERNS))
-    assert found.to_list() == [first_match(t) for t in batch]
+    assert found.to_list() == [first_disclosure(t) for t in batch]

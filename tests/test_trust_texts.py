@@ -52,6 +52,18 @@ NOT_DISCLOSING = ["Free shipping made this a good deal, and it arrived two days 
                   "I first saw these at the discount store near my house and the quality is fine."]
 
 
+_COMPILED_PATTERNS = [re.compile(p) for p in DISCLOSURE_PATTERNS]
+
+
+def first_disclosure(text: str) -> str | None:
+    """The disclosure rule text by text with Python's re: what the first pattern that matches the
+    lower-cased text matched; None when none does."""
+    for compiled in _COMPILED_PATTERNS:
+        if m := compiled.search(text.lower()):
+            return m.group(0)
+    return None
+
+
 def real_texts(n: int) -> list[str]:
     """n distinct real review texts of at least 20 words (Amazon fine food), in file order."""
     # a connection of its own: DuckDB's default one may hold another test's unfinished result
@@ -217,16 +229,8 @@ def test_polars_reads_the_disclosure_patterns_as_python_re_does_on_real_texts() 
     ])["t"].drop_nulls()
     # plus what the patterns are about, so that matches are compared too
     corpus = pl.concat([corpus, pl.Series("t", DISCLOSING * 3 + NOT_DISCLOSING)])
-    compiled = [re.compile(p) for p in DISCLOSURE_PATTERNS]
-
-    def python(t: str) -> str | None:
-        for c in compiled:
-            if m := c.search(t.lower()):
-                return m.group(0)
-        return None
-
     found = texts.disclosures(corpus, list(DISCLOSURE_PATTERNS))
-    assert found.to_list() == [python(t) for t in corpus.to_list()]
+    assert found.to_list() == [first_disclosure(t) for t in corpus.to_list()]
     assert found.is_not_null().sum() > 1000  # Steam's label alone: the comparison saw matches
 
 
