@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewpipe.settings import load_settings
-from reviewpipe.trust import texts
+from reviewpipe.trust import sketch, texts
 from reviewpipe.warehouse import open_warehouse
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,12 +88,13 @@ def phrased(run: dict[str, Any]) -> pl.DataFrame:
 @pytest.mark.acceptance
 def test_the_avengers_cast_is_not_a_failing_subset(run) -> None:
     # its reviews name the cast (left out: most holders capitalise a word of the phrase) and share
-    # ordinary phrases of its topic ("on the big screen", "the best superhero movie") one by one, not
-    # in pairs 5 reviewers hold together: 14 reviews of 1,995 are left (in the harness's copy), too
-    # few for a subset that fails (48 with two phrases asked, without "together": a warn)
+    # ordinary phrases of its topic ("on the big screen", "to save the world", "waiting for this
+    # movie") mostly one by one, not in pairs 5 reviewers hold together: 31 reviews of 1,995 are left
+    # (in the harness's copy), too few for a subset that fails. Which of its phrases are kept is the
+    # hash sample's choice: 31 with the sketch's word hash, 14 with Polars' hash before it
     verdict, size = run["tests"].get("The Avengers", ("none", 0))
     assert verdict != "fail", (verdict, size)
-    assert size <= 25
+    assert size <= 40
     assert not any(v == "fail" for t, (v, _) in run["tests"].items() if t != "Pulp Fiction"), run["tests"]
 
 
@@ -122,10 +123,10 @@ def test_cased_words_are_the_same_words_with_names_marked(tokens: list[str]) -> 
     assert cased.drop("named").equals(plain)
     # a name is never the text's first word, never "I", never a word after . ! or ?
     raw = [t for t in text.replace("\n", " ").split(" ") if t]
-    kept = [k for k, t in enumerate(raw) if t.lower().strip(texts._PUNCTUATION)]
+    kept = [k for k, t in enumerate(raw) if t.lower().strip(sketch.PUNCTUATION)]
     assert len(kept) == cased.height
     for k, flag in zip(kept, cased["named"].to_list()):
         if flag:
-            assert k > 0 and raw[k].strip(texts._PUNCTUATION)[0].isupper()
-            assert raw[k].lower().strip(texts._PUNCTUATION) not in texts._I_WORDS
+            assert k > 0 and raw[k].strip(sketch.PUNCTUATION)[0].isupper()
+            assert raw[k].lower().strip(sketch.PUNCTUATION) not in texts._I_WORDS
             assert not raw[k - 1].rstrip("\"')]").endswith((".", "!", "?"))

@@ -23,28 +23,12 @@ import polars as pl
 import pyarrow as pa
 
 from reviewpipe.settings import Settings
-from reviewpipe.trust import literals, stats
+from reviewpipe.trust import literals, sketch, stats
 from reviewpipe.warehouse import scalar, transaction
 
 # The frame text_members gives: one row per review in a text test's subset.
 MEMBERS_SCHEMA = {"review_id": pl.String, "test": pl.String, "detail": pl.String}
 
-# Near-copies: a MinHash signature of 3-word shingles, 60 values cut into 12 bands of 5. Two texts of
-# Jaccard similarity J share a band with probability about 1 - (1 - J^5)^12: 0.9991 at 0.85, 0.991 at
-# 0.8, 0.89 at 0.7, 0.32 at 0.5, 0.004 at 0.2; every candidate pair is then verified on its exact
-# shingle sets. (16 bands of 4 looked at twice as many pairs below 0.5, and verifying them cost.)
-# The signature is one-permutation MinHash with optimal densification (Li, Owen and Zhang 2012;
-# Shrivastava 2017: each value agrees between two texts with probability J, as a permutation's
-# minimum does): each shingle's hash, mixed, falls in one of NUM_PERM bins and a bin keeps its
-# smallest; an empty bin takes the value of the first occupied bin of a sequence of bins fixed per
-# bin (_DENSIFY), the same for every text. One pass over the shingles, in numpy: rensa 0.5.0's
-# 60-permutation digest took 1 s CPU at 1,000,000 bench texts, but reading it out (its matrix has no
-# buffer: rows as Python lists) 4.6 s; this takes about 3.5 s, one third of it densifying
-# (bench/README.md, "Round 6").
-SHINGLE_WORDS = 3
-NUM_PERM = 60
-BANDS = 12
-SEED = 42
 # In a band bucket, each text is paired with the bucket's first STAR_TEXTS texts (by hash) only: a
 # bucket of n texts gives at most n * STAR_TEXTS candidate pairs, not n^2 / 2 (a text of a campaign
 # of any size is still paired with copies of it). Candidates are verified BATCH_PAIRS at a time.
@@ -64,11 +48,6 @@ _I_WORDS = ["i", "i'm", "i've", "i'd", "i'll"]
 # word of every text in the signature pass was a fifth of its time (0.55 of 2.5 s CPU at 50,000 bench
 # texts), for the handful of phrases a run finds unlikely (6 at 1,000,000 bench texts).
 NAMED_SHARE = 0.5
-# Characters taken off the ends of each word: "price." and "price" are one word.
-_PUNCTUATION = ".,!?;:\"()[]{}*<>-_/'`~"
-# Odd multipliers that make a word's position part of an n-gram's hash.
-_POSITION = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
-             0x94D049BB133111EB, 0xBF58476D1CE4E5B9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD)
 # Texts a batch: each batch in hand holds its texts' words, shingles and phrases (about 0.4 GB at
 # 50,000 bench texts); at 25,000 the cold pass at 1,000,000 texts peaked at 3.3 GB of RSS instead of
 # 4.1 GB, in the same time.
@@ -87,11 +66,12 @@ SORT_KEYS = 16_000_000
 def signature_version(settings: Settings) -> str:
     """The version of the kept signatures: everything that makes them; another one remakes them."""
     return json.dumps({
-        "words": "lower/split/strip", "layout": "text_id, phrase lists, repeats kept, shingle counts",
-        "shingle": SHINGLE_WORDS, "perm": NUM_PERM, "bands": BANDS,
-        "seed": SEED, "phrase_words": settings.trust.phrase_words, "phrase_sample": PHRASE_SAMPLE,
+        "words": "lower/split/strip", "word_hash": "fnv-1a 64, finalised",
+        "layout": "text_id, phrase lists, repeats kept, shingle counts",
+        "shingle": sketch.SHINGLE_WORDS, "perm": sketch.NUM_PERM, "bands": sketch.BANDS,
+        "seed": sketch.SEED, "phrase_words": settings.trust.phrase_words, "phrase_sample": PHRASE_SAMPLE,
         "minhash": "one permutation, optimal densification",
-        # Polars' hash is stable within a version only
+        # Polars lower-cases the texts: its Unicode tables may change with its version
         "polars": pl.__version__,
     }, sort_keys=True)
 
@@ -103,8 +83,10 @@ def disclosure_version(patterns: list[str]) -> str:
 
 def text_words(texts: pl.LazyFrame, cased: bool = False) -> pl.LazyFrame:
     """One row per word of each text (i, review_text): i, word (lower case, end punctuation off),
-    h (its hash), in text order; empty words dropped. With `cased`, also `named`: the word is
-    written capitalised inside a sentence (not after . ! ? and not "I"), as names are."""
+    h (its hash, sketch.word_hashes: the hash the sketch gives it), in text order; empty words
+    dropped. With `cased`, also `named`: the word is written capitalised inside a sentence (not
+    after . ! ? and not "I"), as names are. The words with their strings, for the few texts whose
+    phrases are shown or read for names; the signature pass splits texts in sketch.sketch."""
     frame = texts.collect()
     if cased:
         return _cased_words(frame).lazy()
@@ -115,8 +97,9 @@ def text_words(texts: pl.LazyFrame, cased: bool = False) -> pl.LazyFrame:
         "i": frame["i"],
         "token": frame["review_text"].str.replace_all("\n", " ", literal=True).str.to_lowercase().str.split(" "),
     }).explode("token").filter(pl.col("token") != "")
-    words = pl.DataFrame({"i": tokens["i"], "word": tokens["token"].str.strip_chars(_PUNCTUATION)})
-    return words.filter(pl.col("word") != "").with_columns(h=pl.col("word").hash(SEED)).lazy()
+    words = pl.DataFrame({"i": tokens["i"], "word": tokens["token"].str.strip_chars(sketch.PUNCTUATION)})
+    words = words.filter(pl.col("word") != "")
+    return words.with_columns(h=sketch.word_hashes(words["word"])).lazy()
 
 
 def _cased_words(texts: pl.DataFrame) -> pl.DataFrame:
@@ -125,7 +108,7 @@ def _cased_words(texts: pl.DataFrame) -> pl.DataFrame:
     tokens = pl.DataFrame({
         "i": texts["i"], "token": spaced.str.to_lowercase().str.split(" "), "cased": spaced.str.split(" "),
     }).explode(["token", "cased"]).filter(pl.col("token") != "")
-    word = tokens["token"].str.strip_chars(_PUNCTUATION)
+    word = tokens["token"].str.strip_chars(sketch.PUNCTUATION)
     i = tokens["i"]
     # a word opens a sentence when it opens the text or follows a token ending a sentence (a token
     # of punctuation alone counts); only the words that may start with a capital letter are read
@@ -138,105 +121,28 @@ def _cased_words(texts: pl.DataFrame) -> pl.DataFrame:
     named = pl.Series("named", np.zeros(len(tokens), dtype=np.bool_))
     if len(at):
         found = (
-            tokens["cased"].gather(at).str.strip_chars(_PUNCTUATION).str.contains(r"^\p{Lu}")
+            tokens["cased"].gather(at).str.strip_chars(sketch.PUNCTUATION).str.contains(r"^\p{Lu}")
             & ~tokens["cased"].gather(at - 1).str.contains(r"[.!?][\"')\]]*$")
             & ~word.gather(at).is_in(_I_WORDS)
         )
         named = named.scatter(at, found)
     words = pl.DataFrame({"i": i, "word": word, "named": named}).filter(pl.col("word") != "")
-    return words.select("i", "word", h=pl.col("word").hash(SEED), named="named")
+    return words.select("i", "word", h=sketch.word_hashes(words["word"]), named="named")
 
 
 def ngram_hashes(words: pl.LazyFrame, n: int) -> pl.LazyFrame:
     """One row per n-gram (n consecutive words) of each text in `words` (text_words, with any
     other columns, e.g. a word's position, kept for its first word): i, g (its hash: the words'
     hashes, each times its position's multiplier, xor-ed), in text order."""
-    g = pl.col("h") * _POSITION[0]
+    position = [int(p) for p in sketch.POSITION]
+    g = pl.col("h") * position[0]
     for j in range(1, n):
-        g = g ^ (pl.col("h").shift(-j) * _POSITION[j % len(_POSITION)])
+        g = g ^ (pl.col("h").shift(-j) * position[j % len(position)])
     return (
         words.with_columns(g=g, whole=pl.col("i").shift(-(n - 1)) == pl.col("i"))
         .filter("whole")
         .drop("whole", "h", "word")
     )
-
-
-def _mix(x: np.ndarray, seed: int) -> np.ndarray:
-    """A 64-bit mix of each value (splitmix64's finaliser of x xor seed): every bit of the result
-    depends on every bit of the input."""
-    x = x ^ np.uint64(seed)
-    x *= np.uint64(0x9E3779B97F4A7C15)
-    x ^= x >> np.uint64(30)
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
-    return x
-
-
-# The densification's sequences: _DENSIFY[j, a] is the bin an empty bin j reads at its a-th try (a
-# text with one occupied bin of 60 needs 60 tries on average; past 4,096 the sequence starts over;
-# every sequence holds every bin, so the search ends: tests/test_trust_texts.py).
-# Tries are made 1, 2, 4, then up to DENSIFY_TRIES at a time: most empty bins find an occupied one
-# at once, a text with few shingles needs hundreds of tries (one numpy pass a try was a third of
-# the signature's time).
-_DENSIFY = (_mix(np.arange(NUM_PERM * 4096, dtype=np.uint64), SEED + 1) % np.uint64(NUM_PERM)).astype(
-    np.int64).reshape(NUM_PERM, 4096)
-_SEQUENCES = _DENSIFY.ravel()
-DENSIFY_TRIES = 16
-
-
-def minhash(i: np.ndarray, g: np.ndarray, texts: int) -> tuple[np.ndarray, np.ndarray]:
-    """The MinHash signatures of the texts 0..texts-1 with shingles (i, g: their text and hash):
-    the texts with a shingle, in order, and their signatures (one row of NUM_PERM uint64 each)."""
-    empty = np.iinfo(np.uint64).max
-    # the shingle hashes are 64-bit hashes of their words already: one multiply and shift mixes
-    # them with the seed (the high bits choose the bin)
-    x = (g.astype(np.uint64) ^ np.uint64(SEED)) * np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(31)
-    # the bin: the high 32 bits scaled to 0..NUM_PERM-1 (no modulo bias worth a bit at 60 bins)
-    cell = (((x >> np.uint64(32)) * np.uint64(NUM_PERM)) >> np.uint64(32)).view(np.int64)
-    cell += i.astype(np.int64) * NUM_PERM
-    bins = np.full(texts * NUM_PERM, empty, dtype=np.uint64)
-    np.minimum.at(bins, cell, x)
-    bins = bins.reshape(texts, NUM_PERM)
-    occupied = bins != empty
-    held = np.flatnonzero(occupied.any(axis=1))
-    bins, occupied = bins[held].ravel(), occupied[held].ravel()
-    cells = np.flatnonzero(~occupied)
-    row = cells - cells % NUM_PERM  # the cell's row's first cell
-    sequence = (cells - row) * _DENSIFY.shape[1]  # its bin's sequence in _DENSIFY, flat
-    values = np.empty(cells.size, dtype=np.uint64)
-    pending = np.arange(cells.size)
-    tried, step = 0, 1
-    while pending.size:  # each empty bin reads the occupied bins of its sequence (never a filled one)
-        tries = min(step, _DENSIFY.shape[1] - tried % _DENSIFY.shape[1])
-        source = row[pending][:, None] + _SEQUENCES[(sequence[pending] + tried % _DENSIFY.shape[1])[:, None]
-                                                    + np.arange(tries)]
-        found = occupied[source]
-        hit = found.any(axis=1)
-        values[pending[hit]] = bins[source[hit, found[hit].argmax(axis=1)]]
-        pending = pending[~hit]
-        tried += tries
-        step = min(2 * step, DENSIFY_TRIES)
-    bins[cells] = values
-    return held, bins.reshape(-1, NUM_PERM)
-
-
-def _bands(shingles: pl.DataFrame, texts: int) -> pl.DataFrame:
-    """The LSH bands (i, band) of the texts 0..texts-1 with shingles (i, g)."""
-    if shingles.is_empty():
-        return pl.DataFrame(schema={"i": pl.UInt32, "band": pl.UInt64})
-    held, digests = minhash(shingles["i"].to_numpy(), shingles["g"].to_numpy(), texts)
-    digests = digests.reshape(-1, BANDS, NUM_PERM // BANDS)
-    band = np.arange(BANDS, dtype=np.uint64) * np.uint64(_POSITION[4])
-    for r in range(NUM_PERM // BANDS):
-        band = band ^ (digests[:, :, r] * np.uint64(_POSITION[r]))
-        band = band ^ (band >> np.uint64(29))
-    return pl.DataFrame({
-        "i": np.repeat(held.astype(np.uint32), BANDS),
-        "band": band.reshape(-1),
-    })
 
 
 def disclosures(texts: pl.Series, patterns: list[str]) -> pl.Series:
@@ -287,97 +193,51 @@ def disclosures(texts: pl.Series, patterns: list[str]) -> pl.Series:
 def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], first_id: int = 1
                ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """What is kept of the texts (text_hash, review_text), numbered from first_id in their order:
-    their text_signatures rows (text_hash, text_id, word_count, disclosure), text_bands rows (band,
-    text_id) and text_phrases rows (text_id, phrases: its kept phrases' hashes in text order, a
-    phrase held twice twice), one per text with a phrase."""
-    texts = texts.with_row_index("i")
-    words = text_words(texts.lazy().select("i", "review_text")).collect()
-    # repeated shingles need no removal: a minimum is the same without them
-    shingles = ngram_hashes(words.lazy(), SHINGLE_WORDS).select("i", "g").collect()
-    phrases = (
-        ngram_hashes(words.lazy(), phrase_words)
-        .filter(pl.col("g") % PHRASE_SAMPLE == 0)
-        .select("i", "g")
-        .collect()
-    )
-    # a phrase twice in one text stays twice in its list (0.2% of the bench's phrases): making them
-    # distinct here was 15% of this pass's CPU; the readers count reviewers distinct, and
-    # _CANDIDATE_ROWS, what df and the members read, makes them distinct for the candidates alone
-    phrases = phrases.rename({"g": "phrase"})
-    text_id = (pl.col("i").cast(pl.Int64) + first_id).cast(pl.Int32).alias("text_id")
-    # words are in text order, numbered 0..height-1: their counts from bincount, not a group_by
-    counts = np.bincount(words["i"].to_numpy(), minlength=texts.height).astype(np.int32)
+    their text_signatures rows (text_hash, text_id, word_count, shingle_count, disclosure),
+    text_bands rows (band, text_id) and text_phrases rows (text_id, phrases: its kept phrases'
+    hashes in text order, a phrase held twice twice), one per text with a phrase."""
+    made = sketch.sketch(texts["review_text"], phrase_words, PHRASE_SAMPLE)
+    text_id = np.arange(first_id, first_id + texts.height, dtype=np.int32)
     rows = texts.select(
-        "text_hash", text_id, word_count=pl.Series(counts), shingle_count=pl.Series(shingle_counts(shingles, texts.height)),
-        disclosure=disclosures(texts["review_text"], patterns),
+        "text_hash", text_id=pl.Series(text_id), word_count=pl.Series(made.word_count),
+        shingle_count=pl.Series(made.shingle_count), disclosure=disclosures(texts["review_text"], patterns),
     )
-    bands = _bands(shingles, texts.height).select("band", text_id)
-    return rows, bands, _phrase_lists(phrases, texts.height).select(text_id, "phrases")
+    bands = pl.DataFrame({"band": made.bands[made.held].ravel(),
+                          "text_id": np.repeat(text_id[made.held], sketch.BANDS)})
+    return rows, bands, _phrase_lists(made.phrase_counts, made.phrases, text_id)
 
 
-def shingle_counts(shingles: pl.DataFrame, height: int) -> np.ndarray:
-    """Per text 0..height-1 of the shingles (i, g): how many distinct shingle hashes it has (the
-    size of the set its copy pairs' similarity is computed on, shingle_sets)."""
-    # (a group_by's n_unique: 0.035 s of CPU per 25,000 bench texts, where unique() on the rows and
-    # a bincount took 0.53)
-    counts = np.zeros(height, dtype=np.int32)
-    per_text = shingles.group_by("i").agg(pl.col("g").n_unique())
-    counts[per_text["i"].to_numpy()] = per_text["g"].to_numpy()
-    return counts
-
-
-def _phrase_lists(phrases: pl.DataFrame, height: int) -> pl.DataFrame:
-    """One row (i, phrases) per text with a phrase, of the rows (i, phrase) in text order: its list
-    of phrase hashes, cut from the flat column by offsets (no grouping)."""
-    per_text = np.bincount(phrases["i"].to_numpy(), minlength=height)
-    offsets = np.zeros(height + 1, dtype=np.int64)
-    np.cumsum(per_text, out=offsets[1:])
-    values = phrases["phrase"]
+def _phrase_lists(counts: np.ndarray, phrases: np.ndarray, text_id: np.ndarray) -> pl.DataFrame:
+    """One row (text_id, phrases) per text with a phrase: its list of phrase hashes, cut from the
+    flat array (texts in order, `counts` each) by offsets (no grouping)."""
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
     # the arrays handed to pyarrow through Polars (a first pa.array in a process takes 0.2 s)
     lists = pl.from_arrow(pa.table({
-        "phrases": pa.LargeListArray.from_arrays(pl.Series(offsets).to_arrow(), values.to_arrow()),
+        "phrases": pa.LargeListArray.from_arrays(pl.Series(offsets).to_arrow(), pl.Series(phrases).to_arrow()),
     }))
-    return lists.with_columns(i=pl.Series(np.arange(height, dtype=np.uint32))).filter(pl.Series(per_text > 0))
+    return lists.select(text_id=pl.Series(text_id), phrases="phrases").filter(pl.Series(counts > 0))
 
 
 def shingle_jaccard(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
     """The exact Jaccard similarity of the 3-word shingle sets of each pair (text_hash, copy_hash)
-    of texts (text_hash, review_text): pairs with `similarity`.
+    of texts (text_hash, review_text, one row a text): pairs with `similarity`.
 
-    Each text is read once, however many pairs hold it: its shingle hashes as one set (a list of
-    distinct 64-bit hashes), and each pair's intersection is counted on the two lists. A shingle is
+    Each text is read once, however many pairs hold it: its shingle hashes as one sorted set
+    (sketch.shingle_sets), and each pair's intersection is counted by merging the two. A shingle is
     its 64-bit hash here as in the bands: two distinct shingles of one pair's texts with one hash
     (about 1e-15 for two texts of 100 shingles) would count as one; the similarity is otherwise the
-    sets' own."""
-    return pair_similarity(pairs, shingle_sets(texts))
+    sets' own. A text not in `texts` has no shingles."""
+    return pair_similarity(pairs, texts["text_hash"], sketch.shingle_sets(texts["review_text"]))
 
 
-def shingle_sets(texts: pl.DataFrame) -> pl.DataFrame:
-    """Per text (text_hash, review_text): text_hash, shingles (the distinct hashes of its 3-word
-    shingles, as a list) and size (how many)."""
-    texts = texts.with_row_index("i")
-    shingles = ngram_hashes(text_words(texts.lazy().select("i", "review_text")), SHINGLE_WORDS).select("i", "g")
-    return (
-        texts.lazy().select("text_hash", "i")
-        .join(shingles.group_by("i").agg(shingles=pl.col("g").unique()), on="i", how="left")
-        .select("text_hash", "shingles", size=pl.col("shingles").list.len().fill_null(0))
-        .collect()
-    )
-
-
-def pair_similarity(pairs: pl.DataFrame, sets: pl.DataFrame) -> pl.DataFrame:
-    """shingle_jaccard of the pairs (text_hash, copy_hash), their texts' shingle_sets given."""
-    return (
-        pairs.join(sets, on="text_hash", how="left")
-        .join(sets.rename({"text_hash": "copy_hash", "shingles": "copy_shingles", "size": "copy_size"}),
-              on="copy_hash", how="left")
-        .with_columns(shared=pl.col("shingles").list.set_intersection("copy_shingles").list.len())
-        .with_columns(pl.col("shared", "size", "copy_size").fill_null(0))
-        .with_columns(similarity=pl.when(pl.col("size") + pl.col("copy_size") > 0)
-                      .then(pl.col("shared") / (pl.col("size") + pl.col("copy_size") - pl.col("shared")))
-                      .otherwise(0.0))
-        .select("text_hash", "copy_hash", "similarity")
-    )
+def pair_similarity(pairs: pl.DataFrame, hashes: pl.Series, sets: sketch.ShingleSets) -> pl.DataFrame:
+    """shingle_jaccard of the pairs (text_hash, copy_hash), the shingle sets of the texts `hashes`
+    (distinct, in the sets' order) given."""
+    place = np.arange(len(hashes), dtype=np.int64)
+    a, b = (pairs[column].replace_strict(hashes, place, default=-1, return_dtype=pl.Int64).to_numpy()
+            for column in ("text_hash", "copy_hash"))
+    return pairs.select("text_hash", "copy_hash", similarity=pl.Series(sketch.jaccard(sets, a, b)))
 
 
 # Distinct texts of staged reviews that have no signature yet, as the row of int_reviews_typed that
@@ -399,6 +259,14 @@ _TEXTS_OF = """
     select text_hash, review_text
     from int_reviews_typed
     where rowid in (select row_id from {table})
+    order by rowid
+"""
+# The new texts of row ids first.. before end (none: to the last), as _TEXTS_OF.
+_TEXTS_IN_RANGE = """
+    select text_hash, review_text
+    from int_reviews_typed
+    where rowid >= $first and ($end is null or rowid < $end)
+      and rowid in (select row_id from _tt_new_texts where row_id >= $first and ($end is null or row_id < $end))
     order by rowid
 """
 
@@ -442,26 +310,47 @@ def _update_new_texts(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnec
         # the new texts are numbered on from the last kept one (a stopped batch kept nothing: its
         # rows are written in one transaction)
         first_id = scalar(con, "select coalesce(max(text_id), 0) + 1 from text_signatures")
-        reader = cur.sql(_TEXTS_OF.format(table="_tt_new_texts")).to_arrow_reader(BATCH_TEXTS)
-        # batches are made SIGNATURE_THREADS at a time (Polars, numpy and DuckDB's reading let go of
-        # the GIL) and kept in reading order by this thread, the one that writes through `con`
-        with ThreadPoolExecutor(SIGNATURE_THREADS) as pool:
+        # read a batch a query, by ranges of row ids: a query streamed whole held a read
+        # transaction open to its end, and no checkpoint could write what the keeping thread had
+        # committed meanwhile (3-5 s of writing at 1,000,000 bench texts left to the end)
+        starts = [r for (r,) in cur.execute(
+            "select row_id from (select row_id, row_number() over (order by row_id) - 1 as k from _tt_new_texts) "
+            "where k % $batch = 0 order by row_id", {"batch": BATCH_TEXTS}).fetchall()]
+        reader = (cur.sql(_TEXTS_IN_RANGE, params={"first": first, "end": end}).pl()
+                  for first, end in zip(starts, [*starts[1:], None]))
+        # batches are made SIGNATURE_THREADS at a time (the sketch, Polars and DuckDB's reading let
+        # go of the GIL) and kept in reading order by a thread of their own, the one that writes
+        # through `con`, while the next are made: writing in this thread left the others idle for
+        # each transaction (0.7-1 s each, 5 at 1,000,000 bench texts)
+        with ThreadPoolExecutor(SIGNATURE_THREADS) as pool, ThreadPoolExecutor(1) as keeper:
             made: deque[Future] = deque()
             done: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = []
-            for batch in reader:
-                texts = pl.from_arrow(batch)
+            kept: Future | None = None
+            for texts in reader:
                 made.append(pool.submit(signatures, texts, trust.phrase_words, trust.disclosure_patterns, first_id))
                 first_id += texts.height
-                if len(made) > SIGNATURE_THREADS:  # one batch waits: the threads work while this one writes
+                if len(made) > 2 * SIGNATURE_THREADS:  # the threads have the next batches while this one waits
                     done.append(made.popleft().result())
                     if sum(rows.height for rows, _, _ in done) >= KEEP_TEXTS:
-                        _keep_signatures(con, done, patterns_version)
+                        if kept is not None:  # transactions in order, one at a time
+                            kept.result()
+                        kept = keeper.submit(_keep_and_checkpoint, con, done, patterns_version)
                         done = []
             while made:
                 done.append(made.popleft().result())
+            if kept is not None:
+                kept.result()
             if done:
                 _keep_signatures(con, done, patterns_version)
     return new
+
+
+def _keep_and_checkpoint(con: duckdb.DuckDBPyConnection, made: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]],
+                         patterns_version: str) -> None:
+    """_keep_signatures, then a checkpoint: the kept rows written to the warehouse file while the
+    next batches are made, not all at the next commit after the pass."""
+    _keep_signatures(con, made, patterns_version)
+    con.execute("checkpoint")
 
 
 def _keep_signatures(con: duckdb.DuckDBPyConnection, made: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]],
@@ -591,9 +480,9 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
     """, {"batches": max(1, -(-scalar(cur, "select count(*) from _tt_candidates") // BATCH_PAIRS))})
     batches = [b for (b,) in cur.execute("select distinct batch from _tt_unchecked order by batch").fetchall()]
     # the candidates' texts are read once, and each made its set of shingles once, however many
-    # batches hold it (142,000 texts for 183,000 pairs at 1,000,000 bench texts: 170 MB of sets,
-    # growing with the candidates, not the pairs' batches);
-    # read a batch at a time, every batch scanned the whole table's texts
+    # batches hold it (64,600 texts for 60,600 pairs at 1,000,000 bench texts; their sets grow with
+    # the candidates, not the pairs' batches); read a batch at a time, every batch scanned the
+    # whole table's texts
     cur.execute("""
         create or replace temp table _tt_pair_rows as
         select text_hash, min(t.rowid) as row_id
@@ -601,13 +490,12 @@ def _update_copy_pairs(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConne
         where t.staged and t.text_hash in (select text_hash from _tt_unchecked union select copy_hash from _tt_unchecked)
         group by text_hash
     """)
-    sets = pl.concat([shingle_sets(pl.from_arrow(b)) for b in
-                      cur.sql(_TEXTS_OF.format(table="_tt_pair_rows")).to_arrow_reader(BATCH_TEXTS)]
-                     or [shingle_sets(pl.DataFrame(schema={"text_hash": pl.String, "review_text": pl.String}))])
+    read = cur.sql(_TEXTS_OF.format(table="_tt_pair_rows")).pl()
+    sets = sketch.shingle_sets(read["review_text"])
     cur.execute("drop table _tt_pair_rows")
     for batch in batches:  # verified in batches of pairs
         pairs = cur.sql("select text_hash, copy_hash from _tt_unchecked where batch = $1", params=[batch]).pl()
-        con.register("_tt_checked", pair_similarity(pairs, sets))
+        con.register("_tt_checked", pair_similarity(pairs, read["text_hash"], sets))
         con.execute("""
             insert into text_copy_pairs
             select text_hash, copy_hash, similarity from _tt_checked
