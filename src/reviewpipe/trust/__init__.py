@@ -25,7 +25,7 @@ import polars as pl
 
 from reviewpipe.metrics.units import mean_from_units
 from reviewpipe.settings import RATING_UNIT, Settings
-from reviewpipe.trust import stats, subsets, texts
+from reviewpipe.trust import sketch, stats, subsets, texts
 from reviewpipe.warehouse import read_model
 
 
@@ -89,8 +89,10 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
     per tested title and test, TESTS_SCHEMA), metric_trust_flagged (the reviews of failing subsets,
     FLAGGED_SCHEMA) and metric_title_trust (per tested title: worst verdict, failing tests, adjusted
     rating, TITLE_TRUST_SCHEMA). Updates the kept text signatures with the texts new since."""
+    prepared = sketch.prepare()  # the text tests' compiled pass loads while the SQL below runs
     subsets.create_trust_reviews(con, settings, [t.tested for t in TESTS])
     subsets.create_members(con, settings, TEST_NAMES)
+    prepared.join()
     texts.update_signatures(con, settings)
     subsets.add_members(con, texts.text_members(con, settings, of_trust_reviews=True), TEST_NAMES)
     counts = title_counts(con, settings, len(TESTS))
