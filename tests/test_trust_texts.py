@@ -765,3 +765,32 @@ def test_pairs_whose_sizes_rule_out_a_copy_are_not_verified_and_the_copies_stay(
     assert pairs[("r1", "r2")] == pytest.approx(52 / 53)
     members = members_of(settings)
     assert set(members.filter(pl.col("test") == "copied_text")["review_id"]) == {"r0", "r1", "r2"}
+
+
+def test_pairs_extended_beside_the_phrases_are_the_pairs_made_in_line(tmp_path: Path) -> None:
+    """The trust stage extends the copy pairs on a thread of their own while the phrases are
+    counted (start_copy_pairs): the members and the kept pairs are those update_signatures makes
+    in line, and an error of that thread is raised by text_members, after waiting for it."""
+    settings = _four_templated_texts_run(tmp_path)
+    with open_warehouse(settings.paths.warehouse) as con:
+        con.execute("delete from text_copy_pairs")
+        con.execute("delete from staging_state where model = 'text_copy_pairs_through'")
+        texts.update_signatures(con, settings)
+        in_line = texts.text_members(con, settings)
+        kept = con.execute("select * from text_copy_pairs order by all").fetchall()
+        con.execute("delete from text_copy_pairs")
+        con.execute("delete from staging_state where model = 'text_copy_pairs_through'")
+        texts.update_signatures(con, settings, pairs=False)
+        assert con.execute("select count(*) from text_copy_pairs").fetchone()[0] == 0
+        beside = texts.text_members(con, settings, pairs=texts.start_copy_pairs(con, settings))
+        assert beside.equals(in_line) and "copied_text" in beside["test"].to_list()
+        assert con.execute("select * from text_copy_pairs order by all").fetchall() == kept and kept
+        # a failing extension: its error, once the thread has ended
+        con.execute("delete from text_copy_pairs")
+        con.execute("delete from staging_state where model = 'text_copy_pairs_through'")
+        con.execute("update staging_state set version = 'not these' where model = 'text_copy_pairs'")
+        failing = texts.start_copy_pairs(con, settings.model_copy(update={"trust": settings.trust.model_copy(
+            update={"copy_similarity": "not a number"})}))
+        with pytest.raises(duckdb.Error):
+            texts.text_members(con, settings, pairs=failing)
+        assert failing.done()

@@ -93,8 +93,9 @@ def trust_frames(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
     subsets.create_trust_reviews(con, settings, [t.tested for t in TESTS])
     subsets.create_members(con, settings, TEST_NAMES)
     prepared.join()
-    texts.update_signatures(con, settings)
-    subsets.add_members(con, texts.text_members(con, settings, of_trust_reviews=True), TEST_NAMES)
+    texts.update_signatures(con, settings, pairs=False)
+    pairs = texts.start_copy_pairs(con, settings)  # extended while the phrases are counted
+    subsets.add_members(con, texts.text_members(con, settings, of_trust_reviews=True, pairs=pairs), TEST_NAMES)
     counts = title_counts(con, settings, len(TESTS))
     tests = title_tests(counts, settings)
     failing = tests.filter(pl.col("verdict") == "fail").select(

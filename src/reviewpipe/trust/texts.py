@@ -275,11 +275,12 @@ def _state(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
     return scalar(con, "select version from staging_state where model = ?", [model])
 
 
-def update_signatures(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+def update_signatures(con: duckdb.DuckDBPyConnection, settings: Settings, *, pairs: bool = True) -> int:
     """Compute and keep the signatures of the staged texts that have none yet, redo the disclosure
-    column where the pattern list changed and extend the verified near-copy pairs with the new
-    texts'; how many texts got signatures. `con` is in autocommit mode: the texts are read through
-    a cursor of its own, which sees what `con` committed."""
+    column where the pattern list changed and (unless not `pairs`: start_copy_pairs then) extend
+    the verified near-copy pairs with the new texts'; how many texts got signatures. `con` is in
+    autocommit mode: the texts are read through a cursor of its own, which sees what `con`
+    committed."""
     trust = settings.trust
     sig_version = signature_version(settings)
     if _state(con, "text_signatures") != sig_version:
@@ -294,10 +295,31 @@ def update_signatures(con: duckdb.DuckDBPyConnection, settings: Settings) -> int
     try:
         new = _update_new_texts(con, cur, settings, patterns_version)
         _update_disclosures(con, cur, trust.disclosure_patterns, patterns_version)
-        _update_copy_pairs(con, cur, settings, sig_version)
+        if pairs:
+            _update_copy_pairs(con, cur, settings, sig_version)
     finally:
         cur.close()
     return new
+
+
+def start_copy_pairs(con: duckdb.DuckDBPyConnection, settings: Settings) -> Future:
+    """Extend the verified near-copy pairs as update_signatures does (call it with pairs=False
+    first), on a thread with a cursor of its own; its future. text_members, given it, counts the
+    repeated phrases beside it and waits for it before copied_text reads the pairs: the two take
+    1.5 and 1.7 of the 2 cores one after the other (2.7 and 4.3 s of the cold trust stage at
+    1,000,000 bench texts; bench/README.md, round 10)."""
+    own = con.cursor()
+
+    def extend() -> None:
+        try:
+            _update_copy_pairs(own, own, settings, signature_version(settings))
+        finally:
+            own.close()
+    pool = ThreadPoolExecutor(1, thread_name_prefix="reviewpipe-copy-pairs")
+    try:
+        return pool.submit(extend)
+    finally:
+        pool.shutdown(wait=False)  # (the thread ends with its work)
 
 
 def _update_new_texts(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnection, settings: Settings,
@@ -652,21 +674,27 @@ _PHRASE_COUNTS = """
 """
 
 
-def text_members(con: duckdb.DuckDBPyConnection, settings: Settings, of_trust_reviews: bool = False
-                 ) -> pl.DataFrame:
+def text_members(con: duckdb.DuckDBPyConnection, settings: Settings, of_trust_reviews: bool = False,
+                 pairs: Future | None = None) -> pl.DataFrame:
     """The staged reviews in the subsets of copied_text, repeated_phrases and incentivized
     (MEMBERS_SCHEMA): review_id, test, and the detail in words ("near-copy of 12 reviews by 9 other
     reviewers", "shares \\"great quality for the price\\" with 31 reviews of the title", "discloses:
     \\"received this product free\\""). Call update_signatures first. With `of_trust_reviews`, the
     reviews and their reviewers are read from the trust_reviews that subsets.create_trust_reviews
-    made (of these settings, since), not from stg_reviews."""
+    made (of these settings, since), not from stg_reviews. With `pairs` (start_copy_pairs'
+    future), the phrases are counted while the pairs are extended, and copied_text waits for them."""
     trust = settings.trust
-    if of_trust_reviews:
-        con.execute(_TEXT_REVIEWS_OF_TRUST)
-    else:
-        con.execute(_TEXT_REVIEWS, {"anonymous": list(trust.anonymous_names)})
     try:
-        frames = [_copied(con, settings), _phrased(con, settings), _incentivized(con)]
+        if of_trust_reviews:
+            con.execute(_TEXT_REVIEWS_OF_TRUST)
+        else:
+            con.execute(_TEXT_REVIEWS, {"anonymous": list(trust.anonymous_names)})
+        phrased = _phrased(con, settings)
+    finally:
+        if pairs is not None:  # waited for in any case: its cursor must end before `con` does
+            pairs.result()
+    try:
+        frames = [_copied(con, settings), phrased, _incentivized(con)]
     finally:
         for table in ("_tt_reviews", "_tt_titles", "_tt_changed", "_tt_title_texts", "_tt_candidate_rows"):
             con.execute(f"drop table if exists {table}")
