@@ -110,12 +110,13 @@ def _utf8(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, offsets
 
 
-def sketch(texts: pl.Series, phrase_words: int, phrase_sample: int) -> Sketches:
-    """The Sketches of the lower-cased texts; phrases of phrase_words words are kept when their
-    hash is 0 modulo phrase_sample (a power of two), so a phrase is kept in every text or in none."""
+def sketch(texts: pl.Series, phrase_words: int, phrase_sample: int, lowered: bool = False) -> Sketches:
+    """The Sketches of the lower-cased texts (`lowered`: lower-cased already); phrases of
+    phrase_words words are kept when their hash is 0 modulo phrase_sample (a power of two), so a
+    phrase is kept in every text or in none."""
     if phrase_sample & (phrase_sample - 1) or phrase_sample < 1:
         raise ValueError(f"phrase_sample must be a power of two, not {phrase_sample}")
-    values, offsets = _utf8(texts.str.to_lowercase())
+    values, offsets = _utf8(texts if lowered else texts.str.to_lowercase())
     from reviewpipe.trust import compiled  # (numba: imported when first needed, see compiled)
 
     return Sketches(*compiled.sketch(values, offsets, _SEPARATOR, _STRIPPED, POSITION, _DENSIFY, np.uint64(SEED),

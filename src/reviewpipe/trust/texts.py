@@ -145,12 +145,12 @@ def ngram_hashes(words: pl.LazyFrame, n: int) -> pl.LazyFrame:
     )
 
 
-def disclosures(texts: pl.Series, patterns: list[str]) -> pl.Series:
+def disclosures(texts: pl.Series, patterns: list[str], lowered: bool = False) -> pl.Series:
     """Per text, what the first of `patterns` (Python `re` syntax) that matches its lower-cased
-    text found; null where none does. Polars' regex engine runs the patterns it reads as `re`
+    text found; null where none does (`lowered`: the texts are lower-cased already). Polars' regex engine runs the patterns it reads as `re`
     does (tests/test_trust_texts.py holds them equal on the real corpora); one it cannot compile
     (look-arounds, back-references) runs through `re` itself."""
-    lower = texts.str.to_lowercase()
+    lower = texts if lowered else texts.str.to_lowercase()
     found = pl.Series(texts.name, [None] * len(texts), dtype=pl.String)
     if not patterns or lower.is_empty():
         return found
@@ -196,11 +196,12 @@ def signatures(texts: pl.DataFrame, phrase_words: int, patterns: list[str], firs
     their text_signatures rows (text_hash, text_id, word_count, shingle_count, disclosure),
     text_bands rows (band, text_id) and text_phrases rows (text_id, phrases: its kept phrases'
     hashes in text order, a phrase held twice twice), one per text with a phrase."""
-    made = sketch.sketch(texts["review_text"], phrase_words, PHRASE_SAMPLE)
+    lower = texts["review_text"].str.to_lowercase()  # (once for both)
+    made = sketch.sketch(lower, phrase_words, PHRASE_SAMPLE, lowered=True)
     text_id = np.arange(first_id, first_id + texts.height, dtype=np.int32)
     rows = texts.select(
         "text_hash", text_id=pl.Series(text_id), word_count=pl.Series(made.word_count),
-        shingle_count=pl.Series(made.shingle_count), disclosure=disclosures(texts["review_text"], patterns),
+        shingle_count=pl.Series(made.shingle_count), disclosure=disclosures(lower, patterns, lowered=True),
     )
     bands = pl.DataFrame({"band": made.bands[made.held].ravel(),
                           "text_id": np.repeat(text_id[made.held], sketch.BANDS)})
@@ -896,9 +897,9 @@ def _repeated_keys(con: duckdb.DuckDBPyConnection, sort_keys: int = SORT_KEYS) -
         # read whole (a streamed result runs the join on one thread)
         where = f"where t.th >> {64 - bits} = {part}" if bits else ""
         keys = con.sql(_PAIR_KEYS.format(where=where)).pl()["k"].sort().to_numpy()
-        same = keys[1:] == keys[:-1]
-        repeated.append(np.unique(keys[1:][same]))
-        del keys, same
+        twice = keys[1:][keys[1:] == keys[:-1]]  # sorted: each repeated key once is where it changes
+        repeated.append(twice[np.concatenate(([True], twice[1:] != twice[:-1]))] if twice.size else twice)
+        del keys, twice
     return np.concatenate(repeated)
 
 
