@@ -794,3 +794,25 @@ def test_pairs_extended_beside_the_phrases_are_the_pairs_made_in_line(tmp_path: 
         with pytest.raises(duckdb.Error):
             texts.text_members(con, settings, pairs=failing)
         assert failing.done()
+
+
+@pytest.mark.parametrize(("batch", "keep"), [(1, 1), (2, 3), (3, 2), (4, 100), (11, 5)])
+def test_texts_read_and_kept_in_any_batches_are_kept_as_in_one(tmp_path: Path, monkeypatch, batch: int,
+                                                               keep: int) -> None:
+    """The new texts are read a batch a query by row-id ranges and kept by a thread of their own,
+    KEEP_TEXTS at a time, each followed by a checkpoint: whatever the sizes (ranges of one text,
+    boundaries inside a keep, one keep for all), every text is kept once, with what one batch
+    gives it (the bench's 25,000 and 125,000 are reached only past 25,000 new texts)."""
+    rows = [(f"r{i}", f"t{i % 3}", f"u{i}", f"u{i}", "2021-01-01", 4, f"{TEMPLATE.format(w)} and {i} more")
+            for i, w in enumerate(ADJECTIVES[:11])]
+    write_reviews(tmp_path / "landing" / "a.csv", rows)
+    settings = _small_settings(tmp_path)
+    pipeline.run(settings)
+    whole = _kept(settings)  # one batch of 11 texts
+    with open_warehouse(settings.paths.warehouse) as con:
+        con.execute("update staging_state set version = 'another' where model = 'text_signatures'")
+        monkeypatch.setattr(texts, "BATCH_TEXTS", batch)
+        monkeypatch.setattr(texts, "KEEP_TEXTS", keep)
+        assert texts.update_signatures(con, settings) == 11
+    assert _kept(settings) == whole and len(whole["text_signatures"]) == 11
+    assert sorted(r[1] for r in whole["text_signatures"]) == list(range(1, 12))

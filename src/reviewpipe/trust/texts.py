@@ -48,16 +48,16 @@ _I_WORDS = ["i", "i'm", "i've", "i'd", "i'll"]
 # word of every text in the signature pass was a fifth of its time (0.55 of 2.5 s CPU at 50,000 bench
 # texts), for the handful of phrases a run finds unlikely (6 at 1,000,000 bench texts).
 NAMED_SHARE = 0.5
-# Texts a batch: each batch in hand holds its texts' words, shingles and phrases (about 0.4 GB at
-# 50,000 bench texts); at 25,000 the cold pass at 1,000,000 texts peaked at 3.3 GB of RSS instead of
-# 4.1 GB, in the same time.
+# Texts a batch, read in one query: each batch in hand holds its texts and what the sketch made of
+# them; up to 2 * SIGNATURE_THREADS batches are made or waiting at a time (the cold pass at 1,000,000
+# bench texts peaked at 3.0-3.1 GB of RSS, the whole trust stage).
 BATCH_TEXTS = 25_000
 # Texts whose signatures are written in one transaction (whole batches): an insert of fewer rows
 # than DuckDB's row group (122,880) goes through the write-ahead log, written twice; a stopped run
 # keeps whole transactions only, and the next numbers its texts on from the last kept one.
 KEEP_TEXTS = 125_000
 # Batches of texts whose signatures are made at once, one a thread: one a core, at most 2 (the
-# project's VM has 2; each batch in hand holds its texts' words and shingles).
+# project's VM has 2; the kept batches are written by one more thread).
 SIGNATURE_THREADS = max(1, min(2, os.cpu_count() or 1))
 # Keys read and sorted at a time (_repeated_keys): 128 MB, twice that while sorting.
 SORT_KEYS = 16_000_000
@@ -147,9 +147,10 @@ def ngram_hashes(words: pl.LazyFrame, n: int) -> pl.LazyFrame:
 
 def disclosures(texts: pl.Series, patterns: list[str], lowered: bool = False) -> pl.Series:
     """Per text, what the first of `patterns` (Python `re` syntax) that matches its lower-cased
-    text found; null where none does (`lowered`: the texts are lower-cased already). Polars' regex engine runs the patterns it reads as `re`
-    does (tests/test_trust_texts.py holds them equal on the real corpora); one it cannot compile
-    (look-arounds, back-references) runs through `re` itself."""
+    text found; null where none does (`lowered`: the texts are lower-cased already). Polars' regex
+    engine runs the patterns it reads as `re` does (tests/test_trust_texts.py holds them equal on
+    the real corpora); one it cannot compile (look-arounds, back-references) runs through `re`
+    itself."""
     lower = texts if lowered else texts.str.to_lowercase()
     found = pl.Series(texts.name, [None] * len(texts), dtype=pl.String)
     if not patterns or lower.is_empty():
