@@ -585,8 +585,7 @@ def test_the_cased_words_follow_the_word_rule(text_list) -> None:
 
 
 # The per-title phrase counts as first written: every review's phrases grouped by (title, phrase),
-# reviewers counted distinct; what the repeated-key pass (_TITLE_TEXTS, _repeated_keys,
-# _TITLE_PHRASES) must give.
+# reviewers counted distinct; what the compiled count (_TITLE_TEXTS, _count_title_phrases) must give.
 _GROUPED_TITLE_PHRASES = """
     select r.title_id, p.phrase, count(distinct r.reviewer) as reviewers
     from _tt_reviews as r
@@ -600,16 +599,16 @@ _GROUPED_TITLE_PHRASES = """
 
 
 def _title_phrases(reviews: list[tuple[str, str, int]], phrases: list[tuple[int, int]], changed: list[str],
-                   sort_keys: int = texts.SORT_KEYS) -> tuple[list[tuple], list[tuple]]:
-    """(the repeated-key pass's rows, the grouped rows) of text_title_phrases for reviews (title_id,
-    reviewer, text number) holding phrases (text number, phrase), over the titles `changed`; the keys
-    sorted sort_keys at a time."""
+                   threads: int = 2, part_words: int = texts.PART_WORDS) -> tuple[list[tuple], list[tuple]]:
+    """(the compiled count's rows, the grouped rows) of text_title_phrases for reviews (title_id,
+    reviewer, text number) holding phrases (text number, phrase), over the titles `changed`; the
+    titles counted by `threads` threads, in parts of part_words words (a text of number n has n)."""
     with duckdb.connect() as con:
         con.execute("create temp table _tt_reviews (title_id varchar, reviewer varchar, text_hash varchar)")
         if reviews:
             con.executemany("insert into _tt_reviews values (?, ?, 'h' || ?)", reviews)
         con.execute("create table text_signatures as select distinct text_hash, "
-                    "substr(text_hash, 2)::integer as text_id from _tt_reviews")
+                    "substr(text_hash, 2)::integer as text_id, text_id as word_count from _tt_reviews")
         con.execute("create temp table _flat (text_id integer, phrase ubigint)")
         if phrases:
             con.executemany("insert into _flat values (?, ?)", phrases)
@@ -620,8 +619,8 @@ def _title_phrases(reviews: list[tuple[str, str, int]], phrases: list[tuple[int,
             con.executemany("insert into _tt_changed values (?)", [(t,) for t in changed])
         con.execute("create table text_title_phrases (title_id varchar, phrase ubigint, reviewers bigint)")
         con.execute(texts._TITLE_TEXTS)
-        con.register("_tt_repeated", pl.DataFrame({"k": texts._repeated_keys(con, sort_keys)}, schema={"k": pl.UInt64}))
-        con.execute(texts._TITLE_PHRASES)
+        con.register("_tt_counted", texts._count_title_phrases(con, threads, part_words))
+        con.execute("insert into text_title_phrases select * from _tt_counted")
         return (con.execute("select * from text_title_phrases order by all").fetchall(),
                 con.execute(_GROUPED_TITLE_PHRASES).fetchall())
 
@@ -632,15 +631,28 @@ def _title_phrases(reviews: list[tuple[str, str, int]], phrases: list[tuple[int,
     # titles and phrases in many texts all happen; phrases anywhere in 64 bits (the sort's parts)
     reviews=st.lists(st.tuples(st.sampled_from(["t1", "t2", "t3"]), st.sampled_from(["a", "b", "c", "d"]),
                                st.integers(1, 6)), max_size=25),
-    phrases=st.lists(st.tuples(st.integers(1, 6), st.sampled_from([0, 2, 4, 2**63, 2**64 - 2, 2**40 + 6])),
-                     max_size=30),
+    phrases=st.lists(st.tuples(st.integers(1, 6), st.sampled_from(
+        [0, 2, 4, 2**63, 2**64 - 1, 2**64 - 2, 2**40 + 6, 2**29, 1024, 2048])), max_size=30),
     changed=st.lists(st.sampled_from(["t1", "t2", "t3"]), unique=True),
-    sort_keys=st.sampled_from([2, 5, texts.SORT_KEYS]),
+    threads=st.sampled_from([1, 2, 3, 5]),
+    part_words=st.sampled_from([1, 4, 9, texts.PART_WORDS]),
 )
-def test_the_repeated_keys_count_the_title_phrases_as_grouping_them_does(reviews, phrases, changed,
-                                                                         sort_keys) -> None:
-    # sort_keys: the keys sorted whole, or in 2 to 16 parts
-    found, grouped = _title_phrases(reviews, phrases, changed, sort_keys)
+def test_the_compiled_count_counts_the_title_phrases_as_grouping_them_does(reviews, phrases, changed,
+                                                                          threads, part_words) -> None:
+    # threads: the titles counted whole, or split among 2 to 5 threads (some with no title); the
+    # titles read in one part or several (a title never split: one past part_words is a part alone)
+    found, grouped = _title_phrases(reviews, phrases, changed, threads, part_words)
+    assert found == grouped
+
+
+def test_the_compiled_count_holds_titles_past_its_first_table_and_output() -> None:
+    # titles of thousands of phrases (the table grows past its first 1,024 slots) that give
+    # thousands of rows (so does the output): as the grouping counts them
+    rng = np.random.default_rng(5)
+    reviews = [(f"t{rng.integers(3)}", f"r{rng.integers(40)}", int(rng.integers(1, 61))) for _ in range(150)]
+    phrases = [(text, int(p)) for text in range(1, 61) for p in rng.choice(3000, size=120, replace=False)]
+    found, grouped = _title_phrases(reviews, phrases, ["t0", "t1", "t2"])
+    assert len(found) > 2048
     assert found == grouped
 
 

@@ -1,5 +1,6 @@
-"""The compiled kernels of reviewpipe.trust.sketch (numba; nogil: batches run on threads side by
-side). Imported by sketch when first used: importing numba and loading the kernels takes 0.3-0.6 s,
+"""The compiled kernels of reviewpipe.trust.sketch and of the per-title phrase count of
+reviewpipe.trust.texts (numba; nogil: batches run on threads side by side). Imported when first
+used: importing numba and loading the kernels takes 0.3-0.6 s,
 which a run that reads no text never pays (sketch.prepare starts it early where one will)."""
 
 from __future__ import annotations
@@ -219,3 +220,78 @@ def jaccard(offsets, values, a, b):  # pragma: no cover - compiled
                     y += 1
         out[k] = shared / (sa + sb - shared)
     return out
+
+
+@nb.njit(nogil=True, cache=True)
+def title_phrases(first, last, title_starts, rows, who, offsets, values):  # pragma: no cover - compiled
+    cap = 1024
+    out_title = np.empty(cap, np.int64)
+    out_phrase = np.empty(cap, np.uint64)
+    out_count = np.empty(cap, np.int64)
+    made = 0
+    # a title's phrases: an open-addressing table of 16-byte slots (the phrase; the last reviewer
+    # counted, numbered within the title, times 2^32 plus the reviewers counted: a reviewer's reviews
+    # come together), emptied after each title through the list of slots it used
+    low = np.int64(0xFFFFFFFF)
+    size = 1024
+    phrase_of = np.empty(size, np.int64)
+    state = np.zeros(size, np.int64)  # 0: empty (a used slot has counted a reviewer)
+    used = np.empty(size, np.int64)
+    repeated = np.empty(size, np.int64)
+    for t in range(first, last):
+        held = 0
+        for r in range(title_starts[t], title_starts[t + 1]):
+            if rows[r] >= 0:
+                held += offsets[rows[r] + 1] - offsets[rows[r]]
+        if held == 0:
+            continue
+        if 2 * held > size:
+            while size < 2 * held:
+                size *= 2
+            phrase_of = np.empty(size, np.int64)
+            state = np.zeros(size, np.int64)
+            used = np.empty(size, np.int64)
+            repeated = np.empty(size, np.int64)
+        mask = size - 1
+        distinct = 0
+        twice = 0
+        base = who[title_starts[t]]
+        for r in range(title_starts[t], title_starts[t + 1]):
+            row = rows[r]
+            if row < 0:
+                continue
+            w = (who[r] - base) << 32
+            for k in range(offsets[row], offsets[row + 1]):
+                p = np.int64(values[k])
+                slot = (p ^ (p >> 29)) & mask
+                while state[slot] != 0 and phrase_of[slot] != p:
+                    slot = (slot + 1) & mask
+                if state[slot] == 0:
+                    phrase_of[slot] = p
+                    state[slot] = w | 1
+                    used[distinct] = slot
+                    distinct += 1
+                elif (state[slot] & ~low) != w:
+                    count = (state[slot] & low) + 1
+                    state[slot] = w | count
+                    if count == 2:  # repeated: listed once, when its second reviewer comes
+                        repeated[twice] = slot
+                        twice += 1
+        for j in range(twice):
+            slot = repeated[j]
+            if made == cap:
+                cap *= 2
+                grown_title = np.empty(cap, np.int64)
+                grown_phrase = np.empty(cap, np.uint64)
+                grown_count = np.empty(cap, np.int64)
+                grown_title[:made] = out_title[:made]
+                grown_phrase[:made] = out_phrase[:made]
+                grown_count[:made] = out_count[:made]
+                out_title, out_phrase, out_count = grown_title, grown_phrase, grown_count
+            out_title[made] = t
+            out_phrase[made] = np.uint64(phrase_of[slot])
+            out_count[made] = state[slot] & low
+            made += 1
+        for j in range(distinct):
+            state[used[j]] = 0
+    return out_title[:made].copy(), out_phrase[:made].copy(), out_count[:made].copy()

@@ -48,6 +48,11 @@ _I_WORDS = ["i", "i'm", "i've", "i'd", "i'll"]
 # word of every text in the signature pass was a fifth of its time (0.55 of 2.5 s CPU at 50,000 bench
 # texts), for the handful of phrases a run finds unlikely (6 at 1,000,000 bench texts).
 NAMED_SHARE = 0.5
+# The changed titles' phrases are counted in parts of whole titles whose texts hold up to this many
+# words (_count_title_phrases): a bound of their kept phrases (about half of their n-grams), read as
+# lists at 8 bytes a phrase, 0.2 GB at most (a title past it is a part alone). The 1,000,000 bench
+# reviews hold 152 million words: 4 parts, 1.47 against 1.41 s in one (0.8 GB more at the peak).
+PART_WORDS = 50_000_000
 # Texts a batch, read in one query: each batch in hand holds its texts and what the sketch made of
 # them; up to 2 * SIGNATURE_THREADS batches are made or waiting at a time (the cold pass at 1,000,000
 # bench texts peaked at 3.0-3.1 GB of RSS, the whole trust stage).
@@ -59,8 +64,6 @@ KEEP_TEXTS = 125_000
 # Batches of texts whose signatures are made at once, one a thread: one a core, at most 2 (the
 # project's VM has 2; the kept batches are written by one more thread).
 SIGNATURE_THREADS = max(1, min(2, os.cpu_count() or 1))
-# Keys read and sorted at a time (_repeated_keys): 128 MB, twice that while sorting.
-SORT_KEYS = 16_000_000
 
 
 def signature_version(settings: Settings) -> str:
@@ -607,37 +610,13 @@ _CHANGED_TITLES = """
     left join text_title_state as k using (title_id)
     where k.fingerprint is distinct from t.fingerprint
 """
-# The reviews of the changed titles with their text's number; th: a 64-bit hash of the title, whose
-# xor with a phrase is the (title, phrase) pair's key (_repeated_keys).
+# The reviews of the changed titles with their text's number and length.
 _TITLE_TEXTS = """
     create or replace temp table _tt_title_texts as
-    select r.title_id, hash(r.title_id) as th, s.text_id, r.reviewer
+    select r.title_id, r.reviewer, s.text_id, s.word_count
     from _tt_reviews as r
     join text_signatures as s using (text_hash)  -- text_phrases names a text by its text_id
     where r.title_id in (select title_id from _tt_changed)
-"""
-# One key per review of a changed title and sampled phrase of its text.
-_PAIR_KEYS = """
-    select xor(th, v) as k
-    from (select t.th, unnest(p.phrases) as v from _tt_title_texts as t join text_phrases as p using (text_id) {where})
-"""
-# The pairs whose key is repeated, counted exactly: a pair two reviewers share has two rows of one
-# key; a key two pairs share by chance is only counted for nothing.
-_TITLE_PHRASES = """
-    insert into text_title_phrases
-    with held as (  -- each (text, title) once, its list unnested: no reviewer string rides along
-        select d.text_id, d.th, unnest(p.phrases) as phrase
-        from (select distinct text_id, th from _tt_title_texts) as d
-        join text_phrases as p using (text_id)
-    ),
-    hits as materialized (
-        select text_id, th, phrase from held where xor(th, phrase) in (select k from _tt_repeated)
-    )
-    select t.title_id, h.phrase, count(distinct t.reviewer) as reviewers
-    from hits as h
-    join _tt_title_texts as t on t.text_id = h.text_id and t.th = h.th
-    group by t.title_id, h.phrase
-    having count(distinct t.reviewer) >= 2
 """
 # The kept phrase rows of the phrases some title's reviewers share often enough to be tested
 # (candidates), read once: _PHRASE_COUNTS and the members' query read them, not the whole table.
@@ -874,34 +853,97 @@ def _update_title_phrases(con: duckdb.DuckDBPyConnection, settings: Settings) ->
         con.execute(f"delete from text_title_phrases where title_id in {gone}")
         con.execute(f"delete from text_title_state where title_id in {gone}")
         con.execute(_TITLE_TEXTS)
-        con.register("_tt_repeated", pl.DataFrame({"k": _repeated_keys(con)}, schema={"k": pl.UInt64}))
         try:
-            con.execute(_TITLE_PHRASES)
+            con.register("_tt_counted", _count_title_phrases(con))
+            con.execute("insert into text_title_phrases select title_id, phrase, reviewers from _tt_counted")
         finally:
-            con.unregister("_tt_repeated")
+            con.unregister("_tt_counted")
             con.execute("drop table if exists _tt_title_texts")
         con.execute("insert into text_title_state select title_id, fingerprint from _tt_changed")
 
 
-def _repeated_keys(con: duckdb.DuckDBPyConnection, sort_keys: int = SORT_KEYS) -> np.ndarray:
-    """The (title, phrase) keys of _PAIR_KEYS that occur at least twice, distinct. Most pairs are one
-    review's (14.8M rows at 200,000 bench reviews, 0.16M of them repeated): a sort of the 8-byte keys
-    finds the repeated ones for a fraction of what grouping the pairs costs, and only those are counted
-    exactly (_TITLE_PHRASES). More than sort_keys keys are read and sorted in parts, the titles split
-    by the top bits of their hash: a (title, phrase) pair's keys all fall in its title's part (a key
-    two titles' pairs share by chance, which only costs an exact count for nothing, may not)."""
-    total = scalar(con, "select coalesce(sum(len(p.phrases)), 0) "
-                        "from _tt_title_texts as t join text_phrases as p using (text_id)")
-    bits = (max(1, -(-total // sort_keys)) - 1).bit_length()  # 2^bits parts
-    repeated = [np.zeros(0, dtype=np.uint64)]
-    for part in range(1 << bits):
-        # read whole (a streamed result runs the join on one thread)
-        where = f"where t.th >> {64 - bits} = {part}" if bits else ""
-        keys = con.sql(_PAIR_KEYS.format(where=where)).pl()["k"].sort().to_numpy()
-        twice = keys[1:][keys[1:] == keys[:-1]]  # sorted: each repeated key once is where it changes
-        repeated.append(twice[np.concatenate(([True], twice[1:] != twice[:-1]))] if twice.size else twice)
-        del keys, twice
-    return np.concatenate(repeated)
+def _count_title_phrases(con: duckdb.DuckDBPyConnection, threads: int = SIGNATURE_THREADS,
+                         part_words: int = PART_WORDS) -> pl.DataFrame:
+    """text_title_phrases' rows (title_id, phrase, reviewers) of the reviews of _tt_title_texts:
+    per title and kept phrase of its reviews' texts, the distinct reviewers holding it, when 2 or
+    more. Counted by a compiled pass per title (compiled.title_phrases: an open-addressing table of
+    the title's phrases, the size of its own reviews'), the titles split among `threads` threads,
+    and read in parts of whole titles whose texts hold up to `part_words` words (PART_WORDS). A sort
+    of every (title, phrase) key and a semi-join of the repeated ones took 3.1 s (5.6 s of CPU) at
+    1,000,000 bench texts; this 1.55 s (2.5 s of CPU): bench/README.md, round 11."""
+    schema = {"title_id": pl.String, "phrase": pl.UInt64, "reviewers": pl.Int64}
+    # a reviewer's reviews of a title together: each is counted once per phrase
+    reviews = con.sql("select title_id, reviewer, text_id, word_count from _tt_title_texts "
+                      "order by title_id, reviewer").pl()
+    if reviews.is_empty():
+        return pl.DataFrame(schema=schema)
+    title, reviewer = reviews["title_id"], reviews["reviewer"]
+    new_title = (title != title.shift(1)).fill_null(True)
+    who = (new_title | (reviewer != reviewer.shift(1)).fill_null(True)).cum_sum().cast(pl.Int64).to_numpy()
+    starts = np.append(new_title.arg_true().to_numpy().astype(np.int64), np.int64(reviews.height))
+    titles = title.filter(new_title)
+    # parts of whole titles, cut where their texts' words (a bound of their phrases) pass each
+    # multiple of part_words
+    words = np.concatenate(([0], np.cumsum(reviews["word_count"].to_numpy(), dtype=np.int64)))[starts]
+    cuts = np.searchsorted(words, np.arange(1, -(-int(words[-1]) // part_words)) * part_words)
+    bounds = sorted({0, *(int(c) for c in cuts), titles.len()})
+    found = [pl.DataFrame(schema=schema)]
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        first, end = int(starts[a]), int(starts[b])
+        counted = _count_part(con, reviews["text_id"].slice(first, end - first), starts[a:b + 1] - first,
+                              who[first:end], threads, whole=len(bounds) == 2)
+        found.append(pl.DataFrame({"title_id": titles.slice(a, b - a).gather(counted[0]), "phrase": counted[1],
+                                   "reviewers": counted[2]}, schema=schema))
+    return pl.concat(found)
+
+
+def _count_part(con: duckdb.DuckDBPyConnection, text_id: pl.Series, starts: np.ndarray, who: np.ndarray,
+                threads: int, whole: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """compiled.title_phrases over the reviews of some titles (their text ids, the titles' first
+    reviews and one's end, who wrote each): the (title index, phrase, reviewers) found. `whole`:
+    these are all the changed titles (their lists are read whole when they are most of the kept ones)."""
+    from reviewpipe.trust import compiled  # (numba: imported when first needed, see compiled)
+    # the lists in one piece (DuckDB's default batches of 1,000,000 rows left 11 chunks to join:
+    # 0.3 s at 1,000,000 bench texts); all of them, not looked up, when the texts are most of them
+    # (a first run): 0.23 against 0.5 s there
+    if whole and text_id.len() * 2 >= scalar(con, "select count(*) from text_phrases"):
+        lists = con.sql("select text_id, phrases from text_phrases").pl(batch_size=1 << 40)
+    else:
+        con.register("_tt_part_texts", text_id.unique().to_frame("text_id"))
+        try:
+            lists = con.sql("select text_id, phrases from text_phrases "
+                            "where text_id in (select text_id from _tt_part_texts)").pl(batch_size=1 << 40)
+        finally:
+            con.unregister("_tt_part_texts")
+    none = np.zeros(0, np.int64)
+    if lists.is_empty():
+        return none, none.astype(np.uint64), none
+    offsets, values = _list_buffers(lists["phrases"])
+    rows = (text_id.to_frame("text_id")
+            .join(lists.select("text_id", row=pl.int_range(pl.len(), dtype=pl.Int64)), on="text_id", how="left",
+                  maintain_order="left")["row"].fill_null(-1).to_numpy())
+    # the titles split among the threads where the phrases read reach each one's share
+    held = np.where(rows >= 0, offsets[np.maximum(rows, 0) + 1] - offsets[np.maximum(rows, 0)], 0)
+    before = np.concatenate(([0], np.cumsum(held)))[starts]
+    cuts = np.searchsorted(before, np.arange(1, threads) * before[-1] / threads)
+    bounds = [0, *(int(c) for c in cuts), starts.size - 1]
+    with ThreadPoolExecutor(threads) as pool:
+        parts = list(pool.map(lambda a, b: compiled.title_phrases(a, b, starts, rows, who, offsets, values),
+                              bounds[:-1], bounds[1:]))
+    return tuple(np.concatenate(part) for part in zip(*parts))  # type: ignore[return-value]
+
+
+def _list_buffers(lists: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A Series of lists of UInt64 with no null, as numpy arrays without a copy: the offsets
+    (int64, one more than the lists) into the values. (Read from the Arrow buffers: pyarrow's own
+    to_numpy imports pandas, 0.2 s in a run.)"""
+    kept = lists.rechunk().to_arrow()
+    if not isinstance(kept, pa.LargeListArray):
+        kept = kept.cast(pa.large_list(pa.uint64()))
+    offsets = np.frombuffer(kept.buffers()[1], dtype=np.int64)[kept.offset:kept.offset + len(kept) + 1]
+    child = kept.values
+    values = np.frombuffer(child.buffers()[1], dtype=np.uint64)[child.offset:child.offset + len(child)]
+    return offsets, values
 
 
 def _phrase_words(con: duckdb.DuckDBPyConnection, holders: pl.DataFrame, n: int) -> pl.DataFrame:
