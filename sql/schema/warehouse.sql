@@ -150,6 +150,14 @@ create table if not exists publish_pending (
     title_id varchar
 );
 
+-- Review ids whose trust_reviews_kept rows may differ from what staging gives now (the trust tests'
+-- reviews and reviewer histories, reviewpipe.trust.subsets.update_kept_reviews): written with
+-- publish_pending, emptied by the trust stage once it made their rows again. A null review_id means
+-- every review. (trust_reviews_kept itself is made by that stage, sql/trust/trust_reviews.sql.)
+create table if not exists trust_pending (
+    review_id varchar
+);
+
 -- The live published database: what it was built from (state.publish_basis) and the file as it
 -- was put in place (size, mtime, ctime, inode). A run may build the next one from a copy of it only if both
 -- still hold.

@@ -10,6 +10,8 @@ Every state table of the incremental machinery, what writes it, what reads it an
 | `staging_touched` | ingest, in each file's transaction (`ingest._touch_file`, `_renumber_sources`) | `ingest.stage` | by `ingest.stage`, once restaged |
 | `int_reviews_typed.staged` | `ingest.stage` (`_mark_staged`): the rows `stg_reviews` shows | `stg_reviews`, `ingest._touch_file`, the score stage | rebuilt with the table |
 | `publish_pending` | staging (`note_titles_before_restaging`, `note_restaged`) | `pending_reviews`, `delta_base`, the score stage (what to score), the metrics stage (the touched titles), `publish` (the reviews replaced) | by `went_live` |
+| `trust_pending` | staging, with publish_pending (`note_restaged`) | the trust stage (`trust.subsets.update_kept_reviews`) | by that stage, once it made their rows again |
+| `trust_reviews_kept` (version: the `staging_state` row `trust_reviews`) | the trust stage (`update_kept_reviews`): the rows of trust_pending's review ids and their reviewers' histories, or whole | the trust tests (the view `trust_reviews`) | made whole when its version changes, staging was rebuilt whole, or its rows are not as many as the staged reviews |
 | `published_state` | `went_live`; `outputs_current` renews the signature of the same bytes | `delta_base` | replaced by `went_live` |
 | `output_signatures` | `went_live` | `outputs_current` (a run with nothing new) | replaced by `went_live` |
 | `runs.inputs_hash` | `runlog.record_run_end` (`inputs_state`) | the ingest stage (nothing new since a run) | never |
@@ -121,11 +123,14 @@ def note_titles_before_restaging(con: duckdb.DuckDBPyConnection) -> None:
 
 def note_restaged(con: duckdb.DuckDBPyConnection, *, whole: bool) -> None:
     """Add to publish_pending the restaged review ids with the titles they have now, or, when staging
-    was rebuilt whole, a null review id meaning every review. Called by ingest.stage."""
+    was rebuilt whole, a null review id meaning every review; the same ids to trust_pending. Called
+    by ingest.stage."""
     if whole:
         con.execute("insert into publish_pending values (null, null)")
+        con.execute("insert into trust_pending values (null)")
         return
     con.execute("insert into publish_pending (review_id) select review_id from _touched")
+    con.execute("insert into trust_pending select review_id from _touched")
     con.execute(_PENDING_TITLES)
 
 

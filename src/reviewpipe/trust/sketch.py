@@ -90,6 +90,11 @@ def prepare() -> threading.Thread:
             sketch(texts, 3, 1)
             jaccard(shingle_sets(texts), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
             word_hashes(texts)
+            from reviewpipe.trust import compiled  # texts' per-title phrase count: as it calls it,
+            # its lists' offsets and values read-only (numpy views of Arrow buffers)
+            none = np.zeros(1, dtype=np.int64)
+            compiled.title_phrases(0, 0, none, none, none, np.frombuffer(bytes(8), dtype=np.int64),
+                                   np.frombuffer(bytes(8), dtype=np.uint64))
         except Exception:  # noqa: BLE001 - the same call where the kernels are used raises it there, in context
             pass
     thread = threading.Thread(target=load, name="reviewpipe-sketch-prepare", daemon=True)

@@ -3,6 +3,8 @@ stg_reviews, sql/trust/)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 
 import duckdb
@@ -11,7 +13,7 @@ import polars as pl
 
 from reviewpipe.settings import Settings
 from reviewpipe.trust import stats
-from reviewpipe.warehouse import read_model
+from reviewpipe.warehouse import read_model, scalar, sql_literal, table_exists, transaction
 
 # The frame of subset members: one row per review in a test's subset (as texts.MEMBERS_SCHEMA).
 MEMBERS_SCHEMA = {"review_id": pl.String, "test": pl.String, "detail": pl.String}
@@ -21,18 +23,116 @@ SUBSET_TESTS = ("one_review_accounts", "single_day_reviewers", "burst", "unverif
 
 
 def create_trust_reviews(con: duckdb.DuckDBPyConnection, settings: Settings, tested: Sequence[str]) -> None:
-    """Create the temporary view trust_reviews (sql/trust/trust_reviews.sql, kept in the temporary
-    table trust_review_rows): every staged review as the tests see it, one row per review, with
-    row_id (a number for this run's joins) and tested_mask: bit i set when the SQL condition
-    tested[i] holds (the tests that can see it)."""
+    """Bring trust_reviews_kept up to date (update_kept_reviews) and create the temporary view
+    trust_reviews over it: every staged review as the tests see it (sql/trust/trust_reviews.sql), one
+    row per review, with tested_mask: bit i set when the SQL condition tested[i] holds (the tests
+    that can see it)."""
+    update_kept_reviews(con, settings)
     # the conditions are reviewpipe.trust.TESTS' own SQL, never configuration
     mask = " | ".join(f"(case when {cond} then {1 << i} else 0 end)" for i, cond in enumerate(tested)) or "0"
-    con.execute(f"create or replace temp table trust_review_rows as\n"
-                f"select *, ({mask})::bigint as tested_mask from (\n{read_model('trust/trust_reviews.sql')}\n)",
-                {"anonymous": list(settings.trust.anonymous_names)})
-    # row_id: the temporary table's own row number, free (a row_number() window costs a tenth of
-    # the whole at a million reviews), for this run's joins
-    con.execute("create or replace temp view trust_reviews as select rowid as row_id, * from trust_review_rows")
+    con.execute(f"create or replace temp view trust_reviews as select *, ({mask})::bigint as tested_mask "
+                "from trust_reviews_kept")
+
+
+# The models trust_reviews_kept is made of (its version: theirs and [trust] anonymous_names).
+_KEPT_MODELS = ("trust/trust_review_rows.sql", "trust/trust_reviewer_history.sql", "trust/trust_reviews.sql")
+
+
+def update_kept_reviews(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+    """Make trust_reviews_kept hold every staged review as the tests see it, with its reviewer's
+    history (sql/trust/trust_reviews.sql), in one transaction; "whole" or "touched": how.
+
+    The review ids staging touched since (trust_pending, written with publish_pending: a null is
+    every review) are made again alone, and the histories of the reviewers they had and have now:
+    a run of new reviews reads theirs and their reviewers', not the whole warehouse (0.8 s of the
+    1% bench run). Whole when the models or [trust] anonymous_names changed (staging_state's
+    'trust_reviews'), staging was rebuilt whole, or the kept rows are not as many as the staged
+    reviews (a count, the one check that costs nothing: kept rows out of step are made again).
+    row_id and reviewer_no stay a review's and a reviewer's (new ones numbered on)."""
+    anonymous = "[" + ", ".join(sql_literal(name) for name in settings.trust.anonymous_names) + "]"
+    version = hashlib.md5(json.dumps([*(read_model(m) for m in _KEPT_MODELS), anonymous]).encode()).hexdigest()
+    # the per-review model as a view (a view takes no bind parameter: the names are quoted in)
+    con.execute("create or replace temp view trust_review_rows as\n"
+                + read_model("trust/trust_review_rows.sql").replace("$anonymous", anonymous))
+    with transaction(con):
+        whole = (
+            scalar(con, "select version from staging_state where model = 'trust_reviews'") != version
+            or not table_exists(con, "trust_reviews_kept")
+            or scalar(con, "select count(*) filter (where review_id is null) from trust_pending") > 0
+        )
+        if not whole:
+            _update_touched(con)
+            whole = scalar(con, "select count(*) from trust_reviews_kept") != scalar(
+                con, "select count(*) from stg_reviews")
+        if whole:
+            # the models as one query: every staged review read once (a materialized CTE), for the
+            # rows and the histories, and numbered there (1.0 s at 1,000,000 bench reviews; through
+            # views reading them twice, 1.9 s; numbered after the join, 1.9-2.2 s)
+            con.execute(
+                "create or replace table trust_reviews_kept as\n"
+                "with trust_history_rows as materialized (\n"
+                "    select row_number() over () as row_id, * from trust_review_rows),\n"
+                f"trust_reviewer_history as (\n{read_model('trust/trust_reviewer_history.sql')}\n)\n"
+                f"select * from (\n{read_model('trust/trust_reviews.sql')}\n)")
+        con.execute("delete from trust_pending")
+        con.execute("insert or replace into staging_state values ('trust_reviews', ?)", [version])
+    return "whole" if whole else "touched"
+
+
+def _update_touched(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the rows of trust_pending's review ids again in trust_reviews_kept (none when no longer
+    staged), then the histories and numbers of the reviewers they had and have."""
+    con.execute("create or replace temp table _trust_touched as select distinct review_id from trust_pending")
+    con.execute("""
+        create or replace temp table _trust_affected as
+        select distinct reviewer from trust_reviews_kept
+        where reviewer is not null and review_id in (select review_id from _trust_touched)
+    """)
+    con.execute("delete from trust_reviews_kept where review_id in (select review_id from _trust_touched)")
+    con.execute("""
+        insert into trust_reviews_kept by name
+        select rows.*,
+               (select coalesce(max(row_id), 0) from trust_reviews_kept)
+                   + row_number() over (order by rows.review_id) as row_id
+        from trust_review_rows as rows
+        where rows.review_id in (select review_id from _trust_touched)
+    """)
+    con.execute("""
+        insert into _trust_affected
+        select distinct reviewer from trust_review_rows
+        where reviewer is not null and review_id in (select review_id from _trust_touched)
+    """)
+    # the affected reviewers' histories from their kept rows; a new reviewer numbered on
+    con.execute("""
+        create or replace temp view trust_history_rows as
+        select * from trust_reviews_kept where reviewer in (select reviewer from _trust_affected)
+    """)
+    con.execute("""
+        create or replace temp table _trust_histories as
+        with history as (
+""" + read_model("trust/trust_reviewer_history.sql") + """
+        ),
+        numbers as (
+            select reviewer, min(reviewer_no) as reviewer_no from trust_history_rows group by reviewer
+        )
+        select history.*,
+               coalesce(numbers.reviewer_no,
+                        (select coalesce(max(reviewer_no), 0) from trust_reviews_kept)
+                        + row_number() over (partition by numbers.reviewer_no is null order by history.reviewer))
+                   as reviewer_no
+        from history
+        join numbers using (reviewer)
+    """)
+    con.execute("""
+        update trust_reviews_kept as kept
+        set reviewer_no = h.reviewer_no, reviewer_rated = h.reviewer_rated,
+            has_one_writing = h.has_one_writing, is_one_day = h.is_one_day
+        from _trust_histories as h
+        where kept.reviewer = h.reviewer
+    """)
+    for table in ("_trust_touched", "_trust_affected", "_trust_histories"):
+        con.execute(f"drop table {table}")
+    con.execute("drop view temp.main.trust_history_rows")
 
 
 def burst_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:

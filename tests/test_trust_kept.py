@@ -1,0 +1,107 @@
+"""The trust tests' reviews and reviewer histories kept in the warehouse (trust_reviews_kept,
+reviewpipe.trust.subsets.update_kept_reviews): after any run of loads, reloads and removals, the
+rows made again for the touched review ids alone are the rows a whole build makes."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import hypothesis
+import hypothesis.strategies as st
+import polars as pl
+from conftest import write
+
+from reviewpipe import stages
+from reviewpipe.settings import Paths, Settings, Source
+from reviewpipe.trust import subsets
+from reviewpipe.warehouse import open_warehouse
+
+HEADER = "review_id,title_id,author,review_date,rating,review_text\n"
+# "Amazon Customer" is an anonymous name (each of its reviews its own reviewer), "" nobody
+AUTHORS = ["ann", "bob", "cy", "Amazon Customer", ""]
+TEXTS = ["a fine film", "a fine film", "dull", ""]  # two reviews of one text: one writing by one author
+
+review = st.tuples(
+    st.sampled_from([f"r{i}" for i in range(8)]), st.sampled_from(["t0", "t1", "t2"]), st.sampled_from(AUTHORS),
+    st.sampled_from(["2021-01-01", "2021-01-02", ""]), st.sampled_from(["1", "4", "5", ""]), st.sampled_from(TEXTS))
+# a step: a file written with these reviews (a reload: its reviews not in it are gone), or (None)
+# removed (its reviews stay)
+step = st.tuples(st.sampled_from(["a", "b", "c"]), st.none() | st.lists(review, max_size=6))
+
+
+def _settings(root: Path) -> Settings:
+    return Settings(
+        paths=Paths(warehouse=root / "warehouse.duckdb", published=root / "reports.duckdb",
+                    exports=root / "exports", samples=root / "samples"),
+        sources=[Source(name="site", path=str(root / "landing" / "*.csv"), rating_scale=5)],
+        sentiment={"workers": 1},
+    )
+
+
+def _kept(con) -> pl.DataFrame:
+    return con.sql("select * from trust_reviews_kept order by review_id").pl()
+
+
+def _same_but_numbers(made: pl.DataFrame, whole: pl.DataFrame) -> None:
+    """Equal rows but row_id and reviewer_no, which need only be numbers: row_id one a row, and
+    reviewer_no one a reviewer (null where nobody is known)."""
+    assert made.drop("row_id", "reviewer_no").equals(whole.drop("row_id", "reviewer_no"))
+    assert made["row_id"].null_count() == 0 and made["row_id"].n_unique() == made.height
+    known = made.filter(pl.col("reviewer").is_not_null())
+    assert known["reviewer_no"].null_count() == 0
+    assert made.filter(pl.col("reviewer").is_null())["reviewer_no"].null_count() == made.height - known.height
+    pairs = known.select("reviewer", "reviewer_no").unique()
+    assert pairs["reviewer"].n_unique() == pairs.height == pairs["reviewer_no"].n_unique()
+
+
+@hypothesis.settings(derandomize=True, max_examples=12, deadline=None)
+@hypothesis.given(steps=st.lists(step, min_size=1, max_size=4))
+# ann's second review, in another file, gone from it: her history changes where no row of hers is
+# touched (a file removed from the landing folder keeps its reviews: the reload of one without hers)
+@hypothesis.example(steps=[("a", [("r1", "t0", "ann", "2021-01-01", "4", "dull")]),
+                           ("b", [("r2", "t1", "ann", "2021-01-02", "5", "a fine film")]),
+                           ("b", [("r3", "t1", "bob", "2021-01-02", "5", "a fine film")])])
+def test_the_touched_rows_made_again_are_a_whole_builds(steps) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        settings = _settings(root)
+        landing = root / "landing"
+        # a file that stays: a source that matches no file is refused
+        write(landing / "z.csv", HEADER + "r9,t0,dee,2021-01-01,3,kept\n")
+        for i, (name, rows) in enumerate(steps):
+            if rows is None:
+                (landing / f"{name}.csv").unlink(missing_ok=True)
+            else:
+                write(landing / f"{name}.csv", HEADER + "".join(",".join(r) + "\n" for r in rows))
+            stages.ingest_stage(settings, f"run{i}")
+            with open_warehouse(settings.warehouse_path) as con:
+                how = subsets.update_kept_reviews(con, settings)
+                # the first build is whole; after it, a load restages its review ids alone
+                assert how == ("whole" if i == 0 else "touched")
+                made = _kept(con)
+                # the whole build of the same warehouse, then the kept rows put back as they were
+                con.execute("create temp table _made as select * from trust_reviews_kept")
+                con.execute("insert into trust_pending values (null)")
+                assert subsets.update_kept_reviews(con, settings) == "whole"
+                _same_but_numbers(made, _kept(con))
+                con.execute("create or replace table trust_reviews_kept as select * from _made")
+
+
+def test_kept_rows_out_of_step_with_staging_are_made_whole() -> None:
+    # a kept row lost (no trust_pending row says so): the count differs and the rows are made whole
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        settings = _settings(root)
+        write(root / "landing" / "a.csv", HEADER + "r1,t0,ann,2021-01-01,4,fine\nr2,t0,bob,2021-01-01,5,good\n")
+        stages.ingest_stage(settings, "run0")
+        with open_warehouse(settings.warehouse_path) as con:
+            assert subsets.update_kept_reviews(con, settings) == "whole"
+            before = _kept(con)
+            con.execute("delete from trust_reviews_kept where review_id = 'r2'")
+            assert subsets.update_kept_reviews(con, settings) == "whole"
+            _same_but_numbers(_kept(con), before)
+            # and another [trust] anonymous_names makes them whole: "ann" is nobody now
+            renamed = settings.model_copy(update={"trust": settings.trust.model_copy(update={"anonymous_names": ["ann"]})})
+            assert subsets.update_kept_reviews(con, renamed) == "whole"
+            assert _kept(con).filter(pl.col("review_id") == "r1")["reviewer"].to_list() == [None]
