@@ -341,7 +341,10 @@ alter table text_bands drop column if exists text_hash;
 -- phrase (a row a text: 75x fewer rows to write than a row a phrase); grain: text_id. Readers unnest it.
 create table if not exists text_phrases (
     text_id integer not null,         -- text_signatures.text_id
-    phrases ubigint[] not null        -- each kept phrase's hash of its words (lower case; even), in text order (a phrase held twice, twice)
+    -- each kept phrase's hash of its words (lower case; even), in text order (a phrase held twice,
+    -- twice). Stored uncompressed: random hashes do not compress, and DuckDB's trying cost 40% of
+    -- writing them (0.49 against 0.29 s of CPU for 200,000 texts; bench/README.md, round 11)
+    phrases ubigint[] not null using compression uncompressed
 );
 -- (warehouses of the layouts before: a row per (text, phrase); the signature version's change empties the table)
 alter table text_phrases add column if not exists text_id integer;
