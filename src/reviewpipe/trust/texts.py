@@ -922,6 +922,9 @@ def _count_part(con: duckdb.DuckDBPyConnection, text_id: pl.Series, starts: np.n
     rows = (text_id.to_frame("text_id")
             .join(lists.select("text_id", row=pl.int_range(pl.len(), dtype=pl.Int64)), on="text_id", how="left",
                   maintain_order="left")["row"].fill_null(-1).to_numpy())
+    # writable int64 arrays, as sketch.prepare loads the kernel for: a read-only one (Polars hands
+    # its numbers over without a copy) is another signature, compiled again (2-3 s) in a run
+    starts, rows, who = (np.require(a, dtype=np.int64, requirements=["C", "W"]) for a in (starts, rows, who))
     # the titles split among the threads where the phrases read reach each one's share
     held = np.where(rows >= 0, offsets[np.maximum(rows, 0) + 1] - offsets[np.maximum(rows, 0)], 0)
     before = np.concatenate(([0], np.cumsum(held)))[starts]
