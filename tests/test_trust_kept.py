@@ -12,7 +12,7 @@ import hypothesis.strategies as st
 import polars as pl
 from conftest import write
 
-from reviewpipe import stages
+from reviewpipe import stages, trust
 from reviewpipe.settings import Paths, Settings, Source
 from reviewpipe.trust import subsets
 from reviewpipe.warehouse import open_warehouse
@@ -105,3 +105,25 @@ def test_kept_rows_out_of_step_with_staging_are_made_whole() -> None:
             renamed = settings.model_copy(update={"trust": settings.trust.model_copy(update={"anonymous_names": ["ann"]})})
             assert subsets.update_kept_reviews(con, renamed) == "whole"
             assert _kept(con).filter(pl.col("review_id") == "r1")["reviewer"].to_list() == [None]
+
+
+def test_with_the_tests_off_nothing_is_kept_and_the_next_run_with_them_builds_whole() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        settings = _settings(root)
+        off = settings.model_copy(update={"trust": settings.trust.model_copy(update={"enabled": False})})
+        write(root / "landing" / "a.csv", HEADER + "r1,t0,ann,2021-01-01,4,fine\n")
+        stages.ingest_stage(settings, "run0")
+        with open_warehouse(settings.warehouse_path) as con:
+            assert subsets.update_kept_reviews(con, settings) == "whole"
+        write(root / "landing" / "b.csv", HEADER + "r2,t0,ann,2021-01-02,5,good\n")
+        stages.ingest_stage(off, "run1")
+        frames = stages.trust_stage(off)  # the tables published empty
+        assert {n: (f.height, f.schema) for n, f in frames.items()} == {
+            n: (0, f.schema) for n, f in trust.empty_frames().items()}
+        with open_warehouse(settings.warehouse_path) as con:
+            assert con.execute("select count(*) from trust_pending").fetchone() == (0,)
+            assert con.execute("select count(*) from duckdb_tables() where table_name = 'trust_reviews_kept'"
+                               ).fetchone() == (0,)
+            assert subsets.update_kept_reviews(con, settings) == "whole"
+            assert _kept(con)["has_one_writing"].to_list() == [False, False]

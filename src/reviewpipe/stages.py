@@ -335,6 +335,8 @@ def trust_stage(settings: Settings) -> dict[str, pl.DataFrame]:
     whole warehouse whichever titles changed, since a reviewer's second review or a copy elsewhere
     changes another title's test; what they keep per text (signatures) is computed for new texts only."""
     if not settings.trust.enabled:  # [trust] enabled = false: the tables are published empty
+        with warehouse(settings) as con:  # and the kept reviews left behind (built whole when on again)
+            trust.subsets.forget_kept_reviews(con)
         return trust.empty_frames()
     with warehouse(settings) as con:
         frames = trust.trust_frames(con, settings)

@@ -10,8 +10,8 @@ Every state table of the incremental machinery, what writes it, what reads it an
 | `staging_touched` | ingest, in each file's transaction (`ingest._touch_file`, `_renumber_sources`) | `ingest.stage` | by `ingest.stage`, once restaged |
 | `int_reviews_typed.staged` | `ingest.stage` (`_mark_staged`): the rows `stg_reviews` shows | `stg_reviews`, `ingest._touch_file`, the score stage | rebuilt with the table |
 | `publish_pending` | staging (`note_titles_before_restaging`, `note_restaged`) | `pending_reviews`, `delta_base`, the score stage (what to score), the metrics stage (the touched titles), `publish` (the reviews replaced) | by `went_live` |
-| `trust_pending` | staging, with publish_pending (`note_restaged`) | the trust stage (`trust.subsets.update_kept_reviews`) | by that stage, once it made their rows again |
-| `trust_reviews_kept` (version: the `staging_state` row `trust_reviews`) | the trust stage (`update_kept_reviews`): the rows of trust_pending's review ids and their reviewers' histories, or whole | the trust tests (the view `trust_reviews`) | made whole when its version changes, staging was rebuilt whole, or its rows are not as many as the staged reviews |
+| `trust_pending` | staging, with publish_pending (`note_restaged`) | the trust stage (`trust.subsets.update_kept_reviews`) | by that stage, once it made their rows again, or with the tests off (`forget_kept_reviews`) |
+| `trust_reviews_kept` (version: the `staging_state` row `trust_reviews`) | the trust stage (`update_kept_reviews`): the rows of trust_pending's review ids and their reviewers' histories, or whole | the trust tests (the view `trust_reviews`) | made whole when its version changes, staging was rebuilt whole, or its rows are not as many as the staged reviews; dropped with the tests off |
 | `published_state` | `went_live`; `outputs_current` renews the signature of the same bytes | `delta_base` | replaced by `went_live` |
 | `output_signatures` | `went_live` | `outputs_current` (a run with nothing new) | replaced by `went_live` |
 | `runs.inputs_hash` | `runlog.record_run_end` (`inputs_state`) | the ingest stage (nothing new since a run) | never |

@@ -8,7 +8,9 @@ its sources (a one-sided exact binomial test), and does it rate the title differ
 with effects large enough to matter ([trust] settings), fails; one of the two warns.
 
 By module:
-- `subsets`: the tests that need reviewers, dates and flags (SQL over stg_reviews);
+- `subsets`: the reviews as the tests see them with their reviewers' histories, kept in the
+  warehouse (`trust_reviews_kept`, made again for the reviews a run touches), and the tests that
+  need reviewers, dates and flags (SQL over them);
 - `texts`: the tests that read texts: MinHash signatures kept per text (`text_signatures`, updated
   with new texts only), near-copies across reviewers, repeated phrases, incentivized disclosures;
 - `stats`: the statistics (exact binomial tail, Mann-Whitney U, Benjamini-Hochberg) and the verdicts;

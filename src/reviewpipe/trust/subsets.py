@@ -1,5 +1,6 @@
-"""The trust tests that need reviewers, dates and flags: which staged reviews each picks (SQL over
-stg_reviews, sql/trust/)."""
+"""The reviews as the trust tests see them, with their reviewers' histories, kept in the warehouse
+(update_kept_reviews), and the tests that need reviewers, dates and flags: which staged reviews
+each picks (SQL over them, sql/trust/)."""
 
 from __future__ import annotations
 
@@ -77,6 +78,15 @@ def update_kept_reviews(con: duckdb.DuckDBPyConnection, settings: Settings) -> s
         con.execute("delete from trust_pending")
         con.execute("insert or replace into staging_state values ('trust_reviews', ?)", [version])
     return "whole" if whole else "touched"
+
+
+def forget_kept_reviews(con: duckdb.DuckDBPyConnection) -> None:
+    """With the tests off: drop trust_reviews_kept and empty trust_pending (staging goes on noting
+    the touched ids), so that nothing is kept for them and the next run with them builds whole."""
+    with transaction(con):
+        con.execute("drop table if exists trust_reviews_kept")
+        con.execute("delete from trust_pending")
+        con.execute("delete from staging_state where model = 'trust_reviews'")
 
 
 def _update_touched(con: duckdb.DuckDBPyConnection) -> None:
