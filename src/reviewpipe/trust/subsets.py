@@ -35,8 +35,10 @@ def create_trust_reviews(con: duckdb.DuckDBPyConnection, settings: Settings, tes
                 "from trust_reviews_kept")
 
 
-# The models trust_reviews_kept is made of (its version: theirs and [trust] anonymous_names).
-_KEPT_MODELS = ("trust/trust_review_rows.sql", "trust/trust_reviewer_history.sql", "trust/trust_reviews.sql")
+# The models trust_reviews_kept is made of, and the macros they call (reviewer_key): its version is
+# theirs and [trust] anonymous_names.
+_KEPT_MODELS = ("trust/trust_review_rows.sql", "trust/trust_reviewer_history.sql", "trust/trust_reviews.sql",
+                "schema/macros.sql")
 
 
 def update_kept_reviews(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
@@ -46,7 +48,7 @@ def update_kept_reviews(con: duckdb.DuckDBPyConnection, settings: Settings) -> s
     The review ids staging touched since (trust_pending, written with publish_pending: a null is
     every review) are made again alone, and the histories of the reviewers they had and have now:
     a run of new reviews reads theirs and their reviewers', not the whole warehouse (0.8 s of the
-    1% bench run). Whole when the models or [trust] anonymous_names changed (staging_state's
+    1% bench run). Whole when the models, the macros or [trust] anonymous_names changed (staging_state's
     'trust_reviews'), staging was rebuilt whole, or the kept rows are not as many as the staged
     reviews (a count, the one check that costs nothing: kept rows out of step are made again).
     row_id and reviewer_no stay a review's and a reviewer's (new ones numbered on)."""
