@@ -127,3 +127,21 @@ def test_with_the_tests_off_nothing_is_kept_and_the_next_run_with_them_builds_wh
                                ).fetchone() == (0,)
             assert subsets.update_kept_reviews(con, settings) == "whole"
             assert _kept(con)["has_one_writing"].to_list() == [False, False]
+
+
+def test_a_change_of_their_models_or_macros_makes_them_whole(monkeypatch) -> None:
+    # reviewer_key lives in sql/schema/macros.sql: a new version of it must not leave stale keys
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        settings = _settings(root)
+        write(root / "landing" / "a.csv", HEADER + "r1,t0,ann,2021-01-01,4,fine\n")
+        stages.ingest_stage(settings, "run0")
+        with open_warehouse(settings.warehouse_path) as con:
+            assert subsets.update_kept_reviews(con, settings) == "whole"
+            assert subsets.update_kept_reviews(con, settings) == "touched"  # (none touched)
+            read = subsets.read_model
+            for model in subsets._KEPT_MODELS:
+                monkeypatch.setattr(subsets, "read_model", lambda m, model=model: read(m) + (
+                    "\n-- another version" if m == model else ""))
+                assert subsets.update_kept_reviews(con, settings) == "whole", model
+            assert "schema/macros.sql" in subsets._KEPT_MODELS
