@@ -88,60 +88,58 @@ def test_the_touched_rows_made_again_are_a_whole_builds(steps) -> None:
                 con.execute("create or replace table trust_reviews_kept as select * from _made")
 
 
-def test_kept_rows_out_of_step_with_staging_are_made_whole() -> None:
+def _ingested(root: Path, rows: str) -> Settings:
+    """The settings of a project under root whose one file holds these CSV rows, ingested."""
+    settings = _settings(root)
+    write(root / "landing" / "a.csv", HEADER + rows)
+    stages.ingest_stage(settings, "run0")
+    return settings
+
+
+def test_kept_rows_out_of_step_with_staging_are_made_whole(tmp_path: Path) -> None:
     # a kept row lost (no trust_pending row says so): the count differs and the rows are made whole
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        settings = _settings(root)
-        write(root / "landing" / "a.csv", HEADER + "r1,t0,ann,2021-01-01,4,fine\nr2,t0,bob,2021-01-01,5,good\n")
-        stages.ingest_stage(settings, "run0")
-        with open_warehouse(settings.warehouse_path) as con:
-            assert subsets.update_kept_reviews(con, settings) == "whole"
-            before = _kept(con)
-            con.execute("delete from trust_reviews_kept where review_id = 'r2'")
-            assert subsets.update_kept_reviews(con, settings) == "whole"
-            _same_but_numbers(_kept(con), before)
-            # and another [trust] anonymous_names makes them whole: "ann" is nobody now
-            renamed = settings.model_copy(update={"trust": settings.trust.model_copy(update={"anonymous_names": ["ann"]})})
+    settings = _ingested(tmp_path, "r1,t0,ann,2021-01-01,4,fine\nr2,t0,bob,2021-01-01,5,good\n")
+    with open_warehouse(settings.warehouse_path) as con:
+        assert subsets.update_kept_reviews(con, settings) == "whole"
+        before = _kept(con)
+        con.execute("delete from trust_reviews_kept where review_id = 'r2'")
+        assert subsets.update_kept_reviews(con, settings) == "whole"
+        _same_but_numbers(_kept(con), before)
+        # and other [trust] anonymous_names (quoted into SQL: one with a quote) make them whole: "ann"
+        # is nobody now, and nor is anybody with no name in the list
+        for names, nobody in ((["ann", "o'brien"], [None]), ([], ["site\x1fname\x1fann"])):
+            renamed = settings.model_copy(update={"trust": settings.trust.model_copy(update={"anonymous_names": names})})
             assert subsets.update_kept_reviews(con, renamed) == "whole"
-            assert _kept(con).filter(pl.col("review_id") == "r1")["reviewer"].to_list() == [None]
+            assert _kept(con).filter(pl.col("review_id") == "r1")["reviewer"].to_list() == nobody
 
 
-def test_with_the_tests_off_nothing_is_kept_and_the_next_run_with_them_builds_whole() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        settings = _settings(root)
-        off = settings.model_copy(update={"trust": settings.trust.model_copy(update={"enabled": False})})
-        write(root / "landing" / "a.csv", HEADER + "r1,t0,ann,2021-01-01,4,fine\n")
-        stages.ingest_stage(settings, "run0")
-        with open_warehouse(settings.warehouse_path) as con:
-            assert subsets.update_kept_reviews(con, settings) == "whole"
-        write(root / "landing" / "b.csv", HEADER + "r2,t0,ann,2021-01-02,5,good\n")
-        stages.ingest_stage(off, "run1")
-        frames = stages.trust_stage(off)  # the tables published empty
-        assert {n: (f.height, f.schema) for n, f in frames.items()} == {
-            n: (0, f.schema) for n, f in trust.empty_frames().items()}
-        with open_warehouse(settings.warehouse_path) as con:
-            assert con.execute("select count(*) from trust_pending").fetchone() == (0,)
-            assert con.execute("select count(*) from duckdb_tables() where table_name = 'trust_reviews_kept'"
-                               ).fetchone() == (0,)
-            assert subsets.update_kept_reviews(con, settings) == "whole"
-            assert _kept(con)["has_one_writing"].to_list() == [False, False]
+def test_with_the_tests_off_nothing_is_kept_and_the_next_run_with_them_builds_whole(tmp_path: Path) -> None:
+    settings = _ingested(tmp_path, "r1,t0,ann,2021-01-01,4,fine\n")
+    off = settings.model_copy(update={"trust": settings.trust.model_copy(update={"enabled": False})})
+    with open_warehouse(settings.warehouse_path) as con:
+        assert subsets.update_kept_reviews(con, settings) == "whole"
+    write(tmp_path / "landing" / "b.csv", HEADER + "r2,t0,ann,2021-01-02,5,good\n")
+    stages.ingest_stage(off, "run1")
+    frames = stages.trust_stage(off)  # the tables published empty
+    assert {n: (f.height, f.schema) for n, f in frames.items()} == {
+        n: (0, f.schema) for n, f in trust.empty_frames().items()}
+    with open_warehouse(settings.warehouse_path) as con:
+        assert con.execute("select count(*) from trust_pending").fetchone() == (0,)
+        assert con.execute("select count(*) from duckdb_tables() where table_name = 'trust_reviews_kept'"
+                           ).fetchone() == (0,)
+        assert subsets.update_kept_reviews(con, settings) == "whole"
+        assert _kept(con)["has_one_writing"].to_list() == [False, False]
 
 
-def test_a_change_of_their_models_or_macros_makes_them_whole(monkeypatch) -> None:
+def test_a_change_of_their_models_or_macros_makes_them_whole(tmp_path: Path, monkeypatch) -> None:
     # reviewer_key lives in sql/schema/macros.sql: a new version of it must not leave stale keys
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        settings = _settings(root)
-        write(root / "landing" / "a.csv", HEADER + "r1,t0,ann,2021-01-01,4,fine\n")
-        stages.ingest_stage(settings, "run0")
-        with open_warehouse(settings.warehouse_path) as con:
-            assert subsets.update_kept_reviews(con, settings) == "whole"
-            assert subsets.update_kept_reviews(con, settings) == "touched"  # (none touched)
-            read = subsets.read_model
-            for model in subsets._KEPT_MODELS:
-                monkeypatch.setattr(subsets, "read_model", lambda m, model=model: read(m) + (
-                    "\n-- another version" if m == model else ""))
-                assert subsets.update_kept_reviews(con, settings) == "whole", model
-            assert "schema/macros.sql" in subsets._KEPT_MODELS
+    settings = _ingested(tmp_path, "r1,t0,ann,2021-01-01,4,fine\n")
+    with open_warehouse(settings.warehouse_path) as con:
+        assert subsets.update_kept_reviews(con, settings) == "whole"
+        assert subsets.update_kept_reviews(con, settings) == "touched"  # (none touched)
+        read = subsets.read_model
+        for model in subsets._KEPT_MODELS:
+            monkeypatch.setattr(subsets, "read_model", lambda m, model=model: read(m) + (
+                "\n-- another version" if m == model else ""))
+            assert subsets.update_kept_reviews(con, settings) == "whole", model
+        assert "schema/macros.sql" in subsets._KEPT_MODELS

@@ -52,7 +52,7 @@ def update_kept_reviews(con: duckdb.DuckDBPyConnection, settings: Settings) -> s
     'trust_reviews'), staging was rebuilt whole, or the kept rows are not as many as the staged
     reviews (a count, the one check that costs nothing: kept rows out of step are made again).
     row_id and reviewer_no stay a review's and a reviewer's (new ones numbered on)."""
-    anonymous = "[" + ", ".join(sql_literal(name) for name in settings.trust.anonymous_names) + "]"
+    anonymous = "[" + ", ".join(sql_literal(name) for name in settings.trust.anonymous_names) + "]::varchar[]"
     version = hashlib.md5(json.dumps([*(read_model(m) for m in _KEPT_MODELS), anonymous]).encode()).hexdigest()
     # the per-review model as a view (a view takes no bind parameter: the names are quoted in)
     con.execute("create or replace temp view trust_review_rows as\n"
