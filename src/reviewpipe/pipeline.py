@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from reviewpipe import quality, runlog, sentiment, stages
+from reviewpipe import publish, quality, runlog, sentiment, stages
 from reviewpipe.errors import ReviewpipeError
 from reviewpipe.ingest import FileLoad, Mapper
 from reviewpipe.runlog import new_database_path, new_run_id
@@ -80,12 +80,15 @@ class Run:
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
     exported: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, final) each
     drawn: list[tuple[Path, Path]] = field(default_factory=list)  # the report, (temporary, final)
+    # the new database's sha256, taken while the exports and the report are written
+    database_digest: Future[str] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         """The run as a stage run in another process gets it (the report, on a Dask worker): without
         what only this process can use (the pool, the copy's thread, the progress display) or that
-        stage does not read (the frames)."""
-        return self.__dict__ | {"progress": None, "ahead": None, "live_copy": None, "frames": {}}
+        stage does not read (the frames, the digest under way)."""
+        return self.__dict__ | {"progress": None, "ahead": None, "live_copy": None, "frames": {},
+                                "database_digest": None}
 
 
 def _ignore(run: Run, result: Any) -> None:
@@ -170,6 +173,9 @@ def _keep_publish(run: Run, published: stages.Published) -> None:
     s = run.summary
     s.published, s.reviews_replaced = published.counts, published.reviews_replaced
     s.published_path = run.settings.published_path
+    # nothing writes the new database any more: go-live's journal needs its sha256 (0.3 s at
+    # 1,000,000 bench reviews), taken beside the exports and the report (bench/README.md, round 12)
+    run.database_digest = publish.digest_ahead(new_database_path(run.settings, run.summary.run_id))
 
 
 def _report(run: Run) -> list[tuple[Path, Path]]:
@@ -198,7 +204,7 @@ def _artifacts(run: Run) -> tuple[str, tuple[list[str], list[tuple]]]:
 
 
 def _go_live(run: Run) -> list[Path]:
-    return stages.go_live_stage(run.settings, run.summary.run_id, run.exported + run.drawn)
+    return stages.go_live_stage(run.settings, run.summary.run_id, run.exported + run.drawn, run.database_digest)
 
 
 def _keep_go_live(run: Run, live: list[Path]) -> None:

@@ -460,9 +460,11 @@ def report_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
     return [(temp, final)]
 
 
-def go_live_stage(settings: Settings, run_id: str, files: list[tuple[Path, Path]]) -> list[Path]:
+def go_live_stage(settings: Settings, run_id: str, files: list[tuple[Path, Path]],
+                  database_digest: Future[str] | None = None) -> list[Path]:
     """Put the run's database and its other files (exports, report) in place in one go-live, all
     or nothing (publish.go_live, journal in go_live_journal); the final paths of `files`, in order.
+    `database_digest`: the new database's sha256, taken ahead (publish.digest_ahead).
 
     A write-ahead log beside the published database belongs to the old file (a session wrote to
     it): it is taken away first, so that no reader pairs it with the new file. The journal and the
@@ -470,8 +472,8 @@ def go_live_stage(settings: Settings, run_id: str, files: list[tuple[Path, Path]
     """
     database = (new_database_path(settings, run_id), settings.published_path)
     stale_wal = (None, publish.wal_path(settings.published_path))
-    return publish.go_live([stale_wal, database, *files], go_live_journal(settings, run_id),
-                           tag=run_id)[1:]
+    return publish.go_live([stale_wal, database, *files], go_live_journal(settings, run_id), tag=run_id,
+                           digests={database[0]: database_digest} if database_digest else None)[1:]
 
 
 def parameters_note(settings: Settings, parameters: pl.DataFrame) -> str:
