@@ -185,6 +185,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="where the corpus and warehouses go")
     parser.add_argument("--json", type=Path, default=None, help="where to write the results")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--config-extra", default="",
+                        help="TOML appended to every project's reviewpipe.toml, e.g. $'[trust]\\nenabled = false' "
+                             "for the pipeline without its trust stage")
     parser.add_argument("--trust-harness", action="store_true",
                         help="run the trust tests' planted-campaign harness instead (bench/trust_harness.py; "
                              "its options follow, e.g. --seeds 1 2)")
@@ -220,7 +223,7 @@ def main() -> None:
     def project(name: str, landing: Path) -> Path:
         folder = work / "projects" / name
         folder.mkdir(parents=True)
-        (folder / "reviewpipe.toml").write_text(config_text(landing))
+        (folder / "reviewpipe.toml").write_text(config_text(landing) + a.config_extra + "\n")
         return folder
 
     results: dict[str, dict] = {}
@@ -274,6 +277,7 @@ def summarize(a, results: dict, slice_rows: int, new_rows: int, compared: int, d
                     "platform": platform.platform(),
                     "memory_gib": round(psutil.virtual_memory().total / 2**30, 1)},
         "rows": a.rows, "slice_rows": slice_rows, "new_rows": new_rows, "seed": a.seed,
+        "config_extra": a.config_extra,
         "phases": results,
         "ratio_baseline_over_pipeline": base / piped,
         "ratio_baseline_over_pipeline_to_export": base / piped_to_export,
