@@ -143,3 +143,73 @@ def test_a_change_of_their_models_or_macros_makes_them_whole(tmp_path: Path, mon
                 "\n-- another version" if m == model else ""))
             assert subsets.update_kept_reviews(con, settings) == "whole", model
         assert "schema/macros.sql" in subsets._KEPT_MODELS
+
+
+# Every state the trust stage keeps between runs, by its staging_state model: without them the next
+# run makes each again from the staged reviews (the reviews and histories, the texts' signatures,
+# phrases and bands, their verified copy pairs, the per-title phrase counts, the named phrases).
+KEPT_STATES = ("trust_reviews", "text_signatures", "text_copy_pairs", "text_copy_pairs_through",
+               "text_title_phrases", "text_named_phrases")
+# Texts that make every text test answer on a handful of reviews: near-copies of 8 words and more
+# (copy_min_words 3), phrases of 3 words shared by several reviewers, a disclosure, short ones.
+SMALL_TEXTS = ["the camera broke after one week of daily use", "the camera broke after two weeks of daily use",
+               "great value for the money and fast shipping", "great value for the money, would buy again",
+               "I received this product free in exchange for an honest review", "dull", ""]
+# and new texts in later runs: near-copies and shared phrases of texts already kept
+small_text = st.sampled_from(SMALL_TEXTS) | st.builds(
+    "the {} broke after a week of daily use and the seller never answered my {}".format,
+    st.sampled_from(["camera", "phone", "lamp"]), st.sampled_from(["emails", "calls", "letters"]))
+small_review = st.tuples(
+    st.sampled_from([f"r{i}" for i in range(12)]), st.sampled_from(["t0", "t1", "t2"]),
+    st.sampled_from(["ann", "bob", "cy", "dee", "Amazon Customer", ""]),
+    st.sampled_from(["2021-01-01", "2021-01-02", "2021-01-09", ""]), st.sampled_from(["1", "3", "5", ""]),
+    small_text)
+
+
+def _small_title_settings(root: Path) -> Settings:
+    """_settings with every [trust] threshold at its lowest, so that a dozen reviews are tested, and
+    subsets of two fail."""
+    settings = _settings(root)
+    return settings.model_copy(update={"trust": settings.trust.model_copy(update={
+        "alpha": 0.5, "min_title_reviews": 4, "min_subset_reviews": 2, "min_share_ratio": 1, "min_rating_effect": 0,
+        "dominant_min_reviews": 2, "burst_min_reviews": 2, "burst_p": 0.5, "burst_neighbourhood_days": 3,
+        "copy_similarity": 0.5, "copy_min_words": 3, "phrase_words": 3, "phrase_min_reviews": 2, "phrase_p": 0.5,
+        "deviation_min_reviews": 2, "deviation_threshold": 0.1, "ring_min_reviewers": 2, "ring_p": 0.5})})
+
+
+@hypothesis.settings(derandomize=True, max_examples=5, deadline=None)
+@hypothesis.given(steps=st.lists(st.tuples(st.sampled_from(["a", "b"]), st.none() | st.lists(small_review, max_size=8)),
+                                 min_size=2, max_size=3))
+def test_the_trust_frames_after_any_runs_are_a_whole_builds(steps) -> None:
+    """After each run of loads, reloads and removals, the trust tests' frames made with what the
+    earlier runs kept are those of the same warehouse with nothing kept (every state made again)."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        settings = _small_title_settings(root)
+        whole = settings.model_copy(update={"paths": settings.paths.model_copy(update={
+            "warehouse": root / "whole" / "warehouse.duckdb"})})
+        landing = root / "landing"
+        # a file that stays: four rated reviews of each title, so that every run tests them
+        write(landing / "z.csv", HEADER + "".join(
+            f"z{i},t{i % 3},{name},2021-01-0{1 + i % 2},{1 + i % 5},{SMALL_TEXTS[i % 5]}\n"
+            for i, name in enumerate(["ann", "bob", "cy", "dee", "eve", "fay"] * 2)))
+        tested = 0
+        for i, (name, rows) in enumerate(steps):
+            if rows is None:
+                (landing / f"{name}.csv").unlink(missing_ok=True)
+            else:
+                write(landing / f"{name}.csv", HEADER + "".join(",".join(r) + "\n" for r in rows))
+            stages.ingest_stage(settings, f"run{i}")
+            made = stages.trust_stage(settings)
+            # the same warehouse with nothing of the trust stage kept
+            whole.warehouse_path.parent.mkdir(exist_ok=True)
+            whole.warehouse_path.write_bytes(settings.warehouse_path.read_bytes())
+            with open_warehouse(whole.warehouse_path) as con:
+                con.execute("delete from staging_state where model in (select unnest($1::varchar[]))",
+                            [list(KEPT_STATES)])
+                con.execute("insert into trust_pending values (null)")
+            rebuilt = stages.trust_stage(whole)
+            for frame in trust.TRUST_FRAMES:
+                assert made[frame].equals(rebuilt[frame]), (i, frame, made[frame], rebuilt[frame])
+            tested += made["metric_trust_tests"].height
+        hypothesis.target(tested)  # runs whose tests answer on more titles
