@@ -21,7 +21,8 @@ Variants:
                   p >= 0.9, else the mean with py3langid's, "und" under 0.5
   prefix-<n>       language.detect with a first pass on an n-char prefix, no lower bar for a cut sample
   cut-<p>          language.detect without the first pass, a cut sample's top accepted at p
-  prefix-<n>+cut-<p>  both
+  prefix-<n>+cut-<p>  both (these three without the runner-up bar)
+  runner-up-off   language.detect without the runner-up bar (RUNNER_UP 1); runner-up-<r>: at r
   language.detect the detector as it is now (src/reviewpipe/language.py)
   lingua          lingua-language-detector (all languages, high accuracy) on the same sample, its
                   top language, "und" under 0.5 (as language.FLOOR); run in another venv (it is not
@@ -211,12 +212,15 @@ def variants(tried: bool) -> dict[str, Detector]:
     }
     if tried:
         never = 10**9  # a prefix longer than any sample: no first pass
+        # (these before the runner-up bar: RUNNER_UP 1, no runner-up reaches it)
         for n in (20, 30, 40, 60):
-            out[f"prefix-{n}"] = with_constants(PREFIX_CHARS=n, SURE_CUT=0.9)
+            out[f"prefix-{n}"] = with_constants(PREFIX_CHARS=n, SURE_CUT=0.9, RUNNER_UP=1.0)
         for sure_cut in (0.8, 0.7, 0.5):
-            out[f"cut-{sure_cut}"] = with_constants(PREFIX_CHARS=never, SURE_CUT=sure_cut)
+            out[f"cut-{sure_cut}"] = with_constants(PREFIX_CHARS=never, SURE_CUT=sure_cut, RUNNER_UP=1.0)
         for n, sure_cut in ((30, 0.7), (60, 0.7), (40, 0.5)):
-            out[f"prefix-{n}+cut-{sure_cut}"] = with_constants(PREFIX_CHARS=n, SURE_CUT=sure_cut)
+            out[f"prefix-{n}+cut-{sure_cut}"] = with_constants(PREFIX_CHARS=n, SURE_CUT=sure_cut, RUNNER_UP=1.0)
+        for runner_up in (1.0, 0.3):
+            out["runner-up-off" if runner_up == 1 else f"runner-up-{runner_up}"] = with_constants(RUNNER_UP=runner_up)
     out["language.detect"] = detect_now
     return out
 

@@ -12,8 +12,9 @@ py3langid's is several times fastText's; three texts in four are settled by step
    top language has probability SURE or more (PREFIX_SURE_CUT when the sample was cut from a
    longer text), that is the text's language;
 3. else fastText reads the whole sample: its top language is the text's when its probability is
-   SURE or more, or SURE_CUT or more when the sample was cut from a longer text (on review-length
-   texts the lite model's top language is right even when it is unsure: see docs/language.md);
+   SURE or more, or SURE_CUT or more when the sample was cut from a longer text and no other
+   language has RUNNER_UP or more (on review-length texts the lite model's top language is right
+   even when it is unsure, unless two languages share its doubt: see docs/language.md);
 4. else py3langid ranks the same sample, and each language's confidence is the mean of the two
    detectors' probabilities (0 where one does not list it in its top TOP): the best language
    is the text's when its confidence is at least FLOOR, else the text's language is "und"
@@ -42,6 +43,10 @@ SAMPLE_CHARS = 120
 PREFIX_CHARS = 40
 SURE = 0.9
 SURE_CUT = 0.5
+# A cut sample's top language under SURE is taken only when the runner-up has less: a German review
+# of English-looking words ("also", "war", "Beste"), one sentence of it twice, read 0.62 English and
+# 0.26 German, where py3langid reads 0.997 German (docs/language.md).
+RUNNER_UP = 0.2
 PREFIX_SURE_CUT = 0.8
 FLOOR = 0.5
 TOP = 5
@@ -167,7 +172,8 @@ def detect_one(text: str) -> Detection:
             return language, min(first[0][0], 1.0), language
     fast = model.predict(line + "\n", TOP, 0.0, "strict")
     top_p, top_label = fast[0] if fast else (0.0, "__label__" + UNDETERMINED)
-    if top_p >= (SURE_CUT if len(text) > SAMPLE_CHARS else SURE):
+    runner_up = fast[1][0] if len(fast) > 1 else 0.0
+    if top_p >= SURE or (len(text) > SAMPLE_CHARS and top_p >= SURE_CUT and runner_up < RUNNER_UP):
         language = _code(top_label[9:])
         return language, min(top_p, 1.0), language
     confidence: dict[str, float] = {}
