@@ -30,6 +30,16 @@ review = st.tuples(
 step = st.tuples(st.sampled_from(["a", "b", "c"]), st.none() | st.lists(review, max_size=6))
 
 
+def _ingest_step(settings: Settings, landing: Path, i: int, name: str, rows: list[tuple] | None) -> None:
+    """Run i's step: the file `name` written with these reviews (a reload: its reviews not in it are
+    gone), or removed (None: its reviews stay); then ingest."""
+    if rows is None:
+        (landing / f"{name}.csv").unlink(missing_ok=True)
+    else:
+        write(landing / f"{name}.csv", HEADER + "".join(",".join(r) + "\n" for r in rows))
+    stages.ingest_stage(settings, f"run{i}")
+
+
 def _settings(root: Path) -> Settings:
     return Settings(
         paths=Paths(warehouse=root / "warehouse.duckdb", published=root / "reports.duckdb",
@@ -70,11 +80,7 @@ def test_the_touched_rows_made_again_are_a_whole_builds(steps) -> None:
         # a file that stays: a source that matches no file is refused
         write(landing / "z.csv", HEADER + "r9,t0,dee,2021-01-01,3,kept\n")
         for i, (name, rows) in enumerate(steps):
-            if rows is None:
-                (landing / f"{name}.csv").unlink(missing_ok=True)
-            else:
-                write(landing / f"{name}.csv", HEADER + "".join(",".join(r) + "\n" for r in rows))
-            stages.ingest_stage(settings, f"run{i}")
+            _ingest_step(settings, landing, i, name, rows)
             with open_warehouse(settings.warehouse_path) as con:
                 how = subsets.update_kept_reviews(con, settings)
                 # the first build is whole; after it, a load restages its review ids alone
@@ -195,11 +201,7 @@ def test_the_trust_frames_after_any_runs_are_a_whole_builds(steps) -> None:
             for i, name in enumerate(["ann", "bob", "cy", "dee", "eve", "fay"] * 2)))
         tested = 0
         for i, (name, rows) in enumerate(steps):
-            if rows is None:
-                (landing / f"{name}.csv").unlink(missing_ok=True)
-            else:
-                write(landing / f"{name}.csv", HEADER + "".join(",".join(r) + "\n" for r in rows))
-            stages.ingest_stage(settings, f"run{i}")
+            _ingest_step(settings, landing, i, name, rows)
             made = stages.trust_stage(settings)
             # the same warehouse with nothing of the trust stage kept
             whole.warehouse_path.parent.mkdir(exist_ok=True)
