@@ -113,6 +113,34 @@ def test_the_but_check_is_vadersentiments_for_few_and_many_valences(values: list
     assert sum(v != 0 for v in reference) == len(values)
 
 
+# docs of few values and of more than _LONG_DOC (summed alone), with values whose float sums depend
+# on the order they are added in
+_VALUE = st.floats(-4, 4, allow_nan=False) | st.sampled_from([0.1, 0.2, 0.3, 1e-16, -0.7, 1.9, -2.85])
+_DOC_VALUES = (st.lists(_VALUE, min_size=1, max_size=vader._LONG_DOC)
+               | st.lists(_VALUE, min_size=vader._LONG_DOC + 1, max_size=2 * vader._LONG_DOC + 3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(docs=st.lists(_DOC_VALUES, min_size=1, max_size=6))
+def test_each_docs_sums_add_its_values_in_order_as_python_does(docs: list[list[float]]) -> None:
+    """_sums_in_order's sums are Python's, value after value from the first (score_valence's `+=`),
+    to the bit, whether a doc is summed with the others or alone (longer than _LONG_DOC)."""
+    frame = pl.DataFrame({"doc": [d for d, values in enumerate(docs) for _ in values],
+                          "scaled": [v for values in docs for v in values]}, schema={"doc": pl.Int64, "scaled": pl.Float64})
+    got = vader._sums_in_order(frame).rows()
+    want = []
+    for d, values in enumerate(docs):
+        total = positive = negative = 0.0
+        for v in values:
+            total += v
+            if v > 0:
+                positive += v + 1
+            if v < 0:
+                negative += v - 1
+        want.append((d, total, positive, negative, len(values)))
+    assert got == want
+
+
 def test_empty_batch_blank_texts_and_emoji() -> None:
     assert vader.polarity_scores([]) == []
     texts = ["", "   ", "\n", "😀😀", "bad 💔 day", "x😀y GREAT"]

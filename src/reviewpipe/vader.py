@@ -398,6 +398,12 @@ def _sums(docs: pl.DataFrame, tokens: Tokens, nonzero: pl.DataFrame) -> pl.DataF
     return pl.concat([plain, pl.DataFrame(rows, schema=plain.schema, orient="row")])
 
 
+# A doc with more non-zero valences than this is summed alone (np.add.accumulate: left to right, as
+# the loop below): the loop's passes are as many as the longest doc's values, one pass per value
+# for a lone long text (a 50 MB review: 2.5 million passes, 11.7 s of its whole-text score).
+_LONG_DOC = 64
+
+
 def _sums_in_order(nonzero: pl.DataFrame) -> pl.DataFrame:
     """Per doc of `nonzero` (rows grouped by doc, in token order): the sums of column scaled, of
     (v + 1) for its positive and of (v - 1) for its negative values, and their count.
@@ -405,17 +411,21 @@ def _sums_in_order(nonzero: pl.DataFrame) -> pl.DataFrame:
     Each sum adds its values one after another from the first, as Python's `sum` and `+=` do (in
     any other order a float sum can differ in the last bit). It runs across all docs at once: the
     first values of every doc, then the second ones, and so on; a Polars group-by with `cum_sum`
-    was several times slower.
+    was several times slower. Docs longer than _LONG_DOC values are summed one by one.
     """
     doc, value = nonzero["doc"].to_numpy(), nonzero["scaled"].to_numpy()
     first = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]]) if len(doc) else np.zeros(0, np.int64)
     count = np.diff(np.r_[first, len(doc)]).astype(np.int64)
-    group = np.repeat(np.arange(len(first)), count)
-    k = np.arange(len(doc)) - np.repeat(first, count)  # the value's place in its doc
-    order = np.argsort(k, kind="stable")
-    starts = np.searchsorted(k[order], np.arange(count.max(initial=0) + 1))
     terms = np.stack([value, np.where(value > 0, value + 1, 0.0), np.where(value < 0, value - 1, 0.0)])
     sums = np.zeros((3, len(first)))
+    long = count > _LONG_DOC
+    for g in np.flatnonzero(long).tolist():
+        sums[:, g] = np.add.accumulate(terms[:, first[g]:first[g] + count[g]], axis=1)[:, -1]
+    group = np.repeat(np.arange(len(first)), count)
+    k = np.arange(len(doc)) - np.repeat(first, count)  # the value's place in its doc
+    short = np.flatnonzero(~np.repeat(long, count))  # the other docs' values
+    order = short[np.argsort(k[short], kind="stable")]
+    starts = np.searchsorted(k[order], np.arange(count[~long].max(initial=0) + 1))
     for start, end in itertools.pairwise(starts):
         rows = order[start:end]
         sums[:, group[rows]] += terms[:, rows]
