@@ -1,0 +1,120 @@
+"""Distinctive terms (issue 26): what a title's high-rated reviews say that its low-rated ones do not,
+and what the title is known for against every other title, ranked by the log-odds ratio with an
+informative Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words", section 3.5).
+
+Pure functions over Polars frames; not yet wired into a run (no stage calls them): the tokenizer
+(`review_terms`), the per-class counts (`class_term_counts`) and the z-scores (`log_odds_z`,
+`fightin_words`).
+
+Decisions, where the issue leaves them open:
+- A term is a word (letters and digits, inner apostrophes kept: "don't") or a phrase of 2-3 words
+  within one clause (no phrase crosses . , ; : ! ? or a bracket), lower-cased. A word of STOP_WORDS
+  is no term alone, and no phrase starts or ends with one ("waste of money" is a term, "of money"
+  is not). The negations are not stop words: "not worth" and "no sound" are what complaints say.
+- A review counts a term once however often it writes it (its `y` is the reviews that use the
+  term): one long review repeating a word is one reviewer's say, not many.
+- The prior: each term's share of the whole warehouse's term counts (the background), scaled to
+  `prior_size` pseudo-counts (alpha_0). Unscaled (alpha_0 the warehouse's millions of counts) the
+  prior outweighs a title's own reviews and every z-score tends to 0; fightin_words scales it to the
+  compared reviews' own count (n_i + n_j), so the prior weighs as much as the title's data on every
+  title, large or small.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+# English function words that carry no praise or complaint alone: articles, pronouns, auxiliaries,
+# prepositions, conjunctions, determiners and a few frequent adverbs. Not the negations (not, no,
+# never, nor, n't forms): they turn a phrase into a complaint. Written for this project; a reader
+# may edit it (tests/test_terms.py checks that no published term is one of them).
+STOP_WORDS: frozenset[str] = frozenset("""
+a about above after again against all am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i i'd i'll i'm i've if in into is it it's its
+itself just me more most my myself of off on once only or other our ours ourselves out over own same
+she should so some such than that that's the their theirs them themselves then there there's these
+they they'd they'll they're they've this those through to too under until up us was we we'd we'll
+we're we've were what what's when where which while who whom why will with would you you'd you'll
+you're you've your yours yourself yourselves also just really get got one would s t
+""".split())
+
+# What splits a text into clauses (a phrase never crosses one) and what a word is.
+_CLAUSE_BREAK = r"[.,;:!?()\[\]{}\"\n\r\t]+"
+_WORD = r"[\p{L}\p{N}]+(?:['’][\p{L}]+)*"
+
+
+def review_terms(reviews: pl.LazyFrame, max_words: int = 3) -> pl.LazyFrame:
+    """Per review (review_id and its other columns but review_text) and distinct term of its text:
+    one row, with `term` (words joined by a space) and `words` (1 to max_words); grain: (review_id,
+    term). Lower-cased; STOP_WORDS and clause breaks as the module says."""
+    keep = [c for c in reviews.collect_schema().names() if c != "review_text"]
+    words = (
+        reviews.with_columns(clause=pl.col("review_text").str.to_lowercase().str.replace_all(_CLAUSE_BREAK, "\x1f")
+                             .str.split("\x1f"))
+        .explode("clause")
+        .with_columns(clause_no=pl.int_range(pl.len()).over("review_id"))
+        .with_columns(word=pl.col("clause").str.extract_all(_WORD))
+        .explode("word")
+        .drop_nulls("word")
+        .with_columns(word=pl.col("word").str.replace_all("’", "'"))
+    )
+    grams = []
+    for n in range(1, max_words + 1):
+        # the words after each word, within its clause: word k of the phrase is the word shifted by -k
+        parts = [pl.col("word").shift(-k).over("review_id", "clause_no") for k in range(n)]
+        gram = words.with_columns(
+            first=parts[0], last=parts[-1], term=pl.concat_str(parts, separator=" "), words=pl.lit(n, pl.Int32),
+        ).filter(pl.col("last").is_not_null(), ~pl.col("first").is_in(list(STOP_WORDS)),
+                 ~pl.col("last").is_in(list(STOP_WORDS)))
+        grams.append(gram.select(*keep, "term", "words"))
+    return pl.concat(grams).unique([*keep, "term"], maintain_order=True)
+
+
+def class_term_counts(terms: pl.LazyFrame) -> pl.LazyFrame:
+    """Per title, rating class (metrics.rating_class: negative, middle, positive) and term of
+    review_terms' rows (with title_id and rating_class): reviews, the reviews of the class using the
+    term; grain: (title_id, rating_class, term). Reviews without a class are left out."""
+    return (terms.filter(pl.col("rating_class").is_not_null())
+            .group_by("title_id", "rating_class", "term").agg(reviews=pl.len()))
+
+
+def log_odds_z(y_i: np.ndarray, n_i: float, y_j: np.ndarray, n_j: float, alpha: np.ndarray,
+               alpha0: float) -> np.ndarray:
+    """The z-score of each term's log-odds ratio between groups i and j with a Dirichlet prior
+    (Monroe, Colaresi & Quinn 2008, equations 16 and 19-20): y_i and y_j the term's counts in each
+    group, n_i and n_j the groups' total counts, alpha the term's prior count and alpha0 the prior's
+    total over the whole vocabulary (a0):
+
+        delta = ln((y_i + a) / (n_i + a0 - y_i - a)) - ln((y_j + a) / (n_j + a0 - y_j - a))
+        var(delta) ~ 1 / (y_i + a) + 1 / (y_j + a),   z = delta / sqrt(var)
+
+    Positive: the term leans to group i."""
+    y_i, y_j, alpha = (np.asarray(v, dtype=np.float64) for v in (y_i, y_j, alpha))
+    a0 = float(alpha0)
+    delta = np.log((y_i + alpha) / (n_i + a0 - y_i - alpha)) - np.log((y_j + alpha) / (n_j + a0 - y_j - alpha))
+    return delta / np.sqrt(1 / (y_i + alpha) + 1 / (y_j + alpha))
+
+
+def fightin_words(counts_i: pl.DataFrame, counts_j: pl.DataFrame, background: pl.DataFrame) -> pl.DataFrame:
+    """Per term of counts_i or counts_j (each: term, reviews): y_i, y_j and z (log_odds_z, i against
+    j) with the prior of `background` (term, reviews: the whole warehouse's counts) scaled to the
+    compared counts' total (n_i + n_j pseudo-counts), over the terms of either group; sorted by z
+    descending, then term."""
+    terms = (counts_i.rename({"reviews": "y_i"}).join(counts_j.rename({"reviews": "y_j"}), on="term", how="full",
+                                                      coalesce=True)
+             .with_columns(pl.col("y_i", "y_j").fill_null(0)))
+    n_i, n_j = float(terms["y_i"].sum()), float(terms["y_j"].sum())
+    share = background.select("term", share=pl.col("reviews") / pl.col("reviews").sum())
+    terms = terms.join(share, on="term", how="left")
+    if terms["share"].null_count():
+        missing = terms.filter(pl.col("share").is_null())["term"].head(3).to_list()
+        raise ValueError(f"the background holds no count of {missing}: it must count every compared review")
+    alpha = terms["share"].to_numpy() * (n_i + n_j)
+    z = log_odds_z(terms["y_i"].to_numpy(), n_i, terms["y_j"].to_numpy(), n_j, alpha, alpha0=n_i + n_j)
+    return (terms.select("term", pl.col("y_i", "y_j").cast(pl.Int64)).with_columns(z=pl.Series(z))
+            .sort(["z", "term"], descending=[True, False]))
+
+
+__all__ = ["STOP_WORDS", "class_term_counts", "fightin_words", "log_odds_z", "review_terms"]

@@ -1,0 +1,93 @@
+"""Distinctive terms (reviewpipe.metrics.terms): the tokenizer's terms and the log-odds z-scores of
+Monroe, Colaresi & Quinn (2008) against values worked by hand from the paper's formula."""
+
+from __future__ import annotations
+
+import math
+
+import hypothesis
+import hypothesis.strategies as st
+import numpy as np
+import polars as pl
+import pytest
+
+from reviewpipe.metrics import terms
+
+
+def test_the_z_score_of_a_term_is_the_papers_formula_worked_by_hand() -> None:
+    # Group i (five-star reviews) uses "good" in 3 reviews, "bad" in 0, "plot" in 2 (n_i = 5); group
+    # j (one-star) "good" 0, "bad" 2, "plot" 2 (n_j = 4). The prior: background shares 0.3, 0.2 and
+    # 0.5 over a vocabulary of these three terms, alpha_0 = 10 pseudo-counts: alpha = 3, 2, 5.
+    # good: delta = ln((3+3)/(5+10-3-3)) - ln((0+3)/(4+10-0-3)) = ln(6/9) - ln(3/11)
+    #             = -0.405465 + 1.299283 = 0.893818; var = 1/6 + 1/3 = 0.5; z = 0.893818 / 0.707107
+    # bad:  delta = ln((0+2)/(5+10-0-2)) - ln((2+2)/(4+10-2-2)) = ln(2/13) - ln(4/10)
+    #             = -1.871802 + 0.916291 = -0.955511; var = 1/2 + 1/4 = 0.75
+    # plot: delta = ln((2+5)/(5+10-2-5)) - ln((2+5)/(4+10-2-5)) = ln(7/8) - ln(7/7) = -0.133531;
+    #       var = 1/7 + 1/7
+    z = terms.log_odds_z(np.array([3, 0, 2]), 5, np.array([0, 2, 2]), 4, np.array([3.0, 2.0, 5.0]), alpha0=10)
+    assert z == pytest.approx([1.264050, -1.103329, -0.249814], abs=1e-6)
+    # the same from the formula's own terms, written out again
+    assert z[0] == pytest.approx((math.log(6 / 9) - math.log(3 / 11)) / math.sqrt(1 / 6 + 1 / 3), rel=1e-12)
+    assert z[1] == pytest.approx((math.log(2 / 13) - math.log(4 / 10)) / math.sqrt(1 / 2 + 1 / 4), rel=1e-12)
+    assert z[2] == pytest.approx((math.log(7 / 8) - math.log(7 / 7)) / math.sqrt(2 / 7), rel=1e-12)
+
+
+def test_fightin_words_scales_the_background_to_the_compared_counts() -> None:
+    # Praise: "great" in 4 reviews, "plot" in 1 (n_i = 5); complaints: "boring" in 3, "plot" in 2
+    # (n_j = 5). Background counts great 10, boring 30, plot 60, popcorn 100 of 200: shares 0.05,
+    # 0.15, 0.3 (and 0.5), scaled to n_i + n_j = 10 pseudo-counts over the whole vocabulary:
+    # alpha great 0.5, boring 1.5, plot 3, alpha_0 10 (not 5, the compared terms' alone).
+    praise = pl.DataFrame({"term": ["great", "plot"], "reviews": [4, 1]})
+    complaints = pl.DataFrame({"term": ["boring", "plot"], "reviews": [3, 2]})
+    background = pl.DataFrame({"term": ["great", "boring", "plot", "popcorn"], "reviews": [10, 30, 60, 100]})
+    out = terms.fightin_words(praise, complaints, background)
+    # great: ln(4.5/10.5) - ln(0.5/14.5) over sqrt(1/4.5 + 1/0.5); plot: ln(4/11) - ln(5/10) over
+    # sqrt(1/4 + 1/5); boring: ln(1.5/13.5) - ln(4.5/10.5) over sqrt(1/1.5 + 1/4.5)
+    expected = {
+        "great": (math.log(4.5 / 10.5) - math.log(0.5 / 14.5)) / math.sqrt(1 / 4.5 + 1 / 0.5),
+        "plot": (math.log(4 / 11) - math.log(5 / 10)) / math.sqrt(1 / 4 + 1 / 5),
+        "boring": (math.log(1.5 / 13.5) - math.log(4.5 / 10.5)) / math.sqrt(1 / 1.5 + 1 / 4.5),
+    }
+    assert out["term"].to_list() == ["great", "plot", "boring"]  # by z, praise first
+    assert out["z"].to_list() == pytest.approx([expected[t] for t in out["term"]], rel=1e-12)
+    assert out["y_i"].to_list() == [4, 1, 0] and out["y_j"].to_list() == [0, 2, 3]
+    with pytest.raises(ValueError, match="no count of"):
+        terms.fightin_words(praise, complaints, background.filter(pl.col("term") != "plot"))
+
+
+def test_a_reviews_terms_are_its_words_and_phrases_within_clauses_without_stop_words_at_their_ends() -> None:
+    reviews = pl.LazyFrame({"review_id": ["a", "b"], "title_id": ["t", "t"],
+                            "review_text": ["The battery life is not worth it. Waste of money, waste!",
+                                            "Great battery life; I don’t regret it"]})
+    found = terms.review_terms(reviews).collect()
+    by_review = {r: sorted(g["term"].to_list()) for (r,), g in found.group_by("review_id")}
+    # "the", "is", "it", "of", "i" are stop words: never a term, never a phrase's end; "not" and
+    # "don't" are not (negations); "waste" once though written twice; no phrase spans ". ", ", " or "; "
+    assert by_review["a"] == sorted(["battery", "life", "not", "worth", "waste", "money", "battery life",
+                                     "not worth", "life is not", "waste of money"])
+    assert by_review["b"] == sorted(["great", "battery", "life", "don't", "regret", "great battery",
+                                     "battery life", "don't regret", "great battery life"])
+    assert found.select(pl.col("words").max()).item() == 3
+
+
+WORD = st.sampled_from(["good", "bad", "the", "of", "not", "Battery", "life", "it's", "plot", "x2"])
+TEXT = st.lists(st.tuples(WORD, st.sampled_from([" ", " ", ", ", ". ", "! ", " (", ") ", "; ", "\n"])),
+                max_size=12).map(lambda parts: "".join(w + sep for w, sep in parts))
+
+
+@hypothesis.given(texts=st.lists(TEXT, min_size=1, max_size=5))
+def test_no_term_is_or_ends_in_a_stop_word_nor_holds_punctuation(texts: list[str]) -> None:
+    reviews = pl.LazyFrame({"review_id": [f"r{i}" for i in range(len(texts))], "review_text": texts})
+    found = terms.review_terms(reviews).collect()
+    for term, words in found.select("term", "words").iter_rows():
+        parts = term.split(" ")
+        assert len(parts) == words and 1 <= words <= 3
+        assert parts[0] not in terms.STOP_WORDS and parts[-1] not in terms.STOP_WORDS, term
+        assert term == term.lower() and not any(c in term for c in ".,;:!?()\n"), term
+    # a term a review's text holds in its clauses, lower-cased, word for word
+    for (review_id, text), rows in zip(reviews.collect().iter_rows(), [None] * len(texts)):
+        clauses = [" ".join(c.split()) for c in text.lower().replace("(", ".").replace(")", ".").replace(";", ".")
+                   .replace(",", ".").replace("!", ".").replace("\n", ".").split(".")]
+        for term in found.filter(pl.col("review_id") == review_id)["term"]:
+            assert any(f" {term} " in f" {c} " for c in clauses), (term, text)
+    assert found.select("review_id", "term").is_unique().all()
