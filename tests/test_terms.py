@@ -91,3 +91,27 @@ def test_no_term_is_or_ends_in_a_stop_word_nor_holds_punctuation(texts: list[str
         for term in found.filter(pl.col("review_id") == review_id)["term"]:
             assert any(f" {term} " in f" {c} " for c in clauses), (term, text)
     assert found.select("review_id", "term").is_unique().all()
+
+
+# Texts of words, stop words, apostrophes, non-ASCII letters and punctuation, clause breaks and
+# the Unicode marks written as ASCII: what the two tokenizers could read apart.
+PIECE = st.sampled_from(["good", "Bad", "the", "of", "not", "it's", "'quoted'", "''", "don’t", "café", "naïve",
+                         "ÉTÉ", "x2", "10", "İstanbul", "—", "…", "\u00a0", " ", " ", " ", ", ", ". ", "!", "(",
+                         ")", ";", "\n", "-", "/", "&", "“", "”", "\t", "🙂", "l'amour", "a"])
+
+
+@hypothesis.settings(deadline=None)  # (the first example loads the compiled pass)
+@hypothesis.given(texts=st.lists(st.lists(PIECE, max_size=16).map("".join), min_size=1, max_size=6))
+def test_the_compiled_pass_finds_the_terms_review_terms_finds(texts: list[str]) -> None:
+    from reviewpipe.metrics import term_pass
+
+    made = term_pass.text_terms(pl.Series(texts))
+    reference = terms.review_terms(pl.LazyFrame({"review_id": [str(i) for i in range(len(texts))],
+                                                 "review_text": texts})).collect()
+    hashed = reference.with_columns(hash=term_pass.term_hashes(reference["term"]))
+    for i in range(len(texts)):
+        mine = made.hashes[made.offsets[i]:made.offsets[i + 1]]
+        theirs = hashed.filter(pl.col("review_id") == str(i))
+        assert sorted(mine.tolist()) == sorted(theirs["hash"].to_list()), (texts[i], theirs["term"].to_list())
+        by_hash = dict(zip(theirs["hash"].to_list(), theirs["words"].to_list()))
+        assert [by_hash[h] for h in mine.tolist()] == made.words[made.offsets[i]:made.offsets[i + 1]].tolist()

@@ -7,8 +7,9 @@ Pure functions over Polars frames; not yet wired into a run (no stage calls them
 `fightin_words`).
 
 Decisions, where the issue leaves them open:
-- A term is a word (letters and digits, inner apostrophes kept: "don't") or a phrase of 2-3 words
-  within one clause (no phrase crosses . , ; : ! ? or a bracket), lower-cased. A word of STOP_WORDS
+- A term is a word (letters, digits and inner apostrophes: "don't"; any non-ASCII character counts
+  as a letter) or a phrase of 2-3 words within one clause (no phrase crosses . , ; : ! ? a quote or
+  a bracket), lower-cased. A word of STOP_WORDS
   is no term alone, and no phrase starts or ends with one ("waste of money" is a term, "of money"
   is not). The negations are not stop words: "not worth" and "no sound" are what complaints say.
 - A review counts a term once however often it writes it (its `y` is the reviews that use the
@@ -40,9 +41,21 @@ we're we've were what what's when where which while who whom why will with would
 you're you've your yours yourself yourselves also just really get got one would s t
 """.split())
 
-# What splits a text into clauses (a phrase never crosses one) and what a word is.
-_CLAUSE_BREAK = r"[.,;:!?()\[\]{}\"\n\r\t]+"
-_WORD = r"[\p{L}\p{N}]+(?:['’][\p{L}]+)*"
+# The rules are on the lower-cased text's bytes, so that the compiled pass (term_pass) reads them
+# as this does: a few Unicode punctuation marks are first written as their ASCII kin; a word is a
+# run of ASCII letters, digits, inner apostrophes and any non-ASCII character; every other ASCII
+# character ends a word, and these also end a clause (a phrase never crosses one).
+PUNCTUATION_AS_ASCII = {"\u00a0": " ", "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": "-",
+                        "\u2013": "-", "\u2026": "."}
+CLAUSE_BREAKS = ".,;:!?()[]{}\"\n\r\t"
+_CLAUSE_BREAK = "[" + "".join("\\" + c if c in "[]\\" else c for c in CLAUSE_BREAKS) + "]+"
+_WORD_CHAR = r"a-z0-9\x{80}-\x{10FFFF}"
+_WORD = rf"[{_WORD_CHAR}]+(?:'+[{_WORD_CHAR}]+)*"
+
+
+def ascii_punctuation(texts: pl.Expr) -> pl.Expr:
+    """The lower-cased texts with PUNCTUATION_AS_ASCII's marks written in ASCII."""
+    return texts.str.to_lowercase().str.replace_many(list(PUNCTUATION_AS_ASCII), list(PUNCTUATION_AS_ASCII.values()))
 
 
 def review_terms(reviews: pl.LazyFrame, max_words: int = 3) -> pl.LazyFrame:
@@ -51,14 +64,13 @@ def review_terms(reviews: pl.LazyFrame, max_words: int = 3) -> pl.LazyFrame:
     term). Lower-cased; STOP_WORDS and clause breaks as the module says."""
     keep = [c for c in reviews.collect_schema().names() if c != "review_text"]
     words = (
-        reviews.with_columns(clause=pl.col("review_text").str.to_lowercase().str.replace_all(_CLAUSE_BREAK, "\x1f")
+        reviews.with_columns(clause=ascii_punctuation(pl.col("review_text")).str.replace_all(_CLAUSE_BREAK, "\x1f")
                              .str.split("\x1f"))
         .explode("clause")
         .with_columns(clause_no=pl.int_range(pl.len()).over("review_id"))
         .with_columns(word=pl.col("clause").str.extract_all(_WORD))
         .explode("word")
         .drop_nulls("word")
-        .with_columns(word=pl.col("word").str.replace_all("’", "'"))
     )
     grams = []
     for n in range(1, max_words + 1):
