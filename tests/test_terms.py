@@ -115,3 +115,28 @@ def test_the_compiled_pass_finds_the_terms_review_terms_finds(texts: list[str]) 
         assert sorted(mine.tolist()) == sorted(theirs["hash"].to_list()), (texts[i], theirs["term"].to_list())
         by_hash = dict(zip(theirs["hash"].to_list(), theirs["words"].to_list()))
         assert [by_hash[h] for h in mine.tolist()] == made.words[made.offsets[i]:made.offsets[i + 1]].tolist()
+
+
+@hypothesis.settings(deadline=None)
+@hypothesis.given(reviews=st.lists(st.tuples(st.sampled_from(["t0", "t1", "t2"]),
+                                             st.sampled_from(["negative", "middle", "positive", None]),
+                                             st.lists(PIECE, max_size=12).map("".join)), min_size=1, max_size=12),
+                  min_reviews=st.integers(1, 3))
+def test_the_compiled_per_title_counts_are_review_terms_counted(reviews, min_reviews: int) -> None:
+    from reviewpipe.metrics import term_pass
+
+    frame = pl.DataFrame(reviews, schema={"title_id": pl.String, "rating_class": pl.String, "review_text": pl.String},
+                         orient="row").sort(
+        "title_id", maintain_order=True).with_columns(review_id=pl.int_range(pl.len()).cast(pl.String))
+    titles = frame["title_id"].unique(maintain_order=True)
+    starts = np.searchsorted(frame["title_id"].to_numpy(), titles.to_numpy()).tolist() + [frame.height]
+    made = term_pass.title_terms(frame["review_text"], np.array(starts), frame["rating_class"], min_reviews)
+    got = {(titles[int(t)], int(h)): (int(w), c.tolist()) for t, h, w, c in zip(made.title, made.hashes, made.words,
+                                                                              made.counts)}
+    found = terms.review_terms(frame.lazy()).collect()
+    expected = {}
+    for (title, term), rows in found.group_by("title_id", "term"):
+        if rows.height >= min_reviews:  # the reviews using it, per class as CLASSES orders them
+            by_class = [rows.filter(pl.col("rating_class").eq_missing(c)).height for c in term_pass.CLASSES]
+            expected[(title, term_pass.term_hashes(pl.Series([term]))[0])] = (rows["words"][0], by_class)
+    assert got == expected

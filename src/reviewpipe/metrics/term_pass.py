@@ -154,4 +154,92 @@ def _text_terms(values, offsets, word_byte, clause_byte, stops, stop_filter, pos
     return out_offsets, out[:kept].copy(), out_words[:kept].copy()
 
 
-__all__ = ["TextTerms", "stop_hashes", "term_hashes", "text_terms"]
+
+
+
+class TitleTerms(NamedTuple):
+    """Per title of a batch and term its reviews use at least min_reviews times: the title's index,
+    the term's hash and words, and the reviews using it in each rating class (counts[:, c], c as
+    CLASSES)."""
+    title: np.ndarray
+    hashes: np.ndarray
+    words: np.ndarray
+    counts: np.ndarray
+
+
+# The rating classes title_terms counts apart, in counts' column order (None: an unrated review).
+CLASSES = ("negative", "middle", "positive", None)
+
+
+def title_terms(texts: pl.Series, title_starts: np.ndarray, classes: pl.Series, min_reviews: int = 1,
+                max_words: int = 3) -> TitleTerms:
+    """The TitleTerms of reviews grouped by title: `texts` and `classes` (metrics.rating_class's
+    negative / middle / positive, null unrated) one per review, a title's reviews together, title k
+    the reviews title_starts[k]:title_starts[k + 1]. Each title's terms in the order first met."""
+    values, offsets = sketch._utf8(texts.to_frame("t").select(terms.ascii_punctuation(pl.col("t")))["t"])
+    codes = classes.cast(pl.String).replace_strict({c: i for i, c in enumerate(CLASSES) if c is not None}, default=len(CLASSES) - 1,
+                                   return_dtype=pl.Int8).to_numpy()
+    return TitleTerms(*_title_terms(values, offsets, np.ascontiguousarray(title_starts, dtype=np.int64), codes,
+                                    _WORD_BYTE, _CLAUSE_BYTE, stop_hashes(), _stop_filter(), sketch.POSITION,
+                                    np.uint64(sketch.SEED), max_words, min_reviews, len(CLASSES)))
+
+
+@nb.njit(nogil=True, cache=True)
+def _title_terms(values, offsets, title_starts, codes, word_byte, clause_byte, stops, stop_filter, position, seed,
+                 max_words, min_reviews, classes):  # pragma: no cover - compiled
+    out_title = np.empty(1024, np.int64)
+    out_hash = np.empty(1024, np.uint64)
+    out_words = np.empty(1024, np.int8)
+    out_counts = np.empty((1024, classes), np.int64)
+    kept = 0
+    slots = np.empty(1024, np.uint64)
+    used = np.zeros(1024, np.bool_)
+    slot_words = np.empty(1024, np.int8)
+    slot_counts = np.zeros((1024, classes), np.int64)
+    order = np.empty(1024, np.int64)  # the slots in the order their terms were first met
+    for k in range(title_starts.size - 1):
+        a, b = title_starts[k], title_starts[k + 1]
+        found_offsets, found, found_words = _text_terms(values, offsets[a:b + 1], word_byte, clause_byte, stops,
+                                                        stop_filter, position, seed, max_words)
+        size = 1024
+        while size < 2 * found.size:
+            size *= 2
+        if size > slots.size:
+            slots = np.empty(size, np.uint64)
+            used = np.zeros(size, np.bool_)
+            slot_words = np.empty(size, np.int8)
+            slot_counts = np.zeros((size, classes), np.int64)
+            order = np.empty(size, np.int64)
+        mask = np.uint64(slots.size - 1)
+        distinct = 0
+        for r in range(b - a):
+            c = codes[a + r]
+            for e in range(found_offsets[r], found_offsets[r + 1]):
+                g = found[e]
+                slot = (g ^ (g >> np.uint64(29))) & mask
+                while used[slot] and slots[slot] != g:
+                    slot = (slot + np.uint64(1)) & mask
+                if not used[slot]:
+                    used[slot] = True
+                    slots[slot] = g
+                    slot_words[slot] = found_words[e]
+                    order[distinct] = slot
+                    distinct += 1
+                slot_counts[slot, c] += 1
+        for d in range(distinct):
+            slot = order[d]
+            if slot_counts[slot].sum() >= min_reviews:
+                if kept == out_hash.size:
+                    out_title = np.concatenate((out_title, np.empty(kept, np.int64)))
+                    out_hash = np.concatenate((out_hash, np.empty(kept, np.uint64)))
+                    out_words = np.concatenate((out_words, np.empty(kept, np.int8)))
+                    out_counts = np.concatenate((out_counts, np.empty((kept, classes), np.int64)))
+                out_title[kept] = k
+                out_hash[kept] = slots[slot]
+                out_words[kept] = slot_words[slot]
+                out_counts[kept] = slot_counts[slot]
+                kept += 1
+            used[slot] = False  # emptied for the next title
+            slot_counts[slot] = 0
+    return out_title[:kept].copy(), out_hash[:kept].copy(), out_words[:kept].copy(), out_counts[:kept].copy()
+__all__ = ["CLASSES", "TextTerms", "TitleTerms", "stop_hashes", "term_hashes", "text_terms", "title_terms"]
