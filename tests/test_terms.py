@@ -32,15 +32,15 @@ def test_the_z_score_of_a_term_is_the_papers_formula_worked_by_hand() -> None:
     assert z[2] == pytest.approx((math.log(7 / 8) - math.log(7 / 7)) / math.sqrt(2 / 7), rel=1e-12)
 
 
-def test_fightin_words_scales_the_background_to_the_compared_counts() -> None:
+def test_fightin_words_scales_the_background_to_the_priors_size() -> None:
     # Praise: "great" in 4 reviews, "plot" in 1 (n_i = 5); complaints: "boring" in 3, "plot" in 2
     # (n_j = 5). Background counts great 10, boring 30, plot 60, popcorn 100 of 200: shares 0.05,
-    # 0.15, 0.3 (and 0.5), scaled to n_i + n_j = 10 pseudo-counts over the whole vocabulary:
+    # 0.15, 0.3 (and 0.5), scaled to a prior of 10 pseudo-counts over the whole vocabulary:
     # alpha great 0.5, boring 1.5, plot 3, alpha_0 10 (not 5, the compared terms' alone).
     praise = pl.DataFrame({"term": ["great", "plot"], "reviews": [4, 1]})
     complaints = pl.DataFrame({"term": ["boring", "plot"], "reviews": [3, 2]})
     background = pl.DataFrame({"term": ["great", "boring", "plot", "popcorn"], "reviews": [10, 30, 60, 100]})
-    out = terms.fightin_words(praise, complaints, background)
+    out = terms.fightin_words(praise, complaints, background, prior_size=10)
     # great: ln(4.5/10.5) - ln(0.5/14.5) over sqrt(1/4.5 + 1/0.5); plot: ln(4/11) - ln(5/10) over
     # sqrt(1/4 + 1/5); boring: ln(1.5/13.5) - ln(4.5/10.5) over sqrt(1/1.5 + 1/4.5)
     expected = {
@@ -52,7 +52,7 @@ def test_fightin_words_scales_the_background_to_the_compared_counts() -> None:
     assert out["z"].to_list() == pytest.approx([expected[t] for t in out["term"]], rel=1e-12)
     assert out["y_i"].to_list() == [4, 1, 0] and out["y_j"].to_list() == [0, 2, 3]
     with pytest.raises(ValueError, match="no count of"):
-        terms.fightin_words(praise, complaints, background.filter(pl.col("term") != "plot"))
+        terms.fightin_words(praise, complaints, background.filter(pl.col("term") != "plot"), prior_size=10)
 
 
 def test_a_reviews_terms_are_its_words_and_phrases_within_clauses_without_stop_words_at_their_ends() -> None:

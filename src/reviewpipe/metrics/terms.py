@@ -15,10 +15,16 @@ Decisions, where the issue leaves them open:
 - A review counts a term once however often it writes it (its `y` is the reviews that use the
   term): one long review repeating a word is one reviewer's say, not many.
 - The prior: each term's share of the whole warehouse's term counts (the background), scaled to
-  `prior_size` pseudo-counts (alpha_0). Unscaled (alpha_0 the warehouse's millions of counts) the
-  prior outweighs a title's own reviews and every z-score tends to 0; fightin_words scales it to the
-  compared reviews' own count (n_i + n_j), so the prior weighs as much as the title's data on every
-  title, large or small.
+  PRIOR_SIZE = 1,000 pseudo-counts (alpha_0), whatever the compared groups' sizes. Measured on the
+  IMDb reviews of four films (tests/test_acceptance_terms.py's corpus), per film, praise against
+  complaints: scaled to the compared counts (n_i + n_j: 390,690 term uses for The Avengers) the prior
+  outweighs the film's own complaints (42,160 uses against 348,530 of praise: its pseudo-counts,
+  equal on both sides, make every term of the other films look like a complaint of the smaller
+  side), and the complaint lists were other films' names used once or never ("pulp fiction" 4 / 0,
+  "tarantino" 1 / 0); at 10,000 a few remain ("thor" 1 / 0 for Forrest Gump); at 1,000 and at 100
+  the lists are what the reviews say (The Avengers: boring, predictable, terrible, nothing, money,
+  worst; Forrest Gump: worst, overrated, boring, worse, ridiculous, awful), the same at both. A
+  small title's terms lean on the prior more, which is what it is for.
 """
 
 from __future__ import annotations
@@ -109,10 +115,15 @@ def log_odds_z(y_i: np.ndarray, n_i: float, y_j: np.ndarray, n_j: float, alpha: 
     return delta / np.sqrt(1 / (y_i + alpha) + 1 / (y_j + alpha))
 
 
-def fightin_words(counts_i: pl.DataFrame, counts_j: pl.DataFrame, background: pl.DataFrame) -> pl.DataFrame:
+# The prior's size, alpha_0: its pseudo-counts (the module says why 1,000).
+PRIOR_SIZE = 1000.0
+
+
+def fightin_words(counts_i: pl.DataFrame, counts_j: pl.DataFrame, background: pl.DataFrame,
+                  prior_size: float = PRIOR_SIZE) -> pl.DataFrame:
     """Per term of counts_i or counts_j (each: term, reviews): y_i, y_j and z (log_odds_z, i against
-    j) with the prior of `background` (term, reviews: the whole warehouse's counts) scaled to the
-    compared counts' total (n_i + n_j pseudo-counts), over the terms of either group; sorted by z
+    j) with the prior of `background` (term, reviews: the whole warehouse's counts) scaled to
+    prior_size pseudo-counts over its whole vocabulary, over the terms of either group; sorted by z
     descending, then term."""
     terms = (counts_i.rename({"reviews": "y_i"}).join(counts_j.rename({"reviews": "y_j"}), on="term", how="full",
                                                       coalesce=True)
@@ -123,10 +134,10 @@ def fightin_words(counts_i: pl.DataFrame, counts_j: pl.DataFrame, background: pl
     if terms["share"].null_count():
         missing = terms.filter(pl.col("share").is_null())["term"].head(3).to_list()
         raise ValueError(f"the background holds no count of {missing}: it must count every compared review")
-    alpha = terms["share"].to_numpy() * (n_i + n_j)
-    z = log_odds_z(terms["y_i"].to_numpy(), n_i, terms["y_j"].to_numpy(), n_j, alpha, alpha0=n_i + n_j)
+    alpha = terms["share"].to_numpy() * prior_size
+    z = log_odds_z(terms["y_i"].to_numpy(), n_i, terms["y_j"].to_numpy(), n_j, alpha, alpha0=prior_size)
     return (terms.select("term", pl.col("y_i", "y_j").cast(pl.Int64)).with_columns(z=pl.Series(z))
             .sort(["z", "term"], descending=[True, False]))
 
 
-__all__ = ["STOP_WORDS", "class_term_counts", "fightin_words", "log_odds_z", "review_terms"]
+__all__ = ["PRIOR_SIZE", "STOP_WORDS", "class_term_counts", "fightin_words", "log_odds_z", "review_terms"]
