@@ -140,3 +140,5 @@ def test_the_compiled_per_title_counts_are_review_terms_counted(reviews, min_rev
             by_class = [rows.filter(pl.col("rating_class").eq_missing(c)).height for c in term_pass.CLASSES]
             expected[(title, term_pass.term_hashes(pl.Series([term]))[0])] = (rows["words"][0], by_class)
     assert got == expected
+    with pytest.raises(ValueError, match="max_words"):  # a multiplier per place: 8 of them
+        term_pass.title_terms(frame["review_text"], np.array(starts), frame["rating_class"], max_words=9)

@@ -1,9 +1,9 @@
 """The terms of review_terms as 64-bit hashes, made by a compiled pass over the texts' bytes
 (numba), for counting at a million texts: the Polars tokenizer of reviewpipe.metrics.terms takes
 0.2-0.4 ms a text (minutes at 1,000,000), this pass 16-18 us a bench text of 151 words on one
-thread (13 us for words alone; the trust sketch's pass 9 us), about 17 s of CPU at 1,000,000. Not
-yet called by a run. Its terms are
-review_terms' word for word (tests/test_terms.py holds them to it): the same lower-cased bytes
+thread (13 us with words alone as terms; the trust sketch's pass 9 us), about 17 s of CPU at
+1,000,000. Not yet called by a run. Its terms are review_terms' word for word (tests/test_terms.py
+holds them to it): the same lower-cased bytes
 (terms.ascii_punctuation), a word a run of word bytes (ASCII letters, digits, apostrophes, any
 byte of a non-ASCII character) with its end apostrophes off, a clause ended by any byte of
 terms.CLAUSE_BREAKS, phrases of 2-3 words within a clause, no stop word alone or at a phrase's
@@ -32,8 +32,8 @@ _APOSTROPHE = np.uint8(ord("'"))
 
 
 class TextTerms(NamedTuple):
-    """Per text of a batch: counts (its distinct terms), and the terms' hashes, flat in text order
-    (text k's are hashes[offsets[k]:offsets[k + 1]], in the order first met), with each term's words (1-3)."""
+    """Per text of a batch, its distinct terms: their hashes flat in text order (text k's are
+    hashes[offsets[k]:offsets[k + 1]], in the order first met), and each one's words (1 to max_words)."""
     offsets: np.ndarray
     hashes: np.ndarray
     words: np.ndarray
@@ -65,9 +65,16 @@ def term_hashes(texts: pl.Series) -> pl.Series:
     return pl.Series(texts.name, out, dtype=pl.UInt64)
 
 
+def _bytes(texts: pl.Series, max_words: int) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' bytes and offsets as the pass reads them (lower-cased, punctuation made ASCII)."""
+    if not 1 <= max_words <= sketch.POSITION.size:  # (a place's multiplier per word)
+        raise ValueError(f"max_words must be 1 to {sketch.POSITION.size}, not {max_words}")
+    return sketch._utf8(texts.to_frame("t").select(terms.ascii_punctuation(pl.col("t")))["t"])
+
+
 def text_terms(texts: pl.Series, max_words: int = 3) -> TextTerms:
     """The TextTerms of the texts (raw: lower-cased and their punctuation made ASCII here)."""
-    values, offsets = sketch._utf8(texts.to_frame("t").select(terms.ascii_punctuation(pl.col("t")))["t"])
+    values, offsets = _bytes(texts, max_words)
     return TextTerms(*_text_terms(values, offsets, _WORD_BYTE, _CLAUSE_BYTE, stop_hashes(), _stop_filter(),
                                   sketch.POSITION, np.uint64(sketch.SEED), max_words))
 
@@ -154,9 +161,6 @@ def _text_terms(values, offsets, word_byte, clause_byte, stops, stop_filter, pos
     return out_offsets, out[:kept].copy(), out_words[:kept].copy()
 
 
-
-
-
 class TitleTerms(NamedTuple):
     """Per title of a batch and term its reviews use at least min_reviews times: the title's index,
     the term's hash and words, and the reviews using it in each rating class (counts[:, c], c as
@@ -176,7 +180,7 @@ def title_terms(texts: pl.Series, title_starts: np.ndarray, classes: pl.Series, 
     """The TitleTerms of reviews grouped by title: `texts` and `classes` (metrics.rating_class's
     negative / middle / positive, null unrated) one per review, a title's reviews together, title k
     the reviews title_starts[k]:title_starts[k + 1]. Each title's terms in the order first met."""
-    values, offsets = sketch._utf8(texts.to_frame("t").select(terms.ascii_punctuation(pl.col("t")))["t"])
+    values, offsets = _bytes(texts, max_words)
     codes = classes.cast(pl.String).replace_strict({c: i for i, c in enumerate(CLASSES) if c is not None}, default=len(CLASSES) - 1,
                                    return_dtype=pl.Int8).to_numpy()
     return TitleTerms(*_title_terms(values, offsets, np.ascontiguousarray(title_starts, dtype=np.int64), codes,

@@ -1,17 +1,15 @@
 """Distinctive terms (issue 26): what a title's high-rated reviews say that its low-rated ones do not,
 and what the title is known for against every other title, ranked by the log-odds ratio with an
-informative Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words", section 3.5).
+informative Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words").
 
 Pure functions over Polars frames; not yet wired into a run (no stage calls them): the tokenizer
-(`review_terms`), the per-class counts (`class_term_counts`) and the z-scores (`log_odds_z`,
-`fightin_words`).
+(`review_terms`) and the z-scores (`log_odds_z`, `fightin_words`). reviewpipe.metrics.term_pass finds the same terms as hashes in a compiled pass.
 
 Decisions, where the issue leaves them open:
 - A term is a word (letters, digits and inner apostrophes: "don't"; any non-ASCII character counts
   as a letter) or a phrase of 2-3 words within one clause (no phrase crosses . , ; : ! ? a quote or
-  a bracket), lower-cased. A word of STOP_WORDS
-  is no term alone, and no phrase starts or ends with one ("waste of money" is a term, "of money"
-  is not). The negations are not stop words: "not worth" and "no sound" are what complaints say.
+  a bracket), lower-cased. A word of STOP_WORDS is no term alone, and no phrase starts or ends
+  with one ("waste of money" is a term, "of money" is not). The negations are not stop words: "not worth" and "no sound" are what complaints say.
 - A review counts a term once however often it writes it (its `y` is the reviews that use the
   term): one long review repeating a word is one reviewer's say, not many.
 - The prior: each term's share of the whole warehouse's term counts (the background), scaled to
@@ -35,7 +33,7 @@ import polars as pl
 # English function words that carry no praise or complaint alone: articles, pronouns, auxiliaries,
 # prepositions, conjunctions, determiners and a few frequent adverbs. Not the negations (not, no,
 # never, nor, n't forms): they turn a phrase into a complaint. Written for this project; a reader
-# may edit it (tests/test_terms.py checks that no published term is one of them).
+# may edit it (tests/test_terms.py checks that no term is one of them nor starts or ends with one).
 STOP_WORDS: frozenset[str] = frozenset("""
 a about above after again against all am an and any are as at be because been before being below
 between both but by can could did do does doing down during each few for from further had has have
@@ -44,7 +42,7 @@ itself just me more most my myself of off on once only or other our ours ourselv
 she should so some such than that that's the their theirs them themselves then there there's these
 they they'd they'll they're they've this those through to too under until up us was we we'd we'll
 we're we've were what what's when where which while who whom why will with would you you'd you'll
-you're you've your yours yourself yourselves also just really get got one would s t
+you're you've your yours yourself yourselves also really get got one s t
 """.split())
 
 # The rules are on the lower-cased text's bytes, so that the compiled pass (term_pass) reads them
@@ -90,18 +88,10 @@ def review_terms(reviews: pl.LazyFrame, max_words: int = 3) -> pl.LazyFrame:
     return pl.concat(grams).unique([*keep, "term"], maintain_order=True)
 
 
-def class_term_counts(terms: pl.LazyFrame) -> pl.LazyFrame:
-    """Per title, rating class (metrics.rating_class: negative, middle, positive) and term of
-    review_terms' rows (with title_id and rating_class): reviews, the reviews of the class using the
-    term; grain: (title_id, rating_class, term). Reviews without a class are left out."""
-    return (terms.filter(pl.col("rating_class").is_not_null())
-            .group_by("title_id", "rating_class", "term").agg(reviews=pl.len()))
-
-
 def log_odds_z(y_i: np.ndarray, n_i: float, y_j: np.ndarray, n_j: float, alpha: np.ndarray,
                alpha0: float) -> np.ndarray:
     """The z-score of each term's log-odds ratio between groups i and j with a Dirichlet prior
-    (Monroe, Colaresi & Quinn 2008, equations 16 and 19-20): y_i and y_j the term's counts in each
+    (Monroe, Colaresi & Quinn 2008, its informative-prior model): y_i and y_j the term's counts in each
     group, n_i and n_j the groups' total counts, alpha the term's prior count and alpha0 the prior's
     total over the whole vocabulary (a0):
 
@@ -140,4 +130,4 @@ def fightin_words(counts_i: pl.DataFrame, counts_j: pl.DataFrame, background: pl
             .sort(["z", "term"], descending=[True, False]))
 
 
-__all__ = ["PRIOR_SIZE", "STOP_WORDS", "class_term_counts", "fightin_words", "log_odds_z", "review_terms"]
+__all__ = ["PRIOR_SIZE", "STOP_WORDS", "fightin_words", "log_odds_z", "review_terms"]
