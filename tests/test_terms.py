@@ -51,8 +51,11 @@ def test_fightin_words_scales_the_background_to_the_priors_size() -> None:
     assert out["term"].to_list() == ["great", "plot", "boring"]  # by z, praise first
     assert out["z"].to_list() == pytest.approx([expected[t] for t in out["term"]], rel=1e-12)
     assert out["y_i"].to_list() == [4, 1, 0] and out["y_j"].to_list() == [0, 2, 3]
-    with pytest.raises(ValueError, match="no count of"):
-        terms.fightin_words(praise, complaints, background.filter(pl.col("term") != "plot"), prior_size=10)
+    # a background that misses a compared term, or counts it less often than the groups do
+    for short in (background.filter(pl.col("term") != "plot"),
+                  background.with_columns(reviews=pl.when(pl.col("term") == "boring").then(2).otherwise("reviews"))):
+        with pytest.raises(ValueError, match="less often than the compared groups"):
+            terms.fightin_words(praise, complaints, short, prior_size=10)
 
 
 def test_a_reviews_terms_are_its_words_and_phrases_within_clauses_without_stop_words_at_their_ends() -> None:
@@ -85,7 +88,7 @@ def test_no_term_is_or_ends_in_a_stop_word_nor_holds_punctuation(texts: list[str
         assert parts[0] not in terms.STOP_WORDS and parts[-1] not in terms.STOP_WORDS, term
         assert term == term.lower() and not any(c in term for c in ".,;:!?()\n"), term
     # a term a review's text holds in its clauses, lower-cased, word for word
-    for (review_id, text), rows in zip(reviews.collect().iter_rows(), [None] * len(texts)):
+    for review_id, text in reviews.collect().iter_rows():
         clauses = [" ".join(c.split()) for c in text.lower().replace("(", ".").replace(")", ".").replace(";", ".")
                    .replace(",", ".").replace("!", ".").replace("\n", ".").split(".")]
         for term in found.filter(pl.col("review_id") == review_id)["term"]:
@@ -142,3 +145,7 @@ def test_the_compiled_per_title_counts_are_review_terms_counted(reviews, min_rev
     assert got == expected
     with pytest.raises(ValueError, match="max_words"):  # a multiplier per place: 8 of them
         term_pass.title_terms(frame["review_text"], np.array(starts), frame["rating_class"], max_words=9)
+    with pytest.raises(ValueError, match="title_starts"):  # titles that do not cover the texts
+        term_pass.title_terms(frame["review_text"], np.array(starts[:-1] + [frame.height + 1]), frame["rating_class"])
+    with pytest.raises(pl.exceptions.InvalidOperationError):  # a class that is none of CLASSES
+        term_pass.title_terms(frame["review_text"], np.array(starts), pl.Series(["positve"] * frame.height))

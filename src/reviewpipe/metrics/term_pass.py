@@ -57,10 +57,11 @@ def term_hashes(texts: pl.Series) -> pl.Series:
     """The hash the pass gives each term of `texts` (words joined by one space)."""
     words = texts.str.split(" ")
     flat = sketch.word_hashes(words.explode()).to_numpy()
-    sizes = words.list.len().to_numpy()
+    sizes = words.list.len().to_numpy().astype(np.int64)
     out = np.zeros(sizes.size, dtype=np.uint64)
-    place = np.concatenate([np.arange(n) for n in sizes]) if sizes.size else np.zeros(0, np.int64)
     owner = np.repeat(np.arange(sizes.size), sizes)
+    # each word's place in its term: its index less its term's first word's
+    place = np.arange(owner.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     np.bitwise_xor.at(out, owner, flat * sketch.POSITION[place])
     return pl.Series(texts.name, out, dtype=pl.UInt64)
 
@@ -180,10 +181,17 @@ def title_terms(texts: pl.Series, title_starts: np.ndarray, classes: pl.Series, 
     """The TitleTerms of reviews grouped by title: `texts` and `classes` (metrics.rating_class's
     negative / middle / positive, null unrated) one per review, a title's reviews together, title k
     the reviews title_starts[k]:title_starts[k + 1]. Each title's terms in the order first met."""
+    starts = np.ascontiguousarray(title_starts, dtype=np.int64)
+    if (classes.len() != texts.len() or starts.size == 0 or starts[0] != 0 or starts[-1] != texts.len()
+            or (np.diff(starts) < 0).any()):
+        raise ValueError(f"title_starts must run from 0 to the {texts.len()} texts without going back, and "
+                         f"classes hold one per text ({classes.len()})")
     values, offsets = _bytes(texts, max_words)
-    codes = classes.cast(pl.String).replace_strict({c: i for i, c in enumerate(CLASSES) if c is not None}, default=len(CLASSES) - 1,
-                                   return_dtype=pl.Int8).to_numpy()
-    return TitleTerms(*_title_terms(values, offsets, np.ascontiguousarray(title_starts, dtype=np.int64), codes,
+    # a class not in CLASSES raises (replace_strict) rather than count as unrated
+    codes = (classes.cast(pl.String)
+             .replace_strict({c: i for i, c in enumerate(CLASSES) if c is not None}, return_dtype=pl.Int8)
+             .fill_null(len(CLASSES) - 1).to_numpy())
+    return TitleTerms(*_title_terms(values, offsets, starts, codes,
                                     _WORD_BYTE, _CLAUSE_BYTE, stop_hashes(), _stop_filter(), sketch.POSITION,
                                     np.uint64(sketch.SEED), max_words, min_reviews, len(CLASSES)))
 

@@ -63,9 +63,9 @@ def ascii_punctuation(texts: pl.Expr) -> pl.Expr:
 
 
 def review_terms(reviews: pl.LazyFrame, max_words: int = 3) -> pl.LazyFrame:
-    """Per review (review_id and its other columns but review_text) and distinct term of its text:
-    one row, with `term` (words joined by a space) and `words` (1 to max_words); grain: (review_id,
-    term). Lower-cased; STOP_WORDS and clause breaks as the module says."""
+    """Per review (review_id, one a review, and its other columns but review_text) and distinct term
+    of its text: one row, with `term` (words joined by a space) and `words` (1 to max_words); grain:
+    (review_id, term). Lower-cased; STOP_WORDS and clause breaks as the module says."""
     keep = [c for c in reviews.collect_schema().names() if c != "review_text"]
     words = (
         reviews.with_columns(clause=ascii_punctuation(pl.col("review_text")).str.replace_all(_CLAUSE_BREAK, "\x1f")
@@ -119,11 +119,14 @@ def fightin_words(counts_i: pl.DataFrame, counts_j: pl.DataFrame, background: pl
                                                       coalesce=True)
              .with_columns(pl.col("y_i", "y_j").fill_null(0)))
     n_i, n_j = float(terms["y_i"].sum()), float(terms["y_j"].sum())
-    share = background.select("term", share=pl.col("reviews") / pl.col("reviews").sum())
+    share = background.select("term", background=pl.col("reviews"), share=pl.col("reviews") / pl.col("reviews").sum())
     terms = terms.join(share, on="term", how="left")
-    if terms["share"].null_count():
-        missing = terms.filter(pl.col("share").is_null())["term"].head(3).to_list()
-        raise ValueError(f"the background holds no count of {missing}: it must count every compared review")
+    # a term the background counts less often than the groups has no prior share to speak of (a zero
+    # one makes the z-score NaN): the background is wrong, not the term
+    short = terms.filter(pl.col("background").is_null() | (pl.col("background") < pl.col("y_i") + pl.col("y_j")))
+    if short.height:
+        raise ValueError(f"the background counts {short['term'].head(3).to_list()} less often than the compared "
+                         "groups do: it must count every compared review")
     alpha = terms["share"].to_numpy() * prior_size
     z = log_odds_z(terms["y_i"].to_numpy(), n_i, terms["y_j"].to_numpy(), n_j, alpha, alpha0=prior_size)
     return (terms.select("term", pl.col("y_i", "y_j").cast(pl.Int64)).with_columns(z=pl.Series(z))
