@@ -205,17 +205,21 @@ def test_the_run_log_records_each_run(sample_run) -> None:
 def test_a_score_cached_before_sentences_or_languages_is_done_again(sample_run) -> None:
     settings, _ = sample_run
     with duckdb.connect(str(settings.warehouse_path)) as con:
-        before = con.execute("select * from sentiment_scores order by text_hash limit 2").fetchall()
+        before = con.execute("select * from sentiment_scores order by text_hash limit 3").fetchall()
+        assert all(row[-2] for row in before)  # (each has sentences)
         # the cache rows of an older reviewpipe: whole-text scores only, no language
         con.execute("update sentiment_scores set sentence_compound_mean = null, sentence_count = null, "
                     "positive_sentence_share = null, negative_sentence_share = null, "
                     "review_language = null, language_confidence = null, language_guess = null, "
                     "sentiment_language = null "
                     "where text_hash in (?, ?)", [before[0][0], before[1][0]])
-    assert stages.score_stage(settings).texts == 2
+        # and a row scored before each sentence's end and compound were kept
+        con.execute("update sentiment_scores set sentence_ends = null, sentence_compounds = null "
+                    "where text_hash = ?", [before[2][0]])
+    assert stages.score_stage(settings).texts == 3
     assert stages.score_stage(settings).texts == 0
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        assert con.execute("select * from sentiment_scores order by text_hash limit 2").fetchall() == before
+        assert con.execute("select * from sentiment_scores order by text_hash limit 3").fetchall() == before
 
 
 def test_the_scoring_processes_start_once_ingest_has_loaded_more_than_a_batch(tmp_path) -> None:

@@ -113,7 +113,7 @@ def test_each_key_check_finds_a_repeated_or_missing_key(run, tmp_path: Path) -> 
                 # min_title_reviews) gets one row of its key alone, which the checks below repeat
                 # and null; checked first as a row of its own
                 con.execute(f"insert into {table.name} ({', '.join(table.key)}) "
-                            f"values ({', '.join('?' for _ in table.key)})", ["k"] * len(table.key))
+                            f"values ({', '.join('?' for _ in table.key)})", ["1"] * len(table.key))
                 assert con.execute(check).fetchall() == [], table.name
             con.execute("begin")
             con.execute(f"insert into {table.name} select * from {table.name} limit 1")

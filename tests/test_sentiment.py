@@ -63,8 +63,10 @@ def test_one_positive_and_one_negative_sentence() -> None:
     (row,) = score_batch([text])
     # two sentences, one of each sign: shares 1/2 and 1/2, mean of the two compounds (0.06135); the
     # whole text says 0.2023, because VADER sums the word valences before normalising
-    assert row[4:] == ((loved + terrible) / 2, 2, 0.5, 0.5)
+    assert row[4:8] == ((loved + terrible) / 2, 2, 0.5, 0.5)
     assert row[0] == compound(text)
+    # the first sentence ends after its 18 characters, the second at the text's end (43)
+    assert row[8:] == ([18, 43], [loved, terrible])
 
 
 def test_a_neutral_sentence_counts_in_neither_share() -> None:
@@ -72,7 +74,7 @@ def test_a_neutral_sentence_counts_in_neither_share() -> None:
     neutral, great = compound("The film is 120 minutes long."), compound("It was great!")
     assert neutral == 0.0 and great >= 0.05  # no lexicon word in the first; 'great!' in the second
     (row,) = score_batch([text])
-    assert row[4:] == ((neutral + great) / 2, 2, 0.5, 0.0)
+    assert row[4:8] == ((neutral + great) / 2, 2, 0.5, 0.0)
 
 
 def test_line_breaks_end_sentences_and_abbreviations_do_not() -> None:
@@ -82,7 +84,10 @@ def test_line_breaks_end_sentences_and_abbreviations_do_not() -> None:
     parts = [compound(s) for s in expected]  # 0.6884, 0.7249, -0.5423, 0.5719: three up, one down
     (row,) = score_batch([text])
     assert row[4] == pytest.approx(math.fsum(parts) / 4, abs=1e-15)
-    assert row[5:] == (4, 0.75, 0.25)
+    assert row[5:8] == (4, 0.75, 0.25)
+    # "Wow!!!" ends at 6, then " Best movie ever!!!" at 25, the line break, "Bad sound" at 35, two
+    # line breaks, and the last sentence at the text's end
+    assert row[8:] == ([6, 25, 35, len(text)], parts)
 
 
 @pytest.mark.parametrize(
@@ -120,7 +125,7 @@ def test_sentences(text: str, expected: list[str]) -> None:
 def test_a_blank_text_has_no_sentences_and_null_sentence_measures(text: str) -> None:
     (row,) = score_batch([text])
     whole = VADER.polarity_scores(text)
-    assert row == (whole["compound"], whole["pos"], whole["neu"], whole["neg"], None, 0, None, None)
+    assert row == (whole["compound"], whole["pos"], whole["neu"], whole["neg"], None, 0, None, None, [], [])
 
 
 def test_a_process_pool_gives_the_same_scores_in_order() -> None:
@@ -262,7 +267,11 @@ SENTENCE = st.sampled_from(
 @settings(max_examples=150, deadline=None)
 @given(st.lists(SENTENCE, max_size=8), st.sampled_from([" ", "\n", "\n\n"]))
 def test_sentence_measures_stay_in_their_ranges(parts: list[str], separator: str) -> None:
-    whole, pos, neu, neg, mean, count, positive, negative = score_batch([separator.join(parts)])[0]
+    text = separator.join(parts)
+    whole, pos, neu, neg, mean, count, positive, negative, ends, compounds = score_batch([text])[0]
+    # each sentence ends where its part does, with its own compound
+    assert ends == [sum(len(p) + len(separator) for p in parts[:i + 1]) - len(separator) for i in range(len(parts))]
+    assert compounds == [compound(p) for p in parts]
     # every part is one sentence whatever joins them, so the count is the number of parts (no part
     # ends in "..." or lacks an end mark: whether "great... I loved it" is one sentence or two is a
     # judgement call that sentencex makes)
@@ -306,10 +315,15 @@ def measured_as_defined(text: str) -> tuple:
     scores = VADER.polarity_scores(text)
     compounds = [compound(s) for s in sentences(text)]
     n = len(compounds)
+    # where each sentence ends: the end of its first place in the text after the sentence before
+    ends, at = [], 0
+    for s in sentences(text):
+        at = text.find(s, at) + len(s)
+        ends.append(at)
     if not n:
-        return scores["compound"], scores["pos"], scores["neu"], scores["neg"], None, 0, None, None
+        return scores["compound"], scores["pos"], scores["neu"], scores["neg"], None, 0, None, None, [], []
     return (scores["compound"], scores["pos"], scores["neu"], scores["neg"], math.fsum(compounds) / n, n,
-            sum(c >= 0.05 for c in compounds) / n, sum(c <= -0.05 for c in compounds) / n)
+            sum(c >= 0.05 for c in compounds) / n, sum(c <= -0.05 for c in compounds) / n, ends, compounds)
 
 
 # batches of texts with and without sentences, so each text's measures must come from its own
@@ -318,8 +332,8 @@ def measured_as_defined(text: str) -> tuple:
                           st.sampled_from(["", " ", "\n"])), min_size=1, max_size=9))
 def test_a_batchs_sentence_measures_are_vader_per_sentence(texts: list[str]) -> None:
     got = score_batch(texts)
-    assert [[float.hex(v) if isinstance(v, float) else v for v in row] for row in got] == [
-        [float.hex(v) if isinstance(v, float) else v for v in measured_as_defined(t)] for t in texts]
+    hexed = lambda v: float.hex(v) if isinstance(v, float) else [hexed(x) for x in v] if isinstance(v, list) else v  # noqa: E731
+    assert [[hexed(v) for v in row] for row in got] == [[hexed(v) for v in measured_as_defined(t)] for t in texts]
     assert [type(row[5]) for row in got] == [int] * len(texts)
 
 

@@ -4,6 +4,7 @@ Monroe, Colaresi & Quinn (2008) against values worked by hand from the paper's f
 from __future__ import annotations
 
 import math
+import re
 
 import hypothesis
 import hypothesis.strategies as st
@@ -120,32 +121,166 @@ def test_the_compiled_pass_finds_the_terms_review_terms_finds(texts: list[str]) 
         assert [by_hash[h] for h in mine.tolist()] == made.words[made.offsets[i]:made.offsets[i + 1]].tolist()
 
 
+def _occurrences(text: str) -> list[tuple[str, int, int]]:
+    """Each term occurrence of a text in order (term, first character, end character), by the module's
+    rules written again in Python: the reference the compiled pass's places are held to."""
+    lowered = "".join(terms.PUNCTUATION_AS_ASCII.get(c, c) for c in text).lower()
+    word_char = "a-z0-9\u0080-\U0010ffff"
+    words, clause = [], 0
+    for m in re.finditer(rf"[{word_char}]+(?:'+[{word_char}]+)*|[{re.escape(terms.CLAUSE_BREAKS)}]", lowered):
+        if m.group() in terms.CLAUSE_BREAKS:
+            clause += 1
+        else:
+            words.append((m.group(), m.start(), m.end(), clause))
+    found = []
+    for j in range(len(words)):
+        for n in range(1, 4):
+            part = words[j:j + n]
+            if len(part) < n or part[-1][3] != part[0][3]:
+                break
+            if part[0][0] not in terms.STOP_WORDS and part[-1][0] not in terms.STOP_WORDS:
+                found.append((" ".join(w[0] for w in part), part[0][1], part[-1][2]))
+    return found
+
+
 @hypothesis.settings(deadline=None)
 @hypothesis.given(reviews=st.lists(st.tuples(st.sampled_from(["t0", "t1", "t2"]),
                                              st.sampled_from(["negative", "middle", "positive", None]),
-                                             st.lists(PIECE, max_size=12).map("".join)), min_size=1, max_size=12),
+                                             st.lists(PIECE, max_size=12).map("".join),
+                                             st.lists(st.integers(1, 40), max_size=4)), min_size=1, max_size=12),
                   min_reviews=st.integers(1, 3))
 def test_the_compiled_per_title_counts_are_review_terms_counted(reviews, min_reviews: int) -> None:
     from reviewpipe.metrics import term_pass
 
-    frame = pl.DataFrame(reviews, schema={"title_id": pl.String, "rating_class": pl.String, "review_text": pl.String},
-                         orient="row").sort(
+    frame = pl.DataFrame(reviews, schema={"title_id": pl.String, "rating_class": pl.String, "review_text": pl.String,
+                                          "steps": pl.List(pl.Int64)}, orient="row").sort(
         "title_id", maintain_order=True).with_columns(review_id=pl.int_range(pl.len()).cast(pl.String))
+    # sentences anywhere (the pass takes the ends it is given): ends climbing by the steps, a compound each
+    frame = frame.with_columns(sentence_ends=pl.col("steps").list.eval(pl.element().cum_sum()).cast(pl.List(pl.Int32)),
+                               sentence_compounds=pl.col("steps").list.eval(pl.element() / 41 - 0.5))
     titles = frame["title_id"].unique(maintain_order=True)
     starts = np.searchsorted(frame["title_id"].to_numpy(), titles.to_numpy()).tolist() + [frame.height]
-    made = term_pass.title_terms(frame["review_text"], np.array(starts), frame["rating_class"], min_reviews)
+    made = term_pass.title_term_stats(frame["review_text"], np.array(starts), frame["rating_class"],
+                                      frame["sentence_ends"], frame["sentence_compounds"], min_reviews)
     got = {(titles[int(t)], int(h)): (int(w), c.tolist()) for t, h, w, c in zip(made.title, made.hashes, made.words,
                                                                               made.counts)}
-    found = terms.review_terms(frame.lazy()).collect()
+    found = terms.review_terms(frame.lazy().select("title_id", "rating_class", "review_id", "review_text")).collect()
     expected = {}
     for (title, term), rows in found.group_by("title_id", "term"):
         if rows.height >= min_reviews:  # the reviews using it, per class as CLASSES orders them
             by_class = [rows.filter(pl.col("rating_class").eq_missing(c)).height for c in term_pass.CLASSES]
             expected[(title, term_pass.term_hashes(pl.Series([term]))[0])] = (rows["words"][0], by_class)
     assert got == expected
+    # the sentences and examples, against the Python rules: per title and term, the sentences its
+    # reviews mention it in (each once), their compounds summed in text order, and its first place in
+    # the first review of any class, of the positive class, of the negative class
+    stats: dict = {}
+    for i, (title, klass, text, ends, compounds) in enumerate(frame.select(
+            "title_id", "rating_class", "review_text", "sentence_ends", "sentence_compounds").iter_rows()):
+        for term, first, end in _occurrences(text):
+            entry = stats.setdefault((title, term), {"sentences": [], "sum": 0.0, "examples": {}})
+            sentence = next((k for k, e in enumerate(ends) if e > first), None)
+            if sentence is not None and (i, sentence) not in entry["sentences"]:
+                entry["sentences"].append((i, sentence))
+                entry["sum"] += compounds[sentence]
+            for example, wanted in zip(term_pass.EXAMPLES, (None, "positive", "negative")):
+                if example not in entry["examples"] and wanted in (None, klass):
+                    entry["examples"][example] = (i, first, end)
+    hashes = {key: term_pass.term_hashes(pl.Series([key[1]]))[0] for key in stats}
+    for k in range(made.title.size):
+        key = next(key for key in stats if key[0] == titles[int(made.title[k])] and hashes[key] == made.hashes[k])
+        entry = stats[key]
+        assert made.mentions[k] == len(entry["sentences"]) and made.compound_sum[k] == entry["sum"], key
+        for e, example in enumerate(term_pass.EXAMPLES):
+            place = (int(made.example_review[k, e]), int(made.example_start[k, e]), int(made.example_end[k, e]))
+            assert (place if place[0] >= 0 else None) == entry["examples"].get(example), (key, example)
+    args = (frame["rating_class"], frame["sentence_ends"], frame["sentence_compounds"])
     with pytest.raises(ValueError, match="max_words"):  # a multiplier per place: 8 of them
-        term_pass.title_terms(frame["review_text"], np.array(starts), frame["rating_class"], max_words=9)
+        term_pass.title_term_stats(frame["review_text"], np.array(starts), *args, max_words=9)
     with pytest.raises(ValueError, match="title_starts"):  # titles that do not cover the texts
-        term_pass.title_terms(frame["review_text"], np.array(starts[:-1] + [frame.height + 1]), frame["rating_class"])
+        term_pass.title_term_stats(frame["review_text"], np.array(starts[:-1] + [frame.height + 1]), *args)
     with pytest.raises(pl.exceptions.InvalidOperationError):  # a class that is none of CLASSES
-        term_pass.title_terms(frame["review_text"], np.array(starts), pl.Series(["positve"] * frame.height))
+        term_pass.title_term_stats(frame["review_text"], np.array(starts), pl.Series(["positve"] * frame.height),
+                                   *args[1:])
+    with pytest.raises(ValueError, match="as many sentence compounds"):
+        term_pass.title_term_stats(frame["review_text"], np.array(starts), args[0], args[1],
+                                   args[2].list.concat(pl.lit([0.0])))
+
+
+def test_a_titles_term_stats_worked_by_hand() -> None:
+    from reviewpipe.metrics import term_pass
+
+    # one title, its reviews in example order (most helpful first); sentences end where the '|'
+    # marks would be, with the compounds given
+    texts = ["Great battery. Battery battery died!", "battery is great", "Awful battery."]
+    ends = [[14, 36], [16], [14]]
+    compounds = [[0.5, -0.25], [0.25], [-0.5]]
+    made = term_pass.title_term_stats(pl.Series(texts), np.array([0, 3]), pl.Series(["positive", "middle", "negative"]),
+                                      pl.Series(ends, dtype=pl.List(pl.Int32)), pl.Series(compounds), min_reviews=2)
+    by_term = dict(zip(term_pass.term_hashes(pl.Series(["battery", "great"])).to_list(), ["battery", "great"]))
+    got = {by_term[int(h)]: (c.tolist(), int(m), float(s), r.tolist(), a.tolist(), b.tolist())
+           for h, c, m, s, r, a, b in zip(made.hashes, made.counts, made.mentions, made.compound_sum,
+                                          made.example_review, made.example_start, made.example_end)}
+    assert got == {
+        # in all three reviews (one of each class: negative, middle, positive, unrated counts); in
+        # four sentences, the second one of the first review once though it says it twice:
+        # 0.5 - 0.25 + 0.25 - 0.5 = 0; first used in review 0 at characters 6-13 ("battery"), the
+        # negative review's at 6-13 too
+        "battery": ([1, 1, 1, 0], 4, 0.0, [0, 0, 2], [6, 6, 6], [13, 13, 13]),
+        # in reviews 0 and 1 (positive, middle): two sentences, 0.5 + 0.25; no negative review uses it
+        "great": ([0, 1, 1, 0], 2, 0.75, [0, 0, -1], [0, 0, 0], [5, 5, 0]),
+    }
+    # "battery died", "awful battery" and the others: one review each, below min_reviews
+    assert made.title.tolist() == [0, 0]
+
+
+KEPT = st.lists(st.tuples(st.sampled_from(["t0", "t1", "t2"]), st.integers(0, 7),
+                          *[st.integers(0, 30) for _ in range(4)]), min_size=1, max_size=30)
+
+
+@hypothesis.settings(deadline=None)
+@hypothesis.given(rows=KEPT, top=st.integers(1, 4), min_z=st.sampled_from([0.0, 0.5, 1.96]), min_reviews=st.integers(1, 5))
+def test_title_sides_are_fightin_words_per_title_with_the_kept_counts_as_prior(rows, top, min_z, min_reviews) -> None:
+    kept = (pl.DataFrame(rows, schema=["title_id", "term", "negative", "middle", "positive", "unrated"], orient="row")
+            .unique(["title_id", "term"]).filter(pl.sum_horizontal("negative", "middle", "positive", "unrated") > 0))
+    hypothesis.assume(kept.height)
+    got = terms.title_sides(kept, top=top, min_z=min_z, min_reviews=min_reviews)
+    everything = kept.with_columns(reviews=pl.sum_horizontal("negative", "middle", "positive", "unrated"))
+    background = everything.group_by("term").agg(pl.col("reviews").sum())
+    for title in kept["title_id"].unique():
+        own = everything.filter(pl.col("title_id") == title)
+        rest = background.join(own.select("term", own="reviews"), on="term", how="left").select(
+            "term", reviews=pl.col("reviews") - pl.col("own").fill_null(0))
+        with np.errstate(divide="ignore", invalid="ignore"):  # (one term in all: no finite z)
+            praise = terms.fightin_words(own.select("term", reviews="positive"), own.select("term", reviews="negative"),
+                                         background)
+            distinctive = terms.fightin_words(own.select("term", "reviews"), rest, background).filter(
+                pl.col("term").is_in(own["term"].implode()))
+        for side, ranked in (("praise", praise), ("complaint", praise.with_columns(pl.col("z") * -1, y_i="y_j")),
+                             ("distinctive", distinctive)):
+            expected = (ranked.filter(pl.col("z") >= min_z, pl.col("y_i") >= min_reviews, pl.col("z").is_finite())
+                        .sort(["z", "term"], descending=[True, False]).head(top))
+            mine = got.filter(pl.col("title_id") == title, pl.col("side") == side).sort("rank")
+            assert mine["term"].to_list() == expected["term"].to_list(), (title, side)
+            assert mine["rank"].to_list() == list(range(1, mine.height + 1))
+            np.testing.assert_allclose(mine["z"].to_numpy(), expected["z"].to_numpy(), rtol=1e-12)
+
+
+def test_a_title_of_thousands_of_terms_is_counted_as_review_terms_counts_it() -> None:
+    # the pass's tables start at 1,024 terms and double: a title of some 5,000 terms fills them
+    # several times over, and the next title (t1) starts from emptied ones
+    from reviewpipe.metrics import term_pass
+
+    texts = [" ".join(f"w{(i * 7 + k) % 900}" for k in range(600)) for i in range(3)] + ["w1 w2. w1", "w1 w2"]
+    frame = pl.DataFrame({"review_id": [str(i) for i in range(5)], "title_id": ["t0"] * 3 + ["t1"] * 2,
+                          "rating_class": ["positive", "negative", None, "middle", "middle"], "review_text": texts})
+    made = term_pass.title_term_stats(frame["review_text"], np.array([0, 3, 5]), frame["rating_class"],
+                                      pl.Series([None] * 5, dtype=pl.List(pl.Int32)),
+                                      pl.Series([None] * 5, dtype=pl.List(pl.Float64)), min_reviews=2)
+    found = terms.review_terms(frame.lazy()).collect().group_by("title_id", "term").agg(
+        [pl.col("rating_class").eq_missing(c).sum().alias(str(c)) for c in term_pass.CLASSES]).filter(
+        pl.sum_horizontal(str(c) for c in term_pass.CLASSES) >= 2)
+    expected = {(t, term_pass.term_hashes(pl.Series([term]))[0]): list(counts) for t, term, *counts in found.iter_rows()}
+    got = {(["t0", "t1"][t], h): c.tolist() for t, h, c in zip(made.title, made.hashes, made.counts)}
+    assert len(got) > 1500 and got == expected
+    assert made.mentions.sum() == 0  # no sentences given

@@ -107,7 +107,9 @@ create table if not exists sentiment_scores (
     review_language varchar,          -- detected (reviewpipe.language): ISO 639-1, or 'und'; null on rows from before languages: they are done again
     language_confidence double,
     language_guess varchar,           -- the detectors' best guess (the language itself unless 'und')
-    sentiment_language varchar        -- the language whose analyzer gave the scores; null when unscored
+    sentiment_language varchar,       -- the language whose analyzer gave the scores; null when unscored
+    sentence_ends integer[],          -- where each sentence ends (characters); null when unscored, and on rows scored before: they are done again
+    sentence_compounds double[]       -- each sentence's compound, in order
 );
 
 -- runs: one row per pipeline run, for `reviewpipe status`.
@@ -280,6 +282,9 @@ alter table sentiment_scores add column if not exists review_language varchar;
 alter table sentiment_scores add column if not exists language_confidence double;
 alter table sentiment_scores add column if not exists language_guess varchar;
 alter table sentiment_scores add column if not exists sentiment_language varchar;
+-- each sentence's end and compound (issue 26): scored rows from before have none and are scored again
+alter table sentiment_scores add column if not exists sentence_ends integer[];
+alter table sentiment_scores add column if not exists sentence_compounds double[];
 alter table sentiment_scores alter column sentiment_compound drop not null;
 alter table sentiment_scores alter column sentiment_pos drop not null;
 alter table sentiment_scores alter column sentiment_neu drop not null;
@@ -390,4 +395,38 @@ create table if not exists text_named_phrases (
     text_hash varchar not null,
     phrase ubigint not null,
     named boolean not null
+);
+
+-- term_counts: per title, each term (reviewpipe.metrics.term_pass's 64-bit hash of a word or a phrase
+-- of 2-3 words) that at least [terms] min_reviews of its reviews scored in English use, with those
+-- reviews per rating class, the sentences mentioning it and the sum of their VADER compounds, and
+-- where it is first used (characters of the review text, start and end) in the most helpful review
+-- of any class, of the positive class and of the negative class; grain: (title_id, term). The terms
+-- stage (reviewpipe.terms) makes agg_title_terms from it; term_titles holds each title's
+-- fingerprint (its reviews, texts, ratings and helpful votes) when its rows were made: a run counts
+-- again the titles whose fingerprint changed, and all of them when staging_state's 'term_counts'
+-- version (the tokenizer's rules and min_reviews) changes.
+create table if not exists term_counts (
+    title_id varchar not null,
+    term ubigint not null,
+    words tinyint not null,
+    negative_reviews integer not null,
+    middle_reviews integer not null,
+    positive_reviews integer not null,
+    unrated_reviews integer not null,
+    sentence_mentions integer not null,
+    sentence_compound_sum double not null,
+    any_review_id varchar,
+    any_start integer,
+    any_end integer,
+    positive_review_id varchar,
+    positive_start integer,
+    positive_end integer,
+    negative_review_id varchar,
+    negative_start integer,
+    negative_end integer
+);
+create table if not exists term_titles (
+    title_id varchar not null,
+    fingerprint ubigint not null
 );

@@ -157,6 +157,10 @@ def _keep_trust(run: Run, frames: dict[str, pl.DataFrame]) -> None:
     run.frames = {**run.frames, **frames}
 
 
+def _terms(run: Run) -> dict[str, pl.DataFrame]:
+    return stages.terms_stage(run.settings)
+
+
 def _quality(run: Run) -> quality.Quality:
     return quality.quality_stage(run.settings, run.summary)
 
@@ -217,6 +221,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("score", _score, _keep_score, uses_pool_ahead=True),
     Stage("metrics", _metrics, _keep_metrics),
     Stage("trust", _trust, _keep_trust),
+    Stage("terms", _terms, _keep_trust),
     # past a [quality] limit the run stops here: nothing new is published
     Stage("quality", _quality, _keep_quality, when_nothing_new=True, timed=False, retried=False),
     Stage("publish", _publish, _keep_publish),

@@ -81,6 +81,8 @@ METRIC_FRAMES = (
     "metric_trust_tests",
     "metric_trust_flagged",
     "metric_title_trust",
+    # the distinctive terms (reviewpipe.terms), always of the whole warehouse
+    "metric_title_terms",
 )
 
 

@@ -462,6 +462,42 @@ AGG_TRUST_FLAGGED_REVIEWS = Table(
     stored_order="title_id, review_id, test",
 )
 
+AGG_TITLE_TERMS = Table(
+    "agg_title_terms",
+    "What reviewers praise and complain about, per title (reviewpipe.terms; README, \"Distinctive "
+    "terms\"): the terms (words and phrases of 2-3 words, lower-cased, no stop word alone or at a "
+    "phrase's ends) that its positive reviews use more than its negative ones (praise), the reverse "
+    "(complaint), and that set the title apart from every other title (distinctive), ranked by the "
+    "log-odds z-score with an informative Dirichlet prior (Monroe, Colaresi & Quinn 2008, "
+    "\"Fightin' Words\"): the prior is each term's share of the counts the warehouse keeps (terms "
+    "at least [terms] min_reviews reviews of a title use), scaled to 1,000 pseudo-counts. Reviews "
+    "scored in English alone are counted; a review counts a term once.",
+    columns=(
+        Column("title_id", "Title key."),
+        Column("side", "praise, complaint or distinctive."),
+        Column("rank", "1 = the side's highest z-score for the title; at most [terms] top_terms."),
+        Column("term", "The word or phrase, lower-cased, its words joined by one space."),
+        Column("term_words", "Its number of words (1-3)."),
+        Column("negative_reviews", "The title's negative reviews that use it (rating classes: README, "
+               "\"How the measures are computed\")."),
+        Column("middle_reviews", "Its middle reviews that use it."),
+        Column("positive_reviews", "Its positive reviews that use it."),
+        Column("unrated_reviews", "Its reviews without a rating that use it."),
+        Column("z_score", "The log-odds ratio's z-score: praise, the positive reviews against the "
+               "negative ones; complaint, the reverse; distinctive, the title's reviews against every "
+               "other title's. At least [terms] min_z."),
+        Column("sentence_mentions", "The sentences of the title's reviews that mention it (a "
+               "sentence once)."),
+        Column("sentence_sentiment_mean", "The mean VADER compound of those sentences (-1..1)."),
+        Column("example", "The sentence that first uses it in the most helpful review of the side "
+               "(praise: a positive review; complaint: a negative one; distinctive: any), cut around "
+               "the term with … when longer than 240 characters."),
+        Column("example_review_id", "The review the example is from (see reviews)."),
+    ),
+    key=("title_id", "side", "rank"),
+    stored_order="title_id, side, rank",
+)
+
 QUARANTINE = Table(
     "quarantine",
     "Rows, reader-rejected lines and unreadable files that were not loaded, with the reason.",
@@ -516,6 +552,7 @@ TABLES: tuple[Table, ...] = (
     AGG_MONTHLY_TRENDS,
     AGG_TRUST_TESTS,
     AGG_TRUST_FLAGGED_REVIEWS,
+    AGG_TITLE_TERMS,
     QUARANTINE,
     LOAD_LOG,
 )

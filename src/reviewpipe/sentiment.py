@@ -39,10 +39,16 @@ SCORE_COLUMNS = (
 SCORE_SCHEMA = {
     name: (pl.Int64 if name == "sentence_count" else pl.Float64) for name in SCORE_COLUMNS
 }
+# Each sentence of a text, kept in the cache beside SCORE_COLUMNS (not published per review): where
+# it ends (characters from the text's start) and its compound. The terms stage reads them for the
+# sentences that mention a term and their mean sentiment (reviewpipe.metrics.term_pass).
+SENTENCE_COLUMNS = ("sentence_ends", "sentence_compounds")
+SENTENCE_SCHEMA = {"sentence_ends": pl.List(pl.Int32), "sentence_compounds": pl.List(pl.Float64)}
 
-# One row of SCORE_COLUMNS: the whole text's compound, pos, neu, neg; then the mean sentence
-# compound, the sentence count, the positive and negative sentence shares (null without a sentence).
-Scores = tuple[float, float, float, float, float | None, int, float | None, float | None]
+# One row of SCORE_COLUMNS and SENTENCE_COLUMNS: the whole text's compound, pos, neu, neg; then the
+# mean sentence compound, the sentence count, the positive and negative sentence shares (null
+# without a sentence); then each sentence's end and compound.
+Scores = tuple[float, float, float, float, float | None, int, float | None, float | None, list[int], list[float]]
 
 # VADER's thresholds for a positive / negative score (vaderSentiment README, "About the Scoring").
 # Fixed, not settings.sentiment.threshold: the shares are cached by text hash alone.
@@ -85,9 +91,18 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+def sentence_ends(text: str, parts: Sequence[str]) -> list[int]:
+    """Where each of `parts` (the text's sentences, in order) ends in it, in characters."""
+    ends, at = [], 0
+    for part in parts:
+        at = text.index(part, at) + len(part)  # sentences are stripped pieces of the text, in order
+        ends.append(at)
+    return ends
+
+
 def score_batch(texts: Sequence[str]) -> list[Scores]:
-    """The SCORE_COLUMNS of each text: VADER's whole-text scores (exactly vaderSentiment 3.3.2's),
-    then its sentence measures.
+    """The SCORE_COLUMNS and SENTENCE_COLUMNS of each text: VADER's whole-text scores (exactly
+    vaderSentiment 3.3.2's), then its sentence measures, then its sentences' ends and compounds.
 
     VADER's compound saturates on long texts (a 400-word review scores 0.99); scored sentence by
     sentence it does not. The texts and all their sentences are scored in one batch by
@@ -107,8 +122,8 @@ def score_batch(texts: Sequence[str]) -> list[Scores]:
     negatives = (at_or_below[ends] - at_or_below[starts]).tolist()
     compounds = compound.tolist()
     out: list[Scores] = []
-    for (whole, pos, neu, neg), n, start, positive_count, negative_count in zip(
-        scores.head(len(texts)).rows(), counts.tolist(), starts.tolist(), positives, negatives
+    for (whole, pos, neu, neg), n, start, positive_count, negative_count, text, part in zip(
+        scores.head(len(texts)).rows(), counts.tolist(), starts.tolist(), positives, negatives, texts, parts
     ):
         mean: float | None = None
         positive: float | None = None
@@ -117,7 +132,8 @@ def score_batch(texts: Sequence[str]) -> list[Scores]:
             mean = math.fsum(compounds[start:start + n]) / n
             positive = positive_count / n
             negative = negative_count / n
-        out.append((whole, pos, neu, neg, mean, n, positive, negative))
+        out.append((whole, pos, neu, neg, mean, n, positive, negative, sentence_ends(text, part),
+                    compounds[start:start + n]))
     return out
 
 
@@ -329,5 +345,6 @@ def _polars_threads_in_workers(workers: int) -> Iterator[None]:
 
 
 def scores_frame(scores: Sequence[Scores]) -> pl.DataFrame:
-    """Scores as a frame with the published column names, one row per text."""
-    return pl.DataFrame(list(scores), schema=SCORE_SCHEMA, orient="row")
+    """Scores as a frame with the published column names, one row per text (the sentences' ends and
+    compounds left out)."""
+    return pl.DataFrame([row[:len(SCORE_COLUMNS)] for row in scores], schema=SCORE_SCHEMA, orient="row")

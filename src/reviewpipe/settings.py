@@ -381,6 +381,24 @@ class TrustSettings(BaseModel):
         return [name.strip().lower() for name in value]
 
 
+class TermsSettings(BaseModel):
+    """The distinctive terms per title (reviewpipe.terms; README, "Distinctive terms"): what its
+    high-rated reviews say that its low-rated ones do not, and what sets it apart from the others."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # false: no term is counted (agg_title_terms is published empty; the kept counts are left)
+    enabled: bool = True
+    # a title's term is kept, and compared, when at least this many of its reviews use it: 3 keeps
+    # 6.9 million (title, term) rows at 1,000,000 bench reviews, 2 would keep 13.0 million, and a
+    # term two reviews use cannot reach min_z against a prior of 1,000 pseudo-counts anyway
+    min_reviews: int = Field(default=3, ge=1)
+    # the terms published per title and side (praise, complaint, distinctive), when their z-score
+    # is at least min_z (1.96: a two-sided 5% test of one term)
+    top_terms: int = Field(default=10, ge=1, le=100)
+    min_z: float = Field(default=1.96, ge=0)
+
+
 class ExportSettings(BaseModel):
     """How published tables are handed out as files."""
 
@@ -486,6 +504,7 @@ class Settings(BaseSettings):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
     trust: TrustSettings = Field(default_factory=TrustSettings)
+    terms: TermsSettings = Field(default_factory=TermsSettings)
     # a run that finds the warehouse locked by another process waits this long, then fails
     lock_wait_seconds: float = Field(default=30.0, ge=0)
     # DuckDB's memory cap for a run's warehouse connections (DuckDB's own default is 80% of RAM,

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from reviewpipe import hooks, metrics, publish, sentiment, state, trust
+from reviewpipe import hooks, metrics, publish, sentiment, state, terms, trust
 from reviewpipe.ingest import (
     FileLoad,
     IngestReport,
@@ -119,8 +119,7 @@ def score_stage(settings: Settings, mapper: Mapper | None = None,
         # other review was published, so its text was scored then (an anti-join of every staged
         # text is slow at scale). Not so when staging was rebuilt whole, nor while the cache holds
         # rows from before languages were detected (they are done again, whichever review).
-        narrow = not everything and not scalar(
-            con, "select count(*) from sentiment_scores where review_language is null")
+        narrow = not everything and not scalar(con, f"select count(*) from sentiment_scores where {_STALE}")
         # a second connection finds the texts to score and streams them while the first inserts
         # their scores (a temp table is its connection's own)
         reader_con = con.cursor()
@@ -130,11 +129,11 @@ def score_stage(settings: Settings, mapper: Mapper | None = None,
                 if mapper is None and staged > settings.sentiment.batch_size:
                     processes.start()
                 reader_con.execute("create temp table _unscored as " + _UNSCORED.format(
-                    pending=_PENDING if narrow else ""), [languages])
+                    pending=_PENDING if narrow else "", stale=_STALE), [languages])
                 # rows from before languages, and those done again, go first (a plain insert is much
                 # faster than an insert that replaces, which checks every key against the key index)
                 if not narrow:
-                    reader_con.execute("delete from sentiment_scores where review_language is null")
+                    reader_con.execute(f"delete from sentiment_scores where {_STALE}")
                 rule = [languages, undetermined]
                 reader_con.execute("create temp table _redetected as " + _REDETECTED, rule)
                 reader_con.execute("create temp table _declared as " + _DECLARED, [languages])
@@ -165,11 +164,14 @@ _UNSCORED = """
            max(declared_language) filter (where list_contains($1, declared_language)) as given
     from int_reviews_typed
     where staged and text_hash is not null
-      and text_hash not in (select text_hash from sentiment_scores where review_language is not null)
+      and text_hash not in (select text_hash from sentiment_scores where not ({stale}))
       {pending}
     group by text_hash
 """
 _PENDING = "and review_id in (select review_id from publish_pending)"
+# Cache rows of an older reviewpipe, done again: from before languages (no review_language), or
+# scored before each sentence's end and compound were kept (the terms stage reads them).
+_STALE = "review_language is null or (sentiment_language is not null and sentence_ends is null)"
 # Cached texts that a staged review now needs scored in another language than the cache's
 # sentiment_language (scores_language: its source newly declared a language, [sentiment] languages
 # or score_undetermined changed), with that language: they are done again. Over every staged
@@ -215,7 +217,7 @@ _UNSCORED_TEXTS = """
 # What the cache stores of an analysed text, after its text_hash: its language, then its scores.
 _ANALYSED_SCHEMA = {
     "review_language": pl.String, "language_confidence": pl.Float64, "language_guess": pl.String,
-    "sentiment_language": pl.String, **sentiment.SCORE_SCHEMA,
+    "sentiment_language": pl.String, **sentiment.SCORE_SCHEMA, **sentiment.SENTENCE_SCHEMA,
 }
 
 
@@ -246,7 +248,7 @@ def _score_unscored(
     done = scored = 0
     if on_scored is not None:
         on_scored(done, todo)
-    unscored = (None,) * len(sentiment.SCORE_COLUMNS)
+    unscored = (None,) * (len(sentiment.SCORE_COLUMNS) + len(sentiment.SENTENCE_COLUMNS))
     columns = ", ".join(("text_hash", *_ANALYSED_SCHEMA))
     for analysed in results:
         frame = pl.DataFrame(
@@ -344,6 +346,17 @@ def trust_stage(settings: Settings) -> dict[str, pl.DataFrame]:
     return frames
 
 
+def terms_stage(settings: Settings) -> dict[str, pl.DataFrame]:
+    """The distinctive terms' frame (terms.title_terms: metric_title_terms), over every staged
+    review; the counts of the titles whose reviews changed are made again, the others' kept."""
+    if not settings.terms.enabled:  # [terms] enabled = false: agg_title_terms is published empty
+        return {"metric_title_terms": terms.empty_frame()}
+    with warehouse(settings) as con:
+        frame = terms.title_terms(con, settings)
+    hooks.pause("terms")
+    return {"metric_title_terms": frame}
+
+
 def _with_languages(per_review: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
     """The per-review metrics with each review's review_language and language_confidence (published
     beside them, sql/published/reviews.sql), from the reviews the metrics stage read."""
@@ -428,7 +441,7 @@ def publish_stage(
     delta, replaced = (LiveCopy(settings, run_id) if live_copy is None else live_copy).take()
     if "touched_titles" in frames and not delta:
         # the frames hold the changed titles alone, to be put in a copy this attempt does not have
-        frames = metrics_stage(settings) | {name: frames[name] for name in trust.TRUST_FRAMES}
+        frames = metrics_stage(settings) | {name: frames[name] for name in (*trust.TRUST_FRAMES, "metric_title_terms")}
     notes = {"agg_title_summary": parameters_note(settings, frames["metric_weighted_rating_parameters"])}
     with warehouse(settings) as con:
         counts = publish.build(con, frames, new_db, notes, delta=delta)

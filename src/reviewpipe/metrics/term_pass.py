@@ -81,6 +81,59 @@ def text_terms(texts: pl.Series, max_words: int = 3) -> TextTerms:
 
 
 @nb.njit(nogil=True, cache=True)
+def _split_words(values, p, end, word_byte, clause_byte, stops, stop_filter, seed, hashes, clause, stop, first,
+                 last):  # pragma: no cover - compiled
+    """The words of the text values[p:end] into the buffers (grown when full; returned with the
+    number of words): each one's hash, clause number, whether it is a stop word, and the characters
+    it spans (first, end: a byte that does not continue a UTF-8 character starts one)."""
+    words = 0
+    current = 0
+    at = p  # the characters are counted up to the byte `at`
+    chars = 0
+    while p < end:
+        while p < end and not word_byte[values[p]]:
+            if clause_byte[values[p]]:
+                current += 1
+            p += 1
+        a = p
+        while p < end and word_byte[values[p]]:
+            p += 1
+        b = p
+        while a < b and values[a] == _APOSTROPHE:
+            a += 1
+        while b > a and values[b - 1] == _APOSTROPHE:
+            b -= 1
+        if b > a:
+            if words == hashes.size:
+                hashes = np.concatenate((hashes, np.empty(words, np.uint64)))
+                clause = np.concatenate((clause, np.empty(words, np.int64)))
+                stop = np.concatenate((stop, np.empty(words, np.bool_)))
+                first = np.concatenate((first, np.empty(words, np.int32)))
+                last = np.concatenate((last, np.empty(words, np.int32)))
+            h = trust_compiled._hash_bytes(values, a, b, seed)
+            hashes[words] = h
+            clause[words] = current
+            # most words are no stop word: a filter of the stop words' low 16 bits says so at once
+            if stop_filter[h & np.uint64(0xFFFF)]:
+                i = np.searchsorted(stops, h)
+                stop[words] = i < stops.size and stops[i] == h
+            else:
+                stop[words] = False
+            while at < a:
+                if values[at] & 0xC0 != 0x80:
+                    chars += 1
+                at += 1
+            first[words] = chars
+            while at < b:
+                if values[at] & 0xC0 != 0x80:
+                    chars += 1
+                at += 1
+            last[words] = chars
+            words += 1
+    return words, hashes, clause, stop, first, last
+
+
+@nb.njit(nogil=True, cache=True)
 def _text_terms(values, offsets, word_byte, clause_byte, stops, stop_filter, position, seed, max_words):  # pragma: no cover
     n = offsets.size - 1
     out_offsets = np.zeros(n + 1, np.int64)
@@ -90,42 +143,14 @@ def _text_terms(values, offsets, word_byte, clause_byte, stops, stop_filter, pos
     hashes = np.empty(256, np.uint64)
     clause = np.empty(256, np.int64)
     stop = np.empty(256, np.bool_)
+    first = np.empty(256, np.int32)
+    last = np.empty(256, np.int32)
     slots = np.empty(1024, np.uint64)
     marks = np.full(1024, -1, np.int64)
     for t in range(n):
-        # the words of the text: hash, clause number, stop word or not
-        words = 0
-        current = 0
-        k = offsets[t]
-        end = offsets[t + 1]
-        while k < end:
-            while k < end and not word_byte[values[k]]:
-                if clause_byte[values[k]]:
-                    current += 1
-                k += 1
-            a = k
-            while k < end and word_byte[values[k]]:
-                k += 1
-            b = k
-            while a < b and values[a] == _APOSTROPHE:
-                a += 1
-            while b > a and values[b - 1] == _APOSTROPHE:
-                b -= 1
-            if b > a:
-                if words == hashes.size:
-                    hashes = np.concatenate((hashes, np.empty(words, np.uint64)))
-                    clause = np.concatenate((clause, np.empty(words, np.int64)))
-                    stop = np.concatenate((stop, np.empty(words, np.bool_)))
-                h = trust_compiled._hash_bytes(values, a, b, seed)
-                hashes[words] = h
-                clause[words] = current
-                # most words are no stop word: a filter of the stop words' low 16 bits says so at once
-                if stop_filter[h & np.uint64(0xFFFF)]:
-                    i = np.searchsorted(stops, h)
-                    stop[words] = i < stops.size and stops[i] == h
-                else:
-                    stop[words] = False
-                words += 1
+        words, hashes, clause, stop, first, last = _split_words(
+            values, offsets[t], offsets[t + 1], word_byte, clause_byte, stops, stop_filter, seed, hashes, clause,
+            stop, first, last)
         # its terms: each word not a stop word, each phrase within a clause whose ends are none;
         # each once (an open-addressing set of the text's terms, its slots marked with the text's number)
         size = 1024
@@ -162,96 +187,209 @@ def _text_terms(values, offsets, word_byte, clause_byte, stops, stop_filter, pos
     return out_offsets, out[:kept].copy(), out_words[:kept].copy()
 
 
-class TitleTerms(NamedTuple):
-    """Per title of a batch and term its reviews use at least min_reviews times: the title's index,
-    the term's hash and words, and the reviews using it in each rating class (counts[:, c], c as
-    CLASSES)."""
+# The rating classes title_term_stats counts apart, in counts' column order (None: an unrated review).
+CLASSES = ("negative", "middle", "positive", None)
+
+
+class TitleTermStats(NamedTuple):
+    """Per title of a batch and term its reviews use at least min_reviews times (title_term_stats):
+    the title's index, the term's hash and words, the reviews using it in each rating class
+    (counts[:, c], c as CLASSES), the sentences mentioning it (a review's sentence once however often
+    it does) and the sum of those sentences' compounds, and where it is first used in each example
+    order (EXAMPLES): the review's index in the batch (-1: none) and the characters the term's
+    words span in its text (start, end)."""
     title: np.ndarray
     hashes: np.ndarray
     words: np.ndarray
     counts: np.ndarray
+    mentions: np.ndarray
+    compound_sum: np.ndarray
+    example_review: np.ndarray
+    example_start: np.ndarray
+    example_end: np.ndarray
 
 
-# The rating classes title_terms counts apart, in counts' column order (None: an unrated review).
-CLASSES = ("negative", "middle", "positive", None)
+# The examples title_term_stats keeps per term, in the columns of its example_ arrays: the first
+# review using it of any class, of the positive class, of the negative class (a title's reviews come
+# in the order examples are chosen in, the most helpful first).
+EXAMPLES = ("any", "positive", "negative")
 
 
-def title_terms(texts: pl.Series, title_starts: np.ndarray, classes: pl.Series, min_reviews: int = 1,
-                max_words: int = 3) -> TitleTerms:
-    """The TitleTerms of reviews grouped by title: `texts` and `classes` (metrics.rating_class's
-    negative / middle / positive, null unrated) one per review, a title's reviews together, title k
-    the reviews title_starts[k]:title_starts[k + 1]. Each title's terms in the order first met."""
+def title_term_stats(texts: pl.Series, title_starts: np.ndarray, classes: pl.Series, sentence_ends: pl.Series,
+                     sentence_compounds: pl.Series, min_reviews: int = 1, max_words: int = 3) -> TitleTermStats:
+    """The TitleTermStats of reviews grouped by title, as title_terms takes them, with each review's
+    sentences (sentiment.SENTENCE_COLUMNS: where each ends, in characters of the text, and its
+    compound; null: none). A term belongs to the sentence its first word starts in. Each title's
+    terms in the order first met."""
     starts = np.ascontiguousarray(title_starts, dtype=np.int64)
-    if (classes.len() != texts.len() or starts.size == 0 or starts[0] != 0 or starts[-1] != texts.len()
-            or (np.diff(starts) < 0).any()):
-        raise ValueError(f"title_starts must run from 0 to the {texts.len()} texts without going back, and "
-                         f"classes hold one per text ({classes.len()})")
+    n = texts.len()
+    if (classes.len() != n or sentence_ends.len() != n or sentence_compounds.len() != n or starts.size == 0
+            or starts[0] != 0 or starts[-1] != n or (np.diff(starts) < 0).any()):
+        raise ValueError(f"title_starts must run from 0 to the {n} texts without going back, and classes and "
+                         "the sentences hold one per text")
+    ends = sentence_ends.fill_null([])
+    if not (ends.list.len() == sentence_compounds.fill_null([]).list.len()).all():
+        raise ValueError("each text must have as many sentence compounds as sentence ends")
     values, offsets = _bytes(texts, max_words)
-    # a class not in CLASSES raises (replace_strict) rather than count as unrated
     codes = (classes.cast(pl.String)
              .replace_strict({c: i for i, c in enumerate(CLASSES) if c is not None}, return_dtype=pl.Int8)
              .fill_null(len(CLASSES) - 1).to_numpy())
-    return TitleTerms(*_title_terms(values, offsets, starts, codes,
-                                    _WORD_BYTE, _CLAUSE_BYTE, stop_hashes(), _stop_filter(), sketch.POSITION,
-                                    np.uint64(sketch.SEED), max_words, min_reviews, len(CLASSES)))
+    sentence_offsets = np.concatenate(([0], np.cumsum(ends.list.len().to_numpy(), dtype=np.int64)))
+    flat_ends = ends.explode().drop_nulls().cast(pl.Int64).to_numpy()
+    flat_compounds = sentence_compounds.fill_null([]).explode().drop_nulls().cast(pl.Float64).to_numpy()
+    example_classes = np.array([-1, *(CLASSES.index(c) for c in EXAMPLES[1:])], dtype=np.int64)
+    return TitleTermStats(*_title_term_stats(
+        values, offsets, starts, codes, sentence_offsets, np.ascontiguousarray(flat_ends),
+        np.ascontiguousarray(flat_compounds), example_classes, _WORD_BYTE, _CLAUSE_BYTE, stop_hashes(),
+        _stop_filter(), sketch.POSITION, np.uint64(sketch.SEED), max_words, min_reviews, len(CLASSES)))
 
 
 @nb.njit(nogil=True, cache=True)
-def _title_terms(values, offsets, title_starts, codes, word_byte, clause_byte, stops, stop_filter, position, seed,
-                 max_words, min_reviews, classes):  # pragma: no cover - compiled
+def _doubled(a):  # pragma: no cover - compiled
+    """`a` with as many rows again, unset."""
+    return np.concatenate((a, np.empty_like(a)))
+
+
+@nb.njit(nogil=True, cache=True)
+def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, sentence_ends, sentence_compounds,
+                      example_classes, word_byte, clause_byte, stops, stop_filter, position, seed, max_words,
+                      min_reviews, classes):  # pragma: no cover - compiled
+    examples = example_classes.size
+    # the kept rows: out_* [:kept]
+    kept = 0
     out_title = np.empty(1024, np.int64)
     out_hash = np.empty(1024, np.uint64)
     out_words = np.empty(1024, np.int8)
-    out_counts = np.empty((1024, classes), np.int64)
-    kept = 0
-    slots = np.empty(1024, np.uint64)
-    used = np.zeros(1024, np.bool_)
-    slot_words = np.empty(1024, np.int8)
-    slot_counts = np.zeros((1024, classes), np.int64)
-    order = np.empty(1024, np.int64)  # the slots in the order their terms were first met
+    out_counts = np.empty((1024, classes), np.int32)
+    out_mentions = np.empty(1024, np.int32)
+    out_sum = np.empty(1024, np.float64)
+    out_review = np.empty((1024, examples), np.int64)
+    out_start = np.empty((1024, examples), np.int32)
+    out_end = np.empty((1024, examples), np.int32)
+    # one title's terms, in the order first met: term d's figures are the d-th of these
+    d_hash = np.empty(1024, np.uint64)
+    d_words = np.empty(1024, np.int8)
+    d_counts = np.empty((1024, classes), np.int32)
+    d_review = np.empty(1024, np.int64)  # the last review counted (a review counts a term once)
+    d_sentence = np.empty(1024, np.int64)  # the last sentence counted
+    d_mentions = np.empty(1024, np.int32)
+    d_sum = np.empty(1024, np.float64)
+    d_ex = np.empty((1024, examples), np.int64)
+    d_start = np.empty((1024, examples), np.int32)
+    d_end = np.empty((1024, examples), np.int32)
+    d_slot = np.empty(1024, np.int64)
+    # and an open-addressing table of their hashes (index: the term's d, -1 empty), doubled when half full
+    size = 1024
+    slots = np.empty(size, np.uint64)
+    index = np.full(size, -1, np.int64)
+    # one text's words
+    hashes = np.empty(256, np.uint64)
+    clause = np.empty(256, np.int64)
+    stop = np.empty(256, np.bool_)
+    first = np.empty(256, np.int32)  # a word's first and end characters
+    last = np.empty(256, np.int32)
+    sentence = np.empty(256, np.int64)  # its sentence's index among all the batch's (-1: none)
     for k in range(title_starts.size - 1):
-        a, b = title_starts[k], title_starts[k + 1]
-        found_offsets, found, found_words = _text_terms(values, offsets[a:b + 1], word_byte, clause_byte, stops,
-                                                        stop_filter, position, seed, max_words)
-        size = 1024
-        while size < 2 * found.size:
-            size *= 2
-        if size > slots.size:
-            slots = np.empty(size, np.uint64)
-            used = np.zeros(size, np.bool_)
-            slot_words = np.empty(size, np.int8)
-            slot_counts = np.zeros((size, classes), np.int64)
-            order = np.empty(size, np.int64)
-        mask = np.uint64(slots.size - 1)
         distinct = 0
-        for r in range(b - a):
-            c = codes[a + r]
-            for e in range(found_offsets[r], found_offsets[r + 1]):
-                g = found[e]
-                slot = (g ^ (g >> np.uint64(29))) & mask
-                while used[slot] and slots[slot] != g:
-                    slot = (slot + np.uint64(1)) & mask
-                if not used[slot]:
-                    used[slot] = True
-                    slots[slot] = g
-                    slot_words[slot] = found_words[e]
-                    order[distinct] = slot
-                    distinct += 1
-                slot_counts[slot, c] += 1
-        for d in range(distinct):
-            slot = order[d]
-            if slot_counts[slot].sum() >= min_reviews:
-                if kept == out_hash.size:
-                    out_title = np.concatenate((out_title, np.empty(kept, np.int64)))
-                    out_hash = np.concatenate((out_hash, np.empty(kept, np.uint64)))
-                    out_words = np.concatenate((out_words, np.empty(kept, np.int8)))
-                    out_counts = np.concatenate((out_counts, np.empty((kept, classes), np.int64)))
-                out_title[kept] = k
-                out_hash[kept] = slots[slot]
-                out_words[kept] = slot_words[slot]
-                out_counts[kept] = slot_counts[slot]
-                kept += 1
-            used[slot] = False  # emptied for the next title
-            slot_counts[slot] = 0
-    return out_title[:kept].copy(), out_hash[:kept].copy(), out_words[:kept].copy(), out_counts[:kept].copy()
-__all__ = ["CLASSES", "TextTerms", "TitleTerms", "stop_hashes", "term_hashes", "text_terms", "title_terms"]
+        for r in range(title_starts[k], title_starts[k + 1]):
+            c = codes[r]
+            words, hashes, clause, stop, first, last = _split_words(
+                values, offsets[r], offsets[r + 1], word_byte, clause_byte, stops, stop_filter, seed, hashes, clause,
+                stop, first, last)
+            # each word's sentence (-1: after the last): the first whose end is past the word's start
+            if words > sentence.size:
+                sentence = np.empty(hashes.size, np.int64)
+            s = sentence_offsets[r]
+            s_end = sentence_offsets[r + 1]
+            for j in range(words):
+                while s < s_end and sentence_ends[s] <= first[j]:
+                    s += 1
+                sentence[j] = s if s < s_end else -1
+            for j in range(words):
+                if stop[j]:
+                    continue
+                g = np.uint64(0)
+                for q in range(max_words):
+                    if j + q >= words or clause[j + q] != clause[j]:
+                        break
+                    g ^= hashes[j + q] * position[q]
+                    if stop[j + q]:
+                        continue
+                    mask = np.uint64(size - 1)
+                    slot = (g ^ (g >> np.uint64(29))) & mask
+                    while index[slot] >= 0 and slots[slot] != g:
+                        slot = (slot + np.uint64(1)) & mask
+                    d = index[slot]
+                    if d < 0:  # a new term of the title
+                        if 2 * (distinct + 1) > size:  # the table doubled, the title's terms put in again
+                            size *= 2
+                            mask = np.uint64(size - 1)
+                            slots = np.empty(size, np.uint64)
+                            index = np.full(size, -1, np.int64)
+                            for e in range(distinct):
+                                slot = (d_hash[e] ^ (d_hash[e] >> np.uint64(29))) & mask
+                                while index[slot] >= 0:
+                                    slot = (slot + np.uint64(1)) & mask
+                                slots[slot] = d_hash[e]
+                                index[slot] = e
+                                d_slot[e] = slot
+                            slot = (g ^ (g >> np.uint64(29))) & mask
+                            while index[slot] >= 0:
+                                slot = (slot + np.uint64(1)) & mask
+                        if distinct == d_hash.size:
+                            d_hash, d_words, d_counts, d_review = (_doubled(d_hash), _doubled(d_words),
+                                                                   _doubled(d_counts), _doubled(d_review))
+                            d_sentence, d_mentions, d_sum = _doubled(d_sentence), _doubled(d_mentions), _doubled(d_sum)
+                            d_ex, d_start, d_end, d_slot = (_doubled(d_ex), _doubled(d_start), _doubled(d_end),
+                                                            _doubled(d_slot))
+                        d = distinct
+                        distinct += 1
+                        slots[slot] = g
+                        index[slot] = d
+                        d_slot[d] = slot
+                        d_hash[d] = g
+                        d_words[d] = q + 1
+                        d_counts[d] = 0
+                        d_review[d] = -1
+                        d_sentence[d] = -1
+                        d_mentions[d] = 0
+                        d_sum[d] = 0.0
+                        d_ex[d] = -1
+                        d_start[d] = 0
+                        d_end[d] = 0
+                    if d_review[d] != r:
+                        d_review[d] = r
+                        d_counts[d, c] += 1
+                        for e in range(examples):
+                            if d_ex[d, e] < 0 and (example_classes[e] < 0 or example_classes[e] == c):
+                                d_ex[d, e] = r
+                                d_start[d, e] = first[j]
+                                d_end[d, e] = last[j + q]
+                    if sentence[j] >= 0 and d_sentence[d] != sentence[j]:
+                        d_sentence[d] = sentence[j]
+                        d_mentions[d] += 1
+                        d_sum[d] += sentence_compounds[sentence[j]]
+        keep = d_counts[:distinct].sum(axis=1) >= min_reviews
+        m = keep.sum()
+        while kept + m > out_hash.size:
+            out_title, out_hash, out_words, out_counts = (_doubled(out_title), _doubled(out_hash),
+                                                          _doubled(out_words), _doubled(out_counts))
+            out_mentions, out_sum, out_review = _doubled(out_mentions), _doubled(out_sum), _doubled(out_review)
+            out_start, out_end = _doubled(out_start), _doubled(out_end)
+        out_title[kept:kept + m] = k
+        out_hash[kept:kept + m] = d_hash[:distinct][keep]
+        out_words[kept:kept + m] = d_words[:distinct][keep]
+        out_counts[kept:kept + m] = d_counts[:distinct][keep]
+        out_mentions[kept:kept + m] = d_mentions[:distinct][keep]
+        out_sum[kept:kept + m] = d_sum[:distinct][keep]
+        out_review[kept:kept + m] = d_ex[:distinct][keep]
+        out_start[kept:kept + m] = d_start[:distinct][keep]
+        out_end[kept:kept + m] = d_end[:distinct][keep]
+        kept += m
+        index[d_slot[:distinct]] = -1  # emptied for the next title
+    return (out_title[:kept].copy(), out_hash[:kept].copy(), out_words[:kept].copy(), out_counts[:kept].copy(),
+            out_mentions[:kept].copy(), out_sum[:kept].copy(), out_review[:kept].copy(), out_start[:kept].copy(),
+            out_end[:kept].copy())
+
+__all__ = ["CLASSES", "EXAMPLES", "TextTerms", "TitleTermStats", "stop_hashes", "term_hashes", "text_terms",
+           "title_term_stats"]

@@ -49,17 +49,20 @@ you're you've your yours yourself yourselves also really get got one s t
 # as this does: a few Unicode punctuation marks are first written as their ASCII kin; a word is a
 # run of ASCII letters, digits, inner apostrophes and any non-ASCII character; every other ASCII
 # character ends a word, and these also end a clause (a phrase never crosses one).
-PUNCTUATION_AS_ASCII = {"\u00a0": " ", "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": "-",
+PUNCTUATION_AS_ASCII = {"\u0130": "i", "\u00a0": " ", "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": "-",
                         "\u2013": "-", "\u2026": "."}
 CLAUSE_BREAKS = ".,;:!?()[]{}\"\n\r\t"
 _CLAUSE_BREAK = "[" + "".join("\\" + c if c in "[]\\" else c for c in CLAUSE_BREAKS) + "]+"
 _WORD_CHAR = r"a-z0-9\x{80}-\x{10FFFF}"
-_WORD = rf"[{_WORD_CHAR}]+(?:'+[{_WORD_CHAR}]+)*"
+# a word (the pattern of review_terms; the terms stage writes a term's words with it)
+WORD = rf"[{_WORD_CHAR}]+(?:'+[{_WORD_CHAR}]+)*"
 
 
 def ascii_punctuation(texts: pl.Expr) -> pl.Expr:
-    """The lower-cased texts with PUNCTUATION_AS_ASCII's marks written in ASCII."""
-    return texts.str.to_lowercase().str.replace_many(list(PUNCTUATION_AS_ASCII), list(PUNCTUATION_AS_ASCII.values()))
+    """The lower-cased texts with PUNCTUATION_AS_ASCII's marks written in ASCII: a character each,
+    so that a character's place is the same as in the text (the terms stage finds a term's sentence
+    by it). The Turkish dotted capital I is written "i" first: its lower case is two characters."""
+    return texts.str.replace_many(list(PUNCTUATION_AS_ASCII), list(PUNCTUATION_AS_ASCII.values())).str.to_lowercase()
 
 
 def review_terms(reviews: pl.LazyFrame, max_words: int = 3) -> pl.LazyFrame:
@@ -72,7 +75,7 @@ def review_terms(reviews: pl.LazyFrame, max_words: int = 3) -> pl.LazyFrame:
                              .str.split("\x1f"))
         .explode("clause")
         .with_columns(clause_no=pl.int_range(pl.len()).over("review_id"))
-        .with_columns(word=pl.col("clause").str.extract_all(_WORD))
+        .with_columns(word=pl.col("clause").str.extract_all(WORD))
         .explode("word")
         .drop_nulls("word")
     )
@@ -133,4 +136,54 @@ def fightin_words(counts_i: pl.DataFrame, counts_j: pl.DataFrame, background: pl
             .sort(["z", "term"], descending=[True, False]))
 
 
-__all__ = ["PRIOR_SIZE", "STOP_WORDS", "fightin_words", "log_odds_z", "review_terms"]
+# The sides title_sides ranks, in its rows' order.
+SIDES = ("praise", "complaint", "distinctive")
+
+
+def title_sides(kept: pl.DataFrame, top: int, min_z: float, min_reviews: int,
+                prior_size: float = PRIOR_SIZE) -> pl.DataFrame:
+    """Per title, its top terms on each of SIDES: kept's rows (title_id, term and the reviews using it
+    per class: negative, middle, positive, unrated; any other columns are carried) with side, z and
+    rank (1 = highest z); grain (title_id, side, rank).
+
+    praise: the positive reviews' log-odds against the negative ones' (log_odds_z); complaint: the
+    same z negated; distinctive: the title's reviews of every class against all the other titles'
+    kept rows. The prior is each term's share of all kept rows (every title, every class) scaled to
+    prior_size. A term is ranked on a side when its z is at least min_z and at least min_reviews
+    reviews of the side's group use it (positive for praise, negative for complaint, any for
+    distinctive); the top `top` of each side, ties by term."""
+    classes = ["negative", "middle", "positive", "unrated"]
+    if kept.is_empty():
+        return kept.with_columns(side=pl.lit(None, pl.String), z=pl.lit(None, pl.Float64),
+                                 rank=pl.lit(None, pl.Int32)).clear()
+    counted = kept.with_columns(all_reviews=pl.sum_horizontal(classes))
+    background = counted.group_by("term").agg(background=pl.col("all_reviews").sum())
+    total = float(background["background"].sum())
+    counted = counted.join(background, on="term", how="left", maintain_order="left").with_columns(
+        n_positive=pl.col("positive").sum().over("title_id"), n_negative=pl.col("negative").sum().over("title_id"),
+        n_all=pl.col("all_reviews").sum().over("title_id"))
+    alpha = (counted["background"] / total * prior_size).to_numpy()
+    col = lambda name: counted[name].cast(pl.Float64).to_numpy()  # noqa: E731
+    with np.errstate(divide="ignore", invalid="ignore"):
+        praise = log_odds_z(col("positive"), col("n_positive"), col("negative"), col("n_negative"), alpha, prior_size)
+        distinctive = log_odds_z(col("all_reviews"), col("n_all"), col("background") - col("all_reviews"),
+                                 total - col("n_all"), alpha, prior_size)
+    sides = [
+        counted.with_columns(side=pl.lit("praise"), z=pl.Series(praise), y=pl.col("positive")),
+        counted.with_columns(side=pl.lit("complaint"), z=pl.Series(-praise), y=pl.col("negative")),
+        counted.with_columns(side=pl.lit("distinctive"), z=pl.Series(distinctive), y=pl.col("all_reviews")),
+    ]
+    order = {side: i for i, side in enumerate(SIDES)}
+    return (
+        pl.concat(sides)
+        # (a z that is not finite: a vocabulary of one term, nothing to compare it with)
+        .filter(pl.col("z") >= min_z, pl.col("y") >= min_reviews, pl.col("z").is_finite())
+        .sort([pl.col("title_id"), pl.col("side").replace_strict(order), pl.col("z"), pl.col("term")],
+              descending=[False, False, True, False])
+        .with_columns(rank=(pl.int_range(pl.len()).over("title_id", "side") + 1).cast(pl.Int32))
+        .filter(pl.col("rank") <= top)
+        .drop("all_reviews", "background", "n_positive", "n_negative", "n_all", "y")
+    )
+
+
+__all__ = ["PRIOR_SIZE", "SIDES", "STOP_WORDS", "WORD", "fightin_words", "log_odds_z", "review_terms", "title_sides"]
