@@ -340,6 +340,9 @@ def trust_stage(settings: Settings) -> dict[str, pl.DataFrame]:
         with warehouse(settings) as con:  # and the kept reviews left behind (built whole when on again)
             trust.subsets.forget_kept_reviews(con)
         return trust.empty_frames()
+    if settings.terms.enabled:  # the terms stage's compiled pass loads beside the trust tests
+        from reviewpipe.metrics import term_pass
+        term_pass.prepare()
     with warehouse(settings) as con:
         frames = trust.trust_frames(con, settings)
     hooks.pause("trust")

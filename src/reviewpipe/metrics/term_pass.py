@@ -1,17 +1,18 @@
-"""The terms of review_terms as 64-bit hashes, made by a compiled pass over the texts' bytes
-(numba), for counting at a million texts: the Polars tokenizer of reviewpipe.metrics.terms takes
-0.2-0.4 ms a text (minutes at 1,000,000), this pass 16-18 us a bench text of 151 words on one
-thread (13 us with words alone as terms; the trust sketch's pass 9 us), about 17 s of CPU at
-1,000,000. Not yet called by a run. Its terms are review_terms' word for word (tests/test_terms.py
-holds them to it): the same lower-cased bytes
-(terms.ascii_punctuation), a word a run of word bytes (ASCII letters, digits, apostrophes, any
-byte of a non-ASCII character) with its end apostrophes off, a clause ended by any byte of
-terms.CLAUSE_BREAKS, phrases of 2-3 words within a clause, no stop word alone or at a phrase's
-end, each term once a text. A term's hash: its words' hashes (the trust sketch's word hash)
-times a multiplier per place, xor-ed (term_hashes gives it for a term's text)."""
+"""The terms of review_terms counted per title by a compiled pass over the texts' bytes (numba),
+for a million texts: the Polars tokenizer of reviewpipe.metrics.terms takes 0.2-0.4 ms a text
+(minutes at 1,000,000), this pass about 20 us a bench text of 151 words on one thread (the trust
+sketch's pass 9 us). Its terms are review_terms' word for word (tests/test_terms.py holds them to
+it): the same lower-cased text (terms.ascii_punctuation), a word a run of word bytes (ASCII
+letters, digits, apostrophes, any byte of a non-ASCII character) with its end apostrophes off, a
+clause ended by any byte of terms.CLAUSE_BREAKS, phrases of 2-3 words within a clause, no stop word
+alone or at a phrase's end, a review counting a term once. A term's hash: its words' hashes (the
+trust sketch's word hash) times a multiplier per place, xor-ed (term_hashes gives it for a term's
+text). Per term it also counts the sentences that mention it (the sentiment cache's sentence ends
+and compounds) and finds where the most helpful reviews first use it (title_term_stats)."""
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import NamedTuple
 
@@ -29,14 +30,6 @@ _WORD_BYTE[[*range(ord("a"), ord("z") + 1), *range(ord("0"), ord("9") + 1), ord(
 _CLAUSE_BYTE = np.zeros(256, dtype=np.bool_)
 _CLAUSE_BYTE[[ord(c) for c in terms.CLAUSE_BREAKS]] = True
 _APOSTROPHE = np.uint8(ord("'"))
-
-
-class TextTerms(NamedTuple):
-    """Per text of a batch, its distinct terms: their hashes flat in text order (text k's are
-    hashes[offsets[k]:offsets[k + 1]], in the order first met), and each one's words (1 to max_words)."""
-    offsets: np.ndarray
-    hashes: np.ndarray
-    words: np.ndarray
 
 
 @cache
@@ -71,13 +64,6 @@ def _bytes(texts: pl.Series, max_words: int) -> tuple[np.ndarray, np.ndarray]:
     if not 1 <= max_words <= sketch.POSITION.size:  # (a place's multiplier per word)
         raise ValueError(f"max_words must be 1 to {sketch.POSITION.size}, not {max_words}")
     return sketch._utf8(texts.to_frame("t").select(terms.ascii_punctuation(pl.col("t")))["t"])
-
-
-def text_terms(texts: pl.Series, max_words: int = 3) -> TextTerms:
-    """The TextTerms of the texts (raw: lower-cased and their punctuation made ASCII here)."""
-    values, offsets = _bytes(texts, max_words)
-    return TextTerms(*_text_terms(values, offsets, _WORD_BYTE, _CLAUSE_BYTE, stop_hashes(), _stop_filter(),
-                                  sketch.POSITION, np.uint64(sketch.SEED), max_words))
 
 
 @nb.njit(nogil=True, cache=True)
@@ -133,62 +119,23 @@ def _split_words(values, p, end, word_byte, clause_byte, stops, stop_filter, see
     return words, hashes, clause, stop, first, last
 
 
-@nb.njit(nogil=True, cache=True)
-def _text_terms(values, offsets, word_byte, clause_byte, stops, stop_filter, position, seed, max_words):  # pragma: no cover
-    n = offsets.size - 1
-    out_offsets = np.zeros(n + 1, np.int64)
-    out = np.empty(1024, np.uint64)
-    out_words = np.empty(1024, np.int8)
-    kept = 0
-    hashes = np.empty(256, np.uint64)
-    clause = np.empty(256, np.int64)
-    stop = np.empty(256, np.bool_)
-    first = np.empty(256, np.int32)
-    last = np.empty(256, np.int32)
-    slots = np.empty(1024, np.uint64)
-    marks = np.full(1024, -1, np.int64)
-    for t in range(n):
-        words, hashes, clause, stop, first, last = _split_words(
-            values, offsets[t], offsets[t + 1], word_byte, clause_byte, stops, stop_filter, seed, hashes, clause,
-            stop, first, last)
-        # its terms: each word not a stop word, each phrase within a clause whose ends are none;
-        # each once (an open-addressing set of the text's terms, its slots marked with the text's number)
-        size = 1024
-        while size < 2 * max_words * words:
-            size *= 2
-        if size > slots.size:
-            slots = np.empty(size, np.uint64)
-            marks = np.full(size, -1, np.int64)
-        mask = np.uint64(slots.size - 1)
-        for j in range(words):
-            if stop[j]:
-                continue
-            g = np.uint64(0)
-            for q in range(max_words):
-                if j + q >= words or clause[j + q] != clause[j]:
-                    break
-                g ^= hashes[j + q] * position[q]
-                if stop[j + q]:
-                    continue
-                slot = (g ^ (g >> np.uint64(29))) & mask
-                while marks[slot] == t and slots[slot] != g:
-                    slot = (slot + np.uint64(1)) & mask
-                if marks[slot] == t:
-                    continue
-                marks[slot] = t
-                slots[slot] = g
-                if kept == out.size:
-                    out = np.concatenate((out, np.empty(kept, np.uint64)))
-                    out_words = np.concatenate((out_words, np.empty(kept, np.int8)))
-                out[kept] = g
-                out_words[kept] = q + 1
-                kept += 1
-        out_offsets[t + 1] = kept
-    return out_offsets, out[:kept].copy(), out_words[:kept].copy()
-
-
 # The rating classes title_term_stats counts apart, in counts' column order (None: an unrated review).
 CLASSES = ("negative", "middle", "positive", None)
+
+
+def prepare() -> threading.Thread:
+    """Start loading the compiled pass on a thread of its own, and return it: the first call in a
+    process reads it from numba's cache (0.3-0.6 s), or compiles it (about 8 s, once per checkout),
+    which work beside it hides (the terms stage starts it with the trust stage)."""
+    def load() -> None:
+        try:
+            title_term_stats(pl.Series(["prepare the pass"]), np.array([0, 1]), pl.Series([None], dtype=pl.String),
+                             pl.Series([[16]], dtype=pl.List(pl.Int32)), pl.Series([[0.0]]))
+        except Exception:  # noqa: BLE001 - the same call in the stage raises it there, in context
+            pass
+    thread = threading.Thread(target=load, name="reviewpipe-terms-prepare", daemon=True)
+    thread.start()
+    return thread
 
 
 class TitleTermStats(NamedTuple):
@@ -391,5 +338,4 @@ def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, se
             out_mentions[:kept].copy(), out_sum[:kept].copy(), out_review[:kept].copy(), out_start[:kept].copy(),
             out_end[:kept].copy())
 
-__all__ = ["CLASSES", "EXAMPLES", "TextTerms", "TitleTermStats", "stop_hashes", "term_hashes", "text_terms",
-           "title_term_stats"]
+__all__ = ["CLASSES", "EXAMPLES", "TitleTermStats", "prepare", "stop_hashes", "term_hashes", "title_term_stats"]

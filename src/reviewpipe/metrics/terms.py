@@ -164,7 +164,7 @@ def title_sides(kept: pl.DataFrame, top: int, min_z: float, min_reviews: int,
         n_all=pl.col("all_reviews").sum().over("title_id"))
     alpha = (counted["background"] / total * prior_size).to_numpy()
     col = lambda name: counted[name].cast(pl.Float64).to_numpy()  # noqa: E731
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # (the one-term vocabulary, left out below)
         praise = log_odds_z(col("positive"), col("n_positive"), col("negative"), col("n_negative"), alpha, prior_size)
         distinctive = log_odds_z(col("all_reviews"), col("n_all"), col("background") - col("all_reviews"),
                                  total - col("n_all"), alpha, prior_size)
@@ -176,8 +176,8 @@ def title_sides(kept: pl.DataFrame, top: int, min_z: float, min_reviews: int,
     order = {side: i for i, side in enumerate(SIDES)}
     return (
         pl.concat(sides)
-        # (a z that is not finite: a vocabulary of one term, nothing to compare it with)
-        .filter(pl.col("z") >= min_z, pl.col("y") >= min_reviews, pl.col("z").is_finite())
+        # (a vocabulary of one term has nothing to compare it with: its z is not a number)
+        .filter(pl.col("z") >= min_z, pl.col("y") >= min_reviews, pl.col("background") < total)
         .sort([pl.col("title_id"), pl.col("side").replace_strict(order), pl.col("z"), pl.col("term")],
               descending=[False, False, True, False])
         .with_columns(rank=(pl.int_range(pl.len()).over("title_id", "side") + 1).cast(pl.Int32))
