@@ -495,7 +495,7 @@ def built_run(settings: Settings) -> tuple[pipeline.RunSummary, list[tuple[Path,
     runlog.record_run_start(settings, run_id)
     summary = pipeline.RunSummary(run_id, ingest=stages.ingest_stage(settings, run_id))
     stages.score_stage(settings)
-    summary.published = stages.publish_stage(settings, stages.metrics_stage(settings) | stages.trust_stage(settings), run_id).counts
+    summary.published = stages.publish_stage(settings, stages.metrics_stage(settings) | stages.trust_stage(settings) | stages.terms_stage(settings), run_id).counts
     return summary, stages.export_stage(settings, run_id) + stages.report_stage(settings, run_id)
 
 
@@ -677,7 +677,7 @@ def test_a_run_removes_only_temporary_files_of_its_own_warehouse_runs(tmp_path: 
     runlog.record_run_start(other, run_id)
     summary = pipeline.RunSummary(run_id, ingest=stages.ingest_stage(other, run_id))
     stages.score_stage(other)
-    summary.published = stages.publish_stage(other, stages.metrics_stage(other) | stages.trust_stage(other), run_id).counts
+    summary.published = stages.publish_stage(other, stages.metrics_stage(other) | stages.trust_stage(other) | stages.terms_stage(other), run_id).counts
     files = stages.export_stage(other, run_id) + stages.report_stage(other, run_id)
     pending = [runlog.new_database_path(other, run_id), *(tmp for tmp, _ in files)]
 

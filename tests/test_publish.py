@@ -59,7 +59,7 @@ def staged(tmp_path: Path, make_settings):
 
 
 def test_published_titles_merge_sources_in_load_order(staged) -> None:
-    frames = stages.metrics_stage(staged) | stages.trust_stage(staged)
+    frames = stages.metrics_stage(staged) | stages.trust_stage(staged) | stages.terms_stage(staged)
     publish_live(staged, frames, "r1")
     con = duckdb.connect(str(staged.published_path), read_only=True)
     got = con.execute("select title_id, title, year, site_rating, site_votes, user_review_count, "
@@ -82,7 +82,7 @@ def test_published_titles_merge_sources_in_load_order(staged) -> None:
 
 
 def test_a_failing_check_publishes_nothing_and_keeps_the_old_file(staged) -> None:
-    frames = stages.metrics_stage(staged) | stages.trust_stage(staged)
+    frames = stages.metrics_stage(staged) | stages.trust_stage(staged) | stages.terms_stage(staged)
     publish_live(staged, frames, "r1")
     digest = hashlib.sha256(staged.published_path.read_bytes()).hexdigest()
     broken = dict(frames)
@@ -96,7 +96,7 @@ def test_a_failing_check_publishes_nothing_and_keeps_the_old_file(staged) -> Non
 
 
 def test_exports_are_whole_csv_files_of_the_agg_tables(staged, tmp_path: Path) -> None:
-    publish_live(staged, stages.metrics_stage(staged) | stages.trust_stage(staged), "r1")
+    publish_live(staged, stages.metrics_stage(staged) | stages.trust_stage(staged) | stages.terms_stage(staged), "r1")
     out = tmp_path / "out"
     written = export_tables(staged.published_path, out)
     assert sorted(p.name for p in written) == sorted(
@@ -113,7 +113,7 @@ def test_export_file_names_come_only_from_published_tables(staged, tmp_path: Pat
     """A table name that is a path (or not published) is refused; nothing is written anywhere."""
     from reviewpipe.errors import ReviewpipeError
 
-    publish_live(staged, stages.metrics_stage(staged) | stages.trust_stage(staged), "r1")
+    publish_live(staged, stages.metrics_stage(staged) | stages.trust_stage(staged) | stages.terms_stage(staged), "r1")
     out = tmp_path / "deep" / "out"
     before = sorted(tmp_path.rglob("*"))
     for name in ("../../escaped", "/tmp/escaped", "agg_title_summary/../../escaped", "reviews; --"):
@@ -156,7 +156,7 @@ def test_csv_exports_neutralise_formula_like_text_and_keep_numbers(tmp_path: Pat
 
 
 def test_parquet_exports_hold_the_published_rows(staged, tmp_path: Path) -> None:
-    publish_live(staged, stages.metrics_stage(staged) | stages.trust_stage(staged), "r1")
+    publish_live(staged, stages.metrics_stage(staged) | stages.trust_stage(staged) | stages.terms_stage(staged), "r1")
     out = tmp_path / "pq"
     written = export_tables(staged.published_path, out, fmt="parquet")
     assert {p.suffix for p in written} == {".parquet"}
@@ -302,7 +302,7 @@ def test_a_retried_publish_does_not_build_on_the_copy_its_failed_attempt_changed
     new_db = runlog.new_database_path(settings, "20260101T000000-abcdef")
     stages.score_stage(settings)
     # the metrics of the changed title alone, the others' kept in the copy (read, not changed)
-    frames = stages.metrics_stage(settings, live_copy=live_copy) | stages.trust_stage(settings)
+    frames = stages.metrics_stage(settings, live_copy=live_copy) | stages.trust_stage(settings) | stages.terms_stage(settings)
     assert frames["touched_titles"]["title_id"].to_list() == ["tt5"]
     assert set(frames["metric_helpfulness"]["title_id"]) == {"tt5"}
     assert frames["metric_title_summary"].height == 7
@@ -472,7 +472,7 @@ def test_the_title_languages_and_scored_counts_are_published_and_checked(staged)
     ones, as agg_title_summary does; its check (sql/checks/agg_title_languages_shares.sql) fails a
     publish whose shares do not sum to 1, whose scored counts disagree with the summary's, or that
     misses a title's texts."""
-    frames = stages.metrics_stage(staged) | stages.trust_stage(staged)
+    frames = stages.metrics_stage(staged) | stages.trust_stage(staged) | stages.terms_stage(staged)
     publish_live(staged, frames, "r1")
     with duckdb.connect(str(staged.published_path), read_only=True) as con:
         # every text here is read by the English analyzer (or undetermined and scored); whatever

@@ -287,3 +287,19 @@ def test_a_title_of_thousands_of_terms_is_counted_as_review_terms_counts_it() ->
     got = {(["t0", "t1"][t], h): c.tolist() for t, h, c in zip(made.title, made.hashes, made.counts)}
     assert len(got) > 1500 and got == expected
     assert made.mentions.sum() == 0  # no sentences given
+
+
+def test_a_term_a_longer_one_holds_in_the_same_reviews_is_left_out() -> None:
+    counts = {"negative_reviews": [0] * 6, "middle_reviews": [1] * 6, "unrated_reviews": [0] * 6}
+    ranked = pl.DataFrame({
+        "title_id": ["t"] * 6, "side": ["complaint"] * 6, "rank": [1, 2, 3, 4, 5, 6],
+        "term": ["cash", "cash grab", "grab", "sad", "cash grabbing", "cynical cash grab"],
+        "positive_reviews": [9, 9, 9, 9, 9, 8], **counts})
+    kept = terms.without_contained(ranked, top=3)
+    # "cash" and "grab" are in "cash grab" with the same counts: out; "cash grab" is in "cynical cash
+    # grab", but that one has other counts (8 positive): it stays; "cash grabbing" holds no shorter
+    # term word for word ("grab" is not "grabbing"); the first three ranked again from 1
+    assert kept.select("term", "rank").rows() == [("cash grab", 1), ("sad", 2), ("cash grabbing", 3)]
+    # the same terms on another side or title are not compared
+    other = ranked.with_columns(side=pl.when(pl.col("term") == "cash").then(pl.lit("praise")).otherwise("side"))
+    assert "cash" in terms.without_contained(other, top=6)["term"].to_list()

@@ -13,7 +13,7 @@ import hypothesis.strategies as st
 import polars as pl
 from conftest import write
 
-from reviewpipe import stages
+from reviewpipe import stages, terms
 from reviewpipe.settings import Paths, Settings, Source
 from reviewpipe.warehouse import open_warehouse
 
@@ -88,3 +88,16 @@ def test_a_title_counted_again_only_when_its_reviews_change(tmp_path: Path) -> N
     marked = second.group_by("title_id").agg((pl.col("sentence_mentions") > 100).all())
     assert dict(marked.iter_rows()) == {"t0": True, "t1": False}
     assert first.filter(pl.col("title_id") == "t0")["term"].len() > 0
+
+
+def test_with_the_terms_off_none_is_counted(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    off = settings.model_copy(update={"terms": settings.terms.model_copy(update={"enabled": False})})
+    write(tmp_path / "landing" / "a.csv", _rows([(f"r{i}", "t0", "15"[i % 2], "1", TEXTS[i % 4]) for i in range(6)]))
+    stages.ingest_stage(off, "run0")
+    stages.score_stage(off)
+    frame = stages.terms_stage(off)["metric_title_terms"]
+    assert frame.height == 0 and frame.schema == pl.Schema(terms.TERMS_SCHEMA)
+    with duckdb.connect(str(off.warehouse_path), read_only=True) as con:
+        assert con.execute("select count(*) from term_counts").fetchone() == (0,)
+    assert stages.terms_stage(settings)["metric_title_terms"].height  # on again: counted

@@ -472,7 +472,7 @@ def report_stage(settings: Settings, run_id: str) -> list[tuple[Path, Path]]:
     final = settings.exports_path / "report.html"
     temp = final.with_name(f".{final.name}.{run_id}.tmp")
     write_report(new_database_path(settings, run_id), temp, sentiment=settings.sentiment,
-                 report=settings.report, trust=settings.trust)
+                 report=settings.report, trust=settings.trust, terms=settings.terms)
     return [(temp, final)]
 
 

@@ -31,6 +31,9 @@ Decisions where the issue is silent:
   then review_id) of the side's class (praise: positive; complaint: negative; distinctive: any),
   cut to EXAMPLE_CHARACTERS around the term when longer.
 - Mentions and mean sentiment: over all the title's counted reviews, a sentence once per term.
+- A term is left out when a longer one of the same side holds it word for word and the same reviews
+  of every class use both (term_rules.without_contained: "cash" beside "cash grab"), among the
+  CANDIDATES x top_terms best of the side.
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ MAX_WORDS = 3
 # the texts of the titles counted together, read and passed in one piece
 PART_REVIEWS = 100_000
 THREADS = 2
+# the terms ranked per side before those that a longer term holds are left out: this many times
+# top_terms
+CANDIDATES = 2
 # an example longer than this is cut around its term ("…" where cut)
 EXAMPLE_CHARACTERS = 240
 
@@ -120,9 +126,11 @@ def title_terms(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFr
     terms = settings.terms
     _update_counts(con, settings)
     kept = con.sql("select * from term_counts").pl()
+    # twice the terms shown, their words read from their examples, less those a longer one holds
     ranked = term_rules.title_sides(kept.rename({c: c.removesuffix("_reviews") for c in _COUNT_COLUMNS}),
-                                    top=terms.top_terms, min_z=terms.min_z, min_reviews=terms.min_reviews)
-    return _with_examples(con, ranked)
+                                    top=CANDIDATES * terms.top_terms, min_z=terms.min_z,
+                                    min_reviews=terms.min_reviews)
+    return term_rules.without_contained(_with_examples(con, ranked), terms.top_terms)
 
 
 def _update_counts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

@@ -186,4 +186,28 @@ def title_sides(kept: pl.DataFrame, top: int, min_z: float, min_reviews: int,
     )
 
 
-__all__ = ["PRIOR_SIZE", "SIDES", "STOP_WORDS", "WORD", "fightin_words", "log_odds_z", "review_terms", "title_sides"]
+def without_contained(ranked: pl.DataFrame, top: int,
+                      counts: tuple[str, ...] = ("negative_reviews", "middle_reviews", "positive_reviews",
+                                                 "unrated_reviews")) -> pl.DataFrame:
+    """`ranked` (rows of title_id, side, rank, term and the class counts) less each term that a
+    longer term of the same title and side holds, word for word, and that the same reviews of every
+    class use ("cash" beside "cash grab" in exactly its reviews says nothing more), ranked again
+    from 1; the first `top` of each title and side."""
+    keys = ["title_id", "side", *counts]
+    longer = ranked.select(*keys, longer=pl.concat_str(pl.lit(" "), "term", pl.lit(" ")),
+                           longer_words=pl.col("term").str.count_matches(" ") + 1)
+    contained = (
+        ranked.select(*keys, "rank", "term").join(longer, on=keys)
+        .filter(pl.col("longer_words") > pl.col("term").str.count_matches(" ") + 1,
+                pl.col("longer").str.contains(pl.concat_str(pl.lit(" "), "term", pl.lit(" ")), literal=True))
+        .select("title_id", "side", "rank").unique()
+    )
+    return (
+        ranked.join(contained, on=["title_id", "side", "rank"], how="anti", maintain_order="left")
+        .with_columns(rank=(pl.col("rank").rank("ordinal").over("title_id", "side")).cast(pl.Int32))
+        .filter(pl.col("rank") <= top)
+    )
+
+
+__all__ = ["PRIOR_SIZE", "SIDES", "STOP_WORDS", "WORD", "fightin_words", "log_odds_z", "review_terms", "title_sides",
+           "without_contained"]

@@ -18,6 +18,8 @@ from reviewpipe.settings import ANONYMOUS_NAMES
 from reviewpipe.trust import TEST_NAMES
 from reviewpipe.warehouse import read_model
 
+# The terms section's titles: the first of each leaderboard.
+TERM_TITLES = 10
 # Rows of the review tables (helpful: per source).
 HELPFUL_ROWS = 10
 MISMATCH_ROWS = 25
@@ -78,6 +80,9 @@ class ReportData:
     score_undetermined: bool = True
     min_scored_share: float = 0.8
     trust: TrustData = field(default_factory=TrustData)
+    # the terms section's rows (sql/report/title_terms.sql); terms_enabled: [terms] enabled
+    terms: pl.DataFrame = field(default_factory=pl.DataFrame)
+    terms_enabled: bool = True
 
 
 def rank_titles(con: duckdb.DuckDBPyConnection, max_titles: int, min_scored_share: float = 0.8) -> None:
@@ -125,11 +130,12 @@ def read_trust_data(con: duckdb.DuckDBPyConnection, anonymous_names: Sequence[st
 def read_report_data(
     published: Path, max_titles: int, *, generated_at: datetime, languages: Sequence[str] = ("en",),
     score_undetermined: bool = True, min_scored_share: float = 0.8,
-    anonymous_names: Sequence[str] = ANONYMOUS_NAMES, trust_enabled: bool = True,
+    anonymous_names: Sequence[str] = ANONYMOUS_NAMES, trust_enabled: bool = True, terms_enabled: bool = True,
 ) -> ReportData:
     """The frames the report shows, read from the published database opened read-only; languages,
     score_undetermined and min_scored_share are the run's settings, which the page states, and
-    anonymous_names and trust_enabled its [trust] anonymous_names and enabled."""
+    anonymous_names and trust_enabled its [trust] anonymous_names and enabled, terms_enabled its
+    [terms] enabled."""
     params = {
         "max_titles": max_titles,
         "trend_titles": TREND_TITLES,
@@ -147,6 +153,7 @@ def read_report_data(
                 frames[name] = _quoted(con, frames[name], columns)
             counts_frame = report_frame(con, "counts", {})
             trust = read_trust_data(con, anonymous_names, trust_enabled)
+            terms = report_frame(con, "title_terms", {"term_titles": TERM_TITLES})
         except duckdb.CatalogException as exc:
             raise ReviewpipeError(
                 f"{published} lacks a table or column the report needs "
@@ -162,5 +169,7 @@ def read_report_data(
         score_undetermined=score_undetermined,
         min_scored_share=min_scored_share,
         trust=trust,
+        terms=terms,
+        terms_enabled=terms_enabled,
         **frames,
     )

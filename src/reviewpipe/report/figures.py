@@ -507,3 +507,51 @@ def trends_figure(monthly: pl.DataFrame, scale: Scale, totals: pl.DataFrame | No
     base = _base_layout(50 + 175 * rows)
     layout |= base | {"margin": base["margin"] | {"t": 50}, "bargap": 0}
     return {"data": data, "layout": layout}
+
+
+def _wrapped(text: str, width: int = 60) -> str:
+    """Plotly-safe text broken into lines of about `width` characters (a hover label's width)."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return "<br>".join(plotly_text(part) for part in [*lines, line] if part)
+
+
+def terms_figure(terms: pl.DataFrame) -> Figure:
+    """One title's top praise terms (right, green) against its top complaint terms (left, red):
+    bars of z-scores by rank, each labelled with its term; the hover gives the reviews using it, the
+    sentences that mention it with their mean sentiment, and the example sentence."""
+    data = []
+    for side, sign, colour in (("praise", 1, COLOURS["positive"]), ("complaint", -1, COLOURS["negative"])):
+        rows = terms.filter(pl.col("side") == side).sort("rank")
+        custom = [
+            (plotly_text(r["term"]), f"{r['z_score']:.1f}", r["positive_reviews"], r["negative_reviews"],
+             r["other_reviews"], r["sentence_mentions"],
+             f"{r['sentence_sentiment_mean']:+.2f}" if r["sentence_sentiment_mean"] is not None else "–",
+             _wrapped(r["example"] or ""))
+            for r in rows.iter_rows(named=True)
+        ]
+        data.append({
+            "type": "bar", "orientation": "h", "name": f"{side} (z-score)",
+            "x": [sign * z for z in rows["z_score"].to_list()], "y": rows["rank"].to_list(),
+            "text": [plotly_text(t) for t in rows["term"]], "textposition": "outside", "cliponaxis": False,
+            "marker": {"color": colour}, "customdata": custom,
+            "hovertemplate": "<b>%{customdata[0]}</b> (z %{customdata[1]})<br>used by %{customdata[2]} positive, "
+                             "%{customdata[3]} negative, %{customdata[4]} other reviews<br>%{customdata[5]} "
+                             "sentences mention it, mean sentiment %{customdata[6]}<br><i>%{customdata[7]}</i>"
+                             "<extra></extra>",
+        })
+    ranks = max(terms.filter(pl.col("side") != "distinctive")["rank"].max() or 1, 1)
+    reach = max(terms.filter(pl.col("side") != "distinctive")["z_score"].max() or 1.0, 1.0)
+    layout = _base_layout(90 + 22 * ranks) | {
+        "barmode": "overlay", "bargap": 0.25, "showlegend": True,
+        "yaxis": {"range": [ranks + 0.5, 0.5], "showticklabels": False, "zeroline": False},
+        # room beyond the longest bar for its term
+        "xaxis": {"range": [-1.9 * reach, 1.9 * reach], "zeroline": True, "zerolinecolor": "#7f8c8d",
+                  "title": {"text": "← complaint · z-score · praise →"}},
+    }
+    return {"data": data, "layout": layout}

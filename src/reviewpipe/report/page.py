@@ -21,6 +21,7 @@ from reviewpipe.errors import ReviewpipeError
 from reviewpipe.files import atomic_write
 from reviewpipe.report.data import (
     GROUP_KEY,
+    TERM_TITLES,
     TREND_TITLES,
     ReportData,
     TrustData,
@@ -35,6 +36,7 @@ from reviewpipe.report.figures import (
     leaderboard_figure,
     scale_of,
     sentiment_figure,
+    terms_figure,
     totals_figure,
     trends_figure,
 )
@@ -59,7 +61,7 @@ from reviewpipe.report.text import (
     whole_percent_text,
     words_list,
 )
-from reviewpipe.settings import ReportSettings, SentimentSettings, TrustSettings
+from reviewpipe.settings import ReportSettings, SentimentSettings, TermsSettings, TrustSettings
 from reviewpipe.trust import TEST_NAMES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -71,21 +73,24 @@ NO_SOURCE = "'none'"
 
 def write_report(published: Path, out: Path, *, max_titles: int = 50,
                  sentiment: SentimentSettings | None = None, report: ReportSettings | None = None,
-                 trust: TrustSettings | None = None) -> Path:
+                 trust: TrustSettings | None = None, terms: TermsSettings | None = None) -> Path:
     """Write the HTML report of the published database to out (atomically); the path written.
     sentiment, report and trust are the run's settings (defaults when None): the page states which
     languages sentiment covers, marks titles it covers less than report.min_scored_share of, and
-    says which sources' reviews name no reviewer outside trust.anonymous_names."""
+    says which sources' reviews name no reviewer outside trust.anonymous_names, and whether the
+    terms were counted (terms.enabled)."""
     if max_titles < 1:
         raise ReviewpipeError(f"max_titles must be at least 1, not {max_titles}")
     sentiment = sentiment or SentimentSettings()
     report = report or ReportSettings()
     trust = trust or TrustSettings()
+    terms = terms or TermsSettings()
     data = read_report_data(published, max_titles, generated_at=datetime.now(UTC),
                             languages=sentiment.languages,
                             score_undetermined=sentiment.score_undetermined,
                             min_scored_share=report.min_scored_share,
-                            anonymous_names=trust.anonymous_names, trust_enabled=trust.enabled)
+                            anonymous_names=trust.anonymous_names, trust_enabled=trust.enabled,
+                            terms_enabled=terms.enabled)
     page = render_report(data)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out, newline="\n", durable=True) as f:
@@ -235,6 +240,26 @@ def _trust_groups(trust: TrustData) -> list[dict]:
     return groups
 
 
+def _term_groups(terms: pl.DataFrame, charts: list[Chart]) -> list[dict]:
+    """The terms section's groups (a source on one scale, as the leaderboards), titles in
+    leaderboard order: each with its diverging chart (added to charts) and its terms by side."""
+    groups = []
+    for board in _groups(terms):
+        titles = []
+        for (title_id,), rows in board.partition_by("title_id", as_dict=True, maintain_order=True).items():
+            first = rows.row(0, named=True)
+            chart = None
+            if rows.filter(pl.col("side") != "distinctive").height:
+                chart = Chart(f"chart-terms-{len(charts) + 1}", terms_figure(rows))
+                charts.append(chart)
+            sides = {side: rows.filter(pl.col("side") == side).sort("rank").to_dicts()
+                     for side in ("praise", "complaint", "distinctive")}
+            titles.append({"title_id": title_id, "title_name": first["title_name"], "has_title": first["has_title"],
+                           "position": first["position"], "chart": chart.div_id if chart else None, **sides})
+        groups.append({"source": board["source"][0], "heading": scale_of(board).heading(), "titles": titles})
+    return groups
+
+
 def render_report(data: ReportData) -> str:
     """The whole HTML page for data: inline CSS, plotly.js once, the charts and the tables."""
     boards = []
@@ -273,6 +298,7 @@ def render_report(data: ReportData) -> str:
         charts.append(chart)
         trends.append({"source": group["source"][0], "heading": scale.heading(),
                        "chart": chart.div_id})
+    terms = _term_groups(data.terms, charts)
     plotly_js = _plotly_js() if charts else ""
     mount = _mount_script(charts) if charts else ""
     script_hashes = " ".join(_csp_hash(s) for s in (plotly_js, mount) if s)
@@ -309,6 +335,9 @@ def render_report(data: ReportData) -> str:
         trust=_trust_groups(data.trust),
         trust_counts=data.trust.counts,
         trust_enabled=data.trust.enabled,
+        terms=terms,
+        terms_enabled=data.terms_enabled,
+        term_titles=TERM_TITLES,
         trend_titles=TREND_TITLES,
         trend_window=TREND_WINDOW_MONTHS,
         min_trend_reviews=MIN_TREND_REVIEWS,
