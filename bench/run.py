@@ -37,7 +37,7 @@ from pathlib import Path
 import psutil
 
 HERE = Path(__file__).resolve().parent
-STAGES = ("ingest", "score", "metrics", "trust", "publish", "export", "report")
+STAGES = ("ingest", "score", "metrics", "trust", "terms", "publish", "export", "report")
 
 
 # --- phases: each runs in its own process (python bench/run.py --phase NAME ...) -----------------

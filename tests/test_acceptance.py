@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import test_report
 
 from reviewpipe import pipeline
 from reviewpipe.pipeline import RunSummary
@@ -945,3 +946,18 @@ def test_rerun_skips_every_file_and_publishes_identical_tables(first_run: FirstR
 
 def _sql_quote(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+browser = test_report.browser  # the report tests' fixture: Debian's chromium through Playwright
+
+
+def test_the_report_shows_what_the_real_reviewers_praise_and_complain_about(first_run: FirstRun, browser,
+                                                                             tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    try:
+        page, errors = test_report.open_drawn(context, first_run.summary.report)
+        # the first titles of each leaderboard with terms enough on either side
+        assert test_report.check_terms_section(page, tmp_path / "terms.png") >= 5
+        assert not errors, errors
+    finally:
+        context.close()

@@ -87,12 +87,21 @@ def _compare(texts: list[str]) -> list[int]:
 
     def reference(text: str) -> tuple:
         whole = polarity_scores(text)
-        compounds = [polarity_scores(s)["compound"] for s in sentences(text)]
+        parts = sentences(text)
+        compounds = [polarity_scores(s)["compound"] for s in parts]
         n = len(compounds)
         return (whole["compound"], whole["pos"], whole["neu"], whole["neg"],
                 math.fsum(compounds) / n if n else None, n,
                 sum(c >= POSITIVE_AT for c in compounds) / n if n else None,
-                sum(c <= NEGATIVE_AT for c in compounds) / n if n else None)
+                sum(c <= NEGATIVE_AT for c in compounds) / n if n else None,
+                ends(text, parts), compounds)
+
+    def ends(text: str, parts: list[str]) -> list[int]:  # where each sentence ends: after the one before
+        out, at = [], 0
+        for part in parts:
+            at = text.find(part, at) + len(part)
+            out.append(at)
+        return out
 
     return [i for i, (t, row) in enumerate(zip(texts, score_batch(texts), strict=True)) if row != reference(t)]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import hypothesis
 import pytest
+import test_report
 from conftest import SHARED_DATA, published_rows, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -1253,3 +1254,22 @@ def test_a_run_past_a_quality_limit_publishes_nothing_new_and_is_logged_failed(s
     assert pipeline.run(lenient).ingest.unchanged_since is not None
     with pytest.raises(QualityFailed):
         pipeline.run(settings)
+
+
+browser = test_report.browser  # the report tests' fixture: Debian's chromium through Playwright
+
+
+def test_the_samples_report_shows_what_reviewers_praise_and_complain_about(sample_run, browser, tmp_path) -> None:
+    settings, summary = sample_run
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        titles = con.execute("select count(distinct title_id) from agg_title_terms where side <> 'distinctive'"
+                             ).fetchone()[0]
+    assert titles >= 8  # most of the sample's ten titles have praise or complaint terms
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    try:
+        page, errors = test_report.open_drawn(context, summary.report)
+        assert test_report.check_terms_section(page, tmp_path / "terms.png") == titles  # each drawn
+        assert "Known for" in page.locator("#terms").inner_text()
+        assert not errors, errors
+    finally:
+        context.close()

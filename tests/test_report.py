@@ -302,8 +302,8 @@ def test_an_empty_database_gives_a_page_of_no_data_notes(make_settings, tmp_path
     settings = make_settings({"name": "rev", "path": str(csv)}, quality={"max_quarantined_share": 1})
     pipeline.run(settings)
     page = write_report(settings.published_path, tmp_path / "report.html").read_text("utf-8")
-    # one per section (the trust section's included)
-    assert page.count('class="nodata"') == 7
+    # one per section (the trust and terms sections' included)
+    assert page.count('class="nodata"') == 8
     assert "<script" not in page  # no charts, so no plotly.js either
     assert '<b>2</b><span>quarantined rows</span>' in page
 
@@ -906,3 +906,49 @@ def test_a_new_min_scored_share_rebuilds_the_report(tmp_path: Path) -> None:
                   exports=tmp_path / "exports", samples=tmp_path / "samples")
     assert publish_basis(Settings(paths=paths)) != publish_basis(
         Settings(paths=paths, report={"min_scored_share": 0.5}))
+
+
+def check_terms_section(page, screenshot: Path) -> int:
+    """The drawn page's terms section: each title's chart has its praise bars (green, right) and
+    complaint bars (red, left) labelled with the terms its table lists, a bar's hover tells the
+    term's sentences, mean sentiment and example, each example holds its term; the titles drawn."""
+    titles = page.locator("#terms .title-terms")
+    drawn = 0
+    shot: list = []  # the first drawn title's block, and the colours of its sides' bars
+    for i in range(titles.count()):
+        block = titles.nth(i)
+        if not block.locator("div.chart").count():
+            continue
+        drawn += 1
+        rows = block.locator("table.terms tbody tr").evaluate_all(
+            "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))")
+        assert rows, i
+        bars = block.evaluate("""b => [...b.querySelectorAll('.barlayer .trace')].map(t => ({
+            colour: t.querySelector('.point path')?.style.fill,
+            labels: [...t.querySelectorAll('.point text')].map(x => x.textContent)}))""")
+        # the praise trace, then the complaint trace (either may have no bar)
+        by_side = {side: [r[1] for r in rows if r[0] == side] for side in ("praise", "complaint")}
+        assert [b["labels"] for b in bars if b["labels"]] == [by_side[s] for s in by_side if by_side[s]], (bars, rows)
+        colours = {"praise": (0x27, 0xAE, 0x60), "complaint": (0xC0, 0x39, 0x2B)}
+        assert [b["colour"] for b in bars if b["labels"]] == [f"rgb{colours[s]}" for s in by_side if by_side[s]]
+        shot = shot or [block, {colours[s] for s in by_side if by_side[s]}]
+        for side, term, z, sentences, mean, example in rows:
+            assert float(z) >= 1.96 and int(sentences.replace(",", "")) >= 1 and -1 <= float(mean) <= 1, term
+            words = example.lower().replace("\u2019", "'")
+            assert term.split(" ")[0] in words, (term, example)
+        # a bar's hover: the term, its sentences and mean sentiment, its example
+        bar = block.locator(".barlayer .point path").first
+        bar.scroll_into_view_if_needed()
+        box = bar.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        block.locator(".hoverlayer .hovertext").wait_for(timeout=5_000)
+        hover = block.locator(".hoverlayer .hovertext").text_content()
+        first = rows[0] if by_side["praise"] else next(r for r in rows if r[0] == "complaint")
+        assert first[1] in hover and "sentences mention it" in hover and "mean sentiment" in hover, hover
+        page.mouse.move(0, 0)
+    if shot:
+        shot[0].screenshot(path=str(screenshot))
+        from PIL import Image  # (the test extra's Pillow)
+        colours = {c for _, c in Image.open(screenshot).convert("RGB").getcolors(maxcolors=1 << 20)}
+        assert len(colours) > 20 and shot[1] <= colours  # its sides' bars drawn
+    return drawn

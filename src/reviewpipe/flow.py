@@ -91,6 +91,12 @@ def say_trust(run: Run, frames: dict[str, Any], seconds: float) -> None:
         frames["metric_trust_flagged"]["review_id"].n_unique(), seconds)
 
 
+def say_terms(run: Run, frames: dict[str, Any], seconds: float) -> None:
+    terms = frames["metric_title_terms"]
+    get_run_logger().info("terms: %d titles with distinctive terms, %d rows; %.2f s",
+                          terms["title_id"].n_unique(), terms.height, seconds)
+
+
 def say_quality(run: Run, quality: Quality, seconds: float) -> None:
     # each reason with its count and example, passed or not (the command prints the same lines)
     for line in quality_lines(quality):
@@ -136,7 +142,7 @@ def say_go_live(run: Run, live: list, seconds: float) -> None:
 # What each stage's task says in the run's log (the artifacts task makes the artifacts).
 SAYS: dict[str, Callable[[Run, Any, float], None]] = {
     "begin": say_begin, "ingest": say_ingest, "score": say_score, "metrics": say_metrics,
-    "trust": say_trust, "quality": say_quality, "publish": say_publish, "report": say_report, "export": say_export,
+    "trust": say_trust, "terms": say_terms, "quality": say_quality, "publish": say_publish, "report": say_report, "export": say_export,
     "artifacts": make_artifacts, "go-live": say_go_live,
 }
 
