@@ -125,11 +125,21 @@ def title_terms(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFr
     again the titles whose reviews changed since the kept counts were made."""
     terms = settings.terms
     _update_counts(con, settings)
-    kept = con.sql("select * from term_counts").pl()
-    # twice the terms shown, their words read from their examples, less those a longer one holds
-    ranked = term_rules.title_sides(kept.rename({c: c.removesuffix("_reviews") for c in _COUNT_COLUMNS}),
-                                    top=CANDIDATES * terms.top_terms, min_z=terms.min_z,
+    counts = ", ".join(f"{c} as {c.removesuffix('_reviews')}" for c in _COUNT_COLUMNS)
+    kept = con.sql(f"select title_id, term, words, {counts}, sentence_mentions, sentence_compound_sum "
+                   "from term_counts").pl()
+    # twice the terms shown, their examples' places (read for them alone), their words read from
+    # their examples, less those a longer one holds
+    ranked = term_rules.title_sides(kept, top=CANDIDATES * terms.top_terms, min_z=terms.min_z,
                                     min_reviews=terms.min_reviews)
+    con.register("_terms_ranked", ranked.select("title_id", "term").unique())
+    try:
+        places = con.sql("select k.* exclude (words, sentence_mentions, sentence_compound_sum, "
+                         + ", ".join(_COUNT_COLUMNS) + ") from term_counts as k "
+                         "join _terms_ranked as r using (title_id, term)").pl()
+    finally:
+        con.unregister("_terms_ranked")
+    ranked = ranked.join(places, on=["title_id", "term"], how="left", maintain_order="left")
     return term_rules.without_contained(_with_examples(con, ranked), terms.top_terms)
 
 
