@@ -94,7 +94,7 @@ def _compare(texts: list[str]) -> list[int]:
                 math.fsum(compounds) / n if n else None, n,
                 sum(c >= POSITIVE_AT for c in compounds) / n if n else None,
                 sum(c <= NEGATIVE_AT for c in compounds) / n if n else None,
-                ends(text, parts), compounds)
+                np.array(ends(text, parts), "<i4").tobytes(), np.array(compounds, "<f8").tobytes())
 
     def ends(text: str, parts: list[str]) -> list[int]:  # where each sentence ends: after the one before
         out, at = [], 0

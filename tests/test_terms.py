@@ -112,8 +112,7 @@ def test_the_compiled_pass_finds_the_terms_review_terms_finds(texts: list[str]) 
     # each text its own title, every term kept: the title's terms are the text's, in the order first met
     n = len(texts)
     made = term_pass.title_term_stats(pl.Series(texts), np.arange(n + 1), pl.Series([None] * n, dtype=pl.String),
-                                      pl.Series([None] * n, dtype=pl.List(pl.Int32)),
-                                      pl.Series([None] * n, dtype=pl.List(pl.Float64)))
+                                      *_sentences([None] * n, [None] * n))
     reference = terms.review_terms(pl.LazyFrame({"review_id": [str(i) for i in range(n)],
                                                  "review_text": texts})).collect()
     hashed = reference.with_columns(hash=term_pass.term_hashes(reference["term"]))
@@ -123,6 +122,12 @@ def test_the_compiled_pass_finds_the_terms_review_terms_finds(texts: list[str]) 
         assert sorted(mine.tolist()) == sorted(theirs["hash"].to_list()), (texts[i], theirs["term"].to_list())
         by_hash = dict(zip(theirs["hash"].to_list(), theirs["words"].to_list()))
         assert [by_hash[h] for h in mine.tolist()] == made.words[made.title == i].tolist()
+
+
+def _sentences(ends: list, compounds: list) -> tuple[pl.Series, pl.Series]:
+    """Texts' sentence ends and compounds (lists; None: none) as the sentiment cache keeps them."""
+    return (pl.Series([None if e is None else np.array(e, "<i4").tobytes() for e in ends], dtype=pl.Binary),
+            pl.Series([None if c is None else np.array(c, "<f8").tobytes() for c in compounds], dtype=pl.Binary))
 
 
 def _occurrences(text: str) -> list[tuple[str, int, int]]:
@@ -164,8 +169,9 @@ def test_the_compiled_per_title_counts_are_review_terms_counted(reviews, min_rev
                                sentence_compounds=pl.col("steps").list.eval(pl.element() / 41 - 0.5))
     titles = frame["title_id"].unique(maintain_order=True)
     starts = np.searchsorted(frame["title_id"].to_numpy(), titles.to_numpy()).tolist() + [frame.height]
-    made = term_pass.title_term_stats(frame["review_text"], np.array(starts), frame["rating_class"],
-                                      frame["sentence_ends"], frame["sentence_compounds"], min_reviews)
+    kept_ends, kept_compounds = _sentences(frame["sentence_ends"].to_list(), frame["sentence_compounds"].to_list())
+    made = term_pass.title_term_stats(frame["review_text"], np.array(starts), frame["rating_class"], kept_ends,
+                                      kept_compounds, min_reviews)
     got = {(titles[int(t)], int(h)): (int(w), c.tolist()) for t, h, w, c in zip(made.title, made.hashes, made.words,
                                                                               made.counts)}
     found = terms.review_terms(frame.lazy().select("title_id", "rating_class", "review_id", "review_text")).collect()
@@ -198,7 +204,7 @@ def test_the_compiled_per_title_counts_are_review_terms_counted(reviews, min_rev
         for e, example in enumerate(term_pass.EXAMPLES):
             place = (int(made.example_review[k, e]), int(made.example_start[k, e]), int(made.example_end[k, e]))
             assert (place if place[0] >= 0 else None) == entry["examples"].get(example), (key, example)
-    args = (frame["rating_class"], frame["sentence_ends"], frame["sentence_compounds"])
+    args = (frame["rating_class"], kept_ends, kept_compounds)
     with pytest.raises(ValueError, match="max_words"):  # a multiplier per place: 8 of them
         term_pass.title_term_stats(frame["review_text"], np.array(starts), *args, max_words=9)
     with pytest.raises(ValueError, match="title_starts"):  # titles that do not cover the texts
@@ -207,8 +213,8 @@ def test_the_compiled_per_title_counts_are_review_terms_counted(reviews, min_rev
         term_pass.title_term_stats(frame["review_text"], np.array(starts), pl.Series(["positve"] * frame.height),
                                    *args[1:])
     with pytest.raises(ValueError, match="as many sentence compounds"):
-        term_pass.title_term_stats(frame["review_text"], np.array(starts), args[0], args[1],
-                                   args[2].list.concat(pl.lit([0.0])))
+        term_pass.title_term_stats(frame["review_text"], np.array(starts), args[0], args[1], _sentences(
+            [None] * frame.height, [[*c, 0.5] for c in frame["sentence_compounds"].to_list()])[1])
 
 
 def test_a_titles_term_stats_worked_by_hand() -> None:
@@ -220,7 +226,7 @@ def test_a_titles_term_stats_worked_by_hand() -> None:
     ends = [[14, 36], [16], [14]]
     compounds = [[0.5, -0.25], [0.25], [-0.5]]
     made = term_pass.title_term_stats(pl.Series(texts), np.array([0, 3]), pl.Series(["positive", "middle", "negative"]),
-                                      pl.Series(ends, dtype=pl.List(pl.Int32)), pl.Series(compounds), min_reviews=2)
+                                      *_sentences(ends, compounds), min_reviews=2)
     by_term = dict(zip(term_pass.term_hashes(pl.Series(["battery", "great"])).to_list(), ["battery", "great"]))
     got = {by_term[int(h)]: (c.tolist(), int(m), float(s), r.tolist(), a.tolist(), b.tolist())
            for h, c, m, s, r, a, b in zip(made.hashes, made.counts, made.mentions, made.compound_sum,
@@ -278,8 +284,7 @@ def test_a_title_of_thousands_of_terms_is_counted_as_review_terms_counts_it() ->
     frame = pl.DataFrame({"review_id": [str(i) for i in range(5)], "title_id": ["t0"] * 3 + ["t1"] * 2,
                           "rating_class": ["positive", "negative", None, "middle", "middle"], "review_text": texts})
     made = term_pass.title_term_stats(frame["review_text"], np.array([0, 3, 5]), frame["rating_class"],
-                                      pl.Series([None] * 5, dtype=pl.List(pl.Int32)),
-                                      pl.Series([None] * 5, dtype=pl.List(pl.Float64)), min_reviews=2)
+                                      *_sentences([None] * 5, [None] * 5), min_reviews=2)
     found = terms.review_terms(frame.lazy()).collect().group_by("title_id", "term").agg(
         [pl.col("rating_class").eq_missing(c).sum().alias(str(c)) for c in term_pass.CLASSES]).filter(
         pl.sum_horizontal(str(c) for c in term_pass.CLASSES) >= 2)

@@ -108,8 +108,8 @@ create table if not exists sentiment_scores (
     language_confidence double,
     language_guess varchar,           -- the detectors' best guess (the language itself unless 'und')
     sentiment_language varchar,       -- the language whose analyzer gave the scores; null when unscored
-    sentence_ends integer[],          -- where each sentence ends (characters); null when unscored, and on rows scored before: they are done again
-    sentence_compounds double[]       -- each sentence's compound, in order
+    sentence_ends blob,               -- where each sentence ends (characters), little-endian int32s; null when unscored, and on rows scored before: they are done again
+    sentence_compounds blob           -- each sentence's compound, in order, little-endian float64s
 );
 
 -- runs: one row per pipeline run, for `reviewpipe status`.
@@ -283,8 +283,8 @@ alter table sentiment_scores add column if not exists language_confidence double
 alter table sentiment_scores add column if not exists language_guess varchar;
 alter table sentiment_scores add column if not exists sentiment_language varchar;
 -- each sentence's end and compound (issue 26): scored rows from before have none and are scored again
-alter table sentiment_scores add column if not exists sentence_ends integer[];
-alter table sentiment_scores add column if not exists sentence_compounds double[];
+alter table sentiment_scores add column if not exists sentence_ends blob;
+alter table sentiment_scores add column if not exists sentence_compounds blob;
 alter table sentiment_scores alter column sentiment_compound drop not null;
 alter table sentiment_scores alter column sentiment_pos drop not null;
 alter table sentiment_scores alter column sentiment_neu drop not null;

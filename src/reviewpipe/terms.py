@@ -46,6 +46,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from reviewpipe import sentiment
 from reviewpipe.metrics import rating_class, term_pass
 from reviewpipe.metrics import terms as term_rules
 from reviewpipe.settings import Settings
@@ -247,14 +248,10 @@ def _with_examples(con: duckdb.DuckDBPyConnection, ranked: pl.DataFrame) -> pl.D
         """).pl()
     finally:
         con.unregister("_terms_examples")
-    found = ranked.with_row_index("i").join(texts, on="example_review_id", how="left")
-    # the example's sentence: from the end of the sentence before the term's start to its own end
-    bounds = (found.select("i", "start", "sentence_ends").explode("sentence_ends")
-              .group_by("i").agg(
-                  sentence_start=pl.col("sentence_ends").filter(pl.col("sentence_ends") <= pl.col("start")).max(),
-                  sentence_end=pl.col("sentence_ends").filter(pl.col("sentence_ends") > pl.col("start")).min()))
-    found = found.join(bounds, on="i", how="left").with_columns(
-        pl.col("sentence_start").fill_null(0), pl.col("sentence_end").fill_null(pl.col("review_text").str.len_chars()))
+    found = ranked.join(texts, on="example_review_id", how="left", maintain_order="left")
+    sentence_start, sentence_end = _sentence_bounds(found["sentence_ends"], found["start"].to_numpy(),
+                                                    found["review_text"].str.len_chars().fill_null(0).to_numpy())
+    found = found.with_columns(sentence_start=pl.Series(sentence_start), sentence_end=pl.Series(sentence_end))
     # cut around the term when the sentence is long: as much before it as after, within the sentence
     room = pl.max_horizontal(pl.lit(0), (EXAMPLE_CHARACTERS - (pl.col("end") - pl.col("start"))) // 2)
     cut_start = pl.max_horizontal(pl.col("sentence_start"), pl.col("start") - room)
@@ -270,7 +267,7 @@ def _with_examples(con: duckdb.DuckDBPyConnection, ranked: pl.DataFrame) -> pl.D
         .otherwise(pl.col("review_text").str.slice(pl.col("sentence_start"), pl.col("sentence_end") - pl.col("sentence_start"))
                    .str.strip_chars()),
     )
-    return found.sort("i").select(
+    return found.select(
         "title_id", "side", "rank", "term", term_words="words",
         **{c: c.removesuffix("_reviews") for c in _COUNT_COLUMNS},
         z_score="z", sentence_mentions="sentence_mentions",
@@ -278,6 +275,23 @@ def _with_examples(con: duckdb.DuckDBPyConnection, ranked: pl.DataFrame) -> pl.D
         .then(pl.col("sentence_compound_sum") / pl.col("sentence_mentions")),
         example="example", example_review_id="example_review_id",
     ).cast(TERMS_SCHEMA)
+
+
+def _sentence_bounds(ends: pl.Series, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the characters of the sentence holding character `starts` of its text: from the end
+    of the sentence before (0 for the first) to its own end (the text's length when no end is past
+    it); `ends` each text's sentence ends (sentiment.SENTENCE_COLUMNS' bytes)."""
+    offsets, values = term_pass.arrays_of(ends, sentiment.SENTENCE_DTYPES["sentence_ends"])
+    values = values[offsets[0]:offsets[-1]].astype(np.int64)
+    offsets = offsets - offsets[0]
+    rows = np.arange(starts.size, dtype=np.int64)
+    # each row's ends lifted above the rows before (a text is shorter than 2^32 characters): one
+    # sorted array, searched once for every row's first end past its start
+    lifted = (np.repeat(rows, np.diff(offsets)) << 32) | values
+    after = np.searchsorted(lifted, (rows << 32) | starts.astype(np.int64), side="right")
+    end = np.where(after < offsets[1:], values[np.minimum(after, values.size - 1)] if values.size else 0, lengths)
+    start = np.where(after - 1 >= offsets[:-1], values[np.maximum(after - 1, 0)] if values.size else 0, 0)
+    return start, end
 
 
 def empty_frame() -> pl.DataFrame:

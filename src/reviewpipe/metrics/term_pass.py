@@ -19,7 +19,9 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
+from reviewpipe import sentiment
 from reviewpipe.metrics import terms
 from reviewpipe.trust import compiled as trust_compiled
 from reviewpipe.trust import sketch
@@ -129,8 +131,9 @@ def prepare() -> threading.Thread:
     which work beside it hides (the terms stage starts it with the trust stage)."""
     def load() -> None:
         try:
+            ends, compounds = (pl.Series([np.zeros(1, dtype).tobytes()]) for dtype in sentiment.SENTENCE_DTYPES.values())
             title_term_stats(pl.Series(["prepare the pass"]), np.array([0, 1]), pl.Series([None], dtype=pl.String),
-                             pl.Series([[16]], dtype=pl.List(pl.Int32)), pl.Series([[0.0]]))
+                             ends, compounds)
         except Exception:  # noqa: BLE001 - the same call in the stage raises it there, in context
             pass
     thread = threading.Thread(target=load, name="reviewpipe-terms-prepare", daemon=True)
@@ -165,7 +168,7 @@ EXAMPLES = ("any", "positive", "negative")
 def title_term_stats(texts: pl.Series, title_starts: np.ndarray, classes: pl.Series, sentence_ends: pl.Series,
                      sentence_compounds: pl.Series, min_reviews: int = 1, max_words: int = 3) -> TitleTermStats:
     """The TitleTermStats of reviews grouped by title, as title_terms takes them, with each review's
-    sentences (sentiment.SENTENCE_COLUMNS: where each ends, in characters of the text, and its
+    sentences (sentiment.SENTENCE_COLUMNS' bytes: where each ends, in characters of the text, and its
     compound; null: none). A term belongs to the sentence its first word starts in. Each title's
     terms in the order first met."""
     starts = np.ascontiguousarray(title_starts, dtype=np.int64)
@@ -174,21 +177,35 @@ def title_term_stats(texts: pl.Series, title_starts: np.ndarray, classes: pl.Ser
             or starts[0] != 0 or starts[-1] != n or (np.diff(starts) < 0).any()):
         raise ValueError(f"title_starts must run from 0 to the {n} texts without going back, and classes and "
                          "the sentences hold one per text")
-    ends = sentence_ends.fill_null([])
-    if not (ends.list.len() == sentence_compounds.fill_null([]).list.len()).all():
+    sentence_offsets, flat_ends = arrays_of(sentence_ends, sentiment.SENTENCE_DTYPES["sentence_ends"])
+    compound_offsets, flat_compounds = arrays_of(sentence_compounds, sentiment.SENTENCE_DTYPES["sentence_compounds"])
+    if not np.array_equal(sentence_offsets, compound_offsets):
         raise ValueError("each text must have as many sentence compounds as sentence ends")
     values, offsets = _bytes(texts, max_words)
     codes = (classes.cast(pl.String)
              .replace_strict({c: i for i, c in enumerate(CLASSES) if c is not None}, return_dtype=pl.Int8)
              .fill_null(len(CLASSES) - 1).to_numpy())
-    sentence_offsets = np.concatenate(([0], np.cumsum(ends.list.len().to_numpy(), dtype=np.int64)))
-    flat_ends = ends.explode().drop_nulls().cast(pl.Int64).to_numpy()
-    flat_compounds = sentence_compounds.fill_null([]).explode().drop_nulls().cast(pl.Float64).to_numpy()
     example_classes = np.array([-1, *(CLASSES.index(c) for c in EXAMPLES[1:])], dtype=np.int64)
     return TitleTermStats(*_title_term_stats(
-        values, offsets, starts, codes, sentence_offsets, np.ascontiguousarray(flat_ends),
-        np.ascontiguousarray(flat_compounds), example_classes, _WORD_BYTE, _CLAUSE_BYTE, stop_hashes(),
-        _stop_filter(), sketch.POSITION, np.uint64(sketch.SEED), max_words, min_reviews, len(CLASSES)))
+        values, offsets, starts, codes, sentence_offsets, flat_ends.astype(np.int64), flat_compounds.astype(np.float64),
+        example_classes, _WORD_BYTE, _CLAUSE_BYTE, stop_hashes(), _stop_filter(), sketch.POSITION,
+        np.uint64(sketch.SEED), max_words, min_reviews, len(CLASSES)))
+
+
+def arrays_of(arrays: pl.Series, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """A Binary Series of arrays of `dtype` (a null: none) read flat, without a copy: the offsets of
+    each one's items (int64, one more than the Series) into the values."""
+    array = arrays.fill_null(b"").cast(pl.Binary).to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    array = array.cast(pa.large_binary())
+    _, offsets, data = array.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64)[array.offset: array.offset + len(array) + 1]
+    if (offsets % dtype.itemsize).any():
+        raise ValueError(f"an array's bytes are not a whole number of {dtype} items")
+    values = (np.frombuffer(data, dtype=dtype, count=len(data) // dtype.itemsize) if data is not None
+              else np.zeros(0, dtype=dtype))
+    return offsets // dtype.itemsize, values
 
 
 @nb.njit(nogil=True, cache=True)
@@ -201,6 +218,10 @@ def _doubled(a):  # pragma: no cover - compiled
 def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, sentence_ends, sentence_compounds,
                       example_classes, word_byte, clause_byte, stops, stop_filter, position, seed, max_words,
                       min_reviews, classes):  # pragma: no cover - compiled
+    # Per title, two steps: its reviews' terms are counted (a review once) in a table of their hashes
+    # while each place a term is used is noted in order (most of a title's terms are used by one
+    # review: only the counts are kept for each); then the notes of the terms kept (min_reviews) give
+    # their sentences, compounds and examples.
     examples = example_classes.size
     # the kept rows: out_* [:kept]
     kept = 0
@@ -213,22 +234,22 @@ def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, se
     out_review = np.empty((1024, examples), np.int64)
     out_start = np.empty((1024, examples), np.int32)
     out_end = np.empty((1024, examples), np.int32)
-    # one title's terms, in the order first met: term d's figures are the d-th of these
+    # one title's terms, in the order first met (term d is the d-th), and the table of their hashes
+    # (index: d, -1 empty), doubled when half full
     d_hash = np.empty(1024, np.uint64)
     d_words = np.empty(1024, np.int8)
     d_counts = np.empty((1024, classes), np.int32)
-    d_review = np.empty(1024, np.int64)  # the last review counted (a review counts a term once)
-    d_sentence = np.empty(1024, np.int64)  # the last sentence counted
-    d_mentions = np.empty(1024, np.int32)
-    d_sum = np.empty(1024, np.float64)
-    d_ex = np.empty((1024, examples), np.int64)
-    d_start = np.empty((1024, examples), np.int32)
-    d_end = np.empty((1024, examples), np.int32)
+    d_review = np.empty(1024, np.int64)  # the last review counted
     d_slot = np.empty(1024, np.int64)
-    # and an open-addressing table of their hashes (index: the term's d, -1 empty), doubled when half full
     size = 1024
     slots = np.empty(size, np.uint64)
     index = np.full(size, -1, np.int64)
+    # the places its terms are used, in order: the term, the review, the sentence, first and end characters
+    n_term = np.empty(4096, np.int64)
+    n_review = np.empty(4096, np.int64)
+    n_sentence = np.empty(4096, np.int64)
+    n_first = np.empty(4096, np.int32)
+    n_last = np.empty(4096, np.int32)
     # one text's words
     hashes = np.empty(256, np.uint64)
     clause = np.empty(256, np.int64)
@@ -238,6 +259,7 @@ def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, se
     sentence = np.empty(256, np.int64)  # its sentence's index among all the batch's (-1: none)
     for k in range(title_starts.size - 1):
         distinct = 0
+        notes = 0
         for r in range(title_starts[k], title_starts[k + 1]):
             c = codes[r]
             words, hashes, clause, stop, first, last = _split_words(
@@ -284,11 +306,8 @@ def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, se
                             while index[slot] >= 0:
                                 slot = (slot + np.uint64(1)) & mask
                         if distinct == d_hash.size:
-                            d_hash, d_words, d_counts, d_review = (_doubled(d_hash), _doubled(d_words),
-                                                                   _doubled(d_counts), _doubled(d_review))
-                            d_sentence, d_mentions, d_sum = _doubled(d_sentence), _doubled(d_mentions), _doubled(d_sum)
-                            d_ex, d_start, d_end, d_slot = (_doubled(d_ex), _doubled(d_start), _doubled(d_end),
-                                                            _doubled(d_slot))
+                            d_hash, d_words, d_counts = _doubled(d_hash), _doubled(d_words), _doubled(d_counts)
+                            d_review, d_slot = _doubled(d_review), _doubled(d_slot)
                         d = distinct
                         distinct += 1
                         slots[slot] = g
@@ -298,24 +317,19 @@ def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, se
                         d_words[d] = q + 1
                         d_counts[d] = 0
                         d_review[d] = -1
-                        d_sentence[d] = -1
-                        d_mentions[d] = 0
-                        d_sum[d] = 0.0
-                        d_ex[d] = -1
-                        d_start[d] = 0
-                        d_end[d] = 0
                     if d_review[d] != r:
                         d_review[d] = r
                         d_counts[d, c] += 1
-                        for e in range(examples):
-                            if d_ex[d, e] < 0 and (example_classes[e] < 0 or example_classes[e] == c):
-                                d_ex[d, e] = r
-                                d_start[d, e] = first[j]
-                                d_end[d, e] = last[j + q]
-                    if sentence[j] >= 0 and d_sentence[d] != sentence[j]:
-                        d_sentence[d] = sentence[j]
-                        d_mentions[d] += 1
-                        d_sum[d] += sentence_compounds[sentence[j]]
+                    if notes == n_term.size:
+                        n_term, n_review, n_sentence = _doubled(n_term), _doubled(n_review), _doubled(n_sentence)
+                        n_first, n_last = _doubled(n_first), _doubled(n_last)
+                    n_term[notes] = d
+                    n_review[notes] = r
+                    n_sentence[notes] = sentence[j]
+                    n_first[notes] = first[j]
+                    n_last[notes] = last[j + q]
+                    notes += 1
+        # the kept terms' rows, then their sentences and examples from the notes, in order
         keep = d_counts[:distinct].sum(axis=1) >= min_reviews
         m = keep.sum()
         while kept + m > out_hash.size:
@@ -323,19 +337,37 @@ def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, se
                                                           _doubled(out_words), _doubled(out_counts))
             out_mentions, out_sum, out_review = _doubled(out_mentions), _doubled(out_sum), _doubled(out_review)
             out_start, out_end = _doubled(out_start), _doubled(out_end)
+        row_of = np.full(distinct, -1, np.int64)
+        row_of[keep] = np.arange(kept, kept + m)
         out_title[kept:kept + m] = k
         out_hash[kept:kept + m] = d_hash[:distinct][keep]
         out_words[kept:kept + m] = d_words[:distinct][keep]
         out_counts[kept:kept + m] = d_counts[:distinct][keep]
-        out_mentions[kept:kept + m] = d_mentions[:distinct][keep]
-        out_sum[kept:kept + m] = d_sum[:distinct][keep]
-        out_review[kept:kept + m] = d_ex[:distinct][keep]
-        out_start[kept:kept + m] = d_start[:distinct][keep]
-        out_end[kept:kept + m] = d_end[:distinct][keep]
+        out_mentions[kept:kept + m] = 0
+        out_sum[kept:kept + m] = 0.0
+        out_review[kept:kept + m] = -1
+        out_start[kept:kept + m] = 0
+        out_end[kept:kept + m] = 0
+        counted = np.full(m, -1, np.int64)  # the last sentence counted
+        for o in range(notes):
+            row = row_of[n_term[o]]
+            if row < 0:
+                continue
+            sent = n_sentence[o]
+            if sent >= 0 and counted[row - kept] != sent:
+                counted[row - kept] = sent
+                out_mentions[row] += 1
+                out_sum[row] += sentence_compounds[sent]
+            c = codes[n_review[o]]
+            for e in range(examples):
+                if out_review[row, e] < 0 and (example_classes[e] < 0 or example_classes[e] == c):
+                    out_review[row, e] = n_review[o]
+                    out_start[row, e] = n_first[o]
+                    out_end[row, e] = n_last[o]
         kept += m
         index[d_slot[:distinct]] = -1  # emptied for the next title
     return (out_title[:kept].copy(), out_hash[:kept].copy(), out_words[:kept].copy(), out_counts[:kept].copy(),
             out_mentions[:kept].copy(), out_sum[:kept].copy(), out_review[:kept].copy(), out_start[:kept].copy(),
             out_end[:kept].copy())
 
-__all__ = ["CLASSES", "EXAMPLES", "TitleTermStats", "prepare", "stop_hashes", "term_hashes", "title_term_stats"]
+__all__ = ["CLASSES", "EXAMPLES", "TitleTermStats", "arrays_of", "prepare", "stop_hashes", "term_hashes", "title_term_stats"]
