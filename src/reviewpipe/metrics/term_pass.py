@@ -71,9 +71,11 @@ def _bytes(texts: pl.Series, max_words: int) -> tuple[np.ndarray, np.ndarray]:
 @nb.njit(nogil=True, cache=True)
 def _split_words(values, p, end, word_byte, clause_byte, stops, stop_filter, seed, hashes, clause, stop, first,
                  last):  # pragma: no cover - compiled
-    """The words of the text values[p:end] into the buffers (grown when full; returned with the
-    number of words): each one's hash, clause number, whether it is a stop word, and the characters
-    it spans (first, end: a byte that does not continue a UTF-8 character starts one)."""
+    """The number of words of the text values[p:end], each written into the buffers (which must hold
+    (end - p) // 2 + 1: a word is a byte and a space at least): its hash, clause number, whether it
+    is a stop word, and the characters it spans (first, end: a byte that does not continue a UTF-8
+    character starts one). (Buffers grown in here, or in the loop over a text's terms, made the pass
+    half again as slow: bench/README.md, round 14.)"""
     words = 0
     current = 0
     at = p  # the characters are counted up to the byte `at`
@@ -92,12 +94,6 @@ def _split_words(values, p, end, word_byte, clause_byte, stops, stop_filter, see
         while b > a and values[b - 1] == _APOSTROPHE:
             b -= 1
         if b > a:
-            if words == hashes.size:
-                hashes = np.concatenate((hashes, np.empty(words, np.uint64)))
-                clause = np.concatenate((clause, np.empty(words, np.int64)))
-                stop = np.concatenate((stop, np.empty(words, np.bool_)))
-                first = np.concatenate((first, np.empty(words, np.int32)))
-                last = np.concatenate((last, np.empty(words, np.int32)))
             h = trust_compiled._hash_bytes(values, a, b, seed)
             hashes[words] = h
             clause[words] = current
@@ -118,7 +114,7 @@ def _split_words(values, p, end, word_byte, clause_byte, stops, stop_filter, see
                 at += 1
             last[words] = chars
             words += 1
-    return words, hashes, clause, stop, first, last
+    return words
 
 
 # The rating classes title_term_stats counts apart, in counts' column order (None: an unrated review).
@@ -215,6 +211,48 @@ def _doubled(a):  # pragma: no cover - compiled
 
 
 @nb.njit(nogil=True, cache=True)
+def _count_text(r, c, words, hashes, clause, stop, first, last, sentence, position, max_words, slots, index, size,
+                d_hash, d_words, d_counts, d_review, d_slot, distinct, n_term, n_review, n_sentence, n_first, n_last,
+                notes):  # pragma: no cover - compiled
+    """One review's terms counted into its title's table and noted (room made for them before)."""
+    mask = np.uint64(size - 1)
+    for j in range(words):
+        if stop[j]:
+            continue
+        g = np.uint64(0)
+        for q in range(max_words):
+            if j + q >= words or clause[j + q] != clause[j]:
+                break
+            g ^= hashes[j + q] * position[q]
+            if stop[j + q]:
+                continue
+            slot = (g ^ (g >> np.uint64(29))) & mask
+            while index[slot] >= 0 and slots[slot] != g:
+                slot = (slot + np.uint64(1)) & mask
+            d = index[slot]
+            if d < 0:  # a new term of the title
+                d = distinct
+                distinct += 1
+                slots[slot] = g
+                index[slot] = d
+                d_slot[d] = slot
+                d_hash[d] = g
+                d_words[d] = q + 1
+                d_counts[d] = 0
+                d_review[d] = -1
+            if d_review[d] != r:
+                d_review[d] = r
+                d_counts[d, c] += 1
+            n_term[notes] = d
+            n_review[notes] = r
+            n_sentence[notes] = sentence[j]
+            n_first[notes] = first[j]
+            n_last[notes] = last[j + q]
+            notes += 1
+    return distinct, notes
+
+
+@nb.njit(nogil=True, cache=True)
 def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, sentence_ends, sentence_compounds,
                       example_classes, word_byte, clause_byte, stops, stop_filter, position, seed, max_words,
                       min_reviews, classes):  # pragma: no cover - compiled
@@ -262,73 +300,43 @@ def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, se
         notes = 0
         for r in range(title_starts[k], title_starts[k + 1]):
             c = codes[r]
-            words, hashes, clause, stop, first, last = _split_words(
-                values, offsets[r], offsets[r + 1], word_byte, clause_byte, stops, stop_filter, seed, hashes, clause,
-                stop, first, last)
+            if (offsets[r + 1] - offsets[r]) // 2 + 1 > hashes.size:  # room for every word of the text
+                room = (offsets[r + 1] - offsets[r]) // 2 + 1
+                hashes, clause, stop = np.empty(room, np.uint64), np.empty(room, np.int64), np.empty(room, np.bool_)
+                first, last, sentence = np.empty(room, np.int32), np.empty(room, np.int32), np.empty(room, np.int64)
+            words = _split_words(values, offsets[r], offsets[r + 1], word_byte, clause_byte, stops, stop_filter, seed,
+                                 hashes, clause, stop, first, last)
             # each word's sentence (-1: after the last): the first whose end is past the word's start
-            if words > sentence.size:
-                sentence = np.empty(hashes.size, np.int64)
             s = sentence_offsets[r]
             s_end = sentence_offsets[r + 1]
             for j in range(words):
                 while s < s_end and sentence_ends[s] <= first[j]:
                     s += 1
                 sentence[j] = s if s < s_end else -1
-            for j in range(words):
-                if stop[j]:
-                    continue
-                g = np.uint64(0)
-                for q in range(max_words):
-                    if j + q >= words or clause[j + q] != clause[j]:
-                        break
-                    g ^= hashes[j + q] * position[q]
-                    if stop[j + q]:
-                        continue
-                    mask = np.uint64(size - 1)
-                    slot = (g ^ (g >> np.uint64(29))) & mask
-                    while index[slot] >= 0 and slots[slot] != g:
+            # room for every term the text may hold (max_words a word), so that nothing grows below
+            room = distinct + max_words * words
+            while room > d_hash.size:
+                d_hash, d_words, d_counts = _doubled(d_hash), _doubled(d_words), _doubled(d_counts)
+                d_review, d_slot = _doubled(d_review), _doubled(d_slot)
+            while notes + max_words * words > n_term.size:
+                n_term, n_review, n_sentence = _doubled(n_term), _doubled(n_review), _doubled(n_sentence)
+                n_first, n_last = _doubled(n_first), _doubled(n_last)
+            if 2 * room > size:  # the table doubled, the title's terms put in again
+                while 2 * room > size:
+                    size *= 2
+                mask = np.uint64(size - 1)
+                slots = np.empty(size, np.uint64)
+                index = np.full(size, -1, np.int64)
+                for e in range(distinct):
+                    slot = (d_hash[e] ^ (d_hash[e] >> np.uint64(29))) & mask
+                    while index[slot] >= 0:
                         slot = (slot + np.uint64(1)) & mask
-                    d = index[slot]
-                    if d < 0:  # a new term of the title
-                        if 2 * (distinct + 1) > size:  # the table doubled, the title's terms put in again
-                            size *= 2
-                            mask = np.uint64(size - 1)
-                            slots = np.empty(size, np.uint64)
-                            index = np.full(size, -1, np.int64)
-                            for e in range(distinct):
-                                slot = (d_hash[e] ^ (d_hash[e] >> np.uint64(29))) & mask
-                                while index[slot] >= 0:
-                                    slot = (slot + np.uint64(1)) & mask
-                                slots[slot] = d_hash[e]
-                                index[slot] = e
-                                d_slot[e] = slot
-                            slot = (g ^ (g >> np.uint64(29))) & mask
-                            while index[slot] >= 0:
-                                slot = (slot + np.uint64(1)) & mask
-                        if distinct == d_hash.size:
-                            d_hash, d_words, d_counts = _doubled(d_hash), _doubled(d_words), _doubled(d_counts)
-                            d_review, d_slot = _doubled(d_review), _doubled(d_slot)
-                        d = distinct
-                        distinct += 1
-                        slots[slot] = g
-                        index[slot] = d
-                        d_slot[d] = slot
-                        d_hash[d] = g
-                        d_words[d] = q + 1
-                        d_counts[d] = 0
-                        d_review[d] = -1
-                    if d_review[d] != r:
-                        d_review[d] = r
-                        d_counts[d, c] += 1
-                    if notes == n_term.size:
-                        n_term, n_review, n_sentence = _doubled(n_term), _doubled(n_review), _doubled(n_sentence)
-                        n_first, n_last = _doubled(n_first), _doubled(n_last)
-                    n_term[notes] = d
-                    n_review[notes] = r
-                    n_sentence[notes] = sentence[j]
-                    n_first[notes] = first[j]
-                    n_last[notes] = last[j + q]
-                    notes += 1
+                    slots[slot] = d_hash[e]
+                    index[slot] = e
+                    d_slot[e] = slot
+            distinct, notes = _count_text(r, c, words, hashes, clause, stop, first, last, sentence, position, max_words,
+                                          slots, index, size, d_hash, d_words, d_counts, d_review, d_slot, distinct,
+                                          n_term, n_review, n_sentence, n_first, n_last, notes)
         # the kept terms' rows, then their sentences and examples from the notes, in order
         keep = d_counts[:distinct].sum(axis=1) >= min_reviews
         m = keep.sum()
