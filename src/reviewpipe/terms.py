@@ -160,14 +160,23 @@ def _update_counts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         gone = "(select title_id from _terms_changed) or title_id not in (select title_id from _terms_titles)"
         con.execute(f"delete from term_counts where title_id in {gone}")
         con.execute(f"delete from term_titles where title_id in {gone}")
-        reviews = con.sql(_CHANGED_REVIEWS).pl()
-        for part in _parts(reviews):
-            counted = _count_part(con, part, settings.terms.min_reviews)
-            con.register("_terms_counted", counted)
-            try:
-                con.execute("insert into term_counts by name select * from _terms_counted")
-            finally:
-                con.unregister("_terms_counted")
+        parts = _parts(con.sql(_CHANGED_REVIEWS).pl())
+        # each part's texts read on a cursor of their own while the part before is counted
+        reader = con.cursor()
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="reviewpipe-terms-read") as pool:
+                ahead = pool.submit(_part_texts, reader, parts[0]) if parts else None
+                for i, part in enumerate(parts):
+                    texts = ahead.result()
+                    if i + 1 < len(parts):
+                        ahead = pool.submit(_part_texts, reader, parts[i + 1])
+                    con.register("_terms_counted", _count_part(part, texts, settings.terms.min_reviews))
+                    try:
+                        con.execute("insert into term_counts by name select * from _terms_counted")
+                    finally:
+                        con.unregister("_terms_counted")
+        finally:
+            reader.close()
         con.execute("insert into term_titles select title_id, fingerprint from _terms_changed")
     finally:
         for table in ("_terms_reviews", "_terms_titles", "_terms_changed"):
@@ -185,13 +194,18 @@ def _parts(reviews: pl.DataFrame) -> list[pl.DataFrame]:
     return [reviews.slice(a, b - a) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _count_part(con: duckdb.DuckDBPyConnection, part: pl.DataFrame, min_reviews: int) -> pl.DataFrame:
-    """term_counts' rows of the titles of `part` (whole titles, in the pass's order)."""
+def _part_texts(con: duckdb.DuckDBPyConnection, part: pl.DataFrame) -> pl.DataFrame:
+    """The texts and sentences of `part`'s reviews (row_id, review_text, sentence_ends, sentence_compounds)."""
     con.register("_terms_part", part.select("row_id"))
     try:
-        texts = con.sql(_PART_TEXTS).pl()
+        return con.sql(_PART_TEXTS).pl()
     finally:
         con.unregister("_terms_part")
+
+
+def _count_part(part: pl.DataFrame, texts: pl.DataFrame, min_reviews: int) -> pl.DataFrame:
+    """term_counts' rows of the titles of `part` (whole titles, in the pass's order), their texts
+    and sentences in `texts` (_part_texts)."""
     part = part.join(texts, on="row_id", how="left", maintain_order="left").with_columns(
         rating_class=rating_class(pl.col("rating"), pl.col("rating_scale"), pl.col("rating_min")))
     new_title = (part["title_id"] != part["title_id"].shift(1)).fill_null(True)
