@@ -401,7 +401,8 @@ create table if not exists text_named_phrases (
 -- of 2-3 words) that at least [terms] min_reviews of its reviews scored in English use, with those
 -- reviews per rating class, the sentences mentioning it and the sum of their VADER compounds, and
 -- where it is first used (characters of the review text, start and end) in the most helpful review
--- of any class, of the positive class and of the negative class; grain: (title_id, term). The terms
+-- of any class, of the positive class and of the negative class (the review by its key: DuckDB's
+-- hash of its review_id); grain: (title_id, term). The terms
 -- stage (reviewpipe.terms) makes agg_title_terms from it; term_titles holds each title's
 -- fingerprint (its reviews, texts, ratings and helpful votes) when its rows were made: a run counts
 -- again the titles whose fingerprint changed, and all of them when staging_state's 'term_counts'
@@ -416,13 +417,13 @@ create table if not exists term_counts (
     unrated_reviews integer not null,
     sentence_mentions integer not null,
     sentence_compound_sum double not null,
-    any_review_id varchar,
+    any_review ubigint,
     any_start integer,
     any_end integer,
-    positive_review_id varchar,
+    positive_review ubigint,
     positive_start integer,
     positive_end integer,
-    negative_review_id varchar,
+    negative_review ubigint,
     negative_start integer,
     negative_end integer
 );

@@ -106,7 +106,7 @@ _CHANGED = """
 """
 # the changed titles' reviews in the pass's order: by title, then the most helpful first
 _CHANGED_REVIEWS = """
-    select row_id, review_id, title_id, rating, rating_scale, rating_min, text_hash
+    select row_id, hash(review_id) as review_key, title_id, rating, rating_scale, rating_min, text_hash
     from _terms_reviews
     where title_id in (select title_id from _terms_changed)
     order by title_id, helpful_votes desc nulls last, review_id
@@ -147,7 +147,8 @@ def title_terms(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFr
 def _update_counts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Count the terms of the titles whose reviews changed again (all of them when the rules or
     min_reviews did), and forget the titles gone."""
-    version = json.dumps([RULES, settings.terms.min_reviews])
+    # (DuckDB's version too: the examples' review keys are its hash of the review ids)
+    version = json.dumps([RULES, settings.terms.min_reviews, duckdb.__version__])
     if scalar(con, "select version from staging_state where model = 'term_counts'") != version:
         con.execute("delete from term_counts")
         con.execute("delete from term_titles")
@@ -230,8 +231,8 @@ def _count_part(part: pl.DataFrame, texts: pl.DataFrame, min_reviews: int) -> pl
         for i, example in enumerate(term_pass.EXAMPLES):
             row = found.example_review[:, i]  # -1: no review of the class uses it
             out = out.with_columns(
-                pl.when(pl.lit(pl.Series(row >= 0))).then(pl.lit(piece["review_id"].gather(np.maximum(row, 0))))
-                .alias(f"{example}_review_id"),
+                pl.when(pl.lit(pl.Series(row >= 0))).then(pl.lit(piece["review_key"].gather(np.maximum(row, 0))))
+                .alias(f"{example}_review"),
                 pl.Series(f"{example}_start", found.example_start[:, i]),
                 pl.Series(f"{example}_end", found.example_end[:, i]))
         return out
@@ -247,22 +248,31 @@ def _with_examples(con: duckdb.DuckDBPyConnection, ranked: pl.DataFrame) -> pl.D
         return pl.DataFrame(schema=TERMS_SCHEMA)
     side_example = pl.col("side").replace_strict(SIDE_EXAMPLE)
     ranked = ranked.with_columns(
-        example_review_id=pl.coalesce(pl.when(side_example == e).then(pl.col(f"{e}_review_id"))
-                                      for e in term_pass.EXAMPLES),
+        example_review=pl.coalesce(pl.when(side_example == e).then(pl.col(f"{e}_review"))
+                                   for e in term_pass.EXAMPLES),
         start=pl.coalesce(pl.when(side_example == e).then(pl.col(f"{e}_start")) for e in term_pass.EXAMPLES),
         end=pl.coalesce(pl.when(side_example == e).then(pl.col(f"{e}_end")) for e in term_pass.EXAMPLES),
     )
-    con.register("_terms_examples", ranked.select("example_review_id").unique())
+    # the example reviews by their title and key (a 64-bit hash of the review id: two reviews of a
+    # title alike in it are as likely as 1 in 10^15 at 100,000 reviews; an example that did not hold
+    # its term would fail the check agg_title_terms_bounds)
+    con.register("_terms_examples", ranked.select("title_id", "example_review").unique())
     try:
         texts = con.sql("""
-            select t.review_id as example_review_id, t.review_text, s.sentence_ends
-            from int_reviews_typed as t
+            with examples as (
+                select t.title_id, hash(t.review_id) as example_review, t.review_id as example_review_id,
+                       t.review_text, t.text_hash
+                from int_reviews_typed as t
+                semi join _terms_examples as e on e.title_id = t.title_id and e.example_review = hash(t.review_id)
+                where t.staged
+            )
+            select e.title_id, e.example_review, e.example_review_id, e.review_text, s.sentence_ends
+            from examples as e
             join sentiment_scores as s using (text_hash)
-            where t.staged and t.review_id in (select example_review_id from _terms_examples)
         """).pl()
     finally:
         con.unregister("_terms_examples")
-    found = ranked.join(texts, on="example_review_id", how="left", maintain_order="left")
+    found = ranked.join(texts, on=["title_id", "example_review"], how="left", maintain_order="left")
     sentence_start, sentence_end = _sentence_bounds(found["sentence_ends"], found["start"].to_numpy(),
                                                     found["review_text"].str.len_chars().fill_null(0).to_numpy())
     found = found.with_columns(sentence_start=pl.Series(sentence_start), sentence_end=pl.Series(sentence_end))
