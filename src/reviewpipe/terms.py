@@ -14,8 +14,11 @@ How a run gets there:
 - The prior, where the issue leaves it open: **each term's share of the counts the warehouse keeps**
   (the sum of `term_counts` over titles), scaled to PRIOR_SIZE pseudo-counts. Every term's count over
   every review would need each run to subtract the terms of the texts it replaces, which nothing
-  keeps; the kept counts are exact and a run changes them by the rows it replaces. On the IMDb films
-  of tests/test_acceptance_terms.py the top 15 terms per side are the same with either prior.
+  keeps; the kept counts are exact and a run changes them by the rows it replaces. Against every
+  term's count as prior (measured in the first session of issue 26): on the IMDb films of
+  tests/test_acceptance_terms.py the top 15 terms per side are the same with either; on Amazon 2018
+  Fashion's small products (31 products, 3,160 reviews) 6.4 of the top 10 praise terms and 7.5 of the
+  complaint terms are, on average (5 at worst): a small title's rare terms lean on the prior more.
 - Only reviews scored in English are counted (sentiment_language 'en'): the stop words are
   English, and the sentences' compounds are VADER's. A title with none has no terms.
 
