@@ -153,7 +153,7 @@ def _trust(run: Run) -> dict[str, pl.DataFrame]:
     return stages.trust_stage(run.settings)
 
 
-def _keep_trust(run: Run, frames: dict[str, pl.DataFrame]) -> None:
+def _keep_frames(run: Run, frames: dict[str, pl.DataFrame]) -> None:
     run.frames = {**run.frames, **frames}
 
 
@@ -220,8 +220,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("ingest", _ingest, _keep_ingest, uses_pool_ahead=True),
     Stage("score", _score, _keep_score, uses_pool_ahead=True),
     Stage("metrics", _metrics, _keep_metrics),
-    Stage("trust", _trust, _keep_trust),
-    Stage("terms", _terms, _keep_trust),
+    Stage("trust", _trust, _keep_frames),
+    Stage("terms", _terms, _keep_frames),
     # past a [quality] limit the run stops here: nothing new is published
     Stage("quality", _quality, _keep_quality, when_nothing_new=True, timed=False, retried=False),
     Stage("publish", _publish, _keep_publish),

@@ -44,7 +44,7 @@ SCORE_SCHEMA = {
 # (SENTENCE_DTYPES, little-endian: sentence_arrays reads them). The terms stage reads them for the
 # sentences that mention a term and their mean sentiment (reviewpipe.metrics.term_pass), straight
 # from the bytes. (As lists, a batch's frame took 13 us a text to build against 1 us: +12 s in the
-# score stage of 1,000,000 bench reviews; bench/README.md, round 14.)
+# score stage of 1,000,000 bench reviews; bench/README.md, "Issue 26's terms stage".)
 SENTENCE_COLUMNS = ("sentence_ends", "sentence_compounds")
 SENTENCE_SCHEMA = {"sentence_ends": pl.Binary, "sentence_compounds": pl.Binary}
 SENTENCE_DTYPES = {"sentence_ends": np.dtype("<i4"), "sentence_compounds": np.dtype("<f8")}

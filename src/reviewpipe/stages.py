@@ -336,13 +336,13 @@ def trust_stage(settings: Settings) -> dict[str, pl.DataFrame]:
     """The trust tests' frames (trust.trust_frames, publish.METRIC_FRAMES' metric_trust_*): over the
     whole warehouse whichever titles changed, since a reviewer's second review or a copy elsewhere
     changes another title's test; what they keep per text (signatures) is computed for new texts only."""
+    if settings.terms.enabled:  # the terms stage's compiled pass loads beside the trust tests
+        from reviewpipe.metrics import term_pass
+        term_pass.prepare()
     if not settings.trust.enabled:  # [trust] enabled = false: the tables are published empty
         with warehouse(settings) as con:  # and the kept reviews left behind (built whole when on again)
             trust.subsets.forget_kept_reviews(con)
         return trust.empty_frames()
-    if settings.terms.enabled:  # the terms stage's compiled pass loads beside the trust tests
-        from reviewpipe.metrics import term_pass
-        term_pass.prepare()
     with warehouse(settings) as con:
         frames = trust.trust_frames(con, settings)
     hooks.pause("trust")

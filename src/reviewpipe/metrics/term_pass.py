@@ -75,7 +75,7 @@ def _split_words(values, p, end, word_byte, clause_byte, stops, stop_filter, see
     (end - p) // 2 + 1: a word is a byte and a space at least): its hash, clause number, whether it
     is a stop word, and the characters it spans (first, end: a byte that does not continue a UTF-8
     character starts one). (Buffers grown in here, or in the loop over a text's terms, made the pass
-    half again as slow: bench/README.md, round 14.)"""
+    half again as slow: bench/README.md, "Issue 26's terms stage".)"""
     words = 0
     current = 0
     at = p  # the characters are counted up to the byte `at`
@@ -163,8 +163,10 @@ EXAMPLES = ("any", "positive", "negative")
 
 def title_term_stats(texts: pl.Series, title_starts: np.ndarray, classes: pl.Series, sentence_ends: pl.Series,
                      sentence_compounds: pl.Series, min_reviews: int = 1, max_words: int = 3) -> TitleTermStats:
-    """The TitleTermStats of reviews grouped by title, as title_terms takes them, with each review's
-    sentences (sentiment.SENTENCE_COLUMNS' bytes: where each ends, in characters of the text, and its
+    """The TitleTermStats of reviews grouped by title: `texts` and `classes` (metrics.rating_class's
+    negative / middle / positive, null unrated; another value raises) one per review, a title's
+    reviews together (title k the reviews title_starts[k]:title_starts[k + 1]) in the order its
+    examples are chosen in, and each review's sentences (sentiment.SENTENCE_COLUMNS' bytes: where each ends, in characters of the text, and its
     compound; null: none). A term belongs to the sentence its first word starts in. Each title's
     terms in the order first met."""
     starts = np.ascontiguousarray(title_starts, dtype=np.int64)
@@ -377,5 +379,6 @@ def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, se
     return (out_title[:kept].copy(), out_hash[:kept].copy(), out_words[:kept].copy(), out_counts[:kept].copy(),
             out_mentions[:kept].copy(), out_sum[:kept].copy(), out_review[:kept].copy(), out_start[:kept].copy(),
             out_end[:kept].copy())
+
 
 __all__ = ["CLASSES", "EXAMPLES", "TitleTermStats", "arrays_of", "prepare", "stop_hashes", "term_hashes", "title_term_stats"]
