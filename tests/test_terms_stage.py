@@ -45,6 +45,8 @@ def _rows(rows: list[tuple]) -> str:
 @hypothesis.example(steps=[("a", [("r1", "t0", "5", "0", TEXTS[1]), ("r2", "t0", "5", "0", TEXTS[1])]),
                            ("a", [("r1", "t0", "1", "0", TEXTS[1]), ("r2", "t0", "5", "0", TEXTS[1])]),
                            ("a", [("r1", "t0", "1", "0", TEXTS[1]), ("r2", "t0", "5", "4", TEXTS[1])])])
+# a more helpful review of t0 arrives: the examples of its terms are its sentences now, not z0's
+@hypothesis.example(steps=[("b", None), ("a", [("r1", "t0", "5", "4", TEXTS[2])])])
 def test_the_terms_after_any_runs_are_a_whole_counts(steps) -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)

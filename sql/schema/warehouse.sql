@@ -431,3 +431,16 @@ create table if not exists term_titles (
     title_id varchar not null,
     fingerprint ubigint not null
 );
+-- term_examples: for each term the terms stage has ranked among a title's candidates on a side, its
+-- words as the example writes them and that side's example sentence and review (agg_title_terms'
+-- term, example, example_review_id); grain: (title_id, term, side). A title's rows are made from its
+-- review texts once and go with its term_counts rows, so that a run reads again only the example
+-- reviews of the titles it counted again.
+create table if not exists term_examples (
+    title_id varchar not null,
+    term ubigint not null,
+    side varchar not null,
+    term_text varchar not null,
+    example varchar,
+    example_review_id varchar
+);

@@ -62,7 +62,7 @@ TERMS_SCHEMA = {
     "unrated_reviews": pl.Int32, "z_score": pl.Float64, "sentence_mentions": pl.Int32,
     "sentence_sentiment_mean": pl.Float64, "example": pl.String, "example_review_id": pl.String,
 }
-SIDES = term_rules.SIDES
+SIDES = term_pass.SIDES
 # the example of each side: the column group of term_counts it comes from (term_pass.EXAMPLES)
 SIDE_EXAMPLE = {"praise": "positive", "complaint": "negative", "distinctive": "any"}
 MAX_WORDS = 3
@@ -122,6 +122,10 @@ _PART_TEXTS = """
     where t.rowid in (select row_id from _terms_part)
 """
 _COUNT_COLUMNS = ("negative_reviews", "middle_reviews", "positive_reviews", "unrated_reviews")
+# what the stage keeps per title (sql/schema/warehouse.sql)
+_KEPT_TABLES = ("term_counts", "term_titles", "term_examples")
+# a term's words and example on a side (term_examples' columns past its key)
+_EXAMPLE_COLUMNS = {"term_text": pl.String, "example": pl.String, "example_review_id": pl.String}
 
 
 def title_terms(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
@@ -132,18 +136,9 @@ def title_terms(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFr
     counts = ", ".join(f"{c} as {c.removesuffix('_reviews')}" for c in _COUNT_COLUMNS)
     kept = con.sql(f"select title_id, term, words, {counts}, sentence_mentions, sentence_compound_sum "
                    "from term_counts").pl()
-    # twice the terms shown, their examples' places (read for them alone), their words read from
-    # their examples, less those a longer one holds
-    ranked = term_rules.title_sides(kept, top=CANDIDATES * terms.top_terms, min_z=terms.min_z,
-                                    min_reviews=terms.min_reviews)
-    con.register("_terms_ranked", ranked.select("title_id", "term").unique())
-    try:
-        places = con.sql("select k.* exclude (words, sentence_mentions, sentence_compound_sum, "
-                         + ", ".join(_COUNT_COLUMNS) + ") from term_counts as k "
-                         "join _terms_ranked as r using (title_id, term)").pl()
-    finally:
-        con.unregister("_terms_ranked")
-    ranked = ranked.join(places, on=["title_id", "term"], how="left", maintain_order="left")
+    # twice the terms shown, with their words and examples, less those a longer one holds
+    ranked = term_pass.title_sides(kept, top=CANDIDATES * terms.top_terms, min_z=terms.min_z,
+                                   min_reviews=terms.min_reviews)
     return term_rules.without_contained(_with_examples(con, ranked), terms.top_terms)
 
 
@@ -153,8 +148,8 @@ def _update_counts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     # (DuckDB's version too: the examples' review keys are its hash of the review ids)
     version = json.dumps([RULES, settings.terms.min_reviews, duckdb.__version__])
     if scalar(con, "select version from staging_state where model = 'term_counts'") != version:
-        con.execute("delete from term_counts")
-        con.execute("delete from term_titles")
+        for table in _KEPT_TABLES:
+            con.execute(f"delete from {table}")
         con.execute("insert or replace into staging_state values ('term_counts', ?)", [version])
     con.execute(_TERM_REVIEWS, {"languages": list(settings.sentiment.languages),
                                 "undetermined": settings.sentiment.score_undetermined})
@@ -162,8 +157,8 @@ def _update_counts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         con.execute(_TITLE_FINGERPRINTS)
         con.execute(_CHANGED)
         gone = "(select title_id from _terms_changed) or title_id not in (select title_id from _terms_titles)"
-        con.execute(f"delete from term_counts where title_id in {gone}")
-        con.execute(f"delete from term_titles where title_id in {gone}")
+        for table in _KEPT_TABLES:
+            con.execute(f"delete from {table} where title_id in {gone}")
         parts = _parts(con.sql(_CHANGED_REVIEWS).pl())
         # each part's texts read on a cursor of their own while the part before is counted
         reader = con.cursor()
@@ -245,12 +240,49 @@ def _count_part(part: pl.DataFrame, texts: pl.DataFrame, min_reviews: int) -> pl
 
 
 def _with_examples(con: duckdb.DuckDBPyConnection, ranked: pl.DataFrame) -> pl.DataFrame:
-    """The ranked terms (term_rules.title_sides' rows) with their words, mean sentence sentiment
-    and example sentence, as TERMS_SCHEMA."""
+    """The ranked terms (term_pass.title_sides' rows) with their words, mean sentence sentiment
+    and example sentence, as TERMS_SCHEMA: those term_examples holds, the others made from their
+    example reviews (_examples) and kept there."""
     if ranked.is_empty():
         return pl.DataFrame(schema=TERMS_SCHEMA)
+    key = ["title_id", "term", "side"]
+    con.register("_terms_ranked", ranked.select(key))
+    try:
+        known = con.sql("select e.* from term_examples as e join _terms_ranked using (title_id, term, side)").pl()
+    finally:
+        con.unregister("_terms_ranked")
+    made = _examples(con, ranked.join(known, on=key, how="anti").select(key))
+    if not made.is_empty():
+        con.register("_terms_made", made)
+        try:
+            con.execute("insert into term_examples by name select * from _terms_made")
+        finally:
+            con.unregister("_terms_made")
+    found = ranked.join(pl.concat([known.cast(made.schema), made]), on=key, how="left", maintain_order="left")
+    return found.select(
+        "title_id", "side", "rank", term="term_text", term_words="words",
+        **{c: c.removesuffix("_reviews") for c in _COUNT_COLUMNS},
+        z_score="z", sentence_mentions="sentence_mentions",
+        sentence_sentiment_mean=pl.when(pl.col("sentence_mentions") > 0)
+        .then(pl.col("sentence_compound_sum") / pl.col("sentence_mentions")),
+        example="example", example_review_id="example_review_id",
+    ).cast(TERMS_SCHEMA)
+
+
+def _examples(con: duckdb.DuckDBPyConnection, wanted: pl.DataFrame) -> pl.DataFrame:
+    """term_examples' rows of `wanted` (title_id, term, side): each term's words and its side's
+    example, read from the texts where term_counts says the example is."""
+    schema = {"title_id": pl.String, "term": pl.UInt64, "side": pl.String, **_EXAMPLE_COLUMNS}
+    if wanted.is_empty():
+        return pl.DataFrame(schema=schema)
+    con.register("_terms_wanted", wanted)
+    try:
+        places = con.sql("select w.title_id, w.term, w.side, k.* exclude (title_id, term) "
+                         "from _terms_wanted as w join term_counts as k using (title_id, term)").pl()
+    finally:
+        con.unregister("_terms_wanted")
     side_example = pl.col("side").replace_strict(SIDE_EXAMPLE)
-    ranked = ranked.with_columns(
+    places = places.with_columns(
         example_review=pl.coalesce(pl.when(side_example == e).then(pl.col(f"{e}_review"))
                                    for e in term_pass.EXAMPLES),
         start=pl.coalesce(pl.when(side_example == e).then(pl.col(f"{e}_start")) for e in term_pass.EXAMPLES),
@@ -259,7 +291,7 @@ def _with_examples(con: duckdb.DuckDBPyConnection, ranked: pl.DataFrame) -> pl.D
     # the example reviews by their title and key (a 64-bit hash of the review id: two reviews of a
     # title alike in it are as likely as 1 in 10^15 at 100,000 reviews; an example that did not hold
     # its term would fail the check agg_title_terms_bounds)
-    con.register("_terms_examples", ranked.select("title_id", "example_review").unique())
+    con.register("_terms_examples", places.select("title_id", "example_review").unique())
     try:
         texts = con.sql("""
             with examples as (
@@ -275,7 +307,7 @@ def _with_examples(con: duckdb.DuckDBPyConnection, ranked: pl.DataFrame) -> pl.D
         """).pl()
     finally:
         con.unregister("_terms_examples")
-    found = ranked.join(texts, on=["title_id", "example_review"], how="left", maintain_order="left")
+    found = places.join(texts, on=["title_id", "example_review"], how="left", maintain_order="left")
     sentence_start, sentence_end = _sentence_bounds(found["sentence_ends"], found["start"].to_numpy(),
                                                     found["review_text"].str.len_chars().fill_null(0).to_numpy())
     found = found.with_columns(sentence_start=pl.Series(sentence_start), sentence_end=pl.Series(sentence_end))
@@ -284,8 +316,9 @@ def _with_examples(con: duckdb.DuckDBPyConnection, ranked: pl.DataFrame) -> pl.D
     cut_start = pl.max_horizontal(pl.col("sentence_start"), pl.col("start") - room)
     cut_end = pl.min_horizontal(pl.col("sentence_end"), pl.col("end") + room)
     long = pl.col("sentence_end") - pl.col("sentence_start") > EXAMPLE_CHARACTERS
-    found = found.with_columns(
-        term=term_rules.ascii_punctuation(pl.col("review_text").str.slice(pl.col("start"), pl.col("end") - pl.col("start")))
+    return found.select(
+        "title_id", "term", "side",
+        term_text=term_rules.ascii_punctuation(pl.col("review_text").str.slice(pl.col("start"), pl.col("end") - pl.col("start")))
         .str.extract_all(term_rules.WORD).list.join(" "),
         example=pl.when(long).then(
             pl.concat_str(pl.when(cut_start > pl.col("sentence_start")).then(pl.lit("…")).otherwise(pl.lit("")),
@@ -293,15 +326,8 @@ def _with_examples(con: duckdb.DuckDBPyConnection, ranked: pl.DataFrame) -> pl.D
                           pl.when(cut_end < pl.col("sentence_end")).then(pl.lit("…")).otherwise(pl.lit(""))))
         .otherwise(pl.col("review_text").str.slice(pl.col("sentence_start"), pl.col("sentence_end") - pl.col("sentence_start"))
                    .str.strip_chars()),
-    )
-    return found.select(
-        "title_id", "side", "rank", "term", term_words="words",
-        **{c: c.removesuffix("_reviews") for c in _COUNT_COLUMNS},
-        z_score="z", sentence_mentions="sentence_mentions",
-        sentence_sentiment_mean=pl.when(pl.col("sentence_mentions") > 0)
-        .then(pl.col("sentence_compound_sum") / pl.col("sentence_mentions")),
-        example="example", example_review_id="example_review_id",
-    ).cast(TERMS_SCHEMA)
+        example_review_id="example_review_id",
+    ).cast(schema)
 
 
 def _sentence_bounds(ends: pl.Series, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

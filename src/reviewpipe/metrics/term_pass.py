@@ -13,6 +13,7 @@ and compounds) and finds where the most helpful reviews first use it (title_term
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import NamedTuple
 
@@ -122,14 +123,16 @@ CLASSES = ("negative", "middle", "positive", None)
 
 
 def prepare() -> threading.Thread:
-    """Start loading the compiled pass on a thread of its own, and return it: the first call in a
-    process reads it from numba's cache (0.3-0.6 s), or compiles it (about 8 s, once per checkout),
+    """Start loading the compiled passes on a thread of its own, and return it: the first call in a
+    process reads them from numba's cache (0.3-0.6 s), or compiles them (about 10 s, once per checkout),
     which work beside it hides (the terms stage starts it with the trust stage)."""
     def load() -> None:
         try:
             ends, compounds = (pl.Series([np.zeros(1, dtype).tobytes()]) for dtype in sentiment.SENTENCE_DTYPES.values())
             title_term_stats(pl.Series(["prepare the pass"]), np.array([0, 1]), pl.Series([None], dtype=pl.String),
                              ends, compounds)
+            title_sides(pl.DataFrame({"title_id": ["t", "t"], "term": [1, 2], "negative": [1, 0], "middle": [0, 0],
+                                      "positive": [0, 1], "unrated": [0, 0]}), top=1, min_z=0.0, min_reviews=1)
         except Exception:  # noqa: BLE001 - the same call in the stage raises it there, in context
             pass
     thread = threading.Thread(target=load, name="reviewpipe-terms-prepare", daemon=True)
@@ -381,4 +384,176 @@ def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, se
             out_end[:kept].copy())
 
 
-__all__ = ["CLASSES", "EXAMPLES", "TitleTermStats", "arrays_of", "prepare", "stop_hashes", "term_hashes", "title_term_stats"]
+# The sides title_sides ranks, in its rows' order.
+SIDES = ("praise", "complaint", "distinctive")
+
+
+def title_sides(kept: pl.DataFrame, top: int, min_z: float, min_reviews: int,
+                prior_size: float = terms.PRIOR_SIZE) -> pl.DataFrame:
+    """Per title, its top terms on each of SIDES: kept's rows (title_id, term and the reviews using it
+    per class: negative, middle, positive, unrated; any other columns are carried) with side, z and
+    rank (1 = highest z); grain (title_id, side, rank); sorted by title_id, side (as SIDES), rank.
+
+    praise: the positive reviews' log-odds against the negative ones' (terms.log_odds_z); complaint:
+    the same z negated; distinctive: the title's reviews of every class against all the other
+    titles' kept rows. The prior is each term's share of all kept rows (every title, every class)
+    scaled to prior_size. A term is ranked on a side when its z is at least min_z and at least
+    min_reviews reviews of the side's group use it (positive for praise, negative for complaint, any
+    for distinctive); the top `top` of each side, ties by term. A vocabulary of one term has nothing
+    to compare it with: no rows.
+
+    Compiled (_side_ranks): the terms stage ranks every kept row of the warehouse each run, since the
+    prior moves with every review (6.9 million rows at 1,000,000 bench reviews: 2.7 s in Polars and
+    numpy, bench/README.md "Issue 26's terms stage")."""
+    ranked = {"side": pl.String, "z": pl.Float64, "rank": pl.Int32}
+    if kept.is_empty():
+        return kept.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in ranked.items()).clear()
+    # the pass wants each title's rows together: as the terms stage keeps them (else sorted so)
+    if kept["title_id"].rle_id()[-1] + 1 != kept["title_id"].n_unique():
+        kept = kept.sort("title_id", maintain_order=True)
+    starts = np.concatenate(([0], np.cumsum(kept["title_id"].rle().struct.field("len").to_numpy()))).astype(np.int64)
+    negative, positive, reviews = (kept.select(c.cast(pl.Int64))[:, 0].to_numpy() for c in (
+        pl.col("negative"), pl.col("positive"), pl.sum_horizontal("negative", "middle", "positive", "unrated")))
+    term = kept["term"].cast(pl.UInt64).to_numpy()
+    term_of, background = _backgrounds(term, reviews)
+    # the titles in THREADS pieces of about as many rows
+    cuts = np.searchsorted(starts, np.arange(1, THREADS) * kept.height / THREADS)
+    bounds = sorted({0, *(int(c) for c in cuts), starts.size - 1})
+
+    def rank(a: int, b: int) -> tuple[np.ndarray, ...]:
+        return _rank_titles(starts[a:b + 1], term, term_of, background, negative, positive, reviews, top,
+                            float(min_z), min_reviews, float(prior_size))
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        parts = list(pool.map(rank, bounds[:-1], bounds[1:]))
+    rows, side, z, rank_ = (np.concatenate(p) for p in zip(*parts))
+    return (kept[rows].with_columns(side=pl.Series(np.array(SIDES)[side]), z=pl.Series(z),
+                                    rank=pl.Series(rank_, dtype=pl.Int32))
+            .sort(pl.col("title_id"), maintain_order=True))
+
+
+# The threads title_sides ranks the titles on.
+THREADS = 2
+
+
+@nb.njit(nogil=True, cache=True)
+def _backgrounds(term, reviews):  # pragma: no cover - compiled
+    """Per row, its term's index among the distinct terms, and per distinct term the reviews of
+    every row using it (a table of the terms' hashes, doubled when half full)."""
+    n = term.size
+    size = 1 << 16
+    slots = np.empty(size, np.uint64)
+    index = np.full(size, -1, np.int64)
+    background = np.zeros(size // 2, np.int64)
+    term_of = np.empty(n, np.int64)
+    distinct = 0
+    mask = np.uint64(size - 1)
+    for i in range(n):
+        h = term[i]
+        slot = (h ^ (h >> np.uint64(29))) & mask
+        while index[slot] >= 0 and slots[slot] != h:
+            slot = (slot + np.uint64(1)) & mask
+        if index[slot] < 0:
+            if 2 * (distinct + 1) > size:  # doubled, the terms put in again
+                size *= 2
+                mask = np.uint64(size - 1)
+                old_slots, old_index = slots, index
+                slots = np.empty(size, np.uint64)
+                index = np.full(size, -1, np.int64)
+                for o in range(old_index.size):
+                    if old_index[o] >= 0:
+                        s = (old_slots[o] ^ (old_slots[o] >> np.uint64(29))) & mask
+                        while index[s] >= 0:
+                            s = (s + np.uint64(1)) & mask
+                        slots[s] = old_slots[o]
+                        index[s] = old_index[o]
+                background = np.concatenate((background, np.zeros(size // 2 - background.size, np.int64)))
+                slot = (h ^ (h >> np.uint64(29))) & mask
+                while index[slot] >= 0:
+                    slot = (slot + np.uint64(1)) & mask
+            slots[slot] = h
+            index[slot] = distinct
+            distinct += 1
+        term_of[i] = index[slot]
+        background[index[slot]] += reviews[i]
+    return term_of, background[:distinct].copy()
+
+
+@nb.njit(nogil=True, cache=True, error_model="numpy")
+def _rank_titles(starts, term, term_of, background, negative, positive, reviews, top, min_z, min_reviews,
+                 prior_size):  # pragma: no cover - compiled
+    # Per title (rows starts[k]:starts[k + 1]) its rows' z on each side, the top `top` of each kept in
+    # order in a small buffer. With min_z > 0 a side's z is worked out only where its log-odds
+    # leans its way (the sign of delta, from the ratios without their logarithms).
+    total = float(background.sum())
+    titles = starts.size - 1
+    out_row = np.empty(titles * 3 * top, np.int64)
+    out_side = np.empty(titles * 3 * top, np.int64)
+    out_z = np.empty(titles * 3 * top, np.float64)
+    out_rank = np.empty(titles * 3 * top, np.int64)
+    found = 0
+    best_row = np.empty((3, top), np.int64)
+    best_z = np.empty((3, top), np.float64)
+    held = np.zeros(3, np.int64)
+    for k in range(titles):
+        a, b = starts[k], starts[k + 1]
+        n_pos = 0.0
+        n_neg = 0.0
+        n_all = 0.0
+        for i in range(a, b):
+            n_neg += negative[i]
+            n_pos += positive[i]
+            n_all += reviews[i]
+        held[:] = 0
+        for i in range(a, b):
+            bg = float(background[term_of[i]])
+            if not bg < total:  # a vocabulary of one term (its z would be 0 / 0)
+                continue
+            alpha = bg / total * prior_size
+            pos, neg, every = float(positive[i]), float(negative[i]), float(reviews[i])
+            for side in range(3):
+                if side == 0:
+                    y, y_i, n_i, y_j, n_j = positive[i], pos, n_pos, neg, n_neg
+                elif side == 1:
+                    y, y_i, n_i, y_j, n_j = negative[i], neg, n_neg, pos, n_pos
+                else:
+                    y, y_i, n_i, y_j, n_j = reviews[i], every, n_all, bg - every, total - n_all
+                if y < min_reviews:
+                    continue
+                odds_i = (y_i + alpha) / (n_i + prior_size - y_i - alpha)
+                odds_j = (y_j + alpha) / (n_j + prior_size - y_j - alpha)
+                if min_z > 0 and not odds_i > odds_j:
+                    continue
+                z = (np.log(odds_i) - np.log(odds_j)) / np.sqrt(1 / (y_i + alpha) + 1 / (y_j + alpha))
+                if not z >= min_z:
+                    continue
+                # its place among the side's best so far (higher z first, then the lower term)
+                h = held[side]
+                if h == top and not _before(z, term[i], best_z[side, h - 1], term[best_row[side, h - 1]]):
+                    continue
+                p = min(h, top - 1)
+                while p > 0 and _before(z, term[i], best_z[side, p - 1], term[best_row[side, p - 1]]):
+                    best_z[side, p] = best_z[side, p - 1]
+                    best_row[side, p] = best_row[side, p - 1]
+                    p -= 1
+                best_z[side, p] = z
+                best_row[side, p] = i
+                held[side] = min(h + 1, top)
+        for side in range(3):
+            for p in range(held[side]):
+                out_row[found] = best_row[side, p]
+                out_side[found] = side
+                out_z[found] = best_z[side, p]
+                out_rank[found] = p + 1
+                found += 1
+    return out_row[:found].copy(), out_side[:found].copy(), out_z[:found].copy(), out_rank[:found].copy()
+
+
+@nb.njit(nogil=True, cache=True)
+def _before(z, term, other_z, other_term):  # pragma: no cover - compiled
+    """Whether a term of score z ranks before another: the higher z, then the lower hash."""
+    return z > other_z or (z == other_z and term < other_term)
+
+
+__all__ = ["CLASSES", "EXAMPLES", "SIDES", "TitleTermStats", "arrays_of", "prepare", "stop_hashes", "term_hashes",
+           "title_sides", "title_term_stats"]

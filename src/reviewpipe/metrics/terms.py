@@ -2,8 +2,10 @@
 and what the title is known for against every other title, ranked by the log-odds ratio with an
 informative Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words").
 
-Pure functions over Polars frames; not yet wired into a run (no stage calls them): the tokenizer
-(`review_terms`) and the z-scores (`log_odds_z`, `fightin_words`). reviewpipe.metrics.term_pass finds the same terms as hashes in a compiled pass.
+Pure functions over Polars frames: the tokenizer (`review_terms`), the z-scores (`log_odds_z`,
+`fightin_words`) and the rule that leaves out a term a longer one holds (`without_contained`).
+reviewpipe.metrics.term_pass finds the same terms as hashes and ranks them per title in compiled
+passes (the terms stage's, reviewpipe.terms); the tests hold those to the functions here.
 
 Decisions, where the issue leaves them open:
 - A term is a word (letters, digits and inner apostrophes: "don't"; any non-ASCII character counts
@@ -136,58 +138,6 @@ def fightin_words(counts_i: pl.DataFrame, counts_j: pl.DataFrame, background: pl
             .sort(["z", "term"], descending=[True, False]))
 
 
-# The sides title_sides ranks, in its rows' order.
-SIDES = ("praise", "complaint", "distinctive")
-
-
-def title_sides(kept: pl.DataFrame, top: int, min_z: float, min_reviews: int,
-                prior_size: float = PRIOR_SIZE) -> pl.DataFrame:
-    """Per title, its top terms on each of SIDES: kept's rows (title_id, term and the reviews using it
-    per class: negative, middle, positive, unrated; any other columns are carried) with side, z and
-    rank (1 = highest z); grain (title_id, side, rank).
-
-    praise: the positive reviews' log-odds against the negative ones' (log_odds_z); complaint: the
-    same z negated; distinctive: the title's reviews of every class against all the other titles'
-    kept rows. The prior is each term's share of all kept rows (every title, every class) scaled to
-    prior_size. A term is ranked on a side when its z is at least min_z and at least min_reviews
-    reviews of the side's group use it (positive for praise, negative for complaint, any for
-    distinctive); the top `top` of each side, ties by term."""
-    classes = ["negative", "middle", "positive", "unrated"]
-    if kept.is_empty():
-        return kept.with_columns(side=pl.lit(None, pl.String), z=pl.lit(None, pl.Float64),
-                                 rank=pl.lit(None, pl.Int32)).clear()
-    counted = kept.with_columns(all_reviews=pl.sum_horizontal(classes))
-    background = counted.group_by("term").agg(background=pl.col("all_reviews").sum())
-    total = float(background["background"].sum())
-    counted = counted.join(background, on="term", how="left", maintain_order="left").with_columns(
-        n_positive=pl.col("positive").sum().over("title_id"), n_negative=pl.col("negative").sum().over("title_id"),
-        n_all=pl.col("all_reviews").sum().over("title_id"))
-    alpha = (counted["background"] / total * prior_size).to_numpy()
-    col = lambda name: counted[name].cast(pl.Float64).to_numpy()  # noqa: E731
-    with np.errstate(divide="ignore", invalid="ignore"):  # (the one-term vocabulary, left out below)
-        praise = log_odds_z(col("positive"), col("n_positive"), col("negative"), col("n_negative"), alpha, prior_size)
-        distinctive = log_odds_z(col("all_reviews"), col("n_all"), col("background") - col("all_reviews"),
-                                 total - col("n_all"), alpha, prior_size)
-    # each side's rows that may be ranked, picked before any frame of them is made (6.9 million kept
-    # rows at 1,000,000 bench reviews; a few percent pass); a vocabulary of one term has nothing to
-    # compare it with (its z is not a number)
-    compared = col("background") < total
-    sides = []
-    for side, z, y in (("praise", praise, col("positive")), ("complaint", -praise, col("negative")),
-                       ("distinctive", distinctive, col("all_reviews"))):
-        shown = compared & (z >= min_z) & (y >= min_reviews)
-        sides.append(counted.filter(pl.Series(shown)).with_columns(side=pl.lit(side), z=pl.Series(z[shown])))
-    order = {side: i for i, side in enumerate(SIDES)}
-    return (
-        pl.concat(sides)
-        .sort([pl.col("title_id"), pl.col("side").replace_strict(order), pl.col("z"), pl.col("term")],
-              descending=[False, False, True, False])
-        .with_columns(rank=(pl.int_range(pl.len()).over("title_id", "side") + 1).cast(pl.Int32))
-        .filter(pl.col("rank") <= top)
-        .drop("all_reviews", "background", "n_positive", "n_negative", "n_all")
-    )
-
-
 def without_contained(ranked: pl.DataFrame, top: int,
                       counts: tuple[str, ...] = ("negative_reviews", "middle_reviews", "positive_reviews",
                                                  "unrated_reviews")) -> pl.DataFrame:
@@ -211,5 +161,4 @@ def without_contained(ranked: pl.DataFrame, top: int,
     )
 
 
-__all__ = ["PRIOR_SIZE", "SIDES", "STOP_WORDS", "WORD", "fightin_words", "log_odds_z", "review_terms", "title_sides",
-           "without_contained"]
+__all__ = ["PRIOR_SIZE", "STOP_WORDS", "WORD", "fightin_words", "log_odds_z", "review_terms", "without_contained"]
