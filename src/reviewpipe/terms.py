@@ -10,7 +10,10 @@ How a run gets there:
   use, with the reviews using it per rating class, its sentence mentions and compound sum, and where
   three example reviews use it. A title's rows are counted again when its reviews changed (their
   fingerprint in `term_titles`: reviews, texts, ratings, helpful votes), in one compiled pass over its
-  texts; the other titles' rows are kept.
+  texts; the other titles' rows are kept. So are the words and example sentence of each term once
+  ranked (`term_examples`): a run reads only the example reviews of the titles it counted again.
+- Every run ranks every kept row again (term_pass.title_sides, compiled): the prior moves with every
+  review.
 - The prior, where the issue leaves it open: **each term's share of the counts the warehouse keeps**
   (the sum of `term_counts` over titles), scaled to PRIOR_SIZE pseudo-counts. Every term's count over
   every review would need each run to subtract the terms of the texts it replaces, which nothing
