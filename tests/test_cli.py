@@ -340,6 +340,18 @@ def stop(process: subprocess.Popen[str]) -> None:
     process.wait()
 
 
+def test_a_run_holds_the_warehouse_open_from_its_start_to_its_end(published: Path) -> None:
+    # its stages share one open database (pipeline.run_stages): paused between two of them (at
+    # metrics no stage has a connection of its own), another program still cannot open it
+    run = paused_run(published, "metrics")
+    try:
+        with pytest.raises(duckdb.IOException, match="lock"):
+            duckdb.connect(str(published / "wh" / "warehouse.duckdb"), read_only=True)
+    finally:
+        stop(run)
+    assert cli(published, "run", "--no-prefect").returncode == 0  # and the next run completes
+
+
 @pytest.mark.slow
 def test_status_answers_at_once_during_a_run_saying_who_runs_since_when(small: Path) -> None:
     # Before: status waited 30 s for the warehouse the run holds, then failed. Now it never waits:
@@ -360,7 +372,7 @@ def test_status_answers_at_once_during_a_run_saying_who_runs_since_when(small: P
         assert data["sources"] == [] and "no published database" in data["figures_from"]
     finally:
         stop(run)
-    # 2. a later run, paused between two stages (metrics: the warehouse is closed, the lock held):
+    # 2. a later run, paused between two stages (metrics: the run holds the warehouse and the lock):
     # the figures are the published database's, labelled as such
     assert cli(small, "run", "--no-prefect").returncode == 0
     new_review(small, 1)
