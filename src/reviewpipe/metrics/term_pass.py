@@ -402,27 +402,29 @@ def title_sides(kept: pl.DataFrame, top: int, min_z: float, min_reviews: int,
     for distinctive); the top `top` of each side, ties by term. A vocabulary of one term has nothing
     to compare it with: no rows.
 
-    Compiled (_side_ranks): the terms stage ranks every kept row of the warehouse each run, since the
+    Compiled (_backgrounds, _rank_titles): the terms stage ranks every kept row of the warehouse each run, since the
     prior moves with every review (6.9 million rows at 1,000,000 bench reviews: 2.7 s in Polars and
     numpy, bench/README.md "Issue 26's terms stage")."""
     ranked = {"side": pl.String, "z": pl.Float64, "rank": pl.Int32}
     if kept.is_empty():
         return kept.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in ranked.items()).clear()
     # the pass wants each title's rows together: as the terms stage keeps them (else sorted so)
-    if kept["title_id"].rle_id()[-1] + 1 != kept["title_id"].n_unique():
+    runs = kept["title_id"].rle()
+    if runs.len() != kept["title_id"].n_unique():
         kept = kept.sort("title_id", maintain_order=True)
-    starts = np.concatenate(([0], np.cumsum(kept["title_id"].rle().struct.field("len").to_numpy()))).astype(np.int64)
-    negative, positive, reviews = (kept.select(c.cast(pl.Int64))[:, 0].to_numpy() for c in (
-        pl.col("negative"), pl.col("positive"), pl.sum_horizontal("negative", "middle", "positive", "unrated")))
+        runs = kept["title_id"].rle()
+    starts = np.concatenate(([0], np.cumsum(runs.struct.field("len").to_numpy()))).astype(np.int64)
+    # the class counts as their columns hold them (the kept table's int32: no copy)
+    classes = tuple(kept[c].to_numpy() for c in ("negative", "middle", "positive", "unrated"))
     term = kept["term"].cast(pl.UInt64).to_numpy()
-    term_of, background = _backgrounds(term, reviews)
+    term_of, background = _backgrounds(term, *classes)
     # the titles in THREADS pieces of about as many rows
     cuts = np.searchsorted(starts, np.arange(1, THREADS) * kept.height / THREADS)
     bounds = sorted({0, *(int(c) for c in cuts), starts.size - 1})
 
     def rank(a: int, b: int) -> tuple[np.ndarray, ...]:
-        return _rank_titles(starts[a:b + 1], term, term_of, background, negative, positive, reviews, top,
-                            float(min_z), min_reviews, float(prior_size))
+        return _rank_titles(starts[a:b + 1], term, term_of, background, *classes, top, float(min_z), min_reviews,
+                            float(prior_size))
 
     with ThreadPoolExecutor(THREADS) as pool:
         parts = list(pool.map(rank, bounds[:-1], bounds[1:]))
@@ -437,7 +439,7 @@ THREADS = 2
 
 
 @nb.njit(nogil=True, cache=True)
-def _backgrounds(term, reviews):  # pragma: no cover - compiled
+def _backgrounds(term, negative, middle, positive, unrated):  # pragma: no cover - compiled
     """Per row, its term's index among the distinct terms, and per distinct term the reviews of
     every row using it (a table of the terms' hashes, doubled when half full)."""
     n = term.size
@@ -475,12 +477,12 @@ def _backgrounds(term, reviews):  # pragma: no cover - compiled
             index[slot] = distinct
             distinct += 1
         term_of[i] = index[slot]
-        background[index[slot]] += reviews[i]
+        background[index[slot]] += negative[i] + middle[i] + positive[i] + unrated[i]
     return term_of, background[:distinct].copy()
 
 
 @nb.njit(nogil=True, cache=True, error_model="numpy")
-def _rank_titles(starts, term, term_of, background, negative, positive, reviews, top, min_z, min_reviews,
+def _rank_titles(starts, term, term_of, background, negative, middle, positive, unrated, top, min_z, min_reviews,
                  prior_size):  # pragma: no cover - compiled
     # Per title (rows starts[k]:starts[k + 1]) its rows' z on each side, the top `top` of each kept in
     # order in a small buffer. With min_z > 0 a side's z is worked out only where its log-odds
@@ -503,21 +505,22 @@ def _rank_titles(starts, term, term_of, background, negative, positive, reviews,
         for i in range(a, b):
             n_neg += negative[i]
             n_pos += positive[i]
-            n_all += reviews[i]
+            n_all += negative[i] + middle[i] + positive[i] + unrated[i]
         held[:] = 0
         for i in range(a, b):
             bg = float(background[term_of[i]])
             if not bg < total:  # a vocabulary of one term (its z would be 0 / 0)
                 continue
             alpha = bg / total * prior_size
-            pos, neg, every = float(positive[i]), float(negative[i]), float(reviews[i])
+            reviews = negative[i] + middle[i] + positive[i] + unrated[i]
+            pos, neg, every = float(positive[i]), float(negative[i]), float(reviews)
             for side in range(3):
                 if side == 0:
                     y, y_i, n_i, y_j, n_j = positive[i], pos, n_pos, neg, n_neg
                 elif side == 1:
                     y, y_i, n_i, y_j, n_j = negative[i], neg, n_neg, pos, n_pos
                 else:
-                    y, y_i, n_i, y_j, n_j = reviews[i], every, n_all, bg - every, total - n_all
+                    y, y_i, n_i, y_j, n_j = reviews, every, n_all, bg - every, total - n_all
                 if y < min_reviews:
                     continue
                 odds_i = (y_i + alpha) / (n_i + prior_size - y_i - alpha)
