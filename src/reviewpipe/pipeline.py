@@ -313,8 +313,9 @@ def run_stages(run: Run, caller: Caller) -> RunSummary:
 
     Once the run is logged as running, the warehouse is held open until the walk ends: each stage's
     own connection then joins that DuckDB database (no catalog read, no checkpoint at its close:
-    one at the end), which took a tiny run from 1.5 to 1.0 s. A warehouse another process holds at
-    that moment is not waited for: the stages open it as they would alone (and retry as they do).
+    one at the end; a run of 40 reviews 1.00-1.10 -> 0.86-0.89 s, the two measured in turn). A
+    warehouse another process holds at that moment is not waited for: the stages open it as they
+    would alone (and retry as they do).
     """
     settings, summary = run.settings, run.summary
     # on Dask (a mapper) the workers score, not a pool here

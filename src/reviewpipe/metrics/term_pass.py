@@ -131,8 +131,10 @@ def prepare() -> threading.Thread:
             ends, compounds = (pl.Series([np.zeros(1, dtype).tobytes()]) for dtype in sentiment.SENTENCE_DTYPES.values())
             title_term_stats(pl.Series(["prepare the pass"]), np.array([0, 1]), pl.Series([None], dtype=pl.String),
                              ends, compounds)
+            # (the class counts as term_counts holds them, int32: numba compiles a pass per dtype)
             title_sides(pl.DataFrame({"title_id": ["t", "t"], "term": [1, 2], "negative": [1, 0], "middle": [0, 0],
-                                      "positive": [0, 1], "unrated": [0, 0]}), top=1, min_z=0.0, min_reviews=1)
+                                      "positive": [0, 1], "unrated": [0, 0]}).cast(
+                {c: pl.Int32 for c in ("negative", "middle", "positive", "unrated")}), top=1, min_z=0.0, min_reviews=1)
         except Exception:  # noqa: BLE001 - the same call in the stage raises it there, in context
             pass
     thread = threading.Thread(target=load, name="reviewpipe-terms-prepare", daemon=True)
