@@ -213,8 +213,23 @@ def arrays_of(arrays: pl.Series, dtype: np.dtype) -> tuple[np.ndarray, np.ndarra
 
 @nb.njit(nogil=True, cache=True)
 def _doubled(a):  # pragma: no cover - compiled
-    """`a` with as many rows again, unset."""
-    return np.concatenate((a, np.empty_like(a)))
+    """`a` (one dimension) with as many items again, unset. (Loops, not np.concatenate nor a slice
+    assigned: numba compiles those with their shape checks and error messages, seconds of a fresh
+    checkout's first run.)"""
+    out = np.empty(2 * a.size, a.dtype)
+    for i in range(a.size):
+        out[i] = a[i]
+    return out
+
+
+@nb.njit(nogil=True, cache=True)
+def _doubled_rows(a):  # pragma: no cover - compiled
+    """`a` (two dimensions) with as many rows again, unset."""
+    out = np.empty((2 * a.shape[0], a.shape[1]), a.dtype)
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[i, j] = a[i, j]
+    return out
 
 
 @nb.njit(nogil=True, cache=True)
@@ -323,7 +338,7 @@ def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, se
             # room for every term the text may hold (max_words a word), so that nothing grows below
             room = distinct + max_words * words
             while room > d_hash.size:
-                d_hash, d_words, d_counts = _doubled(d_hash), _doubled(d_words), _doubled(d_counts)
+                d_hash, d_words, d_counts = _doubled(d_hash), _doubled(d_words), _doubled_rows(d_counts)
                 d_review, d_slot = _doubled(d_review), _doubled(d_slot)
             while notes + max_words * words > n_term.size:
                 n_term, n_review, n_sentence = _doubled(n_term), _doubled(n_review), _doubled(n_sentence)
@@ -344,25 +359,39 @@ def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, se
             distinct, notes = _count_text(r, c, words, hashes, clause, stop, first, last, sentence, position, max_words,
                                           slots, index, size, d_hash, d_words, d_counts, d_review, d_slot, distinct,
                                           n_term, n_review, n_sentence, n_first, n_last, notes)
-        # the kept terms' rows, then their sentences and examples from the notes, in order
-        keep = d_counts[:distinct].sum(axis=1) >= min_reviews
-        m = keep.sum()
+        # the kept terms' rows (their row, -1: not kept), then their sentences and examples from the
+        # notes, in order
+        row_of = np.empty(distinct, np.int64)
+        m = 0
+        for d in range(distinct):
+            reviews = 0
+            for c in range(classes):
+                reviews += d_counts[d, c]
+            if reviews >= min_reviews:
+                row_of[d] = kept + m
+                m += 1
+            else:
+                row_of[d] = -1
         while kept + m > out_hash.size:
             out_title, out_hash, out_words, out_counts = (_doubled(out_title), _doubled(out_hash),
-                                                          _doubled(out_words), _doubled(out_counts))
-            out_mentions, out_sum, out_review = _doubled(out_mentions), _doubled(out_sum), _doubled(out_review)
-            out_start, out_end = _doubled(out_start), _doubled(out_end)
-        row_of = np.full(distinct, -1, np.int64)
-        row_of[keep] = np.arange(kept, kept + m)
-        out_title[kept:kept + m] = k
-        out_hash[kept:kept + m] = d_hash[:distinct][keep]
-        out_words[kept:kept + m] = d_words[:distinct][keep]
-        out_counts[kept:kept + m] = d_counts[:distinct][keep]
-        out_mentions[kept:kept + m] = 0
-        out_sum[kept:kept + m] = 0.0
-        out_review[kept:kept + m] = -1
-        out_start[kept:kept + m] = 0
-        out_end[kept:kept + m] = 0
+                                                          _doubled(out_words), _doubled_rows(out_counts))
+            out_mentions, out_sum, out_review = _doubled(out_mentions), _doubled(out_sum), _doubled_rows(out_review)
+            out_start, out_end = _doubled_rows(out_start), _doubled_rows(out_end)
+        for d in range(distinct):
+            row = row_of[d]
+            if row < 0:
+                continue
+            out_title[row] = k
+            out_hash[row] = d_hash[d]
+            out_words[row] = d_words[d]
+            for c in range(classes):
+                out_counts[row, c] = d_counts[d, c]
+            out_mentions[row] = 0
+            out_sum[row] = 0.0
+            for e in range(examples):
+                out_review[row, e] = -1
+                out_start[row, e] = 0
+                out_end[row, e] = 0
         counted = np.full(m, -1, np.int64)  # the last sentence counted
         for o in range(notes):
             row = row_of[n_term[o]]
@@ -380,7 +409,8 @@ def _title_term_stats(values, offsets, title_starts, codes, sentence_offsets, se
                     out_start[row, e] = n_first[o]
                     out_end[row, e] = n_last[o]
         kept += m
-        index[d_slot[:distinct]] = -1  # emptied for the next title
+        for d in range(distinct):  # emptied for the next title
+            index[d_slot[d]] = -1
     return (out_title[:kept].copy(), out_hash[:kept].copy(), out_words[:kept].copy(), out_counts[:kept].copy(),
             out_mentions[:kept].copy(), out_sum[:kept].copy(), out_review[:kept].copy(), out_start[:kept].copy(),
             out_end[:kept].copy())
@@ -471,7 +501,10 @@ def _backgrounds(term, negative, middle, positive, unrated):  # pragma: no cover
                             s = (s + np.uint64(1)) & mask
                         slots[s] = old_slots[o]
                         index[s] = old_index[o]
-                background = np.concatenate((background, np.zeros(size // 2 - background.size, np.int64)))
+                grown = np.zeros(size // 2, np.int64)
+                for o in range(background.size):
+                    grown[o] = background[o]
+                background = grown
                 slot = (h ^ (h >> np.uint64(29))) & mask
                 while index[slot] >= 0:
                     slot = (slot + np.uint64(1)) & mask
@@ -508,7 +541,8 @@ def _rank_titles(starts, term, term_of, background, negative, middle, positive, 
             n_neg += negative[i]
             n_pos += positive[i]
             n_all += negative[i] + middle[i] + positive[i] + unrated[i]
-        held[:] = 0
+        for side in range(3):
+            held[side] = 0
         for i in range(a, b):
             bg = float(background[term_of[i]])
             if not bg < total:  # a vocabulary of one term (its z would be 0 / 0)

@@ -42,7 +42,8 @@ def _words(values, start, end, separator, stripped, seed, out):  # pragma: no co
         if b > a:
             if count == out.size:
                 grown = np.empty(2 * out.size, np.uint64)
-                grown[:count] = out[:count]
+                for j in range(count):  # (a loop: a slice assigned compiles its shape checks, seconds)
+                    grown[j] = out[j]
                 out = grown
             out[count] = _hash_bytes(values, a, b, seed)
             count += 1
@@ -110,7 +111,8 @@ def sketch(values, offsets, separator, stripped, position, densify, seed, num_pe
                 slots = np.empty(size, np.uint64)
                 marks = np.full(size, -1, np.int64)
             mask = np.uint64(slots.size - 1)
-            bins[:] = _EMPTY
+            for j in range(num_perm):
+                bins[j] = _EMPTY
             distinct = 0
             for j in range(grams):
                 g = _gram(hashes, j, shingle_words, position)
@@ -165,7 +167,8 @@ def minhash(i, g, texts, densify, seed, num_perm):  # pragma: no cover - compile
     out = np.empty((order.size, num_perm), np.uint64)
     occupied = np.empty(num_perm, np.bool_)
     for row in range(order.size):
-        out[row] = bins[order[row]]
+        for j in range(num_perm):
+            out[row, j] = bins[order[row], j]
         _densify(out[row], occupied, densify)
     return order, out
 
@@ -284,9 +287,10 @@ def title_phrases(first, last, title_starts, rows, who, offsets, values):  # pra
                 grown_title = np.empty(cap, np.int64)
                 grown_phrase = np.empty(cap, np.uint64)
                 grown_count = np.empty(cap, np.int64)
-                grown_title[:made] = out_title[:made]
-                grown_phrase[:made] = out_phrase[:made]
-                grown_count[:made] = out_count[:made]
+                for o in range(made):
+                    grown_title[o] = out_title[o]
+                    grown_phrase[o] = out_phrase[o]
+                    grown_count[o] = out_count[o]
                 out_title, out_phrase, out_count = grown_title, grown_phrase, grown_count
             out_title[made] = t
             out_phrase[made] = np.uint64(phrase_of[slot])
