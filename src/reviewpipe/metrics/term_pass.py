@@ -75,19 +75,23 @@ def _split_words(values, p, end, word_byte, clause_byte, stops, stop_filter, see
     """The number of words of the text values[p:end], each written into the buffers (which must hold
     (end - p) // 2 + 1: a word is a byte and a space at least): its hash, clause number, whether it
     is a stop word, and the characters it spans (first, end: a byte that does not continue a UTF-8
-    character starts one). (Buffers grown in here, or in the loop over a text's terms, made the pass
-    half again as slow: bench/README.md, "Issue 26's terms stage".)"""
+    character starts one; such bytes, 0x80-0xBF, are all inside words, so a word's characters are
+    its bytes less those seen so far, counted as the words are scanned). (Buffers grown in here, or
+    in the loop over a text's terms, made the pass half again as slow: bench/README.md, "Issue 26's
+    terms stage".)"""
     words = 0
     current = 0
-    at = p  # the characters are counted up to the byte `at`
-    chars = 0
+    start = p
+    continuing = 0  # the bytes continuing a character before the word
     while p < end:
         while p < end and not word_byte[values[p]]:
             if clause_byte[values[p]]:
                 current += 1
             p += 1
         a = p
+        inside = 0  # (the apostrophes trimmed below are ASCII: none of these)
         while p < end and word_byte[values[p]]:
+            inside += (values[p] & 0xC0) == 0x80
             p += 1
         b = p
         while a < b and values[a] == _APOSTROPHE:
@@ -104,17 +108,10 @@ def _split_words(values, p, end, word_byte, clause_byte, stops, stop_filter, see
                 stop[words] = i < stops.size and stops[i] == h
             else:
                 stop[words] = False
-            while at < a:
-                if values[at] & 0xC0 != 0x80:
-                    chars += 1
-                at += 1
-            first[words] = chars
-            while at < b:
-                if values[at] & 0xC0 != 0x80:
-                    chars += 1
-                at += 1
-            last[words] = chars
+            first[words] = a - start - continuing
+            last[words] = b - start - continuing - inside
             words += 1
+        continuing += inside
     return words
 
 
