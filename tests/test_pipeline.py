@@ -223,6 +223,26 @@ def test_a_score_cached_before_sentences_or_languages_is_done_again(sample_run) 
         assert con.execute("select * from sentiment_scores order by text_hash limit 3").fetchall() == before
 
 
+def test_the_score_stage_leaves_the_checkpoint_threshold_of_the_held_warehouse_as_it_was(sample_run) -> None:
+    # the stage raises DuckDB's checkpoint_threshold (a setting of the whole database, which a run's
+    # held connection shares) while it inserts its scores; the later stages see the default again
+    from reviewpipe.warehouse import connect
+
+    settings, _ = sample_run
+    held = connect(settings.warehouse_path, wait=0, memory_limit=settings.memory_limit)  # as run_stages holds it
+    try:
+        before = held.execute("select current_setting('checkpoint_threshold')").fetchone()[0]
+        [(text_hash, ends)] = held.execute(
+            "select text_hash, sentence_ends from sentiment_scores order by text_hash limit 1").fetchall()
+        held.execute("update sentiment_scores set sentence_ends = null where text_hash = ?", [text_hash])
+        assert stages.score_stage(settings).texts == 1  # done again, inserted under the raised threshold
+        assert held.execute("select current_setting('checkpoint_threshold')").fetchone()[0] == before
+        assert held.execute("select sentence_ends from sentiment_scores where text_hash = ?",
+                            [text_hash]).fetchone()[0] == ends
+    finally:
+        held.close()
+
+
 def test_the_scoring_processes_start_once_ingest_has_loaded_more_than_a_batch(tmp_path) -> None:
     from reviewpipe import sentiment
     from reviewpipe.settings import load_settings

@@ -123,10 +123,13 @@ def score_stage(settings: Settings, mapper: Mapper | None = None,
         # a second connection finds the texts to score and streams them while the first inserts
         # their scores (a temp table is its connection's own)
         reader_con = con.cursor()
-        # The scores are inserted a batch a commit; DuckDB checkpoints each time its write-ahead log
-        # passes checkpoint_threshold (16 MB), rewriting the cache's last, partly filled row group
-        # each time. Raised for the stage, the scores are checkpointed once, at the first commit
-        # after it (cold, 1,000,000 texts: the stage 66.8-66.9 -> 64.7-65.6 s, bench/README.md).
+        # The scores are inserted a batch a commit, and DuckDB checkpoints each time its write-ahead
+        # log passes checkpoint_threshold (16 MB): dozens of checkpoints in a cold run, each writing
+        # the cache's newest rows again. Raised for the stage (a setting of the whole database, reset
+        # below for the stages after it), the scores are checkpointed once, at the first commit past
+        # 16 MB after it (cold, 1,000,000 texts, score and metrics: 72.9-75.3 -> 68.2-70.1 s;
+        # bench/README.md, issue 26's round 3). A run killed meanwhile replays the longer log at
+        # its next open.
         con.execute("set checkpoint_threshold = '1GB'")
         try:
             with nullcontext(ahead) if ahead else sentiment.PoolAhead(workers) as processes:
