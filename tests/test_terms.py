@@ -124,6 +124,22 @@ def test_the_compiled_pass_finds_the_terms_review_terms_finds(texts: list[str]) 
         assert [by_hash[h] for h in mine.tolist()] == made.words[made.title == i].tolist()
 
 
+@hypothesis.settings(deadline=None)  # (the first example loads the compiled pass)
+@hypothesis.given(texts=st.lists(st.one_of(st.none(), st.text(), st.text(st.characters(max_codepoint=127)),
+                                            st.lists(PIECE, max_size=12).map("".join)), max_size=12),
+                  rechunked=st.booleans())
+@hypothesis.example(texts=["".join(map(chr, range(128))), "ÀÉ" + "".join(map(chr, range(128)))], rechunked=False)
+def test_the_pass_reads_every_text_as_ascii_punctuation_writes_it(texts: list[str | None], rechunked: bool) -> None:
+    # ASCII texts are lower-cased by the pass, the others by Polars: both must read as Polars writes them
+    series = pl.Series(texts, dtype=pl.String)
+    if rechunked:  # a slice of two chunks: Arrow arrays with an offset
+        series = pl.concat([pl.Series(["ÆX"]), series], rechunk=False).slice(1)
+    values, offsets = term_pass._bytes(series, 3)
+    expected = series.to_frame("t").select(terms.ascii_punctuation(pl.col("t")))["t"].fill_null("")
+    assert offsets.size == len(texts) + 1
+    assert [bytes(values[offsets[k]:offsets[k + 1]]).decode() for k in range(len(texts))] == expected.to_list()
+
+
 def _sentences(ends: list, compounds: list) -> tuple[pl.Series, pl.Series]:
     """Texts' sentence ends and compounds (lists; None: none) as the sentiment cache keeps them."""
     return (pl.Series([None if e is None else np.array(e, "<i4").tobytes() for e in ends], dtype=pl.Binary),

@@ -63,10 +63,57 @@ def term_hashes(texts: pl.Series) -> pl.Series:
 
 
 def _bytes(texts: pl.Series, max_words: int) -> tuple[np.ndarray, np.ndarray]:
-    """The texts' bytes and offsets as the pass reads them (lower-cased, punctuation made ASCII)."""
+    """The texts' bytes and offsets as the pass reads them: terms.ascii_punctuation's (lower-cased,
+    punctuation made ASCII). A text of ASCII bytes alone is lower-cased here (A-Z, all Polars'
+    to_lowercase changes in it; ascii_punctuation's marks are not ASCII), the others by Polars: most
+    texts are ASCII (94% of bench texts), and Polars' replace and lower-case of every text made this
+    2.5-2.9 us a bench text, 1.25-2.2 us so (bench/README.md, "Issue 26's terms stage")."""
     if not 1 <= max_words <= sketch.POSITION.size:  # (a place's multiplier per word)
         raise ValueError(f"max_words must be 1 to {sketch.POSITION.size}, not {max_words}")
-    return sketch._utf8(texts.to_frame("t").select(terms.ascii_punctuation(pl.col("t")))["t"])
+    values, offsets = sketch._utf8(texts)
+    # the texts holding a byte past ASCII
+    rows = np.unique(np.searchsorted(offsets, np.flatnonzero(values >= 0x80), side="right") - 1)
+    if rows.size == 0:
+        return _lowered(values, offsets, rows, *_NO_TEXT)
+    fixed = texts.gather(rows).to_frame("t").select(terms.ascii_punctuation(pl.col("t")))["t"]
+    return _lowered(values, offsets, rows, *sketch._utf8(fixed))
+
+
+# no text's bytes and offsets, read-only as Arrow's are (numba compiles a kernel per array flag)
+_NO_TEXT = (np.zeros(0, np.uint8), np.zeros(1, np.int64))
+for _array in _NO_TEXT:
+    _array.setflags(write=False)
+
+
+@nb.njit(nogil=True, cache=True)
+def _lowered(values, offsets, rows, fixed_values, fixed_offsets):  # pragma: no cover - compiled
+    """The texts' bytes and offsets: text rows[f] is fixed text f (rows ascending), each other its
+    own bytes with A-Z lower-cased."""
+    n = offsets.size - 1
+    out_offsets = np.empty(n + 1, np.int64)
+    out_offsets[0] = 0
+    f = 0
+    for k in range(n):
+        if f < rows.size and rows[f] == k:
+            out_offsets[k + 1] = out_offsets[k] + fixed_offsets[f + 1] - fixed_offsets[f]
+            f += 1
+        else:
+            out_offsets[k + 1] = out_offsets[k] + offsets[k + 1] - offsets[k]
+    out = np.empty(out_offsets[n], np.uint8)
+    f = 0
+    for k in range(n):
+        dst = out[out_offsets[k]:out_offsets[k + 1]]  # (views: the loops below are vectorized)
+        if f < rows.size and rows[f] == k:
+            src = fixed_values[fixed_offsets[f]:fixed_offsets[f + 1]]
+            for p in range(src.size):
+                dst[p] = src[p]
+            f += 1
+        else:
+            src = values[offsets[k]:offsets[k + 1]]
+            for p in range(src.size):
+                b = src[p]
+                dst[p] = b + np.uint8(32) * (np.uint8(b - np.uint8(65)) < np.uint8(26))
+    return out, out_offsets
 
 
 @nb.njit(nogil=True, cache=True)
