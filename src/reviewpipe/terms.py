@@ -163,22 +163,27 @@ def _update_counts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         for table in _KEPT_TABLES:
             con.execute(f"delete from {table} where title_id in {gone}")
         parts = _parts(con.sql(_CHANGED_REVIEWS).pl())
-        # each part's texts read on a cursor of their own while the part before is counted
-        reader = con.cursor()
+        # each part read on a cursor of its own while the part before is counted, and its counts
+        # inserted on another while the part after is
+        reader, writer = con.cursor(), con.cursor()
         try:
-            with ThreadPoolExecutor(1, thread_name_prefix="reviewpipe-terms-read") as pool:
-                ahead = pool.submit(_part_texts, reader, parts[0]) if parts else None
-                for i, part in enumerate(parts):
-                    texts = ahead.result()
+            with (ThreadPoolExecutor(1, thread_name_prefix="reviewpipe-terms-read") as reads,
+                  ThreadPoolExecutor(1, thread_name_prefix="reviewpipe-terms-write") as writes):
+                ahead = reads.submit(_part_rows, reader, parts[0]) if parts else None
+                written = None
+                for i in range(len(parts)):
+                    rows = ahead.result()
                     if i + 1 < len(parts):
-                        ahead = pool.submit(_part_texts, reader, parts[i + 1])
-                    con.register("_terms_counted", _count_part(part, texts, settings.terms.min_reviews))
-                    try:
-                        con.execute("insert into term_counts by name select * from _terms_counted")
-                    finally:
-                        con.unregister("_terms_counted")
+                        ahead = reads.submit(_part_rows, reader, parts[i + 1])
+                    counted = _count_part(rows, settings.terms.min_reviews)
+                    if written is not None:
+                        written.result()
+                    written = writes.submit(_insert_counts, writer, counted)
+                if written is not None:
+                    written.result()
         finally:
             reader.close()
+            writer.close()
         con.execute("insert into term_titles select title_id, fingerprint from _terms_changed")
     finally:
         for table in ("_terms_reviews", "_terms_titles", "_terms_changed"):
@@ -196,20 +201,29 @@ def _parts(reviews: pl.DataFrame) -> list[pl.DataFrame]:
     return [reviews.slice(a, b - a) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _part_texts(con: duckdb.DuckDBPyConnection, part: pl.DataFrame) -> pl.DataFrame:
-    """The texts and sentences of `part`'s reviews (row_id, review_text, sentence_ends, sentence_compounds)."""
+def _part_rows(con: duckdb.DuckDBPyConnection, part: pl.DataFrame) -> pl.DataFrame:
+    """`part`'s reviews (whole titles, in the pass's order) with their texts and sentences
+    (review_text, sentence_ends, sentence_compounds) and rating_class."""
     con.register("_terms_part", part.select("row_id"))
     try:
-        return con.sql(_PART_TEXTS).pl()
+        texts = con.sql(_PART_TEXTS).pl()
     finally:
         con.unregister("_terms_part")
-
-
-def _count_part(part: pl.DataFrame, texts: pl.DataFrame, min_reviews: int) -> pl.DataFrame:
-    """term_counts' rows of the titles of `part` (whole titles, in the pass's order), their texts
-    and sentences in `texts` (_part_texts)."""
-    part = part.join(texts, on="row_id", how="left", maintain_order="left").with_columns(
+    return part.join(texts, on="row_id", how="left", maintain_order="left").with_columns(
         rating_class=rating_class(pl.col("rating"), pl.col("rating_scale"), pl.col("rating_min")))
+
+
+def _insert_counts(con: duckdb.DuckDBPyConnection, counted: pl.DataFrame) -> None:
+    """`counted` (_count_part's rows) inserted into term_counts."""
+    con.register("_terms_counted", counted)
+    try:
+        con.execute("insert into term_counts by name select * from _terms_counted")
+    finally:
+        con.unregister("_terms_counted")
+
+
+def _count_part(part: pl.DataFrame, min_reviews: int) -> pl.DataFrame:
+    """term_counts' rows of the titles of `part` (_part_rows)."""
     new_title = (part["title_id"] != part["title_id"].shift(1)).fill_null(True)
     starts = np.append(new_title.arg_true().to_numpy(), part.height).astype(np.int64)
     # the titles split between the threads where the texts' bytes reach each one's half
