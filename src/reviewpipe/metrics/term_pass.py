@@ -135,18 +135,27 @@ def _split_words(values, p, end, word_byte, clause_byte, stops, stop_filter, see
             if clause_byte[values[p]]:
                 current += 1
             p += 1
-        a = p
-        inside = 0  # (the apostrophes trimmed below are ASCII: none of these)
-        while p < end and word_byte[values[p]]:
-            inside += (values[p] & 0xC0) == 0x80
+        # the word's bytes hashed as they are scanned (trust_compiled._hash_bytes' hash, one loop
+        # over them instead of two: 7% of the pass), its apostrophes at either end left out: those
+        # at its start skipped, those inside hashed when a byte after them is
+        while p < end and values[p] == _APOSTROPHE:
             p += 1
+        a = p
         b = p
-        while a < b and values[a] == _APOSTROPHE:
-            a += 1
-        while b > a and values[b - 1] == _APOSTROPHE:
-            b -= 1
+        h = trust_compiled.FNV_BASIS ^ seed
+        inside = 0  # (the apostrophes are ASCII: none of these)
+        while p < end and word_byte[values[p]]:
+            v = values[p]
+            p += 1
+            if v != _APOSTROPHE:
+                while b < p - 1:  # the apostrophes before it
+                    h = (h ^ np.uint64(_APOSTROPHE)) * trust_compiled.FNV_PRIME
+                    b += 1
+                h = (h ^ np.uint64(v)) * trust_compiled.FNV_PRIME
+                b = p
+                inside += (v & 0xC0) == 0x80
         if b > a:
-            h = trust_compiled._hash_bytes(values, a, b, seed)
+            h = trust_compiled._finished(h)
             hashes[words] = h
             clause[words] = current
             # most words are no stop word: a filter of the stop words' low 16 bits says so at once

@@ -11,12 +11,23 @@ import numpy as np
 _EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # an empty MinHash bin
 
 
+# FNV-1a's offset basis and prime (the terms pass hashes words with them too, as it scans them)
+FNV_BASIS = np.uint64(0xCBF29CE484222325)
+FNV_PRIME = np.uint64(0x100000001B3)
+
+
 @nb.njit(nogil=True, cache=True, inline="always")
 def _hash_bytes(values, start, end, seed):  # pragma: no cover - compiled
-    """FNV-1a of the bytes, then a 64-bit finaliser: a word's hash."""
-    h = np.uint64(0xCBF29CE484222325) ^ seed
+    """FNV-1a of the bytes, then a 64-bit finaliser (_finished): a word's hash."""
+    h = FNV_BASIS ^ seed
     for k in range(start, end):
-        h = (h ^ np.uint64(values[k])) * np.uint64(0x100000001B3)
+        h = (h ^ np.uint64(values[k])) * FNV_PRIME
+    return _finished(h)
+
+
+@nb.njit(nogil=True, cache=True, inline="always")
+def _finished(h):  # pragma: no cover - compiled
+    """The 64-bit finaliser of a word's hash."""
     h ^= h >> np.uint64(33)
     h *= np.uint64(0xFF51AFD7ED558CCD)
     h ^= h >> np.uint64(33)
