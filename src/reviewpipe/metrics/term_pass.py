@@ -1,6 +1,6 @@
 """The terms of review_terms counted per title by a compiled pass over the texts' bytes (numba),
 for a million texts: the Polars tokenizer of reviewpipe.metrics.terms takes 0.2-0.4 ms a text
-(minutes at 1,000,000), this pass about 20 us a bench text of 151 words on one thread (the trust
+(minutes at 1,000,000), this pass 14.5-15.5 us a bench text of 151 words on one thread (the trust
 sketch's pass 9 us). Its terms are review_terms' word for word (tests/test_terms.py holds them to
 it): the same lower-cased text (terms.ascii_punctuation), a word a run of word bytes (ASCII
 letters, digits, apostrophes, any byte of a non-ASCII character) with its end apostrophes off, a
