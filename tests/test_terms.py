@@ -140,6 +140,21 @@ def test_the_pass_reads_every_text_as_ascii_punctuation_writes_it(texts: list[st
     assert [bytes(values[offsets[k]:offsets[k + 1]]).decode() for k in range(len(texts))] == expected.to_list()
 
 
+def test_the_pass_reads_only_its_texts_bytes_of_an_arrow_buffer_holding_others(monkeypatch) -> None:
+    # sketch._utf8 hands over Arrow's buffers without a copy: a sliced array's buffer holds other
+    # texts' bytes (here non-ASCII ones) before and after its own
+    import pyarrow as pa
+
+    from reviewpipe.trust import sketch
+    sliced = pa.array(["ÆX", "abc", "DÉF", "Zz", "ÉÉ"], pa.large_string()).slice(1, 3)
+    buffer_of = sketch._utf8
+    monkeypatch.setattr(sketch, "_utf8", lambda texts: (
+        (np.frombuffer(sliced.buffers()[2], np.uint8), np.frombuffer(sliced.buffers()[1], np.int64)[1:5])
+        if texts.to_list() == sliced.to_pylist() else buffer_of(texts)))
+    values, offsets = term_pass._bytes(pl.Series(sliced.to_pylist()), 3)
+    assert [bytes(values[offsets[k]:offsets[k + 1]]).decode() for k in range(3)] == ["abc", "déf", "zz"]
+
+
 def _sentences(ends: list, compounds: list) -> tuple[pl.Series, pl.Series]:
     """Texts' sentence ends and compounds (lists; None: none) as the sentiment cache keeps them."""
     return (pl.Series([None if e is None else np.array(e, "<i4").tobytes() for e in ends], dtype=pl.Binary),

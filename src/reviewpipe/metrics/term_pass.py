@@ -71,8 +71,11 @@ def _bytes(texts: pl.Series, max_words: int) -> tuple[np.ndarray, np.ndarray]:
     if not 1 <= max_words <= sketch.POSITION.size:  # (a place's multiplier per word)
         raise ValueError(f"max_words must be 1 to {sketch.POSITION.size}, not {max_words}")
     values, offsets = sketch._utf8(texts)
-    # the texts holding a byte past ASCII
-    rows = np.unique(np.searchsorted(offsets, np.flatnonzero(values >= 0x80), side="right") - 1)
+    # the texts holding a byte past ASCII (among their own bytes: an Arrow array's buffer may hold
+    # others before and after them)
+    first, end = int(offsets[0]), int(offsets[-1])
+    high = np.flatnonzero(values[first:end] >= 0x80) + first
+    rows = np.unique(np.searchsorted(offsets, high, side="right") - 1)
     if rows.size == 0:
         return _lowered(values, offsets, rows, *_NO_TEXT)
     fixed = texts.gather(rows).to_frame("t").select(terms.ascii_punctuation(pl.col("t")))["t"]
